@@ -1,0 +1,133 @@
+package hookrun
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// EndpointStatus says whether an endpoint receives deliveries.
+type EndpointStatus string
+
+// Endpoint statuses.
+const (
+	EndpointActive   EndpointStatus = "active"
+	EndpointDisabled EndpointStatus = "disabled"
+)
+
+// DefaultEndpointTimeout bounds one delivery attempt when the endpoint sets
+// no timeout of its own.
+const DefaultEndpointTimeout = 15 * time.Second
+
+// Endpoint is a tenant's HTTPS receiver with the event types it wants.
+type Endpoint struct {
+	ID          string         `json:"id"`
+	TenantID    string         `json:"tenant_id"`
+	URL         string         `json:"url"`
+	EventTypes  []string       `json:"event_types"`
+	Description string         `json:"description,omitempty"`
+	Status      EndpointStatus `json:"status"`
+	// Timeout bounds one delivery attempt; zero means DefaultEndpointTimeout.
+	Timeout time.Duration `json:"-"`
+	// SecretVersion is the Secret Manager version resource name that holds
+	// the signing secret. It is a reference, not a secret.
+	SecretVersion string    `json:"-"`
+	CreatedAt     time.Time `json:"create_time"`
+
+	filter Patterns
+}
+
+// Compile parses EventTypes so Matches can run. Adapters call it when they
+// load an endpoint; NewEndpoint calls it for new ones.
+func (e *Endpoint) Compile() error {
+	ps, err := ParsePatterns(e.EventTypes)
+	if err != nil {
+		return err
+	}
+	e.filter = ps
+	e.EventTypes = ps.Strings()
+	return nil
+}
+
+// Matches reports whether the endpoint is active and subscribed to
+// eventType. An endpoint that was never compiled matches nothing.
+func (e *Endpoint) Matches(eventType string) bool {
+	return e.Status == EndpointActive && e.filter.Match(eventType)
+}
+
+// AttemptTimeout is the endpoint's timeout, or the default.
+func (e *Endpoint) AttemptTimeout() time.Duration {
+	if e.Timeout > 0 {
+		return e.Timeout
+	}
+	return DefaultEndpointTimeout
+}
+
+// URLPolicy says which endpoint URLs are acceptable. Production refuses
+// plain http; the local stack allows it for loopback receivers.
+type URLPolicy struct {
+	AllowHTTP bool
+}
+
+// EndpointInput is what a caller supplies to create an endpoint.
+type EndpointInput struct {
+	URL         string
+	EventTypes  []string
+	Description string
+}
+
+// NewEndpoint validates in and returns an active endpoint of tenantID with a
+// fresh ID. The caller attaches the secret version.
+func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.Time) (Endpoint, error) {
+	if err := policy.Validate(in.URL); err != nil {
+		return Endpoint{}, err
+	}
+	if utf8.RuneCountInString(in.Description) > 512 {
+		return Endpoint{}, Errorf(CodeInvalidArgument, "description: at most 512 characters")
+	}
+	e := Endpoint{
+		ID:          NewID("ep_"),
+		TenantID:    tenantID,
+		URL:         in.URL,
+		EventTypes:  in.EventTypes,
+		Description: strings.TrimSpace(in.Description),
+		Status:      EndpointActive,
+		CreatedAt:   now.UTC(),
+	}
+	if err := e.Compile(); err != nil {
+		return Endpoint{}, err
+	}
+	return e, nil
+}
+
+// Validate checks that raw is an absolute http(s) URL that the policy
+// allows, without credentials (they would end up in logs) or a fragment.
+func (p URLPolicy) Validate(raw string) error {
+	if raw == "" {
+		return Errorf(CodeInvalidArgument, "url: required")
+	}
+	if len(raw) > 2048 {
+		return Errorf(CodeInvalidArgument, "url: at most 2048 characters")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Hostname() == "" {
+		return Errorf(CodeInvalidArgument, "url: must be an absolute http(s) URL like https://example.com/webhooks")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !p.AllowHTTP {
+			return Errorf(CodeInvalidArgument, "url: must use https")
+		}
+	default:
+		return Errorf(CodeInvalidArgument, "url: scheme %q is not allowed: use https", u.Scheme)
+	}
+	if u.User != nil {
+		return Errorf(CodeInvalidArgument, "url: must not contain credentials")
+	}
+	if u.Fragment != "" {
+		return Errorf(CodeInvalidArgument, "url: must not contain a fragment")
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package hookrun
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// Event sources: how an event entered hookrun.
+const (
+	SourceAPI    = "api"    // POST /v1/events on the ingest service
+	SourcePubSub = "pubsub" // published straight to the events topic
+)
+
+// Event is one occurrence a producer reported for a tenant. Data is the
+// producer's JSON, delivered unchanged inside the webhook body.
+type Event struct {
+	ID         string          `json:"id"`
+	TenantID   string          `json:"tenant_id"`
+	Type       string          `json:"type"`
+	Data       json.RawMessage `json:"data"`
+	Source     string          `json:"source"`
+	ReceivedAt time.Time       `json:"receive_time"`
+}
+
+// Pub/Sub attribute names on the events topic. Other GCP services may
+// publish with these too, or with CloudEvents attributes instead.
+const (
+	AttrTenantID   = "tenant_id"
+	AttrEventID    = "event_id"
+	AttrEventType  = "event_type"
+	AttrReceivedAt = "received_at" // RFC 3339 with nanoseconds
+	AttrSource     = "hookrun_source"
+	AttrCEType     = "ce-type"
+	AttrCESource   = "ce-source"
+	AttrCEID       = "ce-id"
+)
+
+// Attributes returns the Pub/Sub attributes that carry e's metadata; the
+// message data is e.Data.
+func (e Event) Attributes() map[string]string {
+	return map[string]string{
+		AttrTenantID:   e.TenantID,
+		AttrEventID:    e.ID,
+		AttrEventType:  e.Type,
+		AttrReceivedAt: e.ReceivedAt.UTC().Format(time.RFC3339Nano),
+		AttrSource:     e.Source,
+	}
+}
+
+// WebhookID is the webhook-id header of every attempt of event e to
+// endpoint endpointID: stable across attempts, redeliveries and replays, so
+// receivers can deduplicate, and distinct per endpoint.
+func WebhookID(tenantID, eventID, endpointID string) string {
+	h := sha256.New()
+	h.Write([]byte(tenantID))
+	h.Write([]byte{0})
+	h.Write([]byte(eventID))
+	h.Write([]byte{0})
+	h.Write([]byte(endpointID))
+	var sum [sha256.Size]byte
+	return "msg_" + idEncoding.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// WebhookBody returns the body hookrun POSTs for e, in the Standard Webhooks
+// payload shape: {"type","timestamp","data"} plus the producer's "id".
+// Data must be valid JSON (ingest and the dispatcher check it). ID and Type
+// are validated ASCII without quotes or backslashes, so Go quoting is JSON.
+func WebhookBody(e Event) []byte {
+	b := make([]byte, 0, len(e.Data)+len(e.ID)+len(e.Type)+80)
+	b = append(b, `{"id":`...)
+	b = strconv.AppendQuote(b, e.ID)
+	b = append(b, `,"type":`...)
+	b = strconv.AppendQuote(b, e.Type)
+	b = append(b, `,"timestamp":"`...)
+	b = e.ReceivedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","data":`...)
+	b = append(b, e.Data...)
+	return append(b, '}')
+}

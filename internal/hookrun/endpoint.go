@@ -131,3 +131,9 @@ func (p URLPolicy) Validate(raw string) error {
 	}
 	return nil
 }
+
+// EndpointSecret is what Secret Manager holds for an endpoint, as JSON: the
+// signing secret now, credentials towards the endpoint later.
+type EndpointSecret struct {
+	SigningSecret string `json:"signing_secret"`
+}

@@ -1,0 +1,86 @@
+// Package cache is a small in-memory cache with a time-to-live, used for
+// the configuration hookrun reads on every request (API keys, tenants,
+// endpoints, secret versions). Concurrent misses for one key share a single
+// load, so a burst of events costs one Firestore read, not hundreds.
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// TTL caches values for a fixed time. It is safe for concurrent use. The
+// zero value is not usable; call New.
+type TTL[V any] struct {
+	ttl     time.Duration
+	max     int
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[string]entry[V]
+	group   singleflight.Group
+}
+
+type entry[V any] struct {
+	v       V
+	expires time.Time
+}
+
+// New returns a cache keeping values for ttl and at most max entries; when
+// full, expired entries are dropped, then everything (simple and bounded,
+// which is what matters for a cache of configuration).
+func New[V any](ttl time.Duration, max int) *TTL[V] {
+	return &TTL[V]{ttl: ttl, max: max, now: time.Now, entries: make(map[string]entry[V])}
+}
+
+// Get returns the cached value for key, or calls load once for all
+// concurrent callers and caches its result. Errors are not cached.
+func (c *TTL[V]) Get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
+	if c.ttl > 0 {
+		c.mu.Lock()
+		e, ok := c.entries[key]
+		c.mu.Unlock()
+		if ok && c.now().Before(e.expires) {
+			return e.v, nil
+		}
+	}
+	v, err, _ := c.group.Do(key, func() (any, error) {
+		// The load outlives one caller's cancellation: others may wait on it.
+		v, err := load(context.WithoutCancel(ctx))
+		if err == nil && c.ttl > 0 {
+			c.put(key, v)
+		}
+		return v, err
+	})
+	if err != nil {
+		var zero V
+		return zero, err
+	}
+	return v.(V), nil
+}
+
+// Delete drops key, so the next Get loads it afresh (after a write).
+func (c *TTL[V]) Delete(key string) {
+	c.mu.Lock()
+	delete(c.entries, key)
+	c.mu.Unlock()
+}
+
+func (c *TTL[V]) put(key string, v V) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		for k, e := range c.entries {
+			if !now.Before(e.expires) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= c.max {
+			clear(c.entries)
+		}
+	}
+	c.entries[key] = entry[V]{v: v, expires: now.Add(c.ttl)}
+}

@@ -1,0 +1,80 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestTTLCachesUntilExpiry(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	now := time.Unix(0, 0)
+	c.now = func() time.Time { return now }
+	loads := 0
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
+
+	for i := 0; i < 3; i++ {
+		if v, _ := c.Get(context.Background(), "k", load); v != 1 {
+			t.Fatalf("Get = %d, want cached 1", v)
+		}
+	}
+	now = now.Add(time.Minute)
+	if v, _ := c.Get(context.Background(), "k", load); v != 2 {
+		t.Errorf("after expiry Get = %d, want reload 2", v)
+	}
+	c.Delete("k")
+	if v, _ := c.Get(context.Background(), "k", load); v != 3 {
+		t.Errorf("after Delete Get = %d, want reload 3", v)
+	}
+}
+
+func TestTTLDoesNotCacheErrors(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	fail := true
+	load := func(context.Context) (int, error) {
+		if fail {
+			return 0, errors.New("boom")
+		}
+		return 7, nil
+	}
+	if _, err := c.Get(context.Background(), "k", load); err == nil {
+		t.Fatal("error not returned")
+	}
+	fail = false
+	if v, err := c.Get(context.Background(), "k", load); err != nil || v != 7 {
+		t.Errorf("Get = %d, %v, want 7", v, err)
+	}
+}
+
+func TestTTLSharesConcurrentLoads(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	var loads atomic.Int32
+	release := make(chan struct{})
+	load := func(context.Context) (int, error) { loads.Add(1); <-release; return 1, nil }
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, _ = c.Get(context.Background(), "k", load) }()
+	}
+	for loads.Load() == 0 {
+		time.Sleep(time.Millisecond) // wait for the first loader to start
+	}
+	close(release)
+	wg.Wait()
+	if n := loads.Load(); n > 2 { // a goroutine may arrive after the first load ended
+		t.Errorf("%d loads for 20 concurrent misses, want 1", n)
+	}
+}
+
+func TestTTLIsBounded(t *testing.T) {
+	c := New[int](time.Minute, 3)
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		_, _ = c.Get(context.Background(), k, func(context.Context) (int, error) { return 1, nil })
+	}
+	if n := len(c.entries); n > 3 {
+		t.Errorf("cache holds %d entries, want at most 3", n)
+	}
+}

@@ -1,0 +1,55 @@
+package dispatch
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// errForbiddenAddress is returned when a delivery would connect to an
+// address hookrun must not reach from inside Google Cloud.
+var errForbiddenAddress = errors.New("destination address is not publicly routable")
+
+// newHTTPClient returns the one pooled client all deliveries share. It never
+// follows redirects (a webhook answered 3xx is a misconfigured endpoint,
+// not a success) and, unless allowPrivate, refuses to connect to loopback,
+// private, link-local (the metadata server) and other non-public addresses;
+// the check runs on the resolved IP, so DNS cannot smuggle one in.
+func newHTTPClient(allowPrivate bool) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		dialer.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || !publicAddr(ap.Addr()) {
+				return errForbiddenAddress
+			}
+			return nil
+		}
+	}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:                 nil,
+			DialContext:           dialer.DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          1024,
+			MaxIdleConnsPerHost:   64,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func publicAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsMulticast() || a.IsUnspecified() || a.IsInterfaceLocalMulticast() {
+		return false
+	}
+	// Carrier-grade NAT (100.64.0.0/10) is not public either.
+	return !netip.MustParsePrefix("100.64.0.0/10").Contains(a)
+}

@@ -1,0 +1,108 @@
+package dispatch
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// pushEnvelope is the JSON body of a Pub/Sub push request.
+type pushEnvelope struct {
+	Message struct {
+		Data        []byte            `json:"data"` // base64 in JSON
+		Attributes  map[string]string `json:"attributes"`
+		MessageID   string            `json:"messageId"`
+		PublishTime time.Time         `json:"publishTime"`
+	} `json:"message"`
+	Subscription    string `json:"subscription"`
+	DeliveryAttempt int    `json:"deliveryAttempt"`
+}
+
+// rejection is why a message cannot become an event. Rejected messages are
+// recorded and acknowledged: redelivering them would not help.
+type rejection struct {
+	reason   string
+	tenantID string
+}
+
+// toEvent turns a pushed message into an event. Messages from ingest carry
+// tenant_id, event_id and event_type; other publishers may use those or the
+// CloudEvents attributes ce-type, ce-id and ce-source (mapped to a tenant
+// by configuration).
+func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
+	m := &env.Message
+	a := m.Attributes
+	tenantID := a[hookrun.AttrTenantID]
+	if tenantID == "" && a[hookrun.AttrCESource] != "" {
+		tenantID = s.cfg.CESourceTenants[a[hookrun.AttrCESource]]
+	}
+	if tenantID == "" {
+		return hookrun.Event{}, &rejection{reason: "no tenant: set the tenant_id attribute, or map the message's ce-source to a tenant (HOOKRUN_CE_SOURCE_TENANTS)"}
+	}
+	if err := hookrun.ValidateTenantID(tenantID); err != nil {
+		return hookrun.Event{}, &rejection{reason: fmt.Sprintf("tenant_id %q is not a valid tenant id", tenantID)}
+	}
+
+	eventType := a[hookrun.AttrEventType]
+	if eventType == "" {
+		eventType = a[hookrun.AttrCEType]
+	}
+	if eventType == "" {
+		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: "no event type: set the event_type or ce-type attribute"}
+	}
+	if err := hookrun.ValidateEventType(eventType); err != nil {
+		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("event type %q is not valid: use lowercase dot-separated segments", eventType)}
+	}
+
+	id := a[hookrun.AttrEventID]
+	if id != "" {
+		if hookrun.ValidateEventID(id) != nil {
+			return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("event_id %q is not a valid event id", id)}
+		}
+	} else if ce := a[hookrun.AttrCEID]; ce != "" && hookrun.ValidateEventID(ce) == nil {
+		id = ce
+	} else {
+		// The message ID is unique per topic and stable across
+		// redeliveries, so it keeps fan-out idempotent.
+		id = "msg-" + m.MessageID
+	}
+
+	if !json.Valid(m.Data) {
+		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: "message data is not JSON"}
+	}
+
+	received := m.PublishTime
+	if ts, err := time.Parse(time.RFC3339Nano, a[hookrun.AttrReceivedAt]); err == nil {
+		received = ts
+	}
+	source := a[hookrun.AttrSource]
+	if source != hookrun.SourceAPI {
+		source = hookrun.SourcePubSub
+	}
+	return hookrun.Event{
+		ID:         id,
+		TenantID:   tenantID,
+		Type:       eventType,
+		Data:       m.Data,
+		Source:     source,
+		ReceivedAt: received.UTC(),
+	}, nil
+}
+
+func (r *rejection) record(env *pushEnvelope, now time.Time) hookrun.RejectedMessage {
+	data := env.Message.Data
+	if len(data) > hookrun.MaxRejectedData {
+		data = data[:hookrun.MaxRejectedData]
+	}
+	return hookrun.RejectedMessage{
+		MessageID:   env.Message.MessageID,
+		Reason:      r.reason,
+		TenantID:    r.tenantID,
+		Attributes:  env.Message.Attributes,
+		Data:        data,
+		PublishedAt: env.Message.PublishTime,
+		RejectedAt:  now.UTC(),
+	}
+}

@@ -1,0 +1,94 @@
+package firestore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	fs "cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+type endpointDoc struct {
+	URL           string    `firestore:"url"`
+	EventTypes    []string  `firestore:"event_types"`
+	Description   string    `firestore:"description"`
+	Status        string    `firestore:"status"`
+	SecretVersion string    `firestore:"secret_version"`
+	TimeoutMS     int64     `firestore:"timeout_ms"`
+	CreateTime    time.Time `firestore:"create_time"`
+}
+
+// CreateEndpoint stores a new endpoint.
+func (s *Store) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
+	_, err := s.endpoints(e.TenantID).Doc(e.ID).Create(ctx, endpointDoc{
+		URL:           e.URL,
+		EventTypes:    e.EventTypes,
+		Description:   e.Description,
+		Status:        string(e.Status),
+		SecretVersion: e.SecretVersion,
+		TimeoutMS:     e.Timeout.Milliseconds(),
+		CreateTime:    e.CreatedAt,
+	})
+	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
+}
+
+// GetEndpoint returns one endpoint of a tenant.
+func (s *Store) GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error) {
+	snap, err := s.endpoints(tenantID).Doc(endpointID).Get(ctx)
+	if err != nil {
+		return hookrun.Endpoint{}, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+	}
+	return decodeEndpoint(tenantID, snap)
+}
+
+// ListEndpoints returns every endpoint of a tenant, oldest first.
+func (s *Store) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error) {
+	it := s.endpoints(tenantID).OrderBy("create_time", fs.Asc).Documents(ctx)
+	defer it.Stop()
+	var out []hookrun.Endpoint
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, coded(err, fmt.Sprintf("endpoints of tenant %q", tenantID))
+		}
+		e, err := decodeEndpoint(tenantID, snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+}
+
+// DeleteEndpoint deletes an endpoint; a missing one is CodeNotFound.
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error {
+	_, err := s.endpoints(tenantID).Doc(endpointID).Delete(ctx, fs.Exists)
+	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
+}
+
+func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoint, error) {
+	var d endpointDoc
+	if err := snap.DataTo(&d); err != nil {
+		return hookrun.Endpoint{}, fmt.Errorf("decode endpoint %s: %w", snap.Ref.ID, err)
+	}
+	e := hookrun.Endpoint{
+		ID:            snap.Ref.ID,
+		TenantID:      tenantID,
+		URL:           d.URL,
+		EventTypes:    d.EventTypes,
+		Description:   d.Description,
+		Status:        hookrun.EndpointStatus(d.Status),
+		SecretVersion: d.SecretVersion,
+		Timeout:       time.Duration(d.TimeoutMS) * time.Millisecond,
+		CreatedAt:     d.CreateTime,
+	}
+	if err := e.Compile(); err != nil {
+		return hookrun.Endpoint{}, fmt.Errorf("endpoint %s has invalid event types: %w", e.ID, err)
+	}
+	return e, nil
+}

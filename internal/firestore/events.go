@@ -1,0 +1,150 @@
+package firestore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	fs "cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// Event states: an event is "accepting" while one ingest request holds its
+// ID and publishes, "accepted" once Pub/Sub has it.
+const (
+	eventAccepting = "accepting"
+	eventAccepted  = "accepted"
+)
+
+type eventDoc struct {
+	Type        string    `firestore:"type"`
+	Data        string    `firestore:"data"` // the producer's JSON, verbatim
+	Source      string    `firestore:"source"`
+	ReceiveTime time.Time `firestore:"receive_time"`
+	State       string    `firestore:"state"`
+	LeaseUntil  time.Time `firestore:"lease_until,omitempty"`
+	MessageID   string    `firestore:"message_id,omitempty"`
+	ExpireTime  time.Time `firestore:"expire_time"` // TTL policy field
+}
+
+func (s *Store) newEventDoc(e hookrun.Event, state string, leaseUntil time.Time) eventDoc {
+	return eventDoc{
+		Type:        e.Type,
+		Data:        string(e.Data),
+		Source:      e.Source,
+		ReceiveTime: e.ReceivedAt,
+		State:       state,
+		LeaseUntil:  leaseUntil,
+		ExpireTime:  e.ReceivedAt.Add(s.retention),
+	}
+}
+
+func (d eventDoc) event(tenantID, id string) hookrun.Event {
+	return hookrun.Event{ID: id, TenantID: tenantID, Type: d.Type, Data: []byte(d.Data), Source: d.Source, ReceivedAt: d.ReceiveTime}
+}
+
+// ClaimEvent implements ingest.Store. The common case, a new ID, costs one
+// write; only a duplicate or a retry reads.
+func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+	ref := s.eventRef(e.TenantID, e.ID)
+	_, err := ref.Create(ctx, s.newEventDoc(e, eventAccepting, s.now().Add(lease)))
+	if err == nil {
+		return e, false, nil
+	}
+	if status.Code(err) != codes.AlreadyExists {
+		return hookrun.Event{}, false, coded(err, fmt.Sprintf("event %q", e.ID))
+	}
+
+	var (
+		stored    hookrun.Event
+		duplicate bool
+	)
+	err = s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		stored, duplicate = e, false
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound { // released meanwhile
+			return tx.Create(ref, s.newEventDoc(e, eventAccepting, s.now().Add(lease)))
+		}
+		if err != nil {
+			return err
+		}
+		var d eventDoc
+		if err := snap.DataTo(&d); err != nil {
+			return fmt.Errorf("decode event %s: %w", e.ID, err)
+		}
+		switch {
+		case d.State == eventAccepted:
+			stored, duplicate = d.event(e.TenantID, e.ID), true
+			return nil
+		case s.now().Before(d.LeaseUntil):
+			return hookrun.Errorf(hookrun.CodeAborted, "an earlier request with event id %q is still being accepted; retry in a few seconds", e.ID)
+		default: // the earlier request died holding the claim: take it over
+			return tx.Set(ref, s.newEventDoc(e, eventAccepting, s.now().Add(lease)))
+		}
+	})
+	if hookrun.ErrorCode(err) == hookrun.CodeAborted {
+		return hookrun.Event{}, false, err
+	}
+	if err != nil {
+		return hookrun.Event{}, false, coded(err, fmt.Sprintf("event %q", e.ID))
+	}
+	return stored, duplicate, nil
+}
+
+// AcceptEvent implements ingest.Store.
+func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
+	_, err := s.eventRef(tenantID, eventID).Update(ctx, []fs.Update{
+		{Path: "state", Value: eventAccepted},
+		{Path: "message_id", Value: messageID},
+		{Path: "lease_until", Value: fs.Delete},
+	})
+	return coded(err, fmt.Sprintf("event %q", eventID))
+}
+
+// ReleaseEvent implements ingest.Store: it deletes the claim only while it
+// is still a claim, never an accepted event.
+func (s *Store) ReleaseEvent(ctx context.Context, tenantID, eventID string) error {
+	ref := s.eventRef(tenantID, eventID)
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st, _ := snap.DataAt("state"); st != eventAccepting {
+			return nil
+		}
+		return tx.Delete(ref)
+	})
+	return coded(err, fmt.Sprintf("event %q", eventID))
+}
+
+// SaveEvent records an event that arrived straight on the topic (not through
+// ingest) as accepted, so it can be replayed; an existing record is kept.
+func (s *Store) SaveEvent(ctx context.Context, e hookrun.Event, messageID string) error {
+	d := s.newEventDoc(e, eventAccepted, time.Time{})
+	d.MessageID = messageID
+	_, err := s.eventRef(e.TenantID, e.ID).Create(ctx, d)
+	if status.Code(err) == codes.AlreadyExists {
+		return nil
+	}
+	return coded(err, fmt.Sprintf("event %q", e.ID))
+}
+
+// GetEvent returns a stored event.
+func (s *Store) GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
+	snap, err := s.eventRef(tenantID, eventID).Get(ctx)
+	if err != nil {
+		return hookrun.Event{}, coded(err, fmt.Sprintf("event %q", eventID))
+	}
+	var d eventDoc
+	if err := snap.DataTo(&d); err != nil {
+		return hookrun.Event{}, fmt.Errorf("decode event %s: %w", eventID, err)
+	}
+	return d.event(tenantID, eventID), nil
+}

@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// Status is the one place a hookrun.Code becomes an HTTP status.
+func Status(c hookrun.Code) int {
+	switch c {
+	case hookrun.CodeInvalidArgument:
+		return http.StatusBadRequest
+	case hookrun.CodeUnauthenticated:
+		return http.StatusUnauthorized
+	case hookrun.CodePermissionDenied:
+		return http.StatusForbidden
+	case hookrun.CodeNotFound:
+		return http.StatusNotFound
+	case hookrun.CodeAlreadyExists, hookrun.CodeAborted:
+		return http.StatusConflict
+	case hookrun.CodeFailedPrecondition:
+		return http.StatusPreconditionFailed
+	case hookrun.CodePayloadTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case hookrun.CodeUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+// statusName is the google.rpc.Code name in the error body. Payload too large
+// has no google.rpc code of its own; Google APIs report it as
+// INVALID_ARGUMENT with HTTP 413.
+func statusName(c hookrun.Code) string {
+	if c == hookrun.CodePayloadTooLarge {
+		return string(hookrun.CodeInvalidArgument)
+	}
+	return string(c)
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    int    `json:"code"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// WriteError answers with err in Google's JSON error shape. Uncoded errors
+// become a 500 with a generic message; their text goes to the log only.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	code := hookrun.ErrorCode(err)
+	status := Status(code)
+	if status >= 500 {
+		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "method", r.Method, "path", r.URL.Path)
+	}
+	AddLogAttrs(r.Context(), slog.String("error_status", string(code)))
+	if code == hookrun.CodeUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	WriteJSON(w, status, errorBody{Error: errorDetail{Code: status, Status: statusName(code), Message: hookrun.ErrorMessage(err)}})
+}
+
+// WriteJSON answers with v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+}
+
+// NotFound answers unknown routes in the API's error shape.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "no route for %s %s", r.Method, r.URL.Path))
+}

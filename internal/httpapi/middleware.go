@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/logging"
+)
+
+type logAttrsKey struct{}
+
+type logAttrs struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+// AddLogAttrs adds attributes (tenant, event…) to the one line logged for
+// the request that ctx belongs to. Without Middleware it does nothing.
+func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) {
+	if la, ok := ctx.Value(logAttrsKey{}).(*logAttrs); ok {
+		la.mu.Lock()
+		la.attrs = append(la.attrs, attrs...)
+		la.mu.Unlock()
+	}
+}
+
+// Middleware logs one line per request (method, path, status, latency and
+// what handlers added with AddLogAttrs), correlates logs with the request's
+// trace, and turns a panic into a 500 in the API's error shape.
+func Middleware(projectID string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ctx := r.Context()
+		if tr, ok := logging.TraceFromHeaders(projectID, r.Header.Get("traceparent"), r.Header.Get("X-Cloud-Trace-Context")); ok {
+			ctx = logging.WithTrace(ctx, tr)
+		}
+		la := &logAttrs{}
+		ctx = context.WithValue(ctx, logAttrsKey{}, la)
+		r = r.WithContext(ctx)
+		sw := &statusWriter{ResponseWriter: w}
+
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				slog.ErrorContext(ctx, "panic serving request", "panic", p, "stack", string(debug.Stack()))
+				if !sw.wrote {
+					WriteError(sw, r, hookrun.Errorf(hookrun.CodeInternal, "internal error"))
+				}
+			}
+			la.mu.Lock()
+			attrs := append([]slog.Attr{
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status()),
+				slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			}, la.attrs...)
+			la.mu.Unlock()
+			slog.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.code, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) status() int {
+	if !w.wrote {
+		return http.StatusOK
+	}
+	return w.code
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Healthz answers GET /healthz for Cloud Run and the local stack.
+func Healthz(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,71 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+)
+
+// caller is who made a request: the operator (admin token) or a tenant.
+type caller struct {
+	admin    bool
+	tenantID string
+}
+
+var errUnauthenticated = hookrun.Errorf(hookrun.CodeUnauthenticated,
+	"missing or invalid credentials: send \"Authorization: Bearer <admin token or tenant API key>\"")
+
+// authenticate identifies the caller. Every failure looks the same to the
+// client, so it cannot tell an unknown key from a revoked one.
+func (s *Service) authenticate(r *http.Request) (caller, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token = strings.TrimSpace(token)
+	if !ok || token == "" {
+		return caller{}, errUnauthenticated
+	}
+	if s.isAdmin(token) {
+		httpapi.AddLogAttrs(r.Context(), slog.String("caller", "admin"))
+		return caller{admin: true}, nil
+	}
+	if !hookrun.LooksLikeAPIKey(token) {
+		return caller{}, errUnauthenticated
+	}
+	hash := hookrun.HashAPIKey(token)
+	tenantID, err := s.keys.Get(r.Context(), hash, func(ctx context.Context) (string, error) {
+		return s.store.TenantForKey(ctx, hash)
+	})
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+		return caller{}, errUnauthenticated
+	}
+	if err != nil {
+		return caller{}, err
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("caller", "tenant"))
+	return caller{tenantID: tenantID}, nil
+}
+
+// isAdmin compares in constant time. Hashing first makes the comparison
+// independent of the token's length too.
+func (s *Service) isAdmin(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(sum[:], s.adminHash[:]) == 1
+}
+
+// authorizeTenant allows the admin and the tenant's own keys on routes under
+// /v1/tenants/{tenant}.
+func (s *Service) authorizeTenant(r *http.Request, tenantID string) error {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if c.admin || c.tenantID == tenantID {
+		return nil
+	}
+	return hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not access tenant %q", tenantID)
+}

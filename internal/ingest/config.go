@@ -1,0 +1,59 @@
+package ingest
+
+import (
+	"errors"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/httpapi"
+)
+
+// Config is the ingest service's behaviour, read from the environment by
+// run/ingest.
+type Config struct {
+	// ProjectID is used for trace correlation in logs.
+	ProjectID string
+	// AdminToken may call every route. Required.
+	AdminToken string
+	// MaxBodyBytes bounds request bodies; default httpapi.DefaultMaxBody.
+	MaxBodyBytes int64
+	// AllowHTTPEndpoints accepts http:// endpoint URLs (local stack only).
+	AllowHTTPEndpoints bool
+	// KeyCacheTTL is how long API key and tenant lookups are cached; a
+	// revoked key or disabled tenant takes effect within it. Default 10s.
+	KeyCacheTTL time.Duration
+	// PublishTimeout bounds the wait for Pub/Sub's acknowledgement; the
+	// producer gets a 503 after it. Default 10s.
+	PublishTimeout time.Duration
+	// ClaimLease is how long a request holds an event ID while publishing;
+	// a retry after it takes over. Default twice PublishTimeout.
+	ClaimLease time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = httpapi.DefaultMaxBody
+	}
+	if c.KeyCacheTTL == 0 {
+		c.KeyCacheTTL = 10 * time.Second
+	}
+	if c.PublishTimeout == 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.ClaimLease == 0 {
+		c.ClaimLease = 2 * c.PublishTimeout
+	}
+}
+
+// Validate reports what is wrong with c after defaults are applied.
+func (c *Config) Validate() error {
+	c.setDefaults()
+	switch {
+	case len(c.AdminToken) < 16:
+		return errors.New("admin token must be at least 16 characters")
+	case c.MaxBodyBytes < 1024:
+		return errors.New("max body bytes must be at least 1024")
+	case c.ClaimLease <= c.PublishTimeout:
+		return errors.New("claim lease must be longer than the publish timeout")
+	}
+	return nil
+}

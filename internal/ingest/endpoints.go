@@ -1,0 +1,126 @@
+package ingest
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/signature"
+)
+
+type createEndpointRequest struct {
+	URL         string   `json:"url"`
+	EventTypes  []string `json:"event_types"`
+	Description string   `json:"description"`
+}
+
+type createEndpointResponse struct {
+	hookrun.Endpoint
+	// Secret is the signing secret, shown once.
+	Secret string `json:"secret"`
+}
+
+// endpointSecretID names the Secret Manager secret of an endpoint. Both
+// parts are validated IDs, so the name is within Secret Manager's alphabet.
+func endpointSecretID(tenantID, endpointID string) string {
+	return "hookrun-" + tenantID + "-" + endpointID
+}
+
+// tenantRoute authorizes the caller for the {tenant} of the path and checks
+// that the tenant exists.
+func (s *Service) tenantRoute(r *http.Request) (hookrun.Tenant, error) {
+	id := r.PathValue("tenant")
+	if err := s.authorizeTenant(r, id); err != nil {
+		return hookrun.Tenant{}, err
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("tenant_id", id))
+	return s.tenant(r.Context(), id)
+}
+
+func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	var req createEndpointRequest
+	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	ep, err := hookrun.NewEndpoint(t.ID, hookrun.EndpointInput{URL: req.URL, EventTypes: req.EventTypes, Description: req.Description},
+		hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
+	if err != nil {
+		return err
+	}
+	secret := signature.NewSecret()
+	payload, err := json.Marshal(hookrun.EndpointSecret{SigningSecret: secret})
+	if err != nil {
+		return err
+	}
+	secretID := endpointSecretID(t.ID, ep.ID)
+	if ep.SecretVersion, err = s.secrets.Create(r.Context(), secretID, payload); err != nil {
+		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not store the endpoint's secret; retry")
+	}
+	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
+		if derr := s.secrets.Delete(r.Context(), secretID); derr != nil {
+			slog.ErrorContext(r.Context(), "delete secret of endpoint that was not created", "secret_id", secretID, "error", derr.Error())
+		}
+		return err
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("endpoint_id", ep.ID))
+	httpapi.WriteJSON(w, http.StatusCreated, createEndpointResponse{Endpoint: ep, Secret: secret})
+	return nil
+}
+
+type listEndpointsResponse struct {
+	Endpoints []hookrun.Endpoint `json:"endpoints"`
+}
+
+func (s *Service) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	eps, err := s.store.ListEndpoints(r.Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	if eps == nil {
+		eps = []hookrun.Endpoint{}
+	}
+	httpapi.WriteJSON(w, http.StatusOK, listEndpointsResponse{Endpoints: eps})
+	return nil
+}
+
+func (s *Service) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), t.ID, r.PathValue("endpoint"))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, ep)
+	return nil
+}
+
+func (s *Service) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("endpoint")
+	if err := s.store.DeleteEndpoint(r.Context(), t.ID, id); err != nil {
+		return err
+	}
+	// The endpoint is gone for the dispatcher once its document is; a secret
+	// left behind by a failure here is unreferenced and harmless, so the
+	// delete still succeeds for the caller.
+	if err := s.secrets.Delete(r.Context(), endpointSecretID(t.ID, id)); err != nil {
+		slog.ErrorContext(r.Context(), "delete endpoint secret", "endpoint_id", id, "error", err.Error())
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

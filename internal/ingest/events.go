@@ -1,0 +1,107 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+)
+
+type publishEventRequest struct {
+	ID   string          `json:"id"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+type publishEventResponse struct {
+	ID string `json:"id"`
+}
+
+func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	if c.admin {
+		return hookrun.Errorf(hookrun.CodePermissionDenied, "send events with the tenant's API key, not the admin token")
+	}
+	t, err := s.tenant(ctx, c.tenantID)
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+		return errUnauthenticated // the key outlived its tenant
+	}
+	if err != nil {
+		return err
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.ID))
+	if !t.Active() {
+		return hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
+	}
+
+	var req publishEventRequest
+	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	e, err := s.newEvent(t.ID, req)
+	if err != nil {
+		return err
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
+
+	stored, duplicate, err := s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
+	if err != nil {
+		return err
+	}
+	if duplicate {
+		// Same answer as the first time; nothing is published again.
+		httpapi.AddLogAttrs(ctx, slog.Bool("duplicate", true))
+		httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: stored.ID})
+		return nil
+	}
+
+	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
+	msgID, err := s.pub.Publish(pctx, e.Data, e.Attributes())
+	cancel()
+	if err != nil {
+		// The claim must not outlive the failure: the producer's retry with
+		// the same ID has to be able to publish.
+		if rerr := s.store.ReleaseEvent(context.WithoutCancel(ctx), t.ID, e.ID); rerr != nil {
+			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
+				"tenant_id", t.ID, "event_id", e.ID, "error", rerr.Error())
+		}
+		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not hand the event to Pub/Sub; retry with the same id")
+	}
+	if err := s.store.AcceptEvent(context.WithoutCancel(ctx), t.ID, e.ID, msgID); err != nil {
+		// Pub/Sub has the event, so it is durable and the 202 is true. At
+		// worst a retry after the lease publishes it again, and delivery
+		// skips endpoints that already succeeded.
+		slog.ErrorContext(ctx, "mark event accepted", "tenant_id", t.ID, "event_id", e.ID, "error", err.Error())
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: e.ID})
+	return nil
+}
+
+func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Event, error) {
+	if err := hookrun.ValidateEventType(req.Type); err != nil {
+		return hookrun.Event{}, err
+	}
+	if req.ID == "" {
+		req.ID = hookrun.NewID("evt_")
+	} else if err := hookrun.ValidateEventID(req.ID); err != nil {
+		return hookrun.Event{}, err
+	}
+	if len(req.Data) == 0 || req.Data[0] != '{' {
+		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeInvalidArgument, "data: required, a JSON object")
+	}
+	return hookrun.Event{
+		ID:         req.ID,
+		TenantID:   tenantID,
+		Type:       req.Type,
+		Data:       req.Data,
+		Source:     hookrun.SourceAPI,
+		ReceivedAt: s.now().UTC(),
+	}, nil
+}

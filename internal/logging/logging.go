@@ -1,0 +1,119 @@
+// Package logging sets up log/slog for Cloud Run: JSON on stdout with the
+// field names Cloud Logging understands (severity, message, time,
+// logging.googleapis.com/trace), and trace correlation carried in the
+// context so every line of a request lands under its trace.
+package logging
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Cloud Logging's special JSON fields.
+const (
+	keyTrace        = "logging.googleapis.com/trace"
+	keySpanID       = "logging.googleapis.com/spanId"
+	keyTraceSampled = "logging.googleapis.com/trace_sampled"
+)
+
+// New returns a JSON logger writing to w at the given level, named the way
+// Cloud Logging expects.
+func New(w io.Writer, level slog.Level) *slog.Logger {
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) > 0 {
+				return a
+			}
+			switch a.Key {
+			case slog.MessageKey:
+				a.Key = "message"
+			case slog.LevelKey:
+				a.Key = "severity"
+				if lvl, ok := a.Value.Any().(slog.Level); ok && lvl == slog.LevelWarn {
+					a.Value = slog.StringValue("WARNING")
+				}
+			}
+			return a
+		},
+	})
+	return slog.New(&traceHandler{Handler: h})
+}
+
+// Setup makes a logger from the LOG_LEVEL environment variable (debug, info,
+// warn, error; default info) the default for slog and returns it.
+func Setup() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL"))); err != nil {
+		level = slog.LevelInfo
+	}
+	l := New(os.Stdout, level)
+	slog.SetDefault(l)
+	return l
+}
+
+// Trace identifies the Cloud Trace span a request belongs to.
+type Trace struct {
+	// Name is "projects/{project}/traces/{trace-id}".
+	Name    string
+	SpanID  string
+	Sampled bool
+}
+
+type traceKey struct{}
+
+// WithTrace returns ctx carrying tr, so log lines written with it are
+// correlated with the request's trace.
+func WithTrace(ctx context.Context, tr Trace) context.Context {
+	return context.WithValue(ctx, traceKey{}, tr)
+}
+
+// TraceFromHeaders reads the W3C traceparent header, or Google's
+// X-Cloud-Trace-Context, that Cloud Run and Pub/Sub put on requests.
+func TraceFromHeaders(projectID, traceparent, cloudTrace string) (Trace, bool) {
+	if projectID == "" {
+		return Trace{}, false
+	}
+	// traceparent: version-traceid-spanid-flags
+	if parts := strings.Split(traceparent, "-"); len(parts) == 4 && len(parts[1]) == 32 && len(parts[2]) == 16 {
+		return Trace{
+			Name:    "projects/" + projectID + "/traces/" + parts[1],
+			SpanID:  parts[2],
+			Sampled: strings.HasSuffix(parts[3], "1"),
+		}, true
+	}
+	// X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=OPTIONS
+	if cloudTrace != "" {
+		id, rest, _ := strings.Cut(cloudTrace, "/")
+		if id == "" {
+			return Trace{}, false
+		}
+		span, opts, _ := strings.Cut(rest, ";")
+		return Trace{Name: "projects/" + projectID + "/traces/" + id, SpanID: span, Sampled: opts == "o=1"}, true
+	}
+	return Trace{}, false
+}
+
+type traceHandler struct{ slog.Handler }
+
+func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
+	if tr, ok := ctx.Value(traceKey{}).(Trace); ok {
+		r.AddAttrs(slog.String(keyTrace, tr.Name))
+		if tr.SpanID != "" {
+			r.AddAttrs(slog.String(keySpanID, tr.SpanID))
+		}
+		r.AddAttrs(slog.Bool(keyTraceSampled, tr.Sampled))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h *traceHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &traceHandler{Handler: h.Handler.WithAttrs(attrs)}
+}
+
+func (h *traceHandler) WithGroup(name string) slog.Handler {
+	return &traceHandler{Handler: h.Handler.WithGroup(name)}
+}

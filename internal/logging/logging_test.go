@@ -1,0 +1,46 @@
+package logging
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+func TestLogLineHasCloudLoggingFields(t *testing.T) {
+	var buf bytes.Buffer
+	l := New(&buf, 0)
+	tr, ok := TraceFromHeaders("proj", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "")
+	if !ok {
+		t.Fatal("traceparent not parsed")
+	}
+	l.WarnContext(WithTrace(context.Background(), tr), "slow receiver", "tenant_id", "acme")
+
+	var got map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("log line is not JSON: %v: %s", err, buf.String())
+	}
+	want := map[string]any{
+		"severity":                             "WARNING",
+		"message":                              "slow receiver",
+		"tenant_id":                            "acme",
+		"logging.googleapis.com/trace":         "projects/proj/traces/4bf92f3577b34da6a3ce929d0e0e4736",
+		"logging.googleapis.com/spanId":        "00f067aa0ba902b7",
+		"logging.googleapis.com/trace_sampled": true,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+}
+
+func TestTraceFromCloudTraceHeader(t *testing.T) {
+	tr, ok := TraceFromHeaders("proj", "", "105445aa7843bc8bf206b12000100000/1;o=1")
+	if !ok || tr.Name != "projects/proj/traces/105445aa7843bc8bf206b12000100000" || tr.SpanID != "1" || !tr.Sampled {
+		t.Errorf("TraceFromHeaders = %+v, %v", tr, ok)
+	}
+	if _, ok := TraceFromHeaders("proj", "garbage", ""); ok {
+		t.Error("garbage traceparent accepted")
+	}
+}

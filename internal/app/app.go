@@ -1,0 +1,112 @@
+// Package app is what the Cloud Run mains share: the environment settings
+// every service reads, opening the Firestore and Secret Manager adapters
+// from them, and serving until SIGTERM. Mains only wire; this keeps them
+// from repeating each other.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/hookrun/hookrun/internal/firestore"
+	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/logging"
+	"github.com/hookrun/hookrun/internal/secretmanager"
+)
+
+// Common holds the settings every hookrun service reads.
+type Common struct {
+	// Port is set by Cloud Run.
+	Port int `env:"PORT" envDefault:"8080"`
+	// Host to listen on; Cloud Run needs all interfaces, the local stack
+	// sets 127.0.0.1.
+	Host string `env:"HOOKRUN_LISTEN_HOST" envDefault:""`
+	// ProjectID is the Google Cloud project of Pub/Sub, Firestore and
+	// Secret Manager.
+	ProjectID string `env:"GOOGLE_CLOUD_PROJECT,required"`
+	// FirestoreDatabase is the Firestore database ID.
+	FirestoreDatabase string `env:"HOOKRUN_FIRESTORE_DATABASE" envDefault:"(default)"`
+	// SecretManagerEndpoint points the Secret Manager client at the local
+	// emulator (plaintext, no auth). Empty in production.
+	SecretManagerEndpoint string `env:"HOOKRUN_SECRETMANAGER_ENDPOINT"`
+	// EventRetention is how long events and deliveries are kept (the
+	// Firestore TTL field).
+	EventRetention time.Duration `env:"HOOKRUN_EVENT_RETENTION" envDefault:"720h"`
+}
+
+// Addr is the listen address.
+func (c Common) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// Validate reports what is wrong with c.
+func (c Common) Validate() error {
+	if c.Port <= 0 || c.Port > 65535 {
+		return fmt.Errorf("PORT %d is out of range", c.Port)
+	}
+	if c.EventRetention < time.Hour {
+		return errors.New("HOOKRUN_EVENT_RETENTION must be at least 1h")
+	}
+	return nil
+}
+
+// LoadEnv fills cfg (a pointer to a struct with env tags) from the
+// environment.
+func LoadEnv(cfg any) error {
+	if err := env.Parse(cfg); err != nil {
+		return fmt.Errorf("read configuration from the environment: %w", err)
+	}
+	return nil
+}
+
+// Stores are the adapters both services use.
+type Stores struct {
+	Firestore *firestore.Store
+	Secrets   *secretmanager.Store
+}
+
+// OpenStores connects to Firestore and Secret Manager.
+func OpenStores(ctx context.Context, c Common) (*Stores, error) {
+	fs, err := firestore.New(ctx, firestore.Config{ProjectID: c.ProjectID, DatabaseID: c.FirestoreDatabase, EventRetention: c.EventRetention})
+	if err != nil {
+		return nil, err
+	}
+	sm, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: c.ProjectID, Endpoint: c.SecretManagerEndpoint})
+	if err != nil {
+		fs.Close()
+		return nil, err
+	}
+	return &Stores{Firestore: fs, Secrets: sm}, nil
+}
+
+// Close closes both adapters.
+func (s *Stores) Close() error {
+	return errors.Join(s.Firestore.Close(), s.Secrets.Close())
+}
+
+// Main runs a service: it sets up logging, calls run with a context that
+// ends on SIGINT or SIGTERM, and exits non-zero when run fails.
+func Main(name string, run func(ctx context.Context) error) {
+	logging.Setup().Info("starting", "service", name)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		slog.Error("exiting", "service", name, "error", err.Error())
+		os.Exit(1)
+	}
+	slog.Info("stopped", "service", name)
+}
+
+// Serve serves h on c's address until ctx ends.
+func Serve(ctx context.Context, c Common, h http.Handler) error {
+	return httpapi.Serve(ctx, c.Addr(), h)
+}

@@ -1,0 +1,67 @@
+// Command ingest is hookrun's public API on Cloud Run: producers POST
+// events, operators and tenants manage tenants and endpoints. It only wires
+// configuration and adapters; the handlers live in internal/ingest.
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/app"
+	"github.com/hookrun/hookrun/internal/ingest"
+	"github.com/hookrun/hookrun/internal/pubsub"
+)
+
+// config is everything the ingest service reads from its environment.
+type config struct {
+	app.Common
+	AdminToken         string        `env:"HOOKRUN_ADMIN_TOKEN,required,unset"`
+	EventsTopic        string        `env:"HOOKRUN_EVENTS_TOPIC" envDefault:"events"`
+	MaxBodyBytes       int64         `env:"HOOKRUN_MAX_BODY_BYTES" envDefault:"262144"`
+	AllowHTTPEndpoints bool          `env:"HOOKRUN_ALLOW_HTTP_ENDPOINTS" envDefault:"false"`
+	PublishTimeout     time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
+	PublishDelay       time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
+	KeyCacheTTL        time.Duration `env:"HOOKRUN_KEY_CACHE_TTL" envDefault:"10s"`
+}
+
+func main() { app.Main("ingest", run) }
+
+func run(ctx context.Context) error {
+	var cfg config
+	if err := app.LoadEnv(&cfg); err != nil {
+		return err
+	}
+	if err := cfg.Common.Validate(); err != nil {
+		return err
+	}
+	stores, err := app.OpenStores(ctx, cfg.Common)
+	if err != nil {
+		return err
+	}
+	defer stores.Close()
+
+	pub, err := pubsub.NewPublisher(ctx, pubsub.Config{
+		ProjectID:      cfg.ProjectID,
+		Topic:          cfg.EventsTopic,
+		DelayThreshold: cfg.PublishDelay,
+		PublishTimeout: cfg.PublishTimeout,
+	})
+	if err != nil {
+		return fmt.Errorf("pubsub publisher: %w", err)
+	}
+	defer pub.Close()
+
+	svc, err := ingest.New(ingest.Config{
+		ProjectID:          cfg.ProjectID,
+		AdminToken:         cfg.AdminToken,
+		MaxBodyBytes:       cfg.MaxBodyBytes,
+		AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
+		KeyCacheTTL:        cfg.KeyCacheTTL,
+		PublishTimeout:     cfg.PublishTimeout,
+	}, stores.Firestore, pub, stores.Secrets)
+	if err != nil {
+		return err
+	}
+	return app.Serve(ctx, cfg.Common, svc.Handler())
+}

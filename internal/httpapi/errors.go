@@ -11,7 +11,9 @@ import (
 // Status is the one place a hookrun.Code becomes an HTTP status.
 func Status(c hookrun.Code) int {
 	switch c {
-	case hookrun.CodeInvalidArgument:
+	case hookrun.CodeInvalidArgument, hookrun.CodeFailedPrecondition:
+		// google.rpc.Code maps FAILED_PRECONDITION to 400 too; 412 is for
+		// conditional request headers, which hookrun does not use.
 		return http.StatusBadRequest
 	case hookrun.CodeUnauthenticated:
 		return http.StatusUnauthorized
@@ -21,8 +23,6 @@ func Status(c hookrun.Code) int {
 		return http.StatusNotFound
 	case hookrun.CodeAlreadyExists, hookrun.CodeAborted:
 		return http.StatusConflict
-	case hookrun.CodeFailedPrecondition:
-		return http.StatusPreconditionFailed
 	case hookrun.CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case hookrun.CodeUnavailable:
@@ -72,7 +72,9 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // an API, not a page: keep "<" readable in messages
+	_ = enc.Encode(v)        // an error here means the client went away
 }
 
 // NotFound answers unknown routes in the API's error shape.

@@ -1,0 +1,310 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Environment variables the Google Cloud Go clients read to find an
+// emulator, each holding "host:port".
+const (
+	PubSubHostEnv    = "PUBSUB_EMULATOR_HOST"
+	FirestoreHostEnv = "FIRESTORE_EMULATOR_HOST"
+)
+
+// Environment variables that override where the emulator launchers are.
+const (
+	PubSubBinaryEnv    = "HOOKRUN_PUBSUB_EMULATOR"
+	FirestoreBinaryEnv = "HOOKRUN_FIRESTORE_EMULATOR"
+)
+
+// Default launcher paths, as installed by the Google Cloud CLI's Debian
+// packages.
+const (
+	DefaultPubSubBinary    = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator"
+	DefaultFirestoreBinary = "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud_firestore_emulator"
+)
+
+// ErrNotInstalled means an emulator launcher or the Java runtime it needs is
+// missing. Tests branch on it: skip locally, fail in CI.
+var ErrNotInstalled = errors.New("emulator not installed")
+
+// installHint says what to install; both packages, since a machine that
+// lacks one usually lacks the other.
+const installHint = "install them with `apt-get install google-cloud-cli-pubsub-emulator google-cloud-cli-firestore-emulator` " +
+	"and a Java 11+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)"
+
+// defaultStartTimeout allows for a cold JVM on a small, busy machine; a warm
+// start takes two to five seconds.
+const defaultStartTimeout = 60 * time.Second
+
+// EmulatorConfig configures one emulator process.
+type EmulatorConfig struct {
+	// Port to listen on at 127.0.0.1; 0 picks a free one.
+	Port int
+	// LogTo receives the emulator's output; nil discards it. Its last lines
+	// are in the error either way if startup fails.
+	LogTo io.Writer
+	// DataDir is the emulator's working directory, where a JVM would drop
+	// crash dumps; empty means the system temp directory. Neither emulator
+	// persists data: every start is empty.
+	DataDir string
+	// StartTimeout bounds startup; 0 means 60 s.
+	StartTimeout time.Duration
+}
+
+// Emulator is a running emulator listening on 127.0.0.1.
+type Emulator struct {
+	// Name is "pubsub" or "firestore".
+	Name string
+	// Host is the "127.0.0.1:port" clients connect to.
+	Host string
+	// HostEnv is the variable clients read Host from, e.g. PubSubHostEnv.
+	HostEnv string
+
+	proc *Process
+}
+
+// Env returns the environment a client process needs to use the emulator,
+// e.g. []string{"PUBSUB_EMULATOR_HOST=127.0.0.1:8085"}.
+func (e *Emulator) Env() []string { return []string{e.HostEnv + "=" + e.Host} }
+
+// Done is closed if the emulator exits; use ExitReport to say why.
+func (e *Emulator) Done() <-chan struct{} { return e.proc.Done() }
+
+// ExitReport describes how the emulator exited and its last output.
+func (e *Emulator) ExitReport() error { return e.proc.ExitReport() }
+
+// Stop stops the emulator and its JVM; see Process.Stop.
+func (e *Emulator) Stop(ctx context.Context) error { return e.proc.Stop(ctx) }
+
+// emulatorKind is what differs between the emulators.
+type emulatorKind struct {
+	name, binaryEnv, defaultBinary, hostEnv string
+	args                                    func(host string, port int) []string
+}
+
+var (
+	pubsubKind = emulatorKind{
+		name: "pubsub", binaryEnv: PubSubBinaryEnv, defaultBinary: DefaultPubSubBinary, hostEnv: PubSubHostEnv,
+		args: func(host string, port int) []string {
+			return []string{"--host=" + host, "--port=" + strconv.Itoa(port)}
+		},
+	}
+	firestoreKind = emulatorKind{
+		name: "firestore", binaryEnv: FirestoreBinaryEnv, defaultBinary: DefaultFirestoreBinary, hostEnv: FirestoreHostEnv,
+		args: func(host string, port int) []string {
+			return []string{"start", "--host=" + host, "--port=" + strconv.Itoa(port)}
+		},
+	}
+)
+
+// StartPubSub starts Google's Pub/Sub emulator and returns once it serves
+// requests. It delivers push subscriptions for real.
+func StartPubSub(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
+	return startEmulator(ctx, pubsubKind, cfg)
+}
+
+// StartFirestore starts Google's Firestore emulator (native mode) and
+// returns once it serves requests.
+func StartFirestore(ctx context.Context, cfg EmulatorConfig) (*Emulator, error) {
+	return startEmulator(ctx, firestoreKind, cfg)
+}
+
+func startEmulator(ctx context.Context, k emulatorKind, cfg EmulatorConfig) (*Emulator, error) {
+	bin, err := findLauncher(k)
+	if err != nil {
+		return nil, err
+	}
+	port := cfg.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, fmt.Errorf("start %s emulator: %w", k.name, err)
+		}
+	}
+	dir := cfg.DataDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	const host = "127.0.0.1" // never a public interface: the emulators have no auth
+	proc, err := Start(Command{
+		Name:   k.name + " emulator",
+		Path:   bin,
+		Args:   k.args(host, port),
+		Dir:    dir,
+		Output: cfg.LogTo,
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &Emulator{Name: k.name, Host: net.JoinHostPort(host, strconv.Itoa(port)), HostEnv: k.hostEnv, proc: proc}
+	if err := e.waitReady(ctx, cfg.StartTimeout); err != nil {
+		// Stop must run even if ctx is cancelled, or the JVM stays behind.
+		stopErr := proc.Stop(context.WithoutCancel(ctx))
+		return nil, errors.Join(err, stopErr)
+	}
+	return e, nil
+}
+
+// waitReady waits until the emulator accepts connections and answers
+// GET / with 200, and fails at once if it exits first.
+func (e *Emulator) waitReady(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = defaultStartTimeout
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	ctx, cancelTimeout := context.WithTimeout(ctx, timeout)
+	defer cancelTimeout()
+	go func() {
+		select {
+		case <-e.proc.Done():
+			cancel(e.proc.ExitReport())
+		case <-ctx.Done():
+		}
+	}()
+	err := WaitTCP(ctx, e.Host)
+	if err == nil {
+		err = WaitHTTP(ctx, "http://"+e.Host+"/")
+	}
+	if err == nil {
+		return nil
+	}
+	select {
+	case <-e.proc.Done():
+		// The exit explains more than a refused connection does.
+		return fmt.Errorf("start %s emulator: %w", e.Name, e.proc.ExitReport())
+	default:
+	}
+	if tail := e.proc.Tail(); tail != "" {
+		return fmt.Errorf("start %s emulator: not ready: %w; last output:\n%s", e.Name, err, tail)
+	}
+	return fmt.Errorf("start %s emulator: not ready: %w", e.Name, err)
+}
+
+// findLauncher returns the emulator's launcher script, checking first that
+// it and the Java runtime it starts exist.
+func findLauncher(k emulatorKind) (string, error) {
+	bin, from := os.Getenv(k.binaryEnv), "$"+k.binaryEnv
+	if bin == "" {
+		bin, from = k.defaultBinary, "default path"
+	}
+	if err := isExecutable(bin); err != nil {
+		return "", fmt.Errorf("%s emulator (%s): %w: %v; %s", k.name, from, ErrNotInstalled, err, installHint)
+	}
+	if err := findJava(); err != nil {
+		return "", fmt.Errorf("%s emulator: %w: %v; %s", k.name, ErrNotInstalled, err, installHint)
+	}
+	return bin, nil
+}
+
+// findJava looks for java the way the launchers do: $JAVA (Firestore's
+// launcher), $JAVA_HOME/bin/java (Pub/Sub's), then PATH.
+func findJava() error {
+	if j := os.Getenv("JAVA"); j != "" {
+		if _, err := exec.LookPath(j); err != nil {
+			return fmt.Errorf("java from $JAVA: %w", err)
+		}
+		return nil
+	}
+	if home := os.Getenv("JAVA_HOME"); home != "" {
+		return isExecutable(filepath.Join(home, "bin", "java"))
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		return fmt.Errorf("java: %w", err)
+	}
+	return nil
+}
+
+func isExecutable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() || fi.Mode()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", path)
+	}
+	return nil
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1. Another process
+// could take it before the emulator binds it; the emulator then exits and
+// the caller sees why.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// readyInterval is how often WaitTCP and WaitHTTP try again; every HTTP
+// try is a line in an emulator's log, so not much more often.
+const readyInterval = 100 * time.Millisecond
+
+// WaitTCP polls until addr accepts a TCP connection or ctx is done.
+func WaitTCP(ctx context.Context, addr string) error {
+	var d net.Dialer
+	return poll(ctx, "connect to "+addr, func(ctx context.Context) error {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
+		}
+		return c.Close()
+	})
+}
+
+// WaitHTTP polls until a GET of url answers 200 OK or ctx is done.
+func WaitHTTP(ctx context.Context, url string) error {
+	return poll(ctx, "GET "+url, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %s", resp.Status)
+		}
+		return nil
+	})
+}
+
+// poll calls try every readyInterval until it succeeds or ctx is done. Each
+// try gets at most a second, so one hung attempt cannot eat the deadline.
+func poll(ctx context.Context, what string, try func(context.Context) error) error {
+	t := time.NewTicker(readyInterval)
+	defer t.Stop()
+	var last error
+	for {
+		tryCtx, cancel := context.WithTimeout(ctx, time.Second)
+		err := try(tryCtx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		// A try cut short by ctx says nothing new; keep the one before.
+		if last == nil || ctx.Err() == nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", what, context.Cause(ctx), last)
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,337 @@
+package devstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
+	"github.com/hookrun/hookrun/internal/pubsub"
+)
+
+// Topic and subscription names of the local stack, as in production.
+const (
+	EventsTopic          = "events"
+	DeadLettersTopic     = "dead-letters"
+	PushDeadLetterTopic  = "events-dead-letter"
+	DispatchSubscription = "events-dispatcher"
+)
+
+// StackConfig configures the local stack. Zero ports pick free ones.
+type StackConfig struct {
+	// ProjectID isolates this stack's data in shared emulators.
+	ProjectID string
+	// AdminToken of the ingest API; empty generates one.
+	AdminToken string
+
+	IngestPort, DispatcherPort, ReceiverPort     int
+	PubSubPort, FirestorePort, SecretManagerPort int
+
+	// PubSubHost and FirestoreHost use emulators that are already running
+	// (the tests' ones) instead of starting new ones.
+	PubSubHost, FirestoreHost string
+
+	// BinDir receives the built service binaries; empty means a temp dir.
+	BinDir string
+	// Output receives every process's output, each line prefixed with its
+	// name; nil discards it.
+	Output io.Writer
+	// EmulatorOutput receives the emulators' (verbose) output; nil means
+	// Output.
+	EmulatorOutput io.Writer
+	// Env is added to every service's environment (LOG_LEVEL, say).
+	Env []string
+}
+
+// Stack is the running local stack: emulators, ingest and dispatcher. The
+// sample receiver is started separately (StartReceiver) because it needs
+// the endpoint's signing secret, which exists only once hookrun made it.
+type Stack struct {
+	cfg           StackConfig
+	IngestURL     string
+	DispatcherURL string
+	AdminToken    string
+	// Env is the emulator environment clients of this stack need.
+	Env []string
+
+	emulators []*Emulator
+	sm        *smemu.Emulator
+	procs     []*Process
+	bins      map[string]string
+}
+
+// StartStack builds the services and starts emulators and services, ready to
+// serve. On error, whatever was started is stopped.
+func StartStack(ctx context.Context, cfg StackConfig) (_ *Stack, err error) {
+	if cfg.ProjectID == "" {
+		cfg.ProjectID = "hookrun-local"
+	}
+	if cfg.Output == nil {
+		cfg.Output = io.Discard
+	}
+	if cfg.EmulatorOutput == nil {
+		cfg.EmulatorOutput = cfg.Output
+	}
+	s := &Stack{cfg: cfg, AdminToken: cfg.AdminToken}
+	if s.AdminToken == "" {
+		s.AdminToken = randomToken()
+	}
+	defer func() {
+		if err != nil {
+			_ = s.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+
+	built := make(chan error, 1)
+	go func() { built <- s.build(ctx) }() // compile while the JVMs boot
+
+	if err := s.startEmulators(ctx); err != nil {
+		return nil, err
+	}
+	if err := <-built; err != nil {
+		return nil, err
+	}
+	if err := s.startServices(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) startEmulators(ctx context.Context) error {
+	pubsubHost, firestoreHost := s.cfg.PubSubHost, s.cfg.FirestoreHost
+	if pubsubHost == "" {
+		e, err := StartPubSub(ctx, EmulatorConfig{Port: s.cfg.PubSubPort, LogTo: PrefixWriter(s.cfg.EmulatorOutput, "pubsub     | ")})
+		if err != nil {
+			return err
+		}
+		s.emulators = append(s.emulators, e)
+		pubsubHost = e.Host
+	}
+	if firestoreHost == "" {
+		e, err := StartFirestore(ctx, EmulatorConfig{Port: s.cfg.FirestorePort, LogTo: PrefixWriter(s.cfg.EmulatorOutput, "firestore  | ")})
+		if err != nil {
+			return err
+		}
+		s.emulators = append(s.emulators, e)
+		firestoreHost = e.Host
+	}
+	sm, err := smemu.Serve(ctx, "127.0.0.1:"+strconv.Itoa(s.cfg.SecretManagerPort))
+	if err != nil {
+		return fmt.Errorf("start secret manager emulator: %w", err)
+	}
+	s.sm = sm
+	s.Env = []string{
+		PubSubHostEnv + "=" + pubsubHost,
+		FirestoreHostEnv + "=" + firestoreHost,
+		"HOOKRUN_SECRETMANAGER_ENDPOINT=" + sm.Addr(),
+		"GOOGLE_CLOUD_PROJECT=" + s.cfg.ProjectID,
+	}
+	return nil
+}
+
+// build compiles the three services into BinDir.
+func (s *Stack) build(ctx context.Context) error {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	dir := s.cfg.BinDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "hookrun-bin-"); err != nil {
+			return err
+		}
+	}
+	s.bins = map[string]string{}
+	for name, pkg := range map[string]string{"ingest": "./run/ingest", "dispatcher": "./run/dispatcher", "receiver": "./functions/receiver/cmd"} {
+		out := filepath.Join(dir, name)
+		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+		}
+		s.bins[name] = out
+	}
+	return nil
+}
+
+func (s *Stack) startServices(ctx context.Context) error {
+	ps, err := pubsub.NewAdmin(ctx, s.cfg.ProjectID, emulatorOption(s.Env)...)
+	if err != nil {
+		return err
+	}
+	defer ps.Close()
+	for _, t := range []string{EventsTopic, DeadLettersTopic, PushDeadLetterTopic} {
+		if err := ps.EnsureTopic(ctx, t); err != nil {
+			return err
+		}
+	}
+
+	ingestPort, err := portOrFree(s.cfg.IngestPort)
+	if err != nil {
+		return err
+	}
+	dispatcherPort, err := portOrFree(s.cfg.DispatcherPort)
+	if err != nil {
+		return err
+	}
+	s.DispatcherURL = "http://127.0.0.1:" + strconv.Itoa(dispatcherPort)
+	if err := s.startService(ctx, "dispatcher", dispatcherPort,
+		"HOOKRUN_PUSH_AUTH=none",              // the emulator's pushes carry no OIDC token
+		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // the sample receiver is on loopback
+		"HOOKRUN_ENDPOINT_CACHE_TTL=1s",       // new endpoints show up at once
+	); err != nil {
+		return err
+	}
+	// Subscribe only once the dispatcher is up, so the first push finds it.
+	if err := ps.EnsurePushSubscription(ctx, pubsub.PushSubscription{
+		ID:                  DispatchSubscription,
+		Topic:               EventsTopic,
+		Endpoint:            s.DispatcherURL + "/pubsub/push",
+		AckDeadline:         60 * time.Second,
+		DeadLetterTopic:     PushDeadLetterTopic,
+		MaxDeliveryAttempts: 10,
+	}); err != nil {
+		return err
+	}
+	s.IngestURL = "http://127.0.0.1:" + strconv.Itoa(ingestPort)
+	return s.startService(ctx, "ingest", ingestPort,
+		"HOOKRUN_ADMIN_TOKEN="+s.AdminToken,
+		"HOOKRUN_ALLOW_HTTP_ENDPOINTS=true",
+	)
+}
+
+// StartReceiver starts the sample receiver with the endpoint's signing
+// secret and returns its URL. Its output goes to the stack's output and to
+// also, when not nil, so callers can watch for deliveries.
+func (s *Stack) StartReceiver(ctx context.Context, secret string, port int, also io.Writer) (string, error) {
+	port, err := portOrFree(port)
+	if err != nil {
+		return "", err
+	}
+	out := PrefixWriter(s.cfg.Output, "receiver   | ")
+	if also != nil {
+		out = io.MultiWriter(out, also)
+	}
+	if err := s.run(ctx, "receiver", port, out, "WEBHOOK_SECRET="+secret); err != nil {
+		return "", err
+	}
+	return "http://127.0.0.1:" + strconv.Itoa(port), nil
+}
+
+func (s *Stack) startService(ctx context.Context, name string, port int, env ...string) error {
+	return s.run(ctx, name, port, PrefixWriter(s.cfg.Output, fmt.Sprintf("%-10s | ", name)), env...)
+}
+
+func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, env ...string) error {
+	base := append(append([]string{}, s.Env...), "PORT="+strconv.Itoa(port), "HOOKRUN_LISTEN_HOST=127.0.0.1")
+	p, err := Start(Command{
+		Name:   name,
+		Path:   s.bins[name],
+		Env:    append(append(base, s.cfg.Env...), env...),
+		Output: out,
+	})
+	if err != nil {
+		return err
+	}
+	s.procs = append(s.procs, p)
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ready := make(chan error, 1)
+	go func() { ready <- WaitHTTP(wctx, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz") }()
+	select {
+	case err := <-ready:
+		if err != nil {
+			return fmt.Errorf("%s did not become healthy: %w\n%s", name, err, p.Tail())
+		}
+		return nil
+	case <-p.Done():
+		return fmt.Errorf("%s exited during startup: %w", name, p.ExitReport())
+	}
+}
+
+// Crashed returns a channel that yields the first process of the stack that
+// exits on its own.
+func (s *Stack) Crashed() <-chan error {
+	ch := make(chan error, 1)
+	for _, p := range s.procs {
+		go func() { <-p.Done(); ch <- p.ExitReport() }()
+	}
+	for _, e := range s.emulators {
+		go func() { <-e.Done(); ch <- e.ExitReport() }()
+	}
+	return ch
+}
+
+// Stop stops services first, then emulators, and leaves no process behind.
+func (s *Stack) Stop(ctx context.Context) error {
+	var errs []error
+	for i := len(s.procs) - 1; i >= 0; i-- {
+		errs = append(errs, s.procs[i].Stop(ctx))
+	}
+	if s.sm != nil {
+		errs = append(errs, s.sm.Close())
+	}
+	for _, e := range s.emulators {
+		errs = append(errs, e.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside the hookrun module: run from the repository")
+	}
+	return filepath.Dir(mod), nil
+}
+
+func portOrFree(p int) (int, error) {
+	if p != 0 {
+		return p, nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomToken() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	return "hkr-admin-" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// emulatorOption points a Pub/Sub client at the stack's emulator without
+// relying on this process's own PUBSUB_EMULATOR_HOST.
+func emulatorOption(env []string) []option.ClientOption {
+	for _, kv := range env {
+		if host, ok := strings.CutPrefix(kv, PubSubHostEnv+"="); ok {
+			return []option.ClientOption{
+				option.WithEndpoint(host),
+				option.WithoutAuthentication(),
+				option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,157 @@
+package pubsub
+
+import (
+	"context"
+	"maps"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	sdk "cloud.google.com/go/pubsub/v2"
+	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestPublishIsReceived(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	if err := a.EnsureTopic(ctx, "events"); err != nil {
+		t.Fatalf("EnsureTopic: %v", err)
+	}
+	// A pull subscription, which only tests need, so it is made here
+	// rather than offered by Admin.
+	sub := subscriptionName(a.project, "events-pull")
+	_, err := a.client.SubscriptionAdminClient.CreateSubscription(ctx, &pb.Subscription{Name: sub, Topic: topicName(a.project, "events")})
+	if err != nil {
+		t.Fatalf("create pull subscription: %v", err)
+	}
+	p := newTestPublisher(t, ctx, a, "events")
+
+	wantData := []byte(`{"hello":"world"}`)
+	wantAttrs := map[string]string{"tenant_id": "acme", "event_id": "evt_1", "event_type": "user.created"}
+	id, err := p.Publish(ctx, wantData, wantAttrs)
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if id == "" {
+		t.Fatal("Publish returned an empty message ID")
+	}
+
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var (
+		once sync.Once
+		got  *sdk.Message
+	)
+	err = a.client.Subscriber(sub).Receive(rctx, func(_ context.Context, m *sdk.Message) {
+		m.Ack()
+		once.Do(func() { got = m; cancel() })
+	})
+	if err != nil {
+		t.Fatalf("Receive: %v", err)
+	}
+	if got == nil {
+		t.Fatal("no message received within 30 s")
+	}
+	if got.ID != id {
+		t.Errorf("received ID = %q, want %q", got.ID, id)
+	}
+	if string(got.Data) != string(wantData) {
+		t.Errorf("received data = %q, want %q", got.Data, wantData)
+	}
+	if !maps.Equal(got.Attributes, wantAttrs) {
+		t.Errorf("received attributes = %v, want %v", got.Attributes, wantAttrs)
+	}
+}
+
+func TestPublishToMissingTopicFailsFast(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	p := newTestPublisher(t, ctx, a, "not-yet")
+
+	start := time.Now()
+	_, err := p.Publish(ctx, []byte("x"), nil)
+	if got, want := status.Code(err), codes.NotFound; got != want {
+		t.Fatalf("Publish(missing topic) code = %v (err %v), want %v", got, err, want)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Publish(missing topic) took %v, want an answer without retrying", d)
+	}
+
+	// The failure must not poison the publisher.
+	if err := a.EnsureTopic(ctx, "not-yet"); err != nil {
+		t.Fatalf("EnsureTopic: %v", err)
+	}
+	if id, err := p.Publish(ctx, []byte("y"), nil); err != nil || id == "" {
+		t.Errorf("Publish after topic exists = %q, %v; want an ID", id, err)
+	}
+}
+
+func TestPublishConcurrent(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	if err := a.EnsureTopic(ctx, "events"); err != nil {
+		t.Fatalf("EnsureTopic: %v", err)
+	}
+	p := newTestPublisher(t, ctx, a, "events")
+	const n = 50
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { ids[i], errs[i] = p.Publish(ctx, []byte{byte(i)}, nil) })
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for i := range n {
+		if errs[i] != nil {
+			t.Errorf("Publish %d: %v", i, errs[i])
+			continue
+		}
+		if seen[ids[i]] {
+			t.Errorf("Publish %d: duplicate ID %q", i, ids[i])
+		}
+		seen[ids[i]] = true
+	}
+}
+
+func TestPublishAfterCloseFails(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	p, err := NewPublisher(ctx, Config{ProjectID: a.project, Topic: "events"})
+	if err != nil {
+		t.Fatalf("NewPublisher: %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := p.Publish(ctx, []byte("x"), nil); err == nil {
+		t.Error("Publish after Close = nil error, want one")
+	}
+}
+
+func TestPublishWithoutServerTimesOut(t *testing.T) {
+	// Nothing listens on a port just released by the kernel, so every try
+	// fails with Unavailable and the SDK retries until PublishTimeout.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("PUBSUB_EMULATOR_HOST", addr)
+
+	ctx := context.Background()
+	const timeout = time.Second
+	p, err := NewPublisher(ctx, Config{ProjectID: "no-server", Topic: "events", PublishTimeout: timeout})
+	if err != nil {
+		t.Fatalf("NewPublisher: %v", err)
+	}
+	defer p.Close()
+	start := time.Now()
+	_, err = p.Publish(ctx, []byte("x"), nil)
+	if err == nil {
+		t.Fatal("Publish without a server = nil error, want one")
+	}
+	if d := time.Since(start); d > timeout+2*time.Second {
+		t.Errorf("Publish without a server failed after %v, want about %v", d, timeout)
+	}
+}

@@ -25,6 +25,7 @@ type TTL[V any] struct {
 
 type entry[V any] struct {
 	v       V
+	loaded  time.Time // when the load that produced v started
 	expires time.Time
 }
 
@@ -38,27 +39,45 @@ func New[V any](ttl time.Duration, max int) *TTL[V] {
 // Get returns the cached value for key, or calls load once for all
 // concurrent callers and caches its result. Errors are not cached.
 func (c *TTL[V]) Get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
+	return c.GetFresh(ctx, key, time.Time{}, load)
+}
+
+// GetFresh is Get for callers that need state no older than notBefore: a
+// cached value, or a shared load, that started before notBefore is not
+// used. The dispatcher passes an event's receive time, so an endpoint
+// created before the event was accepted is always seen.
+func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, load func(context.Context) (V, error)) (V, error) {
 	if c.ttl > 0 {
 		c.mu.Lock()
 		e, ok := c.entries[key]
 		c.mu.Unlock()
-		if ok && c.now().Before(e.expires) {
+		if ok && c.now().Before(e.expires) && !e.loaded.Before(notBefore) {
 			return e.v, nil
 		}
 	}
-	v, err, _ := c.group.Do(key, func() (any, error) {
-		// The load outlives one caller's cancellation: others may wait on it.
-		v, err := load(context.WithoutCancel(ctx))
-		if err == nil && c.ttl > 0 {
-			c.put(key, v)
+	for {
+		r, err, _ := c.group.Do(key, func() (any, error) {
+			// The load outlives one caller's cancellation: others may wait on it.
+			e := entry[V]{loaded: c.now()}
+			v, err := load(context.WithoutCancel(ctx))
+			if err != nil {
+				return nil, err
+			}
+			e.v, e.expires = v, e.loaded.Add(c.ttl)
+			if c.ttl > 0 {
+				c.put(key, e)
+			}
+			return e, nil
+		})
+		if err != nil {
+			var zero V
+			return zero, err
 		}
-		return v, err
-	})
-	if err != nil {
-		var zero V
-		return zero, err
+		if e := r.(entry[V]); !e.loaded.Before(notBefore) || ctx.Err() != nil {
+			return e.v, nil
+		}
+		// We joined a load that started too early for us; start our own.
 	}
-	return v.(V), nil
 }
 
 // Delete drops key, so the next Get loads it afresh (after a write).
@@ -68,7 +87,7 @@ func (c *TTL[V]) Delete(key string) {
 	c.mu.Unlock()
 }
 
-func (c *TTL[V]) put(key string, v V) {
+func (c *TTL[V]) put(key string, e entry[V]) {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -82,5 +101,8 @@ func (c *TTL[V]) put(key string, v V) {
 			clear(c.entries)
 		}
 	}
-	c.entries[key] = entry[V]{v: v, expires: now.Add(c.ttl)}
+	if old, ok := c.entries[key]; ok && old.loaded.After(e.loaded) {
+		return // a later load finished first: keep the fresher value
+	}
+	c.entries[key] = e
 }

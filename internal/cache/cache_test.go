@@ -78,3 +78,24 @@ func TestTTLIsBounded(t *testing.T) {
 		t.Errorf("cache holds %d entries, want at most 3", n)
 	}
 }
+
+func TestGetFreshReloadsValuesOlderThanNotBefore(t *testing.T) {
+	c := New[int](time.Hour, 10)
+	now := time.Unix(100, 0)
+	c.now = func() time.Time { return now }
+	loads := 0
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
+
+	if v, _ := c.GetFresh(context.Background(), "k", now, load); v != 1 {
+		t.Fatalf("first GetFresh = %d, want 1", v)
+	}
+	// An event received before the load: the cached value will do.
+	if v, _ := c.GetFresh(context.Background(), "k", now.Add(-time.Second), load); v != 1 {
+		t.Errorf("GetFresh(older event) = %d, want cached 1", v)
+	}
+	// An event received after the load: the endpoint list may have changed.
+	now = now.Add(time.Millisecond)
+	if v, _ := c.GetFresh(context.Background(), "k", now, load); v != 2 {
+		t.Errorf("GetFresh(newer event) = %d, want reload 2", v)
+	}
+}

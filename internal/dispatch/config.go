@@ -16,8 +16,11 @@ type Config struct {
 	// the local stack sets it: the zero value is the secure production
 	// default.
 	InsecureSkipPushAuth bool
-	// EndpointCacheTTL is how long a tenant and its endpoints are cached;
-	// endpoint changes reach deliveries within it. Default 10s.
+	// EndpointCacheTTL is how long a tenant is cached (a disabled tenant's
+	// events stop within it) and bounds the endpoint cache. Endpoint lists
+	// are in any case reloaded for events received after they were read,
+	// so a new endpoint never misses an event accepted after its creation.
+	// Default 10s.
 	EndpointCacheTTL time.Duration
 	// AllowPrivateNetworks lets deliveries reach loopback, private and
 	// link-local addresses. Off in production, so a tenant cannot aim

@@ -28,7 +28,9 @@ const maxResponseSnippet = 1 << 10
 // It returns nil once every outcome is recorded; an error (storage or
 // secrets unavailable) means the message must be redelivered.
 func (s *Service) fanOut(ctx context.Context, e hookrun.Event) error {
-	all, err := s.endpoints.Get(ctx, e.TenantID, func(ctx context.Context) ([]hookrun.Endpoint, error) {
+	// The list must be no older than the event: an endpoint created before
+	// the event was accepted must get it, whatever the cache holds.
+	all, err := s.endpoints.GetFresh(ctx, e.TenantID, e.ReceivedAt, func(ctx context.Context) ([]hookrun.Endpoint, error) {
 		return s.store.ListEndpoints(ctx, e.TenantID)
 	})
 	if err != nil {
@@ -52,14 +54,17 @@ func (s *Service) fanOut(ctx context.Context, e hookrun.Event) error {
 	}
 
 	body := hookrun.WebhookBody(e)
-	g, gctx := errgroup.WithContext(ctx)
+	// Not errgroup.WithContext: one endpoint's failure (its secret cannot
+	// be read) must not cancel the attempts in flight to the others, or a
+	// broken endpoint would starve every other endpoint of the tenant.
+	var g errgroup.Group
 	g.SetLimit(s.cfg.MaxFanOut)
 	for _, ep := range matched {
 		prev := done[ep.ID]
 		if prev.State == hookrun.DeliverySucceeded {
 			continue // a redelivered message: this endpoint already has it
 		}
-		g.Go(func() error { return s.deliver(gctx, e, ep, body, prev.Attempts+1) })
+		g.Go(func() error { return s.deliver(ctx, e, ep, body, prev.Attempts+1) })
 	}
 	return g.Wait()
 }

@@ -24,9 +24,10 @@ var errUnauthenticated = hookrun.Errorf(hookrun.CodeUnauthenticated,
 // authenticate identifies the caller. Every failure looks the same to the
 // client, so it cannot tell an unknown key from a revoked one.
 func (s *Service) authenticate(r *http.Request) (caller, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// The auth scheme is case-insensitive (RFC 9110, section 11.1).
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
-	if !ok || token == "" {
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return caller{}, errUnauthenticated
 	}
 	if s.isAdmin(token) {

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -63,7 +64,9 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not store the endpoint's secret; retry")
 	}
 	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
-		if derr := s.secrets.Delete(r.Context(), secretID); derr != nil {
+		// The request may be why the store failed (the client hung up);
+		// the cleanup must run regardless, or the secret is orphaned.
+		if derr := s.secrets.Delete(context.WithoutCancel(r.Context()), secretID); derr != nil {
 			slog.ErrorContext(r.Context(), "delete secret of endpoint that was not created", "secret_id", secretID, "error", derr.Error())
 		}
 		return err
@@ -118,7 +121,7 @@ func (s *Service) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
 	// The endpoint is gone for the dispatcher once its document is; a secret
 	// left behind by a failure here is unreferenced and harmless, so the
 	// delete still succeeds for the caller.
-	if err := s.secrets.Delete(r.Context(), endpointSecretID(t.ID, id)); err != nil {
+	if err := s.secrets.Delete(context.WithoutCancel(r.Context()), endpointSecretID(t.ID, id)); err != nil {
 		slog.ErrorContext(r.Context(), "delete endpoint secret", "endpoint_id", id, "error", err.Error())
 	}
 	w.WriteHeader(http.StatusNoContent)

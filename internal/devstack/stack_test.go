@@ -1,0 +1,223 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/hookrun/hookrun/internal/firestore"
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/testenv"
+)
+
+// verifyingReceiver counts deliveries by event ID, accepting only those that
+// the public Standard Webhooks library verifies.
+type verifyingReceiver struct {
+	wh *standardwebhooks.Webhook
+
+	mu         sync.Mutex
+	byEvent    map[string]int
+	webhookIDs map[string]string
+	bad        []string
+	changed    chan struct{}
+}
+
+func (v *verifyingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	v.mu.Lock()
+	defer func() { close(v.changed); v.changed = make(chan struct{}); v.mu.Unlock() }()
+	if err := v.wh.Verify(body, r.Header); err != nil {
+		v.bad = append(v.bad, err.Error())
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var p struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &p)
+	v.byEvent[p.ID]++
+	v.webhookIDs[p.ID] = r.Header.Get("webhook-id")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (v *verifyingReceiver) waitFor(ctx context.Context, ids ...string) error {
+	for {
+		v.mu.Lock()
+		missing := ""
+		for _, id := range ids {
+			if v.byEvent[id] == 0 {
+				missing = id
+				break
+			}
+		}
+		changed := v.changed
+		v.mu.Unlock()
+		if missing == "" {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return errors.New("event " + missing + " never arrived")
+		}
+	}
+}
+
+func TestPipelineEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the services")
+	}
+	pubsubHost, firestoreHost := testenv.PubSubHost(t), testenv.FirestoreHost(t)
+	project := testenv.ProjectID(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	out := &testWriter{t: t}
+	stack, err := StartStack(ctx, StackConfig{
+		ProjectID:     project,
+		PubSubHost:    pubsubHost,
+		FirestoreHost: firestoreHost,
+		BinDir:        t.TempDir(),
+		Output:        out,
+		Env:           []string{"HOOKRUN_CE_SOURCE_TENANTS=//storage.googleapis.com/projects/_/buckets/uploads=demo"},
+	})
+	if err != nil {
+		t.Fatalf("StartStack: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := stack.Stop(context.Background()); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		out.done.Store(true)
+	})
+
+	// The demo: tenant, endpoint at the sample receiver (user.*), one event.
+	demo, err := stack.RunDemo(ctx, 0)
+	if err != nil {
+		t.Fatalf("RunDemo: %v", err)
+	}
+
+	// A second endpoint, verified with the public library.
+	c := &Client{BaseURL: stack.IngestURL}
+	rcv := &verifyingReceiver{byEvent: map[string]int{}, webhookIDs: map[string]string{}, changed: make(chan struct{})}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	_, secret, err := c.CreateEndpoint(ctx, demo.APIKey, demo.TenantID, srv.URL+"/hooks", []string{"user.*", "invoice.paid", "google.cloud.storage.object.v1.finalized"})
+	if err != nil {
+		t.Fatalf("CreateEndpoint: %v", err)
+	}
+	if rcv.wh, err = standardwebhooks.NewWebhook(secret); err != nil {
+		t.Fatalf("NewWebhook: %v", err)
+	}
+
+	send := func(id, typ string) string {
+		t.Helper()
+		got, err := c.SendEvent(ctx, demo.APIKey, id, typ, map[string]any{"n": 1})
+		if err != nil {
+			t.Fatalf("SendEvent(%s, %s): %v", id, typ, err)
+		}
+		return got
+	}
+	send("e2e-user-1", "user.created")
+	send("e2e-order-1", "order.shipped") // matches no endpoint
+	send("e2e-invoice-1", "invoice.paid")
+	if got := send("e2e-user-1", "user.created"); got != "e2e-user-1" { // duplicate
+		t.Errorf("duplicate answered id %q, want e2e-user-1", got)
+	}
+
+	// Straight to the topic, as a GCP service would: CloudEvents attributes,
+	// tenant from the ce-source mapping.
+	pub, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: project, Topic: EventsTopic})
+	if err != nil {
+		t.Fatalf("NewPublisher: %v", err)
+	}
+	defer pub.Close()
+	if _, err := pub.Publish(ctx, []byte(`{"name":"a.png"}`), map[string]string{
+		"ce-type": "google.cloud.storage.object.v1.finalized", "ce-source": "//storage.googleapis.com/projects/_/buckets/uploads", "ce-id": "gcs-1",
+	}); err != nil {
+		t.Fatalf("Publish CloudEvent: %v", err)
+	}
+	rejectedID, err := pub.Publish(ctx, []byte(`{"x":1}`), map[string]string{"origin": "somewhere"})
+	if err != nil {
+		t.Fatalf("Publish unattributed: %v", err)
+	}
+
+	send("e2e-user-2", "user.deleted") // last: once it is in, the rest had time
+	if err := rcv.waitFor(ctx, "e2e-user-1", "e2e-invoice-1", "gcs-1", "e2e-user-2"); err != nil {
+		t.Fatalf("verifying receiver: %v", err)
+	}
+	if _, err := demo.Watcher.WaitFor(ctx, `"event_id":"e2e-user-2"`); err != nil {
+		t.Fatalf("sample receiver: %v", err)
+	}
+
+	rcv.mu.Lock()
+	for _, id := range []string{"e2e-user-1", "e2e-invoice-1", "gcs-1", "e2e-user-2"} {
+		if n := rcv.byEvent[id]; n != 1 {
+			t.Errorf("event %s delivered %d times, want exactly once", id, n)
+		}
+	}
+	if n := rcv.byEvent["e2e-order-1"]; n != 0 {
+		t.Errorf("non-matching event delivered %d times", n)
+	}
+	if len(rcv.bad) > 0 {
+		t.Errorf("deliveries that failed verification: %v", rcv.bad)
+	}
+	// Stable per event and endpoint, so not the one the sample receiver got.
+	if got, other := rcv.webhookIDs["e2e-user-1"], hookrun.WebhookID(demo.TenantID, "e2e-user-1", demo.EndpointID); got == "" || got == other {
+		t.Errorf("webhook-id %q should be set and endpoint-specific", got)
+	}
+	rcv.mu.Unlock()
+	for _, id := range []string{"e2e-user-1", "e2e-user-2"} {
+		if n := demo.Watcher.Count(`"event_id":"` + id + `"`); n != 1 {
+			t.Errorf("sample receiver logged %s %d times, want 1", id, n)
+		}
+	}
+	if n := demo.Watcher.Count(`"event_id":"e2e-invoice-1"`); n != 0 {
+		t.Errorf("sample receiver (user.*) got invoice.paid")
+	}
+
+	// The message without tenant or type is recorded as rejected.
+	store, err := firestore.New(ctx, firestore.Config{ProjectID: project})
+	if err != nil {
+		t.Fatalf("firestore.New: %v", err)
+	}
+	defer store.Close()
+	for {
+		rej, err := store.GetRejected(ctx, rejectedID)
+		if err == nil {
+			if rej.Reason == "" || rej.Attributes["origin"] != "somewhere" {
+				t.Errorf("rejected record = %+v, want a reason and the attributes", rej)
+			}
+			break
+		}
+		if hookrun.ErrorCode(err) != hookrun.CodeNotFound || ctx.Err() != nil {
+			t.Fatalf("GetRejected: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
+	}
+}
+
+// testWriter sends the stack's output to the test log, shown on failure.
+// Output written after the stack stopped is dropped: t.Log panics once the
+// test has ended.
+type testWriter struct {
+	t    *testing.T
+	done atomic.Bool
+}
+
+func (w *testWriter) Write(b []byte) (int, error) {
+	if !w.done.Load() {
+		w.t.Log(string(b))
+	}
+	return len(b), nil
+}

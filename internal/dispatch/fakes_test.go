@@ -1,0 +1,195 @@
+package dispatch_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/hookrun/hookrun/internal/dispatch"
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+var (
+	_ dispatch.Store        = (*fakeStore)(nil)
+	_ dispatch.Secrets      = (*fakeSecrets)(nil)
+	_ dispatch.PushVerifier = (*fakeVerifier)(nil)
+)
+
+// fakeStore keeps the dispatcher's records in maps, with the semantics of
+// the Firestore adapter: RecordAttempt counts attempts and sets the state.
+type fakeStore struct {
+	mu         sync.Mutex
+	tenants    map[string]hookrun.Tenant
+	endpoints  map[string][]hookrun.Endpoint
+	events     map[string]hookrun.Event // tenant/event
+	deliveries map[string]hookrun.Delivery
+	attempts   map[string][]hookrun.Attempt
+	rejected   []hookrun.RejectedMessage
+
+	// Injected failures.
+	getTenantErr     error
+	recordAttemptErr error
+	recordRejectErr  error
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{
+		tenants:    map[string]hookrun.Tenant{},
+		endpoints:  map[string][]hookrun.Endpoint{},
+		events:     map[string]hookrun.Event{},
+		deliveries: map[string]hookrun.Delivery{},
+		attempts:   map[string][]hookrun.Attempt{},
+	}
+}
+
+func deliveryKey(tenantID, eventID, endpointID string) string {
+	return tenantID + "/" + hookrun.DeliveryID(eventID, endpointID)
+}
+
+func (s *fakeStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.getTenantErr != nil {
+		return hookrun.Tenant{}, s.getTenantErr
+	}
+	t, ok := s.tenants[id]
+	if !ok {
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodeNotFound, "tenant %q not found", id)
+	}
+	return t, nil
+}
+
+func (s *fakeStore) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.endpoints[tenantID]), nil
+}
+
+func (s *fakeStore) SaveEvent(ctx context.Context, e hookrun.Event, messageID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := e.TenantID + "/" + e.ID
+	if _, ok := s.events[k]; !ok {
+		s.events[k] = e
+	}
+	return nil
+}
+
+func (s *fakeStore) GetDeliveries(ctx context.Context, tenantID, eventID string, endpointIDs []string) (map[string]hookrun.Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]hookrun.Delivery{}
+	for _, id := range endpointIDs {
+		if d, ok := s.deliveries[deliveryKey(tenantID, eventID, id)]; ok {
+			out[id] = d
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recordAttemptErr != nil {
+		return s.recordAttemptErr
+	}
+	k := deliveryKey(d.TenantID, d.EventID, d.EndpointID)
+	d.Attempts = s.deliveries[k].Attempts + 1
+	s.deliveries[k] = d
+	s.attempts[k] = append(s.attempts[k], a)
+	return nil
+}
+
+func (s *fakeStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recordRejectErr != nil {
+		return s.recordRejectErr
+	}
+	s.rejected = append(s.rejected, m)
+	return nil
+}
+
+func (s *fakeStore) setRecordAttemptErr(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recordAttemptErr = err
+}
+
+func (s *fakeStore) delivery(tenantID, eventID, endpointID string) (hookrun.Delivery, []hookrun.Attempt, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := deliveryKey(tenantID, eventID, endpointID)
+	d, ok := s.deliveries[k]
+	return d, slices.Clone(s.attempts[k]), ok
+}
+
+func (s *fakeStore) deliveryCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.deliveries)
+}
+
+func (s *fakeStore) rejections() []hookrun.RejectedMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejected)
+}
+
+func (s *fakeStore) savedEvents() map[string]hookrun.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.events)
+}
+
+// fakeSecrets serves endpoint secret payloads by version name.
+type fakeSecrets struct {
+	mu       sync.Mutex
+	versions map[string][]byte
+	err      error
+	// failed is closed once an Access has failed, if set.
+	failed     chan struct{}
+	failedOnce sync.Once
+}
+
+func newFakeSecrets() *fakeSecrets { return &fakeSecrets{versions: map[string][]byte{}} }
+
+func (s *fakeSecrets) Access(ctx context.Context, version string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return nil, s.err
+	}
+	p, ok := s.versions[version]
+	if !ok {
+		if s.failed != nil {
+			s.failedOnce.Do(func() { close(s.failed) })
+		}
+		return nil, errors.New("secret version not found")
+	}
+	return p, nil
+}
+
+func (s *fakeSecrets) put(version, signingSecret string) {
+	p, _ := json.Marshal(hookrun.EndpointSecret{SigningSecret: signingSecret})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.versions[version] = p
+}
+
+// fakeVerifier stands in for the OIDC check of push requests.
+type fakeVerifier struct {
+	mu   sync.Mutex
+	err  error
+	seen []string
+}
+
+func (v *fakeVerifier) Verify(ctx context.Context, authorization string) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.seen = append(v.seen, authorization)
+	return v.err
+}

@@ -1,0 +1,221 @@
+package dispatch_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/dispatch"
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/logging"
+	"github.com/hookrun/hookrun/internal/signature"
+)
+
+// TestMain keeps request and attempt log lines out of test output; tests
+// that check logs capture them with captureLogs.
+func TestMain(m *testing.M) {
+	slog.SetDefault(slog.New(slog.DiscardHandler))
+	os.Exit(m.Run())
+}
+
+// localConfig is the local stack's configuration: no push auth, loopback
+// receivers allowed.
+var localConfig = dispatch.Config{InsecureSkipPushAuth: true, AllowPrivateNetworks: true}
+
+// env is a dispatcher on fakes, delivering to real receivers on 127.0.0.1.
+type env struct {
+	h        http.Handler
+	store    *fakeStore
+	secrets  *fakeSecrets
+	verifier *fakeVerifier
+}
+
+func newEnv(t testing.TB, cfg dispatch.Config) *env {
+	t.Helper()
+	e := &env{store: newFakeStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{}}
+	svc, err := dispatch.New(cfg, e.store, e.secrets, e.verifier)
+	if err != nil {
+		t.Fatalf("dispatch.New: %v", err)
+	}
+	e.h = svc.Handler()
+	return e
+}
+
+func (e *env) addTenant(id string, status hookrun.TenantStatus) {
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	e.store.tenants[id] = hookrun.Tenant{ID: id, Name: id, Status: status}
+}
+
+// addEndpoint stores an endpoint of tenantID for url with its own signing
+// secret in the fake Secret Manager, and returns it with the secret.
+func (e *env) addEndpoint(t testing.TB, tenantID, url string, patterns []string, opts ...func(*hookrun.Endpoint)) (hookrun.Endpoint, string) {
+	t.Helper()
+	ep, err := hookrun.NewEndpoint(tenantID, hookrun.EndpointInput{URL: url, EventTypes: patterns}, hookrun.URLPolicy{AllowHTTP: true}, time.Now())
+	if err != nil {
+		t.Fatalf("NewEndpoint(%s, %v): %v", url, patterns, err)
+	}
+	secret := signature.NewSecret()
+	ep.SecretVersion = "projects/test/secrets/hookrun-" + tenantID + "-" + ep.ID + "/versions/1"
+	e.secrets.put(ep.SecretVersion, secret)
+	for _, o := range opts {
+		o(&ep)
+	}
+	e.store.mu.Lock()
+	defer e.store.mu.Unlock()
+	e.store.endpoints[tenantID] = append(e.store.endpoints[tenantID], ep)
+	return ep, secret
+}
+
+// message is a Pub/Sub message as the push subscription sends it.
+type message struct {
+	id          string
+	data        []byte // nil: no data field
+	attrs       map[string]string
+	publishTime time.Time
+}
+
+// apiMessage is the message ingest publishes for an event.
+func apiMessage(msgID string, ev hookrun.Event) message {
+	return message{id: msgID, data: ev.Data, attrs: ev.Attributes(), publishTime: ev.ReceivedAt.Add(5 * time.Millisecond)}
+}
+
+// pushBody builds the JSON envelope of a push request the way Pub/Sub does,
+// including the snake_case duplicates it sends besides the documented
+// fields.
+func pushBody(m message) []byte {
+	msg := map[string]any{
+		"attributes":   m.attrs,
+		"messageId":    m.id,
+		"message_id":   m.id,
+		"publishTime":  m.publishTime.UTC().Format(time.RFC3339Nano),
+		"publish_time": m.publishTime.UTC().Format(time.RFC3339Nano),
+	}
+	if m.data != nil {
+		msg["data"] = base64.StdEncoding.EncodeToString(m.data)
+	}
+	b, _ := json.Marshal(map[string]any{
+		"message":         msg,
+		"subscription":    "projects/test/subscriptions/events-dispatcher",
+		"deliveryAttempt": 1,
+	})
+	return b
+}
+
+// push sends one push request to the dispatcher and waits for its answer,
+// which Pub/Sub takes as ack (2xx) or nack.
+func (e *env) push(t testing.TB, m message) *httptest.ResponseRecorder {
+	t.Helper()
+	return e.pushRaw(pushBody(m))
+}
+
+func (e *env) pushRaw(body []byte) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/pubsub/push", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer push-token")
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, req)
+	return w
+}
+
+// receiver is a tenant's endpoint: it records every request and answers
+// with the status and body its respond function gives for the n-th
+// request (1-based).
+type receiver struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	reqs    []received
+	respond func(n int) (int, string)
+}
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t testing.TB, respond func(n int) (int, string)) *receiver {
+	t.Helper()
+	if respond == nil {
+		respond = func(int) (int, string) { return http.StatusOK, "" }
+	}
+	rc := &receiver{respond: respond}
+	rc.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.reqs = append(rc.reqs, received{header: r.Header.Clone(), body: body})
+		n := len(rc.reqs)
+		rc.mu.Unlock()
+		status, text := rc.respond(n)
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, text)
+	}))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) url() string { return rc.srv.URL + "/webhooks" }
+
+func (rc *receiver) requests() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.reqs)
+}
+
+// wantAck checks that the push was acknowledged.
+func wantAck(t testing.TB, w *httptest.ResponseRecorder) {
+	t.Helper()
+	if w.Code != http.StatusNoContent {
+		t.Fatalf("push answered %d %s, want 204 (ack)", w.Code, w.Body)
+	}
+}
+
+// wantNack checks that the push was not acknowledged, so Pub/Sub
+// redelivers it, and that the answer is in the API's error shape.
+func wantNack(t testing.TB, w *httptest.ResponseRecorder) {
+	t.Helper()
+	if w.Code >= 200 && w.Code < 300 {
+		t.Fatalf("push answered %d, want non-2xx so Pub/Sub redelivers", w.Code)
+	}
+	if !strings.Contains(w.Body.String(), `"error"`) {
+		t.Errorf("nack body = %s, want a JSON error", w.Body)
+	}
+}
+
+// logBuffer is an io.Writer safe for concurrent deliveries.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// captureLogs sends slog's default logger to a buffer for the rest of the
+// test. Tests using it must not run in parallel.
+func captureLogs(t *testing.T) *logBuffer {
+	t.Helper()
+	b := &logBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(logging.New(b, slog.LevelDebug))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return b
+}

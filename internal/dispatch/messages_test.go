@@ -1,0 +1,204 @@
+package dispatch_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/signature"
+)
+
+func TestPushOfOtherPublishersIsDelivered(t *testing.T) {
+	const gcsSource = "//storage.googleapis.com/projects/_/buckets/acme-uploads"
+	cfg := localConfig
+	cfg.CESourceTenants = map[string]string{gcsSource: "acme"}
+	tests := []struct {
+		name     string
+		attrs    map[string]string
+		pattern  string
+		wantID   string
+		wantType string
+	}{
+		{
+			name: "CloudEvents attributes with a mapped source",
+			attrs: map[string]string{
+				"ce-specversion": "1.0", "ce-type": "google.cloud.storage.object.v1.finalized",
+				"ce-source": gcsSource, "ce-id": "8371736318723", "ce-subject": "objects/a.txt",
+			},
+			pattern: "google.cloud.storage.*", wantID: "8371736318723", wantType: "google.cloud.storage.object.v1.finalized",
+		},
+		{
+			name:    "CloudEvents type with a tenant_id attribute",
+			attrs:   map[string]string{"ce-type": "google.cloud.scheduler.job.v1.executed", "tenant_id": "acme"},
+			pattern: "*", wantID: "msg-6001", wantType: "google.cloud.scheduler.job.v1.executed",
+		},
+		{
+			name:    "hookrun attributes without an event id",
+			attrs:   map[string]string{"tenant_id": "acme", "event_type": "build.finished"},
+			pattern: "build.finished", wantID: "msg-6001", wantType: "build.finished",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, cfg)
+			e.addTenant("acme", hookrun.TenantActive)
+			rc := newReceiver(t, nil)
+			ep, secret := e.addEndpoint(t, "acme", rc.url(), []string{tt.pattern})
+			data := []byte(`{"bucket":"acme-uploads","name":"a.txt"}`)
+			published := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+			wantAck(t, e.push(t, message{id: "6001", data: data, attrs: tt.attrs, publishTime: published}))
+
+			reqs := rc.requests()
+			if len(reqs) != 1 {
+				t.Fatalf("receiver got %d requests, want 1", len(reqs))
+			}
+			if got, want := reqs[0].header.Get(signature.HeaderID), hookrun.WebhookID("acme", tt.wantID, ep.ID); got != want {
+				t.Errorf("webhook-id = %q, want %q (event id %s)", got, want, tt.wantID)
+			}
+			wh, _ := standardwebhooks.NewWebhook(secret)
+			if err := wh.Verify(reqs[0].body, reqs[0].header); err != nil {
+				t.Errorf("the Standard Webhooks library rejects the delivery: %v", err)
+			}
+			var payload struct {
+				ID, Type  string
+				Timestamp time.Time
+				Data      json.RawMessage
+			}
+			if err := json.Unmarshal(reqs[0].body, &payload); err != nil {
+				t.Fatal(err)
+			}
+			if payload.ID != tt.wantID || payload.Type != tt.wantType || string(payload.Data) != string(data) || !payload.Timestamp.Equal(published) {
+				t.Errorf("body = %s, want id %s, type %s, the message data, publish time as timestamp", reqs[0].body, tt.wantID, tt.wantType)
+			}
+			// Saved, since no ingest request recorded it: replay needs it.
+			saved, ok := e.store.savedEvents()["acme/"+tt.wantID]
+			if !ok || saved.Source != hookrun.SourcePubSub || saved.Type != tt.wantType {
+				t.Errorf("saved event = %+v (found %v), want it saved with source pubsub", saved, ok)
+			}
+		})
+	}
+}
+
+func TestUndeliverableMessagesAreRecordedAsRejected(t *testing.T) {
+	cfg := localConfig
+	cfg.CESourceTenants = map[string]string{"//pubsub.googleapis.com/known": "acme"}
+	e := newEnv(t, cfg)
+	e.addTenant("acme", hookrun.TenantActive)
+	e.addTenant("umbrella", hookrun.TenantDisabled)
+	acme := newReceiver(t, nil)
+	umbrella := newReceiver(t, nil)
+	e.addEndpoint(t, "acme", acme.url(), []string{"*"})
+	e.addEndpoint(t, "umbrella", umbrella.url(), []string{"*"})
+
+	valid := []byte(`{"a":1}`)
+	tests := []struct {
+		name       string
+		attrs      map[string]string
+		data       []byte
+		wantReason string
+		wantTenant string
+	}{
+		{"no tenant", map[string]string{"event_type": "user.created"}, valid, "no tenant", ""},
+		{"unmapped ce-source", map[string]string{"ce-type": "user.created", "ce-source": "//pubsub.googleapis.com/unknown"}, valid, "no tenant", ""},
+		{"invalid tenant id", map[string]string{"tenant_id": "Acme Corp", "event_type": "user.created"}, valid, "not a valid tenant id", ""},
+		{"no type", map[string]string{"tenant_id": "acme"}, valid, "no event type", "acme"},
+		{"no type with a mapped ce-source", map[string]string{"ce-source": "//pubsub.googleapis.com/known"}, valid, "no event type", "acme"},
+		{"invalid type", map[string]string{"tenant_id": "acme", "event_type": "User Created"}, valid, "not valid", "acme"},
+		{"invalid event id", map[string]string{"tenant_id": "acme", "event_type": "user.created", "event_id": "a/b"}, valid, "not a valid event id", "acme"},
+		{"data not JSON", map[string]string{"tenant_id": "acme", "event_type": "user.created"}, []byte("plain text"), "not JSON", "acme"},
+		{"no data", map[string]string{"tenant_id": "acme", "event_type": "user.created"}, nil, "not JSON", "acme"},
+		{"unknown tenant", map[string]string{"tenant_id": "initech", "event_type": "user.created"}, valid, "unknown tenant", "initech"},
+		{"disabled tenant", map[string]string{"tenant_id": "umbrella", "event_type": "user.created"}, valid, "disabled", "umbrella"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msgID := strconv.Itoa(7000 + i)
+			published := time.Date(2026, 3, 3, 9, 0, i, 0, time.UTC)
+			before := len(e.store.rejections())
+			wantAck(t, e.push(t, message{id: msgID, data: tt.data, attrs: tt.attrs, publishTime: published}))
+
+			rejs := e.store.rejections()
+			if len(rejs) != before+1 {
+				t.Fatalf("%d rejections recorded, want 1", len(rejs)-before)
+			}
+			r := rejs[len(rejs)-1]
+			if r.MessageID != msgID || !strings.Contains(r.Reason, tt.wantReason) || r.TenantID != tt.wantTenant {
+				t.Errorf("rejection = {id %q reason %q tenant %q}, want {id %q reason containing %q tenant %q}",
+					r.MessageID, r.Reason, r.TenantID, msgID, tt.wantReason, tt.wantTenant)
+			}
+			if string(r.Data) != string(tt.data) || len(r.Attributes) != len(tt.attrs) || !r.PublishedAt.Equal(published) || r.RejectedAt.IsZero() {
+				t.Errorf("rejection keeps data %q, attributes %v, publish time %v, reject time %v; want the message's",
+					r.Data, r.Attributes, r.PublishedAt, r.RejectedAt)
+			}
+		})
+	}
+	if a, u := len(acme.requests()), len(umbrella.requests()); a != 0 || u != 0 {
+		t.Errorf("receivers got %d and %d requests for rejected messages, want 0", a, u)
+	}
+	if n := e.store.deliveryCount(); n != 0 {
+		t.Errorf("%d deliveries recorded for rejected messages, want 0", n)
+	}
+}
+
+func TestRejectedDataIsBounded(t *testing.T) {
+	e := newEnv(t, localConfig)
+	big := []byte(strings.Repeat("x", hookrun.MaxRejectedData+100))
+	wantAck(t, e.push(t, message{id: "8001", data: big, attrs: map[string]string{}, publishTime: time.Now()}))
+	rejs := e.store.rejections()
+	if len(rejs) != 1 {
+		t.Fatalf("%d rejections recorded, want 1", len(rejs))
+	}
+	if got := len(rejs[0].Data); got != hookrun.MaxRejectedData {
+		t.Errorf("rejection keeps %d bytes of data, want the first %d", got, hookrun.MaxRejectedData)
+	}
+}
+
+func TestMalformedPushRequests(t *testing.T) {
+	e := newEnv(t, localConfig)
+	e.addTenant("acme", hookrun.TenantActive)
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"not JSON", `{"message":`},
+		{"no message id", `{"message":{"data":"e30=","attributes":{"tenant_id":"acme","event_type":"user.created"}}}`},
+		{"data not base64", `{"message":{"data":"%%%","messageId":"9001"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := e.pushRaw([]byte(tt.body))
+			if w.Code != http.StatusBadRequest {
+				t.Errorf("status = %d, want 400; body %s", w.Code, w.Body)
+			}
+		})
+	}
+	if n := len(e.store.rejections()); n != 0 {
+		t.Errorf("%d rejections recorded for malformed requests, want 0", n)
+	}
+}
+
+func TestHealthzAndUnknownRoutes(t *testing.T) {
+	e := newEnv(t, localConfig)
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodGet, "/healthz", 200},
+		{http.MethodGet, "/pubsub/push", 404},
+		{http.MethodPost, "/tasks/nothing", 404},
+	} {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != c.want {
+			t.Errorf("%s %s = %d, want %d", c.method, c.path, w.Code, c.want)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+)
+
+type createThing struct {
+	Name  string          `json:"name"`
+	Count int             `json:"count"`
+	Tags  []string        `json:"tags"`
+	Meta  struct{ A int } `json:"meta"`
+}
+
+func newJSONRequest(body io.Reader, contentType string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/v1/things", body)
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	return r
+}
+
+func TestDecodeJSON(t *testing.T) {
+	const limit = 1024
+	tests := []struct {
+		name        string
+		body        string
+		contentType string
+		wantCode    hookrun.Code // "" means success
+		wantMsg     string       // substring of the caller-facing message
+	}{
+		{name: "valid", body: `{"name":"a","count":2,"tags":["x"]}`, contentType: "application/json"},
+		{name: "valid with charset", body: `{"name":"a"}`, contentType: "application/json; charset=utf-8"},
+		{name: "valid +json media type", body: `{"name":"a"}`, contentType: "application/cloudevents+json"},
+		{name: "valid without content type", body: `{"name":"a"}`},
+		{name: "valid with trailing whitespace", body: "{\"name\":\"a\"}\n\t ", contentType: "application/json"},
+		{name: "malformed: ends early", body: `{"name":`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "not valid JSON"},
+		{name: "malformed: syntax", body: `{"name" "a"}`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "not valid JSON at byte"},
+		{name: "wrong type names the field", body: `{"count":"two"}`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "count: must be"},
+		{name: "wrong type of array names the field", body: `{"tags":"x"}`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "tags: must be an array"},
+		{name: "not an object", body: `[1,2]`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "must be a JSON object"},
+		{name: "unknown field is refused by name", body: `{"name":"a","colour":"red"}`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "colour: unknown field"},
+		{name: "trailing object", body: `{"name":"a"}{"name":"b"}`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "single JSON object"},
+		{name: "trailing garbage", body: `{"name":"a"} x`, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "single JSON object"},
+		{name: "empty body", body: ``, contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "body is empty"},
+		{name: "whitespace body", body: " \n", contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "body is empty"},
+		{name: "wrong content type", body: `{"name":"a"}`, contentType: "text/plain", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type must be application/json"},
+		{name: "form content type", body: `name=a`, contentType: "application/x-www-form-urlencoded", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type must be application/json"},
+		{name: "unparsable content type", body: `{"name":"a"}`, contentType: "application/json; =", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got createThing
+			err := httpapi.DecodeJSON(httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), tt.contentType), limit, &got)
+			if tt.wantCode == "" {
+				if err != nil {
+					t.Fatalf("DecodeJSON(%q) = %v, want nil", tt.body, err)
+				}
+				if got.Name != "a" {
+					t.Errorf("decoded name = %q, want %q", got.Name, "a")
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("DecodeJSON(%q) = nil, want %s error", tt.body, tt.wantCode)
+			}
+			if code := hookrun.ErrorCode(err); code != tt.wantCode {
+				t.Errorf("DecodeJSON(%q) code = %s, want %s (error %v)", tt.body, code, tt.wantCode, err)
+			}
+			if msg := hookrun.ErrorMessage(err); !strings.Contains(msg, tt.wantMsg) {
+				t.Errorf("DecodeJSON(%q) message = %q, want it to contain %q", tt.body, msg, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestDecodeJSONLenientIgnoresUnknownFields(t *testing.T) {
+	var got createThing
+	r := newJSONRequest(strings.NewReader(`{"name":"a","added_later":true}`), "application/json")
+	if err := httpapi.DecodeJSONLenient(httptest.NewRecorder(), r, 1024, &got); err != nil {
+		t.Fatalf("DecodeJSONLenient = %v, want nil", err)
+	}
+	if got.Name != "a" {
+		t.Errorf("name = %q, want %q", got.Name, "a")
+	}
+	// Lenient is about fields only: trailing data is still refused.
+	r = newJSONRequest(strings.NewReader(`{"name":"a"}{}`), "application/json")
+	if err := httpapi.DecodeJSONLenient(httptest.NewRecorder(), r, 1024, &got); hookrun.ErrorCode(err) != hookrun.CodeInvalidArgument {
+		t.Errorf("DecodeJSONLenient with trailing data = %v, want INVALID_ARGUMENT", err)
+	}
+}
+
+// unreadBody fails the test if the decoder reads a body it should have
+// refused by its Content-Length.
+type unreadBody struct{ t *testing.T }
+
+func (b unreadBody) Read([]byte) (int, error) {
+	b.t.Error("body was read, want it refused by Content-Length before reading")
+	return 0, io.EOF
+}
+
+func (b unreadBody) Close() error { return nil }
+
+func TestDecodeJSONRefusesDeclaredLengthOverLimitWithoutReading(t *testing.T) {
+	const limit = 1024
+	r := httptest.NewRequest(http.MethodPost, "/v1/things", nil)
+	r.Header.Set("Content-Type", "application/json")
+	r.Body = unreadBody{t}
+	r.ContentLength = limit + 1
+	var got createThing
+	err := httpapi.DecodeJSON(httptest.NewRecorder(), r, limit, &got)
+	if code := hookrun.ErrorCode(err); code != hookrun.CodePayloadTooLarge {
+		t.Fatalf("DecodeJSON code = %s (error %v), want %s", code, err, hookrun.CodePayloadTooLarge)
+	}
+	if got := httpapi.Status(hookrun.ErrorCode(err)); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("status = %d, want %d", got, http.StatusRequestEntityTooLarge)
+	}
+}
+
+// jsonOfSize returns a valid JSON object of exactly n bytes.
+func jsonOfSize(n int) []byte {
+	const head, tail = `{"name":"`, `"}`
+	return []byte(head + strings.Repeat("a", n-len(head)-len(tail)) + tail)
+}
+
+func TestDecodeJSONUnknownLength(t *testing.T) {
+	const limit = 1024
+	tests := []struct {
+		name     string
+		size     int
+		wantCode hookrun.Code
+	}{
+		{"exactly the limit", limit, ""},
+		{"one byte over", limit + 1, hookrun.CodePayloadTooLarge},
+		{"far over", 64 * limit, hookrun.CodePayloadTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// io.MultiReader hides the length, as a chunked request does.
+			r := newJSONRequest(io.MultiReader(bytes.NewReader(jsonOfSize(tt.size))), "application/json")
+			if r.ContentLength != -1 {
+				t.Fatalf("test setup: ContentLength = %d, want -1 (unknown)", r.ContentLength)
+			}
+			var got createThing
+			err := httpapi.DecodeJSON(httptest.NewRecorder(), r, limit, &got)
+			if code := codeOf(err); code != tt.wantCode {
+				t.Errorf("DecodeJSON of %d bytes: code %q (error %v), want %q", tt.size, code, err, tt.wantCode)
+			}
+		})
+	}
+}
+
+// A chunked request over a real connection: the server must answer 413 and
+// must not read the whole body first.
+func TestDecodeJSONChunkedOverLimitOverHTTP(t *testing.T) {
+	const limit = 1024
+	type seen struct {
+		contentLength int64
+		read          int64
+	}
+	seenc := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cr := &countingReader{r: r.Body}
+		r.Body = cr
+		var got createThing
+		err := httpapi.DecodeJSON(w, r, limit, &got)
+		seenc <- seen{contentLength: r.ContentLength, read: cr.n}
+		if err != nil {
+			httpapi.WriteError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+
+	pr, pw := io.Pipe()
+	go func() {
+		// Far more than the limit; the write fails once the server hangs up.
+		_, _ = pw.Write(jsonOfSize(1 << 20))
+		pw.Close()
+	}()
+	defer pr.Close()
+	req, err := http.NewRequest(http.MethodPost, srv.URL, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("status = %d, want %d", resp.StatusCode, http.StatusRequestEntityTooLarge)
+	}
+	s := <-seenc
+	if s.contentLength != -1 {
+		t.Errorf("server saw Content-Length %d, want -1 (chunked; test setup)", s.contentLength)
+	}
+	if s.read > 2*limit {
+		t.Errorf("handler read %d bytes of the body, want about the limit (%d) at most", s.read, limit)
+	}
+}
+
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }
+
+func codeOf(err error) hookrun.Code {
+	if err == nil {
+		return ""
+	}
+	return hookrun.ErrorCode(err)
+}

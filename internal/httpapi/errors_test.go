@@ -1,0 +1,96 @@
+package httpapi_test
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+)
+
+func TestWriteError(t *testing.T) {
+	tests := []struct {
+		name           string
+		err            error
+		wantStatus     int
+		wantBody       string
+		wantRetryAfter bool
+	}{
+		{"invalid argument", hookrun.Errorf(hookrun.CodeInvalidArgument, "type: required"), 400,
+			`{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"type: required"}}`, false},
+		{"unauthenticated", hookrun.Errorf(hookrun.CodeUnauthenticated, "missing credentials"), 401,
+			`{"error":{"code":401,"status":"UNAUTHENTICATED","message":"missing credentials"}}`, false},
+		{"permission denied", hookrun.Errorf(hookrun.CodePermissionDenied, "not yours"), 403,
+			`{"error":{"code":403,"status":"PERMISSION_DENIED","message":"not yours"}}`, false},
+		{"not found", hookrun.Errorf(hookrun.CodeNotFound, "endpoint not found"), 404,
+			`{"error":{"code":404,"status":"NOT_FOUND","message":"endpoint not found"}}`, false},
+		{"already exists", hookrun.Errorf(hookrun.CodeAlreadyExists, "tenant exists"), 409,
+			`{"error":{"code":409,"status":"ALREADY_EXISTS","message":"tenant exists"}}`, false},
+		{"aborted", hookrun.Errorf(hookrun.CodeAborted, "retry later"), 409,
+			`{"error":{"code":409,"status":"ABORTED","message":"retry later"}}`, false},
+		// google.rpc.Code maps FAILED_PRECONDITION to HTTP 400.
+		{"failed precondition", hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint is disabled"), 400,
+			`{"error":{"code":400,"status":"FAILED_PRECONDITION","message":"endpoint is disabled"}}`, false},
+		// Google APIs report a body too large as INVALID_ARGUMENT with HTTP 413.
+		{"payload too large", hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than 1024 bytes"), 413,
+			`{"error":{"code":413,"status":"INVALID_ARGUMENT","message":"body is larger than 1024 bytes"}}`, false},
+		{"unavailable", hookrun.Errorf(hookrun.CodeUnavailable, "retry"), 503,
+			`{"error":{"code":503,"status":"UNAVAILABLE","message":"retry"}}`, true},
+		{"internal", hookrun.Errorf(hookrun.CodeInternal, "internal error"), 500,
+			`{"error":{"code":500,"status":"INTERNAL","message":"internal error"}}`, false},
+		{"wrapped coded error keeps its code", fmt.Errorf("load endpoint: %w", hookrun.Errorf(hookrun.CodeNotFound, "endpoint not found")), 404,
+			`{"error":{"code":404,"status":"NOT_FOUND","message":"endpoint not found"}}`, false},
+		{"cause of a coded error stays out", hookrun.WrapError(hookrun.CodeUnavailable, errors.New("rpc error: dial 10.0.0.7:443"), "storage is unavailable; retry"), 503,
+			`{"error":{"code":503,"status":"UNAVAILABLE","message":"storage is unavailable; retry"}}`, true},
+		{"uncoded error is a generic 500", errors.New("firestore tenants/acme: dial 10.0.0.7:443: password=hunter2"), 500,
+			`{"error":{"code":500,"status":"INTERNAL","message":"internal error"}}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			httpapi.WriteError(w, httptest.NewRequest(http.MethodGet, "/x", nil), tt.err)
+			if w.Code != tt.wantStatus {
+				t.Errorf("status = %d, want %d", w.Code, tt.wantStatus)
+			}
+			if got := strings.TrimSuffix(w.Body.String(), "\n"); got != tt.wantBody {
+				t.Errorf("body = %s\nwant   %s", got, tt.wantBody)
+			}
+			if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+				t.Errorf("Content-Type = %q, want application/json", ct)
+			}
+			if got := w.Header().Get("Retry-After") != ""; got != tt.wantRetryAfter {
+				t.Errorf("Retry-After present = %v, want %v", got, tt.wantRetryAfter)
+			}
+		})
+	}
+}
+
+func TestUncodedErrorTextNeverReachesTheCaller(t *testing.T) {
+	const internal = "dial tcp 10.1.2.3:5432: secret=s3cr3t"
+	w := httptest.NewRecorder()
+	httpapi.WriteError(w, httptest.NewRequest(http.MethodGet, "/x", nil), fmt.Errorf("load tenant: %w", errors.New(internal)))
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", w.Code)
+	}
+	for _, leak := range []string{internal, "10.1.2.3", "s3cr3t", "load tenant"} {
+		if strings.Contains(w.Body.String(), leak) {
+			t.Errorf("body %s contains internal text %q", w.Body.String(), leak)
+		}
+	}
+}
+
+func TestNotFoundRoute(t *testing.T) {
+	w := httptest.NewRecorder()
+	httpapi.NotFound(w, httptest.NewRequest(http.MethodPut, "/v2/nothing", nil))
+	if w.Code != http.StatusNotFound {
+		t.Errorf("status = %d, want 404", w.Code)
+	}
+	want := `{"error":{"code":404,"status":"NOT_FOUND","message":"no route for PUT /v2/nothing"}}`
+	if got := strings.TrimSpace(w.Body.String()); got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+}

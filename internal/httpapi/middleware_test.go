@@ -1,0 +1,167 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/logging"
+)
+
+// logBuffer is an io.Writer safe for the concurrent writes of handlers.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines returns the JSON log lines written so far.
+func (b *logBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.Lines(b.buf.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// captureLogs makes slog's default logger write to a buffer for the rest of
+// the test. Tests using it must not run in parallel.
+func captureLogs(t *testing.T) *logBuffer {
+	t.Helper()
+	b := &logBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(logging.New(b, slog.LevelDebug))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return b
+}
+
+func requestLines(lines []map[string]any) []map[string]any {
+	var out []map[string]any
+	for _, l := range lines {
+		if l["message"] == "request" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func TestMiddlewareTurnsPanicIntoJSON500(t *testing.T) {
+	logs := captureLogs(t)
+	h := httpapi.Middleware("proj", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		panic("nil map write in handler")
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/events", nil))
+
+	if w.Code != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", w.Code)
+	}
+	want := `{"error":{"code":500,"status":"INTERNAL","message":"internal error"}}`
+	if got := strings.TrimSpace(w.Body.String()); got != want {
+		t.Errorf("body = %s, want %s", got, want)
+	}
+	if strings.Contains(w.Body.String(), "nil map") {
+		t.Errorf("body %s reveals the panic value", w.Body.String())
+	}
+
+	lines := logs.lines(t)
+	reqs := requestLines(lines)
+	if len(reqs) != 1 {
+		t.Fatalf("got %d request log lines, want 1; logs: %v", len(reqs), lines)
+	}
+	r := reqs[0]
+	if r["method"] != "POST" || r["path"] != "/v1/events" || r["status"] != float64(500) {
+		t.Errorf("request line = %v, want method POST, path /v1/events, status 500", r)
+	}
+	var sawPanic bool
+	for _, l := range lines {
+		if l["message"] == "panic serving request" && l["severity"] == "ERROR" {
+			sawPanic = true
+		}
+	}
+	if !sawPanic {
+		t.Errorf("no ERROR line about the panic in logs: %v", lines)
+	}
+}
+
+func TestMiddlewarePanicAfterWriteKeepsStatus(t *testing.T) {
+	logs := captureLogs(t)
+	h := httpapi.Middleware("", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		panic("late")
+	}))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if w.Code != http.StatusAccepted {
+		t.Errorf("status = %d, want the 202 already sent", w.Code)
+	}
+	if w.Body.Len() != 0 {
+		t.Errorf("body = %q, want nothing appended after the handler's header", w.Body.String())
+	}
+	if reqs := requestLines(logs.lines(t)); len(reqs) != 1 || reqs[0]["status"] != float64(202) {
+		t.Errorf("request lines = %v, want one with status 202", reqs)
+	}
+}
+
+func TestMiddlewareLogsOneLinePerRequest(t *testing.T) {
+	logs := captureLogs(t)
+	h := httpapi.Middleware("proj", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpapi.AddLogAttrs(r.Context(), slog.String("tenant_id", "acme"))
+		slog.InfoContext(r.Context(), "inside")
+		w.WriteHeader(http.StatusCreated)
+	}))
+	req := httptest.NewRequest(http.MethodPost, "/v1/tenants", nil)
+	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	lines := logs.lines(t)
+	reqs := requestLines(lines)
+	if len(reqs) != 1 {
+		t.Fatalf("got %d request lines, want 1: %v", len(reqs), lines)
+	}
+	const trace = "projects/proj/traces/4bf92f3577b34da6a3ce929d0e0e4736"
+	r := reqs[0]
+	for k, want := range map[string]any{
+		"method": "POST", "path": "/v1/tenants", "status": float64(201), "tenant_id": "acme",
+		"severity": "INFO", "logging.googleapis.com/trace": trace,
+	} {
+		if r[k] != want {
+			t.Errorf("request line %s = %v, want %v", k, r[k], want)
+		}
+	}
+	if _, ok := r["latency_ms"].(float64); !ok {
+		t.Errorf("request line latency_ms = %v, want a number", r["latency_ms"])
+	}
+	// Lines logged by the handler land under the same trace.
+	for _, l := range lines {
+		if l["message"] == "inside" && l["logging.googleapis.com/trace"] != trace {
+			t.Errorf("handler line trace = %v, want %s", l["logging.googleapis.com/trace"], trace)
+		}
+	}
+}
+
+func TestHealthz(t *testing.T) {
+	w := httptest.NewRecorder()
+	httpapi.Healthz(w, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"status":"ok"}` {
+		t.Errorf("Healthz = %d %s, want 200 {\"status\":\"ok\"}", w.Code, w.Body.String())
+	}
+}

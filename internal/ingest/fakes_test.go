@@ -1,0 +1,287 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/ingest"
+)
+
+var (
+	_ ingest.Store     = (*fakeStore)(nil)
+	_ ingest.Publisher = (*fakePublisher)(nil)
+	_ ingest.Secrets   = (*fakeSecrets)(nil)
+)
+
+// fakeStore keeps everything in maps and follows the ingest.Store contract
+// the way the Firestore adapter does (claims with leases, coded errors).
+type fakeStore struct {
+	mu        sync.Mutex
+	tenants   map[string]hookrun.Tenant
+	keys      map[string]string // key hash → tenant ID
+	endpoints map[string][]hookrun.Endpoint
+	events    map[string]*storedEvent // tenant/event → record
+
+	// Injected failures.
+	createEndpointErr error
+	// createEndpointHook runs inside CreateEndpoint before createEndpointErr
+	// is returned, to simulate what happens meanwhile (a client hanging up).
+	createEndpointHook func()
+}
+
+type storedEvent struct {
+	event      hookrun.Event
+	accepted   bool
+	messageID  string
+	leaseUntil time.Time
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{
+		tenants:   map[string]hookrun.Tenant{},
+		keys:      map[string]string{},
+		endpoints: map[string][]hookrun.Endpoint{},
+		events:    map[string]*storedEvent{},
+	}
+}
+
+func (s *fakeStore) CreateTenant(ctx context.Context, t hookrun.Tenant, keyHash string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.tenants[t.ID]; ok {
+		return hookrun.Errorf(hookrun.CodeAlreadyExists, "tenant %q already exists", t.ID)
+	}
+	s.tenants[t.ID] = t
+	s.keys[keyHash] = t.ID
+	return nil
+}
+
+func (s *fakeStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tenants[id]
+	if !ok {
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodeNotFound, "tenant %q not found", id)
+	}
+	return t, nil
+}
+
+func (s *fakeStore) TenantForKey(ctx context.Context, keyHash string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.keys[keyHash]
+	if !ok {
+		return "", hookrun.Errorf(hookrun.CodeNotFound, "api key not found")
+	}
+	return id, nil
+}
+
+func (s *fakeStore) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
+	if s.createEndpointHook != nil {
+		s.createEndpointHook()
+	}
+	if s.createEndpointErr != nil {
+		return s.createEndpointErr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.endpoints[e.TenantID] = append(s.endpoints[e.TenantID], e)
+	return nil
+}
+
+func (s *fakeStore) GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.endpoints[tenantID] {
+		if e.ID == endpointID {
+			return e, nil
+		}
+	}
+	return hookrun.Endpoint{}, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
+}
+
+func (s *fakeStore) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.endpoints[tenantID]), nil
+}
+
+func (s *fakeStore) DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	eps := s.endpoints[tenantID]
+	i := slices.IndexFunc(eps, func(e hookrun.Endpoint) bool { return e.ID == endpointID })
+	if i < 0 {
+		return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
+	}
+	s.endpoints[tenantID] = slices.Delete(eps, i, i+1)
+	return nil
+}
+
+func eventKey(tenantID, eventID string) string { return tenantID + "/" + eventID }
+
+func (s *fakeStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := eventKey(e.TenantID, e.ID)
+	if rec, ok := s.events[k]; ok {
+		if rec.accepted {
+			return rec.event, true, nil
+		}
+		if time.Now().Before(rec.leaseUntil) {
+			return hookrun.Event{}, false, hookrun.Errorf(hookrun.CodeAborted, "an earlier request with event id %q is still being accepted", e.ID)
+		}
+	}
+	s.events[k] = &storedEvent{event: e, leaseUntil: time.Now().Add(lease)}
+	return e, false, nil
+}
+
+func (s *fakeStore) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.events[eventKey(tenantID, eventID)]
+	if !ok {
+		return hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	}
+	rec.accepted, rec.messageID, rec.leaseUntil = true, messageID, time.Time{}
+	return nil
+}
+
+func (s *fakeStore) ReleaseEvent(ctx context.Context, tenantID, eventID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := eventKey(tenantID, eventID)
+	if rec, ok := s.events[k]; ok && !rec.accepted {
+		delete(s.events, k)
+	}
+	return nil
+}
+
+// addTenant stores a tenant and one key directly, bypassing the API.
+func (s *fakeStore) addTenant(t hookrun.Tenant, keyHash string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tenants[t.ID] = t
+	s.keys[keyHash] = t.ID
+}
+
+// holdClaim simulates another request that is publishing eventID right now.
+func (s *fakeStore) holdClaim(tenantID, eventID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events[eventKey(tenantID, eventID)] = &storedEvent{
+		event:      hookrun.Event{ID: eventID, TenantID: tenantID},
+		leaseUntil: time.Now().Add(time.Hour),
+	}
+}
+
+func (s *fakeStore) event(tenantID, eventID string) (storedEvent, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.events[eventKey(tenantID, eventID)]
+	if !ok {
+		return storedEvent{}, false
+	}
+	return *rec, true
+}
+
+func (s *fakeStore) eventCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events)
+}
+
+func (s *fakeStore) endpointsOf(tenantID string) []hookrun.Endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.endpoints[tenantID])
+}
+
+// fakePublisher records what it publishes; err makes Publish fail.
+type fakePublisher struct {
+	mu   sync.Mutex
+	msgs []published
+	err  error
+}
+
+type published struct {
+	data  []byte
+	attrs map[string]string
+}
+
+func (p *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err != nil {
+		return "", p.err
+	}
+	p.msgs = append(p.msgs, published{data: slices.Clone(data), attrs: attrs})
+	return fmt.Sprintf("msg-%d", len(p.msgs)), nil
+}
+
+func (p *fakePublisher) setErr(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.err = err
+}
+
+func (p *fakePublisher) published() []published {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.msgs)
+}
+
+// fakeSecrets behaves like a gRPC client: a cancelled context fails a call.
+type fakeSecrets struct {
+	mu        sync.Mutex
+	secrets   map[string][]byte
+	createErr error
+	deleted   []string
+}
+
+func newFakeSecrets() *fakeSecrets { return &fakeSecrets{secrets: map[string][]byte{}} }
+
+func (s *fakeSecrets) Create(ctx context.Context, secretID string, payload []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.createErr != nil {
+		return "", s.createErr
+	}
+	if _, ok := s.secrets[secretID]; ok {
+		return "", errors.New("secret already exists")
+	}
+	s.secrets[secretID] = slices.Clone(payload)
+	return "projects/test/secrets/" + secretID + "/versions/1", nil
+}
+
+func (s *fakeSecrets) Delete(ctx context.Context, secretID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.secrets, secretID)
+	s.deleted = append(s.deleted, secretID)
+	return nil
+}
+
+func (s *fakeSecrets) get(secretID string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.secrets[secretID]
+	return p, ok
+}
+
+func (s *fakeSecrets) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.secrets)
+}

@@ -59,11 +59,14 @@ func (c Common) Validate() error {
 	return nil
 }
 
-// LoadEnv fills cfg (a pointer to a struct with env tags) from the
-// environment.
-func LoadEnv(cfg any) error {
+// LoadEnv fills cfg (a pointer to a struct with env tags, usually
+// embedding Common) from the environment and validates it.
+func LoadEnv(cfg interface{ Validate() error }) error {
 	if err := env.Parse(cfg); err != nil {
 		return fmt.Errorf("read configuration from the environment: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 	return nil
 }

@@ -35,9 +35,6 @@ func run(ctx context.Context) error {
 	if err := app.LoadEnv(&cfg); err != nil {
 		return err
 	}
-	if err := cfg.Common.Validate(); err != nil {
-		return err
-	}
 	sources, err := dispatch.ParseSourceTenants(cfg.CESourceTenants)
 	if err != nil {
 		return fmt.Errorf("HOOKRUN_CE_SOURCE_TENANTS: %w", err)

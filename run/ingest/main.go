@@ -32,9 +32,6 @@ func run(ctx context.Context) error {
 	if err := app.LoadEnv(&cfg); err != nil {
 		return err
 	}
-	if err := cfg.Common.Validate(); err != nil {
-		return err
-	}
 	stores, err := app.OpenStores(ctx, cfg.Common)
 	if err != nil {
 		return err

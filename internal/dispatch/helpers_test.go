@@ -17,7 +17,6 @@ import (
 
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/logging"
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
@@ -189,33 +188,4 @@ func wantNack(t testing.TB, w *httptest.ResponseRecorder) {
 	if !strings.Contains(w.Body.String(), `"error"`) {
 		t.Errorf("nack body = %s, want a JSON error", w.Body)
 	}
-}
-
-// logBuffer is an io.Writer safe for concurrent deliveries.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// captureLogs sends slog's default logger to a buffer for the rest of the
-// test. Tests using it must not run in parallel.
-func captureLogs(t *testing.T) *logBuffer {
-	t.Helper()
-	b := &logBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(logging.New(b, slog.LevelDebug))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return b
 }

@@ -11,6 +11,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/logging/logtest"
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
@@ -26,7 +27,7 @@ func userCreated(id string) hookrun.Event {
 }
 
 func TestPushDeliversSignedToMatchingEndpointsOnly(t *testing.T) {
-	logs := captureLogs(t)
+	logs := logtest.Capture(t)
 	e := newEnv(t, localConfig)
 	e.addTenant("acme", hookrun.TenantActive)
 	e.addTenant("globex", hookrun.TenantActive)

@@ -1,57 +1,15 @@
 package httpapi_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/logging"
+	"github.com/hookrun/hookrun/internal/logging/logtest"
 )
-
-// logBuffer is an io.Writer safe for the concurrent writes of handlers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// lines returns the JSON log lines written so far.
-func (b *logBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	for line := range strings.Lines(b.buf.String()) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", line, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// captureLogs makes slog's default logger write to a buffer for the rest of
-// the test. Tests using it must not run in parallel.
-func captureLogs(t *testing.T) *logBuffer {
-	t.Helper()
-	b := &logBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(logging.New(b, slog.LevelDebug))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return b
-}
 
 func requestLines(lines []map[string]any) []map[string]any {
 	var out []map[string]any
@@ -64,7 +22,7 @@ func requestLines(lines []map[string]any) []map[string]any {
 }
 
 func TestMiddlewareTurnsPanicIntoJSON500(t *testing.T) {
-	logs := captureLogs(t)
+	logs := logtest.Capture(t)
 	h := httpapi.Middleware("proj", http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("nil map write in handler")
 	}))
@@ -82,7 +40,7 @@ func TestMiddlewareTurnsPanicIntoJSON500(t *testing.T) {
 		t.Errorf("body %s reveals the panic value", w.Body.String())
 	}
 
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	reqs := requestLines(lines)
 	if len(reqs) != 1 {
 		t.Fatalf("got %d request log lines, want 1; logs: %v", len(reqs), lines)
@@ -103,7 +61,7 @@ func TestMiddlewareTurnsPanicIntoJSON500(t *testing.T) {
 }
 
 func TestMiddlewarePanicAfterWriteKeepsStatus(t *testing.T) {
-	logs := captureLogs(t)
+	logs := logtest.Capture(t)
 	h := httpapi.Middleware("", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusAccepted)
 		panic("late")
@@ -116,13 +74,13 @@ func TestMiddlewarePanicAfterWriteKeepsStatus(t *testing.T) {
 	if w.Body.Len() != 0 {
 		t.Errorf("body = %q, want nothing appended after the handler's header", w.Body.String())
 	}
-	if reqs := requestLines(logs.lines(t)); len(reqs) != 1 || reqs[0]["status"] != float64(202) {
+	if reqs := requestLines(logs.Lines(t)); len(reqs) != 1 || reqs[0]["status"] != float64(202) {
 		t.Errorf("request lines = %v, want one with status 202", reqs)
 	}
 }
 
 func TestMiddlewareLogsOneLinePerRequest(t *testing.T) {
-	logs := captureLogs(t)
+	logs := logtest.Capture(t)
 	h := httpapi.Middleware("proj", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.AddLogAttrs(r.Context(), slog.String("tenant_id", "acme"))
 		slog.InfoContext(r.Context(), "inside")
@@ -132,7 +90,7 @@ func TestMiddlewareLogsOneLinePerRequest(t *testing.T) {
 	req.Header.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 
-	lines := logs.lines(t)
+	lines := logs.Lines(t)
 	reqs := requestLines(lines)
 	if len(reqs) != 1 {
 		t.Fatalf("got %d request lines, want 1: %v", len(reqs), lines)

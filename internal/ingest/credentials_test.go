@@ -7,13 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrun/hookrun/internal/logging/logtest"
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
 // Keys, the admin token and signing secrets must never appear in a log
 // line, nor in any response except the one that creates them.
 func TestCredentialsNeverLeak(t *testing.T) {
-	logs := captureLogs(t)
+	logs := logtest.Capture(t)
 	e := newEnv(t, nil)
 
 	type call struct{ method, path, token, body string }

@@ -1,7 +1,6 @@
 package ingest_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -9,12 +8,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/ingest"
-	"github.com/hookrun/hookrun/internal/logging"
 )
 
 const adminToken = "admin-token-0123456789abcdef"
@@ -130,35 +127,6 @@ func wantError(t testing.TB, w *httptest.ResponseRecorder, status int, name hook
 	if !strings.Contains(e.Error.Message, msg) {
 		t.Errorf("error message = %q, want it to contain %q", e.Error.Message, msg)
 	}
-}
-
-// logBuffer is an io.Writer safe for concurrent handlers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// captureLogs sends slog's default logger to a buffer for the rest of the
-// test. Tests using it must not run in parallel.
-func captureLogs(t *testing.T) *logBuffer {
-	t.Helper()
-	b := &logBuffer{}
-	prev := slog.Default()
-	slog.SetDefault(logging.New(b, slog.LevelDebug))
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	return b
 }
 
 // doRaw sends a request with the given Authorization and Content-Type.

@@ -40,8 +40,8 @@ func BenchmarkPushOneEndpoint(b *testing.B) {
 	b.Cleanup(func() { slog.SetDefault(prev) })
 
 	store := benchStore{newFakeStore()}
-	e := &env{store: store.fakeStore, secrets: newFakeSecrets(), verifier: &fakeVerifier{}}
-	svc, err := dispatch.New(localConfig, store, e.secrets, e.verifier)
+	e := &env{store: store.fakeStore, secrets: newFakeSecrets(), verifier: &fakeVerifier{}, scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
+	svc, err := dispatch.New(localConfig, e.deps(store))
 	if err != nil {
 		b.Fatal(err)
 	}

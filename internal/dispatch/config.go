@@ -12,10 +12,10 @@ import (
 type Config struct {
 	// ProjectID is used for trace correlation in logs.
 	ProjectID string
-	// InsecureSkipPushAuth turns off the OIDC check of push requests. Only
-	// the local stack sets it: the zero value is the secure production
-	// default.
-	InsecureSkipPushAuth bool
+	// InsecureSkipAuth turns off the OIDC check of push and task requests.
+	// Only the local stack sets it: the zero value is the secure
+	// production default.
+	InsecureSkipAuth bool
 	// EndpointCacheTTL is how long a tenant is cached (a disabled tenant's
 	// events stop within it) and bounds the endpoint cache. Endpoint lists
 	// are in any case reloaded for events received after they were read,

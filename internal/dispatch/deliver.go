@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"log/slog"
 	"net"
 	"net/http"
@@ -24,10 +25,22 @@ import (
 // attempt, to help debug it.
 const maxResponseSnippet = 1 << 10
 
-// fanOut delivers e to every matching endpoint that has not yet succeeded.
-// It returns nil once every outcome is recorded; an error (storage or
-// secrets unavailable) means the message must be redelivered.
-func (s *Service) fanOut(ctx context.Context, e hookrun.Event) error {
+// job is one attempt to make: attempt n of a chain of e to ep.
+type job struct {
+	tenant hookrun.Tenant
+	event  hookrun.Event
+	ep     *hookrun.Endpoint
+	chain  string
+	n      int
+	body   []byte
+}
+
+// fanOut makes the first attempt of e to every matching endpoint that does
+// not have it yet. It returns nil once every outcome is recorded and every
+// failed attempt's retry is scheduled; an error (storage, secrets or
+// scheduling unavailable) means the message must be redelivered, and the
+// redelivery picks up where this one stopped.
+func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string) error {
 	// The list must be no older than the event: an endpoint created before
 	// the event was accepted must get it, whatever the cache holds.
 	all, err := s.endpoints.GetFresh(ctx, e.TenantID, e.ReceivedAt, func(ctx context.Context) ([]hookrun.Endpoint, error) {
@@ -36,19 +49,23 @@ func (s *Service) fanOut(ctx context.Context, e hookrun.Event) error {
 	if err != nil {
 		return fmt.Errorf("list endpoints: %w", err)
 	}
+	chain, only := attrs[hookrun.AttrChain], attrs[hookrun.AttrEndpoint]
 	var matched []*hookrun.Endpoint
 	var ids []string
 	for i := range all {
-		if all[i].Matches(e.Type) {
-			matched = append(matched, &all[i])
-			ids = append(ids, all[i].ID)
+		ep := &all[i]
+		// A redelivery to one endpoint goes there even if its filter has
+		// changed since; everything else follows the filters.
+		if (only != "" && ep.ID == only && ep.Status == hookrun.EndpointActive) || (only == "" && ep.Matches(e.Type)) {
+			matched = append(matched, ep)
+			ids = append(ids, ep.ID)
 		}
 	}
 	if len(matched) == 0 {
-		slog.InfoContext(ctx, "no endpoint matches", "tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type)
+		slog.InfoContext(ctx, "no endpoint matches", "tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", only)
 		return nil
 	}
-	done, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
+	prev, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
 	if err != nil {
 		return fmt.Errorf("get deliveries: %w", err)
 	}
@@ -60,57 +77,93 @@ func (s *Service) fanOut(ctx context.Context, e hookrun.Event) error {
 	var g errgroup.Group
 	g.SetLimit(s.cfg.MaxFanOut)
 	for _, ep := range matched {
-		prev := done[ep.ID]
-		if prev.State == hookrun.DeliverySucceeded {
-			continue // a redelivered message: this endpoint already has it
+		d, seen := prev[ep.ID]
+		switch {
+		case !seen, d.Chain != chain && chain != "":
+			// First delivery, or a replay starting a fresh chain.
+			g.Go(func() error { return s.settle(ctx, job{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}) })
+		case d.Chain == chain:
+			// A redelivered message: the first attempt of this chain was
+			// made; finish what may have been left undone.
+			g.Go(func() error { return s.resume(ctx, e, d) })
+		default:
+			// The original message redelivered after a replay started a
+			// newer chain: the replay supersedes it.
 		}
-		g.Go(func() error { return s.deliver(ctx, e, ep, body, prev.Attempts+1) })
 	}
 	return g.Wait()
 }
 
-// deliver makes one attempt to one endpoint and records it. A receiver's
-// failure is an outcome, recorded and returned as nil; only a failure to
-// sign or to record is an error.
-func (s *Service) deliver(ctx context.Context, e hookrun.Event, ep *hookrun.Endpoint, body []byte, n int) error {
-	signer, err := s.signer(ctx, ep.SecretVersion)
-	if err != nil {
-		return fmt.Errorf("signing secret of endpoint %s: %w", ep.ID, err)
+// resume completes the bookkeeping after an attempt whose recording
+// succeeded but whose follow-up may not have: the next retry scheduled, or
+// the dead letter announced. Both are idempotent.
+func (s *Service) resume(ctx context.Context, e hookrun.Event, d hookrun.Delivery) error {
+	switch {
+	case d.State == hookrun.DeliveryRetrying:
+		return s.scheduleRetry(ctx, e, d)
+	case d.State == hookrun.DeliveryDead && !d.Announced:
+		return s.announce(ctx, d)
 	}
-	webhookID := hookrun.WebhookID(e.TenantID, e.ID, ep.ID)
-	a := s.attempt(ctx, ep, signer, webhookID, body, n)
+	return nil
+}
+
+// settle makes one attempt, records it with the delivery's new state, and
+// follows up: schedules the retry, or disables the endpoint and announces
+// the dead letter. A receiver's failure is an outcome, not an error; only
+// a failure to sign, record or follow up is.
+func (s *Service) settle(ctx context.Context, j job) error {
+	signer, err := s.signer(ctx, j.ep.SecretVersion)
+	if err != nil {
+		return fmt.Errorf("signing secret of endpoint %s: %w", j.ep.ID, err)
+	}
+	e := j.event
+	webhookID := hookrun.WebhookID(e.TenantID, e.ID, j.ep.ID)
+	a := s.attempt(ctx, j.ep, signer, webhookID, j.body, j.n)
+	a.Chain = j.chain
+	now := s.now()
+	dec := hookrun.Decide(a, j.tenant.EffectiveRetryPolicy(j.ep), j.ep.OnClientError, a.RetryAfter, now, rand.Float64())
 
 	d := hookrun.Delivery{
 		TenantID:       e.TenantID,
 		EventID:        e.ID,
-		EndpointID:     ep.ID,
+		EndpointID:     j.ep.ID,
 		EventType:      e.Type,
 		WebhookID:      webhookID,
-		State:          hookrun.DeliveryFailed,
+		Chain:          j.chain,
+		ChainAttempts:  a.Number,
 		LastStatusCode: a.StatusCode,
 		LastError:      a.Error,
-		UpdatedAt:      a.StartedAt.Add(a.Latency),
+		UpdatedAt:      now.UTC(),
 	}
-	if a.Succeeded() {
+	switch dec.Verdict {
+	case hookrun.VerdictSucceeded:
 		d.State = hookrun.DeliverySucceeded
+	case hookrun.VerdictRetry:
+		d.State, d.NextAttemptAt = hookrun.DeliveryRetrying, now.Add(dec.Delay).UTC()
+	default:
+		d.State, d.DeadReason, d.DeadAt = hookrun.DeliveryDead, dec.Reason, now.UTC()
 	}
 	level := slog.LevelInfo
 	if !a.Succeeded() {
 		level = slog.LevelWarn
 	}
 	slog.Log(ctx, level, "delivery attempt",
-		"tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", ep.ID,
-		"webhook_id", webhookID, "attempt", a.Number, "status", a.StatusCode,
-		"latency_ms", float64(a.Latency.Microseconds())/1000, "error", a.Error)
+		"tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", j.ep.ID,
+		"webhook_id", webhookID, "chain", j.chain, "attempt", a.Number, "status", a.StatusCode,
+		"latency_ms", float64(a.Latency.Microseconds())/1000, "error", a.Error,
+		"state", string(d.State), "next_attempt_time", d.NextAttemptAt, "dead_reason", d.DeadReason)
 
-	// Record even if the push request was cancelled meanwhile: the attempt
-	// happened.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// Record even if the request was cancelled meanwhile: the attempt
+	// happened, and what follows must not be cut short either.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := s.store.RecordAttempt(rctx, d, a); err != nil {
-		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, ep.ID), err)
+	if err := s.store.RecordAttempt(ctx, d, a); err != nil {
+		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, j.ep.ID), err)
 	}
-	return nil
+	if dec.Verdict == hookrun.VerdictGone {
+		return s.disableGone(ctx, d)
+	}
+	return s.resume(ctx, e, d)
 }
 
 // attempt POSTs the signed body once, within the endpoint's timeout.
@@ -144,6 +197,7 @@ func (s *Service) attempt(ctx context.Context, ep *hookrun.Endpoint, signer *sig
 	resp.Body.Close()
 	a.Latency = time.Since(start)
 	a.StatusCode = resp.StatusCode
+	a.RetryAfter = resp.Header.Get("Retry-After")
 	if utf8.Valid(snippet) {
 		a.ResponseBody = string(snippet)
 	}

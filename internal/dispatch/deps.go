@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -22,6 +23,48 @@ type Store interface {
 	// atomically.
 	RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error
 	RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error
+
+	GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error)
+	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
+	// MarkDead stores a delivery's dead state without an attempt.
+	MarkDead(ctx context.Context, d hookrun.Delivery) error
+	// MarkAnnounced records that a dead letter was published.
+	MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID string) error
+	DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error
+	// ListEndpointDeliveries returns up to limit deliveries of an endpoint
+	// in a state.
+	ListEndpointDeliveries(ctx context.Context, tenantID, endpointID string, state hookrun.DeliveryState, limit int) ([]hookrun.Delivery, error)
+	// EachDeadLetter calls fn for each dead delivery of a tenant matching
+	// f until fn returns an error.
+	EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error
+}
+
+// Scheduler schedules the next attempt of a delivery (Cloud Tasks in
+// production): at time at, body is POSTed to the dispatcher's
+// /tasks/deliver. Scheduling a taskID that already exists, or existed, is
+// not an error, so scheduling can be retried safely.
+type Scheduler interface {
+	Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error
+}
+
+// Publisher publishes a message and returns once Pub/Sub has it; the
+// dispatcher announces dead letters on the dead-letters topic with it.
+type Publisher interface {
+	Publish(ctx context.Context, data []byte, attrs map[string]string) (messageID string, err error)
+}
+
+// Deps are the dispatcher's adapters.
+type Deps struct {
+	Store   Store
+	Secrets Secrets
+	// Scheduler schedules retries.
+	Scheduler Scheduler
+	// DeadLetters publishes to the dead-letters topic.
+	DeadLetters Publisher
+	// PushVerifier checks Pub/Sub's push requests, TaskVerifier Cloud
+	// Tasks' requests; both may be nil only with Config.InsecureSkipAuth.
+	PushVerifier PushVerifier
+	TaskVerifier PushVerifier
 }
 
 // Secrets reads endpoint secrets (Secret Manager in production). Versions
@@ -30,8 +73,8 @@ type Secrets interface {
 	Access(ctx context.Context, version string) ([]byte, error)
 }
 
-// PushVerifier checks the OIDC token Pub/Sub puts on push requests
-// (internal/oidc in production).
+// PushVerifier checks the OIDC token Pub/Sub or Cloud Tasks put on their
+// requests (internal/oidc in production).
 type PushVerifier interface {
 	// Verify returns an error unless authorization is "Bearer <token>" for
 	// a token signed by Google for the configured audience and identity.

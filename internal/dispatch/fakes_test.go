@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -16,6 +17,8 @@ var (
 	_ dispatch.Store        = (*fakeStore)(nil)
 	_ dispatch.Secrets      = (*fakeSecrets)(nil)
 	_ dispatch.PushVerifier = (*fakeVerifier)(nil)
+	_ dispatch.Scheduler    = (*fakeScheduler)(nil)
+	_ dispatch.Publisher    = (*fakePublisher)(nil)
 )
 
 // fakeStore keeps the dispatcher's records in maps, with the semantics of
@@ -98,9 +101,164 @@ func (s *fakeStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hoo
 	}
 	k := deliveryKey(d.TenantID, d.EventID, d.EndpointID)
 	d.Attempts = s.deliveries[k].Attempts + 1
+	d.ChainAttempts = a.Number
 	s.deliveries[k] = d
 	s.attempts[k] = append(s.attempts[k], a)
 	return nil
+}
+
+func (s *fakeStore) GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ep := range s.endpoints[tenantID] {
+		if ep.ID == endpointID {
+			return ep, nil
+		}
+	}
+	return hookrun.Endpoint{}, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
+}
+
+func (s *fakeStore) GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.events[tenantID+"/"+eventID]
+	if !ok {
+		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	}
+	return e, nil
+}
+
+func (s *fakeStore) MarkDead(ctx context.Context, d hookrun.Delivery) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := deliveryKey(d.TenantID, d.EventID, d.EndpointID)
+	old := s.deliveries[k]
+	old.State, old.DeadReason, old.DeadAt, old.UpdatedAt, old.NextAttemptAt = d.State, d.DeadReason, d.DeadAt, d.UpdatedAt, d.NextAttemptAt
+	s.deliveries[k] = old
+	return nil
+}
+
+func (s *fakeStore) MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := deliveryKey(tenantID, eventID, endpointID)
+	d := s.deliveries[k]
+	d.Announced = true
+	s.deliveries[k] = d
+	return nil
+}
+
+func (s *fakeStore) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ep := range s.endpoints[tenantID] {
+		if ep.ID == endpointID {
+			s.endpoints[tenantID][i].Status = hookrun.EndpointDisabled
+			s.endpoints[tenantID][i].DisabledReason = reason
+			return nil
+		}
+	}
+	return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
+}
+
+func (s *fakeStore) ListEndpointDeliveries(ctx context.Context, tenantID, endpointID string, state hookrun.DeliveryState, limit int) ([]hookrun.Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []hookrun.Delivery
+	for _, d := range s.deliveries {
+		if d.TenantID == tenantID && d.EndpointID == endpointID && d.State == state && len(out) < limit {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error {
+	s.mu.Lock()
+	var dead []hookrun.Delivery
+	for _, d := range s.deliveries {
+		if d.TenantID == tenantID && d.State == hookrun.DeliveryDead && (f.EndpointID == "" || d.EndpointID == f.EndpointID) &&
+			(f.EventType == "" || d.EventType == f.EventType) {
+			dead = append(dead, d)
+		}
+	}
+	s.mu.Unlock()
+	for _, d := range dead {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fakeScheduler records scheduled tasks by name, like Cloud Tasks: a name
+// is used once.
+type fakeScheduler struct {
+	mu    sync.Mutex
+	tasks map[string]scheduledTask
+	order []string
+	err   error
+}
+
+type scheduledTask struct {
+	at   time.Time
+	body []byte
+}
+
+func (f *fakeScheduler) Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if f.tasks == nil {
+		f.tasks = map[string]scheduledTask{}
+	}
+	if _, dup := f.tasks[taskID]; dup {
+		return nil
+	}
+	f.tasks[taskID] = scheduledTask{at: at, body: body}
+	f.order = append(f.order, taskID)
+	return nil
+}
+
+// scheduled returns the tasks in the order they were first scheduled.
+func (f *fakeScheduler) scheduled() []scheduledTask {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]scheduledTask, len(f.order))
+	for i, id := range f.order {
+		out[i] = f.tasks[id]
+	}
+	return out
+}
+
+// fakePublisher records dead letters published on the dead-letters topic.
+type fakePublisher struct {
+	mu   sync.Mutex
+	msgs []publishedMessage
+	err  error
+}
+
+type publishedMessage struct {
+	data  []byte
+	attrs map[string]string
+}
+
+func (f *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return "", f.err
+	}
+	f.msgs = append(f.msgs, publishedMessage{data: data, attrs: attrs})
+	return "dl-1", nil
+}
+
+func (f *fakePublisher) published() []publishedMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.msgs)
 }
 
 func (s *fakeStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {

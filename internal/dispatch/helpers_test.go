@@ -29,25 +29,33 @@ func TestMain(m *testing.M) {
 
 // localConfig is the local stack's configuration: no push auth, loopback
 // receivers allowed.
-var localConfig = dispatch.Config{InsecureSkipPushAuth: true, AllowPrivateNetworks: true}
+var localConfig = dispatch.Config{InsecureSkipAuth: true, AllowPrivateNetworks: true}
 
 // env is a dispatcher on fakes, delivering to real receivers on 127.0.0.1.
 type env struct {
-	h        http.Handler
-	store    *fakeStore
-	secrets  *fakeSecrets
-	verifier *fakeVerifier
+	h           http.Handler
+	store       *fakeStore
+	secrets     *fakeSecrets
+	verifier    *fakeVerifier
+	scheduler   *fakeScheduler
+	deadLetters *fakePublisher
 }
 
 func newEnv(t testing.TB, cfg dispatch.Config) *env {
 	t.Helper()
-	e := &env{store: newFakeStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{}}
-	svc, err := dispatch.New(cfg, e.store, e.secrets, e.verifier)
+	e := &env{store: newFakeStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{},
+		scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
+	svc, err := dispatch.New(cfg, e.deps(e.store))
 	if err != nil {
 		t.Fatalf("dispatch.New: %v", err)
 	}
 	e.h = svc.Handler()
 	return e
+}
+
+func (e *env) deps(store dispatch.Store) dispatch.Deps {
+	return dispatch.Deps{Store: store, Secrets: e.secrets, Scheduler: e.scheduler, DeadLetters: e.deadLetters,
+		PushVerifier: e.verifier, TaskVerifier: e.verifier}
 }
 
 func (e *env) addTenant(id string, status hookrun.TenantStatus) {
@@ -135,6 +143,8 @@ type receiver struct {
 	mu      sync.Mutex
 	reqs    []received
 	respond func(n int) (int, string)
+	// header is added to every answer; set it before the first request.
+	header http.Header
 }
 
 type received struct {
@@ -155,6 +165,9 @@ func newReceiver(t testing.TB, respond func(n int) (int, string)) *receiver {
 		n := len(rc.reqs)
 		rc.mu.Unlock()
 		status, text := rc.respond(n)
+		for k, v := range rc.header {
+			w.Header()[k] = v
+		}
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, text)
 	}))
@@ -188,4 +201,27 @@ func wantNack(t testing.TB, w *httptest.ResponseRecorder) {
 	if !strings.Contains(w.Body.String(), `"error"`) {
 		t.Errorf("nack body = %s, want a JSON error", w.Body)
 	}
+}
+
+// runTask delivers a scheduled retry task to /tasks/deliver, as Cloud Tasks
+// does at its schedule time.
+func (e *env) runTask(t testing.TB, task scheduledTask) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/tasks/deliver", bytes.NewReader(task.body))
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
+}
+
+func httptestRequest(path string, body []byte) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
+func serve(e *env, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	e.h.ServeHTTP(w, r)
+	return w
 }

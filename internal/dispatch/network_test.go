@@ -24,7 +24,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 		t.Errorf("redirect target got %d requests, want 0", n)
 	}
 	d, _, _ := e.store.delivery("acme", "evt_3", ep.ID)
-	if d.State != hookrun.DeliveryFailed || d.LastStatusCode != http.StatusFound || !strings.Contains(d.LastError, "redirect") {
+	if d.State != hookrun.DeliveryRetrying || d.LastStatusCode != http.StatusFound || !strings.Contains(d.LastError, "redirect") {
 		t.Errorf("delivery = %+v, want failed with 302 and an error about redirects", d)
 	}
 }
@@ -38,7 +38,7 @@ func httptestRedirect(t *testing.T, target string) string {
 
 func TestDeliveryRefusesNonPublicAddresses(t *testing.T) {
 	// The production default: AllowPrivateNetworks off.
-	cfg := dispatch.Config{InsecureSkipPushAuth: true}
+	cfg := dispatch.Config{InsecureSkipAuth: true}
 	rc := newReceiver(t, nil)
 	port := strconv.Itoa(rc.srv.Listener.Addr().(*net.TCPAddr).Port)
 	for _, host := range []string{"127.0.0.1", "localhost", "[::ffff:127.0.0.1]"} {
@@ -49,7 +49,7 @@ func TestDeliveryRefusesNonPublicAddresses(t *testing.T) {
 			wantAck(t, e.push(t, apiMessage("9201", userCreated("evt_10"))))
 
 			d, attempts, ok := e.store.delivery("acme", "evt_10", ep.ID)
-			if !ok || d.State != hookrun.DeliveryFailed {
+			if !ok || d.State != hookrun.DeliveryRetrying {
 				t.Fatalf("delivery = %+v (found %v), want failed", d, ok)
 			}
 			if len(attempts) != 1 || attempts[0].StatusCode != 0 || !strings.Contains(attempts[0].Error, "not publicly routable") {
@@ -75,7 +75,7 @@ func TestDeliveryTimeout(t *testing.T) {
 	})
 	t.Cleanup(func() { close(release) }) // runs before the server's Close
 	const timeout = 300 * time.Millisecond
-	ep, _ := e.addEndpoint(t, "acme", hanging.url(), []string{"*"}, func(ep *hookrun.Endpoint) { ep.Timeout = timeout })
+	ep, _ := e.addEndpoint(t, "acme", hanging.url(), []string{"*"}, func(ep *hookrun.Endpoint) { ep.Timeout = hookrun.Duration(timeout) })
 
 	start := time.Now()
 	wantAck(t, e.push(t, apiMessage("9301", userCreated("evt_11"))))
@@ -83,7 +83,7 @@ func TestDeliveryTimeout(t *testing.T) {
 		t.Errorf("push took %v, want about the endpoint's %v timeout", took, timeout)
 	}
 	d, attempts, _ := e.store.delivery("acme", "evt_11", ep.ID)
-	if d.State != hookrun.DeliveryFailed || len(attempts) != 1 {
+	if d.State != hookrun.DeliveryRetrying || len(attempts) != 1 {
 		t.Fatalf("delivery = %+v with %d attempts, want failed after 1", d, len(attempts))
 	}
 	a := attempts[0]

@@ -164,18 +164,38 @@ func TestRedeliverySkipsSucceededEndpoints(t *testing.T) {
 	// A receiver's 500 is an outcome: recorded, and the message acked.
 	wantAck(t, e.push(t, msg))
 	d, attempts, _ := e.store.delivery("acme", ev.ID, flakyEP.ID)
-	if d.State != hookrun.DeliveryFailed || d.LastStatusCode != 500 || !strings.Contains(d.LastError, "500") {
+	if d.State != hookrun.DeliveryRetrying || d.LastStatusCode != 500 || !strings.Contains(d.LastError, "500") {
 		t.Errorf("flaky delivery = %+v, want failed with 500", d)
 	}
 	if len(attempts) != 1 || attempts[0].StatusCode != 500 || attempts[0].ResponseBody != "database is down" || !strings.Contains(attempts[0].Error, "500") {
 		t.Errorf("flaky attempts = %+v, want one with status 500, error naming it and the response snippet", attempts)
 	}
 
-	// Pub/Sub redelivers (or a retry runs): only the failed endpoint is
-	// sent to again, under the same webhook-id.
+	// The failed attempt's retry is scheduled as a task, within the default
+	// policy's first delay (5s ± 20 %).
+	tasks := e.scheduler.scheduled()
+	if len(tasks) != 1 {
+		t.Fatalf("%d retry tasks scheduled, want 1", len(tasks))
+	}
+	if wait := time.Until(tasks[0].at); wait < 3*time.Second || wait > 6*time.Second {
+		t.Errorf("retry scheduled in %v, want within 4s..6s", wait)
+	}
+
+	// Pub/Sub redelivers the message: nothing is sent again and no second
+	// task appears (the task name is the same).
 	wantAck(t, e.push(t, msg))
+	if a, b := len(healthy.requests()), len(flaky.requests()); a != 1 || b != 1 {
+		t.Errorf("after a redelivery: %d and %d requests, want 1 and 1", a, b)
+	}
+	if n := len(e.scheduler.scheduled()); n != 1 {
+		t.Errorf("%d tasks after a redelivery, want still 1", n)
+	}
+
+	// The task runs: only the failed endpoint is sent to again, under the
+	// same webhook-id.
+	wantAck(t, e.runTask(t, tasks[0]))
 	if n := len(healthy.requests()); n != 1 {
-		t.Errorf("healthy endpoint got %d requests after a redelivery, want 1", n)
+		t.Errorf("healthy endpoint got %d requests after the retry, want 1", n)
 	}
 	reqs := flaky.requests()
 	if len(reqs) != 2 {
@@ -195,10 +215,11 @@ func TestRedeliverySkipsSucceededEndpoints(t *testing.T) {
 		t.Errorf("flaky attempts = %+v, want numbers 1 and 2, the second with 200", attempts)
 	}
 
-	// Once everything succeeded, a redelivery sends nothing.
+	// Once everything succeeded, a redelivery or a rerun task sends nothing.
 	wantAck(t, e.push(t, msg))
+	wantAck(t, e.runTask(t, tasks[0]))
 	if a, b := len(healthy.requests()), len(flaky.requests()); a != 1 || b != 2 {
-		t.Errorf("after a third push: %d and %d requests, want 1 and 2", a, b)
+		t.Errorf("after a third push and a rerun task: %d and %d requests, want 1 and 2", a, b)
 	}
 	if d, _, _ := e.store.delivery("acme", ev.ID, healthyEP.ID); d.Attempts != 1 {
 		t.Errorf("healthy delivery attempts = %d, want 1", d.Attempts)

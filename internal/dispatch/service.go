@@ -27,7 +27,7 @@ type Service struct {
 	cfg       Config
 	store     Store
 	secrets   Secrets
-	verifier  PushVerifier
+	deps      Deps
 	client    *http.Client
 	tenants   *cache.TTL[hookrun.Tenant]
 	endpoints *cache.TTL[[]hookrun.Endpoint]
@@ -35,20 +35,22 @@ type Service struct {
 	now       func() time.Time
 }
 
-// New returns a Service. verifier may be nil only when
-// cfg.InsecureSkipPushAuth is set.
-func New(cfg Config, store Store, secrets Secrets, verifier PushVerifier) (*Service, error) {
+// New returns a Service.
+func New(cfg Config, deps Deps) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("dispatcher config: %w", err)
 	}
-	if verifier == nil && !cfg.InsecureSkipPushAuth {
-		return nil, fmt.Errorf("dispatcher config: push authentication needs a verifier, or InsecureSkipPushAuth for the local stack")
+	if (deps.PushVerifier == nil || deps.TaskVerifier == nil) && !cfg.InsecureSkipAuth {
+		return nil, fmt.Errorf("dispatcher config: push and task authentication need verifiers, or InsecureSkipAuth for the local stack")
+	}
+	if deps.Store == nil || deps.Secrets == nil || deps.Scheduler == nil || deps.DeadLetters == nil {
+		return nil, fmt.Errorf("dispatcher: store, secrets, scheduler and dead-letters publisher are required")
 	}
 	return &Service{
 		cfg:       cfg,
-		store:     store,
-		secrets:   secrets,
-		verifier:  verifier,
+		store:     deps.Store,
+		secrets:   deps.Secrets,
+		deps:      deps,
 		client:    newHTTPClient(cfg.AllowPrivateNetworks),
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
 		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
@@ -63,6 +65,8 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
 	mux.HandleFunc("POST /pubsub/push", s.push)
+	mux.HandleFunc("POST /pubsub/dead-letter", s.pushDeadLetter)
+	mux.HandleFunc("POST /tasks/deliver", s.task)
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Middleware(s.cfg.ProjectID, mux)
 }
@@ -72,12 +76,8 @@ func (s *Service) Handler() http.Handler {
 // max delivery attempts, move it to the dead-letter topic).
 func (s *Service) push(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if !s.cfg.InsecureSkipPushAuth {
-		if err := s.verifier.Verify(ctx, r.Header.Get("Authorization")); err != nil {
-			slog.WarnContext(ctx, "push request refused", "error", err.Error())
-			httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeUnauthenticated, "push request is not authenticated"))
-			return
-		}
+	if !s.authenticated(w, r, s.deps.PushVerifier) {
+		return
 	}
 	var env pushEnvelope
 	if err := httpapi.DecodeJSONLenient(w, r, maxPushBody, &env); err != nil {
@@ -96,14 +96,31 @@ func (s *Service) push(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// authenticated checks the OIDC token of a push or task request and
+// answers 401 when it is wrong.
+func (s *Service) authenticated(w http.ResponseWriter, r *http.Request, v PushVerifier) bool {
+	if s.cfg.InsecureSkipAuth {
+		return true
+	}
+	if err := v.Verify(r.Context(), r.Header.Get("Authorization")); err != nil {
+		slog.WarnContext(r.Context(), "request refused", "path", r.URL.Path, "error", err.Error())
+		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeUnauthenticated, "request is not authenticated"))
+		return false
+	}
+	return true
+}
+
 // handleMessage returns nil when the message may be acknowledged.
 func (s *Service) handleMessage(ctx context.Context, env *pushEnvelope) error {
+	if env.Message.Attributes[hookrun.AttrJob] != "" {
+		return s.runJob(ctx, env)
+	}
 	e, rej := s.toEvent(env)
+	var t hookrun.Tenant
 	if rej == nil {
 		httpapi.AddLogAttrs(ctx, slog.String("tenant_id", e.TenantID), slog.String("event_id", e.ID), slog.String("event_type", e.Type))
-		t, err := s.tenants.Get(ctx, e.TenantID, func(ctx context.Context) (hookrun.Tenant, error) {
-			return s.store.GetTenant(ctx, e.TenantID)
-		})
+		var err error
+		t, err = s.tenant(ctx, e.TenantID)
 		switch {
 		case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
 			rej = &rejection{tenantID: e.TenantID, reason: fmt.Sprintf("unknown tenant %q", e.TenantID)}
@@ -126,5 +143,12 @@ func (s *Service) handleMessage(ctx context.Context, env *pushEnvelope) error {
 			return fmt.Errorf("save event: %w", err)
 		}
 	}
-	return s.fanOut(ctx, e)
+	return s.fanOut(ctx, t, e, env.Message.Attributes)
+}
+
+// tenant returns a tenant, cached briefly.
+func (s *Service) tenant(ctx context.Context, id string) (hookrun.Tenant, error) {
+	return s.tenants.Get(ctx, id, func(ctx context.Context) (hookrun.Tenant, error) {
+		return s.store.GetTenant(ctx, id)
+	})
 }

@@ -6,26 +6,34 @@ import (
 	"time"
 
 	fs "cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 type deliveryDoc struct {
-	EventID        string       `firestore:"event_id"`
-	EndpointID     string       `firestore:"endpoint_id"`
-	EventType      string       `firestore:"event_type"`
-	WebhookID      string       `firestore:"webhook_id"`
-	State          string       `firestore:"state"`
-	AttemptCount   int          `firestore:"attempt_count"`
-	LastStatusCode int          `firestore:"last_status_code"`
-	LastError      string       `firestore:"last_error"`
-	UpdateTime     time.Time    `firestore:"update_time"`
-	ExpireTime     time.Time    `firestore:"expire_time"`
-	Attempts       []attemptDoc `firestore:"attempts"`
+	EventID         string       `firestore:"event_id"`
+	EndpointID      string       `firestore:"endpoint_id"`
+	EventType       string       `firestore:"event_type"`
+	WebhookID       string       `firestore:"webhook_id"`
+	State           string       `firestore:"state"`
+	AttemptCount    int          `firestore:"attempt_count"`
+	LastStatusCode  int          `firestore:"last_status_code"`
+	LastError       string       `firestore:"last_error"`
+	UpdateTime      time.Time    `firestore:"update_time"`
+	ExpireTime      time.Time    `firestore:"expire_time"`
+	Chain           string       `firestore:"chain"`
+	ChainAttempts   int          `firestore:"chain_attempts"`
+	NextAttemptTime time.Time    `firestore:"next_attempt_time"`
+	DeadReason      string       `firestore:"dead_reason"`
+	DeadTime        time.Time    `firestore:"dead_time"`
+	Announced       bool         `firestore:"announced"`
+	Attempts        []attemptDoc `firestore:"attempts"`
 }
 
 type attemptDoc struct {
 	Number       int       `firestore:"number"`
+	Chain        string    `firestore:"chain"`
 	StartTime    time.Time `firestore:"start_time"`
 	StatusCode   int       `firestore:"status_code"`
 	LatencyMS    float64   `firestore:"latency_ms"`
@@ -34,7 +42,7 @@ type attemptDoc struct {
 }
 
 // GetDeliveries returns the existing deliveries of one event to the given
-// endpoints, by endpoint ID, in one read.
+// endpoints, by endpoint ID, in one read, without their attempts.
 func (s *Store) GetDeliveries(ctx context.Context, tenantID, eventID string, endpointIDs []string) (map[string]hookrun.Delivery, error) {
 	refs := make([]*fs.DocumentRef, len(endpointIDs))
 	for i, id := range endpointIDs {
@@ -49,17 +57,65 @@ func (s *Store) GetDeliveries(ctx context.Context, tenantID, eventID string, end
 		if !snap.Exists() {
 			continue
 		}
-		var d deliveryDoc
-		if err := snap.DataTo(&d); err != nil {
-			return nil, fmt.Errorf("decode delivery %s: %w", snap.Ref.ID, err)
+		d, err := decodeDelivery(tenantID, snap, false)
+		if err != nil {
+			return nil, err
 		}
-		out[d.EndpointID] = d.delivery(tenantID)
+		out[d.EndpointID] = d
 	}
 	return out, nil
 }
 
-func (d deliveryDoc) delivery(tenantID string) hookrun.Delivery {
-	return hookrun.Delivery{
+// GetDelivery returns one delivery with its attempts.
+func (s *Store) GetDelivery(ctx context.Context, tenantID, eventID, endpointID string) (hookrun.Delivery, error) {
+	snap, err := s.deliveryRef(tenantID, eventID, endpointID).Get(ctx)
+	if err != nil {
+		return hookrun.Delivery{}, coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(eventID, endpointID)))
+	}
+	return decodeDelivery(tenantID, snap, true)
+}
+
+// ListEventDeliveries returns the deliveries of one event, with their
+// attempts.
+func (s *Store) ListEventDeliveries(ctx context.Context, tenantID, eventID string) ([]hookrun.Delivery, error) {
+	q := s.tenantRef(tenantID).Collection("deliveries").Where("event_id", "==", eventID)
+	return s.queryDeliveries(ctx, tenantID, q, true)
+}
+
+// ListEndpointDeliveries returns up to limit deliveries of an endpoint in
+// the given state, without attempts.
+func (s *Store) ListEndpointDeliveries(ctx context.Context, tenantID, endpointID string, state hookrun.DeliveryState, limit int) ([]hookrun.Delivery, error) {
+	q := s.tenantRef(tenantID).Collection("deliveries").
+		Where("endpoint_id", "==", endpointID).Where("state", "==", string(state)).Limit(limit)
+	return s.queryDeliveries(ctx, tenantID, q, false)
+}
+
+func (s *Store) queryDeliveries(ctx context.Context, tenantID string, q fs.Query, withAttempts bool) ([]hookrun.Delivery, error) {
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var out []hookrun.Delivery
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, coded(err, "deliveries")
+		}
+		d, err := decodeDelivery(tenantID, snap, withAttempts)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+}
+
+func decodeDelivery(tenantID string, snap *fs.DocumentSnapshot, withAttempts bool) (hookrun.Delivery, error) {
+	var d deliveryDoc
+	if err := snap.DataTo(&d); err != nil {
+		return hookrun.Delivery{}, fmt.Errorf("decode delivery %s: %w", snap.Ref.ID, err)
+	}
+	out := hookrun.Delivery{
 		TenantID:       tenantID,
 		EventID:        d.EventID,
 		EndpointID:     d.EndpointID,
@@ -70,58 +126,81 @@ func (d deliveryDoc) delivery(tenantID string) hookrun.Delivery {
 		LastStatusCode: d.LastStatusCode,
 		LastError:      d.LastError,
 		UpdatedAt:      d.UpdateTime,
+		Chain:          d.Chain,
+		ChainAttempts:  d.ChainAttempts,
+		NextAttemptAt:  d.NextAttemptTime,
+		DeadReason:     d.DeadReason,
+		DeadAt:         d.DeadTime,
+		Announced:      d.Announced,
 	}
+	if withAttempts {
+		out.AttemptLog = make([]hookrun.Attempt, len(d.Attempts))
+		for i, a := range d.Attempts {
+			out.AttemptLog[i] = hookrun.Attempt{
+				Number:       a.Number,
+				Chain:        a.Chain,
+				StartedAt:    a.StartTime,
+				StatusCode:   a.StatusCode,
+				Latency:      time.Duration(a.LatencyMS * float64(time.Millisecond)),
+				Error:        a.Error,
+				ResponseBody: a.ResponseBody,
+			}
+		}
+	}
+	return out, nil
 }
 
 // RecordAttempt stores the outcome of one attempt and the delivery's new
 // state in a single write: the attempt is appended to the delivery's list,
 // so there is no multi-document transaction on the hot path.
 func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {
-	_, err := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID).Set(ctx, map[string]any{
-		"event_id":         d.EventID,
-		"endpoint_id":      d.EndpointID,
-		"event_type":       d.EventType,
-		"webhook_id":       d.WebhookID,
-		"state":            string(d.State),
-		"last_status_code": d.LastStatusCode,
-		"last_error":       d.LastError,
-		"update_time":      d.UpdatedAt,
-		"expire_time":      d.UpdatedAt.Add(s.retention),
-		"attempt_count":    fs.Increment(1),
-		"attempts": fs.ArrayUnion(attemptDoc{
-			Number:       a.Number,
-			StartTime:    a.StartedAt,
-			StatusCode:   a.StatusCode,
-			LatencyMS:    float64(a.Latency.Microseconds()) / 1000,
-			Error:        a.Error,
-			ResponseBody: a.ResponseBody,
-		}),
-	}, fs.MergeAll)
+	fields := deliveryFields(d, s.retention)
+	fields["attempt_count"] = fs.Increment(1)
+	fields["last_status_code"] = d.LastStatusCode
+	fields["last_error"] = d.LastError
+	fields["chain_attempts"] = a.Number
+	fields["attempts"] = fs.ArrayUnion(attemptDoc{
+		Number:       a.Number,
+		Chain:        a.Chain,
+		StartTime:    a.StartedAt,
+		StatusCode:   a.StatusCode,
+		LatencyMS:    float64(a.Latency.Microseconds()) / 1000,
+		Error:        a.Error,
+		ResponseBody: a.ResponseBody,
+	})
+	_, err := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID).Set(ctx, fields, fs.MergeAll)
 	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 }
 
-// GetAttempts returns the attempts of one delivery, oldest first.
-func (s *Store) GetAttempts(ctx context.Context, tenantID, eventID, endpointID string) ([]hookrun.Attempt, error) {
-	snap, err := s.deliveryRef(tenantID, eventID, endpointID).Get(ctx)
-	if err != nil {
-		return nil, coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(eventID, endpointID)))
+// MarkDead makes a delivery dead without an attempt (its endpoint was
+// disabled or deleted while it waited for a retry).
+func (s *Store) MarkDead(ctx context.Context, d hookrun.Delivery) error {
+	_, err := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID).Set(ctx, deliveryFields(d, s.retention), fs.MergeAll)
+	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
+}
+
+// MarkAnnounced records that a dead letter was published.
+func (s *Store) MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID string) error {
+	_, err := s.deliveryRef(tenantID, eventID, endpointID).Update(ctx, []fs.Update{{Path: "announced", Value: true}})
+	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(eventID, endpointID)))
+}
+
+// deliveryFields are the state fields every delivery write sets.
+func deliveryFields(d hookrun.Delivery, retention time.Duration) map[string]any {
+	return map[string]any{
+		"event_id":          d.EventID,
+		"endpoint_id":       d.EndpointID,
+		"event_type":        d.EventType,
+		"webhook_id":        d.WebhookID,
+		"state":             string(d.State),
+		"chain":             d.Chain,
+		"next_attempt_time": d.NextAttemptAt,
+		"dead_reason":       d.DeadReason,
+		"dead_time":         d.DeadAt,
+		"announced":         d.Announced,
+		"update_time":       d.UpdatedAt,
+		"expire_time":       d.UpdatedAt.Add(retention),
 	}
-	var d deliveryDoc
-	if err := snap.DataTo(&d); err != nil {
-		return nil, fmt.Errorf("decode delivery %s: %w", snap.Ref.ID, err)
-	}
-	out := make([]hookrun.Attempt, len(d.Attempts))
-	for i, a := range d.Attempts {
-		out[i] = hookrun.Attempt{
-			Number:       a.Number,
-			StartedAt:    a.StartTime,
-			StatusCode:   a.StatusCode,
-			Latency:      time.Duration(a.LatencyMS * float64(time.Millisecond)),
-			Error:        a.Error,
-			ResponseBody: a.ResponseBody,
-		}
-	}
-	return out, nil
 }
 
 type rejectedDoc struct {

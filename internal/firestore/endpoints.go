@@ -12,13 +12,16 @@ import (
 )
 
 type endpointDoc struct {
-	URL           string    `firestore:"url"`
-	EventTypes    []string  `firestore:"event_types"`
-	Description   string    `firestore:"description"`
-	Status        string    `firestore:"status"`
-	SecretVersion string    `firestore:"secret_version"`
-	TimeoutMS     int64     `firestore:"timeout_ms"`
-	CreateTime    time.Time `firestore:"create_time"`
+	URL            string         `firestore:"url"`
+	EventTypes     []string       `firestore:"event_types"`
+	Description    string         `firestore:"description"`
+	Status         string         `firestore:"status"`
+	SecretVersion  string         `firestore:"secret_version"`
+	TimeoutMS      int64          `firestore:"timeout_ms"`
+	RetryPolicy    retryPolicyDoc `firestore:"retry_policy"`
+	OnClientError  string         `firestore:"on_client_error"`
+	DisabledReason string         `firestore:"disabled_reason"`
+	CreateTime     time.Time      `firestore:"create_time"`
 }
 
 // CreateEndpoint stores a new endpoint.
@@ -29,7 +32,9 @@ func (s *Store) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		Description:   e.Description,
 		Status:        string(e.Status),
 		SecretVersion: e.SecretVersion,
-		TimeoutMS:     e.Timeout.Milliseconds(),
+		TimeoutMS:     time.Duration(e.Timeout).Milliseconds(),
+		RetryPolicy:   toPolicyDoc(e.RetryPolicy),
+		OnClientError: string(e.OnClientError),
 		CreateTime:    e.CreatedAt,
 	})
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
@@ -77,18 +82,30 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 		return hookrun.Endpoint{}, fmt.Errorf("decode endpoint %s: %w", snap.Ref.ID, err)
 	}
 	e := hookrun.Endpoint{
-		ID:            snap.Ref.ID,
-		TenantID:      tenantID,
-		URL:           d.URL,
-		EventTypes:    d.EventTypes,
-		Description:   d.Description,
-		Status:        hookrun.EndpointStatus(d.Status),
-		SecretVersion: d.SecretVersion,
-		Timeout:       time.Duration(d.TimeoutMS) * time.Millisecond,
-		CreatedAt:     d.CreateTime,
+		ID:             snap.Ref.ID,
+		TenantID:       tenantID,
+		URL:            d.URL,
+		EventTypes:     d.EventTypes,
+		Description:    d.Description,
+		Status:         hookrun.EndpointStatus(d.Status),
+		SecretVersion:  d.SecretVersion,
+		Timeout:        hookrun.Duration(time.Duration(d.TimeoutMS) * time.Millisecond),
+		RetryPolicy:    d.RetryPolicy.policy(),
+		OnClientError:  hookrun.ClientErrorAction(d.OnClientError),
+		DisabledReason: d.DisabledReason,
+		CreatedAt:      d.CreateTime,
 	}
 	if err := e.Compile(); err != nil {
 		return hookrun.Endpoint{}, fmt.Errorf("endpoint %s has invalid event types: %w", e.ID, err)
 	}
 	return e, nil
+}
+
+// DisableEndpoint disables an endpoint and records why.
+func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
+	_, err := s.endpoints(tenantID).Doc(endpointID).Update(ctx, []fs.Update{
+		{Path: "status", Value: string(hookrun.EndpointDisabled)},
+		{Path: "disabled_reason", Value: reason},
+	})
+	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }

@@ -321,8 +321,8 @@ func TestDeliveries(t *testing.T) {
 	if err != nil || len(got) != 0 {
 		t.Fatalf("GetDeliveries before any attempt = %v, %v; want none", got, err)
 	}
-	_, err = s.GetAttempts(ctx, "acme", eventID, ep1)
-	wantCode(t, "GetAttempts(no delivery)", err, hookrun.CodeNotFound)
+	_, err = s.GetDelivery(ctx, "acme", eventID, ep1)
+	wantCode(t, "GetDelivery(no delivery)", err, hookrun.CodeNotFound)
 
 	t0 := now()
 	d := hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: ep1, EventType: "user.created", WebhookID: "msg_abc"}
@@ -330,7 +330,7 @@ func TestDeliveries(t *testing.T) {
 		{Number: 1, StartedAt: t0, StatusCode: 500, Latency: 1500 * time.Microsecond, Error: "endpoint answered 500", ResponseBody: "database is down"},
 		{Number: 2, StartedAt: t0.Add(time.Minute), StatusCode: 200, Latency: 42 * time.Millisecond, ResponseBody: "ok"},
 	}
-	states := []hookrun.DeliveryState{hookrun.DeliveryFailed, hookrun.DeliverySucceeded}
+	states := []hookrun.DeliveryState{hookrun.DeliveryRetrying, hookrun.DeliverySucceeded}
 	for i, a := range attempts {
 		d.State, d.LastStatusCode, d.LastError, d.UpdatedAt = states[i], a.StatusCode, a.Error, a.StartedAt.Add(a.Latency)
 		if err := s.RecordAttempt(ctx, d, a); err != nil {
@@ -351,12 +351,13 @@ func TestDeliveries(t *testing.T) {
 		t.Errorf("delivery = %+v, want succeeded after 2 attempts with the last one's outcome", g)
 	}
 
-	as, err := s.GetAttempts(ctx, "acme", eventID, ep1)
+	full, err := s.GetDelivery(ctx, "acme", eventID, ep1)
 	if err != nil {
-		t.Fatalf("GetAttempts: %v", err)
+		t.Fatalf("GetDelivery: %v", err)
 	}
-	if len(as) != len(attempts) {
-		t.Fatalf("GetAttempts = %+v, want %d attempts", as, len(attempts))
+	as := full.AttemptLog
+	if len(as) != len(attempts) || full.ChainAttempts != 2 {
+		t.Fatalf("GetDelivery attempts = %+v (chain attempts %d), want %d attempts", as, full.ChainAttempts, len(attempts))
 	}
 	for i, want := range attempts {
 		a := as[i]

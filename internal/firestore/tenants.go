@@ -11,9 +11,10 @@ import (
 )
 
 type tenantDoc struct {
-	Name       string    `firestore:"name"`
-	Status     string    `firestore:"status"`
-	CreateTime time.Time `firestore:"create_time"`
+	Name        string         `firestore:"name"`
+	Status      string         `firestore:"status"`
+	RetryPolicy retryPolicyDoc `firestore:"retry_policy"`
+	CreateTime  time.Time      `firestore:"create_time"`
 }
 
 type apiKeyDoc struct {
@@ -24,7 +25,7 @@ type apiKeyDoc struct {
 // CreateTenant stores t and the hash of its first API key atomically.
 func (s *Store) CreateTenant(ctx context.Context, t hookrun.Tenant, keyHash string) error {
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
-		if err := tx.Create(s.tenantRef(t.ID), tenantDoc{Name: t.Name, Status: string(t.Status), CreateTime: t.CreatedAt}); err != nil {
+		if err := tx.Create(s.tenantRef(t.ID), tenantDoc{Name: t.Name, Status: string(t.Status), RetryPolicy: toPolicyDoc(t.RetryPolicy), CreateTime: t.CreatedAt}); err != nil {
 			return err
 		}
 		return tx.Create(s.c.Collection("api_keys").Doc(keyHash), apiKeyDoc{TenantID: t.ID, CreateTime: t.CreatedAt})
@@ -42,7 +43,7 @@ func (s *Store) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error
 	if err := snap.DataTo(&d); err != nil {
 		return hookrun.Tenant{}, fmt.Errorf("decode tenant %s: %w", id, err)
 	}
-	return hookrun.Tenant{ID: id, Name: d.Name, Status: hookrun.TenantStatus(d.Status), CreatedAt: d.CreateTime}, nil
+	return hookrun.Tenant{ID: id, Name: d.Name, Status: hookrun.TenantStatus(d.Status), RetryPolicy: d.RetryPolicy.policy(), CreatedAt: d.CreateTime}, nil
 }
 
 // TenantForKey returns the tenant whose API key hashes to keyHash.

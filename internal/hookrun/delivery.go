@@ -11,10 +11,16 @@ const (
 	DeliveryPending DeliveryState = "pending"
 	// DeliverySucceeded: an attempt got a 2xx. Redeliveries skip it.
 	DeliverySucceeded DeliveryState = "succeeded"
-	// DeliveryFailed: the last attempt failed. Scheduled retries (Cloud
-	// Tasks) build on this state.
-	DeliveryFailed DeliveryState = "failed"
+	// DeliveryRetrying: the last attempt failed and the next one is
+	// scheduled (a Cloud Task) for NextAttemptAt.
+	DeliveryRetrying DeliveryState = "retrying"
+	// DeliveryDead: no attempt will follow (exhausted, 410, a final 4xx, the
+	// endpoint gone). A dead letter, kept with its history until replayed.
+	DeliveryDead DeliveryState = "dead"
 )
+
+// Final reports whether no attempt of the current chain will follow.
+func (s DeliveryState) Final() bool { return s == DeliverySucceeded || s == DeliveryDead }
 
 // Delivery is the story of one event to one endpoint: its state and the
 // outcome of the last attempt. Every attempt is kept as an Attempt.
@@ -29,6 +35,22 @@ type Delivery struct {
 	LastStatusCode int           `json:"last_status_code,omitempty"`
 	LastError      string        `json:"last_error,omitempty"`
 	UpdatedAt      time.Time     `json:"update_time"`
+
+	// Chain identifies the current attempt chain: "" for the original
+	// delivery, a replay ID after each replay or redelivery. Attempt
+	// numbers and the retry policy's max attempts count within a chain.
+	Chain         string `json:"chain,omitempty"`
+	ChainAttempts int    `json:"chain_attempts"`
+	// NextAttemptAt is when the scheduled retry runs (state retrying).
+	NextAttemptAt time.Time `json:"next_attempt_time,omitzero"`
+	// DeadReason says why the delivery is dead (state dead).
+	DeadReason string    `json:"dead_reason,omitempty"`
+	DeadAt     time.Time `json:"dead_time,omitzero"`
+	// Announced is set once the dead letter was published on the
+	// dead-letters topic.
+	Announced bool `json:"-"`
+	// Attempts of every chain, oldest first, when loaded with them.
+	AttemptLog []Attempt `json:"attempt_log,omitempty"`
 }
 
 // DeliveryID is the document ID of the delivery of eventID to endpointID.
@@ -36,7 +58,9 @@ func DeliveryID(eventID, endpointID string) string { return eventID + ":" + endp
 
 // Attempt is one HTTP request to an endpoint and what came of it.
 type Attempt struct {
+	// Number counts within the attempt's chain, from 1.
 	Number     int           `json:"number"`
+	Chain      string        `json:"chain,omitempty"`
 	StartedAt  time.Time     `json:"start_time"`
 	StatusCode int           `json:"status_code,omitempty"` // 0 when no response arrived
 	Latency    time.Duration `json:"latency"`
@@ -44,6 +68,9 @@ type Attempt struct {
 	// ResponseBody is the first bytes of the response, for debugging a
 	// receiver; never the request, which may carry the signature.
 	ResponseBody string `json:"response_body,omitempty"`
+	// RetryAfter is the response's Retry-After header, for the verdict;
+	// not stored.
+	RetryAfter string `json:"-"`
 }
 
 // Succeeded reports whether the attempt got a 2xx answer.
@@ -65,3 +92,24 @@ type RejectedMessage struct {
 
 // MaxRejectedData bounds how much of a rejected message is kept.
 const MaxRejectedData = 16 << 10
+
+// DeadLetterFilter selects dead letters; zero fields match everything.
+type DeadLetterFilter struct {
+	EndpointID string    `json:"endpoint_id,omitempty"`
+	EventType  string    `json:"event_type,omitempty"`
+	Since      time.Time `json:"since,omitzero"` // dead at or after
+	Until      time.Time `json:"until,omitzero"` // dead before
+}
+
+// Validate checks the filter's fields.
+func (f DeadLetterFilter) Validate() error {
+	if f.EventType != "" {
+		if err := ValidateEventType(f.EventType); err != nil {
+			return Errorf(CodeInvalidArgument, "event_type: %s", ErrorMessage(err))
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return Errorf(CodeInvalidArgument, "since: must be before until")
+	}
+	return nil
+}

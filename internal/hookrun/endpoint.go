@@ -28,8 +28,14 @@ type Endpoint struct {
 	EventTypes  []string       `json:"event_types"`
 	Description string         `json:"description,omitempty"`
 	Status      EndpointStatus `json:"status"`
+	// DisabledReason says who or what disabled the endpoint.
+	DisabledReason string `json:"disabled_reason,omitempty"`
 	// Timeout bounds one delivery attempt; zero means DefaultEndpointTimeout.
-	Timeout time.Duration `json:"-"`
+	Timeout Duration `json:"timeout,omitempty"`
+	// RetryPolicy overrides the tenant's, field by field.
+	RetryPolicy RetryPolicy `json:"retry_policy,omitzero"`
+	// OnClientError says what a 4xx answer does; empty means retry.
+	OnClientError ClientErrorAction `json:"on_client_error,omitempty"`
 	// SecretVersion is the Secret Manager version resource name that holds
 	// the signing secret. It is a reference, not a secret.
 	SecretVersion string    `json:"-"`
@@ -59,7 +65,7 @@ func (e *Endpoint) Matches(eventType string) bool {
 // AttemptTimeout is the endpoint's timeout, or the default.
 func (e *Endpoint) AttemptTimeout() time.Duration {
 	if e.Timeout > 0 {
-		return e.Timeout
+		return time.Duration(e.Timeout)
 	}
 	return DefaultEndpointTimeout
 }
@@ -72,9 +78,13 @@ type URLPolicy struct {
 
 // EndpointInput is what a caller supplies to create an endpoint.
 type EndpointInput struct {
-	URL         string
-	EventTypes  []string
-	Description string
+	URL           string
+	EventTypes    []string
+	Description   string
+	RetryPolicy   RetryPolicy
+	OnClientError ClientErrorAction
+	// Timeout of one attempt; zero means DefaultEndpointTimeout.
+	Timeout Duration
 }
 
 // NewEndpoint validates in and returns an active endpoint of tenantID with a
@@ -86,14 +96,26 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 	if utf8.RuneCountInString(in.Description) > 512 {
 		return Endpoint{}, Errorf(CodeInvalidArgument, "description: at most 512 characters")
 	}
+	if err := in.RetryPolicy.Validate(); err != nil {
+		return Endpoint{}, err
+	}
+	if err := in.OnClientError.Validate(); err != nil {
+		return Endpoint{}, err
+	}
+	if in.Timeout != 0 && (in.Timeout < Duration(time.Second) || in.Timeout > Duration(60*time.Second)) {
+		return Endpoint{}, Errorf(CodeInvalidArgument, "timeout: between 1s and 60s")
+	}
 	e := Endpoint{
-		ID:          NewID("ep_"),
-		TenantID:    tenantID,
-		URL:         in.URL,
-		EventTypes:  in.EventTypes,
-		Description: strings.TrimSpace(in.Description),
-		Status:      EndpointActive,
-		CreatedAt:   now.UTC(),
+		ID:            NewID("ep_"),
+		TenantID:      tenantID,
+		URL:           in.URL,
+		EventTypes:    in.EventTypes,
+		Description:   strings.TrimSpace(in.Description),
+		Status:        EndpointActive,
+		RetryPolicy:   in.RetryPolicy,
+		OnClientError: in.OnClientError,
+		Timeout:       in.Timeout,
+		CreatedAt:     now.UTC(),
 	}
 	if err := e.Compile(); err != nil {
 		return Endpoint{}, err

@@ -35,7 +35,19 @@ const (
 	AttrCEType     = "ce-type"
 	AttrCESource   = "ce-source"
 	AttrCEID       = "ce-id"
+
+	// AttrChain starts a fresh attempt chain (a replay or redelivery) and
+	// AttrEndpoint limits it to one endpoint.
+	AttrChain    = "hookrun_chain"
+	AttrEndpoint = "hookrun_endpoint"
+	// AttrJob marks a message that carries a job rather than an event;
+	// its data is the job's parameters.
+	AttrJob = "hookrun_job"
 )
+
+// JobReplayDeadLetters replays every dead letter of a tenant that matches
+// the DeadLetterFilter in the message data, in the chain AttrChain.
+const JobReplayDeadLetters = "replay_dead_letters"
 
 // Attributes returns the Pub/Sub attributes that carry e's metadata; the
 // message data is e.Data.

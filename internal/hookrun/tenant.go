@@ -18,10 +18,19 @@ const (
 // Tenant is one customer of the hookrun operator: it owns endpoints, API keys
 // and events.
 type Tenant struct {
-	ID        string       `json:"id"`
-	Name      string       `json:"name"`
-	Status    TenantStatus `json:"status"`
-	CreatedAt time.Time    `json:"create_time"`
+	ID     string       `json:"id"`
+	Name   string       `json:"name"`
+	Status TenantStatus `json:"status"`
+	// RetryPolicy is the tenant's default schedule, over
+	// DefaultRetryPolicy.
+	RetryPolicy RetryPolicy `json:"retry_policy,omitzero"`
+	CreatedAt   time.Time   `json:"create_time"`
+}
+
+// EffectiveRetryPolicy is the schedule for deliveries to ep: the
+// endpoint's fields over the tenant's over DefaultRetryPolicy.
+func (t Tenant) EffectiveRetryPolicy(ep *Endpoint) RetryPolicy {
+	return ep.RetryPolicy.Over(t.RetryPolicy.Over(DefaultRetryPolicy))
 }
 
 // Active reports whether the tenant's events are accepted and delivered.

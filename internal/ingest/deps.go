@@ -34,6 +34,15 @@ type Store interface {
 	// ReleaseEvent drops a claim whose publish failed, so the producer's
 	// retry with the same ID starts afresh.
 	ReleaseEvent(ctx context.Context, tenantID, eventID string) error
+
+	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
+	// ListEventDeliveries returns an event's deliveries with attempts.
+	ListEventDeliveries(ctx context.Context, tenantID, eventID string) ([]hookrun.Delivery, error)
+	GetDelivery(ctx context.Context, tenantID, eventID, endpointID string) (hookrun.Delivery, error)
+	// ListDeadLetters returns a page of dead deliveries, newest first, and
+	// the next page's token ("" at the end).
+	ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error)
+	CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error)
 }
 
 // Publisher publishes to the events topic. Publish returns only once

@@ -62,9 +62,7 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 
-	pctx, cancel := context.WithTimeout(ctx, s.cfg.PublishTimeout)
-	msgID, err := s.pub.Publish(pctx, e.Data, e.Attributes())
-	cancel()
+	msgID, err := s.publish(r, e.Data, e.Attributes(), "could not hand the event to Pub/Sub; retry with the same id")
 	if err != nil {
 		// The claim must not outlive the failure: the producer's retry with
 		// the same ID has to be able to publish.
@@ -72,7 +70,7 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
 				"tenant_id", t.ID, "event_id", e.ID, "error", rerr.Error())
 		}
-		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not hand the event to Pub/Sub; retry with the same id")
+		return err
 	}
 	if err := s.store.AcceptEvent(context.WithoutCancel(ctx), t.ID, e.ID, msgID); err != nil {
 		// Pub/Sub has the event, so it is durable and the 202 is true. At
@@ -104,4 +102,16 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 		Source:     hookrun.SourceAPI,
 		ReceivedAt: s.now().UTC(),
 	}, nil
+}
+
+// publish hands a message to Pub/Sub within the publish timeout; failing,
+// it is CodeUnavailable (503) with failMsg, for the caller to retry.
+func (s *Service) publish(r *http.Request, data []byte, attrs map[string]string, failMsg string) (string, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PublishTimeout)
+	defer cancel()
+	id, err := s.pub.Publish(ctx, data, attrs)
+	if err != nil {
+		return "", hookrun.WrapError(hookrun.CodeUnavailable, err, failMsg)
+	}
+	return id, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -26,6 +27,8 @@ type fakeStore struct {
 	keys      map[string]string // key hash → tenant ID
 	endpoints map[string][]hookrun.Endpoint
 	events    map[string]*storedEvent // tenant/event → record
+	// deliveries by tenant; what the dispatcher would have written.
+	deliveries map[string][]hookrun.Delivery
 
 	// Injected failures.
 	createEndpointErr error
@@ -43,11 +46,83 @@ type storedEvent struct {
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{
-		tenants:   map[string]hookrun.Tenant{},
-		keys:      map[string]string{},
-		endpoints: map[string][]hookrun.Endpoint{},
-		events:    map[string]*storedEvent{},
+		tenants:    map[string]hookrun.Tenant{},
+		keys:       map[string]string{},
+		endpoints:  map[string][]hookrun.Endpoint{},
+		events:     map[string]*storedEvent{},
+		deliveries: map[string][]hookrun.Delivery{},
 	}
+}
+
+func (s *fakeStore) GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.events[tenantID+"/"+eventID]
+	if !ok {
+		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	}
+	return r.event, nil
+}
+
+func (s *fakeStore) ListEventDeliveries(ctx context.Context, tenantID, eventID string) ([]hookrun.Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []hookrun.Delivery
+	for _, d := range s.deliveries[tenantID] {
+		if d.EventID == eventID {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func (s *fakeStore) GetDelivery(ctx context.Context, tenantID, eventID, endpointID string) (hookrun.Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range s.deliveries[tenantID] {
+		if d.EventID == eventID && d.EndpointID == endpointID {
+			return d, nil
+		}
+	}
+	return hookrun.Delivery{}, hookrun.Errorf(hookrun.CodeNotFound, "delivery not found")
+}
+
+func (s *fakeStore) deadLetters(tenantID string, f hookrun.DeadLetterFilter) []hookrun.Delivery {
+	var out []hookrun.Delivery
+	for _, d := range s.deliveries[tenantID] {
+		if d.State == hookrun.DeliveryDead && (f.EndpointID == "" || f.EndpointID == d.EndpointID) &&
+			(f.EventType == "" || f.EventType == d.EventType) &&
+			(f.Since.IsZero() || !d.DeadAt.Before(f.Since)) && (f.Until.IsZero() || d.DeadAt.Before(f.Until)) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// ListDeadLetters pages by offset, with the offset as the token.
+func (s *fakeStore) ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := s.deadLetters(tenantID, f)
+	off := 0
+	if token != "" {
+		var err error
+		if off, err = strconv.Atoi(token); err != nil {
+			return nil, "", hookrun.Errorf(hookrun.CodeInvalidArgument, "page_token: bad")
+		}
+	}
+	end := min(off+pageSize, len(all))
+	next := ""
+	if end < len(all) {
+		next = strconv.Itoa(end)
+	}
+	return all[off:end], next, nil
+}
+
+func (s *fakeStore) CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return int64(len(s.deadLetters(tenantID, f))), nil
 }
 
 func (s *fakeStore) CreateTenant(ctx context.Context, t hookrun.Tenant, keyHash string) error {

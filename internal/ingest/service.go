@@ -53,6 +53,11 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/tenants/{tenant}/endpoints", s.handle(s.listEndpoints))
 	mux.HandleFunc("GET /v1/tenants/{tenant}/endpoints/{endpoint}", s.handle(s.getEndpoint))
 	mux.HandleFunc("DELETE /v1/tenants/{tenant}/endpoints/{endpoint}", s.handle(s.deleteEndpoint))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/events/{event}", s.handle(s.getEvent))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/events/{event}", s.handle(s.eventAction))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/dead-letters", s.handle(s.listDeadLetters))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/dead-letters:replay", s.handle(s.replayDeadLetters))
+	mux.HandleFunc("POST /v1/tenants/{tenant}/dead-letters/{id}", s.handle(s.deadLetterAction))
 	// Everything else, wrong methods included, is a 404 in the API's shape.
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Middleware(s.cfg.ProjectID, mux)

@@ -1,0 +1,104 @@
+package firestore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	fs "cloud.google.com/go/firestore"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
+	"google.golang.org/api/iterator"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// deadLetterQuery selects a tenant's dead deliveries by filter, newest
+// first. Production needs composite indexes on deliveries for (state,
+// dead_time desc) with endpoint_id and/or event_type before dead_time.
+func (s *Store) deadLetterQuery(tenantID string, f hookrun.DeadLetterFilter) fs.Query {
+	q := s.tenantRef(tenantID).Collection("deliveries").Where("state", "==", string(hookrun.DeliveryDead))
+	if f.EndpointID != "" {
+		q = q.Where("endpoint_id", "==", f.EndpointID)
+	}
+	if f.EventType != "" {
+		q = q.Where("event_type", "==", f.EventType)
+	}
+	if !f.Since.IsZero() {
+		q = q.Where("dead_time", ">=", f.Since)
+	}
+	if !f.Until.IsZero() {
+		q = q.Where("dead_time", "<", f.Until)
+	}
+	return q
+}
+
+type pageToken struct {
+	DeadTime time.Time `json:"t"`
+	ID       string    `json:"id"`
+}
+
+// ListDeadLetters returns a page of a tenant's dead deliveries, newest
+// first, with their attempts, and the token of the next page ("" at the
+// end).
+func (s *Store) ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error) {
+	q := s.deadLetterQuery(tenantID, f).OrderBy("dead_time", fs.Desc).OrderBy(fs.DocumentID, fs.Desc).Limit(pageSize + 1)
+	if token != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(token)
+		var pt pageToken
+		if err != nil || json.Unmarshal(raw, &pt) != nil || pt.ID == "" {
+			return nil, "", hookrun.Errorf(hookrun.CodeInvalidArgument, "page_token: not a token this API returned")
+		}
+		q = q.StartAfter(pt.DeadTime, s.tenantRef(tenantID).Collection("deliveries").Doc(pt.ID))
+	}
+	out, err := s.queryDeliveries(ctx, tenantID, q, true)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(out) <= pageSize {
+		return out, "", nil
+	}
+	out = out[:pageSize]
+	last := out[len(out)-1]
+	raw, _ := json.Marshal(pageToken{DeadTime: last.DeadAt, ID: hookrun.DeliveryID(last.EventID, last.EndpointID)})
+	return out, base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// CountDeadLetters counts a tenant's dead deliveries matching f with an
+// aggregation query (no documents are read).
+func (s *Store) CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error) {
+	q := s.deadLetterQuery(tenantID, f)
+	res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
+	if err != nil {
+		return 0, coded(err, "dead letters")
+	}
+	v, ok := res["n"].(*firestorepb.Value)
+	if !ok {
+		return 0, fmt.Errorf("count dead letters: unexpected result %T", res["n"])
+	}
+	return v.GetIntegerValue(), nil
+}
+
+// EachDeadLetter calls fn for every dead delivery of a tenant matching f,
+// without attempts, until fn returns an error.
+func (s *Store) EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error {
+	it := s.deadLetterQuery(tenantID, f).Documents(ctx)
+	defer it.Stop()
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return nil
+		}
+		if err != nil {
+			return coded(err, "dead letters")
+		}
+		d, err := decodeDelivery(tenantID, snap, false)
+		if err != nil {
+			return err
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+}

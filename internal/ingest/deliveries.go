@@ -1,0 +1,253 @@
+package ingest
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+)
+
+// deliveryJSON is a delivery as the API shows it, with its ID, which names
+// a dead letter for replay ("{event}:{endpoint}").
+type deliveryJSON struct {
+	ID string `json:"id"`
+	hookrun.Delivery
+}
+
+func deliveriesJSON(ds []hookrun.Delivery) []deliveryJSON {
+	out := make([]deliveryJSON, len(ds))
+	for i, d := range ds {
+		out[i] = deliveryJSON{ID: hookrun.DeliveryID(d.EventID, d.EndpointID), Delivery: d}
+	}
+	return out
+}
+
+type eventResponse struct {
+	hookrun.Event
+	Deliveries []deliveryJSON `json:"deliveries"`
+}
+
+// splitAction splits a path segment "name:action" (Google's custom method
+// style) at its last colon; IDs may contain colons, actions may not.
+func splitAction(seg string) (name, action string) {
+	i := strings.LastIndexByte(seg, ':')
+	if i < 0 {
+		return seg, ""
+	}
+	return seg[:i], seg[i+1:]
+}
+
+// getEvent handles GET /v1/tenants/{tenant}/events/{event}: the event with
+// its deliveries and their attempts.
+func (s *Service) getEvent(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.store.GetEvent(r.Context(), t.ID, r.PathValue("event"))
+	if err != nil {
+		return err
+	}
+	ds, err := s.store.ListEventDeliveries(r.Context(), t.ID, e.ID)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, eventResponse{Event: e, Deliveries: deliveriesJSON(ds)})
+	return nil
+}
+
+type redeliverRequest struct {
+	EndpointID string `json:"endpoint_id"`
+}
+
+type replayResponse struct {
+	ReplayID   string `json:"replay_id"`
+	EventID    string `json:"event_id,omitempty"`
+	EndpointID string `json:"endpoint_id,omitempty"`
+	Count      *int64 `json:"count,omitempty"`
+}
+
+// eventAction handles POST /v1/tenants/{tenant}/events/{event}:redeliver:
+// the event goes again to its matching endpoints (or one), in a fresh
+// attempt chain, even where it was delivered.
+func (s *Service) eventAction(w http.ResponseWriter, r *http.Request) error {
+	id, action := splitAction(r.PathValue("event"))
+	if action != "redeliver" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :redeliver", r.URL.Path)
+	}
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	var req redeliverRequest
+	if r.ContentLength != 0 {
+		if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+			return err
+		}
+	}
+	if req.EndpointID != "" {
+		if _, err := s.store.GetEndpoint(r.Context(), t.ID, req.EndpointID); err != nil {
+			return err
+		}
+	}
+	e, err := s.store.GetEvent(r.Context(), t.ID, id)
+	if err != nil {
+		return err
+	}
+	resp, err := s.replay(r, e, req.EndpointID)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
+}
+
+// replay publishes e again with a fresh chain ID, for every matching
+// endpoint or only endpointID. The dispatcher makes the first attempt at
+// once and retries on the endpoint's schedule; the webhook-id stays.
+func (s *Service) replay(r *http.Request, e hookrun.Event, endpointID string) (replayResponse, error) {
+	chain := hookrun.NewID("rp_")
+	attrs := e.Attributes()
+	attrs[hookrun.AttrChain] = chain
+	if endpointID != "" {
+		attrs[hookrun.AttrEndpoint] = endpointID
+	}
+	if _, err := s.publish(r, e.Data, attrs, "could not hand the redelivery to Pub/Sub; retry"); err != nil {
+		return replayResponse{}, err
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.String("event_id", e.ID))
+	return replayResponse{ReplayID: chain, EventID: e.ID, EndpointID: endpointID}, nil
+}
+
+type deadLettersResponse struct {
+	DeadLetters   []deliveryJSON `json:"dead_letters"`
+	NextPageToken string         `json:"next_page_token,omitempty"`
+}
+
+// listDeadLetters handles GET /v1/tenants/{tenant}/dead-letters.
+func (s *Service) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f, err := filterFromQuery(q.Get("endpoint_id"), q.Get("event_type"), q.Get("since"), q.Get("until"))
+	if err != nil {
+		return err
+	}
+	size := 50
+	if v := q.Get("page_size"); v != "" {
+		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 500 {
+			return hookrun.Errorf(hookrun.CodeInvalidArgument, "page_size: a number from 1 to 500")
+		}
+	}
+	ds, next, err := s.store.ListDeadLetters(r.Context(), t.ID, f, size, q.Get("page_token"))
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, deadLettersResponse{DeadLetters: deliveriesJSON(ds), NextPageToken: next})
+	return nil
+}
+
+func filterFromQuery(endpointID, eventType, since, until string) (hookrun.DeadLetterFilter, error) {
+	f := hookrun.DeadLetterFilter{EndpointID: endpointID, EventType: eventType}
+	for _, p := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"since", since, &f.Since}, {"until", until, &f.Until}} {
+		if p.v == "" {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339, p.v)
+		if err != nil {
+			return f, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: an RFC 3339 time like 2026-11-23T10:00:00Z", p.name)
+		}
+		*p.dst = ts
+	}
+	return f, f.Validate()
+}
+
+// deadLetterAction handles POST /v1/tenants/{tenant}/dead-letters/{id}:replay.
+func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error {
+	id, action := splitAction(r.PathValue("id"))
+	if action != "replay" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :replay", r.URL.Path)
+	}
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	eventID, endpointID := splitAction(id)
+	if endpointID == "" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "dead letter %q not found: ids look like {event}:{endpoint}", id)
+	}
+	d, err := s.store.GetDelivery(r.Context(), t.ID, eventID, endpointID)
+	if err != nil {
+		return err
+	}
+	if d.State != hookrun.DeliveryDead {
+		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "delivery %q is %s, not a dead letter", id, d.State)
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), t.ID, endpointID)
+	if err != nil {
+		return err
+	}
+	if ep.Status != hookrun.EndpointActive {
+		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it before replaying", ep.ID, ep.DisabledReason)
+	}
+	e, err := s.store.GetEvent(r.Context(), t.ID, eventID)
+	if err != nil {
+		return err
+	}
+	resp, err := s.replay(r, e, endpointID)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
+}
+
+// replayDeadLetters handles POST /v1/tenants/{tenant}/dead-letters:replay:
+// it counts the matching dead letters and hands the replay to the
+// dispatcher as one job message, so it runs after the answer without
+// relying on CPU after the response (Cloud Run throttles it).
+func (s *Service) replayDeadLetters(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	var f hookrun.DeadLetterFilter
+	if r.ContentLength != 0 {
+		if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &f); err != nil {
+			return err
+		}
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	n, err := s.store.CountDeadLetters(r.Context(), t.ID, f)
+	if err != nil {
+		return err
+	}
+	chain := hookrun.NewID("rp_")
+	resp := replayResponse{ReplayID: chain, Count: &n}
+	if n > 0 {
+		data, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if _, err := s.publish(r, data, map[string]string{
+			hookrun.AttrTenantID: t.ID, hookrun.AttrJob: hookrun.JobReplayDeadLetters, hookrun.AttrChain: chain,
+		}, "could not hand the replay to Pub/Sub; retry"); err != nil {
+			return err
+		}
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.Int64("count", n))
+	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
+}

@@ -100,7 +100,7 @@ func newEndpoint(t *testing.T, tenantID, url string, created time.Time, patterns
 		t.Fatal(err)
 	}
 	ep.SecretVersion = "projects/p/secrets/hookrun-" + tenantID + "-" + ep.ID + "/versions/1"
-	ep.Timeout = 2500 * time.Millisecond
+	ep.Timeout = hookrun.Duration(2500 * time.Millisecond)
 	return ep
 }
 

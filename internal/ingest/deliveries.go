@@ -91,8 +91,14 @@ func (s *Service) eventAction(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if req.EndpointID != "" {
-		if _, err := s.store.GetEndpoint(r.Context(), t.ID, req.EndpointID); err != nil {
+		ep, err := s.store.GetEndpoint(r.Context(), t.ID, req.EndpointID)
+		if err != nil {
 			return err
+		}
+		// The dispatcher sends nothing to a disabled endpoint: a 202 here
+		// would promise a delivery that never happens.
+		if ep.Status != hookrun.EndpointActive {
+			return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it before redelivering", ep.ID, ep.DisabledReason)
 		}
 	}
 	e, err := s.store.GetEvent(r.Context(), t.ID, id)
@@ -226,6 +232,11 @@ func (s *Service) replayDeadLetters(w http.ResponseWriter, r *http.Request) erro
 		if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &f); err != nil {
 			return err
 		}
+	}
+	if f.Until.IsZero() {
+		// Pin the set: the job replays what was counted, not dead letters
+		// that die after this request.
+		f.Until = s.now().UTC()
 	}
 	if err := f.Validate(); err != nil {
 		return err

@@ -19,6 +19,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/hookrun/hookrun/internal/cloudtasks"
+	ctemu "github.com/hookrun/hookrun/internal/emulator/cloudtasks"
 	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
@@ -29,7 +31,31 @@ const (
 	DeadLettersTopic     = "dead-letters"
 	PushDeadLetterTopic  = "events-dead-letter"
 	DispatchSubscription = "events-dispatcher"
+	// PushDeadLetterSubscription records what the dispatcher could not
+	// process.
+	PushDeadLetterSubscription = "events-dead-letter-recorder"
+	// TasksQueue and TasksLocation name the retry queue.
+	TasksQueue    = "deliveries"
+	TasksLocation = "local"
 )
+
+// ensureQueue creates the retry queue in the Cloud Tasks emulator. Its own
+// retries only cover a dispatcher that is down or answers 5xx; hookrun's
+// schedule is made of separate tasks.
+func (s *Stack) ensureQueue(ctx context.Context) error {
+	sched, err := cloudtasks.New(ctx, cloudtasks.Config{
+		ProjectID: s.cfg.ProjectID,
+		Location:  TasksLocation,
+		Queue:     TasksQueue,
+		TargetURL: s.DispatcherURL + "/tasks/deliver",
+		Endpoint:  s.tasks.Addr(),
+	})
+	if err != nil {
+		return err
+	}
+	defer sched.Close()
+	return sched.EnsureQueue(ctx, cloudtasks.QueueRetry{MaxAttempts: -1, MinBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second})
+}
 
 // StackConfig configures the local stack. Zero ports pick free ones.
 type StackConfig struct {
@@ -38,8 +64,8 @@ type StackConfig struct {
 	// AdminToken of the ingest API; empty generates one.
 	AdminToken string
 
-	IngestPort, DispatcherPort, ReceiverPort     int
-	PubSubPort, FirestorePort, SecretManagerPort int
+	IngestPort, DispatcherPort, ReceiverPort                     int
+	PubSubPort, FirestorePort, SecretManagerPort, CloudTasksPort int
 
 	// PubSubHost and FirestoreHost use emulators that are already running
 	// (the tests' ones) instead of starting new ones.
@@ -70,6 +96,7 @@ type Stack struct {
 
 	emulators []*Emulator
 	sm        *smemu.Emulator
+	tasks     *ctemu.Emulator
 	procs     []*Process
 	bins      map[string]string
 }
@@ -134,10 +161,16 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 		return fmt.Errorf("start secret manager emulator: %w", err)
 	}
 	s.sm = sm
+	tasks, err := ctemu.Serve(ctx, "127.0.0.1:"+strconv.Itoa(s.cfg.CloudTasksPort))
+	if err != nil {
+		return fmt.Errorf("start cloud tasks emulator: %w", err)
+	}
+	s.tasks = tasks
 	s.Env = []string{
 		PubSubHostEnv + "=" + pubsubHost,
 		FirestoreHostEnv + "=" + firestoreHost,
 		"HOOKRUN_SECRETMANAGER_ENDPOINT=" + sm.Addr(),
+		"HOOKRUN_CLOUDTASKS_ENDPOINT=" + tasks.Addr(),
 		"GOOGLE_CLOUD_PROJECT=" + s.cfg.ProjectID,
 	}
 	return nil
@@ -189,10 +222,14 @@ func (s *Stack) startServices(ctx context.Context) error {
 		return err
 	}
 	s.DispatcherURL = "http://127.0.0.1:" + strconv.Itoa(dispatcherPort)
+	if err := s.ensureQueue(ctx); err != nil {
+		return err
+	}
 	if err := s.startService(ctx, "dispatcher", dispatcherPort,
-		"HOOKRUN_PUSH_AUTH=none",              // the emulator's pushes carry no OIDC token
+		"HOOKRUN_PUSH_AUTH=none",              // the emulators' requests carry no OIDC token
 		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // the sample receiver is on loopback
-		"HOOKRUN_ENDPOINT_CACHE_TTL=1s",       // new endpoints show up at once
+		"HOOKRUN_TASKS_LOCATION="+TasksLocation,
+		"HOOKRUN_TASKS_TARGET_URL="+s.DispatcherURL+"/tasks/deliver",
 	); err != nil {
 		return err
 	}
@@ -204,6 +241,14 @@ func (s *Stack) startServices(ctx context.Context) error {
 		AckDeadline:         60 * time.Second,
 		DeadLetterTopic:     PushDeadLetterTopic,
 		MaxDeliveryAttempts: 10,
+	}); err != nil {
+		return err
+	}
+	// What the events subscription gives up on is recorded, not lost.
+	if err := ps.EnsurePushSubscription(ctx, pubsub.PushSubscription{
+		ID:       PushDeadLetterSubscription,
+		Topic:    PushDeadLetterTopic,
+		Endpoint: s.DispatcherURL + "/pubsub/dead-letter",
 	}); err != nil {
 		return err
 	}
@@ -284,6 +329,9 @@ func (s *Stack) Stop(ctx context.Context) error {
 	}
 	if s.sm != nil {
 		errs = append(errs, s.sm.Close())
+	}
+	if s.tasks != nil {
+		errs = append(errs, s.tasks.Close())
 	}
 	for _, e := range s.emulators {
 		errs = append(errs, e.Stop(ctx))

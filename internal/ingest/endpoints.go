@@ -12,9 +12,12 @@ import (
 )
 
 type createEndpointRequest struct {
-	URL         string   `json:"url"`
-	EventTypes  []string `json:"event_types"`
-	Description string   `json:"description"`
+	URL           string                    `json:"url"`
+	EventTypes    []string                  `json:"event_types"`
+	Description   string                    `json:"description"`
+	RetryPolicy   hookrun.RetryPolicy       `json:"retry_policy"`
+	OnClientError hookrun.ClientErrorAction `json:"on_client_error"`
+	Timeout       hookrun.Duration          `json:"timeout"`
 }
 
 type createEndpointResponse struct {
@@ -49,7 +52,10 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
-	ep, err := hookrun.NewEndpoint(t.ID, hookrun.EndpointInput{URL: req.URL, EventTypes: req.EventTypes, Description: req.Description},
+	ep, err := hookrun.NewEndpoint(t.ID, hookrun.EndpointInput{
+		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description,
+		RetryPolicy: req.RetryPolicy, OnClientError: req.OnClientError, Timeout: req.Timeout,
+	},
 		hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
 	if err != nil {
 		return err

@@ -10,8 +10,9 @@ import (
 )
 
 type createTenantRequest struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID          string              `json:"id"`
+	Name        string              `json:"name"`
+	RetryPolicy hookrun.RetryPolicy `json:"retry_policy"`
 }
 
 type createTenantResponse struct {
@@ -36,6 +37,10 @@ func (s *Service) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := req.RetryPolicy.Validate(); err != nil {
+		return err
+	}
+	t.RetryPolicy = req.RetryPolicy
 	key, hash := hookrun.NewAPIKey()
 	if err := s.store.CreateTenant(r.Context(), t, hash); err != nil {
 		return err

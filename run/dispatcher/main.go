@@ -1,7 +1,7 @@
 // Command dispatcher is hookrun's sender on Cloud Run: Pub/Sub pushes
-// events to it and it delivers them, signed, to the tenants' endpoints. It
-// only wires configuration and adapters; the logic lives in
-// internal/dispatch.
+// events to it, Cloud Tasks calls it back for retries, and it delivers them,
+// signed, to the tenants' endpoints. It only wires configuration and
+// adapters; the logic lives in internal/dispatch.
 package main
 
 import (
@@ -11,17 +11,29 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/app"
+	"github.com/hookrun/hookrun/internal/cloudtasks"
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/oidc"
+	"github.com/hookrun/hookrun/internal/pubsub"
 )
 
 // config is everything the dispatcher reads from its environment.
 type config struct {
 	app.Common
-	// PushAuth is "oidc" (production default) or "none" (local stack only).
-	PushAuth             string        `env:"HOOKRUN_PUSH_AUTH" envDefault:"oidc"`
-	PushAudience         string        `env:"HOOKRUN_PUSH_AUDIENCE"`
-	PushServiceAccount   string        `env:"HOOKRUN_PUSH_SERVICE_ACCOUNT"`
+	// Auth is "oidc" (production default) or "none" (local stack only): the
+	// check of Pub/Sub's push requests and Cloud Tasks' task requests.
+	Auth               string `env:"HOOKRUN_PUSH_AUTH" envDefault:"oidc"`
+	PushAudience       string `env:"HOOKRUN_PUSH_AUDIENCE"`
+	PushServiceAccount string `env:"HOOKRUN_PUSH_SERVICE_ACCOUNT"`
+
+	TasksLocation       string `env:"HOOKRUN_TASKS_LOCATION,required"`
+	TasksQueue          string `env:"HOOKRUN_TASKS_QUEUE" envDefault:"deliveries"`
+	TasksTargetURL      string `env:"HOOKRUN_TASKS_TARGET_URL,required"`
+	TasksServiceAccount string `env:"HOOKRUN_TASKS_SERVICE_ACCOUNT"`
+	TasksAudience       string `env:"HOOKRUN_TASKS_AUDIENCE"`
+	CloudTasksEndpoint  string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
+	DeadLettersTopic    string `env:"HOOKRUN_DEAD_LETTERS_TOPIC" envDefault:"dead-letters"`
+
 	EndpointCacheTTL     time.Duration `env:"HOOKRUN_ENDPOINT_CACHE_TTL" envDefault:"10s"`
 	AllowPrivateNetworks bool          `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
 	CESourceTenants      string        `env:"HOOKRUN_CE_SOURCE_TENANTS"`
@@ -39,6 +51,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("HOOKRUN_CE_SOURCE_TENANTS: %w", err)
 	}
+	tasksAudience := cfg.TasksAudience
+	if tasksAudience == "" && cfg.TasksServiceAccount != "" {
+		tasksAudience = cfg.TasksTargetURL
+	}
 
 	dcfg := dispatch.Config{
 		ProjectID:            cfg.ProjectID,
@@ -47,19 +63,20 @@ func run(ctx context.Context) error {
 		CESourceTenants:      sources,
 		MaxFanOut:            cfg.MaxFanOut,
 	}
-	var verifier dispatch.PushVerifier
-	switch cfg.PushAuth {
+	var deps dispatch.Deps
+	switch cfg.Auth {
 	case "oidc":
-		v, err := oidc.NewVerifier(ctx, cfg.PushAudience, cfg.PushServiceAccount)
-		if err != nil {
+		if deps.PushVerifier, err = oidc.NewVerifier(ctx, cfg.PushAudience, cfg.PushServiceAccount); err != nil {
 			return fmt.Errorf("push auth (set HOOKRUN_PUSH_AUDIENCE and HOOKRUN_PUSH_SERVICE_ACCOUNT): %w", err)
 		}
-		verifier = v
+		if deps.TaskVerifier, err = oidc.NewVerifier(ctx, tasksAudience, cfg.TasksServiceAccount); err != nil {
+			return fmt.Errorf("task auth (set HOOKRUN_TASKS_SERVICE_ACCOUNT): %w", err)
+		}
 	case "none":
-		slog.Warn("push authentication is off (HOOKRUN_PUSH_AUTH=none): only for the local stack")
-		dcfg.InsecureSkipPushAuth = true
+		slog.Warn("push and task authentication is off (HOOKRUN_PUSH_AUTH=none): only for the local stack")
+		dcfg.InsecureSkipAuth = true
 	default:
-		return fmt.Errorf("HOOKRUN_PUSH_AUTH must be oidc or none, not %q", cfg.PushAuth)
+		return fmt.Errorf("HOOKRUN_PUSH_AUTH must be oidc or none, not %q", cfg.Auth)
 	}
 
 	stores, err := app.OpenStores(ctx, cfg.Common)
@@ -67,8 +84,31 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer stores.Close()
+	deps.Store, deps.Secrets = stores.Firestore, stores.Secrets
 
-	svc, err := dispatch.New(dcfg, stores.Firestore, stores.Secrets, verifier)
+	scheduler, err := cloudtasks.New(ctx, cloudtasks.Config{
+		ProjectID:          cfg.ProjectID,
+		Location:           cfg.TasksLocation,
+		Queue:              cfg.TasksQueue,
+		TargetURL:          cfg.TasksTargetURL,
+		OIDCServiceAccount: cfg.TasksServiceAccount,
+		OIDCAudience:       tasksAudience,
+		Endpoint:           cfg.CloudTasksEndpoint,
+	})
+	if err != nil {
+		return fmt.Errorf("cloud tasks: %w", err)
+	}
+	defer scheduler.Close()
+	deps.Scheduler = scheduler
+
+	deadLetters, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: cfg.ProjectID, Topic: cfg.DeadLettersTopic})
+	if err != nil {
+		return fmt.Errorf("dead-letters publisher: %w", err)
+	}
+	defer deadLetters.Close()
+	deps.DeadLetters = deadLetters
+
+	svc, err := dispatch.New(dcfg, deps)
 	if err != nil {
 		return err
 	}

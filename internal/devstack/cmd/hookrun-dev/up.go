@@ -30,6 +30,7 @@ var stackPorts = []struct {
 	{"HOOKRUN_PUBSUB_PORT", 8085, "Pub/Sub emulator"},
 	{"HOOKRUN_FIRESTORE_PORT", 8086, "Firestore emulator"},
 	{"HOOKRUN_SECRETMANAGER_PORT", 8087, "Secret Manager emulator"},
+	{"HOOKRUN_CLOUDTASKS_PORT", 8088, "Cloud Tasks emulator"},
 }
 
 func runUp(ctx context.Context, args []string) error {
@@ -69,6 +70,7 @@ func runUp(ctx context.Context, args []string) error {
 		PubSubPort:        ports["HOOKRUN_PUBSUB_PORT"],
 		FirestorePort:     ports["HOOKRUN_FIRESTORE_PORT"],
 		SecretManagerPort: ports["HOOKRUN_SECRETMANAGER_PORT"],
+		CloudTasksPort:    ports["HOOKRUN_CLOUDTASKS_PORT"],
 		BinDir:            filepath.Join(".bin", "services"),
 		Output:            os.Stdout,
 		EmulatorOutput:    emuLog,

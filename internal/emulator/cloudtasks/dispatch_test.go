@@ -285,33 +285,54 @@ func TestRunTask(t *testing.T) {
 }
 
 func TestPausedQueue(t *testing.T) {
-	e := newEnv(t)
-	rc := newReceiver(t, nil)
-	paused := e.createQueue(t, "paused", nil)
-	running := e.createQueue(t, "running", nil)
-	if _, err := e.c.PauseQueue(t.Context(), &cloudtaskspb.PauseQueueRequest{Name: paused}); err != nil {
-		t.Fatalf("PauseQueue: %v", err)
+	tests := []struct {
+		name       string
+		pauseFirst bool // pause before the task is created, or while its timer runs
+	}{
+		{"task added to a paused queue", true},
+		{"queue paused before the task is due", false},
 	}
-	held := e.createTask(t, paused, "held", rc.url, time.Time{}, "held")
-	e.createTask(t, running, "sentinel", rc.url, time.Now().Add(200*time.Millisecond), "sentinel")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			rc := newReceiver(t, nil)
+			paused := e.createQueue(t, "paused", nil)
+			running := e.createQueue(t, "running", nil)
+			pause := func() {
+				if _, err := e.c.PauseQueue(t.Context(), &cloudtaskspb.PauseQueueRequest{Name: paused}); err != nil {
+					t.Fatalf("PauseQueue: %v", err)
+				}
+			}
+			if tt.pauseFirst {
+				pause()
+			}
+			now := time.Now()
+			held := e.createTask(t, paused, "held", rc.url, now.Add(100*time.Millisecond), "held")
+			if !tt.pauseFirst {
+				pause()
+			}
+			e.createTask(t, running, "sentinel", rc.url, now.Add(300*time.Millisecond), "sentinel")
 
-	if got := rc.next(t).body; got != "sentinel" {
-		t.Errorf("first request: got body %q, want the sentinel's", got)
-	}
-	rc.none(t)
-	if got := e.getTask(t, held.GetName()).GetDispatchCount(); got != 0 {
-		t.Errorf("dispatch_count in a paused queue: got %d, want 0", got)
-	}
+			if got := rc.next(t).body; got != "sentinel" {
+				t.Errorf("first request: got body %q, want the sentinel's", got)
+			}
+			rc.none(t)
+			if got := e.getTask(t, held.GetName()).GetDispatchCount(); got != 0 {
+				t.Errorf("dispatch_count in a paused queue: got %d, want 0", got)
+			}
 
-	q, err := e.c.ResumeQueue(t.Context(), &cloudtaskspb.ResumeQueueRequest{Name: paused})
-	if err != nil {
-		t.Fatalf("ResumeQueue: %v", err)
-	}
-	if q.GetState() != cloudtaskspb.Queue_RUNNING {
-		t.Errorf("state after resume: got %v, want RUNNING", q.GetState())
-	}
-	if got := rc.next(t).body; got != "held" {
-		t.Errorf("after resume: got body %q, want %q", got, "held")
+			q, err := e.c.ResumeQueue(t.Context(), &cloudtaskspb.ResumeQueueRequest{Name: paused})
+			if err != nil {
+				t.Fatalf("ResumeQueue: %v", err)
+			}
+			if q.GetState() != cloudtaskspb.Queue_RUNNING {
+				t.Errorf("state after resume: got %v, want RUNNING", q.GetState())
+			}
+			// Overdue now, it goes out at once.
+			if got := rc.next(t).body; got != "held" {
+				t.Errorf("after resume: got body %q, want %q", got, "held")
+			}
+		})
 	}
 }
 

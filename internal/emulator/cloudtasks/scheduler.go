@@ -58,7 +58,7 @@ func (s *Server) fire(t *task, gen uint64) {
 	defer s.dispatches.Done()
 
 	select {
-	default:
+	case slots <- struct{}{}:
 	case <-s.ctx.Done():
 		return
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/api/option"
@@ -99,6 +100,15 @@ type Stack struct {
 	tasks     *ctemu.Emulator
 	procs     []*Process
 	bins      map[string]string
+	// services by name, to restart one (the tests kill the dispatcher).
+	services map[string]*service
+}
+
+type service struct {
+	proc *Process
+	port int
+	out  io.Writer
+	env  []string
 }
 
 // StartStack builds the services and starts emulators and services, ready to
@@ -282,6 +292,10 @@ func (s *Stack) startService(ctx context.Context, name string, port int, env ...
 }
 
 func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, env ...string) error {
+	if s.services == nil {
+		s.services = map[string]*service{}
+	}
+	s.services[name] = &service{port: port, out: out, env: env}
 	base := append(append([]string{}, s.Env...), "PORT="+strconv.Itoa(port), "HOOKRUN_LISTEN_HOST=127.0.0.1")
 	p, err := Start(Command{
 		Name:   name,
@@ -293,6 +307,7 @@ func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, e
 		return err
 	}
 	s.procs = append(s.procs, p)
+	s.services[name].proc = p
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	ready := make(chan error, 1)
@@ -382,4 +397,20 @@ func emulatorOption(env []string) []option.ClientOption {
 		}
 	}
 	return nil
+}
+
+// KillAndRestart kills a service with SIGKILL, as a crash or an OOM would,
+// and starts it again on the same port with the same configuration.
+func (s *Stack) KillAndRestart(ctx context.Context, name string) error {
+	svc, ok := s.services[name]
+	if !ok {
+		return fmt.Errorf("no service %q", name)
+	}
+	signalGroup(svc.proc.Pid(), syscall.SIGKILL)
+	select {
+	case <-svc.proc.Done():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.run(ctx, name, svc.port, svc.out, svc.env...)
 }

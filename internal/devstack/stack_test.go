@@ -77,29 +77,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
 	}
-	pubsubHost, firestoreHost := testenv.PubSubHost(t), testenv.FirestoreHost(t)
-	project := testenv.ProjectID(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-
-	out := &testWriter{t: t}
-	stack, err := StartStack(ctx, StackConfig{
-		ProjectID:     project,
-		PubSubHost:    pubsubHost,
-		FirestoreHost: firestoreHost,
-		BinDir:        t.TempDir(),
-		Output:        out,
-		Env:           []string{"HOOKRUN_CE_SOURCE_TENANTS=//storage.googleapis.com/projects/_/buckets/uploads=demo"},
-	})
-	if err != nil {
-		t.Fatalf("StartStack: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := stack.Stop(context.Background()); err != nil {
-			t.Errorf("Stop: %v", err)
-		}
-		out.done.Store(true)
-	})
+	stack, project := startTestStack(t, "HOOKRUN_CE_SOURCE_TENANTS=//storage.googleapis.com/projects/_/buckets/uploads=demo")
 
 	// The demo: tenant, endpoint at the sample receiver (user.*), one event.
 	demo, err := stack.RunDemo(ctx, 0)
@@ -205,6 +185,33 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
 	}
+}
+
+// startTestStack starts the services against the tests' emulators, in a
+// project of their own, and stops them when the test ends.
+func startTestStack(t *testing.T, env ...string) (*Stack, string) {
+	t.Helper()
+	pubsubHost, firestoreHost := testenv.PubSubHost(t), testenv.FirestoreHost(t)
+	project := testenv.ProjectID(t)
+	out := &testWriter{t: t}
+	stack, err := StartStack(t.Context(), StackConfig{
+		ProjectID:     project,
+		PubSubHost:    pubsubHost,
+		FirestoreHost: firestoreHost,
+		BinDir:        t.TempDir(),
+		Output:        out,
+		Env:           env,
+	})
+	if err != nil {
+		t.Fatalf("StartStack: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := stack.Stop(context.Background()); err != nil {
+			t.Errorf("Stop: %v", err)
+		}
+		out.done.Store(true)
+	})
+	return stack, project
 }
 
 // testWriter sends the stack's output to the test log, shown on failure.

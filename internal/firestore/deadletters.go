@@ -2,8 +2,6 @@ package firestore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -34,35 +32,22 @@ func (s *Store) deadLetterQuery(tenantID string, f hookrun.DeadLetterFilter) fs.
 	return q
 }
 
-type pageToken struct {
-	DeadTime time.Time `json:"t"`
-	ID       string    `json:"id"`
-}
-
 // ListDeadLetters returns a page of a tenant's dead deliveries, newest
 // first, with their attempts, and the token of the next page ("" at the
 // end).
 func (s *Store) ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error) {
-	q := s.deadLetterQuery(tenantID, f).OrderBy("dead_time", fs.Desc).OrderBy(fs.DocumentID, fs.Desc).Limit(pageSize + 1)
-	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		var pt pageToken
-		if err != nil || json.Unmarshal(raw, &pt) != nil || pt.ID == "" {
-			return nil, "", hookrun.Errorf(hookrun.CodeInvalidArgument, "page_token: not a token this API returned")
-		}
-		q = q.StartAfter(pt.DeadTime, s.tenantRef(tenantID).Collection("deliveries").Doc(pt.ID))
+	q, err := newestFirst(s.deadLetterQuery(tenantID, f), s.tenantRef(tenantID).Collection("deliveries"), "dead_time", pageSize, token)
+	if err != nil {
+		return nil, "", err
 	}
 	out, err := s.queryDeliveries(ctx, tenantID, q, true)
 	if err != nil {
 		return nil, "", err
 	}
-	if len(out) <= pageSize {
-		return out, "", nil
-	}
-	out = out[:pageSize]
-	last := out[len(out)-1]
-	raw, _ := json.Marshal(pageToken{DeadTime: last.DeadAt, ID: hookrun.DeliveryID(last.EventID, last.EndpointID)})
-	return out, base64.RawURLEncoding.EncodeToString(raw), nil
+	out, next := page(out, pageSize, func(d hookrun.Delivery) (time.Time, string) {
+		return d.DeadAt, hookrun.DeliveryID(d.EventID, d.EndpointID)
+	})
+	return out, next, nil
 }
 
 // CountDeadLetters counts a tenant's dead deliveries matching f with an

@@ -234,12 +234,49 @@ func (s *Store) GetRejected(ctx context.Context, messageID string) (hookrun.Reje
 	if err != nil {
 		return hookrun.RejectedMessage{}, coded(err, fmt.Sprintf("rejected message %q", messageID))
 	}
+	return decodeRejected(snap)
+}
+
+// ListRejected returns a page of rejected messages, newest first: of one
+// tenant, or all when tenantID is empty.
+func (s *Store) ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error) {
+	coll := s.c.Collection("rejected_messages")
+	q := coll.Query
+	if tenantID != "" {
+		q = q.Where("tenant_id", "==", tenantID)
+	}
+	q, err := newestFirst(q, coll, "reject_time", pageSize, token)
+	if err != nil {
+		return nil, "", err
+	}
+	it := q.Documents(ctx)
+	defer it.Stop()
+	var out []hookrun.RejectedMessage
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			break
+		}
+		if err != nil {
+			return nil, "", coded(err, "rejected messages")
+		}
+		m, err := decodeRejected(snap)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, m)
+	}
+	out, next := page(out, pageSize, func(m hookrun.RejectedMessage) (time.Time, string) { return m.RejectedAt, m.MessageID })
+	return out, next, nil
+}
+
+func decodeRejected(snap *fs.DocumentSnapshot) (hookrun.RejectedMessage, error) {
 	var d rejectedDoc
 	if err := snap.DataTo(&d); err != nil {
-		return hookrun.RejectedMessage{}, fmt.Errorf("decode rejected message %s: %w", messageID, err)
+		return hookrun.RejectedMessage{}, fmt.Errorf("decode rejected message %s: %w", snap.Ref.ID, err)
 	}
 	return hookrun.RejectedMessage{
-		MessageID: messageID, Reason: d.Reason, TenantID: d.TenantID, Attributes: d.Attributes,
+		MessageID: snap.Ref.ID, Reason: d.Reason, TenantID: d.TenantID, Attributes: d.Attributes,
 		Data: d.Data, PublishedAt: d.PublishTime, RejectedAt: d.RejectTime,
 	}, nil
 }

@@ -453,3 +453,40 @@ func TestListDeadLettersBadToken(t *testing.T) {
 		wantCode(t, fmt.Sprintf("ListDeadLetters(token %q)", token), err, hookrun.CodeInvalidArgument)
 	}
 }
+
+func TestListRejectedPagesNewestFirst(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	t0 := now()
+	for i, tenant := range []string{"acme", "", "acme"} {
+		m := hookrun.RejectedMessage{MessageID: fmt.Sprintf("m%d", i), TenantID: tenant, Reason: "r", RejectedAt: t0.Add(time.Duration(i) * time.Second)}
+		if err := s.RecordRejected(ctx, m); err != nil {
+			t.Fatalf("RecordRejected: %v", err)
+		}
+	}
+	var ids []string
+	token := ""
+	for {
+		ms, next, err := s.ListRejected(ctx, "", 2, token)
+		if err != nil {
+			t.Fatalf("ListRejected: %v", err)
+		}
+		for _, m := range ms {
+			ids = append(ids, m.MessageID)
+		}
+		if next == "" {
+			break
+		}
+		token = next
+	}
+	if want := []string{"m2", "m1", "m0"}; !slices.Equal(ids, want) {
+		t.Errorf("all pages = %v, want %v", ids, want)
+	}
+	ms, _, err := s.ListRejected(ctx, "acme", 10, "")
+	if err != nil || len(ms) != 2 || ms[0].MessageID != "m2" {
+		t.Errorf("acme's = %+v, %v; want m2, m0", ms, err)
+	}
+	if _, _, err := s.ListRejected(ctx, "", 10, "garbage"); hookrun.ErrorCode(err) != hookrun.CodeInvalidArgument {
+		t.Errorf("garbage token: %v, want INVALID_ARGUMENT", err)
+	}
+}

@@ -146,11 +146,9 @@ func (s *Service) listDeadLetters(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	size := 50
-	if v := q.Get("page_size"); v != "" {
-		if size, err = strconv.Atoi(v); err != nil || size < 1 || size > 500 {
-			return hookrun.Errorf(hookrun.CodeInvalidArgument, "page_size: a number from 1 to 500")
-		}
+	size, err := pageSize(q.Get("page_size"))
+	if err != nil {
+		return err
 	}
 	ds, next, err := s.store.ListDeadLetters(r.Context(), t.ID, f, size, q.Get("page_token"))
 	if err != nil {
@@ -158,6 +156,19 @@ func (s *Service) listDeadLetters(w http.ResponseWriter, r *http.Request) error 
 	}
 	httpapi.WriteJSON(w, http.StatusOK, deadLettersResponse{DeadLetters: deliveriesJSON(ds), NextPageToken: next})
 	return nil
+}
+
+// pageSize reads the page_size parameter of list routes: 1 to 500,
+// default 50.
+func pageSize(v string) (int, error) {
+	if v == "" {
+		return 50, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 500 {
+		return 0, hookrun.Errorf(hookrun.CodeInvalidArgument, "page_size: a number from 1 to 500")
+	}
+	return n, nil
 }
 
 func filterFromQuery(endpointID, eventType, since, until string) (hookrun.DeadLetterFilter, error) {

@@ -618,3 +618,48 @@ func TestReplayPublishFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestListRejectedMessages(t *testing.T) {
+	e := newDeliveryEnv(t)
+	e.store.mu.Lock()
+	e.store.rejected = []hookrun.RejectedMessage{
+		{MessageID: "m1", TenantID: "acme", Reason: "no event type"},
+		{MessageID: "m2", Reason: "no tenant"},
+	}
+	e.store.mu.Unlock()
+	tests := []struct {
+		name, path, token string
+		status            int
+		want              []string
+	}{
+		{"admin sees all", "/v1/rejected-messages", adminToken, http.StatusOK, []string{"m1", "m2"}},
+		{"admin narrows to a tenant", "/v1/rejected-messages?tenant_id=acme", adminToken, http.StatusOK, []string{"m1"}},
+		{"tenant sees its own", "/v1/tenants/acme/rejected-messages", e.acmeKey, http.StatusOK, []string{"m1"}},
+		{"tenant may not list all", "/v1/rejected-messages", e.acmeKey, http.StatusForbidden, nil},
+		{"bad page size", "/v1/rejected-messages?page_size=0", adminToken, http.StatusBadRequest, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := e.do(t, http.MethodGet, tt.path, tt.token, "")
+			if w.Code != tt.status {
+				t.Fatalf("status = %d, want %d; body %s", w.Code, tt.status, w.Body)
+			}
+			if tt.status != http.StatusOK {
+				return
+			}
+			var got struct {
+				RejectedMessages []hookrun.RejectedMessage `json:"rejected_messages"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, m := range got.RejectedMessages {
+				ids = append(ids, m.MessageID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("messages = %v, want %v", ids, tt.want)
+			}
+		})
+	}
+}

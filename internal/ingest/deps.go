@@ -43,6 +43,9 @@ type Store interface {
 	// the next page's token ("" at the end).
 	ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error)
 	CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error)
+	// ListRejected returns a page of rejected messages of a tenant, or of
+	// all tenants when tenantID is empty, newest first.
+	ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error)
 }
 
 // Publisher publishes to the events topic. Publish returns only once

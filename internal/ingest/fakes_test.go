@@ -27,6 +27,7 @@ type fakeStore struct {
 	keys      map[string]string // key hash → tenant ID
 	endpoints map[string][]hookrun.Endpoint
 	events    map[string]*storedEvent // tenant/event → record
+	rejected  []hookrun.RejectedMessage
 	// deliveries by tenant; what the dispatcher would have written.
 	deliveries map[string][]hookrun.Delivery
 
@@ -117,6 +118,18 @@ func (s *fakeStore) ListDeadLetters(ctx context.Context, tenantID string, f hook
 		next = strconv.Itoa(end)
 	}
 	return all[off:end], next, nil
+}
+
+func (s *fakeStore) ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []hookrun.RejectedMessage
+	for _, m := range s.rejected {
+		if tenantID == "" || m.TenantID == tenantID {
+			out = append(out, m)
+		}
+	}
+	return out, "", nil
 }
 
 func (s *fakeStore) CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error) {

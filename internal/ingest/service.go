@@ -58,6 +58,8 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("GET /v1/tenants/{tenant}/dead-letters", s.handle(s.listDeadLetters))
 	mux.HandleFunc("POST /v1/tenants/{tenant}/dead-letters:replay", s.handle(s.replayDeadLetters))
 	mux.HandleFunc("POST /v1/tenants/{tenant}/dead-letters/{id}", s.handle(s.deadLetterAction))
+	mux.HandleFunc("GET /v1/tenants/{tenant}/rejected-messages", s.handle(s.listRejected))
+	mux.HandleFunc("GET /v1/rejected-messages", s.handle(s.listRejected))
 	// Everything else, wrong methods included, is a 404 in the API's shape.
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Middleware(s.cfg.ProjectID, mux)

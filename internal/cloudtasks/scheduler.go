@@ -27,8 +27,8 @@ import (
 
 	ct "cloud.google.com/go/cloudtasks/apiv2"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/hookrun/hookrun/internal/emulator"
 )
 
 // queueIDPattern is the queue ID syntax Cloud Tasks accepts.
@@ -127,11 +127,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	// precedence over that variable, so payloads never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
 	if cfg.Endpoint != "" {
-		opts = append(opts,
-			option.WithEndpoint(cfg.Endpoint),
-			option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-		)
+		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
 	}
 	client, err := ct.NewClient(ctx, opts...)
 	if err != nil {

@@ -17,10 +17,9 @@ import (
 	"time"
 
 	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/hookrun/hookrun/internal/cloudtasks"
+	"github.com/hookrun/hookrun/internal/emulator"
 	ctemu "github.com/hookrun/hookrun/internal/emulator/cloudtasks"
 	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
 	"github.com/hookrun/hookrun/internal/pubsub"
@@ -96,8 +95,8 @@ type Stack struct {
 	Env []string
 
 	emulators []*Emulator
-	sm        *smemu.Emulator
-	tasks     *ctemu.Emulator
+	sm        *emulator.Server
+	tasks     *emulator.Server
 	procs     []*Process
 	bins      map[string]string
 	// services by name, to restart one (the tests kill the dispatcher).
@@ -389,11 +388,7 @@ func randomToken() string {
 func emulatorOption(env []string) []option.ClientOption {
 	for _, kv := range env {
 		if host, ok := strings.CutPrefix(kv, PubSubHostEnv+"="); ok {
-			return []option.ClientOption{
-				option.WithEndpoint(host),
-				option.WithoutAuthentication(),
-				option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-			}
+			return emulator.ClientOptions(host)
 		}
 	}
 	return nil

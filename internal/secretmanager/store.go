@@ -18,8 +18,8 @@ import (
 
 	sm "cloud.google.com/go/secretmanager/apiv1"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/hookrun/hookrun/internal/emulator"
 )
 
 // ErrNotFound is wrapped into the errors of calls that name a secret or
@@ -68,11 +68,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// precedence over that variable, so secrets never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
 	if cfg.Endpoint != "" {
-		opts = append(opts,
-			option.WithEndpoint(cfg.Endpoint),
-			option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-		)
+		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
 	}
 	client, err := sm.NewClient(ctx, opts...)
 	if err != nil {

@@ -2,72 +2,17 @@ package secretmanager
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
-	"sync"
 
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/grpc"
+
+	"github.com/hookrun/hookrun/internal/emulator"
 )
 
-// Emulator is an emulator serving plaintext gRPC on a TCP address. Clients
-// connect with option.WithEndpoint(e.Addr()), option.WithoutAuthentication()
-// and insecure transport credentials.
-type Emulator struct {
-	addr     string
-	grpc     *grpc.Server
-	unwatch  func() bool // stops watching the Serve context
-	done     chan struct{}
-	serveErr error // written before done is closed
-	stopOnce sync.Once
+// Serve starts a Secret Manager emulator with empty state on addr (see
+// emulator.Serve); it stops when ctx is done or on Close.
+func Serve(ctx context.Context, addr string) (*emulator.Server, error) {
+	return emulator.Serve(ctx, addr, func(s *grpc.Server) {
+		secretmanagerpb.RegisterSecretManagerServiceServer(s, NewServer())
+	}, nil)
 }
-
-// Serve starts an emulator with empty state on addr, such as
-// "127.0.0.1:8089" or "127.0.0.1:0" for any free port (Addr reports which).
-// Nothing authenticates callers, so keep addr on the loopback interface. The
-// emulator stops gracefully when ctx is done or Close is called.
-func Serve(ctx context.Context, addr string) (*Emulator, error) {
-	var lc net.ListenConfig
-	lis, err := lc.Listen(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	srv := grpc.NewServer()
-	secretmanagerpb.RegisterSecretManagerServiceServer(srv, NewServer())
-	e := &Emulator{
-		addr: lis.Addr().String(),
-		grpc: srv,
-		done: make(chan struct{}),
-	}
-	go func() {
-		defer close(e.done)
-		// ErrServerStopped means a stop came before Serve began: still a
-		// requested stop, not a failure.
-		if err := srv.Serve(lis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			e.serveErr = fmt.Errorf("serve gRPC on %s: %w", e.addr, err)
-		}
-	}()
-	e.unwatch = context.AfterFunc(ctx, e.stop)
-	return e, nil
-}
-
-// Addr returns the host:port the emulator listens on.
-func (e *Emulator) Addr() string { return e.addr }
-
-// Wait blocks until the emulator has stopped and returns why it stopped
-// early, or nil after a requested stop.
-func (e *Emulator) Wait() error {
-	<-e.done
-	return e.serveErr
-}
-
-// Close stops the emulator gracefully, letting in-flight calls finish, and
-// waits for it. Closing twice is harmless.
-func (e *Emulator) Close() error {
-	e.unwatch()
-	e.stop()
-	return e.Wait()
-}
-
-func (e *Emulator) stop() { e.stopOnce.Do(e.grpc.GracefulStop) }

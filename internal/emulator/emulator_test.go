@@ -1,26 +1,28 @@
-package secretmanager_test
+package emulator_test
 
 import (
 	"context"
 	"net"
 	"testing"
 
-	emulator "github.com/hookrun/hookrun/internal/emulator/secretmanager"
+	"google.golang.org/grpc"
+
+	"github.com/hookrun/hookrun/internal/emulator"
 )
 
 func TestServeStops(t *testing.T) {
 	tests := []struct {
 		name string
-		stop func(cancel context.CancelFunc, em *emulator.Emulator) error
+		stop func(cancel context.CancelFunc, em *emulator.Server) error
 	}{
-		{"on Close", func(_ context.CancelFunc, em *emulator.Emulator) error { return em.Close() }},
-		{"on Close twice", func(_ context.CancelFunc, em *emulator.Emulator) error {
+		{"on Close", func(_ context.CancelFunc, em *emulator.Server) error { return em.Close() }},
+		{"on Close twice", func(_ context.CancelFunc, em *emulator.Server) error {
 			if err := em.Close(); err != nil {
 				return err
 			}
 			return em.Close()
 		}},
-		{"when the context ends", func(cancel context.CancelFunc, em *emulator.Emulator) error {
+		{"when the context ends", func(cancel context.CancelFunc, em *emulator.Server) error {
 			cancel()
 			return em.Wait()
 		}},
@@ -29,7 +31,7 @@ func TestServeStops(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			em, err := emulator.Serve(ctx, "127.0.0.1:0")
+			em, err := emulator.Serve(ctx, "127.0.0.1:0", func(*grpc.Server) {}, nil)
 			if err != nil {
 				t.Fatalf("Serve: %v", err)
 			}
@@ -46,12 +48,12 @@ func TestServeStops(t *testing.T) {
 }
 
 func TestServeAddressInUse(t *testing.T) {
-	em, err := emulator.Serve(t.Context(), "127.0.0.1:0")
+	em, err := emulator.Serve(t.Context(), "127.0.0.1:0", func(*grpc.Server) {}, nil)
 	if err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	defer em.Close()
-	if second, err := emulator.Serve(t.Context(), em.Addr()); err == nil {
+	if second, err := emulator.Serve(t.Context(), em.Addr(), func(*grpc.Server) {}, nil); err == nil {
 		second.Close()
 		t.Errorf("Serve on a busy %s: got nil error, want one", em.Addr())
 	}

@@ -228,32 +228,19 @@ func (s *Service) disableGone(ctx context.Context, d hookrun.Delivery) error {
 	return nil
 }
 
-// pushDeadLetter handles POST /pubsub/dead-letter: messages that the events
-// subscription gave up on after its max delivery attempts, forwarded by
-// Pub/Sub's dead-letter policy. They are recorded as rejected, so they are
-// visible and nothing is silently dropped.
-func (s *Service) pushDeadLetter(w http.ResponseWriter, r *http.Request) {
-	if !s.authenticated(w, r, s.deps.PushVerifier) {
-		return
-	}
-	var env pushEnvelope
-	if err := httpapi.DecodeJSONLenient(w, r, maxPushBody, &env); err != nil {
-		httpapi.WriteError(w, r, err)
-		return
-	}
-	if env.Message.MessageID == "" {
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "message.messageId: required"))
-		return
-	}
+// recordUndeliverable handles POST /pubsub/dead-letter: messages that the
+// events subscription gave up on after its max delivery attempts, forwarded
+// by Pub/Sub's dead-letter policy. They are recorded as rejected, so they
+// are visible and nothing is silently dropped.
+func (s *Service) recordUndeliverable(ctx context.Context, env *pushEnvelope) error {
 	rej := &rejection{
 		tenantID: env.Message.Attributes[hookrun.AttrTenantID],
 		reason: fmt.Sprintf("undeliverable: the dispatcher could not process it after the subscription's maximum delivery attempts (%s)",
 			env.Message.Attributes["CloudPubSubDeadLetterSourceSubscription"]),
 	}
-	slog.ErrorContext(r.Context(), "message dead-lettered by Pub/Sub", "message_id", env.Message.MessageID, "tenant_id", rej.tenantID)
-	if err := s.store.RecordRejected(r.Context(), rej.record(&env, s.now())); err != nil {
-		httpapi.WriteError(w, r, fmt.Errorf("record dead-lettered message: %w", err))
-		return
+	slog.ErrorContext(ctx, "message dead-lettered by Pub/Sub", "message_id", env.Message.MessageID, "tenant_id", rej.tenantID)
+	if err := s.store.RecordRejected(ctx, rej.record(env, s.now())); err != nil {
+		return fmt.Errorf("record dead-lettered message: %w", err)
 	}
-	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

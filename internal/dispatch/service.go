@@ -64,36 +64,38 @@ func New(cfg Config, deps Deps) (*Service, error) {
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
-	mux.HandleFunc("POST /pubsub/push", s.push)
-	mux.HandleFunc("POST /pubsub/dead-letter", s.pushDeadLetter)
+	mux.HandleFunc("POST /pubsub/push", s.pushed(s.handleMessage))
+	mux.HandleFunc("POST /pubsub/dead-letter", s.pushed(s.recordUndeliverable))
 	mux.HandleFunc("POST /tasks/deliver", s.task)
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Middleware(s.cfg.ProjectID, mux)
 }
 
-// push handles one Pub/Sub push request. A 2xx acknowledges the message;
-// anything else makes Pub/Sub redeliver it (and after the subscription's
-// max delivery attempts, move it to the dead-letter topic).
-func (s *Service) push(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if !s.authenticated(w, r, s.deps.PushVerifier) {
-		return
+// pushed adapts handle to a Pub/Sub push route: it authenticates the
+// request, decodes the envelope, and answers 204 (ack) when handle returns
+// nil; anything else makes Pub/Sub redeliver the message (and after the
+// subscription's max delivery attempts, move it to the dead-letter topic).
+func (s *Service) pushed(handle func(context.Context, *pushEnvelope) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !s.authenticated(w, r, s.deps.PushVerifier) {
+			return
+		}
+		var env pushEnvelope
+		if err := httpapi.DecodeJSONLenient(w, r, maxPushBody, &env); err != nil {
+			httpapi.WriteError(w, r, err)
+			return
+		}
+		if env.Message.MessageID == "" {
+			httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "message.messageId: required"))
+			return
+		}
+		httpapi.AddLogAttrs(r.Context(), slog.String("message_id", env.Message.MessageID))
+		if err := handle(r.Context(), &env); err != nil {
+			httpapi.WriteError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
-	var env pushEnvelope
-	if err := httpapi.DecodeJSONLenient(w, r, maxPushBody, &env); err != nil {
-		httpapi.WriteError(w, r, err)
-		return
-	}
-	if env.Message.MessageID == "" {
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "message.messageId: required"))
-		return
-	}
-	httpapi.AddLogAttrs(ctx, slog.String("message_id", env.Message.MessageID))
-	if err := s.handleMessage(ctx, &env); err != nil {
-		httpapi.WriteError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // authenticated checks the OIDC token of a push or task request and

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,31 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
 )
+
+func (s *Service) deliveryRoutes() []route {
+	return []route{
+		{"GET /v1/tenants/{tenant}/dead-letters", s.listDeadLetters},
+		{"POST /v1/tenants/{tenant}/dead-letters:replay", s.replayDeadLetters},
+		{"POST /v1/tenants/{tenant}/dead-letters/{id}", s.deadLetterAction},
+		{"GET /v1/tenants/{tenant}/rejected-messages", s.listRejected},
+		{"GET /v1/rejected-messages", s.listRejected},
+	}
+}
+
+// DeliveryStore reads deliveries, dead letters and rejected messages, which
+// the dispatcher writes.
+type DeliveryStore interface {
+	// ListEventDeliveries returns an event's deliveries with attempts.
+	ListEventDeliveries(ctx context.Context, tenantID, eventID string) ([]hookrun.Delivery, error)
+	GetDelivery(ctx context.Context, tenantID, eventID, endpointID string) (hookrun.Delivery, error)
+	// ListDeadLetters returns a page of dead deliveries, newest first, and
+	// the next page's token ("" at the end).
+	ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error)
+	CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error)
+	// ListRejected returns a page of rejected messages of a tenant, or of
+	// all tenants when tenantID is empty, newest first.
+	ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error)
+}
 
 // deliveryJSON is a delivery as the API shows it, with its ID, which names
 // a dead letter for replay ("{event}:{endpoint}").

@@ -11,6 +11,23 @@ import (
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
+func (s *Service) endpointRoutes() []route {
+	return []route{
+		{"POST /v1/tenants/{tenant}/endpoints", s.createEndpoint},
+		{"GET /v1/tenants/{tenant}/endpoints", s.listEndpoints},
+		{"GET /v1/tenants/{tenant}/endpoints/{endpoint}", s.getEndpoint},
+		{"DELETE /v1/tenants/{tenant}/endpoints/{endpoint}", s.deleteEndpoint},
+	}
+}
+
+// EndpointStore keeps endpoints.
+type EndpointStore interface {
+	CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error
+	GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error)
+	ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error)
+	DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error
+}
+
 type createEndpointRequest struct {
 	URL           string                    `json:"url"`
 	EventTypes    []string                  `json:"event_types"`

@@ -5,10 +5,35 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
 )
+
+func (s *Service) eventRoutes() []route {
+	return []route{
+		{"POST /v1/events", s.publishEvent},
+		{"GET /v1/tenants/{tenant}/events/{event}", s.getEvent},
+		{"POST /v1/tenants/{tenant}/events/{event}", s.eventAction},
+	}
+}
+
+// EventStore keeps events, for idempotency and replay.
+type EventStore interface {
+	// ClaimEvent records e as being accepted, for lease, so that a duplicate
+	// request cannot publish it a second time meanwhile. When an event with
+	// the same ID was already accepted, it returns that event and
+	// duplicate=true. While another request's lease runs it returns
+	// CodeAborted; an expired lease is taken over.
+	ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (stored hookrun.Event, duplicate bool, err error)
+	// AcceptEvent marks a claimed event accepted: Pub/Sub has it.
+	AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error
+	// ReleaseEvent drops a claim whose publish failed, so the producer's
+	// retry with the same ID starts afresh.
+	ReleaseEvent(ctx context.Context, tenantID, eventID string) error
+	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
+}
 
 type publishEventRequest struct {
 	ID   string          `json:"id"`

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/cache"
@@ -47,22 +48,24 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets) (*Service, err
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
-	mux.HandleFunc("POST /v1/events", s.handle(s.publishEvent))
-	mux.HandleFunc("POST /v1/tenants", s.handle(s.createTenant))
-	mux.HandleFunc("POST /v1/tenants/{tenant}/endpoints", s.handle(s.createEndpoint))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/endpoints", s.handle(s.listEndpoints))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/endpoints/{endpoint}", s.handle(s.getEndpoint))
-	mux.HandleFunc("DELETE /v1/tenants/{tenant}/endpoints/{endpoint}", s.handle(s.deleteEndpoint))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/events/{event}", s.handle(s.getEvent))
-	mux.HandleFunc("POST /v1/tenants/{tenant}/events/{event}", s.handle(s.eventAction))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/dead-letters", s.handle(s.listDeadLetters))
-	mux.HandleFunc("POST /v1/tenants/{tenant}/dead-letters:replay", s.handle(s.replayDeadLetters))
-	mux.HandleFunc("POST /v1/tenants/{tenant}/dead-letters/{id}", s.handle(s.deadLetterAction))
-	mux.HandleFunc("GET /v1/tenants/{tenant}/rejected-messages", s.handle(s.listRejected))
-	mux.HandleFunc("GET /v1/rejected-messages", s.handle(s.listRejected))
+	for _, r := range s.routes() {
+		mux.HandleFunc(r.pattern, s.handle(r.handler))
+	}
 	// Everything else, wrong methods included, is a 404 in the API's shape.
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Middleware(s.cfg.ProjectID, mux)
+}
+
+// route is one API route: a net/http pattern and its handler. Each area's
+// file lists its own routes.
+type route struct {
+	pattern string
+	handler func(http.ResponseWriter, *http.Request) error
+}
+
+// routes is every API route but /healthz.
+func (s *Service) routes() []route {
+	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

@@ -9,6 +9,21 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 )
 
+func (s *Service) tenantRoutes() []route {
+	return []route{
+		{"POST /v1/tenants", s.createTenant},
+	}
+}
+
+// TenantStore keeps tenants and their API keys.
+type TenantStore interface {
+	// CreateTenant stores t and its first API key hash together, or neither.
+	CreateTenant(ctx context.Context, t hookrun.Tenant, keyHash string) error
+	GetTenant(ctx context.Context, id string) (hookrun.Tenant, error)
+	// TenantForKey returns the tenant an API key hash belongs to.
+	TenantForKey(ctx context.Context, keyHash string) (string, error)
+}
+
 type createTenantRequest struct {
 	ID          string              `json:"id"`
 	Name        string              `json:"name"`

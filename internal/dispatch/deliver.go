@@ -1,29 +1,19 @@
 package dispatch
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
-	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/sender"
 )
-
-// maxResponseSnippet is how much of a receiver's answer is kept with an
-// attempt, to help debug it.
-const maxResponseSnippet = 1 << 10
 
 // job is one attempt to make: attempt n of a chain of e to ep.
 type job struct {
@@ -112,14 +102,14 @@ func (s *Service) resume(ctx context.Context, e hookrun.Event, d hookrun.Deliver
 // the dead letter. A receiver's failure is an outcome, not an error; only
 // a failure to sign, record or follow up is.
 func (s *Service) settle(ctx context.Context, j job) error {
-	signer, err := s.signer(ctx, j.ep.SecretVersion)
+	creds, err := s.credentials(ctx, j.ep)
 	if err != nil {
 		return fmt.Errorf("signing secret of endpoint %s: %w", j.ep.ID, err)
 	}
 	e := j.event
 	webhookID := hookrun.WebhookID(e.TenantID, e.ID, j.ep.ID)
-	a := s.attempt(ctx, j.ep, signer, webhookID, j.body, j.n)
-	a.Chain = j.chain
+	a := s.sender.Send(ctx, j.ep.URL, j.ep.AttemptTimeout(), creds, webhookID, j.body)
+	a.Number, a.Chain = j.n, j.chain
 	now := s.now()
 	dec := hookrun.Decide(a, j.tenant.EffectiveRetryPolicy(j.ep), j.ep.OnClientError, a.RetryAfter, now, rand.Float64())
 
@@ -166,92 +156,35 @@ func (s *Service) settle(ctx context.Context, j job) error {
 	return s.resume(ctx, e, d)
 }
 
-// attempt POSTs the signed body once, within the endpoint's timeout.
-func (s *Service) attempt(ctx context.Context, ep *hookrun.Endpoint, signer *signature.Signer, webhookID string, body []byte, n int) hookrun.Attempt {
-	start := s.now()
-	a := hookrun.Attempt{Number: n, StartedAt: start.UTC()}
-
-	ctx, cancel := context.WithTimeout(ctx, ep.AttemptTimeout())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
-	if err != nil {
-		a.Error = "invalid endpoint URL"
-		return a
-	}
-	ts := start.Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", s.cfg.UserAgent)
-	req.Header.Set(signature.HeaderID, webhookID)
-	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(signature.HeaderSignature, signer.Sign(webhookID, ts, body))
-
-	resp, err := s.client.Do(req)
-	if err != nil {
-		a.Latency = time.Since(start)
-		a.Error = describe(err, ep.AttemptTimeout())
-		return a
-	}
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseSnippet))
-	// Drain a little more so the connection can be reused, then give up.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
-	a.Latency = time.Since(start)
-	a.StatusCode = resp.StatusCode
-	a.RetryAfter = resp.Header.Get("Retry-After")
-	if utf8.Valid(snippet) {
-		a.ResponseBody = string(snippet)
-	}
-	if !a.Succeeded() {
-		a.Error = "endpoint answered " + strconv.Itoa(resp.StatusCode)
-		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-			a.Error += " (redirects are not followed)"
-		}
-	}
-	return a
-}
-
-// describe turns a transport error into a message for the attempt record.
-// It never includes the URL, whose query may carry a tenant's token.
-func describe(err error, timeout time.Duration) string {
-	var nerr net.Error
-	switch {
-	case errors.Is(err, errForbiddenAddress):
-		return "destination address is not publicly routable"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
-		return "no response within " + timeout.String()
-	case errors.Is(err, context.Canceled):
-		return "attempt cancelled"
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return "DNS lookup failed: " + dnsErr.Err
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		return opErr.Op + ": " + opErr.Err.Error()
-	}
-	var uerr interface{ Unwrap() error }
-	if errors.As(err, &uerr) && uerr.Unwrap() != nil {
-		return uerr.Unwrap().Error()
-	}
-	return "request failed"
-}
-
-// signer returns the cached Signer of a secret version.
-func (s *Service) signer(ctx context.Context, version string) (*signature.Signer, error) {
-	return s.signers.Get(ctx, version, func(ctx context.Context) (*signature.Signer, error) {
-		payload, err := s.secrets.Access(ctx, version)
+// credentials returns the cached signers and headers of an endpoint's
+// secret versions (immutable, so cached long).
+func (s *Service) credentials(ctx context.Context, ep *hookrun.Endpoint) (sender.Credentials, error) {
+	cur, prev := ep.SigningVersions(s.now())
+	return s.creds.Get(ctx, cur+"|"+prev, func(ctx context.Context) (sender.Credentials, error) {
+		sec, err := s.endpointSecret(ctx, cur)
 		if err != nil {
-			return nil, err
+			return sender.Credentials{}, err
 		}
-		var sec hookrun.EndpointSecret
-		if err := json.Unmarshal(payload, &sec); err != nil {
-			return nil, errors.New("endpoint secret payload is not valid JSON")
+		var prevSigning string
+		if prev != "" {
+			p, err := s.endpointSecret(ctx, prev)
+			if err != nil {
+				return sender.Credentials{}, err
+			}
+			prevSigning = p.SigningSecret
 		}
-		key, err := signature.ParseSecret(sec.SigningSecret)
-		if err != nil {
-			return nil, err
-		}
-		return signature.NewSigner(key), nil
+		return sender.NewCredentials(sec, prevSigning)
 	})
+}
+
+func (s *Service) endpointSecret(ctx context.Context, version string) (hookrun.EndpointSecret, error) {
+	payload, err := s.secrets.Access(ctx, version)
+	if err != nil {
+		return hookrun.EndpointSecret{}, err
+	}
+	var sec hookrun.EndpointSecret
+	if err := json.Unmarshal(payload, &sec); err != nil {
+		return hookrun.EndpointSecret{}, errors.New("endpoint secret payload is not valid JSON")
+	}
+	return sec, nil
 }

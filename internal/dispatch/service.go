@@ -15,7 +15,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/sender"
 )
 
 // maxPushBody bounds a push request: Pub/Sub messages are at most 10 MB,
@@ -28,10 +28,10 @@ type Service struct {
 	store     Store
 	secrets   Secrets
 	deps      Deps
-	client    *http.Client
+	sender    *sender.Sender
 	tenants   *cache.TTL[hookrun.Tenant]
 	endpoints *cache.TTL[[]hookrun.Endpoint]
-	signers   *cache.TTL[*signature.Signer]
+	creds     *cache.TTL[sender.Credentials]
 	now       func() time.Time
 }
 
@@ -51,12 +51,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		store:     deps.Store,
 		secrets:   deps.Secrets,
 		deps:      deps,
-		client:    newHTTPClient(cfg.AllowPrivateNetworks),
+		sender:    sender.New(cfg.AllowPrivateNetworks, cfg.UserAgent),
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
 		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
-		// Secret versions are immutable: cache signers for long.
-		signers: cache.New[*signature.Signer](time.Hour, 100_000),
-		now:     time.Now,
+		// Secret versions are immutable: cache credentials for long.
+		creds: cache.New[sender.Credentials](time.Hour, 100_000),
+		now:   time.Now,
 	}, nil
 }
 

@@ -37,9 +37,17 @@ type Endpoint struct {
 	// OnClientError says what a 4xx answer does; empty means retry.
 	OnClientError ClientErrorAction `json:"on_client_error,omitempty"`
 	// SecretVersion is the Secret Manager version resource name that holds
-	// the signing secret. It is a reference, not a secret.
-	SecretVersion string    `json:"-"`
-	CreatedAt     time.Time `json:"create_time"`
+	// the signing secret and credentials. It is a reference, not a secret.
+	SecretVersion string `json:"-"`
+	// PreviousSecretVersion still signs, beside the current one, until
+	// PreviousSecretUntil: the grace period of a secret rotation.
+	PreviousSecretVersion string    `json:"-"`
+	PreviousSecretUntil   time.Time `json:"previous_secret_expire_time,omitzero"`
+	// AuthKind and HeaderNames describe the credentials sent; their values
+	// stay in Secret Manager.
+	AuthKind    AuthKind `json:"auth_kind,omitempty"`
+	HeaderNames []string `json:"header_names,omitempty"`
+	CreatedAt time.Time `json:"create_time"`
 
 	filter Patterns
 }
@@ -155,7 +163,27 @@ func (p URLPolicy) Validate(raw string) error {
 }
 
 // EndpointSecret is what Secret Manager holds for an endpoint, as JSON: the
-// signing secret now, credentials towards the endpoint later.
+// signing secret and everything sent to authenticate hookrun to the
+// endpoint. A new version is added whenever any of it changes.
 type EndpointSecret struct {
-	SigningSecret string `json:"signing_secret"`
+	SigningSecret string            `json:"signing_secret"`
+	Auth          EndpointAuth      `json:"auth,omitzero"`
+	Headers       map[string]string `json:"headers,omitempty"`
+}
+
+// Validate checks the credentials (the signing secret is hookrun's own).
+func (s EndpointSecret) Validate() error {
+	if err := s.Auth.Validate(); err != nil {
+		return err
+	}
+	return ValidateHeaders(s.Headers)
+}
+
+// SigningVersions returns the secret versions that sign at now: the
+// previous one first while its grace period runs, then the current one.
+func (e *Endpoint) SigningVersions(now time.Time) (current, previous string) {
+	if e.PreviousSecretVersion != "" && now.Before(e.PreviousSecretUntil) {
+		return e.SecretVersion, e.PreviousSecretVersion
+	}
+	return e.SecretVersion, ""
 }

@@ -1,4 +1,4 @@
-package dispatch
+package sender
 
 import (
 	"errors"
@@ -13,7 +13,8 @@ import (
 // address hookrun must not reach from inside Google Cloud.
 var errForbiddenAddress = errors.New("destination address is not publicly routable")
 
-// newHTTPClient returns the one pooled client all deliveries share. It never
+// newHTTPClient returns the pooled client a Sender shares among all
+// deliveries. It never
 // follows redirects (a webhook answered 3xx is a misconfigured endpoint,
 // not a success) and, unless allowPrivate, refuses to connect to loopback,
 // private, link-local (the metadata server) and other non-public addresses;

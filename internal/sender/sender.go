@@ -1,0 +1,162 @@
+// Package sender makes the HTTP requests hookrun sends to endpoints:
+// deliveries and ownership challenges alike. Each is signed by the Standard
+// Webhooks scheme (with two signatures during a secret rotation), carries
+// the endpoint's credentials and custom headers, is bounded by a timeout,
+// and goes through one pooled client that refuses non-public addresses.
+package sender
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/signature"
+)
+
+// MaxResponseSnippet is how much of a receiver's answer is kept with an
+// attempt, to help debug it.
+const MaxResponseSnippet = 1 << 10
+
+// Credentials are what an endpoint's secret versions yield.
+type Credentials struct {
+	// Signers sign each request; during a rotation the old and the new
+	// secret both sign, so receivers holding either verify.
+	Signers []*signature.Signer
+	// Header authenticates hookrun to the endpoint (auth and custom
+	// headers).
+	Header http.Header
+}
+
+// NewCredentials builds Credentials from the endpoint's current secret and,
+// during a rotation's grace period, the previous one's signing secret.
+func NewCredentials(cur hookrun.EndpointSecret, previousSigningSecret string) (Credentials, error) {
+	var c Credentials
+	for _, s := range []string{previousSigningSecret, cur.SigningSecret} {
+		if s == "" {
+			continue
+		}
+		key, err := signature.ParseSecret(s)
+		if err != nil {
+			return Credentials{}, err
+		}
+		c.Signers = append(c.Signers, signature.NewSigner(key))
+	}
+	if len(c.Signers) == 0 {
+		return Credentials{}, errors.New("endpoint secret has no signing secret")
+	}
+	c.Header = http.Header{}
+	for k, v := range cur.Headers {
+		c.Header.Set(k, v)
+	}
+	cur.Auth.Apply(c.Header)
+	return c, nil
+}
+
+// Sender sends signed requests. It is safe for concurrent use.
+type Sender struct {
+	client    *http.Client
+	userAgent string
+	now       func() time.Time
+}
+
+// New returns a Sender. allowPrivate lets it reach loopback and private
+// addresses (local stack only).
+func New(allowPrivate bool, userAgent string) *Sender {
+	return &Sender{client: newHTTPClient(allowPrivate), userAgent: userAgent, now: time.Now}
+}
+
+// Send POSTs body to url once, signed for webhookID, within timeout, and
+// returns the attempt's outcome (its Number is the caller's to set).
+func (s *Sender) Send(ctx context.Context, url string, timeout time.Duration, creds Credentials, webhookID string, body []byte) hookrun.Attempt {
+	start := s.now()
+	a := hookrun.Attempt{StartedAt: start.UTC()}
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		a.Error = "invalid endpoint URL"
+		return a
+	}
+	for k, v := range creds.Header {
+		req.Header[k] = v
+	}
+	ts := start.Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", s.userAgent)
+	req.Header.Set(signature.HeaderID, webhookID)
+	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(signature.HeaderSignature, sign(creds.Signers, webhookID, ts, body))
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		a.Latency = time.Since(start)
+		a.Error = describe(err, timeout)
+		return a
+	}
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSnippet))
+	// Drain a little more so the connection can be reused, then give up.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	a.Latency = time.Since(start)
+	a.StatusCode = resp.StatusCode
+	a.RetryAfter = resp.Header.Get("Retry-After")
+	if utf8.Valid(snippet) {
+		a.ResponseBody = string(snippet)
+	}
+	if !a.Succeeded() {
+		a.Error = "endpoint answered " + strconv.Itoa(resp.StatusCode)
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			a.Error += " (redirects are not followed)"
+		}
+	}
+	return a
+}
+
+// sign returns the webhook-signature value: one "v1,…" per signer,
+// space-separated.
+func sign(signers []*signature.Signer, id string, ts int64, body []byte) string {
+	if len(signers) == 1 {
+		return signers[0].Sign(id, ts, body)
+	}
+	sigs := make([]string, len(signers))
+	for i, s := range signers {
+		sigs[i] = s.Sign(id, ts, body)
+	}
+	return strings.Join(sigs, " ")
+}
+
+// describe turns a transport error into a message for the attempt record.
+// It never includes the URL, whose query may carry a tenant's token.
+func describe(err error, timeout time.Duration) string {
+	var nerr net.Error
+	switch {
+	case errors.Is(err, errForbiddenAddress):
+		return "destination address is not publicly routable"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
+		return "no response within " + timeout.String()
+	case errors.Is(err, context.Canceled):
+		return "attempt cancelled"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "DNS lookup failed: " + dnsErr.Err
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return opErr.Op + ": " + opErr.Err.Error()
+	}
+	var uerr interface{ Unwrap() error }
+	if errors.As(err, &uerr) && uerr.Unwrap() != nil {
+		return uerr.Unwrap().Error()
+	}
+	return "request failed"
+}

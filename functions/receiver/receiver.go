@@ -7,6 +7,7 @@
 package receiver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -122,6 +123,12 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, errUnauthenticated)
 		return
 	}
+	if challenge, ok := verificationChallenge(body); ok {
+		// hookrun's ownership check: echo the challenge to prove this
+		// receiver wants the endpoint's webhooks.
+		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"challenge": challenge})
+		return
+	}
 	wh := Webhook{ID: r.Header.Get(signature.HeaderID), Body: body}
 	if err := handleWebhook(r.Context(), wh); err != nil {
 		slog.ErrorContext(r.Context(), "webhook handling failed", "webhook_id", wh.ID, "error", err.Error())
@@ -129,4 +136,19 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// verificationChallenge returns the challenge of a (verified) hookrun
+// webhook.verification event.
+func verificationChallenge(body []byte) (string, bool) {
+	var v struct {
+		Type string `json:"type"`
+		Data struct {
+			Challenge string `json:"challenge"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.Type != "webhook.verification" || v.Data.Challenge == "" {
+		return "", false
+	}
+	return v.Data.Challenge, true
 }

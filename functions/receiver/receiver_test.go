@@ -73,3 +73,26 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Error("missing secret accepted")
 	}
 }
+
+func TestReceiverEchoesHookrunChallenge(t *testing.T) {
+	key, _ := signature.ParseSecret(signature.NewSecret())
+	rc := New(Config{Keys: [][]byte{key}, Tolerance: time.Minute, MaxBody: 1024})
+	body := `{"id":"chal_1","type":"webhook.verification","timestamp":"2026-11-23T10:00:00Z","data":{"challenge":"abc123"}}`
+	now := time.Now().Unix()
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	r.Header.Set(signature.HeaderID, "msg_c")
+	r.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now, 10))
+	r.Header.Set(signature.HeaderSignature, signature.NewSigner(key).Sign("msg_c", now, []byte(body)))
+	w := httptest.NewRecorder()
+	rc.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"challenge":"abc123"`) {
+		t.Errorf("challenge answer = %d %s, want 200 echoing it", w.Code, w.Body)
+	}
+	// An unsigned challenge is refused like any unsigned webhook.
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	w = httptest.NewRecorder()
+	rc.ServeHTTP(w, r)
+	if w.Code != http.StatusUnauthorized {
+		t.Errorf("unsigned challenge: %d, want 401", w.Code)
+	}
+}

@@ -84,6 +84,40 @@ func (c *Client) CreateEndpoint(ctx context.Context, token, tenantID, url string
 	return out.ID, out.Secret, err
 }
 
+// VerifyEndpoint runs an endpoint's ownership challenge and fails unless the
+// endpoint is active afterwards.
+func (c *Client) VerifyEndpoint(ctx context.Context, token, tenantID, endpointID string) error {
+	var out struct {
+		Status            string `json:"status"`
+		VerificationError string `json:"verification_error"`
+	}
+	if err := c.Do(ctx, http.MethodPost, "/v1/tenants/"+tenantID+"/endpoints/"+endpointID+":verify", token, nil, &out); err != nil {
+		return err
+	}
+	if out.Status != "active" {
+		return fmt.Errorf("endpoint %s is %s: %s", endpointID, out.Status, out.VerificationError)
+	}
+	return nil
+}
+
+// AnswerChallenge answers hookrun's ownership challenge (a
+// webhook.verification event) the way the sample receiver does, for test
+// receivers; it reports whether body was one.
+func AnswerChallenge(w http.ResponseWriter, body []byte) bool {
+	var v struct {
+		Type string `json:"type"`
+		Data struct {
+			Challenge string `json:"challenge"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &v) != nil || v.Type != "webhook.verification" {
+		return false
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]string{"challenge": v.Data.Challenge})
+	return true
+}
+
 // SendEvent publishes an event and returns its ID.
 func (c *Client) SendEvent(ctx context.Context, apiKey, id, eventType string, data any) (string, error) {
 	body := map[string]any{"type": eventType, "data": data}

@@ -42,6 +42,11 @@ func (s *Stack) RunDemo(ctx context.Context, receiverPort int) (*Demo, error) {
 	if _, err := s.StartReceiver(ctx, secret, port, d.Watcher); err != nil {
 		return nil, err
 	}
+	// The endpoint was created before its receiver ran (the receiver needs
+	// the secret hookrun made), so it is pending: verify it now.
+	if err := c.VerifyEndpoint(ctx, d.APIKey, d.TenantID, d.EndpointID); err != nil {
+		return nil, fmt.Errorf("verify demo endpoint: %w", err)
+	}
 	if d.EventID, err = c.SendEvent(ctx, d.APIKey, "", "user.created", map[string]any{"name": "Ada Lovelace", "plan": "pro"}); err != nil {
 		return nil, fmt.Errorf("send demo event: %w", err)
 	}

@@ -44,6 +44,9 @@ func newScripted(t *testing.T, respond func(eventID string, n int) (int, http.He
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	if AnswerChallenge(w, body) {
+		return
+	}
 	var p struct {
 		ID string `json:"id"`
 	}

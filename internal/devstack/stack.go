@@ -265,6 +265,7 @@ func (s *Stack) startServices(ctx context.Context) error {
 	return s.startService(ctx, "ingest", ingestPort,
 		"HOOKRUN_ADMIN_TOKEN="+s.AdminToken,
 		"HOOKRUN_ALLOW_HTTP_ENDPOINTS=true",
+		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // challenges reach loopback receivers
 	)
 }
 

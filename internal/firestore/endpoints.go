@@ -22,21 +22,37 @@ type endpointDoc struct {
 	OnClientError  string         `firestore:"on_client_error"`
 	DisabledReason string         `firestore:"disabled_reason"`
 	CreateTime     time.Time      `firestore:"create_time"`
+
+	VerificationError     string    `firestore:"verification_error"`
+	PreviousSecretVersion string    `firestore:"previous_secret_version"`
+	PreviousSecretUntil   time.Time `firestore:"previous_secret_until"`
+	AuthKind              string    `firestore:"auth_kind"`
+	HeaderNames           []string  `firestore:"header_names"`
+}
+
+func toEndpointDoc(e hookrun.Endpoint) endpointDoc {
+	return endpointDoc{
+		URL:                   e.URL,
+		EventTypes:            e.EventTypes,
+		Description:           e.Description,
+		Status:                string(e.Status),
+		SecretVersion:         e.SecretVersion,
+		TimeoutMS:             time.Duration(e.Timeout).Milliseconds(),
+		RetryPolicy:           toPolicyDoc(e.RetryPolicy),
+		OnClientError:         string(e.OnClientError),
+		DisabledReason:        e.DisabledReason,
+		CreateTime:            e.CreatedAt,
+		VerificationError:     e.VerificationError,
+		PreviousSecretVersion: e.PreviousSecretVersion,
+		PreviousSecretUntil:   e.PreviousSecretUntil,
+		AuthKind:              string(e.AuthKind),
+		HeaderNames:           e.HeaderNames,
+	}
 }
 
 // CreateEndpoint stores a new endpoint.
 func (s *Store) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
-	_, err := s.endpoints(e.TenantID).Doc(e.ID).Create(ctx, endpointDoc{
-		URL:           e.URL,
-		EventTypes:    e.EventTypes,
-		Description:   e.Description,
-		Status:        string(e.Status),
-		SecretVersion: e.SecretVersion,
-		TimeoutMS:     time.Duration(e.Timeout).Milliseconds(),
-		RetryPolicy:   toPolicyDoc(e.RetryPolicy),
-		OnClientError: string(e.OnClientError),
-		CreateTime:    e.CreatedAt,
-	})
+	_, err := s.endpoints(e.TenantID).Doc(e.ID).Create(ctx, toEndpointDoc(e))
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }
 
@@ -82,18 +98,23 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 		return hookrun.Endpoint{}, fmt.Errorf("decode endpoint %s: %w", snap.Ref.ID, err)
 	}
 	e := hookrun.Endpoint{
-		ID:             snap.Ref.ID,
-		TenantID:       tenantID,
-		URL:            d.URL,
-		EventTypes:     d.EventTypes,
-		Description:    d.Description,
-		Status:         hookrun.EndpointStatus(d.Status),
-		SecretVersion:  d.SecretVersion,
-		Timeout:        hookrun.Duration(time.Duration(d.TimeoutMS) * time.Millisecond),
-		RetryPolicy:    d.RetryPolicy.policy(),
-		OnClientError:  hookrun.ClientErrorAction(d.OnClientError),
-		DisabledReason: d.DisabledReason,
-		CreatedAt:      d.CreateTime,
+		ID:                    snap.Ref.ID,
+		TenantID:              tenantID,
+		URL:                   d.URL,
+		EventTypes:            d.EventTypes,
+		Description:           d.Description,
+		Status:                hookrun.EndpointStatus(d.Status),
+		SecretVersion:         d.SecretVersion,
+		Timeout:               hookrun.Duration(time.Duration(d.TimeoutMS) * time.Millisecond),
+		RetryPolicy:           d.RetryPolicy.policy(),
+		OnClientError:         hookrun.ClientErrorAction(d.OnClientError),
+		DisabledReason:        d.DisabledReason,
+		CreatedAt:             d.CreateTime,
+		VerificationError:     d.VerificationError,
+		PreviousSecretVersion: d.PreviousSecretVersion,
+		PreviousSecretUntil:   d.PreviousSecretUntil,
+		AuthKind:              hookrun.AuthKind(d.AuthKind),
+		HeaderNames:           d.HeaderNames,
 	}
 	if err := e.Compile(); err != nil {
 		return hookrun.Endpoint{}, fmt.Errorf("endpoint %s has invalid event types: %w", e.ID, err)
@@ -108,4 +129,17 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 		{Path: "disabled_reason", Value: reason},
 	})
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
+}
+
+// UpdateEndpoint replaces a stored endpoint with e; a missing one is
+// CodeNotFound.
+func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
+	ref := s.endpoints(e.TenantID).Doc(e.ID)
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		if _, err := tx.Get(ref); err != nil {
+			return err
+		}
+		return tx.Set(ref, toEndpointDoc(e))
+	})
+	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }

@@ -12,7 +12,10 @@ type EndpointStatus string
 
 // Endpoint statuses.
 const (
-	EndpointActive   EndpointStatus = "active"
+	EndpointActive EndpointStatus = "active"
+	// EndpointPending: created, or its URL changed, and not yet verified by
+	// the ownership challenge. It receives nothing.
+	EndpointPending  EndpointStatus = "pending"
 	EndpointDisabled EndpointStatus = "disabled"
 )
 
@@ -30,6 +33,9 @@ type Endpoint struct {
 	Status      EndpointStatus `json:"status"`
 	// DisabledReason says who or what disabled the endpoint.
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// VerificationError says why the last ownership challenge failed
+	// (status pending).
+	VerificationError string `json:"verification_error,omitempty"`
 	// Timeout bounds one delivery attempt; zero means DefaultEndpointTimeout.
 	Timeout Duration `json:"timeout,omitempty"`
 	// RetryPolicy overrides the tenant's, field by field.
@@ -45,9 +51,9 @@ type Endpoint struct {
 	PreviousSecretUntil   time.Time `json:"previous_secret_expire_time,omitzero"`
 	// AuthKind and HeaderNames describe the credentials sent; their values
 	// stay in Secret Manager.
-	AuthKind    AuthKind `json:"auth_kind,omitempty"`
-	HeaderNames []string `json:"header_names,omitempty"`
-	CreatedAt time.Time `json:"create_time"`
+	AuthKind    AuthKind  `json:"auth_kind,omitempty"`
+	HeaderNames []string  `json:"header_names,omitempty"`
+	CreatedAt   time.Time `json:"create_time"`
 
 	filter Patterns
 }

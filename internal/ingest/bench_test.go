@@ -49,7 +49,7 @@ func BenchmarkPublishEvent(b *testing.B) {
 	store := benchStore{newFakeStore()}
 	key, hash := hookrun.NewAPIKey()
 	store.addTenant(hookrun.Tenant{ID: "acme", Name: "Acme", Status: hookrun.TenantActive}, hash)
-	svc, err := ingest.New(ingest.Config{AdminToken: adminToken}, store, benchPublisher{}, newFakeSecrets())
+	svc, err := ingest.New(ingest.Config{AdminToken: adminToken}, store, benchPublisher{}, newFakeSecrets(), ingest.WithChallenger(&fakeChallenger{}))
 	if err != nil {
 		b.Fatal(err)
 	}

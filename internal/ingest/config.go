@@ -18,6 +18,12 @@ type Config struct {
 	MaxBodyBytes int64
 	// AllowHTTPEndpoints accepts http:// endpoint URLs (local stack only).
 	AllowHTTPEndpoints bool
+	// AllowPrivateNetworks lets ownership challenges reach loopback and
+	// private addresses (local stack only), like the dispatcher's setting.
+	AllowPrivateNetworks bool
+	// RotationGrace is how long an endpoint's old signing secret keeps
+	// signing after a rotation, unless the request says. Default 24h.
+	RotationGrace time.Duration
 	// KeyCacheTTL is how long API key and tenant lookups are cached; a
 	// revoked key or disabled tenant takes effect within it. Default 10s.
 	KeyCacheTTL time.Duration
@@ -38,6 +44,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = 10 * time.Second
+	}
+	if c.RotationGrace == 0 {
+		c.RotationGrace = 24 * time.Hour
 	}
 	if c.ClaimLease == 0 {
 		c.ClaimLease = 2 * c.PublishTimeout

@@ -29,4 +29,10 @@ type Secrets interface {
 	// Delete deletes the secret with all its versions; a missing secret is
 	// not an error.
 	Delete(ctx context.Context, secretID string) error
+	// Access returns a version's payload.
+	Access(ctx context.Context, version string) ([]byte, error)
+	// AddVersion adds a version to an existing secret and returns its name.
+	AddVersion(ctx context.Context, secretID string, payload []byte) (string, error)
+	// DisableVersion disables a version: it can no longer be read.
+	DisableVersion(ctx context.Context, version string) error
 }

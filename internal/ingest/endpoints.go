@@ -17,6 +17,9 @@ func (s *Service) endpointRoutes() []route {
 		{"GET /v1/tenants/{tenant}/endpoints", s.listEndpoints},
 		{"GET /v1/tenants/{tenant}/endpoints/{endpoint}", s.getEndpoint},
 		{"DELETE /v1/tenants/{tenant}/endpoints/{endpoint}", s.deleteEndpoint},
+		{"PATCH /v1/tenants/{tenant}/endpoints/{endpoint}", s.patchEndpoint},
+		{"POST /v1/tenants/{tenant}/endpoints/{endpoint}", s.endpointAction},
+		{"POST /v1/tenants/{tenant}/endpoints/{endpoint}/secret:rotate", s.rotateSecret},
 	}
 }
 
@@ -26,6 +29,9 @@ type EndpointStore interface {
 	GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error)
 	ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error)
 	DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error
+	// UpdateEndpoint replaces a stored endpoint; a missing one is
+	// CodeNotFound.
+	UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error
 }
 
 type createEndpointRequest struct {
@@ -35,6 +41,8 @@ type createEndpointRequest struct {
 	RetryPolicy   hookrun.RetryPolicy       `json:"retry_policy"`
 	OnClientError hookrun.ClientErrorAction `json:"on_client_error"`
 	Timeout       hookrun.Duration          `json:"timeout"`
+	Auth          hookrun.EndpointAuth      `json:"auth"`
+	Headers       map[string]string         `json:"headers"`
 }
 
 type createEndpointResponse struct {
@@ -77,8 +85,13 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	secret := signature.NewSecret()
-	payload, err := json.Marshal(hookrun.EndpointSecret{SigningSecret: secret})
+	sec := hookrun.EndpointSecret{SigningSecret: signature.NewSecret(), Auth: req.Auth, Headers: req.Headers}
+	if err := sec.Validate(); err != nil {
+		return err
+	}
+	describeCredentials(&ep, sec)
+	ep.Status = hookrun.EndpointPending
+	payload, err := json.Marshal(sec)
 	if err != nil {
 		return err
 	}
@@ -87,13 +100,18 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not store the endpoint's secret; retry")
 	}
 	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
-		// The request may be why the store failed (the client hung up);
-		// the cleanup must run regardless, or the secret is orphaned.
+		// The cleanup must not depend on the client still waiting.
 		if derr := s.secrets.Delete(context.WithoutCancel(r.Context()), secretID); derr != nil {
 			slog.ErrorContext(r.Context(), "delete secret of endpoint that was not created", "secret_id", secretID, "error", derr.Error())
 		}
 		return err
 	}
+	// Pending until the endpoint answers the challenge; a failure is not
+	// an error of the request: :verify retries it.
+	if err := s.verify(r.Context(), &ep, sec); err != nil {
+		return err
+	}
+	secret := sec.SigningSecret
 	httpapi.AddLogAttrs(r.Context(), slog.String("endpoint_id", ep.ID))
 	httpapi.WriteJSON(w, http.StatusCreated, createEndpointResponse{Endpoint: ep, Secret: secret})
 	return nil

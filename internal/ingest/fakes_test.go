@@ -327,12 +327,16 @@ func (p *fakePublisher) published() []published {
 // fakeSecrets behaves like a gRPC client: a cancelled context fails a call.
 type fakeSecrets struct {
 	mu        sync.Mutex
-	secrets   map[string][]byte
+	secrets   map[string][]byte // secret ID → latest payload
+	versions  map[string][]byte // version name → payload
+	disabled  map[string]bool
 	createErr error
 	deleted   []string
 }
 
-func newFakeSecrets() *fakeSecrets { return &fakeSecrets{secrets: map[string][]byte{}} }
+func newFakeSecrets() *fakeSecrets {
+	return &fakeSecrets{secrets: map[string][]byte{}, versions: map[string][]byte{}, disabled: map[string]bool{}}
+}
 
 func (s *fakeSecrets) Create(ctx context.Context, secretID string, payload []byte) (string, error) {
 	if err := ctx.Err(); err != nil {
@@ -347,7 +351,9 @@ func (s *fakeSecrets) Create(ctx context.Context, secretID string, payload []byt
 		return "", errors.New("secret already exists")
 	}
 	s.secrets[secretID] = slices.Clone(payload)
-	return "projects/test/secrets/" + secretID + "/versions/1", nil
+	v := "projects/test/secrets/" + secretID + "/versions/1"
+	s.versions[v] = slices.Clone(payload)
+	return v, nil
 }
 
 func (s *fakeSecrets) Delete(ctx context.Context, secretID string) error {

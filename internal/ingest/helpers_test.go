@@ -18,10 +18,11 @@ const adminToken = "admin-token-0123456789abcdef"
 
 // env is an ingest service on fakes.
 type env struct {
-	h       http.Handler
-	store   *fakeStore
-	pub     *fakePublisher
-	secrets *fakeSecrets
+	h          http.Handler
+	store      *fakeStore
+	pub        *fakePublisher
+	secrets    *fakeSecrets
+	challenger *fakeChallenger
 }
 
 func newEnv(t testing.TB, configure func(*ingest.Config)) *env {
@@ -30,8 +31,8 @@ func newEnv(t testing.TB, configure func(*ingest.Config)) *env {
 	if configure != nil {
 		configure(&cfg)
 	}
-	e := &env{store: newFakeStore(), pub: &fakePublisher{}, secrets: newFakeSecrets()}
-	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets)
+	e := &env{store: newFakeStore(), pub: &fakePublisher{}, secrets: newFakeSecrets(), challenger: &fakeChallenger{}}
+	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets, ingest.WithChallenger(e.challenger))
 	if err != nil {
 		t.Fatalf("ingest.New: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/sender"
 )
 
 // Service serves the ingest API. Build it with New.
@@ -21,18 +22,25 @@ type Service struct {
 	store     Store
 	pub       Publisher
 	secrets   Secrets
+	challenge Challenger
 	adminHash [sha256.Size]byte
 	keys      *cache.TTL[string]         // key hash → tenant ID
 	tenants   *cache.TTL[hookrun.Tenant] // tenant ID → tenant
 	now       func() time.Time
 }
 
+// Option changes a Service built by New.
+type Option func(*Service)
+
+// WithChallenger replaces the ownership challenge (tests).
+func WithChallenger(c Challenger) Option { return func(s *Service) { s.challenge = c } }
+
 // New returns a Service; cfg is validated.
-func New(cfg Config, store Store, pub Publisher, secrets Secrets) (*Service, error) {
+func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}
-	return &Service{
+	s := &Service{
 		cfg:       cfg,
 		store:     store,
 		pub:       pub,
@@ -41,7 +49,12 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets) (*Service, err
 		keys:      cache.New[string](cfg.KeyCacheTTL, 100_000),
 		tenants:   cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
 		now:       time.Now,
-	}, nil
+		challenge: senderChallenger{sender.New(cfg.AllowPrivateNetworks, "hookrun/1 (+https://www.standardwebhooks.com)")},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s, nil
 }
 
 // Handler returns the HTTP routes of the ingest API.

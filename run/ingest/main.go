@@ -16,13 +16,17 @@ import (
 // config is everything the ingest service reads from its environment.
 type config struct {
 	app.Common
-	AdminToken         string        `env:"HOOKRUN_ADMIN_TOKEN,required,unset"`
-	EventsTopic        string        `env:"HOOKRUN_EVENTS_TOPIC" envDefault:"events"`
-	MaxBodyBytes       int64         `env:"HOOKRUN_MAX_BODY_BYTES" envDefault:"262144"`
-	AllowHTTPEndpoints bool          `env:"HOOKRUN_ALLOW_HTTP_ENDPOINTS" envDefault:"false"`
-	PublishTimeout     time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
-	PublishDelay       time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
-	KeyCacheTTL        time.Duration `env:"HOOKRUN_KEY_CACHE_TTL" envDefault:"10s"`
+	AdminToken         string `env:"HOOKRUN_ADMIN_TOKEN,required,unset"`
+	EventsTopic        string `env:"HOOKRUN_EVENTS_TOPIC" envDefault:"events"`
+	MaxBodyBytes       int64  `env:"HOOKRUN_MAX_BODY_BYTES" envDefault:"262144"`
+	AllowHTTPEndpoints bool   `env:"HOOKRUN_ALLOW_HTTP_ENDPOINTS" envDefault:"false"`
+	// AllowPrivateNetworks lets ownership challenges reach loopback and
+	// private addresses: the local stack only.
+	AllowPrivateNetworks bool          `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
+	RotationGrace        time.Duration `env:"HOOKRUN_ROTATION_GRACE" envDefault:"24h"`
+	PublishTimeout       time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
+	PublishDelay         time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
+	KeyCacheTTL          time.Duration `env:"HOOKRUN_KEY_CACHE_TTL" envDefault:"10s"`
 }
 
 func main() { app.Main("ingest", run) }
@@ -50,12 +54,14 @@ func run(ctx context.Context) error {
 	defer pub.Close()
 
 	svc, err := ingest.New(ingest.Config{
-		ProjectID:          cfg.ProjectID,
-		AdminToken:         cfg.AdminToken,
-		MaxBodyBytes:       cfg.MaxBodyBytes,
-		AllowHTTPEndpoints: cfg.AllowHTTPEndpoints,
-		KeyCacheTTL:        cfg.KeyCacheTTL,
-		PublishTimeout:     cfg.PublishTimeout,
+		ProjectID:            cfg.ProjectID,
+		AdminToken:           cfg.AdminToken,
+		MaxBodyBytes:         cfg.MaxBodyBytes,
+		AllowHTTPEndpoints:   cfg.AllowHTTPEndpoints,
+		AllowPrivateNetworks: cfg.AllowPrivateNetworks,
+		RotationGrace:        cfg.RotationGrace,
+		KeyCacheTTL:          cfg.KeyCacheTTL,
+		PublishTimeout:       cfg.PublishTimeout,
 	}, stores.Firestore, pub, stores.Secrets)
 	if err != nil {
 		return err

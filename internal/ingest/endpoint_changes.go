@@ -1,0 +1,283 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/signature"
+)
+
+// patchEndpointRequest holds the fields a PATCH may change; absent (nil)
+// fields stay as they are.
+type patchEndpointRequest struct {
+	URL           *string                    `json:"url"`
+	EventTypes    *[]string                  `json:"event_types"`
+	Description   *string                    `json:"description"`
+	RetryPolicy   *hookrun.RetryPolicy       `json:"retry_policy"`
+	OnClientError *hookrun.ClientErrorAction `json:"on_client_error"`
+	Timeout       *hookrun.Duration          `json:"timeout"`
+	Auth          *hookrun.EndpointAuth      `json:"auth"`
+	Headers       *map[string]string         `json:"headers"`
+	// Enabled disables (false) or re-enables (true) the endpoint.
+	Enabled *bool `json:"enabled"`
+}
+
+// describeCredentials records on ep what kind of credentials it sends,
+// never their values.
+func describeCredentials(ep *hookrun.Endpoint, sec hookrun.EndpointSecret) {
+	ep.AuthKind = sec.Auth.Kind
+	if ep.AuthKind == "" {
+		ep.AuthKind = hookrun.AuthNone
+	}
+	ep.HeaderNames = ep.HeaderNames[:0]
+	for name := range sec.Headers {
+		ep.HeaderNames = append(ep.HeaderNames, http.CanonicalHeaderKey(name))
+	}
+	slices.Sort(ep.HeaderNames)
+}
+
+// verify runs the ownership challenge and stores the outcome: active when
+// it was answered, pending with the reason otherwise. Only a storage
+// failure is an error.
+func (s *Service) verify(ctx context.Context, ep *hookrun.Endpoint, sec hookrun.EndpointSecret) error {
+	if err := s.challenge.Challenge(ctx, *ep, sec); err != nil {
+		ep.Status, ep.VerificationError = hookrun.EndpointPending, err.Error()
+	} else {
+		ep.Status, ep.VerificationError, ep.DisabledReason = hookrun.EndpointActive, "", ""
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("endpoint_status", string(ep.Status)))
+	return s.store.UpdateEndpoint(context.WithoutCancel(ctx), *ep)
+}
+
+// currentSecret reads an endpoint's current secret payload.
+func (s *Service) currentSecret(ctx context.Context, ep hookrun.Endpoint) (hookrun.EndpointSecret, error) {
+	payload, err := s.secrets.Access(ctx, ep.SecretVersion)
+	if err != nil {
+		return hookrun.EndpointSecret{}, hookrun.WrapError(hookrun.CodeUnavailable, err, "could not read the endpoint's secret; retry")
+	}
+	var sec hookrun.EndpointSecret
+	if err := json.Unmarshal(payload, &sec); err != nil {
+		return hookrun.EndpointSecret{}, fmt.Errorf("endpoint %s secret payload: %w", ep.ID, err)
+	}
+	return sec, nil
+}
+
+// saveSecret stores sec as the endpoint's new current version.
+func (s *Service) saveSecret(ctx context.Context, ep *hookrun.Endpoint, sec hookrun.EndpointSecret) error {
+	payload, err := json.Marshal(sec)
+	if err != nil {
+		return err
+	}
+	v, err := s.secrets.AddVersion(ctx, endpointSecretID(ep.TenantID, ep.ID), payload)
+	if err != nil {
+		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not store the endpoint's secret; retry")
+	}
+	ep.SecretVersion = v
+	return nil
+}
+
+// retirePrevious disables the previous secret version once its grace
+// period is over (or when a new rotation supersedes it).
+func (s *Service) retirePrevious(ctx context.Context, ep *hookrun.Endpoint, force bool) {
+	if ep.PreviousSecretVersion == "" || (!force && s.now().Before(ep.PreviousSecretUntil)) {
+		return
+	}
+	if err := s.secrets.DisableVersion(ctx, ep.PreviousSecretVersion); err != nil {
+		slog.ErrorContext(ctx, "disable previous secret version; it no longer signs anyway", "endpoint_id", ep.ID, "error", err.Error())
+		return
+	}
+	ep.PreviousSecretVersion, ep.PreviousSecretUntil = "", time.Time{}
+}
+
+// patchEndpoint handles PATCH /v1/tenants/{tenant}/endpoints/{endpoint}.
+func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	var req patchEndpointRequest
+	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	ep, err := s.store.GetEndpoint(ctx, t.ID, r.PathValue("endpoint"))
+	if err != nil {
+		return err
+	}
+	urlChanged := req.URL != nil && *req.URL != ep.URL
+	if req.URL != nil {
+		if err := (hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}).Validate(*req.URL); err != nil {
+			return err
+		}
+		ep.URL = *req.URL
+	}
+	if req.EventTypes != nil {
+		ep.EventTypes = *req.EventTypes
+		if err := ep.Compile(); err != nil {
+			return err
+		}
+	}
+	if req.Description != nil {
+		if len([]rune(*req.Description)) > 512 {
+			return hookrun.Errorf(hookrun.CodeInvalidArgument, "description: at most 512 characters")
+		}
+		ep.Description = *req.Description
+	}
+	if req.RetryPolicy != nil {
+		if err := req.RetryPolicy.Validate(); err != nil {
+			return err
+		}
+		ep.RetryPolicy = *req.RetryPolicy
+	}
+	if req.OnClientError != nil {
+		if err := req.OnClientError.Validate(); err != nil {
+			return err
+		}
+		ep.OnClientError = *req.OnClientError
+	}
+	if req.Timeout != nil {
+		if *req.Timeout != 0 && (*req.Timeout < hookrun.Duration(time.Second) || *req.Timeout > hookrun.Duration(60*time.Second)) {
+			return hookrun.Errorf(hookrun.CodeInvalidArgument, "timeout: between 1s and 60s")
+		}
+		ep.Timeout = *req.Timeout
+	}
+
+	var sec hookrun.EndpointSecret
+	if req.Auth != nil || req.Headers != nil || urlChanged {
+		if sec, err = s.currentSecret(ctx, ep); err != nil {
+			return err
+		}
+	}
+	if req.Auth != nil || req.Headers != nil {
+		if req.Auth != nil {
+			sec.Auth = *req.Auth
+		}
+		if req.Headers != nil {
+			sec.Headers = *req.Headers
+		}
+		if err := sec.Validate(); err != nil {
+			return err
+		}
+		if err := s.saveSecret(ctx, &ep, sec); err != nil {
+			return err
+		}
+		describeCredentials(&ep, sec)
+	}
+	s.retirePrevious(ctx, &ep, false)
+
+	switch {
+	case req.Enabled != nil && !*req.Enabled:
+		ep.Status, ep.DisabledReason = hookrun.EndpointDisabled, "disabled through the API"
+	case req.Enabled != nil && *req.Enabled && ep.Status == hookrun.EndpointDisabled:
+		ep.Status, ep.DisabledReason = hookrun.EndpointActive, ""
+	}
+	if urlChanged && ep.Status != hookrun.EndpointDisabled {
+		// A new URL must prove its ownership again before it gets events.
+		ep.Status = hookrun.EndpointPending
+		if err := s.verify(ctx, &ep, sec); err != nil {
+			return err
+		}
+	} else if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+		return err
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
+	httpapi.WriteJSON(w, http.StatusOK, ep)
+	return nil
+}
+
+// endpointAction handles POST /v1/tenants/{tenant}/endpoints/{endpoint}:verify,
+// which runs the ownership challenge again.
+func (s *Service) endpointAction(w http.ResponseWriter, r *http.Request) error {
+	id, action := splitAction(r.PathValue("endpoint"))
+	if action != "verify" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :verify", r.URL.Path)
+	}
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), t.ID, id)
+	if err != nil {
+		return err
+	}
+	if ep.Status == hookrun.EndpointDisabled {
+		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it with PATCH {\"enabled\":true}", ep.ID, ep.DisabledReason)
+	}
+	sec, err := s.currentSecret(r.Context(), ep)
+	if err != nil {
+		return err
+	}
+	if err := s.verify(r.Context(), &ep, sec); err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, ep)
+	return nil
+}
+
+type rotateRequest struct {
+	// GracePeriod is how long the old secret keeps signing; default from
+	// the configuration (24h), at most 7 days, 0s to stop it at once.
+	GracePeriod *hookrun.Duration `json:"grace_period"`
+}
+
+type rotateResponse struct {
+	hookrun.Endpoint
+	// Secret is the new signing secret, shown once.
+	Secret string `json:"secret"`
+}
+
+// rotateSecret handles POST …/endpoints/{endpoint}/secret:rotate: a new
+// signing secret becomes current; the old one keeps signing beside it until
+// the grace period ends, so receivers can switch without losing a webhook.
+func (s *Service) rotateSecret(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	var req rotateRequest
+	if r.ContentLength != 0 {
+		if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
+			return err
+		}
+	}
+	grace := s.cfg.RotationGrace
+	if req.GracePeriod != nil {
+		if *req.GracePeriod < 0 || time.Duration(*req.GracePeriod) > 7*24*time.Hour {
+			return hookrun.Errorf(hookrun.CodeInvalidArgument, "grace_period: between 0s and 168h")
+		}
+		grace = time.Duration(*req.GracePeriod)
+	}
+	ctx := r.Context()
+	ep, err := s.store.GetEndpoint(ctx, t.ID, r.PathValue("endpoint"))
+	if err != nil {
+		return err
+	}
+	sec, err := s.currentSecret(ctx, ep)
+	if err != nil {
+		return err
+	}
+	// A rotation during another's grace period retires the oldest secret.
+	s.retirePrevious(ctx, &ep, true)
+	old := ep.SecretVersion
+	sec.SigningSecret = signature.NewSecret()
+	if err := s.saveSecret(ctx, &ep, sec); err != nil {
+		return err
+	}
+	ep.PreviousSecretVersion, ep.PreviousSecretUntil = old, s.now().Add(grace).UTC()
+	if grace == 0 {
+		s.retirePrevious(ctx, &ep, true)
+	}
+	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+		return err
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
+	httpapi.WriteJSON(w, http.StatusOK, rotateResponse{Endpoint: ep, Secret: sec.SigningSecret})
+	return nil
+}

@@ -1,0 +1,77 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/ingest"
+)
+
+var _ ingest.Challenger = (*fakeChallenger)(nil)
+
+func (s *fakeStore) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, old := range s.endpoints[e.TenantID] {
+		if old.ID == e.ID {
+			s.endpoints[e.TenantID][i] = e
+			return nil
+		}
+	}
+	return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", e.ID)
+}
+
+func (s *fakeSecrets) Access(ctx context.Context, version string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.disabled[version] {
+		return nil, errors.New("version is disabled")
+	}
+	p, ok := s.versions[version]
+	if !ok {
+		return nil, errors.New("no such version")
+	}
+	return slices.Clone(p), nil
+}
+
+func (s *fakeSecrets) AddVersion(ctx context.Context, secretID string, payload []byte) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for v := range s.versions {
+		if strings.HasPrefix(v, "projects/test/secrets/"+secretID+"/versions/") {
+			n++
+		}
+	}
+	v := fmt.Sprintf("projects/test/secrets/%s/versions/%d", secretID, n+1)
+	s.versions[v] = slices.Clone(payload)
+	s.secrets[secretID] = slices.Clone(payload)
+	return v, nil
+}
+
+func (s *fakeSecrets) DisableVersion(ctx context.Context, version string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.disabled[version] = true
+	return nil
+}
+
+// fakeChallenger answers the ownership challenge as the test says and
+// records what it was asked.
+type fakeChallenger struct {
+	mu   sync.Mutex
+	err  error
+	seen []hookrun.EndpointSecret
+}
+
+func (c *fakeChallenger) Challenge(ctx context.Context, ep hookrun.Endpoint, sec hookrun.EndpointSecret) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen = append(c.seen, sec)
+	return c.err
+}

@@ -1,0 +1,44 @@
+package firestore
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+func TestUpdateEndpointRoundTripsEveryField(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	ep, err := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"user.*"}}, hookrun.URLPolicy{}, now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep.SecretVersion = "projects/p/secrets/s/versions/1"
+	if err := s.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatalf("CreateEndpoint: %v", err)
+	}
+	ep.URL = "https://b.example/h"
+	ep.Status, ep.VerificationError = hookrun.EndpointPending, "no answer"
+	ep.SecretVersion, ep.PreviousSecretVersion, ep.PreviousSecretUntil = "v2", "v1", now().Add(time.Hour)
+	ep.AuthKind, ep.HeaderNames = hookrun.AuthBasic, []string{"X-Team"}
+	ep.RetryPolicy = hookrun.RetryPolicy{MaxAttempts: 3, InitialDelay: hookrun.Duration(2 * time.Second)}
+	ep.OnClientError, ep.Timeout = hookrun.ClientErrorDeadLetter, hookrun.Duration(5*time.Second)
+	if err := s.UpdateEndpoint(ctx, ep); err != nil {
+		t.Fatalf("UpdateEndpoint: %v", err)
+	}
+	got, err := s.GetEndpoint(ctx, "acme", ep.ID)
+	if err != nil {
+		t.Fatalf("GetEndpoint: %v", err)
+	}
+	if got.URL != ep.URL || got.Status != ep.Status || got.VerificationError != ep.VerificationError ||
+		got.SecretVersion != "v2" || got.PreviousSecretVersion != "v1" || !got.PreviousSecretUntil.Equal(ep.PreviousSecretUntil) ||
+		got.AuthKind != hookrun.AuthBasic || len(got.HeaderNames) != 1 || got.RetryPolicy != ep.RetryPolicy ||
+		got.OnClientError != ep.OnClientError || got.Timeout != ep.Timeout {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, ep)
+	}
+	ep.ID = "ep_missing"
+	if err := s.UpdateEndpoint(ctx, ep); hookrun.ErrorCode(err) != hookrun.CodeNotFound {
+		t.Errorf("UpdateEndpoint(missing) = %v, want NOT_FOUND", err)
+	}
+}

@@ -5,12 +5,66 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"regexp"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // APIKeyPrefix starts every tenant API key, so leaked keys are easy to spot
 // by secret scanners and a key is never confused with another credential.
 const APIKeyPrefix = "hkr_"
+
+// APIKeyIDPrefix starts the ID of an API key, which names it in the API
+// without being a credential.
+const APIKeyIDPrefix = "key_"
+
+// MaxActiveAPIKeys bounds the keys a tenant may hold unrevoked: enough to
+// rotate and to give each producer its own, few enough to list at once.
+const MaxActiveAPIKeys = 20
+
+// APIKey is what hookrun keeps of a tenant API key: its hash and what lets
+// a person recognise it. The key itself is shown once, at creation.
+type APIKey struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant_id"`
+	Name     string `json:"name,omitempty"`
+	// Prefix is the 8 characters after "hkr_", Last4 the last 4: together
+	// 72 of the key's 256 bits, enough to recognise it, too few to matter.
+	Prefix    string    `json:"prefix"`
+	Last4     string    `json:"last4"`
+	CreatedAt time.Time `json:"create_time"`
+	Revoked   bool      `json:"revoked"`
+	RevokedAt time.Time `json:"revoke_time,omitzero"`
+	// Hash is the key's SHA-256 (HashAPIKey), the only form it is stored
+	// in. It is never shown.
+	Hash string `json:"-"`
+}
+
+// NewTenantAPIKey validates name and returns a new key of tenantID created
+// now: the key, to show once, and its record.
+func NewTenantAPIKey(tenantID, name string, now time.Time) (key string, k APIKey, err error) {
+	name = strings.TrimSpace(name)
+	if utf8.RuneCountInString(name) > 100 {
+		return "", APIKey{}, Errorf(CodeInvalidArgument, "name: at most 100 characters")
+	}
+	key, hash := NewAPIKey()
+	return key, APIKey{
+		ID:        NewID(APIKeyIDPrefix),
+		TenantID:  tenantID,
+		Name:      name,
+		Prefix:    key[len(APIKeyPrefix) : len(APIKeyPrefix)+8],
+		Last4:     key[len(key)-4:],
+		CreatedAt: now.UTC(),
+		Hash:      hash,
+	}, nil
+}
+
+var apiKeyIDPattern = regexp.MustCompile(`^key_[a-z2-7]{26}$`)
+
+// ValidAPIKeyID reports whether id has the shape of an API key ID, so a
+// malformed one is not found without a lookup.
+func ValidAPIKeyID(id string) bool { return apiKeyIDPattern.MatchString(id) }
 
 // NewAPIKey returns a new tenant API key and its hash. Only the hash is ever
 // stored; the key is shown to the caller once.

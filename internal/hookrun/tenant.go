@@ -13,7 +13,14 @@ type TenantStatus string
 const (
 	TenantActive   TenantStatus = "active"
 	TenantDisabled TenantStatus = "disabled"
+	// TenantDeleting is a tenant whose records are being deleted: its
+	// events and API calls are refused, and it disappears when done.
+	TenantDeleting TenantStatus = "deleting"
 )
+
+// DefaultDisabledReason is a disabled tenant's reason when the operator
+// gives none.
+const DefaultDisabledReason = "disabled by the operator"
 
 // Tenant is one customer of the hookrun operator: it owns endpoints, API keys
 // and events.
@@ -21,10 +28,15 @@ type Tenant struct {
 	ID     string       `json:"id"`
 	Name   string       `json:"name"`
 	Status TenantStatus `json:"status"`
+	// DisabledReason says why a disabled tenant is disabled.
+	DisabledReason string `json:"disabled_reason,omitempty"`
 	// RetryPolicy is the tenant's default schedule, over
 	// DefaultRetryPolicy.
 	RetryPolicy RetryPolicy `json:"retry_policy,omitzero"`
 	CreatedAt   time.Time   `json:"create_time"`
+	UpdatedAt   time.Time   `json:"update_time,omitzero"`
+	// DeleteRequestedAt is when deletion started, for a deleting tenant.
+	DeleteRequestedAt time.Time `json:"delete_time,omitzero"`
 }
 
 // EffectiveRetryPolicy is the schedule for deliveries to ep: the
@@ -36,17 +48,108 @@ func (t Tenant) EffectiveRetryPolicy(ep *Endpoint) RetryPolicy {
 // Active reports whether the tenant's events are accepted and delivered.
 func (t Tenant) Active() bool { return t.Status == TenantActive }
 
+// Deleting reports whether the tenant is being deleted.
+func (t Tenant) Deleting() bool { return t.Status == TenantDeleting }
+
 // NewTenant validates id and name and returns an active tenant created now.
 func NewTenant(id, name string, now time.Time) (Tenant, error) {
 	if err := ValidateTenantID(id); err != nil {
 		return Tenant{}, err
 	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return Tenant{}, Errorf(CodeInvalidArgument, "name: required")
-	}
-	if utf8.RuneCountInString(name) > 200 {
-		return Tenant{}, Errorf(CodeInvalidArgument, "name: at most 200 characters")
+	name, err := tenantName(name)
+	if err != nil {
+		return Tenant{}, err
 	}
 	return Tenant{ID: id, Name: name, Status: TenantActive, CreatedAt: now.UTC()}, nil
+}
+
+func tenantName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", Errorf(CodeInvalidArgument, "name: required")
+	}
+	if utf8.RuneCountInString(name) > 200 {
+		return "", Errorf(CodeInvalidArgument, "name: at most 200 characters")
+	}
+	return name, nil
+}
+
+// TenantUpdate is a partial update of a tenant: nil fields stay as they
+// are. Who may set which field is the API's decision, not this type's.
+type TenantUpdate struct {
+	Name *string `json:"name"`
+	// RetryPolicy replaces the tenant's policy as a whole; an empty policy
+	// means DefaultRetryPolicy.
+	RetryPolicy *RetryPolicy  `json:"retry_policy"`
+	Status      *TenantStatus `json:"status"`
+	// DisabledReason applies to a tenant that is, or becomes, disabled.
+	DisabledReason *string `json:"disabled_reason"`
+}
+
+// Empty reports whether u changes nothing.
+func (u TenantUpdate) Empty() bool {
+	return u.Name == nil && u.RetryPolicy == nil && u.Status == nil && u.DisabledReason == nil
+}
+
+// Apply validates u and returns t with it applied at now. A deleting
+// tenant cannot be updated, and no update starts a deletion. Enabling a
+// tenant clears its disabled reason.
+func (t Tenant) Apply(u TenantUpdate, now time.Time) (Tenant, error) {
+	if t.Deleting() {
+		return Tenant{}, Errorf(CodeFailedPrecondition, "tenant %q is being deleted", t.ID)
+	}
+	if u.Empty() {
+		return Tenant{}, Errorf(CodeInvalidArgument, "body: set at least one of name, retry_policy, status, disabled_reason")
+	}
+	if u.Name != nil {
+		name, err := tenantName(*u.Name)
+		if err != nil {
+			return Tenant{}, err
+		}
+		t.Name = name
+	}
+	if u.RetryPolicy != nil {
+		if err := u.RetryPolicy.Validate(); err != nil {
+			return Tenant{}, err
+		}
+		t.RetryPolicy = *u.RetryPolicy
+	}
+	if u.Status != nil {
+		switch *u.Status {
+		case TenantActive:
+			t.Status, t.DisabledReason = TenantActive, ""
+		case TenantDisabled:
+			if t.Status != TenantDisabled {
+				t.Status, t.DisabledReason = TenantDisabled, DefaultDisabledReason
+			}
+		default:
+			return Tenant{}, Errorf(CodeInvalidArgument, "status: %q is not a status you can set: use \"active\" or \"disabled\" (DELETE the tenant to delete it)", *u.Status)
+		}
+	}
+	if u.DisabledReason != nil {
+		if t.Status != TenantDisabled {
+			return Tenant{}, Errorf(CodeInvalidArgument, "disabled_reason: only for a disabled tenant; set status to \"disabled\" with it")
+		}
+		reason := strings.TrimSpace(*u.DisabledReason)
+		switch {
+		case reason == "":
+			reason = DefaultDisabledReason
+		case utf8.RuneCountInString(reason) > 500:
+			return Tenant{}, Errorf(CodeInvalidArgument, "disabled_reason: at most 500 characters")
+		}
+		t.DisabledReason = reason
+	}
+	t.UpdatedAt = now.UTC()
+	return t, nil
+}
+
+// MarkDeleting returns t as deleting since now, or t unchanged when its
+// deletion already started (deletion is resumable, its start time stays).
+func (t Tenant) MarkDeleting(now time.Time) Tenant {
+	if t.Deleting() {
+		return t
+	}
+	t.Status, t.DisabledReason = TenantDeleting, ""
+	t.DeleteRequestedAt, t.UpdatedAt = now.UTC(), now.UTC()
+	return t
 }

@@ -118,6 +118,7 @@ func (s *Service) settle(ctx context.Context, j job) error {
 		EventID:        e.ID,
 		EndpointID:     j.ep.ID,
 		EventType:      e.Type,
+		EventAt:        e.ReceivedAt,
 		WebhookID:      webhookID,
 		Chain:          j.chain,
 		ChainAttempts:  a.Number,

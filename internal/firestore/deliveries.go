@@ -15,6 +15,7 @@ type deliveryDoc struct {
 	EventID         string       `firestore:"event_id"`
 	EndpointID      string       `firestore:"endpoint_id"`
 	EventType       string       `firestore:"event_type"`
+	EventTime       time.Time    `firestore:"event_time"`
 	WebhookID       string       `firestore:"webhook_id"`
 	State           string       `firestore:"state"`
 	AttemptCount    int          `firestore:"attempt_count"`
@@ -120,6 +121,7 @@ func decodeDelivery(tenantID string, snap *fs.DocumentSnapshot, withAttempts boo
 		EventID:        d.EventID,
 		EndpointID:     d.EndpointID,
 		EventType:      d.EventType,
+		EventAt:        d.EventTime,
 		WebhookID:      d.WebhookID,
 		State:          hookrun.DeliveryState(d.State),
 		Attempts:       d.AttemptCount,
@@ -159,6 +161,16 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 	fields["last_status_code"] = d.LastStatusCode
 	fields["last_error"] = d.LastError
 	fields["chain_attempts"] = a.Number
+	// Metrics: server-side increments, exact with any number of writers.
+	// Every counter field is written (by 0 when unchanged) so each delivery
+	// has them all: an aggregation query summing several fields counts
+	// only documents that have every one.
+	fields["latency_sum_ms"] = fs.Increment(float64(a.Latency.Microseconds()) / 1000)
+	hit := hookrun.LatencyBucket(a.Latency)
+	for i := 0; i <= len(hookrun.LatencyBuckets); i++ {
+		fields[latencyBucketField(i)] = fs.Increment(boolInt(i == hit))
+	}
+	fields["failed_attempts"] = fs.Increment(boolInt(!a.Succeeded()))
 	fields["attempts"] = fs.ArrayUnion(attemptDoc{
 		Number:       a.Number,
 		Chain:        a.Chain,
@@ -187,7 +199,7 @@ func (s *Store) MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID
 
 // deliveryFields are the state fields every delivery write sets.
 func deliveryFields(d hookrun.Delivery, retention time.Duration) map[string]any {
-	return map[string]any{
+	f := map[string]any{
 		"event_id":          d.EventID,
 		"endpoint_id":       d.EndpointID,
 		"event_type":        d.EventType,
@@ -201,7 +213,13 @@ func deliveryFields(d hookrun.Delivery, retention time.Duration) map[string]any 
 		"update_time":       d.UpdatedAt,
 		"expire_time":       d.UpdatedAt.Add(retention),
 	}
+	if !d.EventAt.IsZero() { // state-only writes keep the stored one
+		f["event_time"] = d.EventAt
+	}
+	return f
 }
+
+func latencyBucketField(i int) string { return fmt.Sprintf("latency_bucket_%02d", i) }
 
 type rejectedDoc struct {
 	Reason      string            `firestore:"reason"`
@@ -279,4 +297,11 @@ func decodeRejected(snap *fs.DocumentSnapshot) (hookrun.RejectedMessage, error) 
 		MessageID: snap.Ref.ID, Reason: d.Reason, TenantID: d.TenantID, Attributes: d.Attributes,
 		Data: d.Data, PublishedAt: d.PublishTime, RejectedAt: d.RejectTime,
 	}, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

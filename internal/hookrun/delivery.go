@@ -25,10 +25,12 @@ func (s DeliveryState) Final() bool { return s == DeliverySucceeded || s == Deli
 // Delivery is the story of one event to one endpoint: its state and the
 // outcome of the last attempt. Every attempt is kept as an Attempt.
 type Delivery struct {
-	TenantID       string        `json:"tenant_id"`
-	EventID        string        `json:"event_id"`
-	EndpointID     string        `json:"endpoint_id"`
-	EventType      string        `json:"event_type"`
+	TenantID   string `json:"tenant_id"`
+	EventID    string `json:"event_id"`
+	EndpointID string `json:"endpoint_id"`
+	EventType  string `json:"event_type"`
+	// EventAt is when the event was received: metrics windows select on it.
+	EventAt        time.Time     `json:"event_time,omitzero"`
 	WebhookID      string        `json:"webhook_id"`
 	State          DeliveryState `json:"state"`
 	Attempts       int           `json:"attempts"`

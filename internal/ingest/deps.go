@@ -13,6 +13,7 @@ type Store interface {
 	EndpointStore
 	EventStore
 	DeliveryStore
+	MetricsStore
 }
 
 // Publisher publishes to the events topic. Publish returns only once

@@ -78,7 +78,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes())
+	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

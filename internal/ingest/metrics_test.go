@@ -1,0 +1,43 @@
+package ingest_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+func TestMetricsRoutes(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.createTenant(t, "acme")
+	ep := e.createEndpoint(t, "acme", key, "https://a.example/h")
+	e.store.mu.Lock()
+	e.store.metrics = hookrun.Metrics{EventsReceived: 10, Succeeded: 9, Dead: 1}
+	e.store.mu.Unlock()
+
+	w := e.do(t, http.MethodGet, "/v1/tenants/acme/metrics?since=2026-11-20T00:00:00Z&until=2026-11-21T00:00:00Z", key, "")
+	got := decode[hookrun.Metrics](t, w)
+	if w.Code != http.StatusOK || got.EventsReceived != 10 || !got.Since.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("tenant metrics = %d %+v", w.Code, got)
+	}
+	w = e.do(t, http.MethodGet, "/v1/tenants/acme/endpoints/"+ep.ID+"/metrics", key, "")
+	if w.Code != http.StatusOK {
+		t.Fatalf("endpoint metrics = %d %s", w.Code, w.Body)
+	}
+	e.store.mu.Lock()
+	q := e.store.metricsQueries[len(e.store.metricsQueries)-1]
+	e.store.mu.Unlock()
+	if q.endpointID != ep.ID || q.until.Sub(q.since) != 24*time.Hour {
+		t.Errorf("endpoint query = %+v, want the endpoint and the last 24h by default", q)
+	}
+
+	for _, bad := range []struct{ path, field string }{
+		{"/v1/tenants/acme/metrics?since=yesterday", "since"},
+		{"/v1/tenants/acme/metrics?since=2026-11-21T00:00:00Z&until=2026-11-20T00:00:00Z", "since"},
+		{"/v1/tenants/acme/metrics?since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z", "90 days"},
+	} {
+		wantError(t, e.do(t, http.MethodGet, bad.path, key, ""), http.StatusBadRequest, hookrun.CodeInvalidArgument, bad.field)
+	}
+	wantError(t, e.do(t, http.MethodGet, "/v1/tenants/acme/endpoints/ep_nope/metrics", key, ""), http.StatusNotFound, hookrun.CodeNotFound, "")
+}

@@ -145,13 +145,15 @@ const deleteBatchSize = 500
 // DeleteTenantData deletes the records of a tenant whose deletion has
 // started (status deleting): its API keys, every subcollection of its
 // document (endpoints, events, deliveries, and whatever is added later),
-// its rejected messages, and then the tenant document. It stops after
-// about limit documents (limit <= 0: no bound) and reports whether it got to
-// the end; calling it again continues, so an interrupted deletion is
-// finished by running it again. A tenant that is gone is done.
+// its rejected messages, and then the tenant document. It deletes at most
+// limit documents (limit <= 0: no bound) and reports whether it got to the
+// end; calling it again continues, so an interrupted deletion is finished
+// by running it again. A tenant that is gone is done.
 //
 // Endpoint secrets live in Secret Manager: the caller deletes them before,
-// while the endpoints can still be listed.
+// while the endpoints can still be listed. A delivery the dispatcher
+// writes while this runs (an attempt in flight) may outlive the tenant
+// document; it carries expire_time, so the TTL policy removes it.
 func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int) (done bool, err error) {
 	t, err := s.GetTenant(ctx, tenantID)
 	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {

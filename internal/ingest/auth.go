@@ -61,12 +61,32 @@ func (s *Service) isAdmin(token string) bool {
 // authorizeTenant allows the admin and the tenant's own keys on routes under
 // /v1/tenants/{tenant}.
 func (s *Service) authorizeTenant(r *http.Request, tenantID string) error {
+	_, err := s.authorizeTenantCaller(r, tenantID)
+	return err
+}
+
+// authorizeTenantCaller is authorizeTenant for handlers that treat the
+// admin and the tenant differently.
+func (s *Service) authorizeTenantCaller(r *http.Request, tenantID string) (caller, error) {
+	c, err := s.authenticate(r)
+	if err != nil {
+		return caller{}, err
+	}
+	if c.admin || c.tenantID == tenantID {
+		return c, nil
+	}
+	return caller{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not access tenant %q", tenantID)
+}
+
+// authorizeAdmin allows only the admin token; what completes "only the
+// admin token may …" in the refusal.
+func (s *Service) authorizeAdmin(r *http.Request, what string) error {
 	c, err := s.authenticate(r)
 	if err != nil {
 		return err
 	}
-	if c.admin || c.tenantID == tenantID {
-		return nil
+	if !c.admin {
+		return hookrun.Errorf(hookrun.CodePermissionDenied, "only the admin token may %s", what)
 	}
-	return hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not access tenant %q", tenantID)
+	return nil
 }

@@ -14,6 +14,7 @@ type Store interface {
 	EventStore
 	DeliveryStore
 	MetricsStore
+	CatalogueStore
 }
 
 // Publisher publishes to the events topic. Publish returns only once

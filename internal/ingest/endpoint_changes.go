@@ -123,6 +123,9 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		if err := ep.Compile(); err != nil {
 			return err
 		}
+		if err := s.checkSubscription(ctx, t.ID, ep.EventTypes); err != nil {
+			return err
+		}
 	}
 	if req.Description != nil {
 		if len([]rune(*req.Description)) > 512 {

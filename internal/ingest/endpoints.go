@@ -85,6 +85,9 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.checkSubscription(r.Context(), t.ID, ep.EventTypes); err != nil {
+		return err
+	}
 	sec := hookrun.EndpointSecret{SigningSecret: signature.NewSecret(), Auth: req.Auth, Headers: req.Headers}
 	if err := sec.Validate(); err != nil {
 		return err

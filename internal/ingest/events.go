@@ -74,6 +74,13 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	cat, err := s.catalogue(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	if !cat.AllowsType(e.Type) {
+		return hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
+	}
 	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
 
 	stored, duplicate, err := s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)

@@ -22,14 +22,26 @@ var (
 // fakeStore keeps everything in maps and follows the ingest.Store contract
 // the way the Firestore adapter does (claims with leases, coded errors).
 type fakeStore struct {
-	mu        sync.Mutex
-	tenants   map[string]hookrun.Tenant
-	keys      map[string]string // key hash → tenant ID
-	endpoints map[string][]hookrun.Endpoint
-	events    map[string]*storedEvent // tenant/event → record
-	rejected  []hookrun.RejectedMessage
+	mu             sync.Mutex
+	tenants        map[string]hookrun.Tenant
+	keys           map[string]string // key hash → tenant ID
+	endpoints      map[string][]hookrun.Endpoint
+	events         map[string]*storedEvent // tenant/event → record
+	rejected       []hookrun.RejectedMessage
+	metrics        hookrun.Metrics
+	metricsQueries []metricsQuery
+	catalogues     map[string]hookrun.Catalogue
 	// deliveries by tenant; what the dispatcher would have written.
 	deliveries map[string][]hookrun.Delivery
+	// apiKeys holds the records of keys made through the API, by hash
+	// (fakes_tenants_test.go); keys holds the hashes that authenticate.
+	apiKeys map[string]hookrun.APIKey
+	// deleteTenantDataErr fails DeleteTenantData. beforeDeleteTenantData
+	// runs as it starts, tenantDeleted when it has removed a tenant's
+	// record; both outside the lock.
+	deleteTenantDataErr    error
+	beforeDeleteTenantData func(limit int)
+	tenantDeleted          func(id string)
 
 	// Injected failures.
 	createEndpointErr error

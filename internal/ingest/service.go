@@ -26,7 +26,9 @@ type Service struct {
 	adminHash [sha256.Size]byte
 	keys      *cache.TTL[string]         // key hash → tenant ID
 	tenants   *cache.TTL[hookrun.Tenant] // tenant ID → tenant
-	now       func() time.Time
+	// catalogues: tenant ID → event-type catalogue
+	catalogues *cache.TTL[hookrun.Catalogue]
+	now        func() time.Time
 }
 
 // Option changes a Service built by New.
@@ -41,15 +43,16 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}
 	s := &Service{
-		cfg:       cfg,
-		store:     store,
-		pub:       pub,
-		secrets:   secrets,
-		adminHash: sha256.Sum256([]byte(cfg.AdminToken)),
-		keys:      cache.New[string](cfg.KeyCacheTTL, 100_000),
-		tenants:   cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
-		now:       time.Now,
-		challenge: senderChallenger{sender.New(cfg.AllowPrivateNetworks, "hookrun/1 (+https://www.standardwebhooks.com)")},
+		cfg:        cfg,
+		store:      store,
+		pub:        pub,
+		secrets:    secrets,
+		adminHash:  sha256.Sum256([]byte(cfg.AdminToken)),
+		keys:       cache.New[string](cfg.KeyCacheTTL, 100_000),
+		tenants:    cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
+		catalogues: cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
+		now:        time.Now,
+		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, "hookrun/1 (+https://www.standardwebhooks.com)")},
 	}
 	for _, o := range opts {
 		o(s)
@@ -78,7 +81,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes())
+	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

@@ -1,0 +1,353 @@
+package firestore
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// createTenant stores an active tenant with one key and returns the key.
+func createTenant(t *testing.T, s *Store, id string, created time.Time) hookrun.APIKey {
+	t.Helper()
+	tn, err := hookrun.NewTenant(id, "Tenant "+id, created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, k, err := hookrun.NewTenantAPIKey(id, "first", created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateTenantWithKey(t.Context(), tn, k); err != nil {
+		t.Fatalf("CreateTenantWithKey(%s): %v", id, err)
+	}
+	return k
+}
+
+func sameKey(a, b hookrun.APIKey) bool {
+	return a.ID == b.ID && a.TenantID == b.TenantID && a.Name == b.Name && a.Prefix == b.Prefix && a.Last4 == b.Last4 &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.Revoked == b.Revoked && a.RevokedAt.Equal(b.RevokedAt) && a.Hash == b.Hash
+}
+
+func keyIDs(ks []hookrun.APIKey) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.ID
+	}
+	return out
+}
+
+func TestAPIKeys(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	t0 := now()
+	first := createTenant(t, s, "acme", t0)
+	other := createTenant(t, s, "globex", t0)
+
+	if id, err := s.TenantForKey(ctx, first.Hash); err != nil || id != "acme" {
+		t.Errorf("TenantForKey(first key) = %q, %v; want acme", id, err)
+	}
+	_, second, _ := hookrun.NewTenantAPIKey("acme", "", t0.Add(time.Second))
+	if err := s.CreateAPIKey(ctx, second); err != nil {
+		t.Fatalf("CreateAPIKey: %v", err)
+	}
+	keys, err := s.ListAPIKeys(ctx, "acme")
+	if err != nil {
+		t.Fatalf("ListAPIKeys: %v", err)
+	}
+	if len(keys) != 2 || !sameKey(keys[0], first) || !sameKey(keys[1], second) {
+		t.Errorf("ListAPIKeys = %+v\nwant oldest first %+v, %+v", keys, first, second)
+	}
+
+	// Revoking shuts the key out at once and keeps it listed.
+	at := now().Add(time.Minute)
+	got, err := s.RevokeAPIKey(ctx, "acme", first.ID, at)
+	if err != nil {
+		t.Fatalf("RevokeAPIKey: %v", err)
+	}
+	if !got.Revoked || !got.RevokedAt.Equal(at) || got.Hash != first.Hash {
+		t.Errorf("RevokeAPIKey = %+v, want revoked at %v with the key's hash", got, at)
+	}
+	_, err = s.TenantForKey(ctx, first.Hash)
+	wantCode(t, "TenantForKey(revoked key)", err, hookrun.CodeNotFound)
+	if id, err := s.TenantForKey(ctx, second.Hash); err != nil || id != "acme" {
+		t.Errorf("TenantForKey(second key) = %q, %v; want acme", id, err)
+	}
+	// Revoking again changes nothing, the first revoke time stays.
+	if again, err := s.RevokeAPIKey(ctx, "acme", first.ID, at.Add(time.Hour)); err != nil || !again.RevokedAt.Equal(at) {
+		t.Errorf("RevokeAPIKey again = %+v, %v; want the first revoke time %v", again, err, at)
+	}
+	keys, _ = s.ListAPIKeys(ctx, "acme")
+	if len(keys) != 2 || !keys[0].Revoked || !keys[0].RevokedAt.Equal(at) || keys[1].Revoked {
+		t.Errorf("after revoke, ListAPIKeys = %+v; want the first revoked, the second not", keys)
+	}
+
+	// A tenant reaches only its own keys.
+	_, err = s.RevokeAPIKey(ctx, "acme", other.ID, at)
+	wantCode(t, "RevokeAPIKey(another tenant's key)", err, hookrun.CodeNotFound)
+	if id, err := s.TenantForKey(ctx, other.Hash); err != nil || id != "globex" {
+		t.Errorf("globex key after acme tried to revoke it: %q, %v; want globex", id, err)
+	}
+	_, err = s.RevokeAPIKey(ctx, "acme", hookrun.NewID(hookrun.APIKeyIDPrefix), at)
+	wantCode(t, "RevokeAPIKey(unknown id)", err, hookrun.CodeNotFound)
+	if ks, err := s.ListAPIKeys(ctx, "globex"); err != nil || !slices.Equal(keyIDs(ks), []string{other.ID}) {
+		t.Errorf("ListAPIKeys(globex) = %v, %v; want only its own key", keyIDs(ks), err)
+	}
+
+	_, orphan, _ := hookrun.NewTenantAPIKey("initech", "", t0)
+	wantCode(t, "CreateAPIKey(missing tenant)", s.CreateAPIKey(ctx, orphan), hookrun.CodeNotFound)
+	_, err = s.TenantForKey(ctx, orphan.Hash)
+	wantCode(t, "TenantForKey(key refused for a missing tenant)", err, hookrun.CodeNotFound)
+}
+
+// The tenant created from a bare hash (seeding) still gets a key ID.
+func TestCreateTenantFromHash(t *testing.T) {
+	s := newTestStore(t)
+	_, hash := hookrun.NewAPIKey()
+	if err := s.CreateTenant(t.Context(), hookrun.Tenant{ID: "acme", Name: "Acme", Status: hookrun.TenantActive, CreatedAt: now()}, hash); err != nil {
+		t.Fatalf("CreateTenant: %v", err)
+	}
+	keys, err := s.ListAPIKeys(t.Context(), "acme")
+	if err != nil || len(keys) != 1 || !hookrun.ValidAPIKeyID(keys[0].ID) || keys[0].Hash != hash {
+		t.Errorf("ListAPIKeys = %+v, %v; want one key with an id and the hash", keys, err)
+	}
+}
+
+func TestUpdateTenant(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	t0 := now()
+	createTenant(t, s, "acme", t0)
+	t1 := now().Add(time.Minute)
+
+	name, disabled, reason := "Acme Corp", hookrun.TenantDisabled, "unpaid invoice"
+	policy := hookrun.RetryPolicy{MaxAttempts: 5, InitialDelay: hookrun.Duration(time.Minute)}
+	u := hookrun.TenantUpdate{Name: &name, Status: &disabled, DisabledReason: &reason, RetryPolicy: &policy}
+	got, err := s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.Apply(u, t1) })
+	if err != nil {
+		t.Fatalf("UpdateTenant: %v", err)
+	}
+	stored, err := s.GetTenant(ctx, "acme")
+	if err != nil {
+		t.Fatalf("GetTenant: %v", err)
+	}
+	for _, tn := range []hookrun.Tenant{got, stored} {
+		if tn.ID != "acme" || tn.Name != name || tn.Status != disabled || tn.DisabledReason != reason || tn.RetryPolicy != policy ||
+			!tn.CreatedAt.Equal(t0) || !tn.UpdatedAt.Equal(t1) {
+			t.Errorf("tenant = %+v, want the update applied at %v, created %v", tn, t1, t0)
+		}
+	}
+
+	// An error from apply comes back as it is, and nothing is written.
+	_, err = s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) {
+		return tn.Apply(hookrun.TenantUpdate{}, t1)
+	})
+	wantCode(t, "UpdateTenant(empty update)", err, hookrun.CodeInvalidArgument)
+	_, err = s.UpdateTenant(ctx, "initech", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn, nil })
+	wantCode(t, "UpdateTenant(missing)", err, hookrun.CodeNotFound)
+
+	// Marking for deletion keeps the first start time.
+	t2 := t1.Add(time.Minute)
+	for _, at := range []time.Time{t2, t2.Add(time.Hour)} {
+		got, err := s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.MarkDeleting(at), nil })
+		if err != nil || got.Status != hookrun.TenantDeleting || !got.DeleteRequestedAt.Equal(t2) {
+			t.Errorf("mark deleting at %v = %+v, %v; want deleting since %v", at, got, err, t2)
+		}
+	}
+	if got, _ := s.GetTenant(ctx, "acme"); got.Status != hookrun.TenantDeleting || !got.DeleteRequestedAt.Equal(t2) {
+		t.Errorf("stored tenant = %+v, want deleting since %v", got, t2)
+	}
+	_, err = s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.Apply(u, t2) })
+	wantCode(t, "UpdateTenant(deleting)", err, hookrun.CodeFailedPrecondition)
+	_, k, _ := hookrun.NewTenantAPIKey("acme", "", t2)
+	wantCode(t, "CreateAPIKey(deleting tenant)", s.CreateAPIKey(ctx, k), hookrun.CodeFailedPrecondition)
+}
+
+func TestListTenantsPages(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	ids := []string{"delta", "acme", "echo", "bravo", "charlie"}
+	for _, id := range ids {
+		createTenant(t, s, id, now())
+	}
+	var got [][]string
+	token := ""
+	for range len(ids) + 1 {
+		ts, next, err := s.ListTenants(ctx, 2, token)
+		if err != nil {
+			t.Fatalf("ListTenants(token %q): %v", token, err)
+		}
+		var pg []string
+		for _, tn := range ts {
+			pg = append(pg, tn.ID)
+			if tn.Name != "Tenant "+tn.ID || tn.Status != hookrun.TenantActive {
+				t.Errorf("listed tenant %+v, want it as created", tn)
+			}
+		}
+		got = append(got, pg)
+		if token = next; token == "" {
+			break
+		}
+	}
+	want := [][]string{{"acme", "bravo"}, {"charlie", "delta"}, {"echo"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pages = %v, want %v", got, want)
+	}
+	if all, next, err := s.ListTenants(ctx, 10, ""); err != nil || len(all) != 5 || next != "" {
+		t.Errorf("ListTenants(10) = %d tenants, next %q, %v; want 5 and no next page", len(all), next, err)
+	}
+	_, _, err := s.ListTenants(ctx, 2, "not-a-token")
+	wantCode(t, "ListTenants(bad token)", err, hookrun.CodeInvalidArgument)
+}
+
+// seedTenantData gives tenant id a second key, endpoints, events,
+// deliveries and rejected messages, n of each, and returns how many
+// documents it has in all (its own document not counted).
+func seedTenantData(t *testing.T, s *Store, id string, n int) int {
+	t.Helper()
+	ctx := t.Context()
+	createTenant(t, s, id, now())
+	_, k, _ := hookrun.NewTenantAPIKey(id, "second", now())
+	if err := s.CreateAPIKey(ctx, k); err != nil {
+		t.Fatalf("CreateAPIKey: %v", err)
+	}
+	for i := range n {
+		ep := newEndpoint(t, id, fmt.Sprintf("https://%d.example.com/", i), now(), "*")
+		if err := s.CreateEndpoint(ctx, ep); err != nil {
+			t.Fatalf("CreateEndpoint: %v", err)
+		}
+		e := hookrun.Event{ID: fmt.Sprintf("evt-%d", i), TenantID: id, Type: "user.created", Data: []byte(`{}`), Source: hookrun.SourcePubSub, ReceivedAt: now()}
+		if err := s.SaveEvent(ctx, e, fmt.Sprintf("m-%d", i)); err != nil {
+			t.Fatalf("SaveEvent: %v", err)
+		}
+		d := hookrun.Delivery{TenantID: id, EventID: e.ID, EndpointID: ep.ID, EventType: e.Type, State: hookrun.DeliveryRetrying, Chain: "c"}
+		record(t, s, d, failedAttempt(1, "c", now()))
+		m := hookrun.RejectedMessage{MessageID: fmt.Sprintf("%s-rej-%d", id, i), Reason: "r", TenantID: id, RejectedAt: now()}
+		if err := s.RecordRejected(ctx, m); err != nil {
+			t.Fatalf("RecordRejected: %v", err)
+		}
+	}
+	return 2 + 4*n
+}
+
+func markDeleting(t *testing.T, s *Store, id string) {
+	t.Helper()
+	if _, err := s.UpdateTenant(t.Context(), id, func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.MarkDeleting(now()), nil }); err != nil {
+		t.Fatalf("mark %s deleting: %v", id, err)
+	}
+}
+
+// tenantLeft counts what remains of tenant id, its document included.
+func tenantLeft(t *testing.T, s *Store, id string) int {
+	t.Helper()
+	ctx := t.Context()
+	n := 0
+	if _, err := s.GetTenant(ctx, id); err == nil {
+		n++
+	}
+	keys, err := s.ListAPIKeys(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := s.ListEndpoints(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected, _, err := s.ListRejected(ctx, id, 500, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n += len(keys) + len(eps) + len(rejected)
+	for _, coll := range []string{"events", "deliveries"} {
+		docs, err := s.tenantRef(id).Collection(coll).Documents(ctx).GetAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(docs)
+	}
+	return n
+}
+
+func TestDeleteTenantData(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	total := seedTenantData(t, s, "acme", 3)
+	otherTotal := seedTenantData(t, s, "globex", 2)
+	keys, _ := s.ListAPIKeys(ctx, "acme")
+
+	// Only a tenant marked deleting is deleted.
+	_, err := s.DeleteTenantData(ctx, "acme", 0)
+	wantCode(t, "DeleteTenantData(active tenant)", err, hookrun.CodeFailedPrecondition)
+	if got := tenantLeft(t, s, "acme"); got != total+1 {
+		t.Fatalf("after a refused delete, acme has %d documents, want %d", got, total+1)
+	}
+
+	markDeleting(t, s, "acme")
+	// A small budget makes progress on every call until the end.
+	const budget = 4
+	calls := 0
+	for done := false; !done; calls++ {
+		if calls > total {
+			t.Fatalf("not done after %d calls", calls)
+		}
+		before := tenantLeft(t, s, "acme")
+		if done, err = s.DeleteTenantData(ctx, "acme", budget); err != nil {
+			t.Fatalf("DeleteTenantData call %d: %v", calls+1, err)
+		}
+		after := tenantLeft(t, s, "acme")
+		if !done && (after >= before || before-after > budget) {
+			t.Errorf("call %d deleted %d documents, want 1 to %d", calls+1, before-after, budget)
+		}
+		if calls == 0 {
+			// Keys go first, so the tenant's callers are shut out at once.
+			for _, k := range keys {
+				if _, err := s.TenantForKey(ctx, k.Hash); hookrun.ErrorCode(err) != hookrun.CodeNotFound {
+					t.Errorf("after the first call, key %s: %v, want not found", k.ID, err)
+				}
+			}
+		}
+	}
+	if want := (total + budget - 1) / budget; calls != want && calls != want+1 {
+		t.Errorf("took %d calls of %d for %d documents, want %d or %d", calls, budget, total, want, want+1)
+	}
+	if got := tenantLeft(t, s, "acme"); got != 0 {
+		t.Errorf("acme has %d documents left, want 0", got)
+	}
+	_, err = s.GetTenant(ctx, "acme")
+	wantCode(t, "GetTenant(deleted)", err, hookrun.CodeNotFound)
+	// Repeating a finished deletion is done at once.
+	if done, err := s.DeleteTenantData(ctx, "acme", budget); !done || err != nil {
+		t.Errorf("DeleteTenantData(gone) = %v, %v; want done", done, err)
+	}
+	if got := tenantLeft(t, s, "globex"); got != otherTotal+1 {
+		t.Errorf("globex has %d documents, want its %d untouched", got, otherTotal+1)
+	}
+}
+
+// A budget that covers everything finishes in one call, even when it is
+// used up exactly; no budget deletes all.
+func TestDeleteTenantDataInOneCall(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		limit func(total int) int
+	}{
+		{"exact budget", func(total int) int { return total }},
+		{"larger budget", func(total int) int { return total + 10 }},
+		{"no budget", func(int) int { return 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestStore(t)
+			total := seedTenantData(t, s, "acme", 2)
+			markDeleting(t, s, "acme")
+			done, err := s.DeleteTenantData(t.Context(), "acme", tc.limit(total))
+			if !done || err != nil {
+				t.Fatalf("DeleteTenantData = %v, %v; want done", done, err)
+			}
+			if got := tenantLeft(t, s, "acme"); got != 0 {
+				t.Errorf("acme has %d documents left, want 0", got)
+			}
+		})
+	}
+}

@@ -1,0 +1,308 @@
+package ingest
+
+// The auth matrix: every route the router serves × every kind of caller.
+// It is an internal test because the route list comes from s.routes(), so
+// a route added later cannot escape it; the fakes it runs on belong to the
+// external tests, which hand them over through NewMatrixService.
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// NewMatrixService builds a Service on the external tests' fakes; it is
+// set in fakes_tenants_test.go.
+var NewMatrixService func(Config) (*Service, error)
+
+// access is who may call a route.
+type access int
+
+const (
+	// adminOnly: the admin token only.
+	adminOnly access = iota + 1
+	// adminOrTenant: the admin token and the keys of the path's {tenant}.
+	adminOrTenant
+	// tenantKeys: any tenant's key, acting for its own tenant; not the
+	// admin token (POST /v1/events).
+	tenantKeys
+	// anyone: no credentials needed, whatever is sent (public documents).
+	anyone
+)
+
+// routeAccess says who may call each route. Every route of s.routes()
+// must be listed, and nothing else: a new route fails TestAuthMatrix until
+// its author decides here who may call it.
+var routeAccess = map[string]access{
+	"POST /v1/tenants":                                             adminOnly,
+	"GET /v1/tenants":                                              adminOnly,
+	"GET /v1/tenants/{tenant}":                                     adminOrTenant,
+	"PATCH /v1/tenants/{tenant}":                                   adminOrTenant,
+	"DELETE /v1/tenants/{tenant}":                                  adminOnly,
+	"POST /v1/tenants/{tenant}/api-keys":                           adminOrTenant,
+	"GET /v1/tenants/{tenant}/api-keys":                            adminOrTenant,
+	"DELETE /v1/tenants/{tenant}/api-keys/{key}":                   adminOrTenant,
+	"POST /v1/tenants/{tenant}/endpoints":                          adminOrTenant,
+	"GET /v1/tenants/{tenant}/endpoints":                           adminOrTenant,
+	"GET /v1/tenants/{tenant}/endpoints/{endpoint}":                adminOrTenant,
+	"PATCH /v1/tenants/{tenant}/endpoints/{endpoint}":              adminOrTenant,
+	"DELETE /v1/tenants/{tenant}/endpoints/{endpoint}":             adminOrTenant,
+	"POST /v1/tenants/{tenant}/endpoints/{endpoint}":               adminOrTenant,
+	"POST /v1/tenants/{tenant}/endpoints/{endpoint}/secret:rotate": adminOrTenant,
+	"GET /v1/tenants/{tenant}/endpoints/{endpoint}/metrics":        adminOrTenant,
+	"GET /v1/tenants/{tenant}/metrics":                             adminOrTenant,
+	"GET /v1/tenants/{tenant}/event-types":                         adminOrTenant,
+	"PUT /v1/tenants/{tenant}/event-types":                         adminOrTenant,
+	"POST /v1/events":                                              tenantKeys,
+	"GET /v1/tenants/{tenant}/events/{event}":                      adminOrTenant,
+	"POST /v1/tenants/{tenant}/events/{event}":                     adminOrTenant,
+	"GET /v1/tenants/{tenant}/dead-letters":                        adminOrTenant,
+	"POST /v1/tenants/{tenant}/dead-letters:replay":                adminOrTenant,
+	"POST /v1/tenants/{tenant}/dead-letters/{id}":                  adminOrTenant,
+	"GET /v1/tenants/{tenant}/rejected-messages":                   adminOrTenant,
+	"GET /v1/rejected-messages":                                    adminOnly,
+}
+
+// matrixPaths is the path to call where the pattern alone does not reach
+// the handler: custom methods after a colon are checked before the caller.
+var matrixPaths = map[string]string{
+	"POST /v1/tenants/{tenant}/endpoints/{endpoint}": "/v1/tenants/{tenant}/endpoints/{endpoint}:verify",
+	"POST /v1/tenants/{tenant}/events/{event}":       "/v1/tenants/{tenant}/events/{event}:redeliver",
+	"POST /v1/tenants/{tenant}/dead-letters/{id}":    "/v1/tenants/{tenant}/dead-letters/{id}:replay",
+}
+
+// matrixBodies are bodies an allowed caller gets through validation with;
+// other POST, PUT and PATCH routes get {}, the rest no body. An allowed
+// caller may still be refused for what it asks (400, 404, 409): the matrix
+// is about who, not what.
+var matrixBodies = map[string]string{
+	"POST /v1/tenants":                                `{"id":"initech","name":"Initech"}`,
+	"PATCH /v1/tenants/{tenant}":                      `{"name":"Acme Renamed"}`,
+	"POST /v1/tenants/{tenant}/api-keys":              `{"name":"ci"}`,
+	"POST /v1/tenants/{tenant}/endpoints":             `{"url":"https://example.com/hooks","event_types":["*"]}`,
+	"PATCH /v1/tenants/{tenant}/endpoints/{endpoint}": `{"description":"changed"}`,
+	"POST /v1/events":                                 `{"type":"user.created","data":{}}`,
+}
+
+// Callers of the matrix.
+const (
+	callerAdmin   = "admin token"
+	callerOwn     = "own tenant's key"
+	callerOther   = "other tenant's key"
+	callerRevoked = "revoked key"
+	callerNone    = "no key"
+)
+
+var matrixCallers = []string{callerAdmin, callerOwn, callerOther, callerRevoked, callerNone}
+
+// wantStatus is what caller gets from a route of access a: 0 means allowed
+// (any answer but 401, 403 or 5xx).
+func wantStatus(a access, caller string) int {
+	if a == anyone {
+		return 0
+	}
+	switch caller {
+	case callerRevoked, callerNone:
+		return http.StatusUnauthorized
+	case callerAdmin:
+		if a == tenantKeys {
+			return http.StatusForbidden
+		}
+		return 0
+	case callerOwn:
+		if a == adminOnly {
+			return http.StatusForbidden
+		}
+		return 0
+	default: // another tenant's key: only its own events
+		if a == tenantKeys {
+			return 0
+		}
+		return http.StatusForbidden
+	}
+}
+
+func TestAuthMatrixCoversEveryRoute(t *testing.T) {
+	s := newMatrixService(t)
+	var served []string
+	for _, r := range s.routes() {
+		served = append(served, r.pattern)
+		if _, ok := routeAccess[r.pattern]; !ok {
+			t.Errorf("route %q is not in the auth matrix: add it to routeAccess in authmatrix_test.go with who may call it", r.pattern)
+		}
+	}
+	for p := range routeAccess {
+		if !slices.Contains(served, p) {
+			t.Errorf("the auth matrix lists %q, which the router does not serve", p)
+		}
+	}
+	for p := range matrixPaths {
+		if _, ok := routeAccess[p]; !ok {
+			t.Errorf("matrixPaths names %q, which is not in routeAccess", p)
+		}
+	}
+	for p := range matrixBodies {
+		if _, ok := routeAccess[p]; !ok {
+			t.Errorf("matrixBodies names %q, which is not in routeAccess", p)
+		}
+	}
+}
+
+func TestAuthMatrix(t *testing.T) {
+	var unauthenticated string
+	for _, r := range newMatrixService(t).routes() {
+		a, ok := routeAccess[r.pattern]
+		if !ok {
+			continue // TestAuthMatrixCoversEveryRoute reports it
+		}
+		for _, caller := range matrixCallers {
+			t.Run(r.pattern+"/"+caller, func(t *testing.T) {
+				// A fresh world per call: allowed calls change it
+				// (DELETE, revoke), and must not affect the next.
+				f := newMatrixFixture(t)
+				method, path, _ := strings.Cut(r.pattern, " ")
+				if p, ok := matrixPaths[r.pattern]; ok {
+					path = p
+				}
+				path = f.fill(path)
+				body, ok := matrixBodies[r.pattern]
+				if !ok && (method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch) {
+					body = "{}"
+				}
+				w := f.do(t, method, path, f.tokens[caller], body)
+				msg := errorMessage(w)
+				switch want := wantStatus(a, caller); want {
+				case 0:
+					if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden || w.Code >= 500 {
+						t.Errorf("%s %s: %d %s, want it allowed (2xx, or 4xx about the request)", method, path, w.Code, w.Body)
+					}
+					if w.Code == http.StatusNotFound && strings.HasPrefix(msg, "no route") {
+						t.Errorf("%s %s: %s: the matrix calls the wrong path; fix matrixPaths", method, path, msg)
+					}
+				default:
+					if w.Code != want {
+						t.Errorf("%s %s: %d %s, want %d", method, path, w.Code, w.Body, want)
+					}
+					if want == http.StatusUnauthorized {
+						// A revoked key looks exactly like no key.
+						if unauthenticated == "" {
+							unauthenticated = w.Body.String()
+						} else if w.Body.String() != unauthenticated {
+							t.Errorf("401 body %s differs from another 401's %s", w.Body, unauthenticated)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func newMatrixService(t *testing.T) *Service {
+	t.Helper()
+	if NewMatrixService == nil {
+		t.Fatal("NewMatrixService is not set: fakes_tenants_test.go sets it")
+	}
+	s, err := NewMatrixService(Config{AdminToken: matrixAdminToken})
+	if err != nil {
+		t.Fatalf("new service: %v", err)
+	}
+	return s
+}
+
+const matrixAdminToken = "matrix-admin-token-0123456789"
+
+// matrixFixture is a service with two tenants made through the API: acme
+// (the path's tenant, with an endpoint, an event, a revoked key and a spare
+// key) and globex (the other tenant).
+type matrixFixture struct {
+	h      http.Handler
+	tokens map[string]string // caller → bearer token
+	values map[string]string // path wildcard → value
+}
+
+func newMatrixFixture(t *testing.T) *matrixFixture {
+	t.Helper()
+	f := &matrixFixture{h: newMatrixService(t).Handler()}
+	created := func(method, path, token, body string) map[string]any {
+		t.Helper()
+		w := f.do(t, method, path, token, body)
+		if w.Code/100 != 2 {
+			t.Fatalf("setup %s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		var v map[string]any
+		if w.Code != http.StatusNoContent {
+			if err := json.Unmarshal(w.Body.Bytes(), &v); err != nil {
+				t.Fatalf("setup %s %s: %v", method, path, err)
+			}
+		}
+		return v
+	}
+	str := func(v map[string]any, k string) string { s, _ := v[k].(string); return s }
+
+	own := str(created(http.MethodPost, "/v1/tenants", matrixAdminToken, `{"id":"acme","name":"Acme"}`), "api_key")
+	other := str(created(http.MethodPost, "/v1/tenants", matrixAdminToken, `{"id":"globex","name":"Globex"}`), "api_key")
+	revoked := created(http.MethodPost, "/v1/tenants/acme/api-keys", matrixAdminToken, `{"name":"revoked"}`)
+	created(http.MethodDelete, "/v1/tenants/acme/api-keys/"+str(revoked, "id"), matrixAdminToken, "")
+	spare := created(http.MethodPost, "/v1/tenants/acme/api-keys", matrixAdminToken, `{"name":"spare"}`)
+	ep := created(http.MethodPost, "/v1/tenants/acme/endpoints", own, `{"url":"https://example.com/hooks","event_types":["*"]}`)
+	evt := created(http.MethodPost, "/v1/events", own, `{"type":"user.created","data":{}}`)
+
+	f.tokens = map[string]string{
+		callerAdmin: matrixAdminToken, callerOwn: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
+	}
+	f.values = map[string]string{
+		"tenant": "acme", "endpoint": str(ep, "id"), "event": str(evt, "id"), "key": str(spare, "id"),
+		"id": str(evt, "id") + ":" + str(ep, "id"),
+	}
+	for k, v := range f.tokens {
+		if v == "" && k != callerNone {
+			t.Fatalf("setup: no token for %s", k)
+		}
+	}
+	return f
+}
+
+var wildcard = regexp.MustCompile(`\{([^}]*)\}`)
+
+// fill replaces the wildcards of a route's path by values of the fixture;
+// one it does not know becomes "x".
+func (f *matrixFixture) fill(path string) string {
+	return wildcard.ReplaceAllStringFunc(path, func(w string) string {
+		name := strings.TrimSuffix(strings.Trim(w, "{}"), "...")
+		if name == "$" {
+			return ""
+		}
+		if v, ok := f.values[name]; ok {
+			return v
+		}
+		return "x"
+	})
+}
+
+func (f *matrixFixture) do(t *testing.T, method, path, token, body string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, req)
+	return w
+}
+
+func errorMessage(w *httptest.ResponseRecorder) string {
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.Unmarshal(w.Body.Bytes(), &e)
+	return e.Error.Message
+}

@@ -126,7 +126,7 @@ func (s *Service) retry(ctx context.Context, t retryTask) error {
 	case err != nil:
 		return fmt.Errorf("get tenant: %w", err)
 	case !tenant.Active():
-		return s.markDead(ctx, d, "the tenant is disabled")
+		return s.markDead(ctx, d, "the tenant is "+string(tenant.Status))
 	}
 	ep, err := s.store.GetEndpoint(ctx, t.TenantID, t.EndpointID)
 	switch {

@@ -129,7 +129,7 @@ func (s *Service) handleMessage(ctx context.Context, env *pushEnvelope) error {
 		case err != nil:
 			return err
 		case !t.Active():
-			rej = &rejection{tenantID: e.TenantID, reason: fmt.Sprintf("tenant %q is disabled", e.TenantID)}
+			rej = &rejection{tenantID: e.TenantID, reason: fmt.Sprintf("tenant %q is %s", e.TenantID, t.Status)}
 		}
 	}
 	if rej != nil {

@@ -102,13 +102,13 @@ type replayResponse struct {
 // the event goes again to its matching endpoints (or one), in a fresh
 // attempt chain, even where it was delivered.
 func (s *Service) eventAction(w http.ResponseWriter, r *http.Request) error {
-	id, action := splitAction(r.PathValue("event"))
-	if action != "redeliver" {
-		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :redeliver", r.URL.Path)
-	}
 	t, err := s.tenantRoute(r)
 	if err != nil {
 		return err
+	}
+	id, action := splitAction(r.PathValue("event"))
+	if action != "redeliver" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :redeliver", r.URL.Path)
 	}
 	var req redeliverRequest
 	if r.ContentLength != 0 {
@@ -217,13 +217,13 @@ func filterFromQuery(endpointID, eventType, since, until string) (hookrun.DeadLe
 
 // deadLetterAction handles POST /v1/tenants/{tenant}/dead-letters/{id}:replay.
 func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error {
-	id, action := splitAction(r.PathValue("id"))
-	if action != "replay" {
-		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :replay", r.URL.Path)
-	}
 	t, err := s.tenantRoute(r)
 	if err != nil {
 		return err
+	}
+	id, action := splitAction(r.PathValue("id"))
+	if action != "replay" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :replay", r.URL.Path)
 	}
 	eventID, endpointID := splitAction(id)
 	if endpointID == "" {

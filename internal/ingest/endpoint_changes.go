@@ -198,13 +198,13 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 // endpointAction handles POST /v1/tenants/{tenant}/endpoints/{endpoint}:verify,
 // which runs the ownership challenge again.
 func (s *Service) endpointAction(w http.ResponseWriter, r *http.Request) error {
-	id, action := splitAction(r.PathValue("endpoint"))
-	if action != "verify" {
-		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :verify", r.URL.Path)
-	}
 	t, err := s.tenantRoute(r)
 	if err != nil {
 		return err
+	}
+	id, action := splitAction(r.PathValue("endpoint"))
+	if action != "verify" {
+		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :verify", r.URL.Path)
 	}
 	ep, err := s.store.GetEndpoint(r.Context(), t.ID, id)
 	if err != nil {

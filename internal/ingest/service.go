@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/cache"
@@ -23,6 +24,9 @@ type Service struct {
 	pub       Publisher
 	secrets   Secrets
 	challenge Challenger
+	// purges holds the tenant deletions running in this process's
+	// background, so a client repeating DELETE meanwhile starts no second.
+	purges    sync.Map // tenant ID → struct{}
 	adminHash [sha256.Size]byte
 	keys      *cache.TTL[string]         // key hash → tenant ID
 	tenants   *cache.TTL[hookrun.Tenant] // tenant ID → tenant

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -225,16 +224,6 @@ const syncDeleteBudget = 500
 // answer; what is left after it is finished by DELETE again.
 const backgroundDeleteTimeout = time.Hour
 
-// purges holds the deletions running in the background of this process,
-// by service and tenant, so that a client repeating DELETE while one runs
-// does not start another.
-var purges sync.Map // purgeKey → struct{}
-
-type purgeKey struct {
-	svc    *Service
-	tenant string
-}
-
 // deleteTenant handles DELETE /v1/tenants/{tenant} (admin): the tenant,
 // its API keys, endpoints with their secrets, events, deliveries and
 // rejected messages.
@@ -269,7 +258,7 @@ func (s *Service) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.tenants.Delete(id)
-	if _, running := purges.Load(purgeKey{s, id}); !running {
+	if _, running := s.purges.Load(id); !running {
 		// Bounded by the budget, the work is not cut short by a client
 		// that stops waiting.
 		done, err := s.purgeTenant(context.WithoutCancel(ctx), id, syncDeleteBudget)
@@ -311,14 +300,14 @@ func (s *Service) purgeTenant(ctx context.Context, id string, limit int) (bool, 
 // this process already is. Failing, the tenant stays "deleting" for a
 // repeated DELETE to finish.
 func (s *Service) purgeInBackground(ctx context.Context, id string) {
-	key := purgeKey{s, id}
-	if _, running := purges.LoadOrStore(key, struct{}{}); running {
+	key := id
+	if _, running := s.purges.LoadOrStore(key, struct{}{}); running {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), backgroundDeleteTimeout)
 	go func() {
 		defer cancel()
-		defer purges.Delete(key)
+		defer s.purges.Delete(key)
 		done, err := s.purgeTenant(ctx, id, 0)
 		switch {
 		case err != nil:

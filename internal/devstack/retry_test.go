@@ -27,6 +27,30 @@ type scripted struct {
 	mu      sync.Mutex
 	reqs    map[string][]scriptedReq
 	changed chan struct{}
+	// keepHeaders records each request's headers and body, in order.
+	keepHeaders bool
+	kept        []keptReq
+}
+
+type keptReq struct {
+	header http.Header
+	body   []byte
+}
+
+// signatures returns the webhook-signature, body and headers of each kept
+// request, in arrival order.
+func (s *scripted) signatures() ([]string, [][]byte, []http.Header) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sigs []string
+	var bodies [][]byte
+	var hs []http.Header
+	for _, k := range s.kept {
+		sigs = append(sigs, k.header.Get("webhook-signature"))
+		bodies = append(bodies, k.body)
+		hs = append(hs, k.header)
+	}
+	return sigs, bodies, hs
 }
 
 type scriptedReq struct {
@@ -54,6 +78,9 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	n := len(s.reqs[p.ID]) + 1
 	status, header := s.respond(p.ID, n)
+	if s.keepHeaders {
+		s.kept = append(s.kept, keptReq{header: r.Header.Clone(), body: body})
+	}
 	s.reqs[p.ID] = append(s.reqs[p.ID], scriptedReq{at: time.Now(), webhookID: r.Header.Get("webhook-id"), status: status})
 	close(s.changed)
 	s.changed = make(chan struct{})

@@ -266,6 +266,8 @@ func (s *Stack) startServices(ctx context.Context) error {
 		"HOOKRUN_ADMIN_TOKEN="+s.AdminToken,
 		"HOOKRUN_ALLOW_HTTP_ENDPOINTS=true",
 		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // challenges reach loopback receivers
+		"HOOKRUN_TASKS_LOCATION="+TasksLocation,
+		"HOOKRUN_RETIRE_TARGET_URL="+s.DispatcherURL+"/tasks/retire-secret",
 	)
 }
 

@@ -37,6 +37,9 @@ type Store interface {
 	// EachDeadLetter calls fn for each dead delivery of a tenant matching
 	// f until fn returns an error.
 	EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error
+	// ClearPreviousSecret forgets an endpoint's previous secret version if
+	// it is still version.
+	ClearPreviousSecret(ctx context.Context, tenantID, endpointID, version string) (bool, error)
 }
 
 // Scheduler schedules the next attempt of a delivery (Cloud Tasks in
@@ -71,6 +74,9 @@ type Deps struct {
 // are immutable, so callers may cache what Access returns.
 type Secrets interface {
 	Access(ctx context.Context, version string) ([]byte, error)
+	// DisableVersion disables a version; disabling a disabled one is not
+	// an error.
+	DisableVersion(ctx context.Context, version string) error
 }
 
 // PushVerifier checks the OIDC token Pub/Sub or Cloud Tasks put on their

@@ -67,6 +67,7 @@ func (s *Service) Handler() http.Handler {
 	mux.HandleFunc("POST /pubsub/push", s.pushed(s.handleMessage))
 	mux.HandleFunc("POST /pubsub/dead-letter", s.pushed(s.recordUndeliverable))
 	mux.HandleFunc("POST /tasks/deliver", s.task)
+	mux.HandleFunc("POST /tasks/retire-secret", s.retireSecret)
 	mux.HandleFunc("/", httpapi.NotFound)
 	return httpapi.Middleware(s.cfg.ProjectID, mux)
 }

@@ -143,3 +143,27 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 	})
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }
+
+// ClearPreviousSecret forgets an endpoint's previous secret version if it
+// is still version (a later rotation may have replaced it), and reports
+// whether it did.
+func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, version string) (bool, error) {
+	ref := s.endpoints(tenantID).Doc(endpointID)
+	cleared := false
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		cleared = false
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		if v, _ := snap.DataAt("previous_secret_version"); v != version {
+			return nil
+		}
+		cleared = true
+		return tx.Update(ref, []fs.Update{
+			{Path: "previous_secret_version", Value: ""},
+			{Path: "previous_secret_until", Value: time.Time{}},
+		})
+	})
+	return cleared, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"time"
 )
 
 // Store keeps tenants, keys, endpoints and events (Firestore in
@@ -37,4 +38,11 @@ type Secrets interface {
 	AddVersion(ctx context.Context, secretID string, payload []byte) (string, error)
 	// DisableVersion disables a version: it can no longer be read.
 	DisableVersion(ctx context.Context, version string) error
+}
+
+// Scheduler schedules a Cloud Task (the dispatcher's, in production): at
+// time at, body is POSTed to the target the Scheduler was built for. A
+// taskID that exists, or existed, is not an error.
+type Scheduler interface {
+	Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error
 }

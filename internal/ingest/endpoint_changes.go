@@ -276,11 +276,32 @@ func (s *Service) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	ep.PreviousSecretVersion, ep.PreviousSecretUntil = old, s.now().Add(grace).UTC()
 	if grace == 0 {
 		s.retirePrevious(ctx, &ep, true)
+	} else if err := s.scheduleRetirement(ctx, ep); err != nil {
+		// Before the endpoint is saved: a retry rotates afresh, and the
+		// task of a rotation that was never saved finds its version still
+		// current and leaves it alone.
+		return err
 	}
 	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
 		return err
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
 	httpapi.WriteJSON(w, http.StatusOK, rotateResponse{Endpoint: ep, Secret: sec.SigningSecret})
+	return nil
+}
+
+// scheduleRetirement asks for the endpoint's previous secret version to be
+// disabled when its grace period ends.
+func (s *Service) scheduleRetirement(ctx context.Context, ep hookrun.Endpoint) error {
+	if s.retirer == nil {
+		return nil
+	}
+	body, err := json.Marshal(hookrun.RetireSecretTask{TenantID: ep.TenantID, EndpointID: ep.ID, Version: ep.PreviousSecretVersion, At: ep.PreviousSecretUntil})
+	if err != nil {
+		return err
+	}
+	if err := s.retirer.Schedule(ctx, hookrun.RetireTaskID(ep.PreviousSecretVersion), ep.PreviousSecretUntil, body); err != nil {
+		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not schedule the end of the grace period; retry the rotation")
+	}
 	return nil
 }

@@ -207,6 +207,12 @@ func TestRotateSecret(t *testing.T) {
 	if got := e.do(t, http.MethodGet, path, key, "").Body.String(); strings.Contains(got, rotated.Secret) {
 		t.Error("GET returns the new secret")
 	}
+	// The old version's retirement is scheduled for the end of the grace.
+	task, ok := e.retirer.tasks[hookrun.RetireTaskID(first.SecretVersion)]
+	var body hookrun.RetireSecretTask
+	if !ok || json.Unmarshal(task.body, &body) != nil || body.Version != first.SecretVersion || !task.at.Equal(ep.PreviousSecretUntil) {
+		t.Errorf("retirement task = %+v (%s), want one for %s at %v", task, task.body, first.SecretVersion, ep.PreviousSecretUntil)
+	}
 
 	// Rotating again during the grace period retires the oldest secret.
 	second := ep.SecretVersion

@@ -7,12 +7,39 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/ingest"
 )
 
-var _ ingest.Challenger = (*fakeChallenger)(nil)
+var (
+	_ ingest.Challenger = (*fakeChallenger)(nil)
+	_ ingest.Scheduler  = (*fakeScheduler)(nil)
+)
+
+// fakeScheduler records scheduled tasks by name, like Cloud Tasks.
+type fakeScheduler struct {
+	mu    sync.Mutex
+	tasks map[string]scheduledTask
+}
+
+type scheduledTask struct {
+	at   time.Time
+	body []byte
+}
+
+func (f *fakeScheduler) Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tasks == nil {
+		f.tasks = map[string]scheduledTask{}
+	}
+	if _, dup := f.tasks[taskID]; !dup {
+		f.tasks[taskID] = scheduledTask{at: at, body: body}
+	}
+	return nil
+}
 
 func (s *fakeStore) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 	s.mu.Lock()

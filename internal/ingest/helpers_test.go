@@ -23,6 +23,7 @@ type env struct {
 	pub        *fakePublisher
 	secrets    *fakeSecrets
 	challenger *fakeChallenger
+	retirer    *fakeScheduler
 }
 
 func newEnv(t testing.TB, configure func(*ingest.Config)) *env {
@@ -31,8 +32,8 @@ func newEnv(t testing.TB, configure func(*ingest.Config)) *env {
 	if configure != nil {
 		configure(&cfg)
 	}
-	e := &env{store: newFakeStore(), pub: &fakePublisher{}, secrets: newFakeSecrets(), challenger: &fakeChallenger{}}
-	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets, ingest.WithChallenger(e.challenger))
+	e := &env{store: newFakeStore(), pub: &fakePublisher{}, secrets: newFakeSecrets(), challenger: &fakeChallenger{}, retirer: &fakeScheduler{}}
+	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets, ingest.WithChallenger(e.challenger), ingest.WithRetirer(e.retirer))
 	if err != nil {
 		t.Fatalf("ingest.New: %v", err)
 	}

@@ -24,6 +24,9 @@ type Service struct {
 	pub       Publisher
 	secrets   Secrets
 	challenge Challenger
+	// retirer schedules the end of rotations' grace periods; without one,
+	// an old secret is disabled at the endpoint's next change.
+	retirer Scheduler
 	// purges holds the tenant deletions running in this process's
 	// background, so a client repeating DELETE meanwhile starts no second.
 	purges    sync.Map // tenant ID → struct{}
@@ -37,6 +40,11 @@ type Service struct {
 
 // Option changes a Service built by New.
 type Option func(*Service)
+
+// WithRetirer schedules the retirement of old signing secrets at the end
+// of a rotation's grace period (a Cloud Tasks scheduler targeting the
+// dispatcher's /tasks/retire-secret).
+func WithRetirer(s Scheduler) Option { return func(svc *Service) { svc.retirer = s } }
 
 // WithChallenger replaces the ownership challenge (tests).
 func WithChallenger(c Challenger) Option { return func(s *Service) { s.challenge = c } }
@@ -85,7 +93,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes())
+	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.openAPIRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

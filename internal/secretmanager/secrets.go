@@ -2,6 +2,7 @@ package secretmanager
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"regexp"
@@ -99,11 +100,16 @@ func (s *Store) Delete(ctx context.Context, secretID string) error {
 }
 
 // DisableVersion disables version, ending a rotation's grace period: Access
-// fails for it from then on. Disabling a disabled version succeeds.
+// fails for it from then on. Disabling a disabled version succeeds, and so
+// does disabling one whose secret was deleted.
 func (s *Store) DisableVersion(ctx context.Context, version string) error {
 	_, err := s.client.DisableSecretVersion(ctx, &secretmanagerpb.DisableSecretVersionRequest{Name: version})
 	if err != nil {
-		return wrap("disable secret version "+version, err)
+		err = wrap("disable secret version "+version, err)
+		if errors.Is(err, ErrNotFound) {
+			return nil // deleted with its secret: nothing left to disable
+		}
+		return err
 	}
 	return nil
 }

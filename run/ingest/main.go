@@ -6,9 +6,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/app"
+	"github.com/hookrun/hookrun/internal/cloudtasks"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
@@ -27,6 +29,15 @@ type config struct {
 	PublishTimeout       time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
 	PublishDelay         time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
 	KeyCacheTTL          time.Duration `env:"HOOKRUN_KEY_CACHE_TTL" envDefault:"10s"`
+
+	// The end of a secret rotation's grace period is a Cloud Task calling
+	// the dispatcher's /tasks/retire-secret. Without a target URL, old
+	// secrets are disabled at the endpoint's next change instead.
+	RetireTargetURL     string `env:"HOOKRUN_RETIRE_TARGET_URL"`
+	TasksLocation       string `env:"HOOKRUN_TASKS_LOCATION"`
+	TasksQueue          string `env:"HOOKRUN_TASKS_QUEUE" envDefault:"deliveries"`
+	TasksServiceAccount string `env:"HOOKRUN_TASKS_SERVICE_ACCOUNT"`
+	CloudTasksEndpoint  string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
 }
 
 func main() { app.Main("ingest", run) }
@@ -53,6 +64,25 @@ func run(ctx context.Context) error {
 	}
 	defer pub.Close()
 
+	var opts []ingest.Option
+	if cfg.RetireTargetURL != "" {
+		retirer, err := cloudtasks.New(ctx, cloudtasks.Config{
+			ProjectID:          cfg.ProjectID,
+			Location:           cfg.TasksLocation,
+			Queue:              cfg.TasksQueue,
+			TargetURL:          cfg.RetireTargetURL,
+			OIDCServiceAccount: cfg.TasksServiceAccount,
+			Endpoint:           cfg.CloudTasksEndpoint,
+		})
+		if err != nil {
+			return fmt.Errorf("cloud tasks: %w", err)
+		}
+		defer retirer.Close()
+		opts = append(opts, ingest.WithRetirer(retirer))
+	} else {
+		slog.Warn("HOOKRUN_RETIRE_TARGET_URL is not set: old signing secrets are disabled at the endpoint's next change, not when their grace period ends")
+	}
+
 	svc, err := ingest.New(ingest.Config{
 		ProjectID:            cfg.ProjectID,
 		AdminToken:           cfg.AdminToken,
@@ -62,7 +92,7 @@ func run(ctx context.Context) error {
 		RotationGrace:        cfg.RotationGrace,
 		KeyCacheTTL:          cfg.KeyCacheTTL,
 		PublishTimeout:       cfg.PublishTimeout,
-	}, stores.Firestore, pub, stores.Secrets)
+	}, stores.Firestore, pub, stores.Secrets, opts...)
 	if err != nil {
 		return err
 	}

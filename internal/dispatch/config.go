@@ -34,6 +34,10 @@ type Config struct {
 	MaxFanOut int
 	// UserAgent is sent with every delivery.
 	UserAgent string
+	// DisableAfterDead disables an endpoint after this many dead letters
+	// in a row (no success between them); negative never does. Zero means
+	// the default, 50.
+	DisableAfterDead int
 }
 
 func (c *Config) setDefaults() {
@@ -42,6 +46,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxFanOut == 0 {
 		c.MaxFanOut = 32
+	}
+	if c.DisableAfterDead == 0 {
+		c.DisableAfterDead = 50
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "hookrun/1 (+https://www.standardwebhooks.com)"

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/sender"
@@ -102,6 +103,9 @@ func (s *Service) resume(ctx context.Context, e hookrun.Event, d hookrun.Deliver
 // the dead letter. A receiver's failure is an outcome, not an error; only
 // a failure to sign, record or follow up is.
 func (s *Service) settle(ctx context.Context, j job) error {
+	if wait := s.rateWait(j.ep); wait > 0 {
+		return s.deferAttempt(ctx, j, wait)
+	}
 	creds, err := s.credentials(ctx, j.ep)
 	if err != nil {
 		return fmt.Errorf("signing secret of endpoint %s: %w", j.ep.ID, err)
@@ -151,10 +155,53 @@ func (s *Service) settle(ctx context.Context, j job) error {
 	if err := s.store.RecordAttempt(ctx, d, a); err != nil {
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, j.ep.ID), err)
 	}
-	if dec.Verdict == hookrun.VerdictGone {
-		return s.disableGone(ctx, d)
+	switch {
+	case dec.Verdict == hookrun.VerdictGone:
+		return s.disableEndpoint(ctx, d, d.DeadReason)
+	case d.State == hookrun.DeliveryDead:
+		if err := s.resume(ctx, e, d); err != nil {
+			return err
+		}
+		return s.countDead(ctx, d)
+	case d.State == hookrun.DeliverySucceeded && j.ep.ConsecutiveDead > 0:
+		if err := s.store.ResetDeadInARow(ctx, d.TenantID, d.EndpointID); err != nil {
+			slog.ErrorContext(ctx, "reset dead letters in a row", "endpoint_id", d.EndpointID, "error", err.Error())
+		}
 	}
 	return s.resume(ctx, e, d)
+}
+
+// deferAttempt puts attempt j.n off by wait, for the endpoint's rate limit:
+// no request is made and no attempt counted; a task makes it later.
+func (s *Service) deferAttempt(ctx context.Context, j job, wait time.Duration) error {
+	now := s.now()
+	d := hookrun.Delivery{
+		TenantID: j.event.TenantID, EventID: j.event.ID, EndpointID: j.ep.ID, EventType: j.event.Type, EventAt: j.event.ReceivedAt,
+		WebhookID: hookrun.WebhookID(j.event.TenantID, j.event.ID, j.ep.ID), Chain: j.chain, ChainAttempts: j.n - 1,
+		State: hookrun.DeliveryRetrying, NextAttemptAt: now.Add(wait).UTC(), UpdatedAt: now.UTC(),
+	}
+	slog.InfoContext(ctx, "delivery waits for the endpoint's rate limit", "tenant_id", d.TenantID, "event_id", d.EventID,
+		"endpoint_id", d.EndpointID, "attempt", j.n, "wait_ms", wait.Milliseconds())
+	if err := s.store.SetDeliveryState(ctx, d); err != nil {
+		return fmt.Errorf("defer delivery: %w", err)
+	}
+	return s.scheduleRetry(ctx, j.event, d)
+}
+
+// rateWait reserves a slot under the endpoint's rate limit and returns how
+// long until it. Limits are kept per dispatcher instance, so with M
+// instances an endpoint may see up to M times its limit.
+func (s *Service) rateWait(ep *hookrun.Endpoint) time.Duration {
+	if ep.RateLimit <= 0 {
+		return 0
+	}
+	v, _ := s.limiters.Load(ep.ID)
+	lim, _ := v.(*rate.Limiter)
+	if lim == nil || lim.Burst() != ep.RateLimit {
+		lim = rate.NewLimiter(rate.Limit(ep.RateLimit), ep.RateLimit)
+		s.limiters.Store(ep.ID, lim)
+	}
+	return lim.ReserveN(s.now(), 1).DelayFrom(s.now())
 }
 
 // credentials returns the cached signers and headers of an endpoint's

@@ -26,8 +26,12 @@ type Store interface {
 
 	GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error)
 	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
-	// MarkDead stores a delivery's dead state without an attempt.
-	MarkDead(ctx context.Context, d hookrun.Delivery) error
+	// SetDeliveryState stores a delivery's state without an attempt.
+	SetDeliveryState(ctx context.Context, d hookrun.Delivery) error
+	// CountDeadInARow adds one to an endpoint's dead letters since its
+	// last success and returns the count; ResetDeadInARow zeroes it.
+	CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error)
+	ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error
 	// MarkAnnounced records that a dead letter was published.
 	MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID string) error
 	DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error

@@ -128,13 +128,41 @@ func (s *fakeStore) GetEvent(ctx context.Context, tenantID, eventID string) (hoo
 	return e, nil
 }
 
-func (s *fakeStore) MarkDead(ctx context.Context, d hookrun.Delivery) error {
+func (s *fakeStore) SetDeliveryState(ctx context.Context, d hookrun.Delivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := deliveryKey(d.TenantID, d.EventID, d.EndpointID)
-	old := s.deliveries[k]
+	old, ok := s.deliveries[k]
+	if !ok {
+		s.deliveries[k] = d
+		return nil
+	}
 	old.State, old.DeadReason, old.DeadAt, old.UpdatedAt, old.NextAttemptAt = d.State, d.DeadReason, d.DeadAt, d.UpdatedAt, d.NextAttemptAt
+	old.Chain, old.ChainAttempts = d.Chain, d.ChainAttempts
 	s.deliveries[k] = old
+	return nil
+}
+
+func (s *fakeStore) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ep := range s.endpoints[tenantID] {
+		if ep.ID == endpointID {
+			s.endpoints[tenantID][i].ConsecutiveDead++
+			return s.endpoints[tenantID][i].ConsecutiveDead, nil
+		}
+	}
+	return 0, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
+}
+
+func (s *fakeStore) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, ep := range s.endpoints[tenantID] {
+		if ep.ID == endpointID {
+			s.endpoints[tenantID][i].ConsecutiveDead = 0
+		}
+	}
 	return nil
 }
 

@@ -37,16 +37,19 @@ type taskEvent struct {
 	ReceivedAt time.Time       `json:"received_at"`
 }
 
-// retryTaskID names the task of attempt n of a delivery's chain. The name
-// is deterministic, so a retried scheduling, or a redelivered message that
-// schedules again, can never create a second task for the same attempt.
+// retryTaskID names the task of attempt n of a delivery's chain, due at
+// the delivery's NextAttemptAt. The name is deterministic, so a retried
+// scheduling, or a redelivered message that schedules again, can never
+// create a second task for the same attempt; an attempt put off again by a
+// rate limit is due at another time and gets a task of its own. The time
+// counts in microseconds, the precision Firestore keeps.
 func retryTaskID(d hookrun.Delivery, n int) string {
 	h := sha256.New()
 	for _, p := range []string{d.TenantID, d.EventID, d.EndpointID, d.Chain} {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
-	return "retry-" + hex.EncodeToString(h.Sum(nil)[:20]) + "-" + strconv.Itoa(n)
+	return "retry-" + hex.EncodeToString(h.Sum(nil)[:20]) + "-" + strconv.Itoa(n) + "-" + strconv.FormatInt(d.NextAttemptAt.UnixMicro(), 36)
 }
 
 // scheduleRetry schedules the next attempt of a retrying delivery at its
@@ -79,8 +82,8 @@ func (s *Service) task(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, err)
 		return
 	}
-	if t.TenantID == "" || t.EventID == "" || t.EndpointID == "" || t.Attempt < 2 {
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "task needs tenant_id, event_id, endpoint_id and an attempt of 2 or more"))
+	if t.TenantID == "" || t.EventID == "" || t.EndpointID == "" || t.Attempt < 1 {
+		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "task needs tenant_id, event_id, endpoint_id and an attempt number"))
 		return
 	}
 	ctx := r.Context()
@@ -154,7 +157,7 @@ func (s *Service) markDead(ctx context.Context, d hookrun.Delivery, reason strin
 	now := s.now().UTC()
 	d.State, d.DeadReason, d.DeadAt, d.UpdatedAt, d.NextAttemptAt = hookrun.DeliveryDead, reason, now, now, time.Time{}
 	slog.WarnContext(ctx, "delivery dead", "tenant_id", d.TenantID, "event_id", d.EventID, "endpoint_id", d.EndpointID, "dead_reason", reason)
-	if err := s.store.MarkDead(ctx, d); err != nil {
+	if err := s.store.SetDeliveryState(ctx, d); err != nil {
 		return fmt.Errorf("mark delivery dead: %w", err)
 	}
 	return s.announce(ctx, d)
@@ -198,32 +201,49 @@ func (s *Service) announce(ctx context.Context, d hookrun.Delivery) error {
 	return nil
 }
 
-// goneSweepLimit bounds how many waiting deliveries a 410 turns into dead
-// letters at once; any left are made dead when their retry comes due and
-// finds the endpoint disabled.
-const goneSweepLimit = 500
+// sweepLimit bounds how many waiting deliveries disabling an endpoint
+// turns into dead letters at once; any left are made dead when their retry
+// comes due and finds the endpoint disabled.
+const sweepLimit = 500
 
-// disableGone handles a 410: the endpoint is disabled, the delivery is a
-// dead letter, and so are the endpoint's other deliveries waiting for a
-// retry.
-func (s *Service) disableGone(ctx context.Context, d hookrun.Delivery) error {
-	if err := s.store.DisableEndpoint(ctx, d.TenantID, d.EndpointID, d.DeadReason); err != nil {
+// disableEndpoint disables d's endpoint for reason (a 410, too many dead
+// letters), announces d's dead letter, and makes the endpoint's other
+// deliveries waiting for a retry dead letters too.
+func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, reason string) error {
+	if err := s.store.DisableEndpoint(ctx, d.TenantID, d.EndpointID, reason); err != nil {
 		return fmt.Errorf("disable endpoint: %w", err)
 	}
 	s.endpoints.Delete(d.TenantID)
-	slog.WarnContext(ctx, "endpoint disabled", "tenant_id", d.TenantID, "endpoint_id", d.EndpointID, "reason", d.DeadReason)
+	slog.WarnContext(ctx, "endpoint disabled", "tenant_id", d.TenantID, "endpoint_id", d.EndpointID, "reason", reason)
 	if err := s.announce(ctx, d); err != nil {
 		return err
 	}
-	waiting, err := s.store.ListEndpointDeliveries(ctx, d.TenantID, d.EndpointID, hookrun.DeliveryRetrying, goneSweepLimit)
+	waiting, err := s.store.ListEndpointDeliveries(ctx, d.TenantID, d.EndpointID, hookrun.DeliveryRetrying, sweepLimit)
 	if err != nil {
-		slog.ErrorContext(ctx, "list deliveries of a gone endpoint; they die at their next retry", "endpoint_id", d.EndpointID, "error", err.Error())
+		slog.ErrorContext(ctx, "list deliveries of a disabled endpoint; they die at their next retry", "endpoint_id", d.EndpointID, "error", err.Error())
 		return nil
 	}
 	for _, w := range waiting {
-		if err := s.markDead(ctx, w, d.DeadReason); err != nil {
-			slog.ErrorContext(ctx, "dead-letter a delivery of a gone endpoint; it dies at its next retry", "event_id", w.EventID, "error", err.Error())
+		if err := s.markDead(ctx, w, "the endpoint was disabled: "+reason); err != nil {
+			slog.ErrorContext(ctx, "dead-letter a delivery of a disabled endpoint; it dies at its next retry", "event_id", w.EventID, "error", err.Error())
 		}
+	}
+	return nil
+}
+
+// countDead counts a dead letter against its endpoint and disables the
+// endpoint once too many died in a row.
+func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) error {
+	n, err := s.store.CountDeadInARow(ctx, d.TenantID, d.EndpointID)
+	if err != nil {
+		// Only the auto-disable depends on it; the dead letter is recorded.
+		slog.ErrorContext(ctx, "count dead letters of endpoint", "endpoint_id", d.EndpointID, "error", err.Error())
+		return nil
+	}
+	// The next success must see the count to reset it.
+	s.endpoints.Delete(d.TenantID)
+	if s.cfg.DisableAfterDead > 0 && n >= s.cfg.DisableAfterDead {
+		return s.disableEndpoint(ctx, d, fmt.Sprintf("%d deliveries in a row became dead letters", n))
 	}
 	return nil
 }

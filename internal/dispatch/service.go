@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/cache"
@@ -32,7 +33,9 @@ type Service struct {
 	tenants   *cache.TTL[hookrun.Tenant]
 	endpoints *cache.TTL[[]hookrun.Endpoint]
 	creds     *cache.TTL[sender.Credentials]
-	now       func() time.Time
+	// limiters: endpoint ID → *rate.Limiter, for endpoint rate limits.
+	limiters sync.Map
+	now      func() time.Time
 }
 
 // New returns a Service.

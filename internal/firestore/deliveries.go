@@ -184,10 +184,13 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 }
 
-// MarkDead makes a delivery dead without an attempt (its endpoint was
-// disabled or deleted while it waited for a retry).
-func (s *Store) MarkDead(ctx context.Context, d hookrun.Delivery) error {
-	_, err := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID).Set(ctx, deliveryFields(d, s.retention), fs.MergeAll)
+// SetDeliveryState stores a delivery's state without an attempt: dead
+// because its endpoint went away while it waited, or waiting for a rate
+// limit.
+func (s *Store) SetDeliveryState(ctx context.Context, d hookrun.Delivery) error {
+	f := deliveryFields(d, s.retention)
+	f["chain_attempts"] = d.ChainAttempts // a new chain waiting for its first attempt starts at 0
+	_, err := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID).Set(ctx, f, fs.MergeAll)
 	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 }
 

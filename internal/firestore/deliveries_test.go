@@ -99,7 +99,7 @@ func TestRecordAttemptChains(t *testing.T) {
 	}
 }
 
-func TestMarkDeadAndAnnounced(t *testing.T) {
+func TestSetDeliveryStateAndAnnounced(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 	t0 := now()
@@ -109,20 +109,22 @@ func TestMarkDeadAndAnnounced(t *testing.T) {
 	record(t, s, d, failedAttempt(2, "rp_1", t0.Add(time.Minute)))
 	before := getDelivery(t, s, d.EventID, d.EndpointID)
 
-	// The endpoint went away while the delivery waited for its retry.
+	// The endpoint went away while the delivery waited for its retry; the
+	// dispatcher passes the stored delivery, chain attempts included.
+	d.ChainAttempts = before.ChainAttempts
 	d.State, d.NextAttemptAt = hookrun.DeliveryDead, time.Time{}
 	d.DeadReason, d.DeadAt, d.UpdatedAt = "endpoint deleted", t0.Add(10*time.Minute), t0.Add(10*time.Minute)
-	if err := s.MarkDead(ctx, d); err != nil {
-		t.Fatalf("MarkDead: %v", err)
+	if err := s.SetDeliveryState(ctx, d); err != nil {
+		t.Fatalf("SetDeliveryState: %v", err)
 	}
 	got := getDelivery(t, s, d.EventID, d.EndpointID)
 	if got.State != hookrun.DeliveryDead || got.DeadReason != "endpoint deleted" || !got.DeadAt.Equal(d.DeadAt) ||
 		!got.NextAttemptAt.IsZero() || !got.UpdatedAt.Equal(d.UpdatedAt) || got.Announced {
-		t.Errorf("after MarkDead: %+v; want dead, reason, dead time, no next attempt, not announced", got)
+		t.Errorf("after SetDeliveryState: %+v; want dead, reason, dead time, no next attempt, not announced", got)
 	}
 	if got.Attempts != 2 || got.ChainAttempts != 2 || got.Chain != "rp_1" || got.LastStatusCode != 503 ||
 		len(got.AttemptLog) != 2 || !slices.Equal(got.AttemptLog, before.AttemptLog) {
-		t.Errorf("MarkDead touched the attempts: %d attempts (%d in chain %q), last %d, log %+v; want them as before: %+v",
+		t.Errorf("SetDeliveryState touched the attempts: %d attempts (%d in chain %q), last %d, log %+v; want them as before: %+v",
 			got.Attempts, got.ChainAttempts, got.Chain, got.LastStatusCode, got.AttemptLog, before)
 	}
 

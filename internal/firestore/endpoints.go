@@ -28,6 +28,8 @@ type endpointDoc struct {
 	PreviousSecretUntil   time.Time `firestore:"previous_secret_until"`
 	AuthKind              string    `firestore:"auth_kind"`
 	HeaderNames           []string  `firestore:"header_names"`
+	RateLimit             int       `firestore:"rate_limit"`
+	ConsecutiveDead       int       `firestore:"consecutive_dead"`
 }
 
 func toEndpointDoc(e hookrun.Endpoint) endpointDoc {
@@ -47,6 +49,8 @@ func toEndpointDoc(e hookrun.Endpoint) endpointDoc {
 		PreviousSecretUntil:   e.PreviousSecretUntil,
 		AuthKind:              string(e.AuthKind),
 		HeaderNames:           e.HeaderNames,
+		RateLimit:             e.RateLimit,
+		ConsecutiveDead:       e.ConsecutiveDead,
 	}
 }
 
@@ -115,6 +119,8 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 		PreviousSecretUntil:   d.PreviousSecretUntil,
 		AuthKind:              hookrun.AuthKind(d.AuthKind),
 		HeaderNames:           d.HeaderNames,
+		RateLimit:             d.RateLimit,
+		ConsecutiveDead:       d.ConsecutiveDead,
 	}
 	if err := e.Compile(); err != nil {
 		return hookrun.Endpoint{}, fmt.Errorf("endpoint %s has invalid event types: %w", e.ID, err)
@@ -166,4 +172,27 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 		})
 	})
 	return cleared, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+}
+
+// CountDeadInARow adds one to an endpoint's dead letters since its last
+// success and returns the new count.
+func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
+	ref := s.endpoints(tenantID).Doc(endpointID)
+	if _, err := ref.Update(ctx, []fs.Update{{Path: "consecutive_dead", Value: fs.Increment(1)}}); err != nil {
+		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+	}
+	snap, err := ref.Get(ctx)
+	if err != nil {
+		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+	}
+	n, _ := snap.DataAt("consecutive_dead")
+	v, _ := n.(int64)
+	return int(v), nil
+}
+
+// ResetDeadInARow sets an endpoint's dead letters since its last success
+// back to zero after a success.
+func (s *Store) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
+	_, err := s.endpoints(tenantID).Doc(endpointID).Update(ctx, []fs.Update{{Path: "consecutive_dead", Value: 0}})
+	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }

@@ -42,3 +42,27 @@ func TestUpdateEndpointRoundTripsEveryField(t *testing.T) {
 		t.Errorf("UpdateEndpoint(missing) = %v, want NOT_FOUND", err)
 	}
 }
+
+func TestDeadInARowCounter(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	ep, _ := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"*"}, RateLimit: 5}, hookrun.URLPolicy{}, now())
+	if err := s.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	for want := 1; want <= 3; want++ {
+		if n, err := s.CountDeadInARow(ctx, "acme", ep.ID); err != nil || n != want {
+			t.Fatalf("CountDeadInARow = %d, %v; want %d", n, err, want)
+		}
+	}
+	if err := s.ResetDeadInARow(ctx, "acme", ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := s.GetEndpoint(ctx, "acme", ep.ID)
+	if got.ConsecutiveDead != 0 || got.RateLimit != 5 {
+		t.Errorf("after reset: %d in a row, rate limit %d; want 0 and 5", got.ConsecutiveDead, got.RateLimit)
+	}
+	if _, err := s.CountDeadInARow(ctx, "acme", "ep_missing"); hookrun.ErrorCode(err) != hookrun.CodeNotFound {
+		t.Errorf("missing endpoint: %v, want NOT_FOUND", err)
+	}
+}

@@ -44,6 +44,12 @@ type Endpoint struct {
 	RetryPolicy RetryPolicy `json:"retry_policy,omitzero"`
 	// OnClientError says what a 4xx answer does; empty means retry.
 	OnClientError ClientErrorAction `json:"on_client_error,omitempty"`
+	// RateLimit caps deliveries per second; 0 means none. Deliveries over
+	// it wait (as scheduled tasks) instead of being sent.
+	RateLimit int `json:"rate_limit,omitempty"`
+	// ConsecutiveDead counts dead letters since the last success; too many
+	// disable the endpoint.
+	ConsecutiveDead int `json:"consecutive_dead_letters,omitempty"`
 	// SecretVersion is the Secret Manager version resource name that holds
 	// the signing secret and credentials. It is a reference, not a secret.
 	SecretVersion string `json:"-"`
@@ -101,6 +107,8 @@ type EndpointInput struct {
 	OnClientError ClientErrorAction
 	// Timeout of one attempt; zero means DefaultEndpointTimeout.
 	Timeout Duration
+	// RateLimit in deliveries per second; zero means none.
+	RateLimit int
 }
 
 // NewEndpoint validates in and returns an active endpoint of tenantID with a
@@ -121,6 +129,9 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 	if in.Timeout != 0 && (in.Timeout < Duration(time.Second) || in.Timeout > Duration(60*time.Second)) {
 		return Endpoint{}, Errorf(CodeInvalidArgument, "timeout: between 1s and 60s")
 	}
+	if err := ValidateRateLimit(in.RateLimit); err != nil {
+		return Endpoint{}, err
+	}
 	e := Endpoint{
 		ID:            NewID("ep_"),
 		TenantID:      tenantID,
@@ -131,6 +142,7 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 		RetryPolicy:   in.RetryPolicy,
 		OnClientError: in.OnClientError,
 		Timeout:       in.Timeout,
+		RateLimit:     in.RateLimit,
 		CreatedAt:     now.UTC(),
 	}
 	if err := e.Compile(); err != nil {
@@ -211,4 +223,13 @@ type RetireSecretTask struct {
 func RetireTaskID(version string) string {
 	sum := sha256.Sum256([]byte(version))
 	return "retire-" + hex.EncodeToString(sum[:20])
+}
+
+// ValidateRateLimit checks an endpoint's rate limit: 0 (none) or 1 to
+// 10000 deliveries per second.
+func ValidateRateLimit(perSecond int) error {
+	if perSecond < 0 || perSecond > 10000 {
+		return Errorf(CodeInvalidArgument, "rate_limit: 0 (none) or 1 to 10000 deliveries per second")
+	}
+	return nil
 }

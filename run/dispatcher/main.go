@@ -38,6 +38,9 @@ type config struct {
 	AllowPrivateNetworks bool          `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
 	CESourceTenants      string        `env:"HOOKRUN_CE_SOURCE_TENANTS"`
 	MaxFanOut            int           `env:"HOOKRUN_MAX_FAN_OUT" envDefault:"32"`
+	// DisableAfterDead disables an endpoint after this many dead letters in
+	// a row; 0 never does.
+	DisableAfterDead int `env:"HOOKRUN_DISABLE_AFTER_DEAD_LETTERS" envDefault:"50"`
 }
 
 func main() { app.Main("dispatcher", run) }
@@ -62,6 +65,10 @@ func run(ctx context.Context) error {
 		AllowPrivateNetworks: cfg.AllowPrivateNetworks,
 		CESourceTenants:      sources,
 		MaxFanOut:            cfg.MaxFanOut,
+		DisableAfterDead:     cfg.DisableAfterDead,
+	}
+	if cfg.DisableAfterDead == 0 {
+		dcfg.DisableAfterDead = -1 // 0 in the environment: never
 	}
 	var deps dispatch.Deps
 	switch cfg.Auth {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	fs "cloud.google.com/go/firestore"
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
 	"google.golang.org/api/iterator"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -18,15 +19,24 @@ type tenantDoc struct {
 	Status         string         `firestore:"status"`
 	DisabledReason string         `firestore:"disabled_reason,omitempty"`
 	RetryPolicy    retryPolicyDoc `firestore:"retry_policy"`
+	Limits         limitsDoc      `firestore:"limits"`
 	CreateTime     time.Time      `firestore:"create_time"`
 	UpdateTime     time.Time      `firestore:"update_time,omitempty"`
 	DeleteTime     time.Time      `firestore:"delete_time,omitempty"`
 }
 
+// limitsDoc stores a hookrun.TenantLimits, field for field (the types
+// convert); a field that is absent, as in the documents of tenants stored
+// before limits existed, is no limit.
+type limitsDoc struct {
+	MaxEndpoints       int `firestore:"max_endpoints,omitempty"`
+	MaxEventsPerSecond int `firestore:"max_events_per_second,omitempty"`
+}
+
 func toTenantDoc(t hookrun.Tenant) tenantDoc {
 	return tenantDoc{
 		Name: t.Name, Status: string(t.Status), DisabledReason: t.DisabledReason, RetryPolicy: toPolicyDoc(t.RetryPolicy),
-		CreateTime: t.CreatedAt, UpdateTime: t.UpdatedAt, DeleteTime: t.DeleteRequestedAt,
+		Limits: limitsDoc(t.Limits), CreateTime: t.CreatedAt, UpdateTime: t.UpdatedAt, DeleteTime: t.DeleteRequestedAt,
 	}
 }
 
@@ -37,7 +47,8 @@ func decodeTenant(snap *fs.DocumentSnapshot) (hookrun.Tenant, error) {
 	}
 	return hookrun.Tenant{
 		ID: snap.Ref.ID, Name: d.Name, Status: hookrun.TenantStatus(d.Status), DisabledReason: d.DisabledReason,
-		RetryPolicy: d.RetryPolicy.policy(), CreatedAt: d.CreateTime, UpdatedAt: d.UpdateTime, DeleteRequestedAt: d.DeleteTime,
+		RetryPolicy: d.RetryPolicy.policy(), Limits: hookrun.TenantLimits(d.Limits),
+		CreatedAt: d.CreateTime, UpdatedAt: d.UpdateTime, DeleteRequestedAt: d.DeleteTime,
 	}, nil
 }
 
@@ -102,6 +113,21 @@ func (s *Store) UpdateTenant(ctx context.Context, id string, apply func(hookrun.
 	}
 	out.ID = id
 	return out, nil
+}
+
+// CountEndpoints counts a tenant's endpoints with an aggregation query, for
+// its max_endpoints limit: it reads no documents, and costs one read per
+// 1,000 endpoints counted.
+func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
+	res, err := s.endpoints(tenantID).NewAggregationQuery().WithCount("n").Get(ctx)
+	if err != nil {
+		return 0, coded(err, fmt.Sprintf("endpoints of tenant %q", tenantID))
+	}
+	v, ok := res["n"].(*firestorepb.Value)
+	if !ok {
+		return 0, fmt.Errorf("count endpoints of tenant %s: unexpected result %T", tenantID, res["n"])
+	}
+	return int(v.GetIntegerValue()), nil
 }
 
 // ListTenants returns a page of tenants in ID order and the next page's

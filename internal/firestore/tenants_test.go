@@ -351,3 +351,68 @@ func TestDeleteTenantDataInOneCall(t *testing.T) {
 		})
 	}
 }
+
+func TestTenantLimits(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	t0 := now()
+	tn, err := hookrun.NewTenant("acme", "Acme", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.Limits = hookrun.TenantLimits{MaxEndpoints: 5, MaxEventsPerSecond: 20}
+	_, k, _ := hookrun.NewTenantAPIKey("acme", "", t0)
+	if err := s.CreateTenantWithKey(ctx, tn, k); err != nil {
+		t.Fatalf("CreateTenantWithKey: %v", err)
+	}
+	if got, err := s.GetTenant(ctx, "acme"); err != nil || got.Limits != tn.Limits {
+		t.Errorf("GetTenant = %+v, %v; want limits %+v", got, err, tn.Limits)
+	}
+
+	// Replaced as a whole, then lifted; each time read back as written.
+	for _, want := range []hookrun.TenantLimits{{MaxEventsPerSecond: 1}, {MaxEndpoints: 10_000}, {}} {
+		u := hookrun.TenantUpdate{Limits: &want}
+		got, err := s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.Apply(u, now()) })
+		if err != nil || got.Limits != want {
+			t.Fatalf("UpdateTenant(limits %+v) = %+v, %v", want, got, err)
+		}
+		if stored, err := s.GetTenant(ctx, "acme"); err != nil || stored.Limits != want || stored.Name != "Acme" {
+			t.Errorf("stored tenant = %+v, %v; want limits %+v and the rest kept", stored, err, want)
+		}
+	}
+
+	// A tenant stored before limits existed has none.
+	if _, err := s.tenantRef("older").Set(ctx, map[string]any{"name": "Older", "status": "active", "create_time": t0}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetTenant(ctx, "older"); err != nil || got.Limits != (hookrun.TenantLimits{}) || got.Name != "Older" {
+		t.Errorf("GetTenant(document without limits) = %+v, %v; want no limits", got, err)
+	}
+}
+
+func TestCountEndpoints(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	t0 := now()
+	if n, err := s.CountEndpoints(ctx, "acme"); err != nil || n != 0 {
+		t.Errorf("CountEndpoints before any = %d, %v; want 0", n, err)
+	}
+	var eps []hookrun.Endpoint
+	for i := range 3 {
+		eps = append(eps, newEndpoint(t, "acme", fmt.Sprintf("https://%d.example.com/", i), t0, "*"))
+	}
+	for _, ep := range append(eps, newEndpoint(t, "globex", "https://globex.example.com/", t0, "*")) {
+		if err := s.CreateEndpoint(ctx, ep); err != nil {
+			t.Fatalf("CreateEndpoint(%s): %v", ep.URL, err)
+		}
+	}
+	if n, err := s.CountEndpoints(ctx, "acme"); err != nil || n != 3 {
+		t.Errorf("CountEndpoints = %d, %v; want acme's 3", n, err)
+	}
+	if err := s.DeleteEndpoint(ctx, "acme", eps[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountEndpoints(ctx, "acme"); err != nil || n != 2 {
+		t.Errorf("CountEndpoints after a delete = %d, %v; want 2", n, err)
+	}
+}

@@ -20,6 +20,7 @@ const (
 	CodeAborted            Code = "ABORTED"
 	CodeFailedPrecondition Code = "FAILED_PRECONDITION"
 	CodePayloadTooLarge    Code = "PAYLOAD_TOO_LARGE"
+	CodeResourceExhausted  Code = "RESOURCE_EXHAUSTED" // over a limit (a tenant's events per second): retry later
 	CodeUnavailable        Code = "UNAVAILABLE"
 	CodeInternal           Code = "INTERNAL"
 )

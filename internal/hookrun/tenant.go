@@ -1,6 +1,9 @@
 package hookrun
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -33,8 +36,10 @@ type Tenant struct {
 	// RetryPolicy is the tenant's default schedule, over
 	// DefaultRetryPolicy.
 	RetryPolicy RetryPolicy `json:"retry_policy,omitzero"`
-	CreatedAt   time.Time   `json:"create_time"`
-	UpdatedAt   time.Time   `json:"update_time,omitzero"`
+	// Limits bound what the tenant may use; the operator sets them.
+	Limits    TenantLimits `json:"limits,omitzero"`
+	CreatedAt time.Time    `json:"create_time"`
+	UpdatedAt time.Time    `json:"update_time,omitzero"`
 	// DeleteRequestedAt is when deletion started, for a deleting tenant.
 	DeleteRequestedAt time.Time `json:"delete_time,omitzero"`
 }
@@ -74,6 +79,53 @@ func tenantName(name string) (string, error) {
 	return name, nil
 }
 
+// Bounds of the values a tenant's limits may take.
+const (
+	MaxTenantEndpoints       = 10_000
+	MaxTenantEventsPerSecond = 100_000
+)
+
+// TenantLimits bound what a tenant may use. A zero field is no limit.
+type TenantLimits struct {
+	// MaxEndpoints bounds the tenant's endpoints: creating one more is
+	// refused. Lowering it below what the tenant has deletes nothing.
+	MaxEndpoints int `json:"max_endpoints,omitempty"`
+	// MaxEventsPerSecond bounds the rate of the tenant's events, with a
+	// burst of as many; the ingest service enforces it per instance.
+	MaxEventsPerSecond int `json:"max_events_per_second,omitempty"`
+}
+
+// Validate reports the first field out of its range, by its JSON path.
+func (l TenantLimits) Validate() error {
+	if l.MaxEndpoints < 0 || l.MaxEndpoints > MaxTenantEndpoints {
+		return Errorf(CodeInvalidArgument, "limits.max_endpoints: must be 1 to %d, or 0 for no limit", MaxTenantEndpoints)
+	}
+	if l.MaxEventsPerSecond < 0 || l.MaxEventsPerSecond > MaxTenantEventsPerSecond {
+		return Errorf(CodeInvalidArgument, "limits.max_events_per_second: must be 1 to %d, or 0 for no limit", MaxTenantEventsPerSecond)
+	}
+	return nil
+}
+
+// UnmarshalJSON refuses unknown fields whatever the caller's decoder does,
+// naming them by their path ("limits.rps"): encoding/json names only the
+// field ("rps"), which reads as a field of the request itself. The error
+// keeps encoding/json's wording so that the API's decoding errors
+// (internal/httpapi) phrase it like any other unknown field.
+func (l *TenantLimits) UnmarshalJSON(b []byte) error {
+	type plain TenantLimits // without this method
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+			return fmt.Errorf("json: unknown field %q", "limits."+strings.Trim(name, `"`))
+		}
+		return err
+	}
+	*l = TenantLimits(p)
+	return nil
+}
+
 // TenantUpdate is a partial update of a tenant: nil fields stay as they
 // are. Who may set which field is the API's decision, not this type's.
 type TenantUpdate struct {
@@ -84,11 +136,14 @@ type TenantUpdate struct {
 	Status      *TenantStatus `json:"status"`
 	// DisabledReason applies to a tenant that is, or becomes, disabled.
 	DisabledReason *string `json:"disabled_reason"`
+	// Limits replace the tenant's limits as a whole: a field left out is
+	// no limit.
+	Limits *TenantLimits `json:"limits"`
 }
 
 // Empty reports whether u changes nothing.
 func (u TenantUpdate) Empty() bool {
-	return u.Name == nil && u.RetryPolicy == nil && u.Status == nil && u.DisabledReason == nil
+	return u.Name == nil && u.RetryPolicy == nil && u.Status == nil && u.DisabledReason == nil && u.Limits == nil
 }
 
 // Apply validates u and returns t with it applied at now. A deleting
@@ -99,7 +154,7 @@ func (t Tenant) Apply(u TenantUpdate, now time.Time) (Tenant, error) {
 		return Tenant{}, Errorf(CodeFailedPrecondition, "tenant %q is being deleted", t.ID)
 	}
 	if u.Empty() {
-		return Tenant{}, Errorf(CodeInvalidArgument, "body: set at least one of name, retry_policy, status, disabled_reason")
+		return Tenant{}, Errorf(CodeInvalidArgument, "body: set at least one of name, retry_policy, status, disabled_reason, limits")
 	}
 	if u.Name != nil {
 		name, err := tenantName(*u.Name)
@@ -138,6 +193,12 @@ func (t Tenant) Apply(u TenantUpdate, now time.Time) (Tenant, error) {
 			return Tenant{}, Errorf(CodeInvalidArgument, "disabled_reason: at most 500 characters")
 		}
 		t.DisabledReason = reason
+	}
+	if u.Limits != nil {
+		if err := u.Limits.Validate(); err != nil {
+			return Tenant{}, err
+		}
+		t.Limits = *u.Limits
 	}
 	t.UpdatedAt = now.UTC()
 	return t, nil

@@ -1,6 +1,8 @@
 package hookrun
 
 import (
+	"cmp"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,8 @@ func TestTenantApply(t *testing.T) {
 	disabled := active
 	disabled.Status, disabled.DisabledReason = TenantDisabled, "unpaid"
 	policy := RetryPolicy{MaxAttempts: 3}
+	limited := active
+	limited.Limits = TenantLimits{MaxEndpoints: 10, MaxEventsPerSecond: 50}
 
 	tests := []struct {
 		name string
@@ -38,6 +42,14 @@ func TestTenantApply(t *testing.T) {
 			Tenant{ID: "acme", Name: "Acme", Status: TenantDisabled, DisabledReason: DefaultDisabledReason, CreatedAt: t0, UpdatedAt: t1}},
 		{"enable clears the reason", disabled, TenantUpdate{Status: ptr(TenantActive)},
 			Tenant{ID: "acme", Name: "Acme", Status: TenantActive, CreatedAt: t0, UpdatedAt: t1}},
+		{"limits", active, TenantUpdate{Limits: &TenantLimits{MaxEndpoints: MaxTenantEndpoints, MaxEventsPerSecond: 1}},
+			Tenant{ID: "acme", Name: "Acme", Status: TenantActive, Limits: TenantLimits{MaxEndpoints: MaxTenantEndpoints, MaxEventsPerSecond: 1}, CreatedAt: t0, UpdatedAt: t1}},
+		{"limits replace the old ones as a whole", limited, TenantUpdate{Limits: &TenantLimits{MaxEndpoints: 3}},
+			Tenant{ID: "acme", Name: "Acme", Status: TenantActive, Limits: TenantLimits{MaxEndpoints: 3}, CreatedAt: t0, UpdatedAt: t1}},
+		{"empty limits lift them", limited, TenantUpdate{Limits: &TenantLimits{}},
+			Tenant{ID: "acme", Name: "Acme", Status: TenantActive, CreatedAt: t0, UpdatedAt: t1}},
+		{"renaming keeps the limits", limited, TenantUpdate{Name: ptr("Acme")},
+			Tenant{ID: "acme", Name: "Acme", Status: TenantActive, Limits: limited.Limits, CreatedAt: t0, UpdatedAt: t1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,6 +84,10 @@ func TestTenantApplyRefused(t *testing.T) {
 		{"reason when enabling", active, TenantUpdate{Status: ptr(TenantActive), DisabledReason: ptr("x")}, CodeInvalidArgument, "disabled_reason:"},
 		{"long reason", active, TenantUpdate{Status: ptr(TenantDisabled), DisabledReason: ptr(strings.Repeat("r", 501))}, CodeInvalidArgument, "disabled_reason:"},
 		{"deleting tenant", deleting, TenantUpdate{Name: ptr("x")}, CodeFailedPrecondition, "being deleted"},
+		{"negative max endpoints", active, TenantUpdate{Limits: &TenantLimits{MaxEndpoints: -1}}, CodeInvalidArgument, "limits.max_endpoints:"},
+		{"too many endpoints", active, TenantUpdate{Limits: &TenantLimits{MaxEndpoints: MaxTenantEndpoints + 1}}, CodeInvalidArgument, "limits.max_endpoints:"},
+		{"negative rate", active, TenantUpdate{Limits: &TenantLimits{MaxEventsPerSecond: -5}}, CodeInvalidArgument, "limits.max_events_per_second:"},
+		{"rate too high", active, TenantUpdate{Limits: &TenantLimits{MaxEventsPerSecond: MaxTenantEventsPerSecond + 1}}, CodeInvalidArgument, "limits.max_events_per_second:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,5 +108,52 @@ func TestTenantMarkDeleting(t *testing.T) {
 	}
 	if again := d.MarkDeleting(t0.Add(time.Hour)); again != d {
 		t.Errorf("MarkDeleting again = %+v, want %+v unchanged", again, d)
+	}
+}
+
+func TestTenantLimitsJSON(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     TenantLimits
+		err      string // "" for none
+	}{
+		{"both", `{"max_endpoints":3,"max_events_per_second":20}`, TenantLimits{MaxEndpoints: 3, MaxEventsPerSecond: 20}, ""},
+		{"one", `{"max_events_per_second":20}`, TenantLimits{MaxEventsPerSecond: 20}, ""},
+		{"none", `{}`, TenantLimits{}, ""},
+		{"unknown field named by its path", `{"rps":5}`, TenantLimits{}, `json: unknown field "limits.rps"`},
+		{"wrong type", `{"max_endpoints":"3"}`, TenantLimits{}, "max_endpoints"},
+		{"not an object", `5`, TenantLimits{}, "cannot unmarshal"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got TenantLimits
+			err := json.Unmarshal([]byte(tt.in), &got)
+			switch {
+			case tt.err == "" && err != nil:
+				t.Fatalf("Unmarshal(%s): %v", tt.in, err)
+			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+				t.Fatalf("Unmarshal(%s) = %v, want an error containing %q", tt.in, err, tt.err)
+			}
+			if got != tt.want {
+				t.Errorf("Unmarshal(%s) = %+v, want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+
+	// A tenant without limits leaves them out; with, only those set.
+	for _, tt := range []struct {
+		limits TenantLimits
+		want   string
+	}{
+		{TenantLimits{}, ""},
+		{TenantLimits{MaxEndpoints: 3}, `"limits":{"max_endpoints":3}`},
+	} {
+		b, err := json.Marshal(Tenant{ID: "acme", Limits: tt.limits})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if has := strings.Contains(string(b), `"limits"`); has != (tt.want != "") || !strings.Contains(string(b), tt.want) {
+			t.Errorf("Marshal(tenant with %+v) = %s, want %s", tt.limits, b, cmp.Or(tt.want, "no limits"))
+		}
 	}
 }

@@ -25,6 +25,8 @@ func Status(c hookrun.Code) int {
 		return http.StatusConflict
 	case hookrun.CodePayloadTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case hookrun.CodeResourceExhausted:
+		return http.StatusTooManyRequests
 	case hookrun.CodeUnavailable:
 		return http.StatusServiceUnavailable
 	default:
@@ -54,6 +56,8 @@ type errorDetail struct {
 
 // WriteError answers with err in Google's JSON error shape. Uncoded errors
 // become a 500 with a generic message; their text goes to the log only.
+// UNAVAILABLE and RESOURCE_EXHAUSTED answers carry Retry-After: 1 unless
+// the handler set a Retry-After of its own.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	code := hookrun.ErrorCode(err)
 	status := Status(code)
@@ -61,7 +65,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "method", r.Method, "path", r.URL.Path)
 	}
 	AddLogAttrs(r.Context(), slog.String("error_status", string(code)))
-	if code == hookrun.CodeUnavailable {
+	if (code == hookrun.CodeUnavailable || code == hookrun.CodeResourceExhausted) && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
 	WriteJSON(w, status, errorBody{Error: errorDetail{Code: status, Status: statusName(code), Message: hookrun.ErrorMessage(err)}})

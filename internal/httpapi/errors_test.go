@@ -38,6 +38,8 @@ func TestWriteError(t *testing.T) {
 		// Google APIs report a body too large as INVALID_ARGUMENT with HTTP 413.
 		{"payload too large", hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than 1024 bytes"), 413,
 			`{"error":{"code":413,"status":"INVALID_ARGUMENT","message":"body is larger than 1024 bytes"}}`, false},
+		{"resource exhausted", hookrun.Errorf(hookrun.CodeResourceExhausted, "too many events"), 429,
+			`{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"too many events"}}`, true},
 		{"unavailable", hookrun.Errorf(hookrun.CodeUnavailable, "retry"), 503,
 			`{"error":{"code":503,"status":"UNAVAILABLE","message":"retry"}}`, true},
 		{"internal", hookrun.Errorf(hookrun.CodeInternal, "internal error"), 500,
@@ -80,6 +82,21 @@ func TestUncodedErrorTextNeverReachesTheCaller(t *testing.T) {
 		if strings.Contains(w.Body.String(), leak) {
 			t.Errorf("body %s contains internal text %q", w.Body.String(), leak)
 		}
+	}
+}
+
+// A handler that knows when to come back says so; WriteError's default
+// of 1 second is for those that do not.
+func TestWriteErrorKeepsTheHandlersRetryAfter(t *testing.T) {
+	for _, code := range []hookrun.Code{hookrun.CodeResourceExhausted, hookrun.CodeUnavailable} {
+		t.Run(string(code), func(t *testing.T) {
+			w := httptest.NewRecorder()
+			w.Header().Set("Retry-After", "7")
+			httpapi.WriteError(w, httptest.NewRequest(http.MethodPost, "/x", nil), hookrun.Errorf(code, "later"))
+			if got := w.Header().Get("Retry-After"); got != "7" {
+				t.Errorf("Retry-After = %q, want the handler's 7", got)
+			}
+		})
 	}
 }
 

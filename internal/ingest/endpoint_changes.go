@@ -23,6 +23,7 @@ type patchEndpointRequest struct {
 	RetryPolicy   *hookrun.RetryPolicy       `json:"retry_policy"`
 	OnClientError *hookrun.ClientErrorAction `json:"on_client_error"`
 	Timeout       *hookrun.Duration          `json:"timeout"`
+	RateLimit     *int                       `json:"rate_limit"`
 	Auth          *hookrun.EndpointAuth      `json:"auth"`
 	Headers       *map[string]string         `json:"headers"`
 	// Enabled disables (false) or re-enables (true) the endpoint.
@@ -152,6 +153,12 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		ep.Timeout = *req.Timeout
 	}
 
+	if req.RateLimit != nil {
+		if err := hookrun.ValidateRateLimit(*req.RateLimit); err != nil {
+			return err
+		}
+		ep.RateLimit = *req.RateLimit
+	}
 	var sec hookrun.EndpointSecret
 	if req.Auth != nil || req.Headers != nil || urlChanged {
 		if sec, err = s.currentSecret(ctx, ep); err != nil {

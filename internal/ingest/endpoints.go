@@ -41,6 +41,7 @@ type createEndpointRequest struct {
 	RetryPolicy   hookrun.RetryPolicy       `json:"retry_policy"`
 	OnClientError hookrun.ClientErrorAction `json:"on_client_error"`
 	Timeout       hookrun.Duration          `json:"timeout"`
+	RateLimit     int                       `json:"rate_limit"`
 	Auth          hookrun.EndpointAuth      `json:"auth"`
 	Headers       map[string]string         `json:"headers"`
 }
@@ -79,13 +80,16 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	ep, err := hookrun.NewEndpoint(t.ID, hookrun.EndpointInput{
 		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description,
-		RetryPolicy: req.RetryPolicy, OnClientError: req.OnClientError, Timeout: req.Timeout,
+		RetryPolicy: req.RetryPolicy, OnClientError: req.OnClientError, Timeout: req.Timeout, RateLimit: req.RateLimit,
 	},
 		hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
 	if err != nil {
 		return err
 	}
 	if err := s.checkSubscription(r.Context(), t.ID, ep.EventTypes); err != nil {
+		return err
+	}
+	if err := s.checkEndpointLimit(r.Context(), t); err != nil {
 		return err
 	}
 	sec := hookrun.EndpointSecret{SigningSecret: signature.NewSecret(), Auth: req.Auth, Headers: req.Headers}

@@ -65,6 +65,10 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	if !t.Active() {
 		return hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
 	}
+	// Before the body is read: an event over the limit costs nothing more.
+	if err := s.allowEvent(w, t); err != nil {
+		return err
+	}
 
 	var req publishEventRequest
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {

@@ -170,6 +170,12 @@ func (s *fakeStore) deleteTenantData(id string, limit int) (bool, error) {
 	return true, nil
 }
 
+func (s *fakeStore) CountEndpoints(ctx context.Context, tenantID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.endpoints[tenantID]), nil
+}
+
 func (s *fakeStore) CreateAPIKey(ctx context.Context, k hookrun.APIKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -36,6 +36,8 @@ type Service struct {
 	// catalogues: tenant ID → event-type catalogue
 	catalogues *cache.TTL[hookrun.Catalogue]
 	now        func() time.Time
+	// eventRates enforces tenants' max_events_per_second (limits.go).
+	eventRates eventRates
 }
 
 // Option changes a Service built by New.

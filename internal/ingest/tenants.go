@@ -46,6 +46,10 @@ type TenantStore interface {
 	// CodeFailedPrecondition, one that is gone is done.
 	DeleteTenantData(ctx context.Context, tenantID string, limit int) (done bool, err error)
 
+	// CountEndpoints returns how many endpoints a tenant has, for its
+	// max_endpoints limit.
+	CountEndpoints(ctx context.Context, tenantID string) (int, error)
+
 	// TenantForKey returns the tenant an API key hash belongs to; an
 	// unknown or revoked key is CodeNotFound.
 	TenantForKey(ctx context.Context, keyHash string) (string, error)
@@ -61,9 +65,10 @@ type TenantStore interface {
 }
 
 type createTenantRequest struct {
-	ID          string              `json:"id"`
-	Name        string              `json:"name"`
-	RetryPolicy hookrun.RetryPolicy `json:"retry_policy"`
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	RetryPolicy hookrun.RetryPolicy  `json:"retry_policy"`
+	Limits      hookrun.TenantLimits `json:"limits"`
 }
 
 type createTenantResponse struct {
@@ -90,6 +95,10 @@ func (s *Service) createTenant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t.RetryPolicy = req.RetryPolicy
+	if err := req.Limits.Validate(); err != nil {
+		return err
+	}
+	t.Limits = req.Limits
 	key, k, err := hookrun.NewTenantAPIKey(t.ID, "created with the tenant", t.CreatedAt)
 	if err != nil {
 		return err
@@ -151,7 +160,8 @@ func (s *Service) getTenant(w http.ResponseWriter, r *http.Request) error {
 
 // updateTenant handles PATCH /v1/tenants/{tenant}: absent fields stay as
 // they are. A tenant's own key may change its name and default retry
-// policy; status and disabled_reason are the operator's (admin token).
+// policy; status, disabled_reason and limits are the operator's (admin
+// token).
 func (s *Service) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("tenant")
 	c, err := s.authorizeTenantCaller(r, id)
@@ -172,6 +182,8 @@ func (s *Service) updateTenant(w http.ResponseWriter, r *http.Request) error {
 			return hookrun.Errorf(hookrun.CodePermissionDenied, "status: only the admin token may enable or disable a tenant")
 		case u.DisabledReason != nil:
 			return hookrun.Errorf(hookrun.CodePermissionDenied, "disabled_reason: only the admin token may set it")
+		case u.Limits != nil:
+			return hookrun.Errorf(hookrun.CodePermissionDenied, "limits: only the admin token may set a tenant's limits")
 		}
 	}
 	now := s.now()
@@ -179,10 +191,15 @@ func (s *Service) updateTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// This instance sees the change at once; others within KeyCacheTTL.
+	// This instance sees the change at once, new limits included (the
+	// next event rebuilds the tenant's rate limiter); others within
+	// KeyCacheTTL.
 	s.tenants.Delete(id)
 	if u.Status != nil {
 		httpapi.AddLogAttrs(r.Context(), slog.String("tenant_status", string(t.Status)))
+	}
+	if u.Limits != nil {
+		httpapi.AddLogAttrs(r.Context(), slog.Int("max_endpoints", t.Limits.MaxEndpoints), slog.Int("max_events_per_second", t.Limits.MaxEventsPerSecond))
 	}
 	httpapi.WriteJSON(w, http.StatusOK, t)
 	return nil
@@ -258,6 +275,7 @@ func (s *Service) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.tenants.Delete(id)
+	s.eventRates.forget(id)
 	if _, running := s.purges.Load(id); !running {
 		// Bounded by the budget, the work is not cut short by a client
 		// that stops waiting.

@@ -184,7 +184,7 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 
 	switch {
 	case req.Enabled != nil && !*req.Enabled:
-		ep.Status, ep.DisabledReason = hookrun.EndpointDisabled, "disabled through the API"
+		ep.Status, ep.DisabledReason = hookrun.EndpointDisabled, "disabled through the API by "+s.callerName(r)
 	case req.Enabled != nil && *req.Enabled && ep.Status == hookrun.EndpointDisabled:
 		ep.Status, ep.DisabledReason = hookrun.EndpointActive, ""
 	}
@@ -311,4 +311,14 @@ func (s *Service) scheduleRetirement(ctx context.Context, ep hookrun.Endpoint) e
 		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not schedule the end of the grace period; retry the rotation")
 	}
 	return nil
+}
+
+// callerName says who made an authenticated request, for the record of
+// who disabled what: the operator's admin token, or the tenant's API key
+// (never the key itself).
+func (s *Service) callerName(r *http.Request) string {
+	if c, err := s.authenticate(r); err == nil && c.admin {
+		return "the admin"
+	}
+	return "the tenant"
 }

@@ -161,8 +161,8 @@ func TestPatchEndpoint(t *testing.T) {
 
 	// Disable and re-enable.
 	got = decode[endpointJSON](t, e.do(t, http.MethodPatch, path, key, `{"enabled":false}`))
-	if got.Status != "disabled" || got.DisabledReason == "" {
-		t.Errorf("disable: %+v", got)
+	if got.Status != "disabled" || !strings.Contains(got.DisabledReason, "by the tenant") {
+		t.Errorf("disable: %+v, want the reason to say the tenant did it", got)
 	}
 	w = e.do(t, http.MethodPost, path+":verify", key, "")
 	wantError(t, w, httpapi.Status(hookrun.CodeFailedPrecondition), hookrun.CodeFailedPrecondition, "disabled")

@@ -1,0 +1,67 @@
+package deploy_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestDeployDryRun runs scripts/deploy-receiver as far as it goes without a
+// cloud: it stages and builds the source and prints the gcloud command.
+func TestDeployDryRun(t *testing.T) {
+	root := repoRoot(t)
+	tmp := t.TempDir()
+	out := run(t, root, []string{
+		"WEBHOOK_SECRET_NAME=receiver-webhook-secret",
+		"GOOGLE_CLOUD_PROJECT=example-project",
+		"REGION=europe-west1",
+		"FUNCTION_NAME=",
+		"TMPDIR=" + tmp,
+	}, filepath.Join(root, "scripts", "deploy-receiver"), "--dry-run", "--", "--max-instances=3")
+
+	args := strings.Fields(out) // no value here needs quoting
+	if !slices.Equal(args[:min(4, len(args))], []string{"gcloud", "functions", "deploy", "hookrun-receiver"}) {
+		t.Fatalf("dry run printed %q, want a gcloud functions deploy hookrun-receiver command", out)
+	}
+	for _, want := range []string{
+		"--gen2",
+		"--runtime=go126",
+		"--entry-point=Receive",
+		"--trigger-http",
+		"--allow-unauthenticated",
+		"--region=europe-west1",
+		"--project=example-project",
+		"--set-secrets=WEBHOOK_SECRET=receiver-webhook-secret:latest",
+		"--max-instances=3",
+	} {
+		if !slices.Contains(args, want) {
+			t.Errorf("command %q lacks %s", out, want)
+		}
+	}
+
+	var source string
+	for _, a := range args {
+		if s, ok := strings.CutPrefix(a, "--source="); ok {
+			source = s
+		}
+	}
+	if rel, err := filepath.Rel(tmp, source); source == "" || err != nil || strings.HasPrefix(rel, "..") {
+		t.Fatalf("--source=%q, want a directory in TMPDIR %s", source, tmp)
+	}
+	if _, err := os.Stat(filepath.Join(source, "go.mod")); err != nil {
+		t.Errorf("--source has no go.mod: %v", err)
+	}
+}
+
+func TestDeployNeedsSecretName(t *testing.T) {
+	root := repoRoot(t)
+	cmd := exec.CommandContext(t.Context(), filepath.Join(root, "scripts", "deploy-receiver"), "--dry-run")
+	cmd.Env = append(os.Environ(), "WEBHOOK_SECRET_NAME=", "TMPDIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "WEBHOOK_SECRET_NAME") {
+		t.Errorf("deploy-receiver without WEBHOOK_SECRET_NAME: err %v, output %q; want a failure naming the variable", err, out)
+	}
+}

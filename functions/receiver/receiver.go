@@ -1,154 +1,173 @@
 // Package receiver is the sample webhook receiver tenants deploy to receive
-// hookrun webhooks, as a Cloud Run function (entry point "Receive") or a
-// Cloud Run service (./cmd). It verifies the Standard Webhooks signature,
-// refuses bad or stale ones with 401, and acknowledges at once.
+// hookrun webhooks, and a good Cloud Run target for other senders too. It
+// runs as a Cloud Run function (entry point "Receive", see function.go) or
+// a Cloud Run service (./cmd), configured by environment (Config).
+//
+// For each POST it:
+//
+//  1. answers ownership challenges: hookrun's webhook.verification event,
+//     Slack's url_verification, and (on GET) Meta's hub.challenge;
+//  2. authenticates the sender: a Standard Webhooks signature
+//     (WEBHOOK_SECRET or WEBHOOK_SECRET_NAME), or a shared-secret header;
+//     anything else gets 401 without detail;
+//  3. drops a webhook-id it already handed off within DEDUPE_WINDOW,
+//     acknowledging it again;
+//  4. hands the webhook off to a Pub/Sub topic or a Cloud Tasks queue and
+//     acknowledges at once, or, with no hand-off configured, runs
+//     handleWebhook inline. A failed hand-off is a 503, so the sender
+//     retries.
+//
+// POST /process is where handed-off webhooks come back, pushed by the
+// Pub/Sub subscription or the Cloud Task, to run handleWebhook.
 //
 // Your own logic goes in handleWebhook (webhook.go).
 package receiver
 
 import (
-	"encoding/json"
+	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-
-	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/oidc"
 )
 
-func init() {
-	functions.HTTP("Receive", Receive)
+// Paths the receiver serves besides webhooks, which it takes on any other
+// path, so the endpoint URL can be whatever the sender needs.
+const (
+	HealthPath  = "/healthz"
+	ProcessPath = "/process"
+)
+
+// PushVerifier authenticates the pushes to POST /process.
+type PushVerifier interface {
+	// Verify returns nil only when authorization is "Bearer <token>" with
+	// a Google-signed OIDC token for the expected audience and service
+	// account. Errors never repeat the token.
+	Verify(ctx context.Context, authorization string) error
 }
 
-// Config is the receiver's configuration.
-type Config struct {
-	// Keys are the signing keys accepted; several during a secret rotation.
-	Keys [][]byte
-	// Tolerance is how far webhook-timestamp may be from now.
-	Tolerance time.Duration
-	// MaxBody bounds request bodies.
-	MaxBody int64
+var _ PushVerifier = (*oidc.Verifier)(nil)
+
+// Deps are what a Receiver talks to; Open builds them from Config.
+type Deps struct {
+	// Handoff queues verified webhooks; nil runs handleWebhook inline.
+	Handoff Handoff
+	// PushVerifier checks pushes to POST /process; required with
+	// ProcessAuth ProcessOIDC.
+	PushVerifier PushVerifier
 }
 
-// ConfigFromEnv reads WEBHOOK_SECRET (one or more space-separated whsec_
-// secrets) and WEBHOOK_TOLERANCE (a Go duration, default 5m).
-func ConfigFromEnv() (Config, error) {
-	cfg := Config{Tolerance: signature.DefaultTolerance, MaxBody: 1 << 20}
-	secrets := strings.Fields(os.Getenv("WEBHOOK_SECRET"))
-	if len(secrets) == 0 {
-		return Config{}, errors.New("WEBHOOK_SECRET is not set: set it to the endpoint's whsec_ signing secret")
-	}
-	for i, s := range secrets {
-		key, err := signature.ParseSecret(s)
-		if err != nil {
-			return Config{}, fmt.Errorf("WEBHOOK_SECRET #%d: %w", i+1, err)
-		}
-		cfg.Keys = append(cfg.Keys, key)
-	}
-	if v := os.Getenv("WEBHOOK_TOLERANCE"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("WEBHOOK_TOLERANCE %q is not a positive duration", v)
-		}
-		cfg.Tolerance = d
-	}
-	return cfg, nil
-}
-
-// Receiver verifies and acknowledges webhooks. It is an http.Handler.
+// Receiver answers webhooks, challenges and hand-off pushes. It is an
+// http.Handler, safe for concurrent use.
 type Receiver struct {
-	cfg Config
-	now func() time.Time
+	cfg          Config
+	keys         [][]byte // Standard Webhooks keys, several during a rotation
+	sharedSecret [sha256.Size]byte
+	verifyToken  [sha256.Size]byte
+	handoff      Handoff
+	verifier     PushVerifier
+	accepted     *recentIDs // webhook IDs handed off (or handled inline)
+	processed    *recentIDs // webhook IDs handled in POST /process
+	closers      []io.Closer
+
+	// handle and now are handleWebhook and time.Now, but for tests.
+	handle func(context.Context, Webhook) error
+	now    func() time.Time
 }
 
-// New returns a Receiver for cfg.
-func New(cfg Config) *Receiver { return &Receiver{cfg: cfg, now: time.Now} }
-
-var (
-	defaultOnce     sync.Once
-	defaultReceiver *Receiver
-	defaultErr      error
-)
-
-// Receive is the Cloud Run function entry point. Its configuration is read
-// from the environment on the first request, as functions should.
-func Receive(w http.ResponseWriter, r *http.Request) {
-	defaultOnce.Do(func() {
-		cfg, err := ConfigFromEnv()
-		defaultReceiver, defaultErr = New(cfg), err
-	})
-	if defaultErr != nil {
-		slog.ErrorContext(r.Context(), "receiver is not configured", "error", defaultErr.Error())
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInternal, "receiver is not configured"))
-		return
+// New returns a Receiver for cfg (defaults applied) using deps. cfg must
+// hold the signing secret itself: Open reads WEBHOOK_SECRET_NAME.
+func New(cfg Config, deps Deps) (*Receiver, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	defaultReceiver.ServeHTTP(w, r)
-}
-
-var errUnauthenticated = hookrun.Errorf(hookrun.CodeUnauthenticated, "unauthenticated")
-
-// ServeHTTP answers GET /healthz, and verifies and acknowledges POSTed
-// webhooks.
-func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method == http.MethodGet && r.URL.Path == "/healthz" {
-		httpapi.Healthz(w, r)
-		return
+	if cfg.Secret == "" && cfg.SecretName != "" {
+		return nil, errors.New("WEBHOOK_SECRET_NAME is read by Open, not New")
 	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "method %s is not allowed: webhooks are POSTed", r.Method))
-		return
+	if cfg.ProcessAuth == ProcessOIDC && deps.PushVerifier == nil {
+		return nil, errors.New("PROCESS_AUTH=oidc needs a PushVerifier")
 	}
-	if r.ContentLength > rc.cfg.MaxBody {
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than %d bytes", rc.cfg.MaxBody))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rc.cfg.MaxBody))
+	keys, err := parseKeys(cfg.Secret)
 	if err != nil {
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than %d bytes", rc.cfg.MaxBody))
-		return
+		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
 	}
-	if err := signature.Verify(rc.cfg.Keys, r.Header, body, rc.now(), rc.cfg.Tolerance); err != nil {
-		// The reason is logged for the tenant; the sender learns nothing.
-		slog.WarnContext(r.Context(), "webhook refused", "reason", err.Error(), "webhook_id", r.Header.Get(signature.HeaderID))
-		httpapi.WriteError(w, r, errUnauthenticated)
-		return
-	}
-	if challenge, ok := verificationChallenge(body); ok {
-		// hookrun's ownership check: echo the challenge to prove this
-		// receiver wants the endpoint's webhooks.
-		httpapi.WriteJSON(w, http.StatusOK, map[string]string{"challenge": challenge})
-		return
-	}
-	wh := Webhook{ID: r.Header.Get(signature.HeaderID), Body: body}
-	if err := handleWebhook(r.Context(), wh); err != nil {
-		slog.ErrorContext(r.Context(), "webhook handling failed", "webhook_id", wh.ID, "error", err.Error())
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeUnavailable, "try again later"))
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	return &Receiver{
+		cfg:          cfg,
+		keys:         keys,
+		sharedSecret: sha256.Sum256([]byte(cfg.SharedSecret)),
+		verifyToken:  sha256.Sum256([]byte(cfg.VerifyToken)),
+		handoff:      deps.Handoff,
+		verifier:     deps.PushVerifier,
+		accepted:     newRecentIDs(cfg.DedupeWindow, cfg.DedupeMaxIDs),
+		processed:    newRecentIDs(cfg.DedupeWindow, cfg.DedupeMaxIDs),
+		handle:       handleWebhook,
+		now:          time.Now,
+	}, nil
 }
 
-// verificationChallenge returns the challenge of a (verified) hookrun
-// webhook.verification event.
-func verificationChallenge(body []byte) (string, bool) {
-	var v struct {
-		Type string `json:"type"`
-		Data struct {
-			Challenge string `json:"challenge"`
-		} `json:"data"`
+// Close releases the hand-off's connection, sending what it buffered.
+func (rc *Receiver) Close() error {
+	var errs []error
+	for _, c := range rc.closers {
+		errs = append(errs, c.Close())
 	}
-	if json.Unmarshal(body, &v) != nil || v.Type != "webhook.verification" || v.Data.Challenge == "" {
-		return "", false
+	return errors.Join(errs...)
+}
+
+// ServeHTTP routes: GET /healthz, POST /process, and webhooks (POST) and
+// Meta verification (GET) on every other path.
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case HealthPath:
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			methodNotAllowed(w, r, http.MethodGet, http.MethodHead)
+			return
+		}
+		httpapi.Healthz(w, r)
+	case ProcessPath:
+		rc.process(w, r)
+	default:
+		switch r.Method {
+		case http.MethodPost:
+			rc.receive(w, r)
+		case http.MethodGet:
+			rc.subscribeChallenge(w, r)
+		default:
+			methodNotAllowed(w, r, rc.webhookMethods()...)
+		}
 	}
-	return v.Data.Challenge, true
+}
+
+// webhookMethods are the methods of webhook paths: GET only answers Meta
+// verification, so it is offered only with a VERIFY_TOKEN.
+func (rc *Receiver) webhookMethods() []string {
+	if rc.cfg.VerifyToken != "" {
+		return []string{http.MethodGet, http.MethodPost}
+	}
+	return []string{http.MethodPost}
+}
+
+// methodNotAllowed answers 405 with Allow, in Google's error shape. It
+// is written here because hookrun.Code has no "method not allowed"; like
+// httpapi does for 413, the status name is INVALID_ARGUMENT.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	type detail struct {
+		Code    int    `json:"code"`
+		Status  string `json:"status"`
+		Message string `json:"message"`
+	}
+	msg := fmt.Sprintf("method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
+	httpapi.AddLogAttrs(r.Context(), slog.String("error_status", "INVALID_ARGUMENT"))
+	httpapi.WriteJSON(w, http.StatusMethodNotAllowed, struct {
+		Error detail `json:"error"`
+	}{detail{http.StatusMethodNotAllowed, "INVALID_ARGUMENT", msg}})
 }

@@ -1,9 +1,12 @@
 // Command receiver runs the sample receiver as a Cloud Run service or
-// locally: PORT (default 8080) and WEBHOOK_SECRET configure it.
+// locally: go run ./functions/receiver/cmd. PORT (default 8080) and
+// HOOKRUN_LISTEN_HOST say where it listens; everything else is the
+// receiver's Config (WEBHOOK_SECRET, HANDOFF_TOPIC…).
 package main
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"os"
 
@@ -19,10 +22,20 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The clients must outlive SIGTERM: requests still draining hand off.
+	rc, err := receiver.Open(context.WithoutCancel(ctx), cfg)
+	if err != nil {
+		return err
+	}
+	defer func() { // after Serve drained in-flight requests: flushes the hand-off
+		if err := rc.Close(); err != nil {
+			slog.Warn("closing the hand-off", "error", err.Error())
+		}
+	}()
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
 	}
-	h := httpapi.Middleware(os.Getenv("GOOGLE_CLOUD_PROJECT"), receiver.New(cfg))
+	h := httpapi.Middleware(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc)
 	return httpapi.Serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), h)
 }

@@ -1,0 +1,123 @@
+package receiver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookrun/hookrun/internal/cloudtasks"
+	"github.com/hookrun/hookrun/internal/pubsub"
+)
+
+// Handoff queues a verified webhook for handleWebhook to run outside the
+// sender's request, in POST /process or any other consumer.
+type Handoff interface {
+	// Send returns nil only once the webhook is durably queued: the
+	// receiver acknowledges the sender on nil and answers 503 otherwise,
+	// so the sender retries. An error may hide a webhook that was queued
+	// after all (the answer was lost); consumers tolerate duplicates.
+	// Send must be safe for concurrent use.
+	Send(ctx context.Context, wh Webhook) error
+}
+
+// Attributes of a handed-off message, which POST /process reads back.
+const (
+	AttrWebhookID   = "webhook_id"
+	AttrEventType   = "event_type"
+	AttrContentType = "content_type"
+)
+
+// maxAttr bounds attribute values well under Pub/Sub's 1024 bytes; longer
+// event types and content types are left out rather than failing a
+// hand-off that the sender would retry forever.
+const maxAttr = 256
+
+// attributes are the message attributes of wh.
+func attributes(wh Webhook) map[string]string {
+	a := make(map[string]string, 3)
+	add := func(k, v string) {
+		if v != "" && len(v) <= maxAttr && utf8.ValidString(v) {
+			a[k] = v
+		}
+	}
+	add(AttrWebhookID, wh.ID)
+	add(AttrEventType, wh.Type)
+	add(AttrContentType, wh.ContentType)
+	return a
+}
+
+// publisher is what the Pub/Sub hand-off needs of *pubsub.Publisher.
+type publisher interface {
+	// Publish returns once Pub/Sub stored the message (see pubsub.Publisher).
+	Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error)
+}
+
+var _ publisher = (*pubsub.Publisher)(nil)
+
+// topicHandoff publishes the raw body with the webhook's attributes.
+type topicHandoff struct{ pub publisher }
+
+func (h topicHandoff) Send(ctx context.Context, wh Webhook) error {
+	if _, err := h.pub.Publish(ctx, wh.Body, attributes(wh)); err != nil {
+		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
+	}
+	return nil
+}
+
+// scheduler is what the Cloud Tasks hand-off needs of *cloudtasks.Scheduler.
+type scheduler interface {
+	// Schedule creates task taskID POSTing body, idempotently by name
+	// (see cloudtasks.Scheduler).
+	Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error
+}
+
+var _ scheduler = (*cloudtasks.Scheduler)(nil)
+
+// errTooLarge is a body that no hand-off can carry: retrying cannot help.
+var errTooLarge = errors.New("webhook too large to hand off")
+
+// taskHandoff creates one Cloud Task per webhook, named from its
+// webhook-id: Cloud Tasks refuses a second task of that name for a while
+// after the first, so duplicates collapse across instances too. The task
+// body is the same envelope a Pub/Sub push sends, so POST /process reads
+// both.
+type taskHandoff struct{ sched scheduler }
+
+func (h taskHandoff) Send(ctx context.Context, wh Webhook) error {
+	id := wh.ID
+	if id == "" { // no webhook-id to collapse duplicates by
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		id = "anon-" + hex.EncodeToString(b[:])
+	}
+	body, err := json.Marshal(pushEnvelope{Message: pushMessage{Data: wh.Body, Attributes: attributes(wh), MessageID: id}})
+	if err != nil {
+		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
+	}
+	err = h.sched.Schedule(ctx, cloudtasks.TaskID("receiver", id), time.Time{}, body)
+	if errors.Is(err, cloudtasks.ErrTooLarge) {
+		return fmt.Errorf("hand off webhook %q: %w: %w", wh.ID, errTooLarge, err)
+	}
+	if err != nil {
+		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
+	}
+	return nil
+}
+
+// pushEnvelope is the JSON body of a Pub/Sub push request (wrapped, the
+// default), and of the receiver's Cloud Tasks.
+type pushEnvelope struct {
+	Message      pushMessage `json:"message"`
+	Subscription string      `json:"subscription,omitempty"`
+}
+
+type pushMessage struct {
+	Data       []byte            `json:"data"` // base64 in JSON
+	Attributes map[string]string `json:"attributes,omitempty"`
+	MessageID  string            `json:"messageId,omitempty"`
+}

@@ -1,0 +1,234 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/cloudtasks"
+	ctemu "github.com/hookrun/hookrun/internal/emulator/cloudtasks"
+	"github.com/hookrun/hookrun/internal/testenv"
+)
+
+// fakePublisher records publishes, or fails with err.
+type fakePublisher struct {
+	data  []byte
+	attrs map[string]string
+	err   error
+}
+
+var _ publisher = (*fakePublisher)(nil)
+
+func (f *fakePublisher) Publish(_ context.Context, data []byte, attrs map[string]string) (string, error) {
+	if f.err != nil {
+		return "", f.err
+	}
+	f.data, f.attrs = data, attrs
+	return "1", nil
+}
+
+func TestTopicHandoff(t *testing.T) {
+	secret, key := newSecret(t)
+	tests := []struct {
+		name      string
+		body      string
+		wantAttrs map[string]string
+	}{
+		{"hookrun event", testBody, map[string]string{AttrWebhookID: "msg_1", AttrEventType: "user.created", AttrContentType: "application/json"}},
+		{"JSON without a type", `{"a":1}`, map[string]string{AttrWebhookID: "msg_1", AttrContentType: "application/json"}},
+		{"type too long for an attribute", `{"type":"` + strings.Repeat("t", maxAttr+1) + `"}`, map[string]string{AttrWebhookID: "msg_1", AttrContentType: "application/json"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := &fakePublisher{}
+			rc := newReceiver(t, Config{Secret: secret}, Deps{Handoff: topicHandoff{pub: pub}})
+			if w := serve(rc, signedRequest("msg_1", testNow, tt.body, key)); w.Code != http.StatusAccepted {
+				t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+			}
+			if string(pub.data) != tt.body {
+				t.Errorf("data = %q, want the raw body %q", pub.data, tt.body)
+			}
+			if !maps.Equal(pub.attrs, tt.wantAttrs) {
+				t.Errorf("attributes = %v, want %v", pub.attrs, tt.wantAttrs)
+			}
+		})
+	}
+	t.Run("publish fails", func(t *testing.T) {
+		rc := newReceiver(t, Config{Secret: secret}, Deps{Handoff: topicHandoff{pub: &fakePublisher{err: errors.New("rpc error: code = Unavailable")}}})
+		if w := serve(rc, signedRequest("msg_1", testNow, testBody, key)); w.Code != http.StatusServiceUnavailable {
+			t.Errorf("status = %d, want 503", w.Code)
+		}
+	})
+}
+
+// fakeScheduler records tasks by ID, or fails with err.
+type fakeScheduler struct {
+	mu    sync.Mutex
+	tasks map[string][]byte
+	err   error
+}
+
+var _ scheduler = (*fakeScheduler)(nil)
+
+func (f *fakeScheduler) Schedule(_ context.Context, taskID string, _ time.Time, body []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return f.err
+	}
+	if f.tasks == nil {
+		f.tasks = map[string][]byte{}
+	}
+	if _, ok := f.tasks[taskID]; !ok { // like Cloud Tasks: the first of a name stands
+		f.tasks[taskID] = body
+	}
+	return nil
+}
+
+func TestTaskHandoff(t *testing.T) {
+	secret, key := newSecret(t)
+	sched := &fakeScheduler{}
+	// Two instances, each with its own dedupe memory, share the queue.
+	a := newReceiver(t, Config{Secret: secret}, Deps{Handoff: taskHandoff{sched: sched}})
+	b := newReceiver(t, Config{Secret: secret}, Deps{Handoff: taskHandoff{sched: sched}})
+	for _, rc := range []*Receiver{a, b, a} {
+		if w := serve(rc, signedRequest("msg_1", testNow, testBody, key)); w.Code != http.StatusAccepted {
+			t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+		}
+	}
+	if len(sched.tasks) != 1 {
+		t.Fatalf("%d tasks for one webhook-id on two instances, want 1", len(sched.tasks))
+	}
+
+	// The task body is a push envelope that POST /process takes.
+	consumer := newReceiver(t, Config{Secret: secret, ProcessAuth: ProcessNone}, Deps{})
+	var got []Webhook
+	consumer.handle = func(_ context.Context, wh Webhook) error { got = append(got, wh); return nil }
+	for _, body := range sched.tasks {
+		r := httptest.NewRequest(http.MethodPost, ProcessPath, strings.NewReader(string(body)))
+		r.Header.Set("Content-Type", "application/json")
+		if w := serve(consumer, r); w.Code != http.StatusNoContent {
+			t.Fatalf("process: %d, want 204 (body %s)", w.Code, w.Body)
+		}
+	}
+	if len(got) != 1 || got[0].ID != "msg_1" || got[0].Type != "user.created" || string(got[0].Body) != testBody {
+		t.Errorf("handled %+v, want msg_1 with its body", got)
+	}
+
+	t.Run("too large for a task", func(t *testing.T) {
+		big := &fakeScheduler{err: fmt.Errorf("schedule: %w", cloudtasks.ErrTooLarge)}
+		rc := newReceiver(t, Config{Secret: secret}, Deps{Handoff: taskHandoff{sched: big}})
+		if w := serve(rc, signedRequest("msg_1", testNow, testBody, key)); w.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("status = %d, want 413", w.Code)
+		}
+	})
+	t.Run("the largest body fits", func(t *testing.T) {
+		body := `{"pad":"` + strings.Repeat("x", MaxTasksBody-10) + `"}`
+		wh := Webhook{ID: strings.Repeat("i", maxWebhookID), Type: strings.Repeat("t", maxAttr), ContentType: strings.Repeat("c", maxAttr), Body: []byte(body)}
+		var task []byte
+		rec := schedulerFunc(func(_ string, b []byte) { task = b })
+		if err := (taskHandoff{sched: rec}).Send(t.Context(), wh); err != nil {
+			t.Fatal(err)
+		}
+		if len(task) > cloudtasks.MaxBodyBytes {
+			t.Errorf("task body of a %d-byte webhook is %d bytes, over the %d Cloud Tasks takes", len(body), len(task), cloudtasks.MaxBodyBytes)
+		}
+	})
+}
+
+// schedulerFunc is a scheduler that hands each task to a function.
+type schedulerFunc func(taskID string, body []byte)
+
+func (f schedulerFunc) Schedule(_ context.Context, taskID string, _ time.Time, body []byte) error {
+	f(taskID, body)
+	return nil
+}
+
+// The Cloud Tasks hand-off through hookrun's in-process Cloud Tasks
+// emulator, which dispatches real HTTP tasks: two receiver instances take
+// the same webhook-id, one task reaches POST /process.
+func TestCloudTasksHandoffEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	em, err := ctemu.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start Cloud Tasks emulator: %v", err)
+	}
+	t.Cleanup(func() { em.Close() })
+
+	secret, key := newSecret(t)
+	// The consumer counts pushes at the HTTP level, below its own dedupe.
+	consumer := newReceiver(t, Config{Secret: secret, ProcessAuth: ProcessNone}, Deps{})
+	handled := make(chan Webhook, 10)
+	consumer.handle = func(_ context.Context, wh Webhook) error { handled <- wh; return nil }
+	var (
+		mu     sync.Mutex
+		pushes = map[string]int{}
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		pushes[r.Header.Get("X-CloudTasks-TaskName")]++
+		mu.Unlock()
+		consumer.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	cfg := Config{
+		Secret:             secret,
+		HandoffTasksQueue:  "projects/" + testenv.ProjectID(t) + "/locations/local/queues/receiver",
+		HandoffTasksURL:    srv.URL + ProcessPath,
+		CloudTasksEndpoint: em.Addr(),
+	}
+	tc, _ := cfg.tasksConfig()
+	admin, err := cloudtasks.New(ctx, tc)
+	if err != nil {
+		t.Fatalf("cloudtasks.New: %v", err)
+	}
+	defer admin.Close()
+	if err := admin.EnsureQueue(ctx, cloudtasks.QueueRetry{}); err != nil {
+		t.Fatalf("EnsureQueue: %v", err)
+	}
+	var instances []*Receiver
+	for range 2 {
+		rc, err := Open(ctx, cfg)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() { rc.Close() })
+		rc.now = func() time.Time { return testNow }
+		instances = append(instances, rc)
+	}
+
+	for _, d := range []struct {
+		rc *Receiver
+		id string
+	}{{instances[0], "msg_1"}, {instances[1], "msg_1"}, {instances[1], "msg_2"}} {
+		if w := serve(d.rc, signedRequest(d.id, testNow, testBody, key)); w.Code != http.StatusAccepted {
+			t.Fatalf("%s: status = %d, want 202 (body %s)", d.id, w.Code, w.Body)
+		}
+	}
+	got := map[string]string{}
+	for len(got) < 2 {
+		select {
+		case wh := <-handled:
+			got[wh.ID] = string(wh.Body)
+		case <-ctx.Done():
+			t.Fatalf("handled %v before the deadline, want msg_1 and msg_2", got)
+		}
+	}
+	if got["msg_1"] != testBody || got["msg_2"] != testBody {
+		t.Errorf("handled bodies %v, want the raw body for both", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pushes) != 2 {
+		t.Errorf("tasks pushed: %v, want one per webhook-id", pushes)
+	}
+}

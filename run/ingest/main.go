@@ -37,7 +37,10 @@ type config struct {
 	TasksLocation       string `env:"HOOKRUN_TASKS_LOCATION"`
 	TasksQueue          string `env:"HOOKRUN_TASKS_QUEUE" envDefault:"deliveries"`
 	TasksServiceAccount string `env:"HOOKRUN_TASKS_SERVICE_ACCOUNT"`
-	CloudTasksEndpoint  string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
+	// TasksAudience must be the audience the dispatcher verifies task
+	// tokens against (its own HOOKRUN_TASKS_AUDIENCE); default the target.
+	TasksAudience      string `env:"HOOKRUN_TASKS_AUDIENCE"`
+	CloudTasksEndpoint string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
 }
 
 func main() { app.Main("ingest", run) }
@@ -72,6 +75,7 @@ func run(ctx context.Context) error {
 			Queue:              cfg.TasksQueue,
 			TargetURL:          cfg.RetireTargetURL,
 			OIDCServiceAccount: cfg.TasksServiceAccount,
+			OIDCAudience:       tasksAudience(cfg),
 			Endpoint:           cfg.CloudTasksEndpoint,
 		})
 		if err != nil {
@@ -97,4 +101,17 @@ func run(ctx context.Context) error {
 		return err
 	}
 	return app.Serve(ctx, cfg.Common, svc.Handler())
+}
+
+// tasksAudience is the OIDC audience of the tasks ingest schedules: the
+// dispatcher checks one audience for every task, so both services must use
+// the same HOOKRUN_TASKS_AUDIENCE.
+func tasksAudience(cfg config) string {
+	if cfg.TasksServiceAccount == "" {
+		return "" // no token, no audience
+	}
+	if cfg.TasksAudience != "" {
+		return cfg.TasksAudience
+	}
+	return cfg.RetireTargetURL
 }

@@ -1,0 +1,85 @@
+package firestore
+
+import fs "cloud.google.com/go/firestore"
+
+// Index is a composite index that a query of this package needs in
+// production. The emulator needs none, so a missing one only shows when the
+// query fails there with FAILED_PRECONDITION: infra/ declares each
+// (google_firestore_index), internal/infracheck checks that it does, and
+// indexes_test.go checks that the queries need nothing more.
+type Index struct {
+	// Collection is the collection ID the index applies to, with collection
+	// scope: "deliveries" covers every tenants/{tenant}/deliveries.
+	Collection string
+	// Fields are in index order: equality filters first, then the field
+	// ranged over or ordered by. Firestore appends the document ID
+	// (fs.DocumentID, "__name__") in the direction of the last field when it
+	// is left out; it is written out where a query orders by it.
+	Fields []IndexField
+}
+
+// IndexField is one field of an Index.
+type IndexField struct {
+	Path string
+	Desc bool
+}
+
+// asc and desc shorten the table below.
+func asc(path string) IndexField  { return IndexField{Path: path} }
+func desc(path string) IndexField { return IndexField{Path: path, Desc: true} }
+
+// CompositeIndexes are the composite indexes the package's queries need.
+// Queries on one field, and those with only equality filters (which
+// Firestore serves by merging single-field indexes), need none; the one
+// such query listed has an index of its own so that it does not depend on
+// merging. An index serves one ordering direction only, so a range filter
+// without an order (ascending, implicitly) needs its own index beside the
+// descending one of a newest-first list.
+var CompositeIndexes = []Index{
+	// ListEndpointDeliveries: endpoint_id == and state ==.
+	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("state")}},
+
+	// ListDeadLetters (deadLetterQuery, newestFirst): state ==, optionally
+	// endpoint_id == and event_type ==, optionally a dead_time range,
+	// ordered by dead_time then document ID, newest first.
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), desc("dead_time"), desc(fs.DocumentID)}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("endpoint_id"), desc("dead_time"), desc(fs.DocumentID)}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), desc("dead_time"), desc(fs.DocumentID)}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), desc("dead_time"), desc(fs.DocumentID)}},
+
+	// CountDeadLetters and EachDeadLetter (deadLetterQuery without an
+	// order): the same filters. A replay always has a dead_time range (the
+	// ingest handler pins its end), which orders the query by dead_time
+	// ascending: the descending indexes above cannot serve it.
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("dead_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("endpoint_id"), asc("dead_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), asc("dead_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), asc("dead_time")}},
+
+	// Metrics: COUNT and SUM over an event_time range, by state, by
+	// endpoint, and by both.
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("event_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("state"), asc("event_time")}},
+
+	// ListRejected (newestFirst): tenant_id ==, newest first. Without a
+	// tenant, the single-field index on reject_time serves.
+	{Collection: "rejected_messages", Fields: []IndexField{asc("tenant_id"), desc("reject_time"), desc(fs.DocumentID)}},
+}
+
+// TTLPolicy is a field whose timestamp Firestore's TTL deletes documents
+// after. The Store sets it from Config.EventRetention.
+type TTLPolicy struct {
+	// Collection is the collection ID (the policy applies to the
+	// collection group).
+	Collection string
+	Field      string
+}
+
+// TTLPolicies are the TTL fields the package writes; infra/ declares a
+// policy for each (google_firestore_field with ttl_config).
+var TTLPolicies = []TTLPolicy{
+	{Collection: "events", Field: "expire_time"},            // eventDoc
+	{Collection: "deliveries", Field: "expire_time"},        // deliveryFields
+	{Collection: "rejected_messages", Field: "expire_time"}, // rejectedDoc
+}

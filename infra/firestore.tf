@@ -26,291 +26,56 @@ resource "google_firestore_database" "default" {
 # collection ID "deliveries" (one index serves every tenant's). Firestore
 # appends __name__ to an index in the direction of its last field; where a
 # query orders by __name__ (the newest-first paging of
-# internal/firestore/paging.go) it is written out. Each index is written out
-# in full, not generated, so a reviewer (and the offline check) can match it
-# against the query it serves.
+# internal/firestore/paging.go) it is written out. Each entry names the query
+# it serves; internal/firestore/indexes.go declares the same list and the
+# offline check (internal/infracheck) keeps the two equal.
+locals {
+  composite_indexes = {
+    # ListEndpointDeliveries (deliveries.go): endpoint_id ==, state ==.
+    deliveries_endpoint_state = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["state", "ASCENDING"]] }
 
-# ListEndpointDeliveries (internal/firestore/deliveries.go): endpoint_id ==,
-# state ==.
-resource "google_firestore_index" "deliveries_endpoint_state" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
+    # ListDeadLetters (deadletters.go): state == "dead", dead_time range,
+    # newest first; optionally of one endpoint and/or event type.
+    deliveries_dead                  = { collection = "deliveries", fields = [["state", "ASCENDING"], ["dead_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    deliveries_dead_by_endpoint      = { collection = "deliveries", fields = [["state", "ASCENDING"], ["endpoint_id", "ASCENDING"], ["dead_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    deliveries_dead_by_type          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_type", "ASCENDING"], ["dead_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    deliveries_dead_by_endpoint_type = { collection = "deliveries", fields = [["state", "ASCENDING"], ["endpoint_id", "ASCENDING"], ["event_type", "ASCENDING"], ["dead_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
 
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
+    # CountDeadLetters and EachDeadLetter (bulk replay): the same filters
+    # without an order. A dead_time range then orders by dead_time
+    # ascending, which the descending indexes above cannot serve.
+    deliveries_dead_asc                  = { collection = "deliveries", fields = [["state", "ASCENDING"], ["dead_time", "ASCENDING"]] }
+    deliveries_dead_by_endpoint_asc      = { collection = "deliveries", fields = [["state", "ASCENDING"], ["endpoint_id", "ASCENDING"], ["dead_time", "ASCENDING"]] }
+    deliveries_dead_by_type_asc          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_type", "ASCENDING"], ["dead_time", "ASCENDING"]] }
+    deliveries_dead_by_endpoint_type_asc = { collection = "deliveries", fields = [["state", "ASCENDING"], ["endpoint_id", "ASCENDING"], ["event_type", "ASCENDING"], ["dead_time", "ASCENDING"]] }
+
+    # Metrics (metrics.go): COUNT and SUM over an event_time window, of one
+    # endpoint, per state, or both.
+    deliveries_endpoint_window       = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    deliveries_state_window          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    deliveries_endpoint_state_window = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["state", "ASCENDING"], ["event_time", "ASCENDING"]] }
+
+    # ListRejected (deliveries.go): rejected_messages, a top-level
+    # collection, of one tenant, newest first. Across tenants the automatic
+    # single-field index on reject_time serves.
+    rejected_by_tenant = { collection = "rejected_messages", fields = [["tenant_id", "ASCENDING"], ["reject_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
   }
 }
 
-# Dead letters (internal/firestore/deadletters.go): state == "dead",
-# dead_time range, newest first.
-resource "google_firestore_index" "deliveries_dead" {
+resource "google_firestore_index" "composite" {
+  for_each = local.composite_indexes
+
   project     = var.project_id
   database    = google_firestore_database.default.name
-  collection  = "deliveries"
+  collection  = each.value.collection
   query_scope = "COLLECTION"
 
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "DESCENDING"
-  }
-  fields {
-    field_path = "__name__"
-    order      = "DESCENDING"
-  }
-}
-
-# Dead letters of one endpoint.
-resource "google_firestore_index" "deliveries_dead_by_endpoint" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "DESCENDING"
-  }
-  fields {
-    field_path = "__name__"
-    order      = "DESCENDING"
-  }
-}
-
-# Dead letters of one event type.
-resource "google_firestore_index" "deliveries_dead_by_type" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_type"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "DESCENDING"
-  }
-  fields {
-    field_path = "__name__"
-    order      = "DESCENDING"
-  }
-}
-
-# Dead letters of one endpoint and event type.
-resource "google_firestore_index" "deliveries_dead_by_endpoint_type" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_type"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "DESCENDING"
-  }
-  fields {
-    field_path = "__name__"
-    order      = "DESCENDING"
-  }
-}
-
-# CountDeadLetters and EachDeadLetter (bulk replay): the same filters without
-# an order. A dead_time range then orders by dead_time ascending, which the
-# descending indexes above cannot serve.
-resource "google_firestore_index" "deliveries_dead_asc" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "ASCENDING"
-  }
-}
-
-# The same, of one endpoint.
-resource "google_firestore_index" "deliveries_dead_by_endpoint_asc" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "ASCENDING"
-  }
-}
-
-# The same, of one event type.
-resource "google_firestore_index" "deliveries_dead_by_type_asc" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_type"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "ASCENDING"
-  }
-}
-
-# The same, of one endpoint and event type.
-resource "google_firestore_index" "deliveries_dead_by_endpoint_type_asc" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_type"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "dead_time"
-    order      = "ASCENDING"
-  }
-}
-
-# Metrics (internal/firestore/metrics.go): COUNT and SUM over an event_time
-# window, of one endpoint.
-resource "google_firestore_index" "deliveries_endpoint_window" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_time"
-    order      = "ASCENDING"
-  }
-}
-
-# Metrics: COUNT per state over an event_time window.
-resource "google_firestore_index" "deliveries_state_window" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_time"
-    order      = "ASCENDING"
-  }
-}
-
-# Metrics: COUNT per state over an event_time window, of one endpoint.
-resource "google_firestore_index" "deliveries_endpoint_state_window" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "endpoint_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "event_time"
-    order      = "ASCENDING"
-  }
-}
-
-# ListRejected (internal/firestore/deliveries.go): rejected_messages, a
-# top-level collection, of one tenant, newest first. Across tenants the
-# automatic single-field index on reject_time serves.
-resource "google_firestore_index" "rejected_by_tenant" {
-  project     = var.project_id
-  database    = google_firestore_database.default.name
-  collection  = "rejected_messages"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "tenant_id"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "reject_time"
-    order      = "DESCENDING"
-  }
-  fields {
-    field_path = "__name__"
-    order      = "DESCENDING"
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path = fields.value[0]
+      order      = fields.value[1]
+    }
   }
 }
 
@@ -344,20 +109,7 @@ resource "google_firestore_field" "deliveries_expire_time" {
   ttl_config {}
   index_config {}
 
-  depends_on = [
-    google_firestore_index.deliveries_endpoint_state,
-    google_firestore_index.deliveries_dead,
-    google_firestore_index.deliveries_dead_by_endpoint,
-    google_firestore_index.deliveries_dead_by_type,
-    google_firestore_index.deliveries_dead_by_endpoint_type,
-    google_firestore_index.deliveries_dead_asc,
-    google_firestore_index.deliveries_dead_by_endpoint_asc,
-    google_firestore_index.deliveries_dead_by_type_asc,
-    google_firestore_index.deliveries_dead_by_endpoint_type_asc,
-    google_firestore_index.deliveries_endpoint_window,
-    google_firestore_index.deliveries_state_window,
-    google_firestore_index.deliveries_endpoint_state_window,
-  ]
+  depends_on = [google_firestore_index.composite]
 }
 
 resource "google_firestore_field" "rejected_messages_expire_time" {
@@ -369,5 +121,5 @@ resource "google_firestore_field" "rejected_messages_expire_time" {
   ttl_config {}
   index_config {}
 
-  depends_on = [google_firestore_index.rejected_by_tenant]
+  depends_on = [google_firestore_index.composite]
 }

@@ -301,6 +301,8 @@ func TestInfraFirestoreCatchesBrokenCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Rename the collection of the rejected_messages index, whether it is
+	// written as a resource or as an entry of a for_each table.
 	rejected := regexp.MustCompile(`(collection\s*=\s*)"rejected_messages"`)
 	broken := false
 	for _, f := range files {
@@ -308,18 +310,14 @@ func TestInfraFirestoreCatchesBrokenCopy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, loc := range rejected.FindAllSubmatchIndex(b, -1) {
-			// Only within a google_firestore_index block.
-			start := strings.LastIndex(string(b[:loc[0]]), `resource "`)
-			if broken || start < 0 || !strings.HasPrefix(string(b[start:]), `resource "google_firestore_index"`) {
-				continue
-			}
-			b = append(b[:loc[3]:loc[3]], append([]byte(`"rejected"`), b[loc[1]:]...)...)
-			if err := os.WriteFile(f, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			broken = true
+		if broken || !rejected.Match(b) || !strings.Contains(string(b), `resource "google_firestore_index"`) {
+			continue
 		}
+		b = rejected.ReplaceAll(b, []byte(`${1}"rejected"`))
+		if err := os.WriteFile(f, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		broken = true
 	}
 	if !broken {
 		t.Fatal(`no google_firestore_index with collection = "rejected_messages" in infra/ to break`)

@@ -4,15 +4,14 @@ package infracheck
 // docker builds, gcloud run deploys and repository paths are picked.
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"os"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/dockerfile"
 )
 
 // commands returns the step's command lines as words: its entrypoint (or
@@ -210,62 +209,23 @@ func deployedService(words []string) (string, bool) {
 // of a Dockerfile (not those copying from another stage), with the build
 // arguments substituted.
 func dockerfileSources(file string, args map[string]string) ([]string, error) {
-	f, err := os.Open(file)
+	stages, err := dockerfile.Parse(file, args)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var lines []string
-	var cur strings.Builder
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if strings.HasPrefix(line, "#") && cur.Len() == 0 {
-			continue
-		}
-		if s, ok := strings.CutSuffix(line, "\\"); ok {
-			cur.WriteString(s + " ")
-			continue
-		}
-		cur.WriteString(line)
-		lines = append(lines, cur.String())
-		cur.Reset()
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
 	var out []string
-	for _, line := range lines {
-		inst, rest, _ := strings.Cut(line, " ")
-		if u := strings.ToUpper(inst); u != "COPY" && u != "ADD" {
-			continue
-		}
-		var words []string
-		if rest = strings.TrimSpace(rest); strings.HasPrefix(rest, "[") {
-			if err := json.Unmarshal([]byte(rest), &words); err != nil {
-				return nil, fmt.Errorf("%s: %q: %w", file, line, err)
+	for _, st := range stages {
+		for _, in := range st.Instructions {
+			if in.Cmd != "COPY" && in.Cmd != "ADD" {
+				continue
 			}
-		} else {
-			words = strings.Fields(rest)
-		}
-		var plain []string
-		fromStage := false
-		for _, w := range words {
-			if strings.HasPrefix(w, "--from=") {
-				fromStage = true
+			from, srcs, _, err := dockerfile.CopyArgs(in.Args)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", file, err)
 			}
-			if !strings.HasPrefix(w, "--") {
-				plain = append(plain, w)
+			if from == "" {
+				out = append(out, srcs...)
 			}
-		}
-		if fromStage || len(plain) < 2 {
-			continue
-		}
-		for _, src := range plain[:len(plain)-1] {
-			for k, v := range args {
-				src = strings.ReplaceAll(strings.ReplaceAll(src, "${"+k+"}", v), "$"+k, v)
-			}
-			out = append(out, src)
 		}
 	}
 	return out, nil

@@ -1,7 +1,6 @@
 package deploytest_test
 
 import (
-	"bufio"
 	"debug/elf"
 	"encoding/json"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/dockerfile"
 )
 
 const (
@@ -36,85 +37,11 @@ func runServices(t *testing.T, root string) []string {
 	return names
 }
 
-// instruction is one Dockerfile instruction, continuation lines joined.
-type instruction struct {
-	cmd  string // upper case: FROM, RUN, COPY…
-	args string
-}
-
-// stage is one FROM and what follows it.
-type stage struct {
-	image, name  string
-	instructions []instruction
-}
-
-func (s stage) all(cmd string) []instruction {
-	var out []instruction
-	for _, in := range s.instructions {
-		if in.cmd == cmd {
-			out = append(out, in)
-		}
-	}
-	return out
-}
-
-// parseDockerfile reads comments, continuation lines and instructions, and
-// replaces $NAME and ${NAME} of the build arguments in args with their
-// values, as docker build --build-arg does. An ARG without a value and
-// without a default stays unset: a reference to it is an error.
-func parseDockerfile(t *testing.T, file string, args map[string]string) []stage {
+// parseDockerfile reads file with the build arguments args.
+func parseDockerfile(t *testing.T, file string, args map[string]string) []dockerfile.Stage {
 	t.Helper()
-	f, err := os.Open(file)
+	stages, err := dockerfile.Parse(file, args)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var stages []stage
-	declared := map[string]string{}
-	var pending string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasSuffix(line, `\`) {
-			pending += strings.TrimSuffix(line, `\`) + " "
-			continue
-		}
-		line, pending = pending+line, ""
-		cmd, rest, _ := strings.Cut(line, " ")
-		in := instruction{cmd: strings.ToUpper(cmd), args: strings.TrimSpace(rest)}
-		switch in.cmd {
-		case "FROM":
-			fields := slices.DeleteFunc(strings.Fields(in.args), func(f string) bool { return strings.HasPrefix(f, "--") })
-			s := stage{image: fields[0]}
-			if len(fields) == 3 && strings.EqualFold(fields[1], "AS") {
-				s.name = fields[2]
-			}
-			stages = append(stages, s)
-			declared = map[string]string{} // an ARG is scoped to its stage
-			continue
-		case "ARG":
-			name, def, _ := strings.Cut(in.args, "=")
-			if v, ok := args[name]; ok {
-				def = v
-			}
-			declared[name] = def
-		}
-		if len(stages) == 0 {
-			t.Fatalf("%s before the first FROM", in.cmd)
-		}
-		in.args = os.Expand(in.args, func(name string) string {
-			v, ok := declared[name]
-			if !ok || v == "" {
-				t.Fatalf("%s %s: $%s is not a build argument with a value", in.cmd, in.args, name)
-			}
-			return v
-		})
-		stages[len(stages)-1].instructions = append(stages[len(stages)-1].instructions, in)
-	}
-	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
 	return stages
@@ -124,100 +51,25 @@ func parseDockerfile(t *testing.T, file string, args map[string]string) []stage 
 // destination.
 func copyArgs(t *testing.T, args string) (from string, srcs []string, dst string) {
 	t.Helper()
-	fields := strings.Fields(args)
-	for len(fields) > 0 && strings.HasPrefix(fields[0], "--") {
-		if v, ok := strings.CutPrefix(fields[0], "--from="); ok {
-			from = v
-		}
-		fields = fields[1:]
+	from, srcs, dst, err := dockerfile.CopyArgs(args)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if rest := strings.Join(fields, " "); strings.HasPrefix(rest, "[") {
-		fields = nil
-		if err := json.Unmarshal([]byte(rest), &fields); err != nil {
-			t.Fatalf("COPY %s: %v", args, err)
-		}
-	}
-	if len(fields) < 2 {
-		t.Fatalf("COPY %s: want sources and a destination", args)
-	}
-	return from, fields[:len(fields)-1], fields[len(fields)-1]
+	return from, srcs, dst
 }
 
-// shellWords splits a plain shell command: words, single and double
-// quotes. It refuses anything that would make it more than one command.
-func shellWords(t *testing.T, s string) []string {
+// parseGoBuild reads the go build of a RUN instruction; its -ldflags must
+// strip the binary (-s -w).
+func parseGoBuild(t *testing.T, run string) dockerfile.GoBuild {
 	t.Helper()
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == ' ' || c == '\t':
-			if inWord {
-				words, inWord = append(words, cur.String()), false
-				cur.Reset()
-			}
-		case c == '\'' || c == '"':
-			end := strings.IndexByte(s[i+1:], c)
-			if end < 0 {
-				t.Fatalf("unterminated quote in %q", s)
-			}
-			cur.WriteString(s[i+1 : i+1+end])
-			i += end + 1
-			inWord = true
-		case strings.IndexByte(";&|<>$`\\", c) >= 0:
-			t.Fatalf("RUN %q is not one plain command (%q); the test runs it, so keep it simple", s, c)
-		default:
-			cur.WriteByte(c)
-			inWord = true
-		}
+	b, err := dockerfile.ParseGoBuild(run)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words
-}
-
-// goBuild is the go build of a RUN instruction.
-type goBuild struct {
-	env  []string // leading NAME=value assignments
-	args []string // after "go build"
-	out  string   // the -o path
-	pkgs []string
-}
-
-var envAssignment = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
-
-func parseGoBuild(t *testing.T, runArgs string) goBuild {
-	t.Helper()
-	words := shellWords(t, runArgs)
-	var b goBuild
-	for len(words) > 0 && envAssignment.MatchString(words[0]) {
-		b.env, words = append(b.env, words[0]), words[1:]
-	}
-	if len(words) < 2 || words[0] != "go" || words[1] != "build" {
-		t.Fatalf("RUN %s: want [NAME=value…] go build …", runArgs)
-	}
-	b.args = words[2:]
-	for i := 0; i < len(b.args); i++ {
-		a := b.args[i]
-		if !strings.HasPrefix(a, "-") {
-			b.pkgs = append(b.pkgs, a)
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !hasValue && slices.Contains([]string{"o", "ldflags", "gcflags", "tags", "mod", "C"}, name) && i+1 < len(b.args) {
-			i++
-			value = b.args[i]
-		}
-		if name == "o" {
-			b.out = value
-		}
-		if name == "ldflags" {
-			for _, f := range []string{"-s", "-w"} {
-				if !slices.Contains(strings.Fields(value), f) {
-					t.Errorf("go build -ldflags %q lacks %s", value, f)
-				}
+	if ld := b.Flag("ldflags"); ld != "" {
+		for _, f := range []string{"-s", "-w"} {
+			if !slices.Contains(strings.Fields(ld), f) {
+				t.Errorf("go build -ldflags %q lacks %s", ld, f)
 			}
 		}
 	}
@@ -246,23 +98,23 @@ func TestRunDockerfile(t *testing.T) {
 			if len(stages) < 2 {
 				t.Fatalf("%d stages, want a build stage and a small final one", len(stages))
 			}
-			var build stage
-			var gb goBuild
+			var build dockerfile.Stage
+			var gb dockerfile.GoBuild
 			for _, s := range stages[:len(stages)-1] {
-				for _, in := range s.all("RUN") {
-					if strings.Contains(in.args, "go build") {
-						build, gb = s, parseGoBuild(t, in.args)
+				for _, in := range s.All("RUN") {
+					if strings.Contains(in.Args, "go build") {
+						build, gb = s, parseGoBuild(t, in.Args)
 					}
 				}
 			}
-			if gb.out == "" || len(gb.pkgs) != 1 {
+			if gb.Out == "" || len(gb.Pkgs) != 1 {
 				t.Fatalf("no go build -o <binary> <package> in a build stage (found %+v)", gb)
 			}
-			if want := "./run/" + svc; path.Clean(gb.pkgs[0]) != path.Clean(want) {
-				t.Errorf("go build %s, want %s", gb.pkgs[0], want)
+			if want := "./run/" + svc; path.Clean(gb.Pkgs[0]) != path.Clean(want) {
+				t.Errorf("go build %s, want %s", gb.Pkgs[0], want)
 			}
-			if want := "golang:" + goVersion; build.image != want && !strings.HasPrefix(build.image, want+"-") && !strings.HasPrefix(build.image, want+".") {
-				t.Errorf("build stage FROM %s, want %s (go.mod says go %s)", build.image, want, goVersion)
+			if want := "golang:" + goVersion; build.Image != want && !strings.HasPrefix(build.Image, want+"-") && !strings.HasPrefix(build.Image, want+".") {
+				t.Errorf("build stage FROM %s, want %s (go.mod says go %s)", build.Image, want, goVersion)
 			}
 			checkCopies(t, root, build, gb)
 			checkFinalStage(t, stages[len(stages)-1], build, gb)
@@ -275,21 +127,21 @@ func TestRunDockerfile(t *testing.T) {
 // the build context (the repository root), lands where the build expects
 // it, and that together they hold every package of this module the binary
 // is built from, and go.mod and go.sum.
-func checkCopies(t *testing.T, root string, build stage, gb goBuild) {
+func checkCopies(t *testing.T, root string, build dockerfile.Stage, gb dockerfile.GoBuild) {
 	t.Helper()
 	var copied []string
-	for _, in := range build.all("COPY") {
-		from, srcs, dst := copyArgs(t, in.args)
+	for _, in := range build.All("COPY") {
+		from, srcs, dst := copyArgs(t, in.Args)
 		if from != "" {
 			continue
 		}
 		for _, src := range srcs {
 			clean := path.Clean(src)
 			if !exists(root, clean) {
-				t.Errorf("COPY %s: %s does not exist (the build context is the repository root)", in.args, src)
+				t.Errorf("COPY %s: %s does not exist (the build context is the repository root)", in.Args, src)
 			}
 			if d := path.Clean(dst); d != clean && !(d == "." && !strings.Contains(clean, "/")) {
-				t.Errorf("COPY %s: copy %s to %s/ or ./, where the build expects it", in.args, src, clean)
+				t.Errorf("COPY %s: copy %s to %s/ or ./, where the build expects it", in.Args, src, clean)
 			}
 			copied = append(copied, clean)
 		}
@@ -300,7 +152,7 @@ func checkCopies(t *testing.T, root string, build stage, gb goBuild) {
 		}
 	}
 	dirs := strings.Fields(run(t, root, []string{"GOOS=linux", "GOARCH=amd64"}, "go", "list", "-deps",
-		"-f", "{{if and .Module .Module.Main}}{{.Dir}}{{end}}", gb.pkgs[0]))
+		"-f", "{{if and .Module .Module.Main}}{{.Dir}}{{end}}", gb.Pkgs[0]))
 	for _, dir := range dirs {
 		rel, err := filepath.Rel(root, dir)
 		if err != nil {
@@ -316,33 +168,33 @@ func checkCopies(t *testing.T, root string, build stage, gb goBuild) {
 // checkFinalStage checks that the final stage is distroless, runs the
 // built binary as a non-root user in exec form, and exposes Cloud Run's
 // port.
-func checkFinalStage(t *testing.T, final, build stage, gb goBuild) {
+func checkFinalStage(t *testing.T, final, build dockerfile.Stage, gb dockerfile.GoBuild) {
 	t.Helper()
-	if final.image != finalImage {
-		t.Errorf("final FROM %s, want %s", final.image, finalImage)
+	if final.Image != finalImage {
+		t.Errorf("final FROM %s, want %s", final.Image, finalImage)
 	}
-	users := final.all("USER")
+	users := final.All("USER")
 	if len(users) == 0 {
 		t.Error("final stage sets no USER; it would run as the image's default")
-	} else if u, _, _ := strings.Cut(users[len(users)-1].args, ":"); u == "root" || u == "0" {
-		t.Errorf("final USER %s, want a non-root user", users[len(users)-1].args)
+	} else if u, _, _ := strings.Cut(users[len(users)-1].Args, ":"); u == "root" || u == "0" {
+		t.Errorf("final USER %s, want a non-root user", users[len(users)-1].Args)
 	}
-	if !slices.ContainsFunc(final.all("EXPOSE"), func(in instruction) bool { return slices.Contains(strings.Fields(in.args), "8080") }) {
+	if !slices.ContainsFunc(final.All("EXPOSE"), func(in dockerfile.Instruction) bool { return slices.Contains(strings.Fields(in.Args), "8080") }) {
 		t.Error("final stage does not EXPOSE 8080, Cloud Run's default PORT")
 	}
 	var binary string
-	for _, in := range final.all("COPY") {
-		from, srcs, dst := copyArgs(t, in.args)
-		if from != "" && from == build.name && slices.Contains(srcs, gb.out) {
+	for _, in := range final.All("COPY") {
+		from, srcs, dst := copyArgs(t, in.Args)
+		if from != "" && from == build.Name && slices.Contains(srcs, gb.Out) {
 			binary = dst
 		}
 	}
 	if binary == "" {
-		t.Fatalf("final stage does not COPY --from=%s %s", build.name, gb.out)
+		t.Fatalf("final stage does not COPY --from=%s %s", build.Name, gb.Out)
 	}
-	entry := final.all("ENTRYPOINT")
+	entry := final.All("ENTRYPOINT")
 	var argv []string
-	if len(entry) == 0 || json.Unmarshal([]byte(entry[len(entry)-1].args), &argv) != nil || len(argv) == 0 || argv[0] != binary {
+	if len(entry) == 0 || json.Unmarshal([]byte(entry[len(entry)-1].Args), &argv) != nil || len(argv) == 0 || argv[0] != binary {
 		t.Errorf("ENTRYPOINT %v, want the exec form [%q] (distroless has no shell)", entry, binary)
 	}
 }
@@ -350,18 +202,18 @@ func checkFinalStage(t *testing.T, final, build stage, gb goBuild) {
 // buildStatic runs the Dockerfile's go build, with its environment and
 // flags, for Cloud Run's linux/amd64, into a temporary directory, and
 // checks that the binary is statically linked.
-func buildStatic(t *testing.T, root string, gb goBuild) {
+func buildStatic(t *testing.T, root string, gb dockerfile.GoBuild) {
 	t.Helper()
-	if !slices.Contains(gb.env, "CGO_ENABLED=0") {
-		t.Errorf("go build env %v lacks CGO_ENABLED=0: distroless/static has no libc", gb.env)
+	if !slices.Contains(gb.Env, "CGO_ENABLED=0") {
+		t.Errorf("go build env %v lacks CGO_ENABLED=0: distroless/static has no libc", gb.Env)
 	}
-	if !slices.Contains(gb.args, "-trimpath") {
-		t.Errorf("go build %v lacks -trimpath", gb.args)
+	if !slices.Contains(gb.Args, "-trimpath") {
+		t.Errorf("go build %v lacks -trimpath", gb.Args)
 	}
 	bin := filepath.Join(t.TempDir(), "server")
 	args := []string{"build", "-o", bin}
-	for i := 0; i < len(gb.args); i++ {
-		switch a := gb.args[i]; {
+	for i := 0; i < len(gb.Args); i++ {
+		switch a := gb.Args[i]; {
 		case a == "-o" || a == "--o":
 			i++ // replaced above
 		case strings.HasPrefix(a, "-o=") || strings.HasPrefix(a, "--o="):
@@ -369,7 +221,7 @@ func buildStatic(t *testing.T, root string, gb goBuild) {
 			args = append(args, a)
 		}
 	}
-	run(t, root, append(gb.env, "GOOS=linux", "GOARCH=amd64"), "go", args...)
+	run(t, root, append(gb.Env, "GOOS=linux", "GOARCH=amd64"), "go", args...)
 
 	f, err := elf.Open(bin)
 	if err != nil {

@@ -55,6 +55,15 @@ locals {
 
   event_retention = "${var.event_retention_days * 24}h"
 
+  # The settings of internal/app.Common, which ingest and the dispatcher
+  # both read.
+  common_env = {
+    GOOGLE_CLOUD_PROJECT       = var.project_id
+    HOOKRUN_FIRESTORE_DATABASE = google_firestore_database.default.name
+    HOOKRUN_EVENT_RETENTION    = local.event_retention
+    LOG_LEVEL                  = var.log_level
+  }
+
   # Variables the services read that production deliberately leaves unset
   # (run.tf sets every other one, defaults included), by service; "all"
   # applies to every service.

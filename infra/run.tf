@@ -53,22 +53,13 @@ resource "google_cloud_run_v2_service" "ingest" {
         failure_threshold = 15
       }
 
-      # internal/app.Common
-      env {
-        name  = "GOOGLE_CLOUD_PROJECT"
-        value = var.project_id
-      }
-      env {
-        name  = "HOOKRUN_FIRESTORE_DATABASE"
-        value = google_firestore_database.default.name
-      }
-      env {
-        name  = "HOOKRUN_EVENT_RETENTION"
-        value = local.event_retention
-      }
-      env {
-        name  = "LOG_LEVEL"
-        value = var.log_level
+      # internal/app.Common, the same on both services.
+      dynamic "env" {
+        for_each = local.common_env
+        content {
+          name  = env.key
+          value = env.value
+        }
       }
 
       # run/ingest
@@ -202,22 +193,13 @@ resource "google_cloud_run_v2_service" "dispatcher" {
         failure_threshold = 15
       }
 
-      # internal/app.Common
-      env {
-        name  = "GOOGLE_CLOUD_PROJECT"
-        value = var.project_id
-      }
-      env {
-        name  = "HOOKRUN_FIRESTORE_DATABASE"
-        value = google_firestore_database.default.name
-      }
-      env {
-        name  = "HOOKRUN_EVENT_RETENTION"
-        value = local.event_retention
-      }
-      env {
-        name  = "LOG_LEVEL"
-        value = var.log_level
+      # internal/app.Common, the same on both services.
+      dynamic "env" {
+        for_each = local.common_env
+        content {
+          name  = env.key
+          value = env.value
+        }
       }
 
       # run/dispatcher: who may push and call back

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrun/hookrun/internal/firestore"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -43,6 +45,10 @@ type Common struct {
 	// EventRetention is how long events and deliveries are kept (the
 	// Firestore TTL field).
 	EventRetention time.Duration `env:"HOOKRUN_EVENT_RETENTION" envDefault:"720h"`
+	// PprofAddr, when set, serves net/http/pprof on this loopback address
+	// (127.0.0.1:6060, say) for profiling on a developer's machine; Cloud
+	// Run routes only PORT, so production leaves it empty.
+	PprofAddr string `env:"HOOKRUN_PPROF_ADDR"`
 }
 
 // Addr is the listen address.
@@ -55,6 +61,13 @@ func (c Common) Validate() error {
 	}
 	if c.EventRetention < time.Hour {
 		return errors.New("HOOKRUN_EVENT_RETENTION must be at least 1h")
+	}
+	if c.PprofAddr != "" {
+		// Profiles show request data: never on an interface others reach.
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("HOOKRUN_PPROF_ADDR %q: want a loopback address and port, such as 127.0.0.1:6060", c.PprofAddr)
+		}
 	}
 	return nil
 }
@@ -109,7 +122,19 @@ func Main(name string, run func(ctx context.Context) error) {
 	slog.Info("stopped", "service", name)
 }
 
-// Serve serves h on c's address until ctx ends.
+// Serve serves h on c's address until ctx ends, and the profiler on
+// PprofAddr when that is set.
 func Serve(ctx context.Context, c Common, h http.Handler) error {
-	return httpapi.Serve(ctx, c.Addr(), h)
+	if c.PprofAddr == "" {
+		return httpapi.Serve(ctx, c.Addr(), h)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return httpapi.Serve(gctx, c.PprofAddr, mux) })
+	g.Go(func() error { return httpapi.Serve(gctx, c.Addr(), h) })
+	return g.Wait()
 }

@@ -127,7 +127,7 @@ func startEmulator(ctx context.Context, k emulatorKind, cfg EmulatorConfig) (*Em
 	}
 	port := cfg.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return nil, fmt.Errorf("start %s emulator: %w", k.name, err)
 		}
 	}
@@ -236,10 +236,10 @@ func isExecutable(path string) error {
 	return nil
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the emulator binds it; the emulator then exits and
-// the caller sees why.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free port on 127.0.0.1. Another process
+// could take it before whoever asked binds it; an emulator or service then
+// exits and the caller sees why.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find free port: %w", err)
@@ -255,7 +255,7 @@ const readyInterval = 100 * time.Millisecond
 // WaitTCP polls until addr accepts a TCP connection or ctx is done.
 func WaitTCP(ctx context.Context, addr string) error {
 	var d net.Dialer
-	return poll(ctx, "connect to "+addr, func(ctx context.Context) error {
+	return poll(ctx, "connect to "+addr, readyInterval, func(ctx context.Context) error {
 		c, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return err
@@ -264,9 +264,19 @@ func WaitTCP(ctx context.Context, addr string) error {
 	})
 }
 
+// serviceReadyInterval is how often a starting service's /healthz is
+// tried: a refused loopback connect costs microseconds, and the time to
+// healthy is a figure scripts/bench reports, so it must not be rounded up
+// to readyInterval.
+const serviceReadyInterval = 2 * time.Millisecond
+
 // WaitHTTP polls until a GET of url answers 200 OK or ctx is done.
 func WaitHTTP(ctx context.Context, url string) error {
-	return poll(ctx, "GET "+url, func(ctx context.Context) error {
+	return waitHTTP(ctx, url, readyInterval)
+}
+
+func waitHTTP(ctx context.Context, url string, every time.Duration) error {
+	return poll(ctx, "GET "+url, every, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
@@ -284,10 +294,10 @@ func WaitHTTP(ctx context.Context, url string) error {
 	})
 }
 
-// poll calls try every readyInterval until it succeeds or ctx is done. Each
-// try gets at most a second, so one hung attempt cannot eat the deadline.
-func poll(ctx context.Context, what string, try func(context.Context) error) error {
-	t := time.NewTicker(readyInterval)
+// poll calls try every interval until it succeeds or ctx is done. Each try
+// gets at most a second, so one hung attempt cannot eat the deadline.
+func poll(ctx context.Context, what string, every time.Duration, try func(context.Context) error) error {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	var last error
 	for {

@@ -148,7 +148,7 @@ func TestWaitTCPAndHTTP(t *testing.T) {
 		t.Errorf("WaitHTTP(404) = %v, want a timeout naming the status", err)
 	}
 
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

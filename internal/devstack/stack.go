@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,6 +80,9 @@ type StackConfig struct {
 	EmulatorOutput io.Writer
 	// Env is added to every service's environment (LOG_LEVEL, say).
 	Env []string
+	// Pprof serves the profiler of ingest and the dispatcher on a free
+	// loopback port each (PprofURL).
+	Pprof bool
 }
 
 // Stack is the running local stack: emulators, ingest and dispatcher. The
@@ -98,16 +100,18 @@ type Stack struct {
 	sm        *emulator.Server
 	tasks     *emulator.Server
 	procs     []*Process
+	binDir    string
 	bins      map[string]string
 	// services by name, to restart one (the tests kill the dispatcher).
 	services map[string]*service
 }
 
 type service struct {
-	proc *Process
-	port int
-	out  io.Writer
-	env  []string
+	proc  *Process
+	port  int
+	out   io.Writer
+	env   []string
+	pprof string // base URL of its profiler, if it serves one
 }
 
 // StartStack builds the services and starts emulators and services, ready to
@@ -187,25 +191,36 @@ func (s *Stack) startEmulators(ctx context.Context) error {
 
 // build compiles the three services into BinDir.
 func (s *Stack) build(ctx context.Context) error {
-	root, err := moduleRoot(ctx)
-	if err != nil {
-		return err
-	}
 	dir := s.cfg.BinDir
 	if dir == "" {
+		var err error
 		if dir, err = os.MkdirTemp("", "hookrun-bin-"); err != nil {
 			return err
 		}
 	}
+	s.binDir = dir
 	s.bins = map[string]string{}
 	for name, pkg := range map[string]string{"ingest": "./run/ingest", "dispatcher": "./run/dispatcher", "receiver": "./functions/receiver/cmd"} {
 		out := filepath.Join(dir, name)
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+		if err := Build(ctx, pkg, out); err != nil {
+			return err
 		}
 		s.bins[name] = out
+	}
+	return nil
+}
+
+// Build compiles the main package pkg of the hookrun module (a path such as
+// "./run/ingest") into the binary out.
+func Build(ctx context.Context, pkg, out string) error {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
 	return nil
 }
@@ -283,22 +298,37 @@ func (s *Stack) StartReceiver(ctx context.Context, secret string, port int, also
 	if also != nil {
 		out = io.MultiWriter(out, also)
 	}
-	if err := s.run(ctx, "receiver", port, out, "WEBHOOK_SECRET="+secret); err != nil {
+	if _, err := s.run(ctx, "receiver", port, out, "WEBHOOK_SECRET="+secret); err != nil {
 		return "", err
 	}
 	return "http://127.0.0.1:" + strconv.Itoa(port), nil
 }
 
 func (s *Stack) startService(ctx context.Context, name string, port int, env ...string) error {
-	return s.run(ctx, name, port, PrefixWriter(s.cfg.Output, fmt.Sprintf("%-10s | ", name)), env...)
+	_, err := s.run(ctx, name, port, PrefixWriter(s.cfg.Output, fmt.Sprintf("%-10s | ", name)), env...)
+	return err
 }
 
-func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, env ...string) error {
+// run starts a service and waits until its /healthz answers 200. It returns
+// how long that took from just before the process was started: the cold
+// start that scripts/bench reports.
+func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, env ...string) (time.Duration, error) {
 	if s.services == nil {
 		s.services = map[string]*service{}
 	}
-	s.services[name] = &service{port: port, out: out, env: env}
+	svc := &service{port: port, out: out, env: env}
+	s.services[name] = svc
 	base := append(append([]string{}, s.Env...), "PORT="+strconv.Itoa(port), "HOOKRUN_LISTEN_HOST=127.0.0.1")
+	if s.cfg.Pprof && name != "receiver" {
+		pp, err := FreePort()
+		if err != nil {
+			return 0, err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(pp)
+		svc.pprof = "http://" + addr
+		base = append(base, "HOOKRUN_PPROF_ADDR="+addr)
+	}
+	start := time.Now()
 	p, err := Start(Command{
 		Name:   name,
 		Path:   s.bins[name],
@@ -306,23 +336,52 @@ func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, e
 		Output: out,
 	})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	s.procs = append(s.procs, p)
-	s.services[name].proc = p
+	svc.proc = p
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	ready := make(chan error, 1)
-	go func() { ready <- WaitHTTP(wctx, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz") }()
+	go func() {
+		ready <- waitHTTP(wctx, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz", serviceReadyInterval)
+	}()
 	select {
 	case err := <-ready:
 		if err != nil {
-			return fmt.Errorf("%s did not become healthy: %w\n%s", name, err, p.Tail())
+			return 0, fmt.Errorf("%s did not become healthy: %w\n%s", name, err, p.Tail())
 		}
-		return nil
+		return time.Since(start), nil
 	case <-p.Done():
-		return fmt.Errorf("%s exited during startup: %w", name, p.ExitReport())
+		return 0, fmt.Errorf("%s exited during startup: %w", name, p.ExitReport())
 	}
+}
+
+// BinDir is where the stack's binaries were built.
+func (s *Stack) BinDir() string { return s.binDir }
+
+// PubSubOptions are the client options that reach the stack's Pub/Sub
+// emulator.
+func (s *Stack) PubSubOptions() []option.ClientOption { return emulatorOption(s.Env) }
+
+// PprofURL is the base URL of the named service's profiler
+// (http://127.0.0.1:port, serving /debug/pprof/), or "" when
+// StackConfig.Pprof is off.
+func (s *Stack) PprofURL(name string) string {
+	if svc, ok := s.services[name]; ok {
+		return svc.pprof
+	}
+	return ""
+}
+
+// PID returns the process ID of the named service ("ingest", "dispatcher",
+// "receiver"), for reading its CPU time and memory from /proc.
+func (s *Stack) PID(name string) (int, error) {
+	svc, ok := s.services[name]
+	if !ok {
+		return 0, fmt.Errorf("no service %q", name)
+	}
+	return svc.proc.Pid(), nil
 }
 
 // Crashed returns a channel that yields the first process of the stack that
@@ -372,12 +431,7 @@ func portOrFree(p int) (int, error) {
 	if p != 0 {
 		return p, nil
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return FreePort()
 }
 
 func randomToken() string {
@@ -409,6 +463,22 @@ func (s *Stack) KillAndRestart(ctx context.Context, name string) error {
 	case <-svc.proc.Done():
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	_, err := s.run(ctx, name, svc.port, svc.out, svc.env...)
+	return err
+}
+
+// Restart stops a service as Cloud Run scales one in (SIGTERM, graceful
+// shutdown) and starts a fresh process on the same port with the same
+// configuration. It returns the new process's time from start to its first
+// 200 on /healthz.
+func (s *Stack) Restart(ctx context.Context, name string) (time.Duration, error) {
+	svc, ok := s.services[name]
+	if !ok {
+		return 0, fmt.Errorf("no service %q", name)
+	}
+	if err := svc.proc.Stop(ctx); err != nil {
+		return 0, fmt.Errorf("stop %s: %w", name, err)
 	}
 	return s.run(ctx, name, svc.port, svc.out, svc.env...)
 }

@@ -1,0 +1,317 @@
+// Package bench measures hookrun the way its users pay for it on Cloud Run:
+// CPU time per event and per delivery (from the kernel's own accounting of
+// each service process), memory, throughput against the machine's and the
+// Pub/Sub emulator's ceilings, and cold starts. It runs the local stack
+// (internal/devstack) on this machine and nothing outside it; scripts/bench
+// is its command line.
+//
+// Load comes from vegeta, as a library, with fixed 1 KiB payloads; every
+// load scenario runs a warm-up first that no figure includes.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/devstack"
+)
+
+// Config configures a run. Zero fields take the defaults of the mode.
+type Config struct {
+	// Quick runs every scenario for a moment, to check the harness (CI);
+	// its figures are too short to compare.
+	Quick bool
+	// Duration is the measured part of each load scenario; Warmup runs
+	// before it and counts for nothing.
+	Duration, Warmup time.Duration
+	// Producers is the number of concurrent producers of the ingest, baseline
+	// and end-to-end scenarios.
+	Producers int
+	// ColdStarts is how many times each service is started cold.
+	ColdStarts int
+	// ProfileDir, when set, receives CPU profiles of ingest and the
+	// dispatcher taken during the measured part of the load scenarios.
+	ProfileDir string
+
+	// ProjectID isolates the run's data in the emulators.
+	ProjectID string
+	// PubSubHost and FirestoreHost use emulators that already run (the
+	// tests') instead of starting new ones.
+	PubSubHost, FirestoreHost string
+	// Output receives the services' and emulators' logs; nil discards them.
+	Output io.Writer
+	// Log receives progress; nil means slog.Default().
+	Log *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	def := Config{Duration: 10 * time.Second, Warmup: 2 * time.Second, Producers: 32, ColdStarts: 10}
+	if c.Quick {
+		def = Config{Duration: 2 * time.Second, Warmup: 500 * time.Millisecond, Producers: 8, ColdStarts: 3}
+	}
+	if c.Duration == 0 {
+		c.Duration = def.Duration
+	}
+	if c.Warmup == 0 {
+		c.Warmup = def.Warmup
+	}
+	if c.Producers == 0 {
+		c.Producers = def.Producers
+	}
+	if c.ColdStarts == 0 {
+		c.ColdStarts = def.ColdStarts
+	}
+	if c.ProjectID == "" {
+		c.ProjectID = "hookrun-bench"
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	return c
+}
+
+// Validate reports the first problem with c, with defaults applied.
+func (c Config) Validate() error {
+	d := c.withDefaults()
+	switch {
+	case d.Duration < 500*time.Millisecond:
+		return fmt.Errorf("duration %v: at least 500ms, or the kernel's 10 ms CPU ticks dominate", d.Duration)
+	case d.Warmup < 0:
+		return fmt.Errorf("warm-up %v is negative", d.Warmup)
+	case d.Producers < 1 || d.Producers > 1024:
+		return fmt.Errorf("producers %d: 1 to 1024", d.Producers)
+	case d.ColdStarts < 1 || d.ColdStarts > 100:
+		return fmt.Errorf("cold starts %d: 1 to 100", d.ColdStarts)
+	}
+	return nil
+}
+
+// payloadBytes is the size of every event body the producers send.
+const payloadBytes = 1024
+
+// eventBody is a producer's POST /v1/events body of exactly payloadBytes
+// for eventType, its data padded with a fixed string.
+func eventBody(eventType string) []byte {
+	head := `{"type":"` + eventType + `","data":{"user_id":"usr_2fd4e1c67a2d28fce","plan":"pro","padding":"`
+	tail := `"}}`
+	pad := payloadBytes - len(head) - len(tail)
+	return []byte(head + strings.Repeat("x", max(pad, 0)) + tail)
+}
+
+// bench is one run: the stack, the sink that receives deliveries, and the
+// tenants the scenarios made.
+type bench struct {
+	cfg         Config
+	stack       *devstack.Stack
+	api         *devstack.Client
+	sink        *sink
+	baseline    string // URL of the bare baseline service
+	baselinePID int
+	log         *slog.Logger
+
+	// Figures later scenarios compare against.
+	baselineRate, ceilingRate float64
+	e2e                       tenant
+}
+
+// tenant is a tenant the bench made, with its API key.
+type tenant struct {
+	ID, APIKey string
+}
+
+// Run starts the local stack, runs every scenario in order, stops the stack
+// and returns the figures. A scenario that fails ends the run.
+func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	res := &Results{
+		Started: time.Now(),
+		Quick:   cfg.Quick,
+		Machine: thisMachine(),
+		Settings: Settings{
+			Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Producers: cfg.Producers,
+			PayloadBytes: payloadBytes, ColdStarts: cfg.ColdStarts,
+		},
+	}
+	b := &bench{cfg: cfg, log: cfg.Log}
+	if b.sink, err = startSink(); err != nil {
+		return nil, err
+	}
+	defer b.sink.close()
+
+	b.log.Info("starting the local stack")
+	output := cfg.Output
+	if output == nil {
+		output = io.Discard
+	}
+	b.stack, err = devstack.StartStack(ctx, devstack.StackConfig{
+		ProjectID:     cfg.ProjectID,
+		PubSubHost:    cfg.PubSubHost,
+		FirestoreHost: cfg.FirestoreHost,
+		Output:        output,
+		Pprof:         cfg.ProfileDir != "",
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		// The stack must go even when ctx is cancelled (Ctrl-C).
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		err = errors.Join(err, b.stack.Stop(stopCtx))
+	}()
+	b.api = &devstack.Client{BaseURL: b.stack.IngestURL}
+	stopBaseline, err := b.startBaseline(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer stopBaseline()
+
+	for _, s := range []struct {
+		name string
+		run  func(context.Context) (Scenario, error)
+	}{
+		{"baseline", b.runBaseline},
+		{"ingest", b.runIngest},
+		{"push ceiling", b.runPushCeiling},
+		{"end to end", b.runEndToEnd},
+		{"fan-out 10", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
+		{"fan-out 100", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
+		{"retry", b.runRetry},
+		{"cold start", b.runColdStart},
+	} {
+		b.log.Info("scenario", "name", s.name)
+		sc, err := s.run(ctx)
+		if err != nil {
+			return res, fmt.Errorf("scenario %s: %w", s.name, err)
+		}
+		res.Scenarios = append(res.Scenarios, sc)
+	}
+	return res, nil
+}
+
+// startBaseline builds and starts the bare baseline service.
+func (b *bench) startBaseline(ctx context.Context) (stop func(), err error) {
+	bin := filepath.Join(b.stack.BinDir(), "baseline")
+	if err := devstack.Build(ctx, "./internal/bench/baseline", bin); err != nil {
+		return nil, err
+	}
+	port, err := devstack.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	p, err := devstack.Start(devstack.Command{Name: "baseline", Path: bin, Env: []string{"PORT=" + strconv.Itoa(port)}})
+	if err != nil {
+		return nil, err
+	}
+	stop = func() { _ = p.Stop(context.Background()) }
+	b.baseline = "http://127.0.0.1:" + strconv.Itoa(port)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := devstack.WaitHTTP(wctx, b.baseline+"/healthz"); err != nil {
+		stop()
+		return nil, fmt.Errorf("baseline service: %w\n%s", err, p.Tail())
+	}
+	b.baselinePID = p.Pid()
+	return stop, nil
+}
+
+// newTenant creates a tenant; extra fields (retry_policy…) go into the
+// create body.
+func (b *bench) newTenant(ctx context.Context, id string, extra map[string]any) (tenant, error) {
+	body := map[string]any{"id": id, "name": "bench " + id}
+	for k, v := range extra {
+		body[k] = v
+	}
+	var out struct {
+		APIKey string `json:"api_key"`
+	}
+	if err := b.api.Do(ctx, http.MethodPost, "/v1/tenants", b.stack.AdminToken, body, &out); err != nil {
+		return tenant{}, fmt.Errorf("create tenant %s: %w", id, err)
+	}
+	return tenant{ID: id, APIKey: out.APIKey}, nil
+}
+
+// addEndpoint creates an endpoint at the sink's path for eventTypes and
+// verifies it (the sink answers the challenge).
+func (b *bench) addEndpoint(ctx context.Context, t tenant, path string, eventTypes ...string) error {
+	id, _, err := b.api.CreateEndpoint(ctx, t.APIKey, t.ID, b.sink.URL+path, eventTypes)
+	if err != nil {
+		return fmt.Errorf("create endpoint %s: %w", path, err)
+	}
+	if err := b.api.VerifyEndpoint(ctx, t.APIKey, t.ID, id); err != nil {
+		return fmt.Errorf("verify endpoint %s: %w", path, err)
+	}
+	return nil
+}
+
+// send sends one event of the producers' payload as tenant t and returns
+// its ID.
+func (b *bench) send(ctx context.Context, t tenant, eventType string) (string, error) {
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := b.api.Do(ctx, http.MethodPost, "/v1/events", t.APIKey, json.RawMessage(eventBody(eventType)), &out); err != nil {
+		return "", fmt.Errorf("send %s event: %w", eventType, err)
+	}
+	return out.ID, nil
+}
+
+// producerLoad is the closed-loop load of the bench's producers on ingest,
+// as tenant t, with events of eventType.
+func (b *bench) producerLoad(t tenant, eventType string) load {
+	return load{
+		URL:       b.stack.IngestURL + "/v1/events",
+		Header:    http.Header{"Authorization": {"Bearer " + t.APIKey}, "Content-Type": {"application/json"}},
+		Body:      eventBody(eventType),
+		Producers: b.cfg.Producers,
+	}
+}
+
+// measure runs l for the warm-up (results dropped), then for the duration
+// while watching the named processes (and profiling those that are stack
+// services, with -profile). The baseline process is not a stack service:
+// it is watched through pid.
+func (b *bench) measure(ctx context.Context, scenario string, l load, services []string, pids map[string]int) (loadResult, map[string]usage, error) {
+	if b.cfg.Warmup > 0 {
+		if _, err := l.run(ctx, b.cfg.Warmup); err != nil {
+			return loadResult{}, nil, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	w, err := b.startWatch(services, pids)
+	if err != nil {
+		return loadResult{}, nil, err
+	}
+	profiled := b.profile(ctx, scenario, b.cfg.Duration, services...)
+	res, err := l.run(ctx, b.cfg.Duration)
+	use, werr := w.stop()
+	err = errors.Join(err, werr, profiled())
+	return res, use, err
+}
+
+// startWatch watches the named stack services and the extra processes.
+func (b *bench) startWatch(services []string, extra map[string]int) (*watch, error) {
+	pids := map[string]int{}
+	for _, n := range services {
+		pid, err := b.stack.PID(n)
+		if err != nil {
+			return nil, err
+		}
+		pids[n] = pid
+	}
+	for n, pid := range extra {
+		pids[n] = pid
+	}
+	return startWatch(pids)
+}

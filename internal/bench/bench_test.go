@@ -1,0 +1,267 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/testenv"
+)
+
+// TestQuickRun is scripts/bench -quick as CI runs it: every scenario runs
+// against the real emulators and yields its figures. It asserts that the
+// harness works and nothing was lost, never a figure: CI machines are
+// noisy.
+func TestQuickRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole stack")
+	}
+	pubsubHost, firestoreHost := testenv.PubSubHost(t), testenv.FirestoreHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+
+	res, err := Run(ctx, Config{
+		Quick:         true,
+		ColdStarts:    2,
+		ProjectID:     testenv.ProjectID(t),
+		PubSubHost:    pubsubHost,
+		FirestoreHost: firestoreHost,
+		Log:           slog.New(slog.NewTextHandler(testLog{t}, nil)),
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	var names []string
+	for _, s := range res.Scenarios {
+		names = append(names, s.Name)
+	}
+	want := []string{"baseline", "ingest", "push ceiling", "end to end", "fan-out 10", "fan-out 100", "retry", "cold start"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("scenarios = %q, want %q", names, want)
+	}
+	fig := func(scenario, name string) float64 {
+		t.Helper()
+		for _, s := range res.Scenarios {
+			for _, f := range s.Figures {
+				if s.Name == scenario && f.Name == name {
+					return f.Value
+				}
+			}
+		}
+		t.Fatalf("no figure %q in scenario %q", name, scenario)
+		return 0
+	}
+	for _, s := range res.Scenarios {
+		for _, f := range s.Figures {
+			if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) || f.Value < 0 {
+				t.Errorf("%s / %s = %v", s.Name, f.Name, f.Value)
+			}
+		}
+	}
+	// What a working harness must see, whatever the machine.
+	for _, c := range []struct{ scenario, name string }{
+		{"baseline", "requests/s"},
+		{"ingest", "events/s accepted"},
+		{"ingest", "ingest CPU per event"},
+		{"push ceiling", "pushes/s"},
+		{"end to end", "deliveries/s"},
+		{"end to end", "dispatcher CPU per delivery"},
+		{"end to end", "dispatcher peak RSS"},
+		{"fan-out 100", "deliveries/s"},
+		{"retry", "dispatcher CPU per delivery, retried"},
+		{"cold start", "dispatcher start → healthy"},
+		{"cold start", "dispatcher start → first delivery"},
+	} {
+		if v := fig(c.scenario, c.name); v <= 0 {
+			t.Errorf("%s / %s = %v, want > 0", c.scenario, c.name, v)
+		}
+	}
+	// Nothing accepted may be lost, under load or not.
+	for _, c := range []struct{ scenario, name string }{
+		{"ingest", "failed requests"},
+		{"push ceiling", "not pushed after drain"},
+		{"end to end", "failed requests"},
+		{"end to end", "undelivered after drain"},
+	} {
+		if v := fig(c.scenario, c.name); v != 0 {
+			t.Errorf("%s / %s = %v, want 0", c.scenario, c.name, v)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "results.json")
+	if err := res.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Results
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatalf("results.json does not parse: %v", err)
+	}
+	if back.Machine.Cores < 1 || !back.Quick || len(back.Scenarios) != len(want) {
+		t.Errorf("results.json round trip: cores %d, quick %v, %d scenarios", back.Machine.Cores, back.Quick, len(back.Scenarios))
+	}
+}
+
+// testLog shows the run's progress in the test's output.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSuffix(string(b), "\n"))
+	return len(b), nil
+}
+
+func TestSink(t *testing.T) {
+	s, err := startSink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	post := func(path, webhookID, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, s.URL+path, strings.NewReader(body))
+		req.Header.Set("webhook-id", webhookID)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if strings.Contains(body, "webhook.verification") {
+			var v struct{ Challenge string }
+			if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Challenge != "c-123" {
+				t.Errorf("challenge answer = %+v, %v; want c-123", v, err)
+			}
+		}
+		return resp.StatusCode
+	}
+
+	if got := post("/e2e/0", "", `{"type":"webhook.verification","data":{"challenge":"c-123"}}`); got != http.StatusOK {
+		t.Errorf("challenge: status %d, want 200", got)
+	}
+	start := time.Now()
+	for _, c := range []struct {
+		path, webhookID, body string
+		want                  int
+	}{
+		{"/fan2/0", "msg_a", `{"id":"evt_1"}`, http.StatusNoContent},
+		{"/fan2/0", "msg_a", `{"id":"evt_1"}`, http.StatusNoContent}, // a duplicate reaches no new path
+		{"/fan2/1", "msg_b", `{"id":"evt_1"}`, http.StatusNoContent},
+		{"/" + failFirst + "/0", "msg_c", `{"id":"evt_2"}`, http.StatusInternalServerError},
+		{"/" + failFirst + "/0", "msg_c", `{"id":"evt_2"}`, http.StatusNoContent},
+		{"/ceiling/0", "", `{"message":{"messageId":"42"}}`, http.StatusNoContent},
+		{"/e2e/0", "", `not json`, http.StatusBadRequest},
+	} {
+		if got := post(c.path, c.webhookID, c.body); got != c.want {
+			t.Errorf("POST %s %s: status %d, want %d", c.path, c.body, got, c.want)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if missing := s.wait(ctx, "fan2", []string{"evt_1"}, 2); missing != 0 {
+		t.Errorf("evt_1 at 2 paths of fan2: %d missing", missing)
+	}
+	if missing := s.wait(ctx, failFirst, []string{"evt_2"}, 1); missing != 0 {
+		t.Errorf("evt_2 after its retry: %d missing", missing)
+	}
+	if got := s.waitCount(ctx, "ceiling", 1); got != 1 {
+		t.Errorf("ceiling events = %d, want 1 (by Pub/Sub message ID)", got)
+	}
+	if got := s.deliveredBetween("fan2", start, time.Now().Add(time.Second)); got != 3 {
+		t.Errorf("fan2 deliveries = %d, want 3 (duplicates count as deliveries)", got)
+	}
+	short, cancelShort := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShort()
+	if missing := s.wait(short, "fan2", []string{"evt_1", "evt_9"}, 1); missing != 1 {
+		t.Errorf("wait for an event that never came: %d missing, want 1", missing)
+	}
+}
+
+func TestEventBodyIsOneKiBOfJSON(t *testing.T) {
+	b := eventBody("bench.e2e")
+	if len(b) != payloadBytes {
+		t.Errorf("len = %d, want %d", len(b), payloadBytes)
+	}
+	var v struct {
+		Type string         `json:"type"`
+		Data map[string]any `json:"data"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil || v.Type != "bench.e2e" || len(v.Data) == 0 {
+		t.Errorf("body does not decode as an event: %v, %+v", err, v)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		cfg     Config
+		wantErr string
+	}{
+		{"defaults", Config{}, ""},
+		{"quick", Config{Quick: true}, ""},
+		{"too short for CPU ticks", Config{Duration: 100 * time.Millisecond}, "at least 500ms"},
+		{"negative warm-up", Config{Warmup: -time.Second}, "negative"},
+		{"no producers", Config{Producers: -1}, "producers"},
+		{"too many cold starts", Config{ColdStarts: 1000}, "cold starts"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.cfg.Validate()
+			if c.wantErr == "" && err != nil {
+				t.Fatalf("Validate() = %v, want nil", err)
+			}
+			if c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{{0.5, 5}, {0.99, 10}, {0.1, 1}, {0, 1}, {1, 10}} {
+		if got := percentile(ds, c.q); got != c.want {
+			t.Errorf("percentile(q=%v) = %v, want %v", c.q, got, c.want)
+		}
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("percentile(nil) = %v, want 0", got)
+	}
+	if !slices.Equal(ds, []time.Duration{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}) {
+		t.Error("percentile reordered its input")
+	}
+}
+
+func TestTableMarksMissedTargets(t *testing.T) {
+	r := &Results{Machine: Machine{Cores: 2, CPU: "test cpu"}, Scenarios: []Scenario{{
+		Name: "ingest",
+		Figures: []Figure{
+			atMost(figure("ingest CPU per event", 180, "µs"), 150),
+			atLeast(figure("of push ceiling", 95, "%"), 90),
+			figure("events/s accepted", 1234.5, "/s"),
+		},
+	}}}
+	var buf bytes.Buffer
+	if err := r.WriteTable(&buf); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{"2 cores, test cpu", "180 µs", "≤ 150 µs MISSED", "≥ 90.0% met", "1234/s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}

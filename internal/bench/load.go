@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// load is what producers send: the same POST, over and over. With Rate 0
+// it is a closed loop of Producers, each sending its next request as soon
+// as the last was answered (producers that wait for their 202); with a
+// Rate it is that many requests a second, open loop.
+//
+// With a Gate, each request first takes a token from it, and the sink
+// returns one when an event arrives: a closed loop over delivery, not just
+// acceptance, which keeps as many events in flight as the gate holds
+// tokens and so never builds a backlog that outlives the run.
+type load struct {
+	URL       string
+	Header    http.Header
+	Body      []byte
+	Producers int
+	Rate      int
+	Gate      chan struct{}
+}
+
+// errGateClosed ends the requests still waiting for a token when a run's
+// time is up; they were never sent.
+var errGateClosed = errors.New("run over while waiting for a delivery token")
+
+// loadResult is one measured run of a load.
+type loadResult struct {
+	from, to time.Time
+	metrics  vegeta.Metrics
+	// accepted maps the ID in each 2xx answer's body to when that answer
+	// arrived: the moment the producer knew its event was accepted.
+	accepted   map[string]time.Time
+	ok, failed int
+	// firstError is one failed request's error or status, for the report.
+	firstError string
+}
+
+// run sends the load for d and collects the results.
+func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
+	workers := uint64(max(l.Producers, 1))
+	atk := vegeta.NewAttacker(
+		vegeta.Workers(workers),
+		vegeta.MaxWorkers(workers),
+		vegeta.KeepAlive(true),
+		vegeta.Connections(int(workers)),
+		vegeta.MaxBody(4096),
+		vegeta.Timeout(30*time.Second),
+	)
+	target := vegeta.Target{Method: http.MethodPost, URL: l.URL, Header: l.Header, Body: l.Body}
+	targeter := vegeta.NewStaticTargeter(target)
+	runCtx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	if l.Gate != nil {
+		targeter = func(t *vegeta.Target) error {
+			select {
+			case <-l.Gate:
+				*t = target
+				return nil
+			case <-runCtx.Done():
+				return errGateClosed
+			}
+		}
+	}
+	stop := context.AfterFunc(ctx, func() { atk.Stop() })
+	defer stop()
+
+	res := loadResult{from: time.Now(), accepted: map[string]time.Time{}}
+	for r := range atk.Attack(targeter, vegeta.Rate{Freq: l.Rate, Per: time.Second}, d, "") {
+		if r.Error == errGateClosed.Error() {
+			continue
+		}
+		res.metrics.Add(r)
+		if r.Code/100 != 2 {
+			res.failed++
+			if res.firstError == "" {
+				res.firstError = fmt.Sprintf("HTTP %d %s %s", r.Code, r.Error, r.Body)
+			}
+			continue
+		}
+		res.ok++
+		var v struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(r.Body, &v) == nil && v.ID != "" {
+			res.accepted[v.ID] = r.End()
+		}
+	}
+	res.to = time.Now()
+	res.metrics.Close()
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
+	if res.ok == 0 {
+		return res, fmt.Errorf("POST %s: no request succeeded (%d sent): %s", l.URL, res.failed, res.firstError)
+	}
+	return res, nil
+}
+
+// ids returns the accepted event IDs.
+func (r loadResult) ids() []string {
+	out := make([]string, 0, len(r.accepted))
+	for id := range r.accepted {
+		out = append(out, id)
+	}
+	return out
+}

@@ -1,0 +1,441 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookrun/hookrun/internal/pubsub"
+)
+
+// Targets of issue #7, in the figures' units.
+const (
+	targetIngestCPU     = 150 // CPU-µs per accepted event
+	targetDispatcherCPU = 250 // CPU-µs per delivery, attempt record included
+	targetCeilingRatio  = 90  // % of the emulator's push ceiling
+	targetRSS           = 64  // MiB per service at steady load
+	targetColdStart     = 100 // ms from process start to healthy
+	drainTimeout        = 90 * time.Second
+)
+
+// runBaseline puts the producers' load on the bare baseline service: the
+// ceiling of this machine and harness for a POST answered 202.
+func (b *bench) runBaseline(ctx context.Context) (Scenario, error) {
+	l := load{
+		URL:       b.baseline + "/v1/events",
+		Header:    map[string][]string{"Content-Type": {"application/json"}},
+		Body:      eventBody("bench.baseline"),
+		Producers: b.cfg.Producers,
+	}
+	res, use, err := b.measure(ctx, "baseline", l, nil, map[string]int{"baseline": b.baselinePID})
+	if err != nil {
+		return Scenario{}, err
+	}
+	b.baselineRate = rate(res.ok, res.to.Sub(res.from))
+	u := use["baseline"]
+	return Scenario{
+		Name:        "baseline",
+		Description: fmt.Sprintf("%d producers POST 1 KiB to a bare net/http handler that reads the body and answers 202", b.cfg.Producers),
+		Figures: append([]Figure{
+			figure("requests/s", b.baselineRate, "/s"),
+		}, append(latencyFigures(res), []Figure{
+			figure("CPU per request", perOp(u.CPU, res.ok), "µs"),
+			figure("peak RSS", mebibytes(u.PeakRSS), "MiB"),
+			figure("failed requests", float64(res.failed), ""),
+		}...)...),
+	}, nil
+}
+
+// runIngest puts the producers' load on ingest, for a tenant without
+// endpoints: ingest authenticates, validates, records each event in
+// Firestore and publishes it to Pub/Sub before its 202.
+func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
+	t, err := b.newTenant(ctx, "bench-ingest", nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	res, use, err := b.measure(ctx, "ingest", b.producerLoad(t, "bench.ingest"), []string{"ingest"}, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	r := rate(res.ok, res.to.Sub(res.from))
+	u := use["ingest"]
+	return Scenario{
+		Name:        "ingest",
+		Description: fmt.Sprintf("%d producers POST 1 KiB events to /v1/events (API key, Firestore record, Pub/Sub publish before 202)", b.cfg.Producers),
+		Figures: append([]Figure{
+			figure("events/s accepted", r, "/s"),
+			figure("of baseline requests/s", percent(r, b.baselineRate), "%"),
+		}, append(latencyFigures(res), []Figure{
+			atMost(figure("ingest CPU per event", perOp(u.CPU, res.ok), "µs"), targetIngestCPU),
+			atMost(figure("ingest peak RSS", mebibytes(u.PeakRSS), "MiB"), targetRSS),
+			figure("failed requests", float64(res.failed), ""),
+		}...)...),
+	}, nil
+}
+
+// runPushCeiling measures how fast the Pub/Sub emulator pushes to a bare
+// receiver: publishers keep Producers messages in flight on a topic whose
+// push subscription points at the sink, each publishing its next message
+// once one has arrived, as the end-to-end producers do.
+func (b *bench) runPushCeiling(ctx context.Context) (Scenario, error) {
+	const topic, sub = "bench-ceiling", "bench-ceiling-push"
+	admin, err := pubsub.NewAdmin(ctx, b.cfg.ProjectID, b.stack.PubSubOptions()...)
+	if err != nil {
+		return Scenario{}, err
+	}
+	defer admin.Close()
+	if err := admin.EnsureTopic(ctx, topic); err != nil {
+		return Scenario{}, err
+	}
+	if err := admin.EnsurePushSubscription(ctx, pubsub.PushSubscription{
+		ID: sub, Topic: topic, Endpoint: b.sink.URL + "/ceiling/0", AckDeadline: 60 * time.Second,
+	}); err != nil {
+		return Scenario{}, err
+	}
+	pub, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: b.cfg.ProjectID, Topic: topic}, b.stack.PubSubOptions()...)
+	if err != nil {
+		return Scenario{}, err
+	}
+	defer pub.Close()
+
+	data := eventBody("bench.ceiling")
+	gate := b.sink.gate("ceiling", b.cfg.Producers)
+	var published atomic.Int64
+	from := time.Now().Add(b.cfg.Warmup)
+	to := from.Add(b.cfg.Duration)
+	runCtx, cancel := context.WithDeadline(ctx, to)
+	defer cancel()
+	g, gctx := errgroup.WithContext(runCtx)
+	for range b.cfg.Producers {
+		g.Go(func() error {
+			for {
+				select {
+				case <-gate:
+				case <-gctx.Done():
+					return nil
+				}
+				if _, err := pub.Publish(ctx, data, map[string]string{"tenant_id": "bench-ceiling"}); err != nil {
+					return err
+				}
+				published.Add(1)
+			}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return Scenario{}, fmt.Errorf("publish: %w", err)
+	}
+	dctx, cancelDrain := context.WithTimeout(ctx, drainTimeout)
+	defer cancelDrain()
+	got := b.sink.waitCount(dctx, "ceiling", int(published.Load()))
+	b.ceilingRate = rate(b.sink.deliveredBetween("ceiling", from, to), to.Sub(from))
+	return Scenario{
+		Name:        "push ceiling",
+		Description: fmt.Sprintf("the Pub/Sub emulator's push of 1 KiB messages to a bare receiver, %d in flight", b.cfg.Producers),
+		Figures: []Figure{
+			figure("pushes/s", b.ceilingRate, "/s"),
+			figure("not pushed after drain", float64(int(published.Load())-got), ""),
+		},
+	}, nil
+}
+
+// runEndToEnd sends the producers' load through ingest to one endpoint at
+// the sink: accepted → published → pushed → signed and delivered.
+func (b *bench) runEndToEnd(ctx context.Context) (Scenario, error) {
+	t, err := b.newTenant(ctx, "bench-e2e", nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := b.addEndpoint(ctx, t, "/e2e/0", "bench.e2e"); err != nil {
+		return Scenario{}, err
+	}
+	b.e2e = t
+	l := b.producerLoad(t, "bench.e2e")
+	l.Gate = b.sink.gate("e2e", b.cfg.Producers)
+	if b.cfg.Warmup > 0 {
+		if _, err := l.run(ctx, b.cfg.Warmup); err != nil {
+			return Scenario{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	w, err := b.startWatch([]string{"ingest", "dispatcher"}, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	profiled := b.profile(ctx, "e2e", b.cfg.Duration, "ingest", "dispatcher")
+	res, err := l.run(ctx, b.cfg.Duration)
+	if err = errors.Join(err, profiled()); err != nil {
+		_, _ = w.stop()
+		return Scenario{}, err
+	}
+	// The dispatcher's CPU is read once what was accepted has arrived, so
+	// it covers every delivery the sink counts in the same window.
+	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+	defer cancel()
+	ids := res.ids()
+	missing := b.sink.wait(dctx, "e2e", ids, 1)
+	drained := time.Now()
+	use, err := w.stop()
+	if err != nil {
+		return Scenario{}, err
+	}
+	window := res.to.Sub(res.from)
+	r := rate(b.sink.deliveredBetween("e2e", res.from, res.to), window)
+	lat := latencies(res.accepted, b.sink.arrivals("e2e", ids))
+	return Scenario{
+		Name:        "end to end",
+		Description: fmt.Sprintf("%d events in flight through ingest, Pub/Sub push and the dispatcher to one endpoint; a producer sends its next event once one arrived", b.cfg.Producers),
+		Figures: []Figure{
+			figure("events/s accepted", rate(res.ok, window), "/s"),
+			figure("deliveries/s", r, "/s"),
+			atLeast(figure("of push ceiling", percent(r, b.ceilingRate), "%"), targetCeilingRatio),
+			figure("accept → delivered p50", millis(percentile(lat, 0.50)), "ms"),
+			figure("accept → delivered p99", millis(percentile(lat, 0.99)), "ms"),
+			atMost(figure("dispatcher CPU per delivery", perOp(use["dispatcher"].CPU, b.sink.deliveredBetween("e2e", res.from, drained)), "µs"), targetDispatcherCPU),
+			atMost(figure("ingest CPU per event", perOp(use["ingest"].CPU, res.ok), "µs"), targetIngestCPU),
+			atMost(figure("ingest peak RSS", mebibytes(use["ingest"].PeakRSS), "MiB"), targetRSS),
+			atMost(figure("dispatcher peak RSS", mebibytes(use["dispatcher"].PeakRSS), "MiB"), targetRSS),
+			figure("failed requests", float64(res.failed), ""),
+			figure("undelivered after drain", float64(missing), ""),
+		},
+	}, nil
+}
+
+// runFanOut sends events one at a time to a tenant with n endpoints at the
+// sink, each event after the last reached all of them.
+func (b *bench) runFanOut(ctx context.Context, n int) (Scenario, error) {
+	name := "fan" + strconv.Itoa(n)
+	t, err := b.newTenant(ctx, "bench-"+name, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for i := range n {
+		g.Go(func() error { return b.addEndpoint(gctx, t, fmt.Sprintf("/%s/%d", name, i), "bench.fanout") })
+	}
+	if err := g.Wait(); err != nil {
+		return Scenario{}, err
+	}
+	send := func() (time.Duration, error) {
+		start := time.Now()
+		id, err := b.send(ctx, t, "bench.fanout")
+		if err != nil {
+			return 0, err
+		}
+		wctx, cancel := context.WithTimeout(ctx, drainTimeout)
+		defer cancel()
+		if missing := b.sink.wait(wctx, name, []string{id}, n); missing > 0 {
+			return 0, fmt.Errorf("event %s did not reach all %d endpoints in %v", id, n, drainTimeout)
+		}
+		return b.sink.arrivals(name, []string{id})[id].Sub(start), nil
+	}
+	if _, err := send(); err != nil { // warm-up: caches, connections
+		return Scenario{}, err
+	}
+	w, err := b.startWatch([]string{"dispatcher"}, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	profiled := b.profile(ctx, name, b.cfg.Duration, "dispatcher")
+	var took []time.Duration
+	start := time.Now()
+	for len(took) < 3 || time.Since(start) < b.cfg.Duration {
+		d, err := send()
+		if err != nil {
+			_, _ = w.stop()
+			return Scenario{}, err
+		}
+		took = append(took, d)
+	}
+	elapsed := time.Since(start)
+	use, err := w.stop()
+	if err = errors.Join(err, profiled()); err != nil {
+		return Scenario{}, err
+	}
+	deliveries := len(took) * n
+	return Scenario{
+		Name:        fmt.Sprintf("fan-out %d", n),
+		Description: fmt.Sprintf("one event at a time to %d endpoints, the next once all %d have it", n, n),
+		Figures: []Figure{
+			figure("events", float64(len(took)), ""),
+			figure("send → all delivered p50", millis(percentile(took, 0.50)), "ms"),
+			figure("send → all delivered max", millis(slices.Max(took)), "ms"),
+			figure("deliveries/s", rate(deliveries, elapsed), "/s"),
+			atMost(figure("dispatcher CPU per delivery", perOp(use["dispatcher"].CPU, deliveries), "µs"), targetDispatcherCPU),
+			atMost(figure("dispatcher peak RSS", mebibytes(use["dispatcher"].PeakRSS), "MiB"), targetRSS),
+		},
+	}, nil
+}
+
+// retryRate is the events a second of the retry scenario: low enough that
+// both halves run unsaturated, so their CPU per delivery compares.
+const retryRate = 20
+
+// runRetry sends the same paced load twice to one tenant: to an endpoint
+// that accepts every first attempt, then to one that fails every first
+// attempt and accepts the second (a retry through Cloud Tasks). The
+// difference in the dispatcher's CPU per delivery is the price of a retry.
+func (b *bench) runRetry(ctx context.Context) (Scenario, error) {
+	t, err := b.newTenant(ctx, "bench-retry", map[string]any{"retry_policy": map[string]any{
+		"initial_delay": "1s", "multiplier": 2, "max_delay": "4s", "max_attempts": 5, "jitter": 0.2,
+	}})
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := b.addEndpoint(ctx, t, "/steady/0", "bench.steady"); err != nil {
+		return Scenario{}, err
+	}
+	if err := b.addEndpoint(ctx, t, "/"+failFirst+"/0", "bench.flaky"); err != nil {
+		return Scenario{}, err
+	}
+	half := func(group, eventType string) (perDelivery time.Duration, lat []time.Duration, err error) {
+		l := b.producerLoad(t, eventType)
+		l.Producers, l.Rate = 4, retryRate
+		w, err := b.startWatch([]string{"dispatcher"}, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		res, err := l.run(ctx, b.cfg.Duration)
+		if err != nil {
+			_, _ = w.stop()
+			return 0, nil, err
+		}
+		dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+		defer cancel()
+		ids := res.ids()
+		missing := b.sink.wait(dctx, group, ids, 1)
+		use, err := w.stop()
+		if err != nil {
+			return 0, nil, err
+		}
+		if missing > 0 {
+			return 0, nil, fmt.Errorf("%d of %d %s events undelivered after %v", missing, len(ids), eventType, drainTimeout)
+		}
+		return use["dispatcher"].CPU / time.Duration(len(ids)), latencies(res.accepted, b.sink.arrivals(group, ids)), nil
+	}
+	steady, _, err := half("steady", "bench.steady")
+	if err != nil {
+		return Scenario{}, err
+	}
+	retried, lat, err := half(failFirst, "bench.flaky")
+	if err != nil {
+		return Scenario{}, err
+	}
+	return Scenario{
+		Name:        "retry",
+		Description: fmt.Sprintf("%d events/s for %v to an endpoint that accepts at once, then to one that fails every first attempt (retry after 1 s ± 20%%)", retryRate, b.cfg.Duration),
+		Figures: []Figure{
+			figure("dispatcher CPU per delivery, first attempt", micros(steady), "µs"),
+			figure("dispatcher CPU per delivery, retried", micros(retried), "µs"),
+			figure("extra CPU per retried delivery", micros(retried-steady), "µs"),
+			figure("accept → delivered on retry p50", millis(percentile(lat, 0.50)), "ms"),
+		},
+	}, nil
+}
+
+// runColdStart restarts each service ColdStarts times, as Cloud Run starts
+// a new instance, and times process start to the first 200 on /healthz.
+// For the dispatcher it also times process start to the first delivered
+// event: an event is sent the moment the new process is healthy, so that
+// figure adds a cold dispatcher's first delivery (empty caches, new
+// connections) to its start.
+func (b *bench) runColdStart(ctx context.Context) (Scenario, error) {
+	if _, err := b.stack.StartReceiver(ctx, "whsec_"+"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0, nil); err != nil {
+		return Scenario{}, err
+	}
+	healthy := map[string][]time.Duration{}
+	var firstDelivery []time.Duration
+	for range b.cfg.ColdStarts {
+		for _, name := range []string{"ingest", "dispatcher", "receiver"} {
+			d, err := b.stack.Restart(ctx, name)
+			if err != nil {
+				return Scenario{}, err
+			}
+			healthy[name] = append(healthy[name], d)
+			if name != "dispatcher" {
+				continue
+			}
+			at := time.Now()
+			id, err := b.send(ctx, b.e2e, "bench.e2e")
+			if err != nil {
+				return Scenario{}, err
+			}
+			wctx, cancel := context.WithTimeout(ctx, drainTimeout)
+			missing := b.sink.wait(wctx, "e2e", []string{id}, 1)
+			cancel()
+			if missing > 0 {
+				return Scenario{}, fmt.Errorf("event %s never reached the sink after a dispatcher restart", id)
+			}
+			firstDelivery = append(firstDelivery, d+b.sink.arrivals("e2e", []string{id})[id].Sub(at))
+		}
+	}
+	return Scenario{
+		Name:        "cold start",
+		Description: fmt.Sprintf("median of %d starts: process start to first 200 on /healthz, and for the dispatcher to the first delivered event", b.cfg.ColdStarts),
+		Figures: []Figure{
+			atMost(figure("ingest start → healthy", millis(percentile(healthy["ingest"], 0.5)), "ms"), targetColdStart),
+			atMost(figure("dispatcher start → healthy", millis(percentile(healthy["dispatcher"], 0.5)), "ms"), targetColdStart),
+			atMost(figure("receiver start → healthy", millis(percentile(healthy["receiver"], 0.5)), "ms"), targetColdStart),
+			figure("dispatcher start → first delivery", millis(percentile(firstDelivery, 0.5)), "ms"),
+		},
+	}, nil
+}
+
+// latencyFigures are a load's request latencies.
+func latencyFigures(res loadResult) []Figure {
+	m := res.metrics.Latencies
+	return []Figure{
+		figure("latency p50", millis(m.P50), "ms"),
+		figure("latency p95", millis(m.P95), "ms"),
+		figure("latency p99", millis(m.P99), "ms"),
+	}
+}
+
+// latencies returns, for each event that arrived, arrival − acceptance.
+func latencies(accepted, arrived map[string]time.Time) []time.Duration {
+	out := make([]time.Duration, 0, len(arrived))
+	for id, at := range arrived {
+		if acc, ok := accepted[id]; ok {
+			out = append(out, at.Sub(acc))
+		}
+	}
+	return out
+}
+
+// percentile returns the q-quantile (nearest rank) of ds, 0 for none.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.5) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+func perOp(cpu time.Duration, n int) float64 {
+	if n == 0 {
+		return 0
+	}
+	return micros(cpu) / float64(n)
+}
+
+func percent(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * a / b
+}

@@ -71,7 +71,8 @@ locals {
     # Only for the local stack (scripts/dev, tests): Cloud Run sets PORT
     # itself and needs all interfaces; the emulator endpoints; the switches
     # that let endpoints and ownership challenges use http:// and loopback
-    # or private addresses.
+    # or private addresses; the profiler (HOOKRUN_PPROF_ADDR, loopback
+    # only, for scripts/bench -profile).
     all = [
       "PORT",
       "HOOKRUN_LISTEN_HOST",
@@ -81,6 +82,7 @@ locals {
       "HOOKRUN_ALLOW_PRIVATE_NETWORKS",
       "PUBSUB_EMULATOR_HOST",
       "FIRESTORE_EMULATOR_HOST",
+      "HOOKRUN_PPROF_ADDR",
     ]
 
     # Sample receiver features this deployment leaves off: it authenticates

@@ -149,7 +149,8 @@ func (g *goSource) serviceEnv(s service) (map[string]codeVar, problems, error) {
 
 // envReaders returns the production Go files under root that read the
 // environment (os.Getenv, os.LookupEnv, os.Environ, env.Parse…), skipping
-// tests and the local-only tooling (internal/devstack, internal/testenv).
+// tests and the local-only tooling (internal/devstack, internal/testenv,
+// internal/bench with its baseline service).
 func (g *goSource) envReaders() ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(g.root, func(p string, d os.DirEntry, err error) error {
@@ -161,7 +162,7 @@ func (g *goSource) envReaders() ([]string, error) {
 		if d.IsDir() {
 			switch {
 			case rel != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata"),
-				rel == "internal/devstack", rel == "internal/testenv":
+				rel == "internal/devstack", rel == "internal/testenv", rel == "internal/bench":
 				return filepath.SkipDir
 			}
 			return nil

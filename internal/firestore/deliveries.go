@@ -162,14 +162,14 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 	fields["last_error"] = d.LastError
 	fields["chain_attempts"] = a.Number
 	// Metrics: server-side increments, exact with any number of writers.
-	// Every counter field is written (by 0 when unchanged) so each delivery
-	// has them all: an aggregation query summing several fields counts
-	// only documents that have every one.
+	// An aggregation query that sums several fields counts only documents
+	// that have every one, so the three summed together (Metrics) are
+	// written on every attempt, by 0 when unchanged. The latency histogram
+	// gets only the bucket this attempt hit: each bucket is summed in a
+	// query of its own, where a missing field just adds nothing, which
+	// spares every attempt eleven more transforms on the hot path.
 	fields["latency_sum_ms"] = fs.Increment(float64(a.Latency.Microseconds()) / 1000)
-	hit := hookrun.LatencyBucket(a.Latency)
-	for i := 0; i <= len(hookrun.LatencyBuckets); i++ {
-		fields[latencyBucketField(i)] = fs.Increment(boolInt(i == hit))
-	}
+	fields[latencyBucketField(hookrun.LatencyBucket(a.Latency))] = fs.Increment(1)
 	fields["failed_attempts"] = fs.Increment(boolInt(!a.Succeeded()))
 	fields["attempts"] = fs.ArrayUnion(attemptDoc{
 		Number:       a.Number,

@@ -48,7 +48,8 @@ func (s *Store) Metrics(ctx context.Context, tenantID, endpointID string, since,
 			return err
 		})
 	}
-	// sums runs one query of at most five SUMs (Firestore's limit).
+	// sums runs one query of at most five SUMs (Firestore's limit); it
+	// counts only the deliveries that have every one of the fields.
 	sums := func(fields []string, set func(field string, v *firestorepb.Value)) {
 		g.Go(func() error {
 			aq := inWindow.NewAggregationQuery()
@@ -88,14 +89,10 @@ func (s *Store) Metrics(ctx context.Context, tenantID, endpointID string, since,
 			latencySumMS = numberValue(v)
 		}
 	})
-	for start := 0; start < len(buckets); start += 5 {
-		var fields []string
-		for i := start; i < min(start+5, len(buckets)); i++ {
-			fields = append(fields, latencyBucketField(i))
-		}
-		sums(fields, func(f string, v *firestorepb.Value) {
-			var i int
-			fmt.Sscanf(f, "latency_bucket_%02d", &i)
+	// One query per bucket: a delivery has only the buckets its attempts
+	// hit (RecordAttempt), and a query of several SUMs would skip it.
+	for i := range buckets {
+		sums([]string{latencyBucketField(i)}, func(_ string, v *firestorepb.Value) {
 			buckets[i], _ = intValue(v)
 		})
 	}

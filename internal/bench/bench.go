@@ -38,6 +38,11 @@ type Config struct {
 	Producers int
 	// ColdStarts is how many times each service is started cold.
 	ColdStarts int
+	// GOMAXPROCS of the services: 1 by default, which is what Go sets on
+	// Cloud Run with infra's default CPU limit of 1 (Go reads the
+	// container's limit). Zero means the default, -1 leaves Go's own
+	// choice on this machine.
+	GOMAXPROCS int
 	// ProfileDir, when set, receives CPU profiles of ingest and the
 	// dispatcher taken during the measured part of the load scenarios.
 	ProfileDir string
@@ -70,6 +75,9 @@ func (c Config) withDefaults() Config {
 	if c.ColdStarts == 0 {
 		c.ColdStarts = def.ColdStarts
 	}
+	if c.GOMAXPROCS == 0 {
+		c.GOMAXPROCS = 1
+	}
 	if c.ProjectID == "" {
 		c.ProjectID = "hookrun-bench"
 	}
@@ -91,6 +99,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("producers %d: 1 to 1024", d.Producers)
 	case d.ColdStarts < 1 || d.ColdStarts > 100:
 		return fmt.Errorf("cold starts %d: 1 to 100", d.ColdStarts)
+	case d.GOMAXPROCS < -1 || d.GOMAXPROCS > 256:
+		return fmt.Errorf("GOMAXPROCS %d: 1 to 256, or -1 for Go's own choice", d.GOMAXPROCS)
 	}
 	return nil
 }
@@ -141,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		Machine: thisMachine(),
 		Settings: Settings{
 			Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Producers: cfg.Producers,
-			PayloadBytes: payloadBytes, ColdStarts: cfg.ColdStarts,
+			PayloadBytes: payloadBytes, ColdStarts: cfg.ColdStarts, GOMAXPROCS: cfg.GOMAXPROCS,
 		},
 	}
 	b := &bench{cfg: cfg, log: cfg.Log}
@@ -160,6 +170,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		PubSubHost:    cfg.PubSubHost,
 		FirestoreHost: cfg.FirestoreHost,
 		Output:        output,
+		Env:           serviceEnv(cfg),
 		Pprof:         cfg.ProfileDir != "",
 	})
 	if err != nil {
@@ -201,6 +212,15 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 	return res, nil
 }
 
+// serviceEnv is the environment every service of the stack (and the
+// baseline) gets.
+func serviceEnv(cfg Config) []string {
+	if cfg.GOMAXPROCS < 1 {
+		return nil
+	}
+	return []string{"GOMAXPROCS=" + strconv.Itoa(cfg.GOMAXPROCS)}
+}
+
 // startBaseline builds and starts the bare baseline service.
 func (b *bench) startBaseline(ctx context.Context) (stop func(), err error) {
 	bin := filepath.Join(b.stack.BinDir(), "baseline")
@@ -211,7 +231,7 @@ func (b *bench) startBaseline(ctx context.Context) (stop func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := devstack.Start(devstack.Command{Name: "baseline", Path: bin, Env: []string{"PORT=" + strconv.Itoa(port)}})
+	p, err := devstack.Start(devstack.Command{Name: "baseline", Path: bin, Env: append(serviceEnv(b.cfg), "PORT="+strconv.Itoa(port))})
 	if err != nil {
 		return nil, err
 	}

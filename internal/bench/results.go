@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,6 +38,8 @@ type Settings struct {
 	Producers    int    `json:"producers"`
 	PayloadBytes int    `json:"payload_bytes"`
 	ColdStarts   int    `json:"cold_starts"`
+	// GOMAXPROCS of the services; -1 is Go's own choice (the core count).
+	GOMAXPROCS int `json:"gomaxprocs"`
 }
 
 // Scenario is one thing measured, with its figures.
@@ -118,8 +121,12 @@ func (r *Results) WriteTable(w io.Writer) error {
 	if r.Quick {
 		mode = " (quick: harness check, figures are rough)"
 	}
-	fmt.Fprintf(w, "hookrun bench, %s%s\n%d cores, %s, %s, %s\n\n", r.Started.UTC().Format(time.RFC3339), mode,
-		r.Machine.Cores, r.Machine.CPU, r.Machine.Go, r.Machine.OS)
+	procs := "Go's choice"
+	if r.Settings.GOMAXPROCS > 0 {
+		procs = strconv.Itoa(r.Settings.GOMAXPROCS)
+	}
+	fmt.Fprintf(w, "hookrun bench, %s%s\n%d cores, %s, %s, %s; services with GOMAXPROCS %s\n\n", r.Started.UTC().Format(time.RFC3339), mode,
+		r.Machine.Cores, r.Machine.CPU, r.Machine.Go, r.Machine.OS, procs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\tfigure\tmeasured\ttarget\t")
 	for _, s := range r.Scenarios {

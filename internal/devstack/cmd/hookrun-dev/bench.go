@@ -26,6 +26,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.Warmup, "warmup", 0, "unmeasured warm-up before each load scenario (default 2s, 500ms with -quick)")
 	fs.IntVar(&cfg.Producers, "producers", 0, "concurrent producers (default 32, 8 with -quick)")
 	fs.IntVar(&cfg.ColdStarts, "cold-starts", 0, "cold starts of each service; the median is reported (default 10, 3 with -quick)")
+	fs.IntVar(&cfg.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the services (default 1, as Go sets it on Cloud Run with infra's 1-CPU limit; -1 for Go's own choice here)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of ingest and the dispatcher, taken during the load scenarios, to this directory")
 	out := fs.String("o", filepath.Join("bench", "results.json"), "where to write the figures as JSON")
 	logs := fs.String("logs", filepath.Join(".bin", "logs", "bench.log"), "where the services' and emulators' logs go")

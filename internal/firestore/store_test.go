@@ -22,7 +22,7 @@ var (
 	_ dispatch.Store = (*Store)(nil)
 )
 
-func newTestStore(t *testing.T) *Store {
+func newTestStore(t testing.TB) *Store {
 	t.Helper()
 	testenv.FirestoreHost(t)
 	s, err := New(context.Background(), Config{ProjectID: testenv.ProjectID(t)})

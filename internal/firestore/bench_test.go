@@ -1,0 +1,83 @@
+package firestore
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// The hot-path writes, against the Firestore emulator. ns/op is mostly the
+// emulator's time; cpu-µs/op is this process's CPU (user + system, from
+// getrusage) per operation: what the adapter costs a Cloud Run instance.
+// Run them through scripts/test without -race, which would dominate:
+//
+//	.bin/hookrun-dev test -- go test -run '^$' -bench . ./internal/firestore/
+
+func BenchmarkRecordAttempt(b *testing.B) {
+	s := newTestStore(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(8)
+	measureCPU(b, func(pb *testing.PB) {
+		for pb.Next() {
+			// Each its own delivery, as a fan-out writes them.
+			i := n.Add(1)
+			d := hookrun.Delivery{
+				TenantID: "t1", EventID: "evt_" + strconv.FormatInt(i, 10), EndpointID: "ep_1", EventType: "user.created",
+				WebhookID: "msg_x", State: hookrun.DeliverySucceeded, LastStatusCode: 204, ChainAttempts: 1,
+				UpdatedAt: now(), EventAt: now(),
+			}
+			a := hookrun.Attempt{Number: 1, StartedAt: now(), StatusCode: 204, Latency: 3 * time.Millisecond}
+			if err := s.RecordAttempt(ctx, d, a); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkClaimAndAcceptEvent(b *testing.B) {
+	s := newTestStore(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	data := []byte(`{"user_id":"usr_2fd4e1c67a2d28fce","plan":"pro"}`)
+	b.SetParallelism(8)
+	measureCPU(b, func(pb *testing.PB) {
+		for pb.Next() {
+			id := "evt_" + strconv.FormatInt(n.Add(1), 10)
+			e := hookrun.Event{ID: id, TenantID: "t1", Type: "user.created", Data: data, Source: hookrun.SourceAPI, ReceivedAt: now()}
+			if _, _, err := s.ClaimEvent(ctx, e, time.Minute); err != nil {
+				b.Error(err)
+				return
+			}
+			if err := s.AcceptEvent(ctx, "t1", id, "m1"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// measureCPU runs body in parallel and reports the process's CPU time per
+// operation as cpu-µs/op.
+func measureCPU(b *testing.B, body func(*testing.PB)) {
+	b.Helper()
+	before := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(body)
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-before)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+}
+
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

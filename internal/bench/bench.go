@@ -197,6 +197,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		{"ingest", b.runIngest},
 		{"push ceiling", b.runPushCeiling},
 		{"end to end", b.runEndToEnd},
+		{"dispatcher", b.runDirectPush},
 		{"fan-out 10", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
 		{"fan-out 100", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
 		{"retry", b.runRetry},

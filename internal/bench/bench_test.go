@@ -45,7 +45,7 @@ func TestQuickRun(t *testing.T) {
 	for _, s := range res.Scenarios {
 		names = append(names, s.Name)
 	}
-	want := []string{"baseline", "ingest", "push ceiling", "end to end", "fan-out 10", "fan-out 100", "retry", "cold start"}
+	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "cold start"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("scenarios = %q, want %q", names, want)
 	}
@@ -77,6 +77,8 @@ func TestQuickRun(t *testing.T) {
 		{"end to end", "deliveries/s"},
 		{"end to end", "dispatcher CPU per delivery"},
 		{"end to end", "dispatcher peak RSS"},
+		{"dispatcher", "deliveries/s"},
+		{"dispatcher", "dispatcher CPU per delivery"},
 		{"fan-out 100", "deliveries/s"},
 		{"retry", "dispatcher CPU per delivery, retried"},
 		{"cold start", "dispatcher start → healthy"},
@@ -92,6 +94,7 @@ func TestQuickRun(t *testing.T) {
 		{"push ceiling", "not pushed after drain"},
 		{"end to end", "failed requests"},
 		{"end to end", "undelivered after drain"},
+		{"dispatcher", "failed pushes"},
 	} {
 		if v := fig(c.scenario, c.name); v != 0 {
 			t.Errorf("%s / %s = %v, want 0", c.scenario, c.name, v)

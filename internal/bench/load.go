@@ -27,6 +27,8 @@ type load struct {
 	Producers int
 	Rate      int
 	Gate      chan struct{}
+	// Next, when set, makes each request's body instead of Body.
+	Next func() []byte
 }
 
 // errGateClosed ends the requests still waiting for a token when a run's
@@ -60,15 +62,20 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 	targeter := vegeta.NewStaticTargeter(target)
 	runCtx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	if l.Gate != nil {
+	if l.Gate != nil || l.Next != nil {
 		targeter = func(t *vegeta.Target) error {
-			select {
-			case <-l.Gate:
-				*t = target
-				return nil
-			case <-runCtx.Done():
-				return errGateClosed
+			if l.Gate != nil {
+				select {
+				case <-l.Gate:
+				case <-runCtx.Done():
+					return errGateClosed
+				}
 			}
+			*t = target
+			if l.Next != nil {
+				t.Body = l.Next()
+			}
+			return nil
 		}
 	}
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })

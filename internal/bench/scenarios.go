@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
 
@@ -204,6 +206,74 @@ func (b *bench) runEndToEnd(ctx context.Context) (Scenario, error) {
 			figure("undelivered after drain", float64(missing), ""),
 		},
 	}, nil
+}
+
+// runDirectPush posts Pub/Sub push envelopes straight to the dispatcher,
+// Producers at a time, for a tenant with one endpoint at the sink. Real
+// Pub/Sub pushes many messages to an instance at once; the emulator pushes
+// one at a time (its push loop pulls, pushes and acks a single message), so
+// the end-to-end scenario cannot show the dispatcher's cost at the
+// concurrency it meets in production. This one does: each push is one
+// event, delivered and recorded before the push is answered.
+func (b *bench) runDirectPush(ctx context.Context) (Scenario, error) {
+	t, err := b.newTenant(ctx, "bench-push", nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	if err := b.addEndpoint(ctx, t, "/push/0", "bench.push"); err != nil {
+		return Scenario{}, err
+	}
+	data := eventBody("bench.push")
+	var seq atomic.Int64
+	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	l := load{
+		URL:       b.stack.DispatcherURL + "/pubsub/push",
+		Header:    map[string][]string{"Content-Type": {"application/json"}},
+		Producers: b.cfg.Producers,
+		Next: func() []byte {
+			n := strconv.FormatInt(seq.Add(1), 10)
+			now := time.Now()
+			e := hookrun.Event{ID: "evt_" + runID + "_" + n, TenantID: t.ID, Type: "bench.push", Data: data, Source: hookrun.SourceAPI, ReceivedAt: now}
+			return pushEnvelope(e, runID+n, now)
+		},
+	}
+	res, use, err := b.measure(ctx, "push", l, []string{"dispatcher"}, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	u := use["dispatcher"]
+	return Scenario{
+		Name:        "dispatcher",
+		Description: fmt.Sprintf("%d concurrent Pub/Sub pushes straight to the dispatcher (no emulator), one endpoint at the sink", b.cfg.Producers),
+		Figures: append([]Figure{
+			figure("deliveries/s", rate(res.ok, res.to.Sub(res.from)), "/s"),
+		}, append(latencyFigures(res), []Figure{
+			atMost(figure("dispatcher CPU per delivery", perOp(u.CPU, res.ok), "µs"), targetDispatcherCPU),
+			atMost(figure("dispatcher peak RSS", mebibytes(u.PeakRSS), "MiB"), targetRSS),
+			figure("failed pushes", float64(res.failed), ""),
+		}...)...),
+	}, nil
+}
+
+// pushEnvelope is the body Pub/Sub POSTs for a message carrying e, as
+// ingest publishes it.
+func pushEnvelope(e hookrun.Event, messageID string, published time.Time) []byte {
+	var env struct {
+		Message struct {
+			Data        []byte            `json:"data"`
+			Attributes  map[string]string `json:"attributes"`
+			MessageID   string            `json:"messageId"`
+			PublishTime time.Time         `json:"publishTime"`
+		} `json:"message"`
+		Subscription string `json:"subscription"`
+	}
+	env.Message.Data = e.Data
+	env.Message.Attributes = e.Attributes()
+	env.Message.MessageID = messageID
+	env.Message.PublishTime = published
+	env.Subscription = "projects/hookrun-bench/subscriptions/events-dispatcher"
+	b, _ := json.Marshal(env) // strings, bytes and a time: cannot fail
+	return b
 }
 
 // runFanOut sends events one at a time to a tenant with n endpoints at the

@@ -201,6 +201,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		{"fan-out 10", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
 		{"fan-out 100", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
 		{"retry", b.runRetry},
+		{"receiver", b.runReceiver},
 		{"cold start", b.runColdStart},
 	} {
 		b.log.Info("scenario", "name", s.name)

@@ -45,7 +45,7 @@ func TestQuickRun(t *testing.T) {
 	for _, s := range res.Scenarios {
 		names = append(names, s.Name)
 	}
-	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "cold start"}
+	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("scenarios = %q, want %q", names, want)
 	}
@@ -82,7 +82,9 @@ func TestQuickRun(t *testing.T) {
 		{"fan-out 100", "deliveries/s"},
 		{"retry", "dispatcher CPU per delivery, retried"},
 		{"cold start", "dispatcher start → healthy"},
-		{"cold start", "dispatcher start → first delivery"},
+		{"receiver", "webhooks/s"},
+		{"receiver", "receiver peak RSS"},
+		{"cold start", "cold dispatcher and ingest: start → first delivery"},
 	} {
 		if v := fig(c.scenario, c.name); v <= 0 {
 			t.Errorf("%s / %s = %v, want > 0", c.scenario, c.name, v)
@@ -95,6 +97,7 @@ func TestQuickRun(t *testing.T) {
 		{"end to end", "failed requests"},
 		{"end to end", "undelivered after drain"},
 		{"dispatcher", "failed pushes"},
+		{"receiver", "failed requests"},
 	} {
 		if v := fig(c.scenario, c.name); v != 0 {
 			t.Errorf("%s / %s = %v, want 0", c.scenario, c.name, v)

@@ -27,8 +27,9 @@ type load struct {
 	Producers int
 	Rate      int
 	Gate      chan struct{}
-	// Next, when set, makes each request's body instead of Body.
-	Next func() []byte
+	// Next, when set, adjusts a copy of the request for each send (a fresh
+	// body, a signature).
+	Next func(*vegeta.Target)
 }
 
 // errGateClosed ends the requests still waiting for a token when a run's
@@ -73,7 +74,8 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 			}
 			*t = target
 			if l.Next != nil {
-				t.Body = l.Next()
+				t.Header = l.Header.Clone()
+				l.Next(t)
 			}
 			return nil
 		}

@@ -10,10 +10,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/signature"
 )
 
 // Targets of issue #7, in the figures' units.
@@ -230,11 +232,11 @@ func (b *bench) runDirectPush(ctx context.Context) (Scenario, error) {
 		URL:       b.stack.DispatcherURL + "/pubsub/push",
 		Header:    map[string][]string{"Content-Type": {"application/json"}},
 		Producers: b.cfg.Producers,
-		Next: func() []byte {
+		Next: func(tg *vegeta.Target) {
 			n := strconv.FormatInt(seq.Add(1), 10)
 			now := time.Now()
 			e := hookrun.Event{ID: "evt_" + runID + "_" + n, TenantID: t.ID, Type: "bench.push", Data: data, Source: hookrun.SourceAPI, ReceivedAt: now}
-			return pushEnvelope(e, runID+n, now)
+			tg.Body = pushEnvelope(e, runID+n, now)
 		},
 	}
 	res, use, err := b.measure(ctx, "push", l, []string{"dispatcher"}, nil)
@@ -409,50 +411,91 @@ func (b *bench) runRetry(ctx context.Context) (Scenario, error) {
 	}, nil
 }
 
-// runColdStart restarts each service ColdStarts times, as Cloud Run starts
-// a new instance, and times process start to the first 200 on /healthz.
-// For the dispatcher it also times process start to the first delivered
-// event: an event is sent the moment the new process is healthy, so that
-// figure adds a cold dispatcher's first delivery (empty caches, new
-// connections) to its start.
-func (b *bench) runColdStart(ctx context.Context) (Scenario, error) {
-	if _, err := b.stack.StartReceiver(ctx, "whsec_"+"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 0, nil); err != nil {
+// runReceiver puts the producers' load on the sample receiver tenants
+// deploy: Standard Webhooks deliveries of 1 KiB, each with a fresh
+// webhook-id and a valid signature, verified and acknowledged inline.
+func (b *bench) runReceiver(ctx context.Context) (Scenario, error) {
+	secret := signature.NewSecret()
+	key, err := signature.ParseSecret(secret)
+	if err != nil {
 		return Scenario{}, err
 	}
+	url, err := b.stack.StartReceiver(ctx, secret, 0, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	signer := signature.NewSigner(key)
+	body := []byte(`{"id":"evt_bench","type":"bench.receiver","timestamp":"2026-11-23T00:00:00Z","data":` + string(eventBody("bench.receiver")) + `}`)
+	var seq atomic.Int64
+	runID := strconv.FormatInt(time.Now().UnixNano(), 36)
+	l := load{
+		URL:       url + "/",
+		Header:    map[string][]string{"Content-Type": {"application/json"}},
+		Body:      body,
+		Producers: b.cfg.Producers,
+		Next: func(tg *vegeta.Target) {
+			id := "msg_" + runID + strconv.FormatInt(seq.Add(1), 36)
+			ts := time.Now().Unix()
+			tg.Header.Set("webhook-id", id)
+			tg.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
+			tg.Header.Set("webhook-signature", signer.Sign(id, ts, body))
+		},
+	}
+	res, use, err := b.measure(ctx, "receiver", l, []string{"receiver"}, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	u := use["receiver"]
+	return Scenario{
+		Name:        "receiver",
+		Description: fmt.Sprintf("%d senders POST signed 1 KiB webhooks to the sample receiver (verified, deduplicated, handled inline)", b.cfg.Producers),
+		Figures: append([]Figure{
+			figure("webhooks/s", rate(res.ok, res.to.Sub(res.from)), "/s"),
+		}, append(latencyFigures(res), []Figure{
+			figure("receiver CPU per webhook", perOp(u.CPU, res.ok), "µs"),
+			atMost(figure("receiver peak RSS", mebibytes(u.PeakRSS), "MiB"), targetRSS),
+			figure("failed requests", float64(res.failed), ""),
+		}...)...),
+	}, nil
+}
+
+// runColdStart restarts each service ColdStarts times, as Cloud Run starts
+// a new instance, and times process start to the first 200 on /healthz.
+// Then, with ingest and the dispatcher both fresh, it sends one event and
+// times the dispatcher's start to that event's delivery: a cold start's
+// first delivery, with empty caches and new connections on both services.
+func (b *bench) runColdStart(ctx context.Context) (Scenario, error) {
 	healthy := map[string][]time.Duration{}
 	var firstDelivery []time.Duration
 	for range b.cfg.ColdStarts {
-		for _, name := range []string{"ingest", "dispatcher", "receiver"} {
+		for _, name := range []string{"receiver", "ingest", "dispatcher"} {
 			d, err := b.stack.Restart(ctx, name)
 			if err != nil {
 				return Scenario{}, err
 			}
 			healthy[name] = append(healthy[name], d)
-			if name != "dispatcher" {
-				continue
-			}
-			at := time.Now()
-			id, err := b.send(ctx, b.e2e, "bench.e2e")
-			if err != nil {
-				return Scenario{}, err
-			}
-			wctx, cancel := context.WithTimeout(ctx, drainTimeout)
-			missing := b.sink.wait(wctx, "e2e", []string{id}, 1)
-			cancel()
-			if missing > 0 {
-				return Scenario{}, fmt.Errorf("event %s never reached the sink after a dispatcher restart", id)
-			}
-			firstDelivery = append(firstDelivery, d+b.sink.arrivals("e2e", []string{id})[id].Sub(at))
 		}
+		at := time.Now()
+		id, err := b.send(ctx, b.e2e, "bench.e2e")
+		if err != nil {
+			return Scenario{}, err
+		}
+		wctx, cancel := context.WithTimeout(ctx, drainTimeout)
+		missing := b.sink.wait(wctx, "e2e", []string{id}, 1)
+		cancel()
+		if missing > 0 {
+			return Scenario{}, fmt.Errorf("event %s never reached the sink after a cold start", id)
+		}
+		firstDelivery = append(firstDelivery, healthy["dispatcher"][len(healthy["dispatcher"])-1]+b.sink.arrivals("e2e", []string{id})[id].Sub(at))
 	}
 	return Scenario{
 		Name:        "cold start",
-		Description: fmt.Sprintf("median of %d starts: process start to first 200 on /healthz, and for the dispatcher to the first delivered event", b.cfg.ColdStarts),
+		Description: fmt.Sprintf("median of %d starts: process start to first 200 on /healthz, and the dispatcher's start to the first event delivered through fresh ingest and dispatcher processes", b.cfg.ColdStarts),
 		Figures: []Figure{
 			atMost(figure("ingest start → healthy", millis(percentile(healthy["ingest"], 0.5)), "ms"), targetColdStart),
 			atMost(figure("dispatcher start → healthy", millis(percentile(healthy["dispatcher"], 0.5)), "ms"), targetColdStart),
 			atMost(figure("receiver start → healthy", millis(percentile(healthy["receiver"], 0.5)), "ms"), targetColdStart),
-			figure("dispatcher start → first delivery", millis(percentile(firstDelivery, 0.5)), "ms"),
+			figure("cold dispatcher and ingest: start → first delivery", millis(percentile(firstDelivery, 0.5)), "ms"),
 		},
 	}, nil
 }

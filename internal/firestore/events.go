@@ -50,7 +50,10 @@ func (d eventDoc) event(tenantID, id string) hookrun.Event {
 // write; only a duplicate or a retry reads.
 func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
 	ref := s.eventRef(e.TenantID, e.ID)
-	_, err := ref.Create(ctx, s.newEventDoc(e, eventAccepting, s.now().Add(lease)))
+	doc := s.newEventDoc(e, eventAccepting, s.now().Add(lease))
+	err := s.batch.write(ctx,
+		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Create(ref, doc) },
+		func(ctx context.Context) error { _, err := ref.Create(ctx, doc); return err })
 	if err == nil {
 		return e, false, nil
 	}
@@ -96,11 +99,15 @@ func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Dura
 
 // AcceptEvent implements ingest.Store.
 func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
-	_, err := s.eventRef(tenantID, eventID).Update(ctx, []fs.Update{
+	ref := s.eventRef(tenantID, eventID)
+	updates := []fs.Update{
 		{Path: "state", Value: eventAccepted},
 		{Path: "message_id", Value: messageID},
 		{Path: "lease_until", Value: fs.Delete},
-	})
+	}
+	err := s.batch.write(ctx,
+		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Update(ref, updates) },
+		func(ctx context.Context) error { _, err := ref.Update(ctx, updates); return err })
 	return coded(err, fmt.Sprintf("event %q", eventID))
 }
 

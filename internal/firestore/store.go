@@ -36,12 +36,17 @@ type Config struct {
 	// EventRetention sets expire_time on events, deliveries and rejected
 	// messages, for a Firestore TTL policy to delete them. Default 30 days.
 	EventRetention time.Duration
+	// BatchWindow is how long a hot-path write waits to share an RPC with
+	// the writes of concurrent requests (writeBatcher); 0 means
+	// DefaultBatchWindow, negative sends every write alone.
+	BatchWindow time.Duration
 }
 
 // Store implements the storage interfaces of ingest and dispatch. It is
 // safe for concurrent use.
 type Store struct {
 	c         *fs.Client
+	batch     *writeBatcher
 	retention time.Duration
 	now       func() time.Time
 }
@@ -61,11 +66,17 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 	if err != nil {
 		return nil, fmt.Errorf("firestore.NewClient: %w", err)
 	}
-	return &Store{c: c, retention: cfg.EventRetention, now: time.Now}, nil
+	if cfg.BatchWindow == 0 {
+		cfg.BatchWindow = DefaultBatchWindow
+	}
+	return &Store{c: c, batch: &writeBatcher{c: c, window: cfg.BatchWindow}, retention: cfg.EventRetention, now: time.Now}, nil
 }
 
-// Close closes the client.
-func (s *Store) Close() error { return s.c.Close() }
+// Close sends the writes still waiting in a batch and closes the client.
+func (s *Store) Close() error {
+	s.batch.flush()
+	return s.c.Close()
+}
 
 func (s *Store) tenantRef(id string) *fs.DocumentRef { return s.c.Collection("tenants").Doc(id) }
 

@@ -1,0 +1,109 @@
+package firestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	fs "cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Writes that share a window keep their own preconditions and outcomes, and
+// a second write to one document in a window still lands.
+func TestWriteBatcher(t *testing.T) {
+	for _, window := range []time.Duration{-1, DefaultBatchWindow, 50 * time.Millisecond} {
+		t.Run(fmt.Sprintf("window %v", window), func(t *testing.T) {
+			s := newTestStore(t)
+			b := &writeBatcher{c: s.c, window: window}
+			ctx := context.Background()
+			col := s.c.Collection("batch-test")
+			var alone atomic.Int32 // creates sent by themselves
+			create := func(id string, v int) error {
+				ref := col.Doc(id)
+				data := map[string]any{"v": v}
+				return b.write(ctx,
+					func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Create(ref, data) },
+					func(ctx context.Context) error { alone.Add(1); _, err := ref.Create(ctx, data); return err })
+			}
+			set := func(id string, v int) error {
+				ref := col.Doc(id)
+				data := map[string]any{"n": fs.Increment(v)}
+				return b.write(ctx,
+					func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Set(ref, data, fs.MergeAll) },
+					func(ctx context.Context) error { _, err := ref.Set(ctx, data, fs.MergeAll); return err })
+			}
+
+			// 40 creates at once, 5 of them of a document another one
+			// creates too: exactly one of each pair may succeed.
+			var wg sync.WaitGroup
+			errs := make([]error, 40)
+			for i := range errs {
+				wg.Go(func() { errs[i] = create(fmt.Sprintf("doc-%d", i%35), i) })
+			}
+			wg.Wait()
+			created, exists := 0, 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					created++
+				case status.Code(err) == codes.AlreadyExists:
+					exists++
+				default:
+					t.Errorf("create: %v", err)
+				}
+			}
+			if created != 35 || exists != 5 {
+				t.Errorf("created %d, already existing %d; want 35 and 5", created, exists)
+			}
+			// In a window that holds them all, only the second write of a
+			// document goes alone; without batching, every write does.
+			switch got := alone.Load(); {
+			case window < 0 && got != 40:
+				t.Errorf("%d creates sent alone without batching, want 40", got)
+			case window >= 50*time.Millisecond && got > 5:
+				t.Errorf("%d creates sent alone in a 50 ms window, want at most the 5 second writes", got)
+			}
+
+			// Increments of one document in one window all count.
+			for i := range 10 {
+				wg.Go(func() {
+					if err := set("counter", i+1); err != nil {
+						t.Errorf("set: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			snap, err := col.Doc("counter").Get(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := snap.DataAt("n"); n != int64(55) {
+				t.Errorf("counter = %v, want 55", n)
+			}
+		})
+	}
+}
+
+func TestWriteBatcherHonoursContext(t *testing.T) {
+	s := newTestStore(t)
+	b := &writeBatcher{c: s.c, window: 200 * time.Millisecond}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	ref := s.c.Collection("batch-test").Doc("slow")
+	err := b.write(ctx,
+		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Create(ref, map[string]any{"v": 1}) },
+		func(ctx context.Context) error {
+			t.Error("the batch took the write: it must not be sent alone")
+			return nil
+		})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("write = %v, want the caller's deadline", err)
+	}
+	b.flush()
+}

@@ -22,6 +22,9 @@ const (
 	DefaultDedupeMaxIDs   = 100_000
 	DefaultHandoffTimeout = 10 * time.Second
 
+	// MaxDedupeIDs bounds DEDUPE_MAX_IDS: about 1.2 GB of memory.
+	MaxDedupeIDs = 10_000_000
+
 	// MaxTasksBody is the largest body that fits in a Cloud Task once
 	// wrapped in the push envelope (base64 grows it by a third); it is
 	// also MaxBody's default with a Cloud Tasks hand-off.
@@ -262,6 +265,8 @@ func (c Config) validateLimits() error {
 		return fmt.Errorf("DEDUPE_WINDOW %v must be positive", c.DedupeWindow)
 	case c.DedupeMaxIDs < 0:
 		return fmt.Errorf("DEDUPE_MAX_IDS %d must be positive", c.DedupeMaxIDs)
+	case c.DedupeMaxIDs > MaxDedupeIDs:
+		return fmt.Errorf("DEDUPE_MAX_IDS %d: at most %d (about 115 bytes of memory each)", c.DedupeMaxIDs, MaxDedupeIDs)
 	case c.MaxBody < 0:
 		return fmt.Errorf("MAX_BODY_BYTES %d must be positive", c.MaxBody)
 	}

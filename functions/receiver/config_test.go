@@ -89,6 +89,7 @@ func TestConfigValidate(t *testing.T) {
 		{"process auth typo", Config{Secret: secret, ProcessAuth: "OIDC"}, "PROCESS_AUTH"},
 		{"negative window", Config{Secret: secret, DedupeWindow: -time.Second}, "DEDUPE_WINDOW"},
 		{"negative body limit", Config{Secret: secret, MaxBody: -1}, "MAX_BODY_BYTES"},
+		{"too many dedupe ids", Config{Secret: secret, DedupeMaxIDs: MaxDedupeIDs + 1}, "DEDUPE_MAX_IDS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,7 @@
 package receiver
 
 import (
-	"container/list"
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -28,43 +28,67 @@ const (
 // An ID counts only once finish reports success: a failed hand-off is
 // forgotten, so the sender's retry tries again. It is safe for concurrent
 // use.
+//
+// It keeps a 128-bit keyed hash of each ID, not the ID, in nodes of one
+// slice linked by index: about 115 bytes an ID with the map, and nothing for
+// the garbage collector to scan, where the strings in a container/list took
+// 190 bytes and four pointers (at the default 100,000 IDs, 11 MiB instead
+// of 18 MiB of live heap). The hash is seeded per process, so two IDs
+// collide with odds of about 2⁻¹²⁸ and no sender can aim for a collision.
 type recentIDs struct {
 	window time.Duration
 	max    int
+	seeds  [2]maphash.Seed
 
 	mu    sync.Mutex
-	order *list.List // of *recentID, most recently claimed or finished first
-	byID  map[string]*list.Element
+	nodes []idNode        // nodes[0] is the list's sentinel
+	free  []int32         // indexes of unused nodes
+	byKey map[idKey]int32 // index into nodes
 }
 
-type recentID struct {
-	id       string
-	inFlight bool
-	expires  time.Time // when not in flight
+type idKey [2]uint64
+
+// idNode is an ID in the recency list: front (next of the sentinel) is
+// the most recently claimed or finished.
+type idNode struct {
+	key        idKey
+	prev, next int32
+	inFlight   bool
+	expires    int64 // Unix nanoseconds, when not in flight
 }
 
 func newRecentIDs(window time.Duration, max int) *recentIDs {
-	return &recentIDs{window: window, max: max, order: list.New(), byID: make(map[string]*list.Element)}
+	return &recentIDs{
+		window: window, max: max,
+		seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		nodes: []idNode{{}}, // the sentinel links to itself
+		byKey: make(map[idKey]int32),
+	}
+}
+
+func (r *recentIDs) key(id string) idKey {
+	return idKey{maphash.String(r.seeds[0], id), maphash.String(r.seeds[1], id)}
 }
 
 // begin claims id at now unless it is a duplicate or in flight. A claimed
 // id must be finished.
 func (r *recentIDs) begin(id string, now time.Time) claim {
+	k := r.key(id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if e, ok := r.byID[id]; ok {
-		v := e.Value.(*recentID)
+	if i, ok := r.byKey[k]; ok {
+		n := &r.nodes[i]
 		switch {
-		case v.inFlight:
+		case n.inFlight:
 			return inFlight
-		case now.Before(v.expires):
+		case now.UnixNano() < n.expires:
 			return duplicate
 		}
-		v.inFlight = true
-		r.order.MoveToFront(e)
+		n.inFlight = true
+		r.moveToFront(i)
 		return claimed
 	}
-	r.byID[id] = r.order.PushFront(&recentID{id: id, inFlight: true})
+	r.add(k, true, 0)
 	r.prune(now)
 	return claimed
 }
@@ -72,22 +96,23 @@ func (r *recentIDs) begin(id string, now time.Time) claim {
 // finish ends the claim on id: handled records it for the window,
 // otherwise it is forgotten.
 func (r *recentIDs) finish(id string, handled bool, now time.Time) {
+	k := r.key(id)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	e, ok := r.byID[id]
+	i, ok := r.byKey[k]
 	if !handled {
 		if ok {
-			r.remove(e)
+			r.remove(i)
 		}
 		return
 	}
+	expires := now.Add(r.window).UnixNano()
 	if !ok { // pushed out while in flight by a flood of new IDs
-		e = r.order.PushFront(&recentID{id: id})
-		r.byID[id] = e
+		r.add(k, false, expires)
+	} else {
+		r.nodes[i].inFlight, r.nodes[i].expires = false, expires
+		r.moveToFront(i)
 	}
-	v := e.Value.(*recentID)
-	v.inFlight, v.expires = false, now.Add(r.window)
-	r.order.MoveToFront(e)
 	r.prune(now)
 }
 
@@ -96,24 +121,59 @@ func (r *recentIDs) finish(id string, handled bool, now time.Time) {
 // so the back expires first; an ID still in flight there stops the
 // expiry sweep but not the size bound.
 func (r *recentIDs) prune(now time.Time) {
-	for r.order.Len() > 0 {
-		e := r.order.Back()
-		v := e.Value.(*recentID)
-		if r.order.Len() <= r.max && (v.inFlight || now.Before(v.expires)) {
+	t := now.UnixNano()
+	for len(r.byKey) > 0 {
+		i := r.nodes[0].prev
+		n := &r.nodes[i]
+		if len(r.byKey) <= r.max && (n.inFlight || t < n.expires) {
 			return
 		}
-		r.remove(e)
+		r.remove(i)
 	}
 }
 
-func (r *recentIDs) remove(e *list.Element) {
-	delete(r.byID, e.Value.(*recentID).id)
-	r.order.Remove(e)
+// add puts a new key at the front, reusing a free node if there is one.
+func (r *recentIDs) add(k idKey, inFlight bool, expires int64) {
+	var i int32
+	if f := len(r.free); f > 0 {
+		i, r.free = r.free[f-1], r.free[:f-1]
+	} else {
+		r.nodes = append(r.nodes, idNode{})
+		i = int32(len(r.nodes) - 1)
+	}
+	r.nodes[i] = idNode{key: k, inFlight: inFlight, expires: expires}
+	r.byKey[k] = i
+	r.link(i)
+}
+
+func (r *recentIDs) remove(i int32) {
+	r.unlink(i)
+	delete(r.byKey, r.nodes[i].key)
+	r.free = append(r.free, i)
+}
+
+func (r *recentIDs) moveToFront(i int32) {
+	r.unlink(i)
+	r.link(i)
+}
+
+// link puts node i right after the sentinel.
+func (r *recentIDs) link(i int32) {
+	first := r.nodes[0].next
+	r.nodes[i].prev, r.nodes[i].next = 0, first
+	r.nodes[first].prev = i
+	r.nodes[0].next = i
+}
+
+func (r *recentIDs) unlink(i int32) {
+	n := r.nodes[i]
+	r.nodes[n.prev].next = n.next
+	r.nodes[n.next].prev = n.prev
 }
 
 // len is the number of IDs remembered or in flight.
 func (r *recentIDs) len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.order.Len()
+	return len(r.byKey)
 }

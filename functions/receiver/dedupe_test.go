@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -161,6 +163,86 @@ func TestPanicReleasesClaim(t *testing.T) {
 	}()
 	if w := serve(rc, signedRequest("msg_1", testNow, testBody, key)); w.Code != http.StatusNoContent || calls != 2 {
 		t.Errorf("retry after a panic: %d after %d calls, want 204 after 2", w.Code, calls)
+	}
+}
+
+// TestRecentIDsMatchesModel drives recentIDs and a plain model of the same
+// rules (a slice, most recent first) with one random sequence of claims,
+// outcomes and clock steps, and compares every answer.
+func TestRecentIDsMatchesModel(t *testing.T) {
+	type entry struct {
+		id       string
+		inFlight bool
+		expires  time.Time
+	}
+	const window, maxIDs = 10 * time.Second, 8
+	var model []entry // most recent first
+	find := func(id string) int {
+		return slices.IndexFunc(model, func(e entry) bool { return e.id == id })
+	}
+	front := func(i int) { e := model[i]; model = append([]entry{e}, slices.Delete(model, i, i+1)...) }
+	prune := func(now time.Time) {
+		for len(model) > 0 {
+			e := model[len(model)-1]
+			if len(model) <= maxIDs && (e.inFlight || now.Before(e.expires)) {
+				return
+			}
+			model = model[:len(model)-1]
+		}
+	}
+	modelBegin := func(id string, now time.Time) claim {
+		if i := find(id); i >= 0 {
+			switch {
+			case model[i].inFlight:
+				return inFlight
+			case now.Before(model[i].expires):
+				return duplicate
+			}
+			model[i].inFlight = true
+			front(i)
+			return claimed
+		}
+		model = append([]entry{{id: id, inFlight: true}}, model...)
+		prune(now)
+		return claimed
+	}
+	modelFinish := func(id string, handled bool, now time.Time) {
+		i := find(id)
+		if !handled {
+			if i >= 0 {
+				model = slices.Delete(model, i, i+1)
+			}
+			return
+		}
+		if i < 0 {
+			model = append([]entry{{id: id}}, model...)
+			i = 0
+		}
+		model[i].inFlight, model[i].expires = false, now.Add(window)
+		front(i)
+		prune(now)
+	}
+
+	ids := newRecentIDs(window, maxIDs)
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := testNow
+	for step := range 20_000 {
+		id := fmt.Sprintf("msg_%d", rng.IntN(20))
+		switch op := rng.IntN(10); {
+		case op < 5:
+			if got, want := ids.begin(id, now), modelBegin(id, now); got != want {
+				t.Fatalf("step %d: begin(%s) = %v, model says %v", step, id, got, want)
+			}
+		case op < 9:
+			handled := op < 8
+			ids.finish(id, handled, now)
+			modelFinish(id, handled, now)
+		default:
+			now = now.Add(time.Duration(rng.IntN(3000)) * time.Millisecond)
+		}
+		if got, want := ids.len(), len(model); got != want {
+			t.Fatalf("step %d: len = %d, model says %d", step, got, want)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,24 +64,12 @@ func (c Config) withDefaults() Config {
 	if c.Quick {
 		def = Config{Duration: 2 * time.Second, Warmup: 500 * time.Millisecond, Producers: 8, ColdStarts: 3}
 	}
-	if c.Duration == 0 {
-		c.Duration = def.Duration
-	}
-	if c.Warmup == 0 {
-		c.Warmup = def.Warmup
-	}
-	if c.Producers == 0 {
-		c.Producers = def.Producers
-	}
-	if c.ColdStarts == 0 {
-		c.ColdStarts = def.ColdStarts
-	}
-	if c.GOMAXPROCS == 0 {
-		c.GOMAXPROCS = 1
-	}
-	if c.ProjectID == "" {
-		c.ProjectID = "hookrun-bench"
-	}
+	c.Duration = cmp.Or(c.Duration, def.Duration)
+	c.Warmup = cmp.Or(c.Warmup, def.Warmup)
+	c.Producers = cmp.Or(c.Producers, def.Producers)
+	c.ColdStarts = cmp.Or(c.ColdStarts, def.ColdStarts)
+	c.GOMAXPROCS = cmp.Or(c.GOMAXPROCS, 1)
+	c.ProjectID = cmp.Or(c.ProjectID, "hookrun-bench")
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
@@ -304,8 +293,10 @@ func (b *bench) producerLoad(t tenant, eventType string) load {
 // measure runs l for the warm-up (results dropped), then for the duration
 // while watching the named processes (and profiling those that are stack
 // services, with -profile). The baseline process is not a stack service:
-// it is watched through pid.
-func (b *bench) measure(ctx context.Context, scenario string, l load, services []string, pids map[string]int) (loadResult, map[string]usage, error) {
+// it is watched through pid. settle, when set, runs after the load and
+// before the watch ends (to wait for deliveries whose CPU belongs to the
+// window).
+func (b *bench) measure(ctx context.Context, scenario string, l load, services []string, pids map[string]int, settle func(loadResult)) (loadResult, map[string]usage, error) {
 	if b.cfg.Warmup > 0 {
 		if _, err := l.run(ctx, b.cfg.Warmup); err != nil {
 			return loadResult{}, nil, fmt.Errorf("warm-up: %w", err)
@@ -317,9 +308,22 @@ func (b *bench) measure(ctx context.Context, scenario string, l load, services [
 	}
 	profiled := b.profile(ctx, scenario, b.cfg.Duration, services...)
 	res, err := l.run(ctx, b.cfg.Duration)
+	if err == nil && settle != nil {
+		settle(res)
+	}
 	use, werr := w.stop()
 	err = errors.Join(err, werr, profiled())
 	return res, use, err
+}
+
+// tenantWithEndpoint creates a tenant with one verified endpoint at the
+// sink's path for eventType.
+func (b *bench) tenantWithEndpoint(ctx context.Context, id, path, eventType string) (tenant, error) {
+	t, err := b.newTenant(ctx, id, nil)
+	if err != nil {
+		return tenant{}, err
+	}
+	return t, b.addEndpoint(ctx, t, path, eventType)
 }
 
 // startWatch watches the named stack services and the extra processes.

@@ -96,7 +96,7 @@ func TestQuickRun(t *testing.T) {
 		{"push ceiling", "not pushed after drain"},
 		{"end to end", "failed requests"},
 		{"end to end", "undelivered after drain"},
-		{"dispatcher", "failed pushes"},
+		{"dispatcher", "failed requests"},
 		{"receiver", "failed requests"},
 	} {
 		if v := fig(c.scenario, c.name); v != 0 {

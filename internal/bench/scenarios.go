@@ -37,22 +37,16 @@ func (b *bench) runBaseline(ctx context.Context) (Scenario, error) {
 		Body:      eventBody("bench.baseline"),
 		Producers: b.cfg.Producers,
 	}
-	res, use, err := b.measure(ctx, "baseline", l, nil, map[string]int{"baseline": b.baselinePID})
+	res, use, err := b.measure(ctx, "baseline", l, nil, map[string]int{"baseline": b.baselinePID}, nil)
 	if err != nil {
 		return Scenario{}, err
 	}
 	b.baselineRate = rate(res.ok, res.to.Sub(res.from))
-	u := use["baseline"]
 	return Scenario{
 		Name:        "baseline",
 		Description: fmt.Sprintf("%d producers POST 1 KiB to a bare net/http handler that reads the body and answers 202", b.cfg.Producers),
-		Figures: append([]Figure{
-			figure("requests/s", b.baselineRate, "/s"),
-		}, append(latencyFigures(res), []Figure{
-			figure("CPU per request", perOp(u.CPU, res.ok), "µs"),
-			figure("peak RSS", mebibytes(u.PeakRSS), "MiB"),
-			figure("failed requests", float64(res.failed), ""),
-		}...)...),
+		Figures: append([]Figure{figure("requests/s", b.baselineRate, "/s")},
+			serviceFigures(res, use["baseline"], "CPU per request", 0, "peak RSS", 0)...),
 	}, nil
 }
 
@@ -64,23 +58,18 @@ func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
 	if err != nil {
 		return Scenario{}, err
 	}
-	res, use, err := b.measure(ctx, "ingest", b.producerLoad(t, "bench.ingest"), []string{"ingest"}, nil)
+	res, use, err := b.measure(ctx, "ingest", b.producerLoad(t, "bench.ingest"), []string{"ingest"}, nil, nil)
 	if err != nil {
 		return Scenario{}, err
 	}
 	r := rate(res.ok, res.to.Sub(res.from))
-	u := use["ingest"]
 	return Scenario{
 		Name:        "ingest",
 		Description: fmt.Sprintf("%d producers POST 1 KiB events to /v1/events (API key, Firestore record, Pub/Sub publish before 202)", b.cfg.Producers),
 		Figures: append([]Figure{
 			figure("events/s accepted", r, "/s"),
 			figure("of baseline requests/s", percent(r, b.baselineRate), "%"),
-		}, append(latencyFigures(res), []Figure{
-			atMost(figure("ingest CPU per event", perOp(u.CPU, res.ok), "µs"), targetIngestCPU),
-			atMost(figure("ingest peak RSS", mebibytes(u.PeakRSS), "MiB"), targetRSS),
-			figure("failed requests", float64(res.failed), ""),
-		}...)...),
+		}, serviceFigures(res, use["ingest"], "ingest CPU per event", targetIngestCPU, "ingest peak RSS", targetRSS)...),
 	}, nil
 }
 
@@ -152,39 +141,27 @@ func (b *bench) runPushCeiling(ctx context.Context) (Scenario, error) {
 // runEndToEnd sends the producers' load through ingest to one endpoint at
 // the sink: accepted → published → pushed → signed and delivered.
 func (b *bench) runEndToEnd(ctx context.Context) (Scenario, error) {
-	t, err := b.newTenant(ctx, "bench-e2e", nil)
+	t, err := b.tenantWithEndpoint(ctx, "bench-e2e", "/e2e/0", "bench.e2e")
 	if err != nil {
-		return Scenario{}, err
-	}
-	if err := b.addEndpoint(ctx, t, "/e2e/0", "bench.e2e"); err != nil {
 		return Scenario{}, err
 	}
 	b.e2e = t
 	l := b.producerLoad(t, "bench.e2e")
 	l.Gate = b.sink.gate("e2e", b.cfg.Producers)
-	if b.cfg.Warmup > 0 {
-		if _, err := l.run(ctx, b.cfg.Warmup); err != nil {
-			return Scenario{}, fmt.Errorf("warm-up: %w", err)
-		}
-	}
-	w, err := b.startWatch([]string{"ingest", "dispatcher"}, nil)
-	if err != nil {
-		return Scenario{}, err
-	}
-	profiled := b.profile(ctx, "e2e", b.cfg.Duration, "ingest", "dispatcher")
-	res, err := l.run(ctx, b.cfg.Duration)
-	if err = errors.Join(err, profiled()); err != nil {
-		_, _ = w.stop()
-		return Scenario{}, err
-	}
 	// The dispatcher's CPU is read once what was accepted has arrived, so
 	// it covers every delivery the sink counts in the same window.
-	dctx, cancel := context.WithTimeout(ctx, drainTimeout)
-	defer cancel()
-	ids := res.ids()
-	missing := b.sink.wait(dctx, "e2e", ids, 1)
-	drained := time.Now()
-	use, err := w.stop()
+	var (
+		ids     []string
+		missing int
+		drained time.Time
+	)
+	res, use, err := b.measure(ctx, "e2e", l, []string{"ingest", "dispatcher"}, nil, func(res loadResult) {
+		dctx, cancel := context.WithTimeout(ctx, drainTimeout)
+		defer cancel()
+		ids = res.ids()
+		missing = b.sink.wait(dctx, "e2e", ids, 1)
+		drained = time.Now()
+	})
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -218,11 +195,8 @@ func (b *bench) runEndToEnd(ctx context.Context) (Scenario, error) {
 // concurrency it meets in production. This one does: each push is one
 // event, delivered and recorded before the push is answered.
 func (b *bench) runDirectPush(ctx context.Context) (Scenario, error) {
-	t, err := b.newTenant(ctx, "bench-push", nil)
+	t, err := b.tenantWithEndpoint(ctx, "bench-push", "/push/0", "bench.push")
 	if err != nil {
-		return Scenario{}, err
-	}
-	if err := b.addEndpoint(ctx, t, "/push/0", "bench.push"); err != nil {
 		return Scenario{}, err
 	}
 	data := eventBody("bench.push")
@@ -239,21 +213,15 @@ func (b *bench) runDirectPush(ctx context.Context) (Scenario, error) {
 			tg.Body = pushEnvelope(e, runID+n, now)
 		},
 	}
-	res, use, err := b.measure(ctx, "push", l, []string{"dispatcher"}, nil)
+	res, use, err := b.measure(ctx, "push", l, []string{"dispatcher"}, nil, nil)
 	if err != nil {
 		return Scenario{}, err
 	}
-	u := use["dispatcher"]
 	return Scenario{
 		Name:        "dispatcher",
 		Description: fmt.Sprintf("%d concurrent Pub/Sub pushes straight to the dispatcher (no emulator), one endpoint at the sink", b.cfg.Producers),
-		Figures: append([]Figure{
-			figure("deliveries/s", rate(res.ok, res.to.Sub(res.from)), "/s"),
-		}, append(latencyFigures(res), []Figure{
-			atMost(figure("dispatcher CPU per delivery", perOp(u.CPU, res.ok), "µs"), targetDispatcherCPU),
-			atMost(figure("dispatcher peak RSS", mebibytes(u.PeakRSS), "MiB"), targetRSS),
-			figure("failed pushes", float64(res.failed), ""),
-		}...)...),
+		Figures: append([]Figure{figure("deliveries/s", rate(res.ok, res.to.Sub(res.from)), "/s")},
+			serviceFigures(res, use["dispatcher"], "dispatcher CPU per delivery", targetDispatcherCPU, "dispatcher peak RSS", targetRSS)...),
 	}, nil
 }
 
@@ -441,21 +409,15 @@ func (b *bench) runReceiver(ctx context.Context) (Scenario, error) {
 			tg.Header.Set("webhook-signature", signer.Sign(id, ts, body))
 		},
 	}
-	res, use, err := b.measure(ctx, "receiver", l, []string{"receiver"}, nil)
+	res, use, err := b.measure(ctx, "receiver", l, []string{"receiver"}, nil, nil)
 	if err != nil {
 		return Scenario{}, err
 	}
-	u := use["receiver"]
 	return Scenario{
 		Name:        "receiver",
 		Description: fmt.Sprintf("%d senders POST signed 1 KiB webhooks to the sample receiver (verified, deduplicated, handled inline)", b.cfg.Producers),
-		Figures: append([]Figure{
-			figure("webhooks/s", rate(res.ok, res.to.Sub(res.from)), "/s"),
-		}, append(latencyFigures(res), []Figure{
-			figure("receiver CPU per webhook", perOp(u.CPU, res.ok), "µs"),
-			atMost(figure("receiver peak RSS", mebibytes(u.PeakRSS), "MiB"), targetRSS),
-			figure("failed requests", float64(res.failed), ""),
-		}...)...),
+		Figures: append([]Figure{figure("webhooks/s", rate(res.ok, res.to.Sub(res.from)), "/s")},
+			serviceFigures(res, use["receiver"], "receiver CPU per webhook", 0, "receiver peak RSS", targetRSS)...),
 	}, nil
 }
 
@@ -500,13 +462,24 @@ func (b *bench) runColdStart(ctx context.Context) (Scenario, error) {
 	}, nil
 }
 
-// latencyFigures are a load's request latencies.
-func latencyFigures(res loadResult) []Figure {
+// serviceFigures are the figures of a load on one service: the requests'
+// latencies, the service's CPU per request and peak memory (held to their
+// targets where one is given, not 0), and the requests that failed.
+func serviceFigures(res loadResult, u usage, cpuName string, cpuTarget float64, rssName string, rssTarget float64) []Figure {
 	m := res.metrics.Latencies
+	target := func(f Figure, bound float64) Figure {
+		if bound > 0 {
+			return atMost(f, bound)
+		}
+		return f
+	}
 	return []Figure{
 		figure("latency p50", millis(m.P50), "ms"),
 		figure("latency p95", millis(m.P95), "ms"),
 		figure("latency p99", millis(m.P99), "ms"),
+		target(figure(cpuName, perOp(u.CPU, res.ok), "µs"), cpuTarget),
+		target(figure(rssName, mebibytes(u.PeakRSS), "MiB"), rssTarget),
+		figure("failed requests", float64(res.failed), ""),
 	}
 }
 

@@ -3,8 +3,10 @@ terraform {
 
   required_providers {
     google = {
-      source  = "hashicorp/google"
-      version = "~> 6.0"
+      source = "hashicorp/google"
+      # The major version scripts/validate-infra validates and plans
+      # against (built from source: 8.0.0).
+      version = "~> 8.0"
     }
     random = {
       source  = "hashicorp/random"

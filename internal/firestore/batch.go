@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	fs "cloud.google.com/go/firestore"
@@ -20,12 +21,18 @@ const DefaultBatchWindow = time.Millisecond
 // window is most of what a write costs. The writes stay independent: each
 // has its own preconditions and its own outcome, as when sent alone.
 //
+// A write waits for company only while another is in flight: alone, it
+// goes at once, so a quiet instance pays neither the window's latency nor
+// a BulkWriter for one write.
+//
 // Each window gets a BulkWriter of its own, ended when the window closes:
 // a BulkWriter holds writes for up to a second unless flushed, and refuses
 // a second write to a document for as long as it lives.
 type writeBatcher struct {
 	c      *fs.Client
 	window time.Duration // 0 or less: every write goes alone
+
+	inFlight atomic.Int64 // writes between the start and the end of write
 
 	mu  sync.Mutex
 	cur *batchWindow
@@ -39,11 +46,12 @@ type batchWindow struct {
 }
 
 // write sends a write that add puts on a BulkWriter, with the window's
-// other writes, and waits for its outcome or ctx. When batching is off or
-// the BulkWriter refuses the write (a second write to one document in one
-// window), alone sends it by itself instead.
+// other writes, and waits for its outcome or ctx. When batching is off, no
+// other write is in flight, or the BulkWriter refuses the write (a second
+// write to one document in one window), alone sends it by itself instead.
 func (b *writeBatcher) write(ctx context.Context, add func(*fs.BulkWriter) (*fs.BulkWriterJob, error), alone func(context.Context) error) error {
-	if b.window <= 0 {
+	defer b.inFlight.Add(-1)
+	if n := b.inFlight.Add(1); b.window <= 0 || n == 1 {
 		return alone(ctx)
 	}
 	w := b.join()

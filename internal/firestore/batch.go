@@ -9,53 +9,117 @@ import (
 	fs "cloud.google.com/go/firestore"
 )
 
-// DefaultBatchWindow is how long a hot-path write waits for others to share
-// its RPC with.
+// DefaultBatchWindow is how long a hot-path write or read waits for others
+// to share its RPC with.
 const DefaultBatchWindow = time.Millisecond
 
-// writeBatcher sends the single-document writes of concurrent requests
-// together, one BatchWrite RPC per short window, through the client's own
-// BulkWriter. On the hot paths (ingest's claim and accepted mark, the
-// dispatcher's attempt record) an RPC costs far more CPU than the write it
-// carries (BenchmarkRecordAttempt), so sharing one among the writes of a
-// window is most of what a write costs. The writes stay independent: each
-// has its own preconditions and its own outcome, as when sent alone.
+// On the hot paths (ingest's claim and accepted mark; the dispatcher's read
+// of earlier deliveries and its attempt record) an RPC costs far more CPU
+// than the document it carries (BenchmarkRecordAttempt), so the calls of
+// concurrent requests share one: writes one BatchWrite, reads one
+// BatchGetDocuments, per short window. Each keeps its own outcome (a
+// write its preconditions), as when sent alone.
 //
-// A write waits for company only while another is in flight: alone, it
-// goes at once, so a quiet instance pays neither the window's latency nor
-// a BulkWriter for one write.
-//
-// Each window gets a BulkWriter of its own, ended when the window closes:
-// a BulkWriter holds writes for up to a second unless flushed, and refuses
-// a second write to a document for as long as it lives.
-type writeBatcher struct {
-	c      *fs.Client
-	window time.Duration // 0 or less: every write goes alone
+// A call waits for company only while another is in flight: alone, it goes
+// at once, so a quiet instance pays neither the window's latency nor the
+// batching's bookkeeping.
 
-	inFlight atomic.Int64 // writes between the start and the end of write
+// windows hands out the open window of a batcher (a *W collecting calls),
+// opening one and scheduling its close when there is none, and tells
+// whether a call has company at all.
+type windows[W any] struct {
+	every time.Duration // 0 or less: every call goes alone
+	open  func() *W
+	// send runs when the window closed and nothing is being added to it.
+	send func(*W)
+
+	inFlight atomic.Int64 // calls between enter and their leave
 
 	mu  sync.Mutex
-	cur *batchWindow
+	cur *window[W]
 }
 
-// batchWindow is the BulkWriter of one window and the writes still being
-// added to it.
-type batchWindow struct {
-	bw     *fs.BulkWriter
+// window is one open window and the calls still adding to it.
+type window[W any] struct {
+	batch  *W
 	adding sync.WaitGroup
 }
 
+// enter counts a call in flight and reports whether it should join a
+// window (another call is in flight) rather than go alone. leave must
+// follow.
+func (ws *windows[W]) enter() (batch bool) {
+	n := ws.inFlight.Add(1)
+	return ws.every > 0 && n > 1
+}
+
+func (ws *windows[W]) leave() { ws.inFlight.Add(-1) }
+
+// join returns the open window, counting the caller as adding to it until
+// it calls adding.Done.
+func (ws *windows[W]) join() *window[W] {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	w := ws.cur
+	if w == nil {
+		w = &window[W]{batch: ws.open()}
+		ws.cur = w
+		time.AfterFunc(ws.every, func() { ws.close(w) })
+	}
+	w.adding.Add(1)
+	return w
+}
+
+// close closes w to new calls, waits for those being added, and sends it.
+func (ws *windows[W]) close(w *window[W]) {
+	ws.mu.Lock()
+	if ws.cur != w {
+		ws.mu.Unlock()
+		return // already closed (flush)
+	}
+	ws.cur = nil
+	ws.mu.Unlock()
+	w.adding.Wait()
+	ws.send(w.batch)
+}
+
+// flush sends the open window now (before the client closes).
+func (ws *windows[W]) flush() {
+	ws.mu.Lock()
+	w := ws.cur
+	ws.mu.Unlock()
+	if w != nil {
+		ws.close(w)
+	}
+}
+
+// writeBatcher batches single-document writes through the client's own
+// BulkWriter, one per window, ended when the window closes: a BulkWriter
+// holds writes for up to a second unless flushed, and refuses a second
+// write to a document for as long as it lives.
+type writeBatcher struct{ windows[fs.BulkWriter] }
+
+func newWriteBatcher(c *fs.Client, every time.Duration) *writeBatcher {
+	return &writeBatcher{windows[fs.BulkWriter]{
+		every: every,
+		// Not a caller's ctx: a window's writes belong to several
+		// requests, and each waits for its own outcome with its own ctx.
+		open: func() *fs.BulkWriter { return c.BulkWriter(context.Background()) },
+		send: (*fs.BulkWriter).End,
+	}}
+}
+
 // write sends a write that add puts on a BulkWriter, with the window's
-// other writes, and waits for its outcome or ctx. When batching is off, no
-// other write is in flight, or the BulkWriter refuses the write (a second
-// write to one document in one window), alone sends it by itself instead.
+// other writes, and waits for its outcome or ctx. When no other write is
+// in flight, batching is off, or the BulkWriter refuses the write (a
+// second write to one document in one window), alone sends it by itself.
 func (b *writeBatcher) write(ctx context.Context, add func(*fs.BulkWriter) (*fs.BulkWriterJob, error), alone func(context.Context) error) error {
-	defer b.inFlight.Add(-1)
-	if n := b.inFlight.Add(1); b.window <= 0 || n == 1 {
+	defer b.leave()
+	if !b.enter() {
 		return alone(ctx)
 	}
 	w := b.join()
-	job, err := add(w.bw)
+	job, err := add(w.batch)
 	w.adding.Done()
 	if err != nil {
 		return alone(ctx)
@@ -75,40 +139,60 @@ func (b *writeBatcher) write(ctx context.Context, add func(*fs.BulkWriter) (*fs.
 	}
 }
 
-// join returns the open window, opening one (and scheduling its end) if
-// there is none, and counts the caller as adding to it.
-func (b *writeBatcher) join() *batchWindow {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	w := b.cur
-	if w == nil {
-		// Not the caller's ctx: the window's writes belong to several
-		// requests, and each waits for its own outcome with its own ctx.
-		w = &batchWindow{bw: b.c.BulkWriter(context.Background())}
-		b.cur = w
-		time.AfterFunc(b.window, func() { b.end(w) })
-	}
-	w.adding.Add(1)
-	return w
+// readTimeout bounds a window's BatchGetDocuments, which no single
+// caller's ctx may cancel.
+const readTimeout = 30 * time.Second
+
+// readBatcher batches document reads into one GetAll per window.
+type readBatcher struct {
+	windows[readBatch]
+	c *fs.Client
 }
 
-// end closes w to new writes, waits for those being added, and sends them.
-func (b *writeBatcher) end(w *batchWindow) {
-	b.mu.Lock()
-	if b.cur == w {
-		b.cur = nil
-	}
-	b.mu.Unlock()
-	w.adding.Wait()
-	w.bw.End()
+// readBatch is the documents a window's calls asked for, and, once done is
+// closed, what came back.
+type readBatch struct {
+	mu    sync.Mutex
+	refs  []*fs.DocumentRef
+	done  chan struct{}
+	snaps []*fs.DocumentSnapshot
+	err   error
 }
 
-// flush sends the open window's writes now (before the client closes).
-func (b *writeBatcher) flush() {
-	b.mu.Lock()
-	w := b.cur
-	b.mu.Unlock()
-	if w != nil {
-		b.end(w)
+func newReadBatcher(c *fs.Client, every time.Duration) *readBatcher {
+	return &readBatcher{c: c, windows: windows[readBatch]{
+		every: every,
+		open:  func() *readBatch { return &readBatch{done: make(chan struct{})} },
+		send: func(r *readBatch) {
+			ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
+			defer cancel()
+			r.snaps, r.err = c.GetAll(ctx, r.refs)
+			close(r.done)
+		},
+	}}
+}
+
+// getAll reads refs, with the window's other reads when another is in
+// flight, as the client's GetAll would: a snapshot per ref, in order.
+func (b *readBatcher) getAll(ctx context.Context, refs []*fs.DocumentRef) ([]*fs.DocumentSnapshot, error) {
+	defer b.leave()
+	if !b.enter() {
+		return b.c.GetAll(ctx, refs)
 	}
+	w := b.join()
+	r := w.batch
+	r.mu.Lock()
+	first := len(r.refs)
+	r.refs = append(r.refs, refs...)
+	r.mu.Unlock()
+	w.adding.Done()
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return r.snaps[first : first+len(refs)], nil
 }

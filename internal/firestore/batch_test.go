@@ -20,7 +20,7 @@ func TestWriteBatcher(t *testing.T) {
 	for _, window := range []time.Duration{-1, DefaultBatchWindow, 50 * time.Millisecond} {
 		t.Run(fmt.Sprintf("window %v", window), func(t *testing.T) {
 			s := newTestStore(t)
-			b := &writeBatcher{c: s.c, window: window}
+			b := newWriteBatcher(s.c, window)
 			ctx := context.Background()
 			col := s.c.Collection("batch-test")
 			var alone atomic.Int32 // creates sent by themselves
@@ -94,7 +94,7 @@ func TestWriteBatcher(t *testing.T) {
 // A write alone goes at once, without waiting for the window.
 func TestWriteBatcherAloneGoesAtOnce(t *testing.T) {
 	s := newTestStore(t)
-	b := &writeBatcher{c: s.c, window: time.Hour}
+	b := newWriteBatcher(s.c, time.Hour)
 	ref := s.c.Collection("batch-test").Doc("alone")
 	sent := false
 	err := b.write(context.Background(),
@@ -114,7 +114,7 @@ func TestWriteBatcherAloneGoesAtOnce(t *testing.T) {
 
 func TestWriteBatcherHonoursContext(t *testing.T) {
 	s := newTestStore(t)
-	b := &writeBatcher{c: s.c, window: 200 * time.Millisecond}
+	b := newWriteBatcher(s.c, 200*time.Millisecond)
 	b.inFlight.Add(1) // another write is in flight: this one waits for the window
 	defer b.inFlight.Add(-1)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
@@ -130,4 +130,47 @@ func TestWriteBatcherHonoursContext(t *testing.T) {
 		t.Errorf("write = %v, want the caller's deadline", err)
 	}
 	b.flush()
+}
+
+// Reads that share a window each get their own documents, in order, and a
+// document two of them ask for.
+func TestReadBatcher(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	col := s.c.Collection("batch-read")
+	for i := range 5 {
+		if _, err := col.Doc(fmt.Sprint(i)).Set(ctx, map[string]any{"v": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newReadBatcher(s.c, 50*time.Millisecond)
+	b.inFlight.Add(1) // as if a read were in flight: every call joins the window
+	defer b.inFlight.Add(-1)
+
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			// Each asks for docs g%5 and (g+1)%5, and one that does not exist.
+			ids := []string{fmt.Sprint(g % 5), "missing", fmt.Sprint((g + 1) % 5)}
+			refs := []*fs.DocumentRef{col.Doc(ids[0]), col.Doc(ids[1]), col.Doc(ids[2])}
+			snaps, err := b.getAll(ctx, refs)
+			if err != nil {
+				t.Errorf("getAll: %v", err)
+				return
+			}
+			if len(snaps) != 3 {
+				t.Errorf("got %d snapshots, want 3", len(snaps))
+				return
+			}
+			for i, snap := range snaps {
+				if snap.Ref.ID != ids[i] {
+					t.Errorf("snapshot %d is %s, want %s", i, snap.Ref.ID, ids[i])
+				}
+				if snap.Exists() != (ids[i] != "missing") {
+					t.Errorf("%s exists = %v", ids[i], snap.Exists())
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -49,7 +49,7 @@ func (s *Store) GetDeliveries(ctx context.Context, tenantID, eventID string, end
 	for i, id := range endpointIDs {
 		refs[i] = s.deliveryRef(tenantID, eventID, id)
 	}
-	snaps, err := s.c.GetAll(ctx, refs)
+	snaps, err := s.reads.getAll(ctx, refs)
 	if err != nil {
 		return nil, coded(err, fmt.Sprintf("deliveries of event %q", eventID))
 	}

@@ -36,9 +36,9 @@ type Config struct {
 	// EventRetention sets expire_time on events, deliveries and rejected
 	// messages, for a Firestore TTL policy to delete them. Default 30 days.
 	EventRetention time.Duration
-	// BatchWindow is how long a hot-path write waits to share an RPC with
-	// the writes of concurrent requests (writeBatcher); 0 means
-	// DefaultBatchWindow, negative sends every write alone.
+	// BatchWindow is how long a hot-path write or read waits to share an
+	// RPC with those of concurrent requests (batch.go); 0 means
+	// DefaultBatchWindow, negative sends every call alone.
 	BatchWindow time.Duration
 }
 
@@ -47,6 +47,7 @@ type Config struct {
 type Store struct {
 	c         *fs.Client
 	batch     *writeBatcher
+	reads     *readBatcher
 	retention time.Duration
 	now       func() time.Time
 }
@@ -69,12 +70,20 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 	if cfg.BatchWindow == 0 {
 		cfg.BatchWindow = DefaultBatchWindow
 	}
-	return &Store{c: c, batch: &writeBatcher{c: c, window: cfg.BatchWindow}, retention: cfg.EventRetention, now: time.Now}, nil
+	return &Store{
+		c:         c,
+		batch:     newWriteBatcher(c, cfg.BatchWindow),
+		reads:     newReadBatcher(c, cfg.BatchWindow),
+		retention: cfg.EventRetention,
+		now:       time.Now,
+	}, nil
 }
 
-// Close sends the writes still waiting in a batch and closes the client.
+// Close sends the writes and reads still waiting in a batch and closes the
+// client.
 func (s *Store) Close() error {
 	s.batch.flush()
+	s.reads.flush()
 	return s.c.Close()
 }
 

@@ -29,9 +29,11 @@ func TestQuickRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
+	profiles := t.TempDir()
 	res, err := Run(ctx, Config{
 		Quick:         true,
 		ColdStarts:    2,
+		ProfileDir:    profiles,
 		ProjectID:     testenv.ProjectID(t),
 		PubSubHost:    pubsubHost,
 		FirestoreHost: firestoreHost,
@@ -101,6 +103,13 @@ func TestQuickRun(t *testing.T) {
 	} {
 		if v := fig(c.scenario, c.name); v != 0 {
 			t.Errorf("%s / %s = %v, want 0", c.scenario, c.name, v)
+		}
+	}
+
+	// -profile: a CPU profile per profiled service and load scenario.
+	for _, name := range []string{"ingest-ingest", "e2e-ingest", "e2e-dispatcher", "push-dispatcher", "fan100-dispatcher"} {
+		if fi, err := os.Stat(filepath.Join(profiles, name+".pprof")); err != nil || fi.Size() == 0 {
+			t.Errorf("profile %s.pprof: %v", name, err)
 		}
 	}
 

@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// profile collects a CPU profile of each named service over the next d,
-// in the background, when Config.ProfileDir is set (otherwise it does
-// nothing). wait blocks until they are written to
+// profile collects a CPU profile of each named service that serves a
+// profiler (ingest and the dispatcher) over the next d, in the background,
+// when Config.ProfileDir is set (otherwise it does nothing). wait blocks until they are written to
 // <ProfileDir>/<scenario>-<service>.pprof, for `go tool pprof`.
 func (b *bench) profile(ctx context.Context, scenario string, d time.Duration, services ...string) (wait func() error) {
 	if b.cfg.ProfileDir == "" {
@@ -27,11 +27,15 @@ func (b *bench) profile(ctx context.Context, scenario string, d time.Duration, s
 		errs []error
 	)
 	for _, name := range services {
+		base := b.stack.PprofURL(name)
+		if base == "" {
+			continue // the sample receiver serves no profiler
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			path := filepath.Join(b.cfg.ProfileDir, scenario+"-"+name+".pprof")
-			if err := fetchProfile(ctx, b.stack.PprofURL(name)+"/debug/pprof/profile?seconds="+secs, path); err != nil {
+			if err := fetchProfile(ctx, base+"/debug/pprof/profile?seconds="+secs, path); err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("profile %s: %w", name, err))
 				mu.Unlock()

@@ -1,0 +1,37 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCommonValidate(t *testing.T) {
+	ok := Common{Port: 8080, ProjectID: "p", EventRetention: 720 * time.Hour}
+	for _, c := range []struct {
+		name    string
+		edit    func(*Common)
+		wantErr string
+	}{
+		{"defaults", func(*Common) {}, ""},
+		{"profiler on IPv4 loopback", func(c *Common) { c.PprofAddr = "127.0.0.1:6060" }, ""},
+		{"profiler on IPv6 loopback", func(c *Common) { c.PprofAddr = "[::1]:6060" }, ""},
+		{"profiler on every interface", func(c *Common) { c.PprofAddr = ":6060" }, "HOOKRUN_PPROF_ADDR"},
+		{"profiler on a public interface", func(c *Common) { c.PprofAddr = "0.0.0.0:6060" }, "HOOKRUN_PPROF_ADDR"},
+		{"profiler without a port", func(c *Common) { c.PprofAddr = "127.0.0.1" }, "HOOKRUN_PPROF_ADDR"},
+		{"port out of range", func(c *Common) { c.Port = 70000 }, "PORT"},
+		{"retention too short", func(c *Common) { c.EventRetention = time.Minute }, "HOOKRUN_EVENT_RETENTION"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := ok
+			c.edit(&cfg)
+			err := cfg.Validate()
+			if c.wantErr == "" && err != nil {
+				t.Fatalf("Validate() = %v, want nil", err)
+			}
+			if c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)) {
+				t.Fatalf("Validate() = %v, want an error naming %s", err, c.wantErr)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrun/hookrun/internal/testenv"
 	"gopkg.in/yaml.v3"
 )
 
@@ -214,7 +215,7 @@ func checkDockerBuild(ps *problems, where, root, dir string, b dockerBuild, subs
 }
 
 func TestCloudBuildReferences(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	report(t, "cloudbuild.yaml references", checkCloudBuild(root, filepath.Join(root, "cloudbuild.yaml"), filepath.Join(root, "infra"), services))
 }
 
@@ -330,7 +331,7 @@ locals {
 // checked against the real repository: a Dockerfile renamed, and a service
 // misspelt.
 func TestCloudBuildCatchesBrokenCopy(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	real := filepath.Join(root, "cloudbuild.yaml")
 	infra := filepath.Join(root, "infra")
 	before := checkCloudBuild(root, real, infra, services)

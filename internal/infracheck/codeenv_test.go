@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // service is a Cloud Run service and the Go code that reads its
@@ -203,7 +205,7 @@ func (g *goSource) envReaders() ([]string, error) {
 // explained in notServiceEnv), so a variable read somewhere new cannot go
 // unchecked.
 func TestEnvReadersAreKnown(t *testing.T) {
-	g, err := newGoSource(repoRoot(t))
+	g, err := newGoSource(testenv.RepoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +277,7 @@ func TestEnvReadersAreKnownFixtures(t *testing.T) {
 }
 
 func TestServiceEnvFromCode(t *testing.T) {
-	g, err := newGoSource(repoRoot(t))
+	g, err := newGoSource(testenv.RepoRoot(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hookrun/hookrun/internal/testenv"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -265,7 +266,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func TestInfraSetsEveryEnvVar(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	report(t, "infra/ Cloud Run environment", checkEnv(root, filepath.Join(root, "infra"), services))
 }
 
@@ -460,7 +461,7 @@ resource "google_cloud_run_v2_service" "mystery" {
 // TestInfraEnvCatchesBrokenCopy breaks a copy of the real infra/: the
 // check must notice a variable dropped from a service and one misspelt.
 func TestInfraEnvCatchesBrokenCopy(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	dir := realInfraCopy(t)
 	before := checkEnv(root, dir, services)
 	files, err := tfFiles(dir, ".tf")

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hookrun/hookrun/internal/firestore"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // tfIndex is one instance of a google_firestore_index.
@@ -175,7 +176,7 @@ func checkFirestore(infraDir string, want []firestore.Index, wantTTL []firestore
 
 func TestInfraDeclaresFirestoreIndexes(t *testing.T) {
 	report(t, "infra/ Firestore indexes and TTL policies",
-		checkFirestore(filepath.Join(repoRoot(t), "infra"), firestore.CompositeIndexes, firestore.TTLPolicies))
+		checkFirestore(filepath.Join(testenv.RepoRoot(t), "infra"), firestore.CompositeIndexes, firestore.TTLPolicies))
 }
 
 func TestInfraDeclaresFirestoreIndexesFixtures(t *testing.T) {

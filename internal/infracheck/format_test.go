@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/hashicorp/hcl/v2/hclwrite"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // checkFormat reports the .tf and .tfvars files under infraDir that do not
@@ -96,7 +97,7 @@ func fmtRewrites(src []byte, body *hclsyntax.Body, inBlocks []string) problems {
 }
 
 func TestTerraformFormat(t *testing.T) {
-	report(t, "infra/ parsing and formatting", checkFormat(filepath.Join(repoRoot(t), "infra")))
+	report(t, "infra/ parsing and formatting", checkFormat(filepath.Join(testenv.RepoRoot(t), "infra")))
 }
 
 func TestTerraformFormatFixtures(t *testing.T) {

@@ -8,20 +8,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-)
 
-// repoRoot returns the repository root, where go.mod is.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repository root not found: %v", err)
-	}
-	return root
-}
+	"github.com/hookrun/hookrun/internal/testenv"
+)
 
 // problems is what a check found wrong: one self-contained line each,
 // naming the file and line where it can.
@@ -124,7 +113,7 @@ func copyTree(t *testing.T, src, dst string) {
 // no infra/ to copy: the check against the real files reports that.
 func realInfraCopy(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(repoRoot(t), "infra")
+	src := filepath.Join(testenv.RepoRoot(t), "infra")
 	if _, err := os.Stat(src); err != nil {
 		t.Fatalf("no infra/ to break a copy of: %v", err)
 	}

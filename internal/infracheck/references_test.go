@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hookrun/hookrun/internal/testenv"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -232,7 +233,7 @@ func traversalString(tr hcl.Traversal) string {
 }
 
 func TestTerraformReferences(t *testing.T) {
-	report(t, "infra/ references", checkReferences(filepath.Join(repoRoot(t), "infra")))
+	report(t, "infra/ references", checkReferences(filepath.Join(testenv.RepoRoot(t), "infra")))
 }
 
 func TestTerraformReferencesFixtures(t *testing.T) {

@@ -1,6 +1,7 @@
 // Package testenv gives integration tests the emulators that scripts/test
 // started, and a fresh project ID per test so tests never see each other's
-// data without restarting an emulator.
+// data without restarting an emulator; and the repository's root and a
+// command runner, for the offline checks of the build and deploy files.
 //
 // Locally, a test whose emulator is not running is skipped with a hint; with
 // CI=true it fails, because CI must run every integration test.
@@ -10,6 +11,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,4 +50,42 @@ func need(t testing.TB, env string) string {
 	}
 	t.Skipf("%s is not set; run scripts/test to start the emulators", env)
 	return ""
+}
+
+// RepoRoot returns the repository root: the nearest directory above the
+// test's own that holds go.mod.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Run runs name with args in dir, with the test's environment plus env, and
+// returns its standard output. It stops the test when the command fails,
+// showing everything it wrote. GOWORK is off: a go.work above a temporary
+// directory must not change what builds.
+func Run(t testing.TB, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "GOWORK=off"), env...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s in %s: %v\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), dir, err, out, stderr.String())
+	}
+	return string(out)
 }

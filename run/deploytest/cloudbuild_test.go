@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookrun/hookrun/internal/testenv"
 	"gopkg.in/yaml.v3"
 )
 
@@ -90,7 +91,7 @@ func substitute(t *testing.T, cb cloudBuild, s string) string {
 // or built in, every one defined is used (Cloud Build refuses unused ones)
 // and documented in the header comment, and user-defined names start with _.
 func TestCloudBuildSubstitutions(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	cb, text := readCloudBuild(t, root)
 	header, _, _ := strings.Cut(text, "\nsubstitutions:")
 
@@ -120,7 +121,7 @@ func TestCloudBuildSubstitutions(t *testing.T) {
 // TestCloudBuildSteps checks the steps: unique ids, waitFor naming earlier
 // steps, and every shell script valid once substituted.
 func TestCloudBuildSteps(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	cb, _ := readCloudBuild(t, root)
 	seen := map[string]bool{}
 	for i, s := range cb.Steps {
@@ -175,7 +176,7 @@ var (
 // services, built from the right Dockerfile and deployed to the service of
 // its name, which infra/ declares; every service under run/ is built.
 func TestCloudBuildNamesWhatExists(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	cb, _ := readCloudBuild(t, root)
 	in := readInfra(t, root)
 
@@ -252,7 +253,7 @@ func TestCloudBuildNamesWhatExists(t *testing.T) {
 // TestCloudBuildTerraformVariables: the -var= of the infra step are
 // variables infra/ declares.
 func TestCloudBuildTerraformVariables(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	cb, _ := readCloudBuild(t, root)
 	in := readInfra(t, root)
 	n := 0

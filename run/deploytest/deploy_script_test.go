@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 const deployScript = "scripts/deploy"
 
 func TestDeployScriptIsValidBash(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	file := filepath.Join(root, deployScript)
 	fi, err := os.Stat(file)
 	if err != nil {
@@ -22,7 +24,7 @@ func TestDeployScriptIsValidBash(t *testing.T) {
 	if fi.Mode()&0o111 == 0 {
 		t.Errorf("%s is not executable", deployScript)
 	}
-	run(t, root, nil, "bash", "-n", file)
+	testenv.Run(t, root, nil, "bash", "-n", file)
 }
 
 // fakeCloud puts gcloud, terraform and curl first in PATH: each records
@@ -50,14 +52,14 @@ func fakeCloud(t *testing.T) (env []string, calls func() string) {
 // dropped).
 func dryRun(t *testing.T, args []string, env ...string) []string {
 	t.Helper()
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	fake, calls := fakeCloud(t)
 	env = append(append(fake,
 		"GOOGLE_CLOUD_PROJECT=example-project",
 		"REGION=", "DEPLOY_RECEIVER=", "TF_STATE_BUCKET=", "BUILD_SERVICE_ACCOUNT=", "SMOKE_TENANT=",
 		"GOOGLE_OAUTH_ACCESS_TOKEN=", "GOOGLE_APPLICATION_CREDENTIALS=",
 	), env...)
-	out := run(t, root, env, filepath.Join(root, deployScript), append([]string{"--dry-run"}, args...)...)
+	out := testenv.Run(t, root, env, filepath.Join(root, deployScript), append([]string{"--dry-run"}, args...)...)
 	if c := calls(); c != "" {
 		t.Errorf("the dry run called:\n%s", c)
 	}
@@ -157,7 +159,7 @@ func TestDeployDryRunEndToEnd(t *testing.T) {
 // TestDeployDryRunNeedsProject: a dry run asks gcloud nothing, so it
 // needs the project named.
 func TestDeployDryRunNeedsProject(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	fake, calls := fakeCloud(t)
 	cmd := exec.CommandContext(t.Context(), filepath.Join(root, deployScript), "--dry-run")
 	cmd.Env = append(append(os.Environ(), fake...), "GOOGLE_CLOUD_PROJECT=", "TAG=t1")
@@ -173,11 +175,11 @@ func TestDeployDryRunNeedsProject(t *testing.T) {
 // TestDeployDefaultTag: without TAG, the images are named after the commit,
 // as $SHORT_SHA names them in trigger builds, so a rerun finds them.
 func TestDeployDefaultTag(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	if err := exec.CommandContext(t.Context(), "git", "-C", root, "rev-parse", "HEAD").Run(); err != nil {
 		t.Skipf("not a git checkout with a commit (%v): scripts/deploy needs TAG here", err)
 	}
-	head := strings.TrimSpace(run(t, root, nil, "git", "rev-parse", "HEAD"))[:7]
+	head := strings.TrimSpace(testenv.Run(t, root, nil, "git", "rev-parse", "HEAD"))[:7]
 	lines := dryRun(t, nil, "TAG=")
 	builds := inOrder(t, lines, `^gcloud builds submit `)
 	tag := regexp.MustCompile(`_TAG=([^,]+),`).FindStringSubmatch(builds[0])
@@ -194,7 +196,7 @@ func TestDeployDefaultTag(t *testing.T) {
 // Terraform and Cloud Build is what infra/ and cloudbuild.yaml declare, and
 // the Terraform outputs it reads exist.
 func TestDeployAgreesWithInfraAndCloudBuild(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	in := readInfra(t, root)
 	cb, _ := readCloudBuild(t, root)
 	lines := dryRun(t, nil, "TAG="+dryRunTag, "DEPLOY_RECEIVER=true")
@@ -249,7 +251,7 @@ func TestDeployAgreesWithInfraAndCloudBuild(t *testing.T) {
 // TestDeployRotatesAdminToken: --rotate-admin-token replaces the token's
 // random source, which infra/ declares, in the full apply only.
 func TestDeployRotatesAdminToken(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	in := readInfra(t, root)
 	lines := dryRun(t, []string{"--rotate-admin-token"}, "TAG="+dryRunTag)
 	var replaced []string

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // fakeGcloud answers the gcloud commands scripts/deploy runs from files in
@@ -265,7 +267,7 @@ func TestDeployAgainstFakeCloud(t *testing.T) {
 			t.Skipf("%s not found: scripts/deploy needs it", tool)
 		}
 	}
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	state, bin := t.TempDir(), t.TempDir()
 	for name, script := range map[string]string{"gcloud": fakeGcloud, "terraform": fakeTerraform} {
 		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {

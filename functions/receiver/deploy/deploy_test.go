@@ -7,14 +7,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // TestDeployDryRun runs scripts/deploy-receiver as far as it goes without a
 // cloud: it stages and builds the source and prints the gcloud command.
 func TestDeployDryRun(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	tmp := t.TempDir()
-	out := run(t, root, []string{
+	out := testenv.Run(t, root, []string{
 		"WEBHOOK_SECRET_NAME=receiver-webhook-secret",
 		"GOOGLE_CLOUD_PROJECT=example-project",
 		"REGION=europe-west1",
@@ -57,7 +59,7 @@ func TestDeployDryRun(t *testing.T) {
 }
 
 func TestDeployNeedsSecretName(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	cmd := exec.CommandContext(t.Context(), filepath.Join(root, "scripts", "deploy-receiver"), "--dry-run")
 	cmd.Env = append(os.Environ(), "WEBHOOK_SECRET_NAME=", "TMPDIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()

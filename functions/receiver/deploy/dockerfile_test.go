@@ -1,200 +1,28 @@
 package deploy_test
 
 import (
-	"debug/elf"
-	"encoding/json"
-	"os"
-	"path"
 	"path/filepath"
-	"regexp"
-	"slices"
-	"strings"
 	"testing"
 
-	"github.com/hookrun/hookrun/internal/dockerfile"
+	"github.com/hookrun/hookrun/internal/dockerfile/dockerfiletest"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
-const finalImage = "gcr.io/distroless/static-debian12:nonroot"
-
-// parseDockerfile reads file with the build arguments args.
-func parseDockerfile(t *testing.T, file string, args map[string]string) []dockerfile.Stage {
-	t.Helper()
-	stages, err := dockerfile.Parse(file, args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return stages
-}
-
-// copyArgs splits a COPY into its --from stage (if any), sources and
-// destination.
-func copyArgs(t *testing.T, args string) (from string, srcs []string, dst string) {
-	t.Helper()
-	from, srcs, dst, err := dockerfile.CopyArgs(args)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return from, srcs, dst
-}
-
-// parseGoBuild reads the go build of a RUN instruction; its -ldflags must
-// strip the binary (-s -w).
-func parseGoBuild(t *testing.T, run string) dockerfile.GoBuild {
-	t.Helper()
-	b, err := dockerfile.ParseGoBuild(run)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ld := b.Flag("ldflags"); ld != "" {
-		for _, f := range []string{"-s", "-w"} {
-			if !slices.Contains(strings.Fields(ld), f) {
-				t.Errorf("go build -ldflags %q lacks %s", ld, f)
-			}
-		}
-	}
-	return b
-}
-
 func TestDockerfile(t *testing.T) {
-	root := repoRoot(t)
-	stages := parseDockerfile(t, filepath.Join(root, "functions", "receiver", "Dockerfile"), nil)
-	if len(stages) < 2 {
-		t.Fatalf("%d stages, want a build stage and a small final one", len(stages))
-	}
-	final := stages[len(stages)-1]
-
-	// The build stage and its go build.
-	var build dockerfile.Stage
-	var gb dockerfile.GoBuild
-	for _, s := range stages[:len(stages)-1] {
-		for _, in := range s.All("RUN") {
-			if strings.Contains(in.Args, "go build") {
-				build, gb = s, parseGoBuild(t, in.Args)
-			}
-		}
-	}
-	if gb.Out == "" || len(gb.Pkgs) != 1 {
-		t.Fatalf("no go build -o <binary> <package> in a build stage (found %+v)", gb)
-	}
+	root := testenv.RepoRoot(t)
+	stages := dockerfiletest.Parse(t, filepath.Join(root, "functions", "receiver", "Dockerfile"), nil)
+	build, gb := dockerfiletest.BuildStage(t, stages)
 
 	t.Run("build stage Go matches go.mod", func(t *testing.T) {
-		goMod, err := os.ReadFile(filepath.Join(root, "go.mod"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(goMod)
-		if m == nil {
-			t.Fatal("no go directive in go.mod")
-		}
-		if want := "golang:" + string(m[1]); build.Image != want && !strings.HasPrefix(build.Image, want+"-") && !strings.HasPrefix(build.Image, want+".") {
-			t.Errorf("build stage FROM %s, want %s (go.mod says go %s)", build.Image, want, m[1])
-		}
+		dockerfiletest.CheckGoImage(t, build, dockerfiletest.GoVersion(t, root))
 	})
-
 	t.Run("copies what the build needs", func(t *testing.T) {
-		var copied []string // repository paths, relative to the root
-		for _, in := range build.All("COPY") {
-			from, srcs, dst := copyArgs(t, in.Args)
-			if from != "" {
-				continue
-			}
-			for _, src := range srcs {
-				if _, err := os.Stat(filepath.Join(root, src)); err != nil {
-					t.Errorf("COPY %s: %v (the build context is the repository root)", in.Args, err)
-				}
-				// The build runs in WORKDIR with paths as in the repository.
-				clean := path.Clean(src)
-				if d := path.Clean(dst); d != clean && !(d == "." && !strings.Contains(clean, "/")) {
-					t.Errorf("COPY %s: copy %s to %s/ or ./, where the build expects it", in.Args, src, clean)
-				}
-				copied = append(copied, clean)
-			}
-		}
-		for _, need := range []string{"go.mod", "go.sum"} {
-			if !slices.Contains(copied, need) {
-				t.Errorf("build stage does not COPY %s", need)
-			}
-		}
-		// Every package of this module the binary is built from.
-		dirs := strings.Fields(run(t, root, []string{"GOOS=linux", "GOARCH=amd64"}, "go", "list", "-deps",
-			"-f", "{{if and .Module .Module.Main}}{{.Dir}}{{end}}", gb.Pkgs[0]))
-		for _, dir := range dirs {
-			rel, err := filepath.Rel(root, dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rel = filepath.ToSlash(rel)
-			if !slices.ContainsFunc(copied, func(c string) bool { return rel == c || strings.HasPrefix(rel, c+"/") }) {
-				t.Errorf("the build needs %s, which no COPY brings in", rel)
-			}
-		}
+		dockerfiletest.CheckCopies(t, root, build, gb)
 	})
-
 	t.Run("go build with the same flags", func(t *testing.T) {
-		if !slices.Contains(gb.Env, "CGO_ENABLED=0") {
-			t.Errorf("go build env %v lacks CGO_ENABLED=0: distroless/static has no libc", gb.Env)
-		}
-		if !slices.Contains(gb.Args, "-trimpath") {
-			t.Errorf("go build %v lacks -trimpath", gb.Args)
-		}
-		if ld := gb.Flag("ldflags"); !slices.Contains(strings.Fields(ld), "-s") || !slices.Contains(strings.Fields(ld), "-w") {
-			t.Errorf("go build %q lacks -ldflags '-s -w'", gb.Args)
-		}
-		bin := filepath.Join(t.TempDir(), "receiver")
-		args := []string{"build"}
-		for i := 0; i < len(gb.Args); i++ {
-			switch a := gb.Args[i]; {
-			case a == "-o" || a == "--o":
-				i++ // replaced below
-			case strings.HasPrefix(a, "-o=") || strings.HasPrefix(a, "--o="):
-			default:
-				args = append(args, a)
-			}
-		}
-		args = append(args[:1], append([]string{"-o", bin}, args[1:]...)...)
-		run(t, root, append(gb.Env, "GOOS=linux", "GOARCH=amd64"), "go", args...)
-
-		f, err := elf.Open(bin)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		for _, p := range f.Progs {
-			if p.Type == elf.PT_INTERP {
-				t.Error("binary is dynamically linked; it cannot run on distroless/static")
-			}
-		}
+		dockerfiletest.BuildStatic(t, root, gb)
 	})
-
 	t.Run("final stage is small and non-root", func(t *testing.T) {
-		if final.Image != finalImage {
-			t.Errorf("final FROM %s, want %s", final.Image, finalImage)
-		}
-		users := final.All("USER")
-		if len(users) == 0 {
-			t.Fatal("final stage sets no USER; it would run as the image's default")
-		}
-		if u, _, _ := strings.Cut(users[len(users)-1].Args, ":"); u == "root" || u == "0" {
-			t.Errorf("final USER %s, want a non-root user", users[len(users)-1].Args)
-		}
-		if !slices.ContainsFunc(final.All("EXPOSE"), func(in dockerfile.Instruction) bool { return slices.Contains(strings.Fields(in.Args), "8080") }) {
-			t.Error("final stage does not EXPOSE 8080, Cloud Run's default PORT")
-		}
-
-		var binary string
-		for _, in := range final.All("COPY") {
-			from, srcs, dst := copyArgs(t, in.Args)
-			if from != "" && from == build.Name && slices.Contains(srcs, gb.Out) {
-				binary = dst
-			}
-		}
-		if binary == "" {
-			t.Fatalf("final stage does not COPY --from=%s %s", build.Name, gb.Out)
-		}
-		entry := final.All("ENTRYPOINT")
-		var argv []string
-		if len(entry) == 0 || json.Unmarshal([]byte(entry[len(entry)-1].Args), &argv) != nil || len(argv) == 0 || argv[0] != binary {
-			t.Errorf("ENTRYPOINT %v, want the exec form [%q] (distroless has no shell)", entry, binary)
-		}
+		dockerfiletest.CheckFinalStage(t, stages[len(stages)-1], build, gb)
 	})
 }

@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 const functionsPackage = "github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 func TestScriptsAreValidBash(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	for _, name := range []string{"stage-receiver", "deploy-receiver"} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(root, "scripts", name)
@@ -34,7 +35,7 @@ func TestScriptsAreValidBash(t *testing.T) {
 			if fi.Mode()&0o111 == 0 {
 				t.Errorf("%s is not executable", path)
 			}
-			run(t, root, nil, "bash", "-n", path)
+			testenv.Run(t, root, nil, "bash", "-n", path)
 		})
 	}
 }
@@ -45,16 +46,16 @@ func TestScriptsAreValidBash(t *testing.T) {
 // read the root package, generate a main that imports the module root,
 // go mod tidy, go build. Then it runs that main and sends it a webhook.
 func TestStagedSourceBuildsAsFunction(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	module := modulePath(t, root)
 	src := filepath.Join(t.TempDir(), "src")
-	run(t, root, nil, filepath.Join(root, "scripts", "stage-receiver"), src)
+	testenv.Run(t, root, nil, filepath.Join(root, "scripts", "stage-receiver"), src)
 
 	t.Run("layout", func(t *testing.T) { checkLayout(t, root, src, module) })
 	t.Run("builds and vets", func(t *testing.T) {
-		run(t, src, nil, "go", "mod", "tidy", "-diff") // staged go.mod and go.sum are complete and minimal
-		run(t, src, []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}, "go", "build", "./...")
-		run(t, src, nil, "go", "vet", "./...")
+		testenv.Run(t, src, nil, "go", "mod", "tidy", "-diff") // staged go.mod and go.sum are complete and minimal
+		testenv.Run(t, src, []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}, "go", "build", "./...")
+		testenv.Run(t, src, nil, "go", "vet", "./...")
 	})
 	t.Run("buildpack main serves Receive", func(t *testing.T) {
 		bin := buildAsBuildpack(t, src, module)
@@ -90,10 +91,10 @@ func checkLayout(t *testing.T, root, src, module string) {
 		t.Errorf("root package %q has a directory of its name at the root: the buildpack would import that instead", name)
 	}
 
-	want := strings.Fields(run(t, root, []string{"GOOS=linux", "GOARCH=amd64"}, "go", "list", "-deps",
+	want := strings.Fields(testenv.Run(t, root, []string{"GOOS=linux", "GOARCH=amd64"}, "go", "list", "-deps",
 		"-f", "{{if and .Module .Module.Main}}{{.ImportPath}}{{end}}", "./functions/receiver"))
 	want = append(want, module)
-	got := strings.Fields(run(t, src, nil, "go", "list", "./..."))
+	got := strings.Fields(testenv.Run(t, src, nil, "go", "list", "./..."))
 	slices.Sort(want)
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
@@ -180,9 +181,9 @@ func buildAsBuildpack(t *testing.T, src, module string) string {
 	if err := os.WriteFile(filepath.Join(app, "main.go"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, src, nil, "go", "mod", "tidy")
+	testenv.Run(t, src, nil, "go", "mod", "tidy")
 	bin := filepath.Join(t.TempDir(), "function")
-	run(t, src, []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "./functions.local/app")
+	testenv.Run(t, src, []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "./functions.local/app")
 	return bin
 }
 

@@ -181,7 +181,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 		ResponseBody: a.ResponseBody,
 	})
 	ref := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID)
-	err := s.batch.write(ctx,
+	err := s.writes.write(ctx,
 		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Set(ref, fields, fs.MergeAll) },
 		func(ctx context.Context) error { _, err := ref.Set(ctx, fields, fs.MergeAll); return err })
 	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))

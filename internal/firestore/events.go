@@ -51,7 +51,7 @@ func (d eventDoc) event(tenantID, id string) hookrun.Event {
 func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
 	ref := s.eventRef(e.TenantID, e.ID)
 	doc := s.newEventDoc(e, eventAccepting, s.now().Add(lease))
-	err := s.batch.write(ctx,
+	err := s.writes.write(ctx,
 		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Create(ref, doc) },
 		func(ctx context.Context) error { _, err := ref.Create(ctx, doc); return err })
 	if err == nil {
@@ -105,7 +105,7 @@ func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID st
 		{Path: "message_id", Value: messageID},
 		{Path: "lease_until", Value: fs.Delete},
 	}
-	err := s.batch.write(ctx,
+	err := s.writes.write(ctx,
 		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Update(ref, updates) },
 		func(ctx context.Context) error { _, err := ref.Update(ctx, updates); return err })
 	return coded(err, fmt.Sprintf("event %q", eventID))

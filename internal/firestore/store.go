@@ -46,7 +46,7 @@ type Config struct {
 // safe for concurrent use.
 type Store struct {
 	c         *fs.Client
-	batch     *writeBatcher
+	writes    *writeBatcher
 	reads     *readBatcher
 	retention time.Duration
 	now       func() time.Time
@@ -72,7 +72,7 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 	}
 	return &Store{
 		c:         c,
-		batch:     newWriteBatcher(c, cfg.BatchWindow),
+		writes:    newWriteBatcher(c, cfg.BatchWindow),
 		reads:     newReadBatcher(c, cfg.BatchWindow),
 		retention: cfg.EventRetention,
 		now:       time.Now,
@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 // Close sends the writes and reads still waiting in a batch and closes the
 // client.
 func (s *Store) Close() error {
-	s.batch.flush()
+	s.writes.flush()
 	s.reads.flush()
 	return s.c.Close()
 }

@@ -47,6 +47,12 @@ func (c *TTL[V]) Get(ctx context.Context, key string, load func(context.Context)
 // used. The dispatcher passes an event's receive time, so an endpoint
 // created before the event was accepted is always seen.
 func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, load func(context.Context) (V, error)) (V, error) {
+	// A time still to come (a publisher's clock ahead, or a forged
+	// attribute) asks for no more than a load that starts now: waiting
+	// for it would spin reloading until then.
+	if now := c.now(); notBefore.After(now) {
+		notBefore = now
+	}
 	if c.ttl > 0 {
 		c.mu.Lock()
 		e, ok := c.entries[key]

@@ -99,3 +99,19 @@ func TestGetFreshReloadsValuesOlderThanNotBefore(t *testing.T) {
 		t.Errorf("GetFresh(newer event) = %d, want reload 2", v)
 	}
 }
+
+// A notBefore still to come (a publisher's clock ahead of ours, or a
+// forged receive time) is served by one load that starts now, not by
+// reloading until that time comes.
+func TestGetFreshWithAFutureNotBeforeLoadsOnce(t *testing.T) {
+	c := New[int](time.Hour, 10)
+	now := time.Unix(100, 0)
+	c.now = func() time.Time { return now }
+	loads := 0
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if v, err := c.GetFresh(ctx, "k", now.Add(time.Hour), load); v != 1 || err != nil || loads != 1 {
+		t.Errorf("GetFresh(an hour ahead) = %d, %v after %d loads; want the one load made now", v, err, loads)
+	}
+}

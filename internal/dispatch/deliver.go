@@ -26,11 +26,30 @@ type job struct {
 	body   []byte
 }
 
+// delivery is the record of j's delivery before attempt j.n: its chain
+// and the attempts made in it, in no state yet.
+func (j job) delivery(now time.Time) hookrun.Delivery {
+	e := j.event
+	return hookrun.Delivery{
+		TenantID:      e.TenantID,
+		EventID:       e.ID,
+		EndpointID:    j.ep.ID,
+		EventType:     e.Type,
+		EventAt:       e.ReceivedAt,
+		WebhookID:     hookrun.WebhookID(e.TenantID, e.ID, j.ep.ID),
+		Chain:         j.chain,
+		ChainAttempts: j.n - 1,
+		UpdatedAt:     now.UTC(),
+	}
+}
+
 // fanOut makes the first attempt of e to every matching endpoint that does
-// not have it yet. It returns nil once every outcome is recorded and every
-// failed attempt's retry is scheduled; an error (storage, secrets or
-// scheduling unavailable) means the message must be redelivered, and the
-// redelivery picks up where this one stopped.
+// not have it yet, and records a dead letter for every endpoint that was
+// active and subscribed when e was accepted but is not active now
+// (hookrun.Endpoint.Owes). It returns nil once every outcome is recorded
+// and every failed attempt's retry is scheduled; an error (storage,
+// secrets or scheduling unavailable) means the message must be
+// redelivered, and the redelivery picks up where this one stopped.
 func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string) error {
 	// The list must be no older than the event: an endpoint created before
 	// the event was accepted must get it, whatever the cache holds.
@@ -41,20 +60,14 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		return fmt.Errorf("list endpoints: %w", err)
 	}
 	chain, only := attrs[hookrun.AttrChain], attrs[hookrun.AttrEndpoint]
-	var matched []*hookrun.Endpoint
-	var ids []string
-	for i := range all {
-		ep := &all[i]
-		// A redelivery to one endpoint goes there even if its filter has
-		// changed since; everything else follows the filters.
-		if (only != "" && ep.ID == only && ep.Status == hookrun.EndpointActive) || (only == "" && ep.Matches(e.Type)) {
-			matched = append(matched, ep)
-			ids = append(ids, ep.ID)
-		}
-	}
+	matched := targets(all, e, chain, only)
 	if len(matched) == 0 {
 		slog.InfoContext(ctx, "no endpoint matches", "tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", only)
 		return nil
+	}
+	ids := make([]string, len(matched))
+	for i, ep := range matched {
+		ids[i] = ep.ID
 	}
 	prev, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
 	if err != nil {
@@ -71,8 +84,15 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		d, seen := prev[ep.ID]
 		switch {
 		case !seen, d.Chain != chain && chain != "":
-			// First delivery, or a replay starting a fresh chain.
-			g.Go(func() error { return s.settle(ctx, job{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}) })
+			// First delivery, or a redelivery starting a fresh chain.
+			j := job{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}
+			if ep.Status != hookrun.EndpointActive {
+				// Owed, but the endpoint went inactive after the event
+				// was accepted (or before a redelivery reached it).
+				g.Go(func() error { return s.markDead(ctx, j.delivery(s.now()), ep.InactiveReason()) })
+				continue
+			}
+			g.Go(func() error { return s.settle(ctx, j) })
 		case d.Chain == chain:
 			// A redelivered message: the first attempt of this chain was
 			// made; finish what may have been left undone.
@@ -83,6 +103,31 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		}
 	}
 	return g.Wait()
+}
+
+// targets picks the endpoints a message goes to: for the event's own
+// message, every endpoint subscribed to its type that is active or owes it
+// (inactive since the event was accepted); for a redelivery, the active
+// subscribed endpoints, or the one endpoint it names whatever its filter
+// and status.
+func targets(all []hookrun.Endpoint, e hookrun.Event, chain, only string) []*hookrun.Endpoint {
+	var out []*hookrun.Endpoint
+	for i := range all {
+		ep := &all[i]
+		var ok bool
+		switch {
+		case only != "":
+			ok = ep.ID == only
+		case chain != "":
+			ok = ep.Matches(e.Type)
+		default:
+			ok = ep.Subscribed(e.Type) && ep.Owes(e.ReceivedAt)
+		}
+		if ok {
+			out = append(out, ep)
+		}
+	}
+	return out
 }
 
 // resume completes the bookkeeping after an attempt whose recording
@@ -117,19 +162,8 @@ func (s *Service) settle(ctx context.Context, j job) error {
 	now := s.now()
 	dec := hookrun.Decide(a, j.tenant.EffectiveRetryPolicy(j.ep), j.ep.OnClientError, a.RetryAfter, now, rand.Float64())
 
-	d := hookrun.Delivery{
-		TenantID:       e.TenantID,
-		EventID:        e.ID,
-		EndpointID:     j.ep.ID,
-		EventType:      e.Type,
-		EventAt:        e.ReceivedAt,
-		WebhookID:      webhookID,
-		Chain:          j.chain,
-		ChainAttempts:  a.Number,
-		LastStatusCode: a.StatusCode,
-		LastError:      a.Error,
-		UpdatedAt:      now.UTC(),
-	}
+	d := j.delivery(now)
+	d.ChainAttempts, d.LastStatusCode, d.LastError = a.Number, a.StatusCode, a.Error
 	switch dec.Verdict {
 	case hookrun.VerdictSucceeded:
 		d.State = hookrun.DeliverySucceeded
@@ -162,6 +196,7 @@ func (s *Service) settle(ctx context.Context, j job) error {
 		if err := s.resume(ctx, e, d); err != nil {
 			return err
 		}
+		d.Announced = true // an auto-disable must not announce it again
 		return s.countDead(ctx, d)
 	case d.State == hookrun.DeliverySucceeded && j.ep.ConsecutiveDead > 0:
 		if err := s.store.ResetDeadInARow(ctx, d.TenantID, d.EndpointID); err != nil {
@@ -175,11 +210,8 @@ func (s *Service) settle(ctx context.Context, j job) error {
 // no request is made and no attempt counted; a task makes it later.
 func (s *Service) deferAttempt(ctx context.Context, j job, wait time.Duration) error {
 	now := s.now()
-	d := hookrun.Delivery{
-		TenantID: j.event.TenantID, EventID: j.event.ID, EndpointID: j.ep.ID, EventType: j.event.Type, EventAt: j.event.ReceivedAt,
-		WebhookID: hookrun.WebhookID(j.event.TenantID, j.event.ID, j.ep.ID), Chain: j.chain, ChainAttempts: j.n - 1,
-		State: hookrun.DeliveryRetrying, NextAttemptAt: now.Add(wait).UTC(), UpdatedAt: now.UTC(),
-	}
+	d := j.delivery(now)
+	d.State, d.NextAttemptAt = hookrun.DeliveryRetrying, now.Add(wait).UTC()
 	slog.InfoContext(ctx, "delivery waits for the endpoint's rate limit", "tenant_id", d.TenantID, "event_id", d.EventID,
 		"endpoint_id", d.EndpointID, "attempt", j.n, "wait_ms", wait.Milliseconds())
 	if err := s.store.SetDeliveryState(ctx, d); err != nil {

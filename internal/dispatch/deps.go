@@ -38,9 +38,17 @@ type Store interface {
 	// ListEndpointDeliveries returns up to limit deliveries of an endpoint
 	// in a state.
 	ListEndpointDeliveries(ctx context.Context, tenantID, endpointID string, state hookrun.DeliveryState, limit int) ([]hookrun.Delivery, error)
-	// EachDeadLetter calls fn for each dead delivery of a tenant matching
-	// f until fn returns an error.
-	EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error
+	// ClaimDeadLetters claims for the replay chain up to limit dead letters
+	// of a tenant that match f and that eligible (nil: all) accepts,
+	// skipping those another replay holds (hookrun.Delivery.ClaimableAt).
+	ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error)
+	// EachReplayClaim calls fn for every delivery the replay chain claimed,
+	// started or not, until fn returns an error.
+	EachReplayClaim(ctx context.Context, tenantID, chain string, fn func(hookrun.Delivery) error) error
+	// StartReplay atomically makes a dead letter that chain claimed
+	// pending in chain, and reports false, changing nothing, when chain no
+	// longer holds it or already started.
+	StartReplay(ctx context.Context, tenantID, eventID, endpointID, chain string) (bool, error)
 	// ClearPreviousSecret forgets an endpoint's previous secret version if
 	// it is still version.
 	ClearPreviousSecret(ctx context.Context, tenantID, endpointID, version string) (bool, error)

@@ -181,7 +181,7 @@ func (s *fakeStore) DisableEndpoint(ctx context.Context, tenantID, endpointID, r
 	defer s.mu.Unlock()
 	for i, ep := range s.endpoints[tenantID] {
 		if ep.ID == endpointID {
-			s.endpoints[tenantID][i].Status = hookrun.EndpointDisabled
+			s.endpoints[tenantID][i].SetStatus(hookrun.EndpointDisabled, time.Now())
 			s.endpoints[tenantID][i].DisabledReason = reason
 			return nil
 		}
@@ -201,22 +201,62 @@ func (s *fakeStore) ListEndpointDeliveries(ctx context.Context, tenantID, endpoi
 	return out, nil
 }
 
-func (s *fakeStore) EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error {
+// ClaimDeadLetters claims like the Firestore adapter, by the domain's rule
+// (hookrun.Delivery.ClaimableAt), under the store's lock.
+func (s *fakeStore) ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error) {
 	s.mu.Lock()
-	var dead []hookrun.Delivery
+	defer s.mu.Unlock()
+	var out hookrun.ReplayClaims
+	now := time.Now()
+	for _, k := range slices.Sorted(maps.Keys(s.deliveries)) {
+		d := s.deliveries[k]
+		if d.TenantID != tenantID || d.State != hookrun.DeliveryDead || (f.EndpointID != "" && d.EndpointID != f.EndpointID) ||
+			(f.EventType != "" && d.EventType != f.EventType) {
+			continue
+		}
+		if d.ClaimableAt(now) != nil || (eligible != nil && !eligible(d)) {
+			out.Skipped++
+			continue
+		}
+		if out.Claimed == int64(limit) {
+			out.More = true
+			break
+		}
+		d.ReplayChain, d.ReplayClaimedAt = chain, now
+		s.deliveries[k] = d
+		out.Claimed++
+	}
+	return out, nil
+}
+
+func (s *fakeStore) EachReplayClaim(ctx context.Context, tenantID, chain string, fn func(hookrun.Delivery) error) error {
+	s.mu.Lock()
+	var claimed []hookrun.Delivery
 	for _, d := range s.deliveries {
-		if d.TenantID == tenantID && d.State == hookrun.DeliveryDead && (f.EndpointID == "" || d.EndpointID == f.EndpointID) &&
-			(f.EventType == "" || d.EventType == f.EventType) {
-			dead = append(dead, d)
+		if d.TenantID == tenantID && d.ReplayChain == chain {
+			claimed = append(claimed, d)
 		}
 	}
 	s.mu.Unlock()
-	for _, d := range dead {
+	for _, d := range claimed {
 		if err := fn(d); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *fakeStore) StartReplay(ctx context.Context, tenantID, eventID, endpointID, chain string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := deliveryKey(tenantID, eventID, endpointID)
+	d, ok := s.deliveries[k]
+	if !ok || d.State != hookrun.DeliveryDead || d.ReplayChain != chain || d.Chain == chain {
+		return false, nil
+	}
+	d.State, d.Chain, d.ChainAttempts, d.DeadReason, d.DeadAt, d.Announced = hookrun.DeliveryPending, chain, 0, "", time.Time{}, false
+	s.deliveries[k] = d
+	return true, nil
 }
 
 // fakeScheduler records scheduled tasks by name, like Cloud Tasks: a name

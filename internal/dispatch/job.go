@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
@@ -13,57 +14,67 @@ import (
 )
 
 // runJob runs a job message from ingest. A job is idempotent, so a
-// redelivered or interrupted one resumes: dead letters already replayed in
-// the job's chain are skipped.
+// redelivered or interrupted one resumes where it stopped.
 func (s *Service) runJob(ctx context.Context, env *pushEnvelope) error {
 	a := env.Message.Attributes
+	tenantID, chain := a[hookrun.AttrTenantID], a[hookrun.AttrChain]
+	reject := func(reason string) error {
+		return s.store.RecordRejected(ctx, (&rejection{tenantID: tenantID, reason: reason}).record(env, s.now()))
+	}
+	if chain == "" {
+		return reject(fmt.Sprintf("job %q without a chain", a[hookrun.AttrJob]))
+	}
 	switch a[hookrun.AttrJob] {
+	case hookrun.JobReplayClaimed:
+		return s.replayClaimed(ctx, tenantID, chain)
 	case hookrun.JobReplayDeadLetters:
 		var f hookrun.DeadLetterFilter
 		if err := json.Unmarshal(env.Message.Data, &f); err != nil {
-			return s.store.RecordRejected(ctx, (&rejection{tenantID: a[hookrun.AttrTenantID], reason: "replay job without a valid filter"}).record(env, s.now()))
+			return reject("replay job without a valid filter")
 		}
-		return s.replayDeadLetters(ctx, a[hookrun.AttrTenantID], a[hookrun.AttrChain], f)
+		// Claiming again after a redelivery is harmless: what this chain
+		// holds or started is not claimable by it twice.
+		if _, err := s.store.ClaimDeadLetters(ctx, tenantID, f, chain, math.MaxInt, nil); err != nil {
+			return fmt.Errorf("claim dead letters: %w", err)
+		}
+		return s.replayClaimed(ctx, tenantID, chain)
 	default:
-		return s.store.RecordRejected(ctx, (&rejection{tenantID: a[hookrun.AttrTenantID], reason: fmt.Sprintf("unknown job %q", a[hookrun.AttrJob])}).record(env, s.now()))
+		return reject(fmt.Sprintf("unknown job %q", a[hookrun.AttrJob]))
 	}
 }
 
-// replayDeadLetters replays every dead letter of the tenant matching f in
-// chain: a first attempt now, then the endpoint's schedule.
-func (s *Service) replayDeadLetters(ctx context.Context, tenantID, chain string, f hookrun.DeadLetterFilter) error {
-	if chain == "" {
-		return fmt.Errorf("replay job for tenant %s has no chain", tenantID)
-	}
-	t, err := s.tenant(ctx, tenantID)
-	if err != nil {
-		return fmt.Errorf("get tenant: %w", err)
-	}
+// replayClaimed replays, in chain, every dead letter of the tenant that
+// chain claimed: a first attempt now, then the endpoint's schedule. Run
+// again (a redelivered job message, after a crash), it skips what it
+// started and recorded, and repeats only first attempts started but not
+// recorded: those that were in flight at the crash.
+func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) error {
 	var g errgroup.Group
 	g.SetLimit(s.cfg.MaxFanOut)
 	var replayed, skipped atomic.Int64
-	err = s.store.EachDeadLetter(ctx, tenantID, f, func(d hookrun.Delivery) error {
-		if d.Chain == chain {
-			skipped.Add(1) // replayed by this job already, and dead again
+	err := s.store.EachReplayClaim(ctx, tenantID, chain, func(d hookrun.Delivery) error {
+		switch {
+		case d.State == hookrun.DeliveryDead && d.Chain != chain:
+			// Claimed, not started: start it, unless another replay took
+			// it after this claim lapsed.
+			started, err := s.store.StartReplay(ctx, tenantID, d.EventID, d.EndpointID, chain)
+			if err != nil {
+				return fmt.Errorf("start replay: %w", err)
+			}
+			if !started {
+				skipped.Add(1)
+				return nil
+			}
+		case d.Chain == chain && d.State == hookrun.DeliveryPending && d.ChainAttempts == 0:
+			// Started by an earlier run that stopped before recording
+			// the first attempt.
+		default:
+			skipped.Add(1) // replayed by this job already
 			return nil
 		}
-		g.Go(func() error {
-			ep, err := s.store.GetEndpoint(ctx, tenantID, d.EndpointID)
-			if err != nil || ep.Status != hookrun.EndpointActive {
-				skipped.Add(1) // deleted or disabled: it stays a dead letter
-				return nil
-			}
-			e, err := s.store.GetEvent(ctx, tenantID, d.EventID)
-			if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
-				skipped.Add(1) // past retention: nothing to send
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			replayed.Add(1)
-			return s.settle(ctx, job{tenant: t, event: e, ep: &ep, chain: chain, n: 1, body: hookrun.WebhookBody(e)})
-		})
+		d.Chain, d.ChainAttempts, d.State = chain, 0, hookrun.DeliveryPending
+		replayed.Add(1)
+		g.Go(func() error { return s.replayOne(ctx, d) })
 		return nil
 	})
 	if werr := g.Wait(); err == nil {
@@ -72,4 +83,51 @@ func (s *Service) replayDeadLetters(ctx context.Context, tenantID, chain string,
 	slog.InfoContext(ctx, "dead letters replayed", "tenant_id", tenantID, "replay_id", chain,
 		"replayed", replayed.Load(), "skipped", skipped.Load(), "error", fmt.Sprint(err))
 	return err
+}
+
+// replayOne makes the first attempt of a started replay chain, or makes
+// the delivery a dead letter again when there is nothing it can be sent
+// to: the tenant or endpoint gone or not active, the event past
+// retention.
+func (s *Service) replayOne(ctx context.Context, d hookrun.Delivery) error {
+	t, ep, reason, err := s.target(ctx, d.TenantID, d.EndpointID)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		return s.markDead(ctx, d, reason)
+	}
+	e, err := s.store.GetEvent(ctx, d.TenantID, d.EventID)
+	switch {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return s.markDead(ctx, d, "the event's data is no longer stored (past retention)")
+	case err != nil:
+		return fmt.Errorf("get event: %w", err)
+	}
+	return s.settle(ctx, job{tenant: t, event: e, ep: &ep, chain: d.Chain, n: 1, body: hookrun.WebhookBody(e)})
+}
+
+// target loads the tenant and endpoint of a retry or replay, or says why
+// the delivery can only be a dead letter: the tenant or endpoint deleted
+// or not active.
+func (s *Service) target(ctx context.Context, tenantID, endpointID string) (t hookrun.Tenant, ep hookrun.Endpoint, deadReason string, err error) {
+	t, err = s.tenant(ctx, tenantID)
+	switch {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return t, ep, "the tenant was deleted", nil
+	case err != nil:
+		return t, ep, "", fmt.Errorf("get tenant: %w", err)
+	case !t.Active():
+		return t, ep, "the tenant is " + string(t.Status), nil
+	}
+	ep, err = s.store.GetEndpoint(ctx, tenantID, endpointID)
+	switch {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return t, ep, "the endpoint was deleted", nil
+	case err != nil:
+		return t, ep, "", fmt.Errorf("get endpoint: %w", err)
+	case ep.Status != hookrun.EndpointActive:
+		return t, ep, ep.InactiveReason(), nil
+	}
+	return t, ep, "", nil
 }

@@ -122,23 +122,12 @@ func (s *Service) retry(ctx context.Context, t retryTask) error {
 		return s.resume(ctx, e, d)
 	}
 
-	tenant, err := s.tenant(ctx, t.TenantID)
-	switch {
-	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
-		return s.markDead(ctx, d, "the tenant was deleted")
-	case err != nil:
-		return fmt.Errorf("get tenant: %w", err)
-	case !tenant.Active():
-		return s.markDead(ctx, d, "the tenant is "+string(tenant.Status))
+	tenant, ep, reason, err := s.target(ctx, t.TenantID, t.EndpointID)
+	if err != nil {
+		return err
 	}
-	ep, err := s.store.GetEndpoint(ctx, t.TenantID, t.EndpointID)
-	switch {
-	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
-		return s.markDead(ctx, d, "the endpoint was deleted")
-	case err != nil:
-		return fmt.Errorf("get endpoint: %w", err)
-	case ep.Status != hookrun.EndpointActive:
-		return s.markDead(ctx, d, "the endpoint is disabled: "+ep.DisabledReason)
+	if reason != "" {
+		return s.markDead(ctx, d, reason)
 	}
 	return s.settle(ctx, job{tenant: tenant, event: e, ep: &ep, chain: t.Chain, n: t.Attempt, body: hookrun.WebhookBody(e)})
 }

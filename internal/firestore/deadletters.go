@@ -2,12 +2,9 @@ package firestore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	fs "cloud.google.com/go/firestore"
-	"cloud.google.com/go/firestore/apiv1/firestorepb"
-	"google.golang.org/api/iterator"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -48,42 +45,4 @@ func (s *Store) ListDeadLetters(ctx context.Context, tenantID string, f hookrun.
 		return d.DeadAt, hookrun.DeliveryID(d.EventID, d.EndpointID)
 	})
 	return out, next, nil
-}
-
-// CountDeadLetters counts a tenant's dead deliveries matching f with an
-// aggregation query (no documents are read).
-func (s *Store) CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error) {
-	q := s.deadLetterQuery(tenantID, f)
-	res, err := q.NewAggregationQuery().WithCount("n").Get(ctx)
-	if err != nil {
-		return 0, coded(err, "dead letters")
-	}
-	v, ok := res["n"].(*firestorepb.Value)
-	if !ok {
-		return 0, fmt.Errorf("count dead letters: unexpected result %T", res["n"])
-	}
-	return v.GetIntegerValue(), nil
-}
-
-// EachDeadLetter calls fn for every dead delivery of a tenant matching f,
-// without attempts, until fn returns an error.
-func (s *Store) EachDeadLetter(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, fn func(hookrun.Delivery) error) error {
-	it := s.deadLetterQuery(tenantID, f).Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if err == iterator.Done {
-			return nil
-		}
-		if err != nil {
-			return coded(err, "dead letters")
-		}
-		d, err := decodeDelivery(tenantID, snap, false)
-		if err != nil {
-			return err
-		}
-		if err := fn(d); err != nil {
-			return err
-		}
-	}
 }

@@ -29,6 +29,8 @@ type deliveryDoc struct {
 	DeadReason      string       `firestore:"dead_reason"`
 	DeadTime        time.Time    `firestore:"dead_time"`
 	Announced       bool         `firestore:"announced"`
+	ReplayChain     string       `firestore:"replay_chain"`
+	ReplayClaimTime time.Time    `firestore:"replay_claim_time"`
 	Attempts        []attemptDoc `firestore:"attempts"`
 }
 
@@ -117,23 +119,25 @@ func decodeDelivery(tenantID string, snap *fs.DocumentSnapshot, withAttempts boo
 		return hookrun.Delivery{}, fmt.Errorf("decode delivery %s: %w", snap.Ref.ID, err)
 	}
 	out := hookrun.Delivery{
-		TenantID:       tenantID,
-		EventID:        d.EventID,
-		EndpointID:     d.EndpointID,
-		EventType:      d.EventType,
-		EventAt:        d.EventTime,
-		WebhookID:      d.WebhookID,
-		State:          hookrun.DeliveryState(d.State),
-		Attempts:       d.AttemptCount,
-		LastStatusCode: d.LastStatusCode,
-		LastError:      d.LastError,
-		UpdatedAt:      d.UpdateTime,
-		Chain:          d.Chain,
-		ChainAttempts:  d.ChainAttempts,
-		NextAttemptAt:  d.NextAttemptTime,
-		DeadReason:     d.DeadReason,
-		DeadAt:         d.DeadTime,
-		Announced:      d.Announced,
+		TenantID:        tenantID,
+		EventID:         d.EventID,
+		EndpointID:      d.EndpointID,
+		EventType:       d.EventType,
+		EventAt:         d.EventTime,
+		WebhookID:       d.WebhookID,
+		State:           hookrun.DeliveryState(d.State),
+		Attempts:        d.AttemptCount,
+		LastStatusCode:  d.LastStatusCode,
+		LastError:       d.LastError,
+		UpdatedAt:       d.UpdateTime,
+		Chain:           d.Chain,
+		ChainAttempts:   d.ChainAttempts,
+		NextAttemptAt:   d.NextAttemptTime,
+		DeadReason:      d.DeadReason,
+		DeadAt:          d.DeadTime,
+		Announced:       d.Announced,
+		ReplayChain:     d.ReplayChain,
+		ReplayClaimedAt: d.ReplayClaimTime,
 	}
 	if withAttempts {
 		out.AttemptLog = make([]hookrun.Attempt, len(d.Attempts))

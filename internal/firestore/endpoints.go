@@ -22,6 +22,8 @@ type endpointDoc struct {
 	OnClientError  string         `firestore:"on_client_error"`
 	DisabledReason string         `firestore:"disabled_reason"`
 	CreateTime     time.Time      `firestore:"create_time"`
+	ActiveSince    time.Time      `firestore:"active_since"`
+	InactiveSince  time.Time      `firestore:"inactive_since"`
 
 	VerificationError     string    `firestore:"verification_error"`
 	PreviousSecretVersion string    `firestore:"previous_secret_version"`
@@ -44,6 +46,8 @@ func toEndpointDoc(e hookrun.Endpoint) endpointDoc {
 		OnClientError:         string(e.OnClientError),
 		DisabledReason:        e.DisabledReason,
 		CreateTime:            e.CreatedAt,
+		ActiveSince:           e.ActiveSince,
+		InactiveSince:         e.InactiveSince,
 		VerificationError:     e.VerificationError,
 		PreviousSecretVersion: e.PreviousSecretVersion,
 		PreviousSecretUntil:   e.PreviousSecretUntil,
@@ -114,6 +118,8 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 		OnClientError:         hookrun.ClientErrorAction(d.OnClientError),
 		DisabledReason:        d.DisabledReason,
 		CreatedAt:             d.CreateTime,
+		ActiveSince:           d.ActiveSince,
+		InactiveSince:         d.InactiveSince,
 		VerificationError:     d.VerificationError,
 		PreviousSecretVersion: d.PreviousSecretVersion,
 		PreviousSecretUntil:   d.PreviousSecretUntil,
@@ -128,11 +134,27 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 	return e, nil
 }
 
-// DisableEndpoint disables an endpoint and records why.
+// DisableEndpoint disables an endpoint and records why and, if it was
+// active, since when (hookrun.Endpoint.SetStatus), in a transaction: the
+// time decides which events still owe it a dead letter.
 func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
-	_, err := s.endpoints(tenantID).Doc(endpointID).Update(ctx, []fs.Update{
-		{Path: "status", Value: string(hookrun.EndpointDisabled)},
-		{Path: "disabled_reason", Value: reason},
+	ref := s.endpoints(tenantID).Doc(endpointID)
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		ep, err := decodeEndpoint(tenantID, snap)
+		if err != nil {
+			return err
+		}
+		ep.SetStatus(hookrun.EndpointDisabled, s.now())
+		return tx.Update(ref, []fs.Update{
+			{Path: "status", Value: string(ep.Status)},
+			{Path: "disabled_reason", Value: reason},
+			{Path: "active_since", Value: ep.ActiveSince},
+			{Path: "inactive_since", Value: ep.InactiveSince},
+		})
 	})
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }

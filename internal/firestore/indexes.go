@@ -47,8 +47,8 @@ var CompositeIndexes = []Index{
 	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), desc("dead_time"), desc(fs.DocumentID)}},
 	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), desc("dead_time"), desc(fs.DocumentID)}},
 
-	// CountDeadLetters and EachDeadLetter (deadLetterQuery without an
-	// order): the same filters. A replay always has a dead_time range (the
+	// ClaimDeadLetters (deadLetterQuery without an order): the same
+	// filters. A replay always has a dead_time range (the
 	// ingest handler pins its end), which orders the query by dead_time
 	// ascending: the descending indexes above cannot serve it.
 	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("dead_time")}},

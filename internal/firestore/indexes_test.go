@@ -622,7 +622,7 @@ func TestCompositeIndexesCoverQueries(t *testing.T) {
 	want := []struct{ coll, uses string }{
 		{"deliveries", "[endpoint_id, state]"},                             // ListEndpointDeliveries
 		{"deliveries", "[dead_time desc, endpoint_id, event_type, state]"}, // ListDeadLetters
-		{"deliveries", "[dead_time asc, endpoint_id, event_type, state]"},  // CountDeadLetters, EachDeadLetter
+		{"deliveries", "[dead_time asc, endpoint_id, event_type, state]"},  // ClaimDeadLetters
 		{"deliveries", "[endpoint_id, event_time asc, state]"},             // Metrics
 		{"rejected_messages", "[reject_time desc, tenant_id]"},             // ListRejected
 	}
@@ -744,7 +744,7 @@ func TestCompositeIndexesCoverQueriesWithoutAnEntry(t *testing.T) {
 		fields []IndexField
 	}{
 		{"ListDeadLetters by endpoint and type", []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), desc("dead_time"), desc(fs.DocumentID)}},
-		{"CountDeadLetters by endpoint and type", []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), asc("dead_time")}},
+		{"ClaimDeadLetters by endpoint and type", []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), asc("dead_time")}},
 		{"Metrics by endpoint and state", []IndexField{asc("endpoint_id"), asc("state"), asc("event_time")}},
 		{"ListRejected", []IndexField{asc("tenant_id"), desc("reject_time"), desc(fs.DocumentID)}},
 	}

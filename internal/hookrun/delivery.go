@@ -51,8 +51,47 @@ type Delivery struct {
 	// Announced is set once the dead letter was published on the
 	// dead-letters topic.
 	Announced bool `json:"-"`
+	// ReplayChain is the replay that last claimed this dead letter, and
+	// ReplayClaimedAt when: a claim makes every other replay leave the
+	// dead letter alone (ClaimableAt), so it is sent once. The replay
+	// starts its chain with the claim's ID.
+	ReplayChain     string    `json:"replay_id,omitempty"`
+	ReplayClaimedAt time.Time `json:"-"`
 	// Attempts of every chain, oldest first, when loaded with them.
 	AttemptLog []Attempt `json:"attempt_log,omitempty"`
+}
+
+// ReplayClaimTTL is how long a replay's claim on a dead letter keeps other
+// replays away before its chain starts. A replay starts within seconds
+// (Pub/Sub delivers its message to the dispatcher); the claim outlives
+// that only when the replay's message could not be published or the
+// dispatcher could not take it, and then the dead letter may be replayed
+// again once the claim has lapsed.
+const ReplayClaimTTL = 15 * time.Minute
+
+// ClaimableAt reports whether a replay may claim the delivery at now: it is
+// a dead letter, and no other replay holds a live claim on it (one that
+// has not yet started its chain and has not lapsed).
+func (d Delivery) ClaimableAt(now time.Time) error {
+	if d.State != DeliveryDead {
+		return Errorf(CodeFailedPrecondition, "delivery %q is %s, not a dead letter", DeliveryID(d.EventID, d.EndpointID), d.State)
+	}
+	if d.ReplayChain != "" && d.ReplayChain != d.Chain && now.Before(d.ReplayClaimedAt.Add(ReplayClaimTTL)) {
+		return Errorf(CodeFailedPrecondition, "dead letter %q is being replayed by %s", DeliveryID(d.EventID, d.EndpointID), d.ReplayChain)
+	}
+	return nil
+}
+
+// ReplayClaims is what claiming dead letters for a bulk replay came to.
+type ReplayClaims struct {
+	// Claimed dead letters the replay will send.
+	Claimed int64
+	// Skipped dead letters that matched but that another replay holds or
+	// whose endpoint is not active.
+	Skipped int64
+	// More is set when the claim stopped at its limit with dead letters
+	// left to claim.
+	More bool
 }
 
 // DeliveryID is the document ID of the delivery of eventID to endpointID.

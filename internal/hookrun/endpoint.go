@@ -1,6 +1,7 @@
 package hookrun
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
@@ -35,6 +36,12 @@ type Endpoint struct {
 	Status      EndpointStatus `json:"status"`
 	// DisabledReason says who or what disabled the endpoint.
 	DisabledReason string `json:"disabled_reason,omitempty"`
+	// ActiveSince is when the endpoint last became active; InactiveSince
+	// when it last stopped being active (zero while active). Together
+	// they say which events an endpoint that is no longer active still
+	// owes a delivery record (Owes). SetStatus keeps them.
+	ActiveSince   time.Time `json:"-"`
+	InactiveSince time.Time `json:"-"`
 	// VerificationError says why the last ownership challenge failed
 	// (status pending).
 	VerificationError string `json:"verification_error,omitempty"`
@@ -81,7 +88,52 @@ func (e *Endpoint) Compile() error {
 // Matches reports whether the endpoint is active and subscribed to
 // eventType. An endpoint that was never compiled matches nothing.
 func (e *Endpoint) Matches(eventType string) bool {
-	return e.Status == EndpointActive && e.filter.Match(eventType)
+	return e.Status == EndpointActive && e.Subscribed(eventType)
+}
+
+// Subscribed reports whether the endpoint's filter matches eventType,
+// whatever its status.
+func (e *Endpoint) Subscribed(eventType string) bool { return e.filter.Match(eventType) }
+
+// SetStatus moves the endpoint to status at now and keeps ActiveSince and
+// InactiveSince: becoming active starts a new active period, leaving it
+// ends one; moving between inactive statuses (disabled, pending) keeps
+// the time it stopped being active. Every status change goes through it.
+func (e *Endpoint) SetStatus(status EndpointStatus, now time.Time) {
+	switch was := e.Status == EndpointActive; {
+	case status == EndpointActive && !was:
+		e.ActiveSince, e.InactiveSince = now.UTC(), time.Time{}
+	case status != EndpointActive && was:
+		e.InactiveSince = now.UTC()
+	}
+	e.Status = status
+}
+
+// Owes reports whether an endpoint that is not active now was active when
+// an event was accepted at receivedAt: such an event still owes it a
+// delivery record (a dead letter saying the endpoint was disabled), so
+// that the tenant sees it and can replay it after re-enabling. An active
+// endpoint owes every event its filter matches.
+func (e *Endpoint) Owes(receivedAt time.Time) bool {
+	if e.Status == EndpointActive {
+		return true
+	}
+	// Endpoints stored before ActiveSince was kept were active from their
+	// creation on.
+	since := cmp.Or(e.ActiveSince, e.CreatedAt)
+	return !e.InactiveSince.IsZero() && !receivedAt.Before(since) && receivedAt.Before(e.InactiveSince)
+}
+
+// InactiveReason says why an endpoint that is not active gets nothing, for
+// the dead letters of events it still owes.
+func (e *Endpoint) InactiveReason() string {
+	if e.Status == EndpointPending {
+		return "the endpoint's URL changed and awaits the ownership challenge"
+	}
+	if e.DisabledReason == "" {
+		return "the endpoint was disabled"
+	}
+	return "the endpoint was disabled: " + e.DisabledReason
 }
 
 // AttemptTimeout is the endpoint's timeout, or the default.

@@ -111,3 +111,39 @@ func TestWebhookIDAndBody(t *testing.T) {
 		t.Errorf("WebhookBody = %s, want %s", got, want)
 	}
 }
+
+func TestEndpointOwes(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	// created at 0, pending until verified at 10, disabled at 20,
+	// re-enabled at 30, pending again (URL changed) at 40, disabled at 50.
+	ep := Endpoint{CreatedAt: at(0), Status: EndpointPending}
+	steps := []struct {
+		at     int
+		status EndpointStatus
+	}{{10, EndpointActive}, {20, EndpointDisabled}, {30, EndpointActive}, {40, EndpointPending}, {50, EndpointDisabled}}
+	for _, s := range steps {
+		ep.SetStatus(s.status, at(s.at))
+	}
+	if !ep.ActiveSince.Equal(at(30)) || !ep.InactiveSince.Equal(at(40)) {
+		t.Fatalf("after the history: active since %v, inactive since %v; want 30 and 40 minutes in", ep.ActiveSince, ep.InactiveSince)
+	}
+	for _, tt := range []struct {
+		acceptedAt int
+		want       bool
+	}{{5, false}, {15, false}, {29, false}, {30, true}, {39, true}, {40, false}, {45, false}, {55, false}} {
+		if got := ep.Owes(at(tt.acceptedAt)); got != tt.want {
+			t.Errorf("Owes(event accepted at minute %d) = %v, want %v", tt.acceptedAt, got, tt.want)
+		}
+	}
+	ep.SetStatus(EndpointActive, at(60))
+	if !ep.Owes(at(5)) || !ep.InactiveSince.IsZero() {
+		t.Errorf("an active endpoint owes every event it matches: Owes = %v, InactiveSince %v", ep.Owes(at(5)), ep.InactiveSince)
+	}
+	// Stored before the times were kept: active from its creation on.
+	old := Endpoint{CreatedAt: at(0), Status: EndpointActive}
+	old.SetStatus(EndpointDisabled, at(20))
+	if !old.Owes(at(10)) || old.Owes(at(25)) {
+		t.Errorf("endpoint without ActiveSince: Owes(10) = %v, Owes(25) = %v; want true, false", old.Owes(at(10)), old.Owes(at(25)))
+	}
+}

@@ -45,9 +45,19 @@ const (
 	AttrJob = "hookrun_job"
 )
 
-// JobReplayDeadLetters replays every dead letter of a tenant that matches
-// the DeadLetterFilter in the message data, in the chain AttrChain.
-const JobReplayDeadLetters = "replay_dead_letters"
+// Jobs, by the value of AttrJob.
+const (
+	// JobReplayClaimed replays, in the chain AttrChain, the dead letters of
+	// the tenant that ingest claimed for that chain (Delivery.ReplayChain);
+	// the message has no data.
+	JobReplayClaimed = "replay_claimed"
+	// JobReplayDeadLetters is what ingest published before claims: replay
+	// every dead letter of the tenant that matches the DeadLetterFilter in
+	// the message data. The dispatcher claims them, then runs it as
+	// JobReplayClaimed; kept so messages in flight across an upgrade are
+	// not lost.
+	JobReplayDeadLetters = "replay_dead_letters"
+)
 
 // Attributes returns the Pub/Sub attributes that carry e's metadata; the
 // message data is e.Data.

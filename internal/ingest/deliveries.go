@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -32,7 +31,16 @@ type DeliveryStore interface {
 	// ListDeadLetters returns a page of dead deliveries, newest first, and
 	// the next page's token ("" at the end).
 	ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error)
-	CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error)
+	// ClaimDeadLetter claims one dead letter for the replay chain:
+	// CodeFailedPrecondition when it is not a dead letter or another
+	// replay holds it (hookrun.Delivery.ClaimableAt).
+	ClaimDeadLetter(ctx context.Context, tenantID, eventID, endpointID, chain string) error
+	// ClaimDeadLetters claims for the replay chain up to limit dead letters
+	// of a tenant that match f and that eligible accepts, skipping and
+	// counting the others.
+	ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error)
+	// ReleaseReplay drops the claims of a replay that will not run.
+	ReleaseReplay(ctx context.Context, tenantID, chain string) error
 	// ListRejected returns a page of rejected messages of a tenant, or of
 	// all tenants when tenantID is empty, newest first.
 	ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error)
@@ -95,8 +103,19 @@ type replayResponse struct {
 	ReplayID   string `json:"replay_id"`
 	EventID    string `json:"event_id,omitempty"`
 	EndpointID string `json:"endpoint_id,omitempty"`
-	Count      *int64 `json:"count,omitempty"`
+	// Count, Skipped and More answer a bulk replay: the dead letters it
+	// claimed and will send, those that matched but another replay holds
+	// or whose endpoint is not active, and whether more match than one
+	// call claims (maxReplayClaims).
+	Count   *int64 `json:"count,omitempty"`
+	Skipped *int64 `json:"skipped,omitempty"`
+	More    bool   `json:"more,omitempty"`
 }
+
+// maxReplayClaims bounds the dead letters one bulk replay claims, so that
+// the request answers in bounded time; "more" in the answer says to call
+// again for the rest.
+const maxReplayClaims = 5000
 
 // eventAction handles POST /v1/tenants/{tenant}/events/{event}:redeliver:
 // the event goes again to its matching endpoints (or one), in a fresh
@@ -229,36 +248,55 @@ func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error
 	if endpointID == "" {
 		return hookrun.Errorf(hookrun.CodeNotFound, "dead letter %q not found: ids look like {event}:{endpoint}", id)
 	}
-	d, err := s.store.GetDelivery(r.Context(), t.ID, eventID, endpointID)
-	if err != nil {
-		return err
-	}
-	if d.State != hookrun.DeliveryDead {
-		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "delivery %q is %s, not a dead letter", id, d.State)
-	}
 	ep, err := s.store.GetEndpoint(r.Context(), t.ID, endpointID)
 	if err != nil {
 		return err
 	}
 	if ep.Status != hookrun.EndpointActive {
-		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it before replaying", ep.ID, ep.DisabledReason)
+		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is %s (%s): enable it before replaying", ep.ID, ep.Status, ep.InactiveReason())
 	}
-	e, err := s.store.GetEvent(r.Context(), t.ID, eventID)
-	if err != nil {
+	chain := hookrun.NewID("rp_")
+	// The claim is what makes concurrent replays of one dead letter send
+	// it once: the first claims it, the others are refused here.
+	if err := s.store.ClaimDeadLetter(r.Context(), t.ID, eventID, endpointID, chain); err != nil {
 		return err
 	}
-	resp, err := s.replay(r, e, endpointID)
-	if err != nil {
+	if err := s.startReplay(r, t.ID, chain); err != nil {
 		return err
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.String("event_id", eventID))
+	httpapi.WriteJSON(w, http.StatusAccepted, replayResponse{ReplayID: chain, EventID: eventID, EndpointID: endpointID})
 	return nil
 }
 
+// startReplay hands the dispatcher the job of sending what chain claimed.
+// When Pub/Sub cannot take it, the claims are dropped so that the
+// caller's retry can claim the dead letters again; if even that fails,
+// they lapse after hookrun.ReplayClaimTTL.
+func (s *Service) startReplay(r *http.Request, tenantID, chain string) error {
+	_, err := s.publish(r, nil, map[string]string{
+		hookrun.AttrTenantID: tenantID, hookrun.AttrJob: hookrun.JobReplayClaimed, hookrun.AttrChain: chain,
+	}, "could not hand the replay to Pub/Sub; retry")
+	if err != nil {
+		s.releaseReplay(r, tenantID, chain)
+	}
+	return err
+}
+
+// releaseReplay drops the claims of a replay that will not run, whatever
+// happens to the request.
+func (s *Service) releaseReplay(r *http.Request, tenantID, chain string) {
+	if err := s.store.ReleaseReplay(context.WithoutCancel(r.Context()), tenantID, chain); err != nil {
+		slog.ErrorContext(r.Context(), "release the claims of a replay that will not run; they lapse on their own",
+			"tenant_id", tenantID, "replay_id", chain, "error", err.Error())
+	}
+}
+
 // replayDeadLetters handles POST /v1/tenants/{tenant}/dead-letters:replay:
-// it counts the matching dead letters and hands the replay to the
-// dispatcher as one job message, so it runs after the answer without
-// relying on CPU after the response (Cloud Run throttles it).
+// it claims the matching dead letters of active endpoints that no other
+// replay holds and hands the replay to the dispatcher as one job message,
+// so it runs after the answer without relying on CPU after the response
+// (Cloud Run throttles it).
 func (s *Service) replayDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.tenantRoute(r)
 	if err != nil {
@@ -271,31 +309,37 @@ func (s *Service) replayDeadLetters(w http.ResponseWriter, r *http.Request) erro
 		}
 	}
 	if f.Until.IsZero() {
-		// Pin the set: the job replays what was counted, not dead letters
-		// that die after this request.
+		// Pin the set: the replay claims what is dead now, not dead
+		// letters that die while it runs.
 		f.Until = s.now().UTC()
 	}
 	if err := f.Validate(); err != nil {
 		return err
 	}
-	n, err := s.store.CountDeadLetters(r.Context(), t.ID, f)
+	eps, err := s.store.ListEndpoints(r.Context(), t.ID)
 	if err != nil {
 		return err
 	}
+	active := map[string]bool{}
+	for _, ep := range eps {
+		active[ep.ID] = ep.Status == hookrun.EndpointActive
+	}
+	if _, known := active[f.EndpointID]; f.EndpointID != "" && !known {
+		return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", f.EndpointID)
+	}
 	chain := hookrun.NewID("rp_")
-	resp := replayResponse{ReplayID: chain, Count: &n}
-	if n > 0 {
-		data, err := json.Marshal(f)
-		if err != nil {
-			return err
-		}
-		if _, err := s.publish(r, data, map[string]string{
-			hookrun.AttrTenantID: t.ID, hookrun.AttrJob: hookrun.JobReplayDeadLetters, hookrun.AttrChain: chain,
-		}, "could not hand the replay to Pub/Sub; retry"); err != nil {
+	claims, err := s.store.ClaimDeadLetters(r.Context(), t.ID, f, chain, maxReplayClaims,
+		func(d hookrun.Delivery) bool { return active[d.EndpointID] })
+	if err != nil {
+		s.releaseReplay(r, t.ID, chain)
+		return err
+	}
+	if claims.Claimed > 0 {
+		if err := s.startReplay(r, t.ID, chain); err != nil {
 			return err
 		}
 	}
-	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.Int64("count", n))
-	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.Int64("count", claims.Claimed), slog.Int64("skipped", claims.Skipped))
+	httpapi.WriteJSON(w, http.StatusAccepted, replayResponse{ReplayID: chain, Count: &claims.Claimed, Skipped: &claims.Skipped, More: claims.More})
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,6 +337,7 @@ type replayAccepted struct {
 	EventID    string `json:"event_id"`
 	EndpointID string `json:"endpoint_id"`
 	Count      *int64 `json:"count"`
+	Skipped    *int64 `json:"skipped"`
 }
 
 // wantAttrs checks that attrs hold exactly want, where a value "*" only
@@ -371,6 +373,11 @@ func eventAttrs(eventID, eventType, chain, endpointID string) map[string]string 
 	return a
 }
 
+// jobAttrs are the attributes of the job message of a replay.
+func jobAttrs(chain string) map[string]string {
+	return map[string]string{hookrun.AttrTenantID: "acme", hookrun.AttrJob: hookrun.JobReplayClaimed, hookrun.AttrChain: chain}
+}
+
 func TestReplayDeadLetter(t *testing.T) {
 	e := newDeliveryEnv(t)
 	// The event ID holds a colon: the action and the endpoint are split
@@ -383,22 +390,45 @@ func TestReplayDeadLetter(t *testing.T) {
 	if !strings.HasPrefix(got.ReplayID, "rp_") || got.EventID != evOrder || got.EndpointID != "ep_a" || got.Count != nil {
 		t.Errorf("answer = %+v, want an rp_ replay id for %s to ep_a, without count", got, evOrder)
 	}
+	if claimed := e.store.claimedBy("acme", got.ReplayID); !slices.Equal(claimed, []string{evOrder + ":ep_a"}) {
+		t.Errorf("the replay claimed %v, want the one dead letter", claimed)
+	}
 	msgs := e.pub.published()
 	if len(msgs) != 1 {
 		t.Fatalf("published %d messages, want 1", len(msgs))
 	}
-	if string(msgs[0].data) != `{"order": 42}` {
-		t.Errorf("published data = %s, want the event's data verbatim", msgs[0].data)
-	}
-	wantAttrs(t, msgs[0].attrs, eventAttrs(evOrder, "order.created", got.ReplayID, "ep_a"))
+	wantAttrs(t, msgs[0].attrs, jobAttrs(got.ReplayID))
 
-	// Each replay is a fresh chain.
+	// While the first replay holds it, another is refused.
 	w = e.do(t, http.MethodPost, "/v1/tenants/acme/dead-letters/order:42:ep_a:replay", adminToken, "")
-	if w.Code != http.StatusAccepted {
-		t.Fatalf("second replay: status = %d, want 202; body %s", w.Code, w.Body)
+	wantError(t, w, httpapi.Status(hookrun.CodeFailedPrecondition), hookrun.CodeFailedPrecondition, "being replayed")
+}
+
+// Replays of one dead letter at the same moment: one is accepted, the
+// others are refused, and one job is published.
+func TestReplayDeadLetterConcurrent(t *testing.T) {
+	e := newDeliveryEnv(t)
+	const n = 5
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			codes[i] = e.do(t, http.MethodPost, "/v1/tenants/acme/dead-letters/order:42:ep_a:replay", e.acmeKey, "").Code
+		})
 	}
-	if again := decode[replayAccepted](t, w); again.ReplayID == got.ReplayID || again.ReplayID == "" {
-		t.Errorf("second replay id = %q, want a new one (first %q)", again.ReplayID, got.ReplayID)
+	wg.Wait()
+	accepted := 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusAccepted:
+			accepted++
+		case http.StatusBadRequest:
+		default:
+			t.Errorf("status %d; want 202 or 400", c)
+		}
+	}
+	if accepted != 1 || len(e.pub.published()) != 1 {
+		t.Errorf("%d of %d concurrent replays accepted (%v), %d jobs published; want exactly 1 of each", accepted, n, codes, len(e.pub.published()))
 	}
 }
 
@@ -442,58 +472,46 @@ func TestReplayDeadLetterRefused(t *testing.T) {
 }
 
 func TestReplayDeadLetters(t *testing.T) {
-	e := newDeliveryEnv(t)
-	since := e.t0.Add(time.Hour)
+	since := time.Date(2026, 11, 20, 11, 0, 0, 0, time.UTC) // t0 + 1h
+	// acme's dead letters: order:42 to ep_a (t0), user to ep_off (t0+1h,
+	// endpoint disabled), invoice to ep_a (t0+2h), invoice to ep_gone
+	// (t0+3h, endpoint deleted).
 	tests := []struct {
 		name, body string
-		want       hookrun.DeadLetterFilter
-		count      int64
+		claimed    []string
+		skipped    int64
 	}{
-		{"no body: every dead letter", "", hookrun.DeadLetterFilter{}, 4},
-		{"empty filter", "{}", hookrun.DeadLetterFilter{}, 4},
-		{"by endpoint", `{"endpoint_id":"ep_a"}`, hookrun.DeadLetterFilter{EndpointID: "ep_a"}, 2},
-		{"by event type and time", `{"event_type":"invoice.paid","since":"` + since.Format(time.RFC3339) + `"}`,
-			hookrun.DeadLetterFilter{EventType: "invoice.paid", Since: since}, 2},
-		{"until", `{"until":"` + since.Format(time.RFC3339) + `"}`, hookrun.DeadLetterFilter{Until: since}, 1},
+		{"no body: every dead letter of an active endpoint", "", []string{evInvoice + ":ep_a", evOrder + ":ep_a"}, 2},
+		{"empty filter", "{}", []string{evInvoice + ":ep_a", evOrder + ":ep_a"}, 2},
+		{"by endpoint", `{"endpoint_id":"ep_a"}`, []string{evInvoice + ":ep_a", evOrder + ":ep_a"}, 0},
+		{"by event type and time", `{"event_type":"invoice.paid","since":"` + since.Format(time.RFC3339) + `"}`, []string{evInvoice + ":ep_a"}, 1},
+		{"until", `{"until":"` + since.Format(time.RFC3339) + `"}`, []string{evOrder + ":ep_a"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(e.pub.published())
+			e := newDeliveryEnv(t)
 			w := e.do(t, http.MethodPost, "/v1/tenants/acme/dead-letters:replay", e.acmeKey, tt.body)
 			if w.Code != http.StatusAccepted {
 				t.Fatalf("status = %d, want 202; body %s", w.Code, w.Body)
 			}
 			got := decode[replayAccepted](t, w)
-			if !strings.HasPrefix(got.ReplayID, "rp_") || got.Count == nil || *got.Count != tt.count {
-				t.Errorf("answer = %s, want an rp_ replay id and count %d", w.Body, tt.count)
+			if !strings.HasPrefix(got.ReplayID, "rp_") || got.Count == nil || *got.Count != int64(len(tt.claimed)) ||
+				got.Skipped == nil || *got.Skipped != tt.skipped {
+				t.Errorf("answer = %s, want an rp_ replay id, count %d and skipped %d", w.Body, len(tt.claimed), tt.skipped)
 			}
-			msgs := e.pub.published()[before:]
+			if claimed := e.store.claimedBy("acme", got.ReplayID); !slices.Equal(claimed, tt.claimed) {
+				t.Errorf("the replay claimed %v, want %v", claimed, tt.claimed)
+			}
+			msgs := e.pub.published()
 			if len(msgs) != 1 {
 				t.Fatalf("published %d messages, want 1 job", len(msgs))
 			}
-			wantAttrs(t, msgs[0].attrs, map[string]string{
-				hookrun.AttrTenantID: "acme",
-				hookrun.AttrJob:      hookrun.JobReplayDeadLetters,
-				hookrun.AttrChain:    got.ReplayID,
-			})
-			var f hookrun.DeadLetterFilter
-			if err := json.Unmarshal(msgs[0].data, &f); err != nil {
-				t.Fatalf("job data %s is not a filter: %v", msgs[0].data, err)
-			}
-			// Without an until, the job is pinned to the request time, so it
-			// replays what was counted and not what dies later.
-			wantUntil := tt.want.Until
-			if wantUntil.IsZero() && (f.Until.IsZero() || f.Until.After(time.Now())) {
-				t.Errorf("job until = %v, want the request time", f.Until)
-			}
-			if f.EndpointID != tt.want.EndpointID || f.EventType != tt.want.EventType || !f.Since.Equal(tt.want.Since) || (!wantUntil.IsZero() && !f.Until.Equal(wantUntil)) {
-				t.Errorf("job filter = %+v, want %+v", f, tt.want)
-			}
+			wantAttrs(t, msgs[0].attrs, jobAttrs(got.ReplayID))
 		})
 	}
 
 	t.Run("nothing to replay", func(t *testing.T) {
-		before := len(e.pub.published())
+		e := newDeliveryEnv(t)
 		w := e.do(t, http.MethodPost, "/v1/tenants/acme/dead-letters:replay", e.acmeKey, `{"endpoint_id":"ep_b"}`)
 		if w.Code != http.StatusAccepted {
 			t.Fatalf("status = %d, want 202; body %s", w.Code, w.Body)
@@ -501,10 +519,42 @@ func TestReplayDeadLetters(t *testing.T) {
 		if got := decode[replayAccepted](t, w); got.Count == nil || *got.Count != 0 || got.ReplayID == "" {
 			t.Errorf("answer = %s, want a replay id and \"count\":0", w.Body)
 		}
-		if n := len(e.pub.published()) - before; n != 0 {
+		if n := len(e.pub.published()); n != 0 {
 			t.Errorf("published %d messages for no dead letters, want none", n)
 		}
 	})
+}
+
+// Two bulk replays at the same moment share the dead letters out: each
+// is claimed by one, and the counts say so.
+func TestReplayDeadLettersConcurrent(t *testing.T) {
+	e := newDeliveryEnv(t)
+	answers := make([]replayAccepted, 2)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Go(func() {
+			w := e.do(t, http.MethodPost, "/v1/tenants/acme/dead-letters:replay", e.acmeKey, `{"endpoint_id":"ep_a"}`)
+			if w.Code != http.StatusAccepted {
+				t.Errorf("status = %d, want 202; body %s", w.Code, w.Body)
+				return
+			}
+			answers[i] = decode[replayAccepted](t, w)
+		})
+	}
+	wg.Wait()
+	var count, skipped int64
+	var claimed []string
+	for _, a := range answers {
+		if a.Count == nil || a.Skipped == nil {
+			t.Fatalf("answers %+v; want count and skipped in each", answers)
+		}
+		count, skipped = count+*a.Count, skipped+*a.Skipped
+		claimed = append(claimed, e.store.claimedBy("acme", a.ReplayID)...)
+	}
+	slices.Sort(claimed)
+	if count != 2 || skipped != 2 || !slices.Equal(claimed, []string{evInvoice + ":ep_a", evOrder + ":ep_a"}) {
+		t.Errorf("counts %d claimed, %d skipped, claims %v; want each of the 2 dead letters claimed by one replay and skipped by the other", count, skipped, claimed)
+	}
 }
 
 func TestReplayDeadLettersRefused(t *testing.T) {
@@ -521,6 +571,8 @@ func TestReplayDeadLettersRefused(t *testing.T) {
 		{"unknown field", `{"endpoint":"ep_a"}`, e.acmeKey, 400, hookrun.CodeInvalidArgument, "endpoint: unknown field"},
 		{"not JSON", `endpoint_id=ep_a`, e.acmeKey, 400, hookrun.CodeInvalidArgument, "not valid JSON"},
 		{"another tenant's key", `{}`, e.globexKey, 403, hookrun.CodePermissionDenied, "acme"},
+		{"another tenant's endpoint", `{"endpoint_id":"ep_g"}`, e.acmeKey, 404, hookrun.CodeNotFound, "ep_g"},
+		{"unknown endpoint", `{"endpoint_id":"ep_zzz"}`, e.acmeKey, 404, hookrun.CodeNotFound, "ep_zzz"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -616,6 +668,13 @@ func TestReplayPublishFailure(t *testing.T) {
 				t.Errorf("body %s leaks the publisher's error", w.Body)
 			}
 		})
+	}
+	// The failed replays let go of their claims: a retry replays.
+	e.pub.setErr(nil)
+	for _, path := range []string{"/v1/tenants/acme/dead-letters/order:42:ep_a:replay", "/v1/tenants/acme/dead-letters:replay"} {
+		if w := e.do(t, http.MethodPost, path, e.acmeKey, ""); w.Code != http.StatusAccepted {
+			t.Errorf("retry of POST %s after a failed publish: %d %s; want 202", path, w.Code, w.Body)
+		}
 	}
 }
 

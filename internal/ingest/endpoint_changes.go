@@ -49,9 +49,11 @@ func describeCredentials(ep *hookrun.Endpoint, sec hookrun.EndpointSecret) {
 // failure is an error.
 func (s *Service) verify(ctx context.Context, ep *hookrun.Endpoint, sec hookrun.EndpointSecret) error {
 	if err := s.challenge.Challenge(ctx, *ep, sec); err != nil {
-		ep.Status, ep.VerificationError = hookrun.EndpointPending, err.Error()
+		ep.SetStatus(hookrun.EndpointPending, s.now())
+		ep.VerificationError = err.Error()
 	} else {
-		ep.Status, ep.VerificationError, ep.DisabledReason = hookrun.EndpointActive, "", ""
+		ep.SetStatus(hookrun.EndpointActive, s.now())
+		ep.VerificationError, ep.DisabledReason = "", ""
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_status", string(ep.Status)))
 	return s.store.UpdateEndpoint(context.WithoutCancel(ctx), *ep)
@@ -184,13 +186,15 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 
 	switch {
 	case req.Enabled != nil && !*req.Enabled:
-		ep.Status, ep.DisabledReason = hookrun.EndpointDisabled, "disabled through the API by "+s.callerName(r)
+		ep.SetStatus(hookrun.EndpointDisabled, s.now())
+		ep.DisabledReason = "disabled through the API by " + s.callerName(r)
 	case req.Enabled != nil && *req.Enabled && ep.Status == hookrun.EndpointDisabled:
-		ep.Status, ep.DisabledReason = hookrun.EndpointActive, ""
+		ep.SetStatus(hookrun.EndpointActive, s.now())
+		ep.DisabledReason = ""
 	}
 	if urlChanged && ep.Status != hookrun.EndpointDisabled {
 		// A new URL must prove its ownership again before it gets events.
-		ep.Status = hookrun.EndpointPending
+		ep.SetStatus(hookrun.EndpointPending, s.now())
 		if err := s.verify(ctx, &ep, sec); err != nil {
 			return err
 		}

@@ -144,10 +144,70 @@ func (s *fakeStore) ListRejected(ctx context.Context, tenantID string, pageSize 
 	return out, "", nil
 }
 
-func (s *fakeStore) CountDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter) (int64, error) {
+// ClaimDeadLetter and ClaimDeadLetters claim by the domain's rule
+// (hookrun.Delivery.ClaimableAt) under the store's lock, as the Firestore
+// adapter does with a compare-and-set per dead letter.
+func (s *fakeStore) ClaimDeadLetter(ctx context.Context, tenantID, eventID, endpointID, chain string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return int64(len(s.deadLetters(tenantID, f))), nil
+	for i, d := range s.deliveries[tenantID] {
+		if d.EventID == eventID && d.EndpointID == endpointID {
+			if err := d.ClaimableAt(time.Now()); err != nil {
+				return err
+			}
+			s.deliveries[tenantID][i].ReplayChain, s.deliveries[tenantID][i].ReplayClaimedAt = chain, time.Now()
+			return nil
+		}
+	}
+	return hookrun.Errorf(hookrun.CodeNotFound, "delivery %q not found", hookrun.DeliveryID(eventID, endpointID))
+}
+
+func (s *fakeStore) ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out hookrun.ReplayClaims
+	for _, d := range s.deadLetters(tenantID, f) {
+		if d.ClaimableAt(time.Now()) != nil || !eligible(d) {
+			out.Skipped++
+			continue
+		}
+		if out.Claimed == int64(limit) {
+			out.More = true
+			break
+		}
+		for i, o := range s.deliveries[tenantID] {
+			if o.EventID == d.EventID && o.EndpointID == d.EndpointID {
+				s.deliveries[tenantID][i].ReplayChain, s.deliveries[tenantID][i].ReplayClaimedAt = chain, time.Now()
+			}
+		}
+		out.Claimed++
+	}
+	return out, nil
+}
+
+func (s *fakeStore) ReleaseReplay(ctx context.Context, tenantID, chain string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, d := range s.deliveries[tenantID] {
+		if d.ReplayChain == chain && d.State == hookrun.DeliveryDead && d.Chain != chain {
+			s.deliveries[tenantID][i].ReplayChain = ""
+		}
+	}
+	return nil
+}
+
+// claimedBy lists the deliveries of a tenant that the replay chain holds.
+func (s *fakeStore) claimedBy(tenantID, chain string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, d := range s.deliveries[tenantID] {
+		if d.ReplayChain == chain {
+			out = append(out, hookrun.DeliveryID(d.EventID, d.EndpointID))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (s *fakeStore) CreateTenant(ctx context.Context, t hookrun.Tenant, keyHash string) error {

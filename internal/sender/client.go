@@ -20,6 +20,8 @@ var errForbiddenAddress = errors.New("destination address is not publicly routab
 // address that is not globally reachable (publicAddr: loopback, private,
 // link-local with the metadata server, and the rest of IANA's special
 // ranges); the check runs on the resolved IP, so DNS cannot smuggle one in.
+// A request's context bounds it whole (connect, TLS, headers); the
+// dialer's and handshake's own timeouts only cap each step.
 func newHTTPClient(allowPrivate bool) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {

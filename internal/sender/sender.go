@@ -21,9 +21,16 @@ import (
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
-// MaxResponseSnippet is how much of a receiver's answer is kept with an
-// attempt, to help debug it.
-const MaxResponseSnippet = 1 << 10
+const (
+	// MaxResponseSnippet is how much of a receiver's answer is kept with an
+	// attempt, to help debug it.
+	MaxResponseSnippet = 1 << 10
+	// maxSnippetWait bounds the time spent reading the snippet after the
+	// headers: the status already decided the attempt, so a body that
+	// trickles in must not hold a worker until the attempt's timeout.
+	// What arrived by then is kept, and the connection is closed.
+	maxSnippetWait = 300 * time.Millisecond
+)
 
 // Credentials are what an endpoint's secret versions yield.
 type Credentials struct {
@@ -74,7 +81,8 @@ func New(allowPrivate bool, userAgent string) *Sender {
 }
 
 // Send POSTs body to url once, signed for webhookID, within timeout, and
-// returns the attempt's outcome (its Number is the caller's to set).
+// returns the attempt's outcome (its Number is the caller's to set). The
+// status decides the outcome; Latency is the wait for it.
 func (s *Sender) Send(ctx context.Context, url string, timeout time.Duration, creds Credentials, webhookID string, body []byte) hookrun.Attempt {
 	start := s.now()
 	a := hookrun.Attempt{StartedAt: start.UTC()}
@@ -97,16 +105,19 @@ func (s *Sender) Send(ctx context.Context, url string, timeout time.Duration, cr
 	req.Header.Set(signature.HeaderSignature, sign(creds.Signers, webhookID, ts, body))
 
 	resp, err := s.client.Do(req)
+	a.Latency = time.Since(start)
 	if err != nil {
-		a.Latency = time.Since(start)
 		a.Error = describe(err, timeout)
 		return a
 	}
+	// Cancelling the request once maxSnippetWait is over ends a slow read
+	// and closes the connection rather than return it to the pool half-read.
+	snippetTimer := time.AfterFunc(maxSnippetWait, cancel)
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSnippet))
 	// Drain a little more so the connection can be reused, then give up.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	snippetTimer.Stop()
 	resp.Body.Close()
-	a.Latency = time.Since(start)
 	a.StatusCode = resp.StatusCode
 	a.RetryAfter = resp.Header.Get("Retry-After")
 	if utf8.Valid(snippet) {

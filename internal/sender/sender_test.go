@@ -1,11 +1,15 @@
 package sender
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/logging/logtest"
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
@@ -135,6 +140,110 @@ func TestAttemptTimeoutBoundsTheRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSendFailureCategories: what a tenant reads about a failed attempt (in
+// the API and as an endpoint's verification_error) is a category, never the
+// raw error with the addresses and ports it reached.
+func TestSendFailureCategories(t *testing.T) {
+	answering := func(status int) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if status == http.StatusFound {
+				w.Header().Set("Location", "http://127.0.0.1:1/elsewhere")
+			}
+			w.WriteHeader(status)
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	untrusted := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	untrusted.StartTLS()
+	t.Cleanup(untrusted.Close)
+	hangUp := listen(t, func(c net.Conn) { _ = c.Close() }) // accepts, closes at once
+	garbled := listen(t, func(c net.Conn) { _, _ = io.WriteString(c, "hello\r\n\r\n"); _ = c.Close() })
+	// No case waits for its timeout (TestAttemptTimeoutBoundsTheRequest
+	// covers that one); it is long enough for a TLS handshake under -race
+	// on a loaded machine.
+	const timeout = 10 * time.Second
+
+	for _, tt := range []struct {
+		name, url    string
+		allowPrivate bool
+		want         string
+	}{
+		{"refused port", "http://" + refusedAddr(t) + "/hook", true, "could not connect to the endpoint"},
+		{"untrusted certificate", untrusted.URL + "/hook", true, "TLS handshake failed"},
+		{"closed without answering", "http://" + hangUp + "/hook", true, "the endpoint closed the connection without a valid answer"},
+		{"not HTTP", "http://" + garbled + "/hook", true, "the endpoint closed the connection without a valid answer"},
+		{"private address", answering(http.StatusOK), false, "destination address is not publicly routable"},
+		{"server error", answering(http.StatusInternalServerError), true, "endpoint answered 500"},
+		{"redirect", answering(http.StatusFound), true, "endpoint answered 302 (redirects are not followed)"},
+		{"invalid URL", "http://127.0.0.1:port/", true, "invalid endpoint URL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, took := send(t, New(tt.allowPrivate, "test"), tt.url, timeout)
+			if a.Error != tt.want {
+				t.Errorf("attempt error = %q, want %q", a.Error, tt.want)
+			}
+			if took > quickly {
+				t.Errorf("attempt took %v, want under %v", took, quickly)
+			}
+		})
+	}
+}
+
+// TestDescribe covers the categories loopback servers cannot produce: a
+// failed lookup (without asking a resolver: tests talk to 127.0.0.1 only),
+// a cancelled attempt, and an error of no known kind.
+func TestDescribe(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "hooks.example.com", IsNotFound: true}, "DNS lookup failed: no such host"},
+		{&net.DNSError{Err: "server misbehaving", Name: "hooks.example.com", Server: "10.0.0.2:53"}, "DNS lookup failed"},
+	} {
+		t.Run(tt.want, func(t *testing.T) {
+			err := &url.Error{Op: "Post", URL: "https://hooks.example.com/?token=x", Err: &net.OpError{Op: "dial", Net: "tcp", Err: tt.err}}
+			if got := describe(err, time.Second, &progress{}); got != tt.want {
+				t.Errorf("describe(%v) = %q, want %q", err, got, tt.want)
+			}
+		})
+	}
+	if got := describe(context.Canceled, time.Second, &progress{}); got != "attempt cancelled" {
+		t.Errorf("describe(context.Canceled) = %q, want %q", got, "attempt cancelled")
+	}
+	if got := describe(errors.New("something odd"), time.Second, &progress{}); got != "request failed" {
+		t.Errorf("describe(other) = %q, want %q", got, "request failed")
+	}
+}
+
+// TestSendLogsRawErrorWithoutURL: the operator's log keeps the raw error
+// the tenant does not see, but not the URL, whose query may hold a token.
+func TestSendLogsRawErrorWithoutURL(t *testing.T) {
+	logs := logtest.Capture(t)
+	addr := refusedAddr(t)
+	a, _ := send(t, New(true, "test"), "http://"+addr+"/hook?token=s3cret", time.Second)
+	out := logs.String()
+	if a.Error != "could not connect to the endpoint" || !strings.Contains(out, "connection refused") || !strings.Contains(out, addr) {
+		t.Errorf("attempt error %q, log %q; want the category, and the raw error in the log", a.Error, out)
+	}
+	if strings.Contains(out, "s3cret") {
+		t.Errorf("log %q carries the URL's token", out)
+	}
+}
+
+// refusedAddr returns a loopback address nothing listens on.
+func refusedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }
 
 // listen accepts connections on a loopback port and hands each to handle;

@@ -3,6 +3,7 @@ package ingest
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -62,5 +63,17 @@ func TestSenderChallenger(t *testing.T) {
 	defer srv.Close()
 	if err := (senderChallenger{sender.New(false, "test")}).Challenge(t.Context(), hookrun.Endpoint{URL: srv.URL}, sec); err == nil || !strings.Contains(err.Error(), "not publicly routable") {
 		t.Errorf("challenge of a loopback URL in production = %v, want refused", err)
+	}
+	// A closed port reads as a category, not as the dial's outcome, so
+	// the verification_error cannot map ports behind a hostname.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String() + "/hook"
+	l.Close()
+	const want = "challenge not answered: could not connect to the endpoint"
+	if err := c.Challenge(t.Context(), hookrun.Endpoint{URL: closed}, sec); err == nil || err.Error() != want {
+		t.Errorf("challenge of a closed port = %v, want %q", err, want)
 	}
 }

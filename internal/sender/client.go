@@ -16,9 +16,12 @@ var errForbiddenAddress = errors.New("destination address is not publicly routab
 // newHTTPClient returns the pooled client a Sender shares among all
 // deliveries. It never
 // follows redirects (a webhook answered 3xx is a misconfigured endpoint,
-// not a success) and, unless allowPrivate, refuses to connect to loopback,
-// private, link-local (the metadata server) and other non-public addresses;
-// the check runs on the resolved IP, so DNS cannot smuggle one in.
+// not a success) and, unless allowPrivate, refuses to connect to any
+// address that is not globally reachable (publicAddr: loopback, private,
+// link-local with the metadata server, and the rest of IANA's special
+// ranges); the check runs on the resolved IP, so DNS cannot smuggle one in.
+// A request's context bounds it whole (connect, TLS, headers); the
+// dialer's and handshake's own timeouts only cap each step.
 func newHTTPClient(allowPrivate bool) *http.Client {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
@@ -43,14 +46,4 @@ func newHTTPClient(allowPrivate bool) *http.Client {
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsMulticast() || a.IsUnspecified() || a.IsInterfaceLocalMulticast() {
-		return false
-	}
-	// Carrier-grade NAT (100.64.0.0/10) is not public either.
-	return !netip.MustParsePrefix("100.64.0.0/10").Contains(a)
 }

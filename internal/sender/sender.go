@@ -10,8 +10,10 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
+	"log/slog"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -21,9 +23,16 @@ import (
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
-// MaxResponseSnippet is how much of a receiver's answer is kept with an
-// attempt, to help debug it.
-const MaxResponseSnippet = 1 << 10
+const (
+	// MaxResponseSnippet is how much of a receiver's answer is kept with an
+	// attempt, to help debug it.
+	MaxResponseSnippet = 1 << 10
+	// maxSnippetWait bounds the time spent reading the snippet after the
+	// headers: the status already decided the attempt, so a body that
+	// trickles in must not hold a worker until the attempt's timeout.
+	// What arrived by then is kept, and the connection is closed.
+	maxSnippetWait = 300 * time.Millisecond
+)
 
 // Credentials are what an endpoint's secret versions yield.
 type Credentials struct {
@@ -73,15 +82,17 @@ func New(allowPrivate bool, userAgent string) *Sender {
 	return &Sender{client: newHTTPClient(allowPrivate), userAgent: userAgent, now: time.Now}
 }
 
-// Send POSTs body to url once, signed for webhookID, within timeout, and
-// returns the attempt's outcome (its Number is the caller's to set).
-func (s *Sender) Send(ctx context.Context, url string, timeout time.Duration, creds Credentials, webhookID string, body []byte) hookrun.Attempt {
+// Send POSTs body to endpointURL once, signed for webhookID, within
+// timeout, and returns the attempt's outcome (its Number is the caller's to
+// set). The status decides the outcome; Latency is the wait for it, and
+// Error, shown to the tenant, is a category from describe.
+func (s *Sender) Send(ctx context.Context, endpointURL string, timeout time.Duration, creds Credentials, webhookID string, body []byte) hookrun.Attempt {
 	start := s.now()
 	a := hookrun.Attempt{StartedAt: start.UTC()}
 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpointURL, bytes.NewReader(body))
 	if err != nil {
 		a.Error = "invalid endpoint URL"
 		return a
@@ -96,17 +107,31 @@ func (s *Sender) Send(ctx context.Context, url string, timeout time.Duration, cr
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(signature.HeaderSignature, sign(creds.Signers, webhookID, ts, body))
 
+	var p progress
+	req = req.WithContext(httptrace.WithClientTrace(ctx, p.trace()))
+
 	resp, err := s.client.Do(req)
+	a.Latency = time.Since(start)
 	if err != nil {
-		a.Latency = time.Since(start)
-		a.Error = describe(err, timeout)
+		a.Error = describe(err, timeout, &p)
+		// The raw error names the address and port reached: for the
+		// operator only. Unwrapped from its *url.Error, whose message
+		// holds the URL and so maybe a token in its query.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		slog.InfoContext(ctx, "endpoint request failed", "host", req.URL.Host, "error_category", a.Error, "error", err.Error())
 		return a
 	}
+	// Cancelling the request once maxSnippetWait is over ends a slow read
+	// and closes the connection rather than return it to the pool half-read.
+	snippetTimer := time.AfterFunc(maxSnippetWait, cancel)
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSnippet))
 	// Drain a little more so the connection can be reused, then give up.
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	snippetTimer.Stop()
 	resp.Body.Close()
-	a.Latency = time.Since(start)
 	a.StatusCode = resp.StatusCode
 	a.RetryAfter = resp.Header.Get("Retry-After")
 	if utf8.Valid(snippet) {
@@ -132,31 +157,4 @@ func sign(signers []*signature.Signer, id string, ts int64, body []byte) string 
 		sigs[i] = s.Sign(id, ts, body)
 	}
 	return strings.Join(sigs, " ")
-}
-
-// describe turns a transport error into a message for the attempt record.
-// It never includes the URL, whose query may carry a tenant's token.
-func describe(err error, timeout time.Duration) string {
-	var nerr net.Error
-	switch {
-	case errors.Is(err, errForbiddenAddress):
-		return "destination address is not publicly routable"
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
-		return "no response within " + timeout.String()
-	case errors.Is(err, context.Canceled):
-		return "attempt cancelled"
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return "DNS lookup failed: " + dnsErr.Err
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		return opErr.Op + ": " + opErr.Err.Error()
-	}
-	var uerr interface{ Unwrap() error }
-	if errors.As(err, &uerr) && uerr.Unwrap() != nil {
-		return uerr.Unwrap().Error()
-	}
-	return "request failed"
 }

@@ -156,8 +156,8 @@ func (rc *Receiver) webhookMethods() []string {
 }
 
 // methodNotAllowed answers 405 with Allow, in Google's error shape. It
-// is written here because hookrun.Code has no "method not allowed"; like
-// httpapi does for 413, the status name is INVALID_ARGUMENT.
+// is written here because hookrun.Code has no "method not allowed"; the
+// status name is INVALID_ARGUMENT.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
 	w.Header().Set("Allow", strings.Join(allow, ", "))
 	type detail struct {

@@ -78,14 +78,16 @@ func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Dura
 		if err := snap.DataTo(&d); err != nil {
 			return fmt.Errorf("decode event %s: %w", e.ID, err)
 		}
+		now := s.now()
 		switch {
 		case d.State == eventAccepted:
 			stored, duplicate = d.event(e.TenantID, e.ID), true
 			return nil
-		case s.now().Before(d.LeaseUntil):
-			return hookrun.Errorf(hookrun.CodeAborted, "an earlier request with event id %q is still being accepted; retry in a few seconds", e.ID)
+		case now.Before(d.LeaseUntil):
+			return &hookrun.Error{Code: hookrun.CodeAborted, RetryAfter: d.LeaseUntil.Sub(now),
+				Message: fmt.Sprintf("an earlier request with event id %q is still being accepted; retry after the seconds in Retry-After", e.ID)}
 		default: // the earlier request died holding the claim: take it over
-			return tx.Set(ref, s.newEventDoc(e, eventAccepting, s.now().Add(lease)))
+			return tx.Set(ref, s.newEventDoc(e, eventAccepting, now.Add(lease)))
 		}
 	})
 	if hookrun.ErrorCode(err) == hookrun.CodeAborted {

@@ -6,6 +6,7 @@ package firestore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -183,6 +184,16 @@ func sameEvent(a, b hookrun.Event) bool {
 		a.Source == b.Source && a.ReceivedAt.Equal(b.ReceivedAt)
 }
 
+// wantRetryAfter checks that err tells to retry after what is left of a
+// lease: want, less what Firestore's microseconds cut off.
+func wantRetryAfter(t *testing.T, what string, err error, want time.Duration) {
+	t.Helper()
+	var e *hookrun.Error
+	if !errors.As(err, &e) || e.RetryAfter > want || e.RetryAfter <= want-time.Millisecond {
+		t.Errorf("%s: %v, want RetryAfter %v", what, err, want)
+	}
+}
+
 func TestClaimEvent(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
@@ -206,6 +217,7 @@ func TestClaimEvent(t *testing.T) {
 	wantNew("new id", first)
 	_, _, err := claim(first)
 	wantCode(t, "claim while the lease runs", err, hookrun.CodeAborted)
+	wantRetryAfter(t, "claim while the lease runs", err, lease)
 
 	if err := s.AcceptEvent(ctx, "acme", first.ID, "msg-1"); err != nil {
 		t.Fatalf("AcceptEvent: %v", err)
@@ -241,6 +253,7 @@ func TestClaimEvent(t *testing.T) {
 	clock = clock.Add(lease - time.Second)
 	_, _, err = claim(third)
 	wantCode(t, "claim just before the lease ends", err, hookrun.CodeAborted)
+	wantRetryAfter(t, "claim just before the lease ends", err, time.Second)
 	clock = clock.Add(2 * time.Second)
 	wantNew("claim after the lease ended", third)
 	_, _, err = claim(third)

@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // APIKeyPrefix starts every tenant API key, so leaked keys are easy to spot
@@ -44,9 +43,9 @@ type APIKey struct {
 // NewTenantAPIKey validates name and returns a new key of tenantID created
 // now: the key, to show once, and its record.
 func NewTenantAPIKey(tenantID, name string, now time.Time) (key string, k APIKey, err error) {
-	name = strings.TrimSpace(name)
-	if utf8.RuneCountInString(name) > 100 {
-		return "", APIKey{}, Errorf(CodeInvalidArgument, "name: at most 100 characters")
+	name, err = CleanText("name", name, 100)
+	if err != nil {
+		return "", APIKey{}, err
 	}
 	key, hash := NewAPIKey()
 	return key, APIKey{

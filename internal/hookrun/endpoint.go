@@ -1,13 +1,16 @@
 package hookrun
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/url"
-	"strings"
+	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // EndpointStatus says whether an endpoint receives deliveries.
@@ -169,8 +172,9 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 	if err := policy.Validate(in.URL); err != nil {
 		return Endpoint{}, err
 	}
-	if utf8.RuneCountInString(in.Description) > 512 {
-		return Endpoint{}, Errorf(CodeInvalidArgument, "description: at most 512 characters")
+	description, err := EndpointDescription(in.Description)
+	if err != nil {
+		return Endpoint{}, err
 	}
 	if err := in.RetryPolicy.Validate(); err != nil {
 		return Endpoint{}, err
@@ -189,7 +193,7 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 		TenantID:      tenantID,
 		URL:           in.URL,
 		EventTypes:    in.EventTypes,
-		Description:   strings.TrimSpace(in.Description),
+		Description:   description,
 		Status:        EndpointActive,
 		RetryPolicy:   in.RetryPolicy,
 		OnClientError: in.OnClientError,
@@ -203,8 +207,15 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 	return e, nil
 }
 
+// EndpointDescription checks an endpoint's description (free text, at
+// most 512 characters) and returns it trimmed.
+func EndpointDescription(s string) (string, error) {
+	return CleanText("description", s, 512)
+}
+
 // Validate checks that raw is an absolute http(s) URL that the policy
-// allows, without credentials (they would end up in logs) or a fragment.
+// allows, without credentials (they would end up in logs) or a fragment,
+// whose port, if it names one, is a TCP port (1 to 65535).
 func (p URLPolicy) Validate(raw string) error {
 	if raw == "" {
 		return Errorf(CodeInvalidArgument, "url: required")
@@ -231,6 +242,13 @@ func (p URLPolicy) Validate(raw string) error {
 	if u.Fragment != "" {
 		return Errorf(CodeInvalidArgument, "url: must not contain a fragment")
 	}
+	// url.Parse takes any digits for a port; the dialer would refuse them
+	// at every delivery.
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Errorf(CodeInvalidArgument, "url: port %s is not a TCP port: use 1 to 65535, or none", p)
+		}
+	}
 	return nil
 }
 
@@ -243,12 +261,49 @@ type EndpointSecret struct {
 	Headers       map[string]string `json:"headers,omitempty"`
 }
 
+// MaxSecretPayloadBytes is the most Secret Manager holds in one secret
+// version: what an endpoint's secret, encoded by Payload, must fit in.
+const MaxSecretPayloadBytes = 64 << 10
+
 // Validate checks the credentials (the signing secret is hookrun's own).
+// What passes fits in Secret Manager: see the limits beside MaxHeaders.
 func (s EndpointSecret) Validate() error {
 	if err := s.Auth.Validate(); err != nil {
 		return err
 	}
-	return ValidateHeaders(s.Headers)
+	authHeader := ""
+	if s.Auth.Kind == AuthAPIKey {
+		authHeader = s.Auth.Header
+	}
+	return ValidateHeaders(s.Headers, authHeader)
+}
+
+// Payload is s as Secret Manager stores it: JSON, without HTML escaping
+// (which would make each '<', '>' and '&' six bytes and break the size
+// bound of the limits), at most MaxSecretPayloadBytes, or
+// CodeInvalidArgument naming the limit: a payload Secret Manager would
+// refuse must not reach it, where the refusal looks like an outage.
+func (s EndpointSecret) Payload() ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		return nil, fmt.Errorf("encode endpoint secret: %w", err)
+	}
+	p := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if len(p) > MaxSecretPayloadBytes {
+		return nil, Errorf(CodeInvalidArgument, "auth, headers: together %d bytes once stored, over the %d bytes Secret Manager holds: send shorter credentials or fewer headers", len(p), MaxSecretPayloadBytes)
+	}
+	return p, nil
+}
+
+// ParseEndpointSecret reads a payload that Payload made.
+func ParseEndpointSecret(payload []byte) (EndpointSecret, error) {
+	var s EndpointSecret
+	if err := json.Unmarshal(payload, &s); err != nil {
+		return EndpointSecret{}, errors.New("endpoint secret payload is not valid JSON") // never the payload itself
+	}
+	return s, nil
 }
 
 // SigningVersions returns the secret versions that sign at now: the

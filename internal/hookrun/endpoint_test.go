@@ -1,6 +1,8 @@
 package hookrun
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +25,15 @@ func TestURLPolicy(t *testing.T) {
 		{"https://example.com/#frag", false, "fragment"},
 		{"https://", false, "absolute"},
 		{"https://example.com/" + strings.Repeat("a", 2048), false, "2048"},
+		{"https://example.com:443/", false, ""},
+		{"https://example.com:1/", false, ""},
+		{"https://example.com:65535/", false, ""},
+		{"https://[::1]:8443/", false, ""},
+		{"https://example.com:99999/", false, "port 99999"},
+		{"https://example.com:65536/", false, "port 65536"},
+		{"https://example.com:0/", false, "port 0"},
+		{"https://[::1]:0/", false, "port 0"},
+		{"https://example.com:http/", false, "absolute"},
 	}
 	for _, tt := range tests {
 		err := URLPolicy{AllowHTTP: tt.allowHTTP}.Validate(tt.url)
@@ -145,5 +156,32 @@ func TestEndpointOwes(t *testing.T) {
 	old.SetStatus(EndpointDisabled, at(20))
 	if !old.Owes(at(10)) || old.Owes(at(25)) {
 		t.Errorf("endpoint without ActiveSince: Owes(10) = %v, Owes(25) = %v; want true, false", old.Owes(at(10)), old.Owes(at(25)))
+	}
+}
+
+// An endpoint at every limit (URL, 50 patterns, description, header names)
+// is a small Firestore document: far under the 1 MiB a document holds.
+func TestLargestEndpointFitsAFirestoreDocument(t *testing.T) {
+	patterns := make([]string, 50)
+	for i := range patterns {
+		patterns[i] = fmt.Sprintf("p%03d.", i) + strings.Repeat("a", maxEventTypeLen-5)
+	}
+	e, err := NewEndpoint("acme", EndpointInput{
+		URL:         "https://example.com/" + strings.Repeat("u", 2048-len("https://example.com/")),
+		EventTypes:  patterns,
+		Description: strings.Repeat("𝄞", 512),
+	}, URLPolicy{}, time.Now())
+	if err != nil {
+		t.Fatalf("NewEndpoint: %v", err)
+	}
+	for i := range MaxHeaders {
+		e.HeaderNames = append(e.HeaderNames, fmt.Sprintf("X-%03d-", i)+strings.Repeat("h", MaxHeaderNameLen-6))
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 64<<10 {
+		t.Errorf("largest endpoint is %d bytes of JSON, want it far under Firestore's 1 MiB", len(b))
 	}
 }

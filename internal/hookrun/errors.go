@@ -3,6 +3,7 @@ package hookrun
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for callers that branch on it, and for the one
@@ -31,6 +32,9 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error // the cause, for logs; never shown to callers
+	// RetryAfter is how long a retry should wait, when the error knows
+	// (what is left of another request's lease); zero: the API's default.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

@@ -13,6 +13,11 @@ const (
 	SourcePubSub = "pubsub" // published straight to the events topic
 )
 
+// MaxEventDataBytes bounds an event's data, whatever the API's body limit:
+// an event is kept in one Firestore document, which holds at most 1 MiB
+// (1,048,576 bytes) with its other fields and its name.
+const MaxEventDataBytes = 1_000_000
+
 // Event is one occurrence a producer reported for a tenant. Data is the
 // producer's JSON, delivered unchanged inside the webhook body.
 type Event struct {

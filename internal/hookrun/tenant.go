@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // TenantStatus says whether a tenant's events are accepted.
@@ -69,12 +68,12 @@ func NewTenant(id, name string, now time.Time) (Tenant, error) {
 }
 
 func tenantName(name string) (string, error) {
-	name = strings.TrimSpace(name)
+	name, err := CleanText("name", name, 200)
+	if err != nil {
+		return "", err
+	}
 	if name == "" {
 		return "", Errorf(CodeInvalidArgument, "name: required")
-	}
-	if utf8.RuneCountInString(name) > 200 {
-		return "", Errorf(CodeInvalidArgument, "name: at most 200 characters")
 	}
 	return name, nil
 }
@@ -185,12 +184,12 @@ func (t Tenant) Apply(u TenantUpdate, now time.Time) (Tenant, error) {
 		if t.Status != TenantDisabled {
 			return Tenant{}, Errorf(CodeInvalidArgument, "disabled_reason: only for a disabled tenant; set status to \"disabled\" with it")
 		}
-		reason := strings.TrimSpace(*u.DisabledReason)
-		switch {
-		case reason == "":
+		reason, err := CleanText("disabled_reason", *u.DisabledReason, 500)
+		if err != nil {
+			return Tenant{}, err
+		}
+		if reason == "" {
 			reason = DefaultDisabledReason
-		case utf8.RuneCountInString(reason) > 500:
-			return Tenant{}, Errorf(CodeInvalidArgument, "disabled_reason: at most 500 characters")
 		}
 		t.DisabledReason = reason
 	}

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -18,8 +21,8 @@ const DefaultMaxBody = 256 << 10
 
 // DecodeJSON decodes the request body into dst, refusing bodies over limit
 // bytes (by Content-Length before reading, and while reading when the length
-// is unknown), other content types, unknown fields, and trailing data. Its
-// errors name what to fix.
+// is unknown), other content types and charsets than UTF-8, invalid UTF-8,
+// unknown fields, and trailing data. Its errors name what to fix.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
 	return decode(w, r, limit, dst, true)
 }
@@ -32,45 +35,128 @@ func DecodeJSONLenient(w http.ResponseWriter, r *http.Request, limit int64, dst 
 }
 
 func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any, strict bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return hookrun.Errorf(hookrun.CodeInvalidArgument, "Content-Type must be application/json")
-		}
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return err
 	}
 	if r.ContentLength > limit {
 		return tooLarge(limit)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	if err := dec.Decode(dst); err != nil {
-		return decodeError(err, limit)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	// Read whole, within the limit, to check its encoding once decoded.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return tooLarge(limit)
 		}
+		return hookrun.WrapError(hookrun.CodeInvalidArgument, err, "could not read the body")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return hookrun.Errorf(hookrun.CodeInvalidArgument, "body must hold a single JSON object")
+	}
+	// encoding/json replaces invalid UTF-8 in strings with U+FFFD, silently,
+	// and keeps it in a json.RawMessage, which Firestore then refuses.
+	if !utf8.Valid(body) {
+		field, what := invalidUTF8(body)
+		return hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: %s: send JSON in UTF-8", field, what)
 	}
 	return nil
 }
 
+// checkContentType allows no Content-Type, or JSON in UTF-8: JSON between
+// systems is UTF-8 (RFC 8259, section 8.1), and a body in another charset
+// would be read as if it were.
+func checkContentType(ct string) error {
+	if ct == "" {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return hookrun.Errorf(hookrun.CodeInvalidArgument, "Content-Type must be application/json")
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return hookrun.Errorf(hookrun.CodeInvalidArgument, "Content-Type: charset %q is not supported: send JSON in UTF-8 (charset=utf-8, or none)", cs)
+	}
+	return nil
+}
+
+// invalidUTF8 says where the first string of body, valid JSON, that is
+// not valid UTF-8 is: its path, as errors name fields ("data.user.name",
+// "tags[2]"), and what is wrong there.
+func invalidUTF8(body []byte) (field, what string) {
+	type level struct {
+		path  string
+		array bool
+		n     int    // array: elements seen
+		key   string // object: the key of the value being read
+		isKey bool   // object: the next string is a key
+	}
+	join := func(path, name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var stack []*level
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return "body", "invalid UTF-8" // not reached: body is valid JSON
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		// A value, or an object's key: where is it?
+		path := ""
+		switch {
+		case top == nil:
+		case top.array:
+			path = fmt.Sprintf("%s[%d]", top.path, top.n)
+			top.n++
+		case top.isKey:
+			top.isKey = false
+			if !utf8.Valid(body[start:dec.InputOffset()]) {
+				return cmp.Or(top.path, "body"), "invalid UTF-8 in a key"
+			}
+			top.key = tok.(string)
+			continue
+		default:
+			path = join(top.path, top.key)
+			top.isKey = true
+		}
+		switch tok := tok.(type) {
+		case json.Delim:
+			stack = append(stack, &level{path: path, array: tok == '[', isKey: tok == '{'})
+		case string:
+			if !utf8.Valid(body[start:dec.InputOffset()]) {
+				return cmp.Or(path, "body"), "invalid UTF-8"
+			}
+		}
+	}
+}
 func tooLarge(limit int64) error {
 	return hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than %d bytes", limit)
 }
 
-func decodeError(err error, limit int64) error {
+func decodeError(err error) error {
 	var (
 		syntax *json.SyntaxError
 		typ    *json.UnmarshalTypeError
-		mbe    *http.MaxBytesError
 	)
 	switch {
-	case errors.As(err, &mbe):
-		return tooLarge(limit)
 	case errors.Is(err, io.EOF):
 		return hookrun.Errorf(hookrun.CodeInvalidArgument, "body is empty: send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):

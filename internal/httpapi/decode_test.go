@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -54,6 +55,11 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "wrong content type", body: `{"name":"a"}`, contentType: "text/plain", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type must be application/json"},
 		{name: "form content type", body: `name=a`, contentType: "application/x-www-form-urlencoded", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type must be application/json"},
 		{name: "unparsable content type", body: `{"name":"a"}`, contentType: "application/json; =", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type"},
+		{name: "charset in capitals", body: `{"name":"a"}`, contentType: "application/json; charset=UTF-8"},
+		{name: "quoted charset", body: `{"name":"a"}`, contentType: `application/json; charset="utf-8"`},
+		{name: "charset utf-16", body: `{"name":"a"}`, contentType: "application/json; charset=utf-16", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type: charset"},
+		{name: "charset latin-1", body: `{"name":"a"}`, contentType: "application/json; charset=iso-8859-1", wantCode: hookrun.CodeInvalidArgument, wantMsg: "Content-Type: charset"},
+		{name: "invalid UTF-8 in a string", body: "{\"name\":\"a\xff\"}", contentType: "application/json", wantCode: hookrun.CodeInvalidArgument, wantMsg: "name: invalid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +84,44 @@ func TestDecodeJSON(t *testing.T) {
 				t.Errorf("DecodeJSON(%q) message = %q, want it to contain %q", tt.body, msg, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// encoding/json replaces invalid UTF-8 in strings with U+FFFD but keeps
+// it in a json.RawMessage, which Firestore then refuses: the decoder
+// refuses it, naming where it is.
+func TestDecodeJSONRefusesInvalidUTF8(t *testing.T) {
+	type event struct {
+		Type string            `json:"type"`
+		Tags []string          `json:"tags"`
+		Meta map[string]string `json:"meta"`
+		Data json.RawMessage   `json:"data"`
+	}
+	tests := []struct {
+		name, body, wantMsg string
+	}{
+		{"in raw data", "{\"type\":\"a.b\",\"data\":{\"s\":\"\xff\"}}", "data.s: invalid UTF-8"},
+		{"deep in raw data", "{\"data\":{\"a\":[1,{\"b\":\"ok\"},{\"c\":[\"x\",\"\xc3\"]}]}}", "data.a[2].c[1]: invalid UTF-8"},
+		{"in a key of raw data", "{\"data\":{\"ok\":1,\"k\xff\":1}}", "data: invalid UTF-8 in a key"},
+		{"in a string field", "{\"type\":\"\xffa.b\",\"data\":{}}", "type: invalid UTF-8"},
+		{"in an array", "{\"tags\":[\"a\",\"b\xfe\"]}", "tags[1]: invalid UTF-8"},
+		{"in a map value", "{\"meta\":{\"X-A\":\"\xed\xa0\x80\"}}", "meta.X-A: invalid UTF-8"}, // a UTF-16 surrogate
+		{"after valid multibyte text", "{\"type\":\"ä\",\"data\":{\"s\":\"ü\x80\"}}", "data.s: invalid UTF-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got event
+			err := httpapi.DecodeJSON(httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), "application/json"), 1024, &got)
+			if hookrun.ErrorCode(err) != hookrun.CodeInvalidArgument || !strings.HasPrefix(hookrun.ErrorMessage(err), tt.wantMsg) {
+				t.Errorf("DecodeJSON(%q) = %v, want INVALID_ARGUMENT starting %q", tt.body, err, tt.wantMsg)
+			}
+		})
+	}
+	// Valid text of every width and escapes stay valid.
+	var got event
+	body := `{"type":"a.b","data":{"s":"ä€𝄞 \u00e4 \"q\""}}`
+	if err := httpapi.DecodeJSON(httptest.NewRecorder(), newJSONRequest(strings.NewReader(body), "application/json"), 1024, &got); err != nil {
+		t.Errorf("DecodeJSON(%q) = %v, want nil", body, err)
 	}
 }
 

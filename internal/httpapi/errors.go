@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -34,14 +37,40 @@ func Status(c hookrun.Code) int {
 	}
 }
 
-// statusName is the google.rpc.Code name in the error body. Payload too large
-// has no google.rpc code of its own; Google APIs report it as
-// INVALID_ARGUMENT with HTTP 413.
+// statusName is the google.rpc.Code name in the error body. A body over
+// the limit has no google.rpc code of its own, nor any code whose HTTP
+// mapping is 413. It says RESOURCE_EXHAUSTED, the code gRPC itself gives a
+// message over the size limit (grpc/doc/statuscodes.md: "request/response
+// larger than max"), so a client sees the same status whether it calls
+// the API by gRPC or by HTTP; INVALID_ARGUMENT would say the request is
+// malformed, which it is not, and the HTTP code (413, not 429) and the
+// absence of Retry-After tell that sending it again cannot succeed.
 func statusName(c hookrun.Code) string {
 	if c == hookrun.CodePayloadTooLarge {
-		return string(hookrun.CodeInvalidArgument)
+		return string(hookrun.CodeResourceExhausted)
 	}
 	return string(c)
+}
+
+// maxRetryAfter caps the Retry-After an error asks for: past a minute, a
+// hint is more likely a clock that is off than a plan.
+const maxRetryAfter = time.Minute
+
+// retryable reports whether an answer of code is worth retrying as it
+// is, later: it then carries Retry-After.
+func retryable(c hookrun.Code) bool {
+	return c == hookrun.CodeUnavailable || c == hookrun.CodeResourceExhausted || c == hookrun.CodeAborted
+}
+
+// retryAfter is err's RetryAfter in whole seconds, rounded up, from 1
+// (the default) to maxRetryAfter.
+func retryAfter(err error) string {
+	var e *hookrun.Error
+	d := time.Second
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		d = min(e.RetryAfter, maxRetryAfter)
+	}
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 type errorBody struct {
@@ -56,8 +85,9 @@ type errorDetail struct {
 
 // WriteError answers with err in Google's JSON error shape. Uncoded errors
 // become a 500 with a generic message; their text goes to the log only.
-// UNAVAILABLE and RESOURCE_EXHAUSTED answers carry Retry-After: 1 unless
-// the handler set a Retry-After of its own.
+// UNAVAILABLE, RESOURCE_EXHAUSTED (429, not 413) and ABORTED answers carry
+// Retry-After: the error's RetryAfter or 1 second, unless the handler set
+// one of its own.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	code := hookrun.ErrorCode(err)
 	status := Status(code)
@@ -65,8 +95,8 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "method", r.Method, "path", r.URL.Path)
 	}
 	AddLogAttrs(r.Context(), slog.String("error_status", string(code)))
-	if (code == hookrun.CodeUnavailable || code == hookrun.CodeResourceExhausted) && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "1")
+	if retryable(code) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", retryAfter(err))
 	}
 	WriteJSON(w, status, errorBody{Error: errorDetail{Code: status, Status: statusName(code), Message: hookrun.ErrorMessage(err)}})
 }

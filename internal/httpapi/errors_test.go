@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -31,13 +32,14 @@ func TestWriteError(t *testing.T) {
 		{"already exists", hookrun.Errorf(hookrun.CodeAlreadyExists, "tenant exists"), 409,
 			`{"error":{"code":409,"status":"ALREADY_EXISTS","message":"tenant exists"}}`, false},
 		{"aborted", hookrun.Errorf(hookrun.CodeAborted, "retry later"), 409,
-			`{"error":{"code":409,"status":"ABORTED","message":"retry later"}}`, false},
+			`{"error":{"code":409,"status":"ABORTED","message":"retry later"}}`, true},
 		// google.rpc.Code maps FAILED_PRECONDITION to HTTP 400.
 		{"failed precondition", hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint is disabled"), 400,
 			`{"error":{"code":400,"status":"FAILED_PRECONDITION","message":"endpoint is disabled"}}`, false},
-		// Google APIs report a body too large as INVALID_ARGUMENT with HTTP 413.
+		// gRPC answers a message over its size limit RESOURCE_EXHAUSTED;
+		// retrying the same body cannot help, so no Retry-After.
 		{"payload too large", hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than 1024 bytes"), 413,
-			`{"error":{"code":413,"status":"INVALID_ARGUMENT","message":"body is larger than 1024 bytes"}}`, false},
+			`{"error":{"code":413,"status":"RESOURCE_EXHAUSTED","message":"body is larger than 1024 bytes"}}`, false},
 		{"resource exhausted", hookrun.Errorf(hookrun.CodeResourceExhausted, "too many events"), 429,
 			`{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"too many events"}}`, true},
 		{"unavailable", hookrun.Errorf(hookrun.CodeUnavailable, "retry"), 503,
@@ -88,13 +90,42 @@ func TestUncodedErrorTextNeverReachesTheCaller(t *testing.T) {
 // A handler that knows when to come back says so; WriteError's default
 // of 1 second is for those that do not.
 func TestWriteErrorKeepsTheHandlersRetryAfter(t *testing.T) {
-	for _, code := range []hookrun.Code{hookrun.CodeResourceExhausted, hookrun.CodeUnavailable} {
+	for _, code := range []hookrun.Code{hookrun.CodeResourceExhausted, hookrun.CodeUnavailable, hookrun.CodeAborted} {
 		t.Run(string(code), func(t *testing.T) {
 			w := httptest.NewRecorder()
 			w.Header().Set("Retry-After", "7")
 			httpapi.WriteError(w, httptest.NewRequest(http.MethodPost, "/x", nil), hookrun.Errorf(code, "later"))
 			if got := w.Header().Get("Retry-After"); got != "7" {
 				t.Errorf("Retry-After = %q, want the handler's 7", got)
+			}
+		})
+	}
+}
+
+// An error that knows how long a retry should wait says so in
+// Retry-After, in whole seconds rounded up, from 1 to a minute.
+func TestWriteErrorRetryAfterOfTheError(t *testing.T) {
+	tests := []struct {
+		code  hookrun.Code
+		after time.Duration
+		want  string
+	}{
+		{hookrun.CodeAborted, 0, "1"},
+		{hookrun.CodeAborted, 300 * time.Millisecond, "1"},
+		{hookrun.CodeAborted, 3200 * time.Millisecond, "4"},
+		{hookrun.CodeAborted, 12 * time.Second, "12"},
+		{hookrun.CodeAborted, time.Hour, "60"},
+		{hookrun.CodeAborted, -time.Second, "1"},
+		{hookrun.CodeUnavailable, 5 * time.Second, "5"},
+		{hookrun.CodeInvalidArgument, 5 * time.Second, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %v", tt.code, tt.after), func(t *testing.T) {
+			w := httptest.NewRecorder()
+			err := fmt.Errorf("claim: %w", &hookrun.Error{Code: tt.code, Message: "later", RetryAfter: tt.after})
+			httpapi.WriteError(w, httptest.NewRequest(http.MethodPost, "/x", nil), err)
+			if got := w.Header().Get("Retry-After"); got != tt.want {
+				t.Errorf("Retry-After = %q, want %q", got, tt.want)
 			}
 		})
 	}

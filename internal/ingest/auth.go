@@ -66,16 +66,33 @@ func (s *Service) authorizeTenant(r *http.Request, tenantID string) error {
 }
 
 // authorizeTenantCaller is authorizeTenant for handlers that treat the
-// admin and the tenant differently.
+// admin and the tenant differently. It is the one place that holds a
+// disabled tenant to reading: its keys may call GET routes only, so they
+// change nothing (endpoints, keys, catalogue, rotations, verifications,
+// replays, redeliveries, its own name) until the operator enables it; the
+// admin token may do everything. Other instances see a tenant disabled
+// within KeyCacheTTL, as its events do.
 func (s *Service) authorizeTenantCaller(r *http.Request, tenantID string) (caller, error) {
 	c, err := s.authenticate(r)
 	if err != nil {
 		return caller{}, err
 	}
-	if c.admin || c.tenantID == tenantID {
+	if c.admin {
 		return c, nil
 	}
-	return caller{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not access tenant %q", tenantID)
+	if c.tenantID != tenantID {
+		return caller{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not access tenant %q", tenantID)
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		t, err := s.tenant(r.Context(), tenantID)
+		if err != nil {
+			return caller{}, err
+		}
+		if t.Status == hookrun.TenantDisabled {
+			return caller{}, hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled (%s): its API keys may read but change nothing", tenantID, t.DisabledReason)
+		}
+	}
+	return c, nil
 }
 
 // authorizeAdmin allows only the admin token; what completes "only the

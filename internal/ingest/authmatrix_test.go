@@ -91,25 +91,34 @@ var matrixBodies = map[string]string{
 
 // Callers of the matrix.
 const (
-	callerAdmin   = "admin token"
-	callerOwn     = "own tenant's key"
-	callerOther   = "other tenant's key"
-	callerRevoked = "revoked key"
-	callerNone    = "no key"
+	callerAdmin    = "admin token"
+	callerAdminOff = "admin token, tenant disabled"
+	callerOwn      = "own tenant's key"
+	callerDisabled = "disabled tenant's own key"
+	callerOther    = "other tenant's key"
+	callerRevoked  = "revoked key"
+	callerNone     = "no key"
 )
 
-var matrixCallers = []string{callerAdmin, callerOwn, callerOther, callerRevoked, callerNone}
+var matrixCallers = []string{callerAdmin, callerAdminOff, callerOwn, callerDisabled, callerOther, callerRevoked, callerNone}
 
-// wantStatus is what caller gets from a route of access a: 0 means allowed
-// (any answer but 401, 403 or 5xx).
-func wantStatus(a access, caller string) int {
+// wantStatus is what caller gets from a route of access a with method: 0
+// means allowed (any answer but 401, 403 or 5xx).
+func wantStatus(a access, method, caller string) int {
 	if a == anyone {
 		return 0
 	}
 	switch caller {
 	case callerRevoked, callerNone:
 		return http.StatusUnauthorized
-	case callerAdmin:
+	case callerDisabled:
+		// A disabled tenant's keys may read what they could, and change
+		// nothing; sending events is refused too.
+		if a == adminOrTenant && method == http.MethodGet {
+			return 0
+		}
+		return http.StatusForbidden
+	case callerAdmin, callerAdminOff:
 		if a == tenantKeys {
 			return http.StatusForbidden
 		}
@@ -165,6 +174,9 @@ func TestAuthMatrix(t *testing.T) {
 				// A fresh world per call: allowed calls change it
 				// (DELETE, revoke), and must not affect the next.
 				f := newMatrixFixture(t)
+				if caller == callerDisabled || caller == callerAdminOff {
+					f.disable(t)
+				}
 				method, path, _ := strings.Cut(r.pattern, " ")
 				if p, ok := matrixPaths[r.pattern]; ok {
 					path = p
@@ -176,7 +188,7 @@ func TestAuthMatrix(t *testing.T) {
 				}
 				w := f.do(t, method, path, f.tokens[caller], body)
 				msg := errorMessage(w)
-				switch want := wantStatus(a, caller); want {
+				switch want := wantStatus(a, method, caller); want {
 				case 0:
 					if w.Code == http.StatusUnauthorized || w.Code == http.StatusForbidden || w.Code >= 500 {
 						t.Errorf("%s %s: %d %s, want it allowed (2xx, or 4xx about the request)", method, path, w.Code, w.Body)
@@ -253,7 +265,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	evt := created(http.MethodPost, "/v1/events", own, `{"type":"user.created","data":{}}`)
 
 	f.tokens = map[string]string{
-		callerAdmin: matrixAdminToken, callerOwn: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
+		callerAdmin: matrixAdminToken, callerAdminOff: matrixAdminToken, callerOwn: own, callerDisabled: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
 	}
 	f.values = map[string]string{
 		"tenant": "acme", "endpoint": str(ep, "id"), "event": str(evt, "id"), "key": str(spare, "id"),
@@ -265,6 +277,14 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 		}
 	}
 	return f
+}
+
+// disable disables acme, the path's tenant, with the admin token.
+func (f *matrixFixture) disable(t *testing.T) {
+	t.Helper()
+	if w := f.do(t, http.MethodPatch, "/v1/tenants/acme", matrixAdminToken, `{"status":"disabled"}`); w.Code != http.StatusOK {
+		t.Fatalf("setup: disable acme: %d %s", w.Code, w.Body)
+	}
 }
 
 var wildcard = regexp.MustCompile(`\{([^}]*)\}`)

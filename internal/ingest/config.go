@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -30,10 +31,18 @@ type Config struct {
 	// PublishTimeout bounds the wait for Pub/Sub's acknowledgement; the
 	// producer gets a 503 after it. Default 10s.
 	PublishTimeout time.Duration
-	// ClaimLease is how long a request holds an event ID while publishing;
-	// a retry after it takes over. Default twice PublishTimeout.
+	// ClaimLease is how long a request holds an event ID while publishing:
+	// meanwhile a request with the same ID gets 409, after it a retry
+	// takes over, so it is also how long a request killed mid-publish
+	// blocks the ID. The publish ends claimMargin before it does. Default
+	// PublishTimeout + claimMargin.
 	ClaimLease time.Duration
 }
+
+// claimMargin is what a claim's lease holds beyond its publish: the
+// claim's own write, and clocks of ingest instances that disagree on when
+// the lease ends.
+const claimMargin = 2 * time.Second
 
 func (c *Config) setDefaults() {
 	if c.MaxBodyBytes == 0 {
@@ -49,7 +58,7 @@ func (c *Config) setDefaults() {
 		c.RotationGrace = 24 * time.Hour
 	}
 	if c.ClaimLease == 0 {
-		c.ClaimLease = 2 * c.PublishTimeout
+		c.ClaimLease = c.PublishTimeout + claimMargin
 	}
 }
 
@@ -61,8 +70,8 @@ func (c *Config) Validate() error {
 		return errors.New("admin token must be at least 16 characters")
 	case c.MaxBodyBytes < 1024:
 		return errors.New("max body bytes must be at least 1024")
-	case c.ClaimLease <= c.PublishTimeout:
-		return errors.New("claim lease must be longer than the publish timeout")
+	case c.ClaimLease < c.PublishTimeout+claimMargin:
+		return fmt.Errorf("claim lease must be at least the publish timeout plus %v", claimMargin)
 	}
 	return nil
 }

@@ -63,24 +63,24 @@ func (s *Service) verify(ctx context.Context, ep *hookrun.Endpoint, sec hookrun.
 func (s *Service) currentSecret(ctx context.Context, ep hookrun.Endpoint) (hookrun.EndpointSecret, error) {
 	payload, err := s.secrets.Access(ctx, ep.SecretVersion)
 	if err != nil {
-		return hookrun.EndpointSecret{}, hookrun.WrapError(hookrun.CodeUnavailable, err, "could not read the endpoint's secret; retry")
+		return hookrun.EndpointSecret{}, secretsFailure(err, "could not read the endpoint's secret; retry")
 	}
-	var sec hookrun.EndpointSecret
-	if err := json.Unmarshal(payload, &sec); err != nil {
-		return hookrun.EndpointSecret{}, fmt.Errorf("endpoint %s secret payload: %w", ep.ID, err)
+	sec, err := hookrun.ParseEndpointSecret(payload)
+	if err != nil {
+		return hookrun.EndpointSecret{}, fmt.Errorf("endpoint %s: %w", ep.ID, err)
 	}
 	return sec, nil
 }
 
 // saveSecret stores sec as the endpoint's new current version.
 func (s *Service) saveSecret(ctx context.Context, ep *hookrun.Endpoint, sec hookrun.EndpointSecret) error {
-	payload, err := json.Marshal(sec)
+	payload, err := sec.Payload()
 	if err != nil {
 		return err
 	}
 	v, err := s.secrets.AddVersion(ctx, endpointSecretID(ep.TenantID, ep.ID), payload)
 	if err != nil {
-		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not store the endpoint's secret; retry")
+		return secretsFailure(err, "could not store the endpoint's secret; retry")
 	}
 	ep.SecretVersion = v
 	return nil
@@ -131,10 +131,9 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if req.Description != nil {
-		if len([]rune(*req.Description)) > 512 {
-			return hookrun.Errorf(hookrun.CodeInvalidArgument, "description: at most 512 characters")
+		if ep.Description, err = hookrun.EndpointDescription(*req.Description); err != nil {
+			return err
 		}
-		ep.Description = *req.Description
 	}
 	if req.RetryPolicy != nil {
 		if err := req.RetryPolicy.Validate(); err != nil {

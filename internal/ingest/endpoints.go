@@ -2,7 +2,7 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -58,6 +58,18 @@ func endpointSecretID(tenantID, endpointID string) string {
 	return "hookrun-" + tenantID + "-" + endpointID
 }
 
+// secretsFailure is a failed Secrets call as the caller sees it. Only an
+// outage is worth retrying: it is a 503 with msg. An error the adapter
+// coded (Secret Manager refusing the request, which no retry changes) is
+// answered as it is.
+func secretsFailure(err error, msg string) error {
+	var coded *hookrun.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return hookrun.WrapError(hookrun.CodeUnavailable, err, msg)
+}
+
 // tenantRoute authorizes the caller for the {tenant} of the path and checks
 // that the tenant exists.
 func (s *Service) tenantRoute(r *http.Request) (hookrun.Tenant, error) {
@@ -98,13 +110,13 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	describeCredentials(&ep, sec)
 	ep.Status = hookrun.EndpointPending
-	payload, err := json.Marshal(sec)
+	payload, err := sec.Payload()
 	if err != nil {
 		return err
 	}
 	secretID := endpointSecretID(t.ID, ep.ID)
 	if ep.SecretVersion, err = s.secrets.Create(r.Context(), secretID, payload); err != nil {
-		return hookrun.WrapError(hookrun.CodeUnavailable, err, "could not store the endpoint's secret; retry")
+		return secretsFailure(err, "could not store the endpoint's secret; retry")
 	}
 	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
 		// The cleanup must not depend on the client still waiting.

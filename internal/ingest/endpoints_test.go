@@ -138,6 +138,19 @@ func TestCreateEndpointSecretsUnavailable(t *testing.T) {
 	}
 }
 
+// Secret Manager refusing a request is no outage: retrying cannot change
+// it, so the answer is no 503 with Retry-After but a 500.
+func TestCreateEndpointSecretsRefusal(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.createTenant(t, "acme")
+	e.secrets.createErr = errSecretTooLarge
+	w := e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://example.com","event_types":["*"]}`)
+	wantError(t, w, http.StatusInternalServerError, hookrun.CodeInternal, "Secret Manager refused")
+	if ra := w.Header().Get("Retry-After"); ra != "" {
+		t.Errorf("Retry-After %q on a refusal, want none", ra)
+	}
+}
+
 func TestCreateEndpointStoreFailureDeletesSecret(t *testing.T) {
 	tests := []struct {
 		name string

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -25,7 +26,8 @@ type EventStore interface {
 	// request cannot publish it a second time meanwhile. When an event with
 	// the same ID was already accepted, it returns that event and
 	// duplicate=true. While another request's lease runs it returns
-	// CodeAborted; an expired lease is taken over.
+	// CodeAborted with RetryAfter what is left of that lease; an expired
+	// lease is taken over.
 	ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (stored hookrun.Event, duplicate bool, err error)
 	// AcceptEvent marks a claimed event accepted: Pub/Sub has it.
 	AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error
@@ -87,7 +89,13 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
 
+	claimed := time.Now()
 	stored, duplicate, err := s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
+	var held *hookrun.Error
+	if errors.As(err, &held) && held.Code == hookrun.CodeAborted {
+		// No lease is longer than ours, whatever a clock that is off says.
+		return &hookrun.Error{Code: held.Code, Message: held.Message, Err: err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
+	}
 	if err != nil {
 		return err
 	}
@@ -98,7 +106,11 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 
-	msgID, err := s.publish(r, e.Data, e.Attributes(), "could not hand the event to Pub/Sub; retry with the same id")
+	// The publish ends before the lease does, which began no earlier than
+	// claimed: past it, a retry may take the claim over and publish too.
+	pctx, cancel := context.WithDeadline(ctx, claimed.Add(s.cfg.ClaimLease-claimMargin))
+	defer cancel()
+	msgID, err := s.publish(r.WithContext(pctx), e.Data, e.Attributes(), "could not hand the event to Pub/Sub; retry with the same id")
 	if err != nil {
 		// The claim must not outlive the failure: the producer's retry with
 		// the same ID has to be able to publish.
@@ -129,6 +141,9 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 	}
 	if len(req.Data) == 0 || req.Data[0] != '{' {
 		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeInvalidArgument, "data: required, a JSON object")
+	}
+	if len(req.Data) > hookrun.MaxEventDataBytes {
+		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeInvalidArgument, "data: at most %d bytes (what one stored event holds), not %d", hookrun.MaxEventDataBytes, len(req.Data))
 	}
 	return hookrun.Event{
 		ID:         req.ID,

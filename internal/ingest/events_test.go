@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/ingest"
 )
 
 type eventAccepted struct {
@@ -148,14 +150,68 @@ func TestPublishFailureReleasesTheClaim(t *testing.T) {
 	}
 }
 
+// A request whose event ID another request is accepting gets 409 with
+// Retry-After: what is left of the other's lease, which no clock makes
+// longer than a lease.
 func TestPublishWhileAnotherRequestHoldsTheID(t *testing.T) {
-	e := newEnv(t, nil)
-	key := e.createTenant(t, "acme")
-	e.store.holdClaim("acme", "pay-2")
-	w := e.do(t, http.MethodPost, "/v1/events", key, `{"id":"pay-2","type":"payment.succeeded","data":{}}`)
-	wantError(t, w, http.StatusConflict, hookrun.CodeAborted, "pay-2")
-	if n := len(e.pub.published()); n != 0 {
-		t.Errorf("published %d messages while another request held the id, want 0", n)
+	tests := []struct {
+		name       string
+		held       time.Duration
+		retryAfter string
+	}{
+		{"lease ending in 5s", 4900 * time.Millisecond, "5"},
+		{"lease ending in 300ms", 300 * time.Millisecond, "1"},
+		{"lease of a clock far ahead", time.Hour, "12"}, // the default lease: 10s publish + 2s
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			key := e.createTenant(t, "acme")
+			e.store.holdClaim("acme", "pay-2", tt.held)
+			w := e.do(t, http.MethodPost, "/v1/events", key, `{"id":"pay-2","type":"payment.succeeded","data":{}}`)
+			wantError(t, w, http.StatusConflict, hookrun.CodeAborted, "pay-2")
+			if got := w.Header().Get("Retry-After"); got != tt.retryAfter {
+				t.Errorf("Retry-After = %q, want %q", got, tt.retryAfter)
+			}
+			if n := len(e.pub.published()); n != 0 {
+				t.Errorf("published %d messages while another request held the id, want 0", n)
+			}
+		})
+	}
+}
+
+// The claim on an event ID covers the publish and a margin, no more: a
+// request killed while publishing blocks the ID that long, and the publish
+// ends before its lease does, so no retry can take the claim over and
+// publish beside it.
+func TestClaimLeaseCoversThePublish(t *testing.T) {
+	tests := []struct {
+		name      string
+		publish   time.Duration
+		wantLease time.Duration
+	}{
+		{"default", 0, 12 * time.Second},
+		{"short publish timeout", 3 * time.Second, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, func(c *ingest.Config) { c.PublishTimeout = tt.publish })
+			key := e.createTenant(t, "acme")
+			if w := e.do(t, http.MethodPost, "/v1/events", key, `{"id":"pay-3","type":"payment.succeeded","data":{}}`); w.Code != http.StatusAccepted {
+				t.Fatalf("status %d %s, want 202", w.Code, w.Body)
+			}
+			claims, msgs := e.store.claims(), e.pub.published()
+			if len(claims) != 1 || len(msgs) != 1 {
+				t.Fatalf("%d claims, %d messages, want 1 of each", len(claims), len(msgs))
+			}
+			if claims[0].lease != tt.wantLease {
+				t.Errorf("lease = %v, want %v", claims[0].lease, tt.wantLease)
+			}
+			margin := tt.wantLease - cmp.Or(tt.publish, 10*time.Second)
+			if end := claims[0].until.Add(-margin); msgs[0].deadline.IsZero() || msgs[0].deadline.After(end) {
+				t.Errorf("publish deadline %v, want at most %v: %v before the lease ends at %v", msgs[0].deadline, end, margin, claims[0].until)
+			}
+		})
 	}
 }
 
@@ -187,7 +243,7 @@ func TestPublishEventRefused(t *testing.T) {
 		{name: "unknown field", token: key, body: `{"type":"user.created","data":{},"tenant_id":"globex"}`, status: 400, code: hookrun.CodeInvalidArgument, msg: "tenant_id: unknown field"},
 		{name: "trailing data", token: key, body: `{"type":"user.created","data":{}} {}`, status: 400, code: hookrun.CodeInvalidArgument, msg: "single JSON object"},
 		{name: "wrong content type", token: key, contentType: "text/plain", body: `{"type":"user.created","data":{}}`, status: 400, code: hookrun.CodeInvalidArgument, msg: "Content-Type"},
-		{name: "body over 256 KiB", token: key, body: big, status: 413, code: hookrun.CodeInvalidArgument, msg: "larger than"},
+		{name: "body over 256 KiB", token: key, body: big, status: 413, code: hookrun.CodeResourceExhausted, msg: "larger than"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

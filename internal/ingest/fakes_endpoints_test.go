@@ -67,6 +67,9 @@ func (s *fakeSecrets) Access(ctx context.Context, version string) ([]byte, error
 }
 
 func (s *fakeSecrets) AddVersion(ctx context.Context, secretID string, payload []byte) (string, error) {
+	if len(payload) > 64<<10 {
+		return "", errSecretTooLarge
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0

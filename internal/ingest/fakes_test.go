@@ -43,6 +43,9 @@ type fakeStore struct {
 	beforeDeleteTenantData func(limit int)
 	tenantDeleted          func(id string)
 
+	// claimed are the claims ClaimEvent made, in order.
+	claimed []claim
+
 	// Injected failures.
 	createEndpointErr error
 	// createEndpointHook runs inside CreateEndpoint before createEndpointErr
@@ -293,11 +296,13 @@ func (s *fakeStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.
 		if rec.accepted {
 			return rec.event, true, nil
 		}
-		if time.Now().Before(rec.leaseUntil) {
-			return hookrun.Event{}, false, hookrun.Errorf(hookrun.CodeAborted, "an earlier request with event id %q is still being accepted", e.ID)
+		if left := time.Until(rec.leaseUntil); left > 0 {
+			return hookrun.Event{}, false, &hookrun.Error{Code: hookrun.CodeAborted,
+				Message: fmt.Sprintf("an earlier request with event id %q is still being accepted", e.ID), RetryAfter: left}
 		}
 	}
 	s.events[k] = &storedEvent{event: e, leaseUntil: time.Now().Add(lease)}
+	s.claimed = append(s.claimed, claim{lease: lease, until: s.events[k].leaseUntil})
 	return e, false, nil
 }
 
@@ -330,14 +335,28 @@ func (s *fakeStore) addTenant(t hookrun.Tenant, keyHash string) {
 	s.keys[keyHash] = t.ID
 }
 
-// holdClaim simulates another request that is publishing eventID right now.
-func (s *fakeStore) holdClaim(tenantID, eventID string) {
+// holdClaim simulates another request that is publishing eventID right
+// now, with a lease of d.
+func (s *fakeStore) holdClaim(tenantID, eventID string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events[eventKey(tenantID, eventID)] = &storedEvent{
 		event:      hookrun.Event{ID: eventID, TenantID: tenantID},
-		leaseUntil: time.Now().Add(time.Hour),
+		leaseUntil: time.Now().Add(d),
 	}
+}
+
+// claim is a lease ClaimEvent gave, and when it ends.
+type claim struct {
+	lease time.Duration
+	until time.Time
+}
+
+// claims returns the claims ClaimEvent made, in order.
+func (s *fakeStore) claims() []claim {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.claimed)
 }
 
 func (s *fakeStore) event(tenantID, eventID string) (storedEvent, bool) {
@@ -372,6 +391,8 @@ type fakePublisher struct {
 type published struct {
 	data  []byte
 	attrs map[string]string
+	// deadline of the publish's context; zero without one.
+	deadline time.Time
 }
 
 func (p *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error) {
@@ -380,7 +401,8 @@ func (p *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[stri
 	if p.err != nil {
 		return "", p.err
 	}
-	p.msgs = append(p.msgs, published{data: slices.Clone(data), attrs: attrs})
+	deadline, _ := ctx.Deadline()
+	p.msgs = append(p.msgs, published{data: slices.Clone(data), attrs: attrs, deadline: deadline})
 	return fmt.Sprintf("msg-%d", len(p.msgs)), nil
 }
 
@@ -410,9 +432,16 @@ func newFakeSecrets() *fakeSecrets {
 	return &fakeSecrets{secrets: map[string][]byte{}, versions: map[string][]byte{}, disabled: map[string]bool{}}
 }
 
+// errSecretTooLarge is what Secret Manager answers a payload over its
+// limit, as the adapter reports it: a refusal, not an outage.
+var errSecretTooLarge = hookrun.WrapError(hookrun.CodeInternal, errors.New("rpc error: code = InvalidArgument desc = payload too large"), "Secret Manager refused the request")
+
 func (s *fakeSecrets) Create(ctx context.Context, secretID string, payload []byte) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
+	}
+	if len(payload) > 64<<10 {
+		return "", errSecretTooLarge
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

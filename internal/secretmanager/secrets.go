@@ -10,6 +10,8 @@ import (
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 // maxPayloadBytes is Secret Manager's limit on one version's data.
@@ -47,7 +49,7 @@ func (s *Store) Create(ctx context.Context, secretID string, payload []byte) (ve
 		},
 	})
 	if err != nil && status.Code(err) != codes.AlreadyExists {
-		return "", fmt.Errorf("create secret %s: %w", secretID, err)
+		return "", wrap("create secret "+secretID, err)
 	}
 	return s.AddVersion(ctx, secretID, payload)
 }
@@ -120,19 +122,31 @@ func (s *Store) secretName(secretID string) string { return s.project + "/secret
 // Its errors give the payload's size, never its content.
 func checkInput(secretID string, payload []byte) error {
 	if !secretIDPattern.MatchString(secretID) {
-		return fmt.Errorf("invalid secret ID %q: want 1 to 255 letters, digits, hyphens or underscores", secretID)
+		return refused(fmt.Errorf("invalid secret ID %q: want 1 to 255 letters, digits, hyphens or underscores", secretID))
 	}
 	if len(payload) > maxPayloadBytes {
-		return fmt.Errorf("secret %s: payload is %d bytes, Secret Manager takes at most %d", secretID, len(payload), maxPayloadBytes)
+		return refused(fmt.Errorf("secret %s: payload is %d bytes, Secret Manager takes at most %d", secretID, len(payload), maxPayloadBytes))
 	}
 	return nil
 }
 
-// wrap adds the failed operation to err and ErrNotFound when the service
-// said NOT_FOUND. Service errors name resources, never payloads.
+// wrap adds the failed operation to err, ErrNotFound when the service
+// said NOT_FOUND, and marks a refusal as one. Service errors name
+// resources, never payloads.
 func wrap(op string, err error) error {
-	if status.Code(err) == codes.NotFound {
+	switch status.Code(err) {
+	case codes.NotFound:
 		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
+	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
+		return refused(fmt.Errorf("%s: %w", op, err))
 	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// refused codes err, a request Secret Manager refuses whenever it is
+// sent, as hookrun.CodeInternal: the caller's input was checked before,
+// so a refusal is hookrun's bug or state, and no retry changes it (an
+// outage, uncoded, is what callers retry).
+func refused(err error) error {
+	return hookrun.WrapError(hookrun.CodeInternal, err, "Secret Manager refused the request")
 }

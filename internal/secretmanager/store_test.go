@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	emulator "github.com/hookrun/hookrun/internal/emulator/secretmanager"
+	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
@@ -209,4 +210,54 @@ func wantErr(err error, notFound bool) error {
 		return fmt.Errorf("got %v, want errors.Is(err, ErrNotFound) = %t", err, notFound)
 	}
 	return nil
+}
+
+// A request Secret Manager refuses (INVALID_ARGUMENT, FAILED_PRECONDITION,
+// or over a limit checked here) fails the same way however often it is
+// retried: the error is coded, so callers answer it as a refusal rather
+// than as an outage to retry.
+func TestRefusalsAreCoded(t *testing.T) {
+	st, project := newStore(t)
+	ctx := t.Context()
+	v1, err := st.Create(ctx, "ep_1", []byte("whsec_one"))
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if err := st.DisableVersion(ctx, v1); err != nil {
+		t.Fatalf("DisableVersion: %v", err)
+	}
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"payload over 64 KiB", func() error {
+			_, err := st.Create(ctx, "big", bytes.Repeat([]byte("x"), 64<<10+1))
+			return err
+		}},
+		{"version over 64 KiB", func() error {
+			_, err := st.AddVersion(ctx, "ep_1", bytes.Repeat([]byte("x"), 64<<10+1))
+			return err
+		}},
+		{"invalid secret ID", func() error {
+			_, err := st.Create(ctx, "bad/id", []byte("x"))
+			return err
+		}},
+		{"disabled version", func() error {
+			_, err := st.Access(ctx, v1)
+			return err
+		}},
+		{"malformed version name", func() error {
+			_, err := st.Access(ctx, "projects/"+project+"/ep_1")
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			var coded *hookrun.Error
+			if !errors.As(err, &coded) || coded.Code == hookrun.CodeUnavailable {
+				t.Errorf("got %v, want a coded refusal, not UNAVAILABLE", err)
+			}
+		})
+	}
 }

@@ -2,8 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -262,9 +260,5 @@ func (s *Service) endpointSecret(ctx context.Context, version string) (hookrun.E
 	if err != nil {
 		return hookrun.EndpointSecret{}, err
 	}
-	var sec hookrun.EndpointSecret
-	if err := json.Unmarshal(payload, &sec); err != nil {
-		return hookrun.EndpointSecret{}, errors.New("endpoint secret payload is not valid JSON")
-	}
-	return sec, nil
+	return hookrun.ParseEndpointSecret(payload)
 }

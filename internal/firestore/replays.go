@@ -105,35 +105,27 @@ func (s *Store) ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun
 // (its message could not be published), so the dead letters can be
 // replayed again at once.
 func (s *Store) ReleaseReplay(ctx context.Context, tenantID, chain string) error {
-	it := s.replayQuery(tenantID, chain).Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if err == iterator.Done {
-			return nil
-		}
-		if err != nil {
-			return coded(err, "replay claims")
-		}
-		d, err := decodeDelivery(tenantID, snap, false)
-		if err != nil {
-			return err
-		}
+	return s.eachReplayClaim(ctx, tenantID, chain, func(snap *fs.DocumentSnapshot, d hookrun.Delivery) error {
 		if d.State != hookrun.DeliveryDead || d.Chain == chain {
-			continue // started: no longer a claim
+			return nil // started: no longer a claim
 		}
-		_, err = snap.Ref.Update(ctx, []fs.Update{{Path: "replay_chain", Value: ""}}, fs.LastUpdateTime(snap.UpdateTime))
+		_, err := snap.Ref.Update(ctx, []fs.Update{{Path: "replay_chain", Value: ""}}, fs.LastUpdateTime(snap.UpdateTime))
 		if err != nil && !lostRace(err) {
 			return coded(err, fmt.Sprintf("delivery %q", snap.Ref.ID))
 		}
-	}
+		return nil
+	})
 }
 
 // EachReplayClaim calls fn for every delivery of a tenant that the replay
 // chain claimed, started or not, without attempts, until fn returns an
 // error.
 func (s *Store) EachReplayClaim(ctx context.Context, tenantID, chain string, fn func(hookrun.Delivery) error) error {
-	it := s.replayQuery(tenantID, chain).Documents(ctx)
+	return s.eachReplayClaim(ctx, tenantID, chain, func(_ *fs.DocumentSnapshot, d hookrun.Delivery) error { return fn(d) })
+}
+
+func (s *Store) eachReplayClaim(ctx context.Context, tenantID, chain string, fn func(*fs.DocumentSnapshot, hookrun.Delivery) error) error {
+	it := s.tenantRef(tenantID).Collection("deliveries").Where("replay_chain", "==", chain).Documents(ctx)
 	defer it.Stop()
 	for {
 		snap, err := it.Next()
@@ -147,7 +139,7 @@ func (s *Store) EachReplayClaim(ctx context.Context, tenantID, chain string, fn 
 		if err != nil {
 			return err
 		}
-		if err := fn(d); err != nil {
+		if err := fn(snap, d); err != nil {
 			return err
 		}
 	}
@@ -187,10 +179,6 @@ func (s *Store) StartReplay(ctx context.Context, tenantID, eventID, endpointID, 
 		})
 	})
 	return started, coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(eventID, endpointID)))
-}
-
-func (s *Store) replayQuery(tenantID, chain string) fs.Query {
-	return s.tenantRef(tenantID).Collection("deliveries").Where("replay_chain", "==", chain)
 }
 
 func (s *Store) claimUpdates(chain string) []fs.Update {

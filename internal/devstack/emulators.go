@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -86,6 +87,15 @@ func (e *Emulator) ExitReport() error { return e.proc.ExitReport() }
 
 // Stop stops the emulator and its JVM; see Process.Stop.
 func (e *Emulator) Stop(ctx context.Context) error { return e.proc.Stop(ctx) }
+
+// Pause freezes the emulator (SIGSTOP to its process group): it keeps its
+// connections but answers nothing, as a stalled dependency does, so fault
+// tests can watch hookrun ride one out. Resume undoes it; a paused
+// emulator only stops once resumed or after Stop's grace period.
+func (e *Emulator) Pause() { signalGroup(e.proc.Pid(), syscall.SIGSTOP) }
+
+// Resume lets a paused emulator run again (SIGCONT).
+func (e *Emulator) Resume() { signalGroup(e.proc.Pid(), syscall.SIGCONT) }
 
 // emulatorKind is what differs between the emulators.
 type emulatorKind struct {

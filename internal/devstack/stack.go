@@ -454,6 +454,16 @@ func emulatorOption(env []string) []option.ClientOption {
 // KillAndRestart kills a service with SIGKILL, as a crash or an OOM would,
 // and starts it again on the same port with the same configuration.
 func (s *Stack) KillAndRestart(ctx context.Context, name string) error {
+	if err := s.Kill(ctx, name); err != nil {
+		return err
+	}
+	return s.StartService(ctx, name)
+}
+
+// Kill kills a service with SIGKILL and waits until it is gone, leaving it
+// down: a test can then act while it is (send events that queue up, change
+// an endpoint) before StartService brings it back.
+func (s *Stack) Kill(ctx context.Context, name string) error {
 	svc, ok := s.services[name]
 	if !ok {
 		return fmt.Errorf("no service %q", name)
@@ -461,11 +471,33 @@ func (s *Stack) KillAndRestart(ctx context.Context, name string) error {
 	signalGroup(svc.proc.Pid(), syscall.SIGKILL)
 	select {
 	case <-svc.proc.Done():
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// StartService starts a service that was killed (Kill) again, on the same
+// port with the same configuration, and waits until it is healthy.
+func (s *Stack) StartService(ctx context.Context, name string) error {
+	svc, ok := s.services[name]
+	if !ok {
+		return fmt.Errorf("no service %q", name)
+	}
 	_, err := s.run(ctx, name, svc.port, svc.out, svc.env...)
 	return err
+}
+
+// Emulator returns the emulator named "pubsub" or "firestore" that the
+// stack started itself, or nil when it uses a shared one (PubSubHost,
+// FirestoreHost): only its own may be paused without disturbing others.
+func (s *Stack) Emulator(name string) *Emulator {
+	for _, e := range s.emulators {
+		if e.Name == name {
+			return e
+		}
+	}
+	return nil
 }
 
 // Restart stops a service as Cloud Run scales one in (SIGTERM, graceful

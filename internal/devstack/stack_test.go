@@ -194,17 +194,25 @@ func TestPipelineEndToEnd(t *testing.T) {
 // project of their own, and stops them when the test ends.
 func startTestStack(t *testing.T, env ...string) (*Stack, string) {
 	t.Helper()
+	return startTestStackWith(t, func(cfg *StackConfig) { cfg.Env = env })
+}
+
+// startTestStackWith is startTestStack with the configuration changed by
+// edit first, e.g. to give the stack an emulator of its own.
+func startTestStackWith(t *testing.T, edit func(*StackConfig)) (*Stack, string) {
+	t.Helper()
 	pubsubHost, firestoreHost := testenv.PubSubHost(t), testenv.FirestoreHost(t)
 	project := testenv.ProjectID(t)
 	out := &testWriter{t: t}
-	stack, err := StartStack(t.Context(), StackConfig{
+	cfg := StackConfig{
 		ProjectID:     project,
 		PubSubHost:    pubsubHost,
 		FirestoreHost: firestoreHost,
 		BinDir:        t.TempDir(),
 		Output:        out,
-		Env:           env,
-	})
+	}
+	edit(&cfg)
+	stack, err := StartStack(t.Context(), cfg)
 	if err != nil {
 		t.Fatalf("StartStack: %v", err)
 	}

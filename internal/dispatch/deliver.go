@@ -49,23 +49,29 @@ func (j job) delivery(now time.Time) hookrun.Delivery {
 // secrets or scheduling unavailable) means the message must be
 // redelivered, and the redelivery picks up where this one stopped.
 func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string) error {
+	chain, only := attrs[hookrun.AttrChain], attrs[hookrun.AttrEndpoint]
 	// The list must be no older than the event: an endpoint created before
-	// the event was accepted must get it, whatever the cache holds.
-	all, err := s.endpoints.GetFresh(ctx, e.TenantID, e.ReceivedAt, func(ctx context.Context) ([]hookrun.Endpoint, error) {
+	// the event was accepted must get it, whatever the cache holds. A
+	// redelivery must see the endpoints as they are now: one enabled just
+	// before it was asked for must not look disabled.
+	fresh := e.ReceivedAt
+	if chain != "" {
+		fresh = s.now()
+	}
+	all, err := s.endpoints.GetFresh(ctx, e.TenantID, fresh, func(ctx context.Context) ([]hookrun.Endpoint, error) {
 		return s.store.ListEndpoints(ctx, e.TenantID)
 	})
 	if err != nil {
 		return fmt.Errorf("list endpoints: %w", err)
 	}
-	chain, only := attrs[hookrun.AttrChain], attrs[hookrun.AttrEndpoint]
-	matched := targets(all, e, chain, only)
-	if len(matched) == 0 {
+	cands := candidates(all, e, chain, only)
+	if len(cands) == 0 {
 		slog.InfoContext(ctx, "no endpoint matches", "tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", only)
 		return nil
 	}
-	ids := make([]string, len(matched))
-	for i, ep := range matched {
-		ids[i] = ep.ID
+	ids := make([]string, len(cands))
+	for i, c := range cands {
+		ids[i] = c.ep.ID
 	}
 	prev, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
 	if err != nil {
@@ -78,10 +84,18 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 	// broken endpoint would starve every other endpoint of the tenant.
 	var g errgroup.Group
 	g.SetLimit(s.cfg.MaxFanOut)
-	for _, ep := range matched {
+	for _, c := range cands {
+		ep := c.ep
 		d, seen := prev[ep.ID]
 		switch {
-		case !seen, d.Chain != chain && chain != "":
+		case seen && d.Chain == chain:
+			// A redelivered message: the first attempt of this chain was
+			// made; finish what may have been left undone, whatever
+			// became of the endpoint since (a retry that was not yet
+			// scheduled must be, for its task to settle it).
+			g.Go(func() error { return s.resume(ctx, e, d) })
+		case !c.owed:
+		case !seen, chain != "":
 			// First delivery, or a redelivery starting a fresh chain.
 			j := job{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}
 			if ep.Status != hookrun.EndpointActive {
@@ -91,10 +105,6 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 				continue
 			}
 			g.Go(func() error { return s.settle(ctx, j) })
-		case d.Chain == chain:
-			// A redelivered message: the first attempt of this chain was
-			// made; finish what may have been left undone.
-			g.Go(func() error { return s.resume(ctx, e, d) })
 		default:
 			// The original message redelivered after a replay started a
 			// newer chain: the replay supersedes it.
@@ -103,26 +113,34 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 	return g.Wait()
 }
 
-// targets picks the endpoints a message goes to: for the event's own
-// message, every endpoint subscribed to its type that is active or owes it
-// (inactive since the event was accepted); for a redelivery, the active
-// subscribed endpoints, or the one endpoint it names whatever its filter
-// and status.
-func targets(all []hookrun.Endpoint, e hookrun.Event, chain, only string) []*hookrun.Endpoint {
-	var out []*hookrun.Endpoint
+// candidate is an endpoint a message may concern: owed, it gets the
+// event (or a dead letter for it); otherwise only a delivery already
+// started in the message's chain is finished.
+type candidate struct {
+	ep   *hookrun.Endpoint
+	owed bool
+}
+
+// candidates picks the endpoints a message concerns. The event's own
+// message concerns every endpoint subscribed to its type, and is owed by
+// those active now or since it was accepted (hookrun.Endpoint.Owes). A
+// redelivery is owed by the active subscribed endpoints, or by the one
+// endpoint it names whatever its filter and status.
+func candidates(all []hookrun.Endpoint, e hookrun.Event, chain, only string) []candidate {
+	var out []candidate
 	for i := range all {
 		ep := &all[i]
-		var ok bool
 		switch {
 		case only != "":
-			ok = ep.ID == only
+			if ep.ID == only {
+				out = append(out, candidate{ep, true})
+			}
 		case chain != "":
-			ok = ep.Matches(e.Type)
-		default:
-			ok = ep.Subscribed(e.Type) && ep.Owes(e.ReceivedAt)
-		}
-		if ok {
-			out = append(out, ep)
+			if ep.Matches(e.Type) {
+				out = append(out, candidate{ep, true})
+			}
+		case ep.Subscribed(e.Type):
+			out = append(out, candidate{ep, ep.Owes(e.ReceivedAt)})
 		}
 	}
 	return out

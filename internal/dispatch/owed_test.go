@@ -211,3 +211,50 @@ func TestReplayToADisabledEndpointStaysADeadLetter(t *testing.T) {
 		t.Errorf("the dead letter cannot be replayed again: %v", err)
 	}
 }
+
+// A redelivery asked for just after the endpoint was enabled again goes
+// out, even while this instance still caches the endpoint as disabled.
+func TestRedeliveryAfterReenableIgnoresTheCachedStatus(t *testing.T) {
+	e := newEnv(t, localConfig)
+	e.addTenant("acme", hookrun.TenantActive)
+	rc := newReceiver(t, alwaysStatus(http.StatusOK))
+	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"}, func(ep *hookrun.Endpoint) {
+		ep.CreatedAt = time.Now().Add(-time.Hour)
+		ep.SetStatus(hookrun.EndpointDisabled, time.Now().Add(-time.Hour))
+	})
+	old := acceptedAt("evt_old", time.Now().Add(-time.Minute))
+	wantAck(t, e.push(t, apiMessage("1", old))) // caches the list, endpoint disabled
+	e.store.mu.Lock()
+	e.store.endpoints["acme"][0].SetStatus(hookrun.EndpointActive, time.Now())
+	e.store.mu.Unlock()
+
+	redeliver := apiMessage("2", old)
+	redeliver.attrs[hookrun.AttrChain], redeliver.attrs[hookrun.AttrEndpoint] = "rp_1", ep.ID
+	wantAck(t, e.push(t, redeliver))
+	if d, _, _ := e.store.delivery("acme", old.ID, ep.ID); d.State != hookrun.DeliverySucceeded || len(rc.requests()) != 1 {
+		t.Errorf("redelivery after re-enabling: %s with %d requests; want succeeded, sent once", d.State, len(rc.requests()))
+	}
+}
+
+// A delivery whose retry was not yet scheduled when the dispatcher died is
+// finished by the redelivered message, even if its endpoint no longer owes
+// the event by the clocks (disabled at about the moment it was accepted).
+func TestRedeliveredMessageFinishesADeliveryOfADisabledEndpoint(t *testing.T) {
+	e := newEnv(t, localConfig)
+	e.addTenant("acme", hookrun.TenantActive)
+	rc := newReceiver(t, alwaysStatus(http.StatusOK))
+	ev := acceptedAt("evt_1", time.Now().Add(-time.Minute))
+	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"}, func(ep *hookrun.Endpoint) {
+		ep.CreatedAt = time.Now().Add(-time.Hour)
+		ep.SetStatus(hookrun.EndpointActive, ep.CreatedAt)
+		ep.SetStatus(hookrun.EndpointDisabled, ev.ReceivedAt.Add(-time.Millisecond))
+	})
+	e.store.mu.Lock()
+	e.store.deliveries[deliveryKey("acme", ev.ID, ep.ID)] = hookrun.Delivery{TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID,
+		EventType: ev.Type, State: hookrun.DeliveryRetrying, ChainAttempts: 1, NextAttemptAt: time.Now().Add(time.Minute)}
+	e.store.mu.Unlock()
+	wantAck(t, e.push(t, apiMessage("1", ev)))
+	if n := len(e.scheduler.scheduled()); n != 1 {
+		t.Errorf("%d retries scheduled; want the one the crash left undone", n)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 // maxPayloadBytes is Secret Manager's limit on one version's data.
@@ -47,7 +49,7 @@ func (s *Store) Create(ctx context.Context, secretID string, payload []byte) (ve
 		},
 	})
 	if err != nil && status.Code(err) != codes.AlreadyExists {
-		return "", fmt.Errorf("create secret %s: %w", secretID, err)
+		return "", wrap("create secret "+secretID, err)
 	}
 	return s.AddVersion(ctx, secretID, payload)
 }
@@ -94,7 +96,7 @@ func (s *Store) Delete(ctx context.Context, secretID string) error {
 	}
 	err := s.client.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: s.secretName(secretID)})
 	if err != nil && status.Code(err) != codes.NotFound {
-		return fmt.Errorf("delete secret %s: %w", secretID, err)
+		return wrap("delete secret "+secretID, err)
 	}
 	return nil
 }
@@ -128,11 +130,26 @@ func checkInput(secretID string, payload []byte) error {
 	return nil
 }
 
-// wrap adds the failed operation to err and ErrNotFound when the service
-// said NOT_FOUND. Service errors name resources, never payloads.
+// wrap adds the failed operation to err, ErrNotFound when the service
+// said NOT_FOUND, and hookrun.CodeUnavailable when it did not answer in
+// time or is unavailable, so that the API answers 503 and the caller
+// retries. Service errors name resources, never payloads.
 func wrap(op string, err error) error {
 	if status.Code(err) == codes.NotFound {
 		return fmt.Errorf("%s: %w: %w", op, ErrNotFound, err)
 	}
+	if transient(err) {
+		return hookrun.WrapError(hookrun.CodeUnavailable, fmt.Errorf("%s: %w", op, err), "secret storage is unavailable; retry")
+	}
 	return fmt.Errorf("%s: %w", op, err)
+}
+
+// transient reports whether err is Secret Manager failing for now: a retry
+// later may succeed.
+func transient(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
 // SilentAddr returns the address of a TCP listener on 127.0.0.1 that
@@ -57,4 +58,35 @@ func RefusedAddr(t testing.TB) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// Unresponsive are the two ways a dependency fails to answer, for tests to
+// run against each: a server that accepts and never answers (SilentAddr),
+// and a port that refuses connections (RefusedAddr).
+var Unresponsive = []struct {
+	Name string
+	Addr func(testing.TB) string
+}{
+	{"hung", SilentAddr},
+	{"unreachable", RefusedAddr},
+}
+
+// AnswerWithin runs call and returns its error, failing the test when call
+// took longer than limit. It waits 20 times limit at most, so that a call
+// that never returns fails the test rather than hanging it.
+func AnswerWithin(t testing.TB, limit time.Duration, call func() error) error {
+	t.Helper()
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	select {
+	case err := <-done:
+		if d := time.Since(start); d > limit {
+			t.Errorf("answered after %v, want within %v", d, limit)
+		}
+		return err
+	case <-time.After(20 * limit):
+		t.Fatalf("no answer after %v, want one within %v", 20*limit, limit)
+		return nil
+	}
 }

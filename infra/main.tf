@@ -61,6 +61,7 @@ locals {
     GOOGLE_CLOUD_PROJECT       = var.project_id
     HOOKRUN_FIRESTORE_DATABASE = google_firestore_database.default.name
     HOOKRUN_EVENT_RETENTION    = local.event_retention
+    HOOKRUN_CALL_TIMEOUT       = var.call_timeout
     LOG_LEVEL                  = var.log_level
   }
 

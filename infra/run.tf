@@ -85,6 +85,10 @@ resource "google_cloud_run_v2_service" "ingest" {
         value = var.rotation_grace
       }
       env {
+        name  = "HOOKRUN_REQUEST_TIMEOUT"
+        value = var.ingest_request_timeout
+      }
+      env {
         name  = "HOOKRUN_PUBLISH_TIMEOUT"
         value = var.publish_timeout
       }
@@ -239,6 +243,10 @@ resource "google_cloud_run_v2_service" "dispatcher" {
       }
 
       # run/dispatcher: delivery
+      env {
+        name  = "HOOKRUN_REQUEST_TIMEOUT"
+        value = var.dispatcher_request_timeout
+      }
       env {
         name  = "HOOKRUN_DEAD_LETTERS_TOPIC"
         value = google_pubsub_topic.dead_letters.name

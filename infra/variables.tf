@@ -84,6 +84,14 @@ variable "log_level" {
   }
 }
 
+# --- Deadlines of dependency calls -----------------------------------------
+
+variable "call_timeout" {
+  description = "HOOKRUN_CALL_TIMEOUT of ingest and the dispatcher: each call to Firestore, Secret Manager or Cloud Tasks ends after it, so that a hung service is a 503 rather than a hung request."
+  type        = string
+  default     = "10s"
+}
+
 # --- Admin token ---------------------------------------------------------
 
 variable "admin_token" {
@@ -254,8 +262,14 @@ variable "rotation_grace" {
   default     = "24h"
 }
 
+variable "ingest_request_timeout" {
+  description = "HOOKRUN_REQUEST_TIMEOUT of ingest: an API request's budget, after which a dependency that has not answered makes it a 503 with Retry-After. Shorter than ingest_timeout."
+  type        = string
+  default     = "10s"
+}
+
 variable "publish_timeout" {
-  description = "HOOKRUN_PUBLISH_TIMEOUT: how long ingest waits for Pub/Sub before answering 503."
+  description = "HOOKRUN_PUBLISH_TIMEOUT: how long ingest waits for Pub/Sub before answering 503; at most ingest_request_timeout."
   type        = string
   default     = "10s"
 }
@@ -273,6 +287,12 @@ variable "key_cache_ttl" {
 }
 
 # --- dispatcher settings (defaults as in run/dispatcher) -------------------
+
+variable "dispatcher_request_timeout" {
+  description = "HOOKRUN_REQUEST_TIMEOUT of the dispatcher: how long a push or task request may run (a fan-out's attempts take up to 60 s each). Shorter than dispatcher_timeout, by more than the 30 s a cut-short attempt takes to be recorded."
+  type        = string
+  default     = "4m"
+}
 
 variable "endpoint_cache_ttl" {
   description = "HOOKRUN_ENDPOINT_CACHE_TTL: tenant cache of the dispatcher."

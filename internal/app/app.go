@@ -45,6 +45,10 @@ type Common struct {
 	// EventRetention is how long events and deliveries are kept (the
 	// Firestore TTL field).
 	EventRetention time.Duration `env:"HOOKRUN_EVENT_RETENTION" envDefault:"720h"`
+	// CallTimeout bounds each call to Firestore, Secret Manager and Cloud
+	// Tasks, whatever the caller's deadline (internal/gcpcall): a hung
+	// service is a 503 after it, on work detached from its request too.
+	CallTimeout time.Duration `env:"HOOKRUN_CALL_TIMEOUT" envDefault:"10s"`
 	// PprofAddr, when set, serves net/http/pprof on this loopback address
 	// (127.0.0.1:6060, say) for profiling on a developer's machine; Cloud
 	// Run routes only PORT, so production leaves it empty.
@@ -61,6 +65,9 @@ func (c Common) Validate() error {
 	}
 	if c.EventRetention < time.Hour {
 		return errors.New("HOOKRUN_EVENT_RETENTION must be at least 1h")
+	}
+	if c.CallTimeout <= 0 {
+		return fmt.Errorf("HOOKRUN_CALL_TIMEOUT %v must be positive", c.CallTimeout)
 	}
 	if c.PprofAddr != "" {
 		// Profiles show request data: never on an interface others reach.
@@ -92,11 +99,11 @@ type Stores struct {
 
 // OpenStores connects to Firestore and Secret Manager.
 func OpenStores(ctx context.Context, c Common) (*Stores, error) {
-	fs, err := firestore.New(ctx, firestore.Config{ProjectID: c.ProjectID, DatabaseID: c.FirestoreDatabase, EventRetention: c.EventRetention})
+	fs, err := firestore.New(ctx, firestore.Config{ProjectID: c.ProjectID, DatabaseID: c.FirestoreDatabase, EventRetention: c.EventRetention, CallTimeout: c.CallTimeout})
 	if err != nil {
 		return nil, err
 	}
-	sm, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: c.ProjectID, Endpoint: c.SecretManagerEndpoint})
+	sm, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: c.ProjectID, Endpoint: c.SecretManagerEndpoint, CallTimeout: c.CallTimeout})
 	if err != nil {
 		fs.Close()
 		return nil, err
@@ -122,11 +129,16 @@ func Main(name string, run func(ctx context.Context) error) {
 	slog.Info("stopped", "service", name)
 }
 
-// Serve serves h on c's address until ctx ends, and the profiler on
-// PprofAddr when that is set.
-func Serve(ctx context.Context, c Common, h http.Handler) error {
+// pprofTimeout bounds a profiler request: a CPU profile lasts as long as
+// asked (scripts/bench asks for a scenario's length), and the profiler
+// refuses one longer than its server's write timeout.
+const pprofTimeout = 10 * time.Minute
+
+// Serve serves h on c's address with the timeouts t until ctx ends, and
+// the profiler on PprofAddr when that is set.
+func Serve(ctx context.Context, c Common, h http.Handler, t httpapi.Timeouts) error {
 	if c.PprofAddr == "" {
-		return httpapi.Serve(ctx, c.Addr(), h)
+		return httpapi.Serve(ctx, c.Addr(), h, t)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -134,7 +146,7 @@ func Serve(ctx context.Context, c Common, h http.Handler) error {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return httpapi.Serve(gctx, c.PprofAddr, mux) })
-	g.Go(func() error { return httpapi.Serve(gctx, c.Addr(), h) })
+	g.Go(func() error { return httpapi.Serve(gctx, c.PprofAddr, mux, httpapi.Timeouts{Request: pprofTimeout}) })
+	g.Go(func() error { return httpapi.Serve(gctx, c.Addr(), h, t) })
 	return g.Wait()
 }

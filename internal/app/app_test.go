@@ -7,7 +7,7 @@ import (
 )
 
 func TestCommonValidate(t *testing.T) {
-	ok := Common{Port: 8080, ProjectID: "p", EventRetention: 720 * time.Hour}
+	ok := Common{Port: 8080, ProjectID: "p", EventRetention: 720 * time.Hour, CallTimeout: 10 * time.Second}
 	for _, c := range []struct {
 		name    string
 		edit    func(*Common)
@@ -21,6 +21,7 @@ func TestCommonValidate(t *testing.T) {
 		{"profiler without a port", func(c *Common) { c.PprofAddr = "127.0.0.1" }, "HOOKRUN_PPROF_ADDR"},
 		{"port out of range", func(c *Common) { c.Port = 70000 }, "PORT"},
 		{"retention too short", func(c *Common) { c.EventRetention = time.Minute }, "HOOKRUN_EVENT_RETENTION"},
+		{"no call timeout", func(c *Common) { c.CallTimeout = 0 }, "HOOKRUN_CALL_TIMEOUT"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := ok

@@ -37,7 +37,8 @@ func New[V any](ttl time.Duration, max int) *TTL[V] {
 }
 
 // Get returns the cached value for key, or calls load once for all
-// concurrent callers and caches its result. Errors are not cached.
+// concurrent callers and caches its result. Errors are not cached. A
+// caller whose ctx ends stops waiting for the load with ctx's error.
 func (c *TTL[V]) Get(ctx context.Context, key string, load func(context.Context) (V, error)) (V, error) {
 	return c.GetFresh(ctx, key, time.Time{}, load)
 }
@@ -62,8 +63,9 @@ func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, 
 		}
 	}
 	for {
-		r, err, _ := c.group.Do(key, func() (any, error) {
-			// The load outlives one caller's cancellation: others may wait on it.
+		loading := c.group.DoChan(key, func() (any, error) {
+			// The load outlives one caller's cancellation and deadline:
+			// others may wait on it. Its calls have deadlines of their own.
 			e := entry[V]{loaded: c.now()}
 			v, err := load(context.WithoutCancel(ctx))
 			if err != nil {
@@ -75,11 +77,19 @@ func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, 
 			}
 			return e, nil
 		})
-		if err != nil {
+		var r singleflight.Result
+		select {
+		case r = <-loading:
+		case <-ctx.Done():
+			// This caller stops waiting; the load goes on for the others.
 			var zero V
-			return zero, err
+			return zero, ctx.Err()
 		}
-		if e := r.(entry[V]); !e.loaded.Before(notBefore) || ctx.Err() != nil {
+		if r.Err != nil {
+			var zero V
+			return zero, r.Err
+		}
+		if e := r.Val.(entry[V]); !e.loaded.Before(notBefore) || ctx.Err() != nil {
 			return e.v, nil
 		}
 		// We joined a load that started too early for us; start our own.

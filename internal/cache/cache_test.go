@@ -115,3 +115,43 @@ func TestGetFreshWithAFutureNotBeforeLoadsOnce(t *testing.T) {
 		t.Errorf("GetFresh(an hour ahead) = %d, %v after %d loads; want the one load made now", v, err, loads)
 	}
 }
+
+// A caller stops waiting for a slow load when its own context ends (its
+// request's deadline), while the load goes on for the callers still
+// waiting and fills the cache.
+func TestCallerLeavesASlowLoadAtItsDeadline(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	release := make(chan struct{})
+	loading := make(chan struct{})
+	load := func(context.Context) (int, error) {
+		close(loading)
+		<-release // a dependency that hangs until released
+		return 7, nil
+	}
+
+	patient := make(chan int)
+	go func() {
+		v, _ := c.Get(context.Background(), "k", load)
+		patient <- v
+	}()
+	<-loading
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	impatient := make(chan error, 1)
+	go func() { _, err := c.Get(ctx, "k", load); impatient <- err }()
+	select {
+	case err := <-impatient:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Get past its deadline = %v, want %v", err, context.DeadlineExceeded)
+		}
+	case <-time.After(5 * time.Second): // so that a failure cannot hang the test
+		t.Errorf("Get still waiting 5 s after its deadline")
+	}
+	close(release)
+	if v := <-patient; v != 7 {
+		t.Errorf("the patient caller got %d, want the load's 7", v)
+	}
+	if v, err := c.Get(context.Background(), "k", load); v != 7 || err != nil {
+		t.Errorf("Get after the load = %d, %v; want the cached 7", v, err)
+	}
+}

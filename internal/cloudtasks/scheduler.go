@@ -24,11 +24,13 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	ct "cloud.google.com/go/cloudtasks/apiv2"
 	"google.golang.org/api/option"
 
 	"github.com/hookrun/hookrun/internal/emulator"
+	"github.com/hookrun/hookrun/internal/gcpcall"
 )
 
 // queueIDPattern is the queue ID syntax Cloud Tasks accepts.
@@ -56,6 +58,9 @@ type Config struct {
 	// plaintext gRPC without credentials. Empty means the real service with
 	// Application Default Credentials.
 	Endpoint string
+	// CallTimeout bounds each call to Cloud Tasks, whatever the caller's
+	// context (gcpcall); 0 means gcpcall.DefaultTimeout.
+	CallTimeout time.Duration
 }
 
 // Validate reports the first thing wrong with c.
@@ -126,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	// GOOGLE_SDK_GO_LOGGING_LEVEL=debug is set; a discarding logger takes
 	// precedence over that variable, so payloads never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
+	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
 	if cfg.Endpoint != "" {
 		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
 	}

@@ -40,6 +40,14 @@ type Config struct {
 	DisableAfterDead int
 }
 
+// RecordTimeout bounds what follows an attempt once it was made: recording
+// it, then scheduling the next or announcing the dead letter. That work is
+// detached from its request, so that an attempt whose push or task was
+// cancelled meanwhile is still recorded; each call in it has its own
+// deadline too (HOOKRUN_CALL_TIMEOUT), and the server gives a handler
+// httpapi.AnswerGrace, longer than this, to finish after its request's.
+const RecordTimeout = 30 * time.Second
+
 func (c *Config) setDefaults() {
 	if c.EndpointCacheTTL == 0 {
 		c.EndpointCacheTTL = 10 * time.Second

@@ -200,7 +200,7 @@ func (s *Service) settle(ctx context.Context, j job) error {
 
 	// Record even if the request was cancelled meanwhile: the attempt
 	// happened, and what follows must not be cut short either.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RecordTimeout)
 	defer cancel()
 	if err := s.store.RecordAttempt(ctx, d, a); err != nil {
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, j.ep.ID), err)

@@ -2,7 +2,8 @@
 // hashed API keys, endpoints, events (idempotency and replay source),
 // deliveries with their attempts, and rejected messages. It is the only
 // package that imports the Firestore SDK; FIRESTORE_EMULATOR_HOST points it
-// at the emulator.
+// at the emulator. Every call has a deadline of its own (Config.CallTimeout),
+// on the emulator too.
 //
 // Layout:
 //
@@ -18,13 +19,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"os"
+	"strings"
 	"time"
 
 	fs "cloud.google.com/go/firestore"
 	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/hookrun/hookrun/internal/gcpcall"
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
@@ -40,6 +47,9 @@ type Config struct {
 	// RPC with those of concurrent requests (batch.go); 0 means
 	// DefaultBatchWindow, negative sends every call alone.
 	BatchWindow time.Duration
+	// CallTimeout bounds each call to Firestore, whatever the caller's
+	// context (gcpcall); 0 means gcpcall.DefaultTimeout.
+	CallTimeout time.Duration
 }
 
 // Store implements the storage interfaces of ingest and dispatch. It is
@@ -63,7 +73,11 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 	if cfg.EventRetention == 0 {
 		cfg.EventRetention = 30 * 24 * time.Hour
 	}
-	c, err := fs.NewClientWithDatabase(ctx, cfg.ProjectID, cfg.DatabaseID, opts...)
+	bounds, err := callBounds(cfg.CallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	c, err := fs.NewClientWithDatabase(ctx, cfg.ProjectID, cfg.DatabaseID, append(bounds, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore.NewClient: %w", err)
 	}
@@ -86,6 +100,41 @@ func (s *Store) Close() error {
 	s.reads.flush()
 	return s.c.Close()
 }
+
+// callBounds are the client options that bound every call (gcpcall). On
+// the emulator the SDK dials a connection of its own that no dial option
+// reaches, so this dials the emulator as the SDK would (plaintext, as its
+// admin, messages unbounded in size) with the bounds, and hands the SDK
+// that connection, which takes precedence: the SDK's own then stays idle,
+// one per Store, on the emulator only.
+func callBounds(timeout time.Duration) ([]option.ClientOption, error) {
+	host := os.Getenv("FIRESTORE_EMULATOR_HOST")
+	if host == "" {
+		return gcpcall.ClientOptions(timeout), nil
+	}
+	if !strings.Contains(host, "://") {
+		host = "passthrough:///" + host
+	}
+	conn, err := grpc.NewClient(host, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(emulatorAdmin{}),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
+	}, gcpcall.DialOptions(timeout)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("firestore: dial emulator at %s: %w", host, err)
+	}
+	return []option.ClientOption{option.WithGRPCConn(conn)}, nil
+}
+
+// emulatorAdmin is the credential the Firestore emulator takes as its
+// admin's, which lets tests and the local stack bypass security rules.
+type emulatorAdmin struct{}
+
+func (emulatorAdmin) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer owner"}, nil
+}
+
+func (emulatorAdmin) RequireTransportSecurity() bool { return false }
 
 func (s *Store) tenantRef(id string) *fs.DocumentRef { return s.c.Collection("tenants").Doc(id) }
 
@@ -115,5 +164,12 @@ func coded(err error, what string) error {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted, codes.Aborted:
 		return hookrun.WrapError(hookrun.CodeUnavailable, err, "storage is unavailable; retry")
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		// A call that gcpcall ended, or a wait of the SDK's own (a
+		// batch's result, a transaction's retry), which ends with the
+		// context's error rather than a status.
+		return hookrun.WrapError(hookrun.CodeUnavailable, err, "storage is unavailable; retry")
+	}
+	// A service gcpcall found unreachable is CodeUnavailable already.
 	return fmt.Errorf("firestore %s: %w", what, err)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -85,13 +86,20 @@ type errorDetail struct {
 
 // WriteError answers with err in Google's JSON error shape. Uncoded errors
 // become a 500 with a generic message; their text goes to the log only.
+// An uncoded error that a deadline caused, the request's or a dependency
+// call's, is UNAVAILABLE: a dependency did not answer in time.
 // UNAVAILABLE, RESOURCE_EXHAUSTED (429, not 413) and ABORTED answers carry
 // Retry-After: the error's RetryAfter or 1 second, unless the handler set
-// one of its own.
+// one of its own. The failure of a request whose client went away is no
+// server error: it is not logged as one.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	err = timedOut(r, err)
 	code := hookrun.ErrorCode(err)
 	status := Status(code)
-	if status >= 500 {
+	switch {
+	case clientGone(r.Context()):
+		AddLogAttrs(r.Context(), slog.String("error", err.Error()))
+	case status >= 500:
 		slog.ErrorContext(r.Context(), "request failed", "error", err.Error(), "method", r.Method, "path", r.URL.Path)
 	}
 	AddLogAttrs(r.Context(), slog.String("error_status", string(code)))
@@ -99,6 +107,20 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", retryAfter(err))
 	}
 	WriteJSON(w, status, errorBody{Error: errorDetail{Code: status, Status: statusName(code), Message: hookrun.ErrorMessage(err)}})
+}
+
+// timedOut gives CodeUnavailable to an uncoded err that a deadline caused:
+// the request's own (Timeouts.Request), whatever form the dependency
+// reported it in, or one of a call's own that the error wraps.
+func timedOut(r *http.Request, err error) error {
+	var coded *hookrun.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+		return hookrun.WrapError(hookrun.CodeUnavailable, err, "a backing service did not answer within the request's time; retry")
+	}
+	return err
 }
 
 // WriteJSON answers with v as JSON.

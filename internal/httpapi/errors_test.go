@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,6 +52,10 @@ func TestWriteError(t *testing.T) {
 		{"cause of a coded error stays out", hookrun.WrapError(hookrun.CodeUnavailable, errors.New("rpc error: dial 10.0.0.7:443"), "storage is unavailable; retry"), 503,
 			`{"error":{"code":503,"status":"UNAVAILABLE","message":"storage is unavailable; retry"}}`, true},
 		{"uncoded error is a generic 500", errors.New("firestore tenants/acme: dial 10.0.0.7:443: password=hunter2"), 500,
+			`{"error":{"code":500,"status":"INTERNAL","message":"internal error"}}`, false},
+		{"uncoded deadline is unavailable", fmt.Errorf("read batch: %w", context.DeadlineExceeded), 503,
+			`{"error":{"code":503,"status":"UNAVAILABLE","message":"a backing service did not answer within the request's time; retry"}}`, true},
+		{"coded error keeps its code past a deadline", hookrun.WrapError(hookrun.CodeInternal, context.DeadlineExceeded, "internal error"), 500,
 			`{"error":{"code":500,"status":"INTERNAL","message":"internal error"}}`, false},
 	}
 	for _, tt := range tests {
@@ -140,5 +145,18 @@ func TestNotFoundRoute(t *testing.T) {
 	want := `{"error":{"code":404,"status":"NOT_FOUND","message":"no route for PUT /v2/nothing"}}`
 	if got := strings.TrimSpace(w.Body.String()); got != want {
 		t.Errorf("body = %s, want %s", got, want)
+	}
+}
+
+// Once the request's deadline passed, an uncoded error is the dependency's
+// report of it, in whatever form (here a gRPC status as text): 503.
+func TestWriteErrorAfterTheRequestsDeadline(t *testing.T) {
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	w := httptest.NewRecorder()
+	r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/events", nil)
+	httpapi.WriteError(w, r, errors.New("rpc error: code = DeadlineExceeded desc = context deadline exceeded"))
+	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Errorf("answer = %d, Retry-After %q; want 503 with a Retry-After", w.Code, w.Header().Get("Retry-After"))
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -31,7 +32,9 @@ func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) {
 
 // Middleware logs one line per request (method, path, status, latency and
 // what handlers added with AddLogAttrs), correlates logs with the request's
-// trace, and turns a panic into a 500 in the API's error shape.
+// trace, and turns a panic into a 500 in the API's error shape. A request
+// whose client went away before its answer is logged with status 499 and
+// client_closed=true: the client's doing, not a server error.
 func Middleware(projectID string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -42,7 +45,7 @@ func Middleware(projectID string, next http.Handler) http.Handler {
 		la := &logAttrs{}
 		ctx = context.WithValue(ctx, logAttrsKey{}, la)
 		r = r.WithContext(ctx)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, ctx: ctx}
 
 		defer func() {
 			if p := recover(); p != nil {
@@ -54,38 +57,71 @@ func Middleware(projectID string, next http.Handler) http.Handler {
 					WriteError(sw, r, hookrun.Errorf(hookrun.CodeInternal, "internal error"))
 				}
 			}
+			status, closed := sw.status(), sw.clientClosed()
+			if closed {
+				status = StatusClientClosedRequest
+			}
 			la.mu.Lock()
 			attrs := append([]slog.Attr{
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
-				slog.Int("status", sw.status()),
+				slog.Int("status", status),
 				slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 			}, la.attrs...)
 			la.mu.Unlock()
+			if closed {
+				attrs = append(attrs, slog.Bool("client_closed", true))
+			}
 			slog.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 		}()
 		next.ServeHTTP(sw, r)
 	})
 }
 
+// StatusClientClosedRequest is logged for a request whose client hung up
+// before it was answered: nginx's 499, the de facto status for it, which
+// no client ever receives.
+const StatusClientClosedRequest = 499
+
 type statusWriter struct {
 	http.ResponseWriter
+	ctx   context.Context // the request's
 	code  int
 	wrote bool
+	// late is set when the answer began after the client had gone.
+	late bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
-		w.code, w.wrote = code, true
-	}
+	w.begin(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
-	if !w.wrote {
-		w.code, w.wrote = http.StatusOK, true
-	}
+	w.begin(http.StatusOK)
 	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) begin(code int) {
+	if !w.wrote {
+		w.code, w.wrote = code, true
+		w.late = clientGone(w.ctx)
+	}
+}
+
+// clientClosed reports whether the client went away before the answer.
+func (w *statusWriter) clientClosed() bool {
+	if !w.wrote {
+		return clientGone(w.ctx)
+	}
+	return w.late
+}
+
+// clientGone reports whether the request's client went away: the server
+// cancels a request's context when its connection closes. A deadline that
+// passed is the server's doing, not the client's.
+func clientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 func (w *statusWriter) status() int {

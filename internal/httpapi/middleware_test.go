@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/logging/logtest"
@@ -121,5 +124,75 @@ func TestHealthz(t *testing.T) {
 	httpapi.Healthz(w, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 	if w.Code != http.StatusOK || strings.TrimSpace(w.Body.String()) != `{"status":"ok"}` {
 		t.Errorf("Healthz = %d %s, want 200 {\"status\":\"ok\"}", w.Code, w.Body.String())
+	}
+}
+
+// A request whose client hung up before its answer is logged as 499 with
+// client_closed, and its failure is no ERROR: the client's doing. One
+// answered before the hang-up, or cut by its own deadline, is logged as
+// what it was.
+func TestMiddlewareLogsClientHangUps(t *testing.T) {
+	failing := func(w http.ResponseWriter, r *http.Request) {
+		httpapi.WriteError(w, r, fmt.Errorf("load tenant: %w", r.Context().Err()))
+	}
+	for _, c := range []struct {
+		name string
+		// handler gets hangUp, which does what the server does when the
+		// client's connection closes: it cancels the request's context.
+		handler    func(w http.ResponseWriter, r *http.Request, hangUp func())
+		expired    bool // the request's deadline passed
+		wantStatus float64
+		wantClosed bool
+		wantError  bool // an ERROR line
+	}{
+		{"hung up, then failed", func(w http.ResponseWriter, r *http.Request, hangUp func()) {
+			hangUp()
+			failing(w, r)
+		}, false, 499, true, false},
+		{"hung up, nothing answered", func(w http.ResponseWriter, r *http.Request, hangUp func()) {
+			hangUp()
+		}, false, 499, true, false},
+		{"answered, then hung up", func(w http.ResponseWriter, r *http.Request, hangUp func()) {
+			w.WriteHeader(http.StatusAccepted)
+			hangUp()
+		}, false, 202, false, false},
+		{"out of time", func(w http.ResponseWriter, r *http.Request, _ func()) {
+			failing(w, r)
+		}, true, 503, false, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			logs := logtest.Capture(t)
+			ctx, hangUp := context.WithCancel(context.Background())
+			defer hangUp()
+			if c.expired {
+				ctx, hangUp = context.WithDeadline(ctx, time.Now().Add(-time.Second))
+				defer hangUp()
+			}
+			h := httpapi.Middleware("proj", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				c.handler(w, r, hangUp)
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/events", nil))
+
+			lines := logs.Lines(t)
+			reqs := requestLines(lines)
+			if len(reqs) != 1 {
+				t.Fatalf("got %d request lines, want 1: %v", len(reqs), lines)
+			}
+			if got := reqs[0]["status"]; got != c.wantStatus {
+				t.Errorf("request line status = %v, want %v", got, c.wantStatus)
+			}
+			if got := reqs[0]["client_closed"] == true; got != c.wantClosed {
+				t.Errorf("request line client_closed = %v, want %v", reqs[0]["client_closed"], c.wantClosed)
+			}
+			errorLines := 0
+			for _, l := range lines {
+				if l["severity"] == "ERROR" {
+					errorLines++
+				}
+			}
+			if got := errorLines > 0; got != c.wantError {
+				t.Errorf("ERROR lines: %d, want some: %v; logs: %v", errorLines, c.wantError, lines)
+			}
+		})
 	}
 }

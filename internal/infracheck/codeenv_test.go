@@ -26,7 +26,8 @@ type service struct {
 	configs []string
 	// getenvs are further files whose os.Getenv and os.LookupEnv calls the
 	// service runs (those of configs are read too). internal/logging reads
-	// LOG_LEVEL in every service, through app.Main.
+	// LOG_LEVEL in every service, through app.Main; internal/firestore
+	// reads FIRESTORE_EMULATOR_HOST as its SDK does.
 	getenvs []string
 	// clientEnv are variables the Google Cloud client libraries the service
 	// uses read by themselves: the emulator hosts.
@@ -39,13 +40,13 @@ var services = []service{
 	{
 		name: "ingest", required: true,
 		configs:   []string{"run/ingest/main.go"},
-		getenvs:   []string{"internal/logging/logging.go"},
+		getenvs:   []string{"internal/logging/logging.go", "internal/firestore/store.go"},
 		clientEnv: []string{"FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST"},
 	},
 	{
 		name: "dispatcher", required: true,
 		configs:   []string{"run/dispatcher/main.go"},
-		getenvs:   []string{"internal/logging/logging.go"},
+		getenvs:   []string{"internal/logging/logging.go", "internal/firestore/store.go"},
 		clientEnv: []string{"FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST"},
 	},
 	{

@@ -6,6 +6,8 @@ import (
 
 	sdk "cloud.google.com/go/pubsub/v2"
 	"google.golang.org/api/option"
+
+	"github.com/hookrun/hookrun/internal/gcpcall"
 )
 
 // Publisher publishes messages to one topic and waits for each to be
@@ -26,6 +28,11 @@ func NewPublisher(ctx context.Context, cfg Config, opts ...option.ClientOption) 
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	// PublishTimeout is the deadline of a publish to a server that does
+	// not answer. One that cannot be reached fails at once (gcpcall)
+	// rather than being retried with backoff for all of PublishTimeout, so
+	// that its caller answers 503 at once.
+	opts = append(gcpcall.ClientOptions(gcpcall.NoTimeout), opts...)
 	client, err := sdk.NewClient(ctx, cfg.ProjectID, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("pubsub.NewClient(%s): %w", cfg.ProjectID, err)
@@ -40,7 +47,7 @@ func NewPublisher(ctx context.Context, cfg Config, opts ...option.ClientOption) 
 
 // Publish sends one message and returns the server-assigned message ID once
 // Pub/Sub acknowledged it, or an error once the SDK gave up retrying
-// (PublishTimeout) or ctx is done. An error is final for this message only;
+// (PublishTimeout), ctx is done, or at once when Pub/Sub cannot be reached. An error is final for this message only;
 // later publishes are unaffected, since no ordering key pauses the topic.
 // After an error the message may still have been stored (the answer was
 // lost), so consumers must tolerate duplicates.

@@ -3,7 +3,6 @@ package pubsub
 import (
 	"context"
 	"maps"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,9 @@ import (
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 func TestPublishIsReceived(t *testing.T) {
@@ -128,19 +130,13 @@ func TestPublishAfterCloseFails(t *testing.T) {
 	}
 }
 
-func TestPublishWithoutServerTimesOut(t *testing.T) {
-	// Nothing listens on a port just released by the kernel, so every try
-	// fails with Unavailable and the SDK retries until PublishTimeout.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	t.Setenv("PUBSUB_EMULATOR_HOST", addr)
+func TestPublishWithoutServerFailsFast(t *testing.T) {
+	// Connecting is refused: the SDK would retry UNAVAILABLE with backoff
+	// until PublishTimeout; the publish fails at once instead.
+	t.Setenv("PUBSUB_EMULATOR_HOST", testenv.RefusedAddr(t))
 
 	ctx := context.Background()
-	const timeout = time.Second
+	const timeout = 10 * time.Second
 	p, err := NewPublisher(ctx, Config{ProjectID: "no-server", Topic: "events", PublishTimeout: timeout})
 	if err != nil {
 		t.Fatalf("NewPublisher: %v", err)
@@ -148,10 +144,30 @@ func TestPublishWithoutServerTimesOut(t *testing.T) {
 	defer p.Close()
 	start := time.Now()
 	_, err = p.Publish(ctx, []byte("x"), nil)
-	if err == nil {
-		t.Fatal("Publish without a server = nil error, want one")
+	if got := hookrun.ErrorCode(err); got != hookrun.CodeUnavailable {
+		t.Errorf("Publish without a server = %v (code %s), want %s", err, got, hookrun.CodeUnavailable)
+	}
+	if d := time.Since(start); d > timeout/5 {
+		t.Errorf("Publish without a server failed after %v, want well before the %v publish timeout", d, timeout)
+	}
+}
+
+func TestPublishToHungServerTimesOut(t *testing.T) {
+	// A server that accepts and never answers: PublishTimeout bounds it.
+	t.Setenv("PUBSUB_EMULATOR_HOST", testenv.SilentAddr(t))
+
+	ctx := context.Background()
+	const timeout = time.Second
+	p, err := NewPublisher(ctx, Config{ProjectID: "hung-server", Topic: "events", PublishTimeout: timeout})
+	if err != nil {
+		t.Fatalf("NewPublisher: %v", err)
+	}
+	defer p.Close()
+	start := time.Now()
+	if _, err = p.Publish(ctx, []byte("x"), nil); err == nil {
+		t.Fatal("Publish to a hung server = nil error, want one")
 	}
 	if d := time.Since(start); d > timeout+2*time.Second {
-		t.Errorf("Publish without a server failed after %v, want about %v", d, timeout)
+		t.Errorf("Publish to a hung server failed after %v, want about %v", d, timeout)
 	}
 }

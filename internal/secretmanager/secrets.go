@@ -96,7 +96,7 @@ func (s *Store) Delete(ctx context.Context, secretID string) error {
 	}
 	err := s.client.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: s.secretName(secretID)})
 	if err != nil && status.Code(err) != codes.NotFound {
-		return fmt.Errorf("delete secret %s: %w", secretID, err)
+		return wrap("delete secret "+secretID, err)
 	}
 	return nil
 }
@@ -131,8 +131,10 @@ func checkInput(secretID string, payload []byte) error {
 }
 
 // wrap adds the failed operation to err, ErrNotFound when the service
-// said NOT_FOUND, and marks a refusal as one. Service errors name
-// resources, never payloads.
+// said NOT_FOUND, marks a refusal as one, and makes it
+// hookrun.CodeUnavailable when the service did not answer in time or is
+// unavailable, so that the API answers 503 and the caller retries.
+// Service errors name resources, never payloads.
 func wrap(op string, err error) error {
 	switch status.Code(err) {
 	case codes.NotFound:
@@ -140,13 +142,26 @@ func wrap(op string, err error) error {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange:
 		return refused(fmt.Errorf("%s: %w", op, err))
 	}
+	if transient(err) {
+		return hookrun.WrapError(hookrun.CodeUnavailable, fmt.Errorf("%s: %w", op, err), "secret storage is unavailable; retry")
+	}
 	return fmt.Errorf("%s: %w", op, err)
 }
 
 // refused codes err, a request Secret Manager refuses whenever it is
 // sent, as hookrun.CodeInternal: the caller's input was checked before,
 // so a refusal is hookrun's bug or state, and no retry changes it (an
-// outage, uncoded, is what callers retry).
+// outage, CodeUnavailable, is what callers retry).
 func refused(err error) error {
 	return hookrun.WrapError(hookrun.CodeInternal, err, "Secret Manager refused the request")
+}
+
+// transient reports whether err is Secret Manager failing for now: a retry
+// later may succeed.
+func transient(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }

@@ -15,11 +15,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	sm "cloud.google.com/go/secretmanager/apiv1"
 	"google.golang.org/api/option"
 
 	"github.com/hookrun/hookrun/internal/emulator"
+	"github.com/hookrun/hookrun/internal/gcpcall"
 )
 
 // ErrNotFound is wrapped into the errors of calls that name a secret or
@@ -35,6 +37,9 @@ type Config struct {
 	// plaintext gRPC without credentials. Empty means the real service with
 	// Application Default Credentials.
 	Endpoint string
+	// CallTimeout bounds each call to Secret Manager, whatever the
+	// caller's context (gcpcall); 0 means gcpcall.DefaultTimeout.
+	CallTimeout time.Duration
 }
 
 // Validate reports the first thing wrong with c.
@@ -58,7 +63,8 @@ type Store struct {
 // New connects to Secret Manager as cfg says. The client keeps its own retry
 // defaults: AccessSecretVersion retries UNAVAILABLE and RESOURCE_EXHAUSTED,
 // and calls that are not idempotent, such as adding a version, are never
-// retried behind the caller's back.
+// retried behind the caller's back. Each call ends after cfg.CallTimeout;
+// a hung or unreachable service is hookrun.CodeUnavailable.
 func New(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -67,6 +73,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// GOOGLE_SDK_GO_LOGGING_LEVEL=debug is set; a discarding logger takes
 	// precedence over that variable, so secrets never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
+	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
 	if cfg.Endpoint != "" {
 		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/hookrun/hookrun/internal/app"
 	"github.com/hookrun/hookrun/internal/cloudtasks"
 	"github.com/hookrun/hookrun/internal/dispatch"
+	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
@@ -33,6 +34,13 @@ type config struct {
 	TasksAudience       string `env:"HOOKRUN_TASKS_AUDIENCE"`
 	CloudTasksEndpoint  string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
 	DeadLettersTopic    string `env:"HOOKRUN_DEAD_LETTERS_TOPIC" envDefault:"dead-letters"`
+
+	// RequestTimeout bounds a push or task request (httpapi.Timeouts.Request):
+	// long enough for a fan-out of attempts of up to 60 s each, ending
+	// before Cloud Run's request timeout (infra: dispatcher_timeout, 300 s)
+	// so that attempts cut short are still recorded and answered for.
+	// Each dependency call has its own, short, deadline (HOOKRUN_CALL_TIMEOUT).
+	RequestTimeout time.Duration `env:"HOOKRUN_REQUEST_TIMEOUT" envDefault:"4m"`
 
 	EndpointCacheTTL     time.Duration `env:"HOOKRUN_ENDPOINT_CACHE_TTL" envDefault:"10s"`
 	AllowPrivateNetworks bool          `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
@@ -101,6 +109,7 @@ func run(ctx context.Context) error {
 		OIDCServiceAccount: cfg.TasksServiceAccount,
 		OIDCAudience:       tasksAudience,
 		Endpoint:           cfg.CloudTasksEndpoint,
+		CallTimeout:        cfg.CallTimeout,
 	})
 	if err != nil {
 		return fmt.Errorf("cloud tasks: %w", err)
@@ -119,5 +128,5 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return app.Serve(ctx, cfg.Common, svc.Handler())
+	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/app"
 	"github.com/hookrun/hookrun/internal/cloudtasks"
+	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
@@ -26,9 +27,15 @@ type config struct {
 	// private addresses: the local stack only.
 	AllowPrivateNetworks bool          `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
 	RotationGrace        time.Duration `env:"HOOKRUN_ROTATION_GRACE" envDefault:"24h"`
-	PublishTimeout       time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
-	PublishDelay         time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
-	KeyCacheTTL          time.Duration `env:"HOOKRUN_KEY_CACHE_TTL" envDefault:"10s"`
+	// RequestTimeout is an API request's budget (httpapi.Timeouts.Request):
+	// a dependency that does not answer within it makes the request 503
+	// with Retry-After. The ownership challenge of a new endpoint gets
+	// what is left of it.
+	RequestTimeout time.Duration `env:"HOOKRUN_REQUEST_TIMEOUT" envDefault:"10s"`
+	// PublishTimeout bounds the wait for Pub/Sub within the budget.
+	PublishTimeout time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
+	PublishDelay   time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
+	KeyCacheTTL    time.Duration `env:"HOOKRUN_KEY_CACHE_TTL" envDefault:"10s"`
 
 	// The end of a secret rotation's grace period is a Cloud Task calling
 	// the dispatcher's /tasks/retire-secret. Without a target URL, old
@@ -41,6 +48,18 @@ type config struct {
 	// tokens against (its own HOOKRUN_TASKS_AUDIENCE); default the target.
 	TasksAudience      string `env:"HOOKRUN_TASKS_AUDIENCE"`
 	CloudTasksEndpoint string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
+}
+
+// Validate reports what is wrong with c. A request timeout that is not
+// positive is refused by httpapi.Serve.
+func (c config) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	if c.PublishTimeout > c.RequestTimeout {
+		return fmt.Errorf("HOOKRUN_PUBLISH_TIMEOUT %v is longer than HOOKRUN_REQUEST_TIMEOUT %v, which would end every publish first", c.PublishTimeout, c.RequestTimeout)
+	}
+	return nil
 }
 
 func main() { app.Main("ingest", run) }
@@ -77,6 +96,7 @@ func run(ctx context.Context) error {
 			OIDCServiceAccount: cfg.TasksServiceAccount,
 			OIDCAudience:       tasksAudience(cfg),
 			Endpoint:           cfg.CloudTasksEndpoint,
+			CallTimeout:        cfg.CallTimeout,
 		})
 		if err != nil {
 			return fmt.Errorf("cloud tasks: %w", err)
@@ -100,7 +120,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return app.Serve(ctx, cfg.Common, svc.Handler())
+	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout})
 }
 
 // tasksAudience is the OIDC audience of the tasks ingest schedules: the

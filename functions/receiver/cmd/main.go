@@ -9,11 +9,18 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/hookrun/hookrun/functions/receiver"
 	"github.com/hookrun/hookrun/internal/app"
 	"github.com/hookrun/hookrun/internal/httpapi"
 )
+
+// requestTimeout bounds a request's handling: Cloud Run's default request
+// timeout, which cuts off a request still running after it anyway. A
+// webhook sender waits far less (hookrun 60 s at most); it is the slow work
+// consumed at POST /process that may take minutes.
+const requestTimeout = 5 * time.Minute
 
 func main() { app.Main("receiver", run) }
 
@@ -37,5 +44,5 @@ func run(ctx context.Context) error {
 		port = "8080"
 	}
 	h := httpapi.Middleware(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc)
-	return httpapi.Serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), h)
+	return httpapi.Serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), h, httpapi.Timeouts{Request: requestTimeout})
 }

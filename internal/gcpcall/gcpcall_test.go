@@ -1,0 +1,181 @@
+package gcpcall_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/googleapis/gax-go/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/hookrun/hookrun/internal/gcpcall"
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/testenv"
+)
+
+const timeout = 300 * time.Millisecond
+
+// patience bounds every test call from outside, so that a call this
+// package fails to end fails its test rather than hanging it.
+const patience = 20 * timeout
+
+func dial(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, gcpcall.DialOptions(timeout)...)
+	cc, err := grpc.NewClient("passthrough:///"+addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// retried calls method the way the client libraries do: gax retries
+// UNAVAILABLE and DEADLINE_EXCEEDED with backoff until ctx ends.
+func retried(ctx context.Context, cc *grpc.ClientConn, method string) error {
+	return gax.Invoke(ctx, func(ctx context.Context, _ gax.CallSettings) error {
+		return cc.Invoke(ctx, method, &emptypb.Empty{}, &emptypb.Empty{})
+	}, gax.WithRetry(func() gax.Retryer {
+		return gax.OnCodes([]codes.Code{codes.Unavailable, codes.DeadlineExceeded}, gax.Backoff{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond})
+	}))
+}
+
+// wantUnavailable checks that err is CodeUnavailable and came within
+// limit of start.
+func wantUnavailable(t *testing.T, err error, start time.Time, limit time.Duration) {
+	t.Helper()
+	if got := hookrun.ErrorCode(err); got != hookrun.CodeUnavailable {
+		t.Errorf("error = %v (code %s), want %s", err, got, hookrun.CodeUnavailable)
+	}
+	if d := time.Since(start); d > limit {
+		t.Errorf("answered after %v, want within %v", d, limit)
+	}
+}
+
+func TestUnaryCallEnds(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		addr  func(testing.TB) string
+		limit time.Duration
+	}{
+		// Without a deadline of its own (the work that outlives a
+		// request), a call to a hung service still ends.
+		{"service does not answer", testenv.SilentAddr, 3 * timeout},
+		// Refused at once: no retry until the libraries' timeouts.
+		{"service cannot be reached", testenv.RefusedAddr, timeout},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cc := dial(t, c.addr(t))
+			ctx, cancel := context.WithTimeout(context.Background(), patience)
+			defer cancel()
+			start := time.Now()
+			err := retried(ctx, cc, "/test.Service/Unary")
+			wantUnavailable(t, err, start, c.limit)
+		})
+	}
+}
+
+func TestCallersDeadlineStaysTheirs(t *testing.T) {
+	cc := dial(t, testenv.SilentAddr(t))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout/3)
+	defer cancel()
+	err := cc.Invoke(ctx, "/test.Service/Unary", &emptypb.Empty{}, &emptypb.Empty{})
+	if got := status.Code(err); got != codes.DeadlineExceeded {
+		t.Errorf("error = %v, want the caller's DEADLINE_EXCEEDED", err)
+	}
+}
+
+// streamServer answers every server-streaming call with n messages, the
+// first after delay and each next one delay later, then hangs if hang.
+func streamServer(t *testing.T, n int, delay time.Duration, hang bool) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
+		if err := ss.RecvMsg(&emptypb.Empty{}); err != nil {
+			return err
+		}
+		for range n {
+			select {
+			case <-time.After(delay):
+			case <-ss.Context().Done():
+				return ss.Context().Err()
+			}
+			if err := ss.SendMsg(&emptypb.Empty{}); err != nil {
+				return err
+			}
+		}
+		if hang {
+			<-ss.Context().Done()
+		}
+		return nil
+	}))
+	go srv.Serve(l)
+	t.Cleanup(srv.Stop)
+	return l.Addr().String()
+}
+
+// recvAll opens a server-streaming call and reads it to its end, pausing
+// between messages as a slow consumer would.
+func recvAll(cc *grpc.ClientConn, pause time.Duration) (n int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	desc := &grpc.StreamDesc{ServerStreams: true}
+	cs, err := cc.NewStream(ctx, desc, "/test.Service/Stream")
+	if err != nil {
+		return 0, err
+	}
+	if err := cs.SendMsg(&emptypb.Empty{}); err != nil {
+		return 0, err
+	}
+	if err := cs.CloseSend(); err != nil {
+		return 0, err
+	}
+	for {
+		err := cs.RecvMsg(&emptypb.Empty{})
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+		time.Sleep(pause) // the consumer's work, not the service's
+	}
+}
+
+func TestStreamWaitsAreBoundedOneByOne(t *testing.T) {
+	t.Run("answering stream longer than the timeout", func(t *testing.T) {
+		// Each message within the timeout, all of them and the
+		// consumer's pauses well beyond it.
+		cc := dial(t, streamServer(t, 4, timeout/2, false))
+		n, err := recvAll(cc, timeout)
+		if err != nil || n != 4 {
+			t.Errorf("recvAll = %d messages, %v; want 4, nil", n, err)
+		}
+	})
+	t.Run("stream that stops answering", func(t *testing.T) {
+		cc := dial(t, streamServer(t, 1, 0, true))
+		start := time.Now()
+		n, err := recvAll(cc, 0)
+		if n != 1 {
+			t.Errorf("got %d messages before the hang, want 1", n)
+		}
+		wantUnavailable(t, err, start, 3*timeout)
+	})
+	t.Run("stream to a service that does not answer", func(t *testing.T) {
+		cc := dial(t, testenv.SilentAddr(t))
+		start := time.Now()
+		_, err := recvAll(cc, 0)
+		wantUnavailable(t, err, start, 3*timeout)
+	})
+}

@@ -134,9 +134,15 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 	return e, nil
 }
 
+// A status change is stamped with the time it commits, not the time the
+// caller decided it: the stamps (hookrun.Endpoint.ActiveSince,
+// InactiveSince) decide which events an endpoint that is no longer active
+// still owes, and an event accepted while a slow transaction waited for its
+// locks was accepted while the endpoint was still active. Firestore's
+// server time stands in for the clock of ingest that stamps events.
+
 // DisableEndpoint disables an endpoint and records why and, if it was
-// active, since when (hookrun.Endpoint.SetStatus), in a transaction: the
-// time decides which events still owe it a dead letter.
+// active, since when, in a transaction.
 func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
 	ref := s.endpoints(tenantID).Doc(endpointID)
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
@@ -148,26 +154,46 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 		if err != nil {
 			return err
 		}
-		ep.SetStatus(hookrun.EndpointDisabled, s.now())
-		return tx.Update(ref, []fs.Update{
-			{Path: "status", Value: string(ep.Status)},
+		updates := []fs.Update{
+			{Path: "status", Value: string(hookrun.EndpointDisabled)},
 			{Path: "disabled_reason", Value: reason},
-			{Path: "active_since", Value: ep.ActiveSince},
-			{Path: "inactive_since", Value: ep.InactiveSince},
-		})
+		}
+		if ep.Status == hookrun.EndpointActive {
+			updates = append(updates, fs.Update{Path: "inactive_since", Value: fs.ServerTimestamp})
+		}
+		return tx.Update(ref, updates)
 	})
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }
 
 // UpdateEndpoint replaces a stored endpoint with e; a missing one is
-// CodeNotFound.
+// CodeNotFound. A status change e records (SetStatus) is stamped with the
+// commit time.
 func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 	ref := s.endpoints(e.TenantID).Doc(e.ID)
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
-		if _, err := tx.Get(ref); err != nil {
+		snap, err := tx.Get(ref)
+		if err != nil {
 			return err
 		}
-		return tx.Set(ref, toEndpointDoc(e))
+		stored, err := decodeEndpoint(e.TenantID, snap)
+		if err != nil {
+			return err
+		}
+		if err := tx.Set(ref, toEndpointDoc(e)); err != nil {
+			return err
+		}
+		var stamps []fs.Update
+		if !e.ActiveSince.IsZero() && !e.ActiveSince.Equal(stored.ActiveSince) {
+			stamps = append(stamps, fs.Update{Path: "active_since", Value: fs.ServerTimestamp})
+		}
+		if !e.InactiveSince.IsZero() && !e.InactiveSince.Equal(stored.InactiveSince) {
+			stamps = append(stamps, fs.Update{Path: "inactive_since", Value: fs.ServerTimestamp})
+		}
+		if len(stamps) == 0 {
+			return nil
+		}
+		return tx.Update(ref, stamps)
 	})
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }

@@ -66,3 +66,46 @@ func TestDeadInARowCounter(t *testing.T) {
 		t.Errorf("missing endpoint: %v, want NOT_FOUND", err)
 	}
 }
+
+// Status changes are stamped with the time they commit, whatever time the
+// caller decided them at: that is when the endpoint stopped (or started)
+// being active for the events ingest accepts meanwhile.
+func TestStatusChangesAreStampedWhenTheyCommit(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	ep := newEndpoint(t, "acme", "https://a.example/h", now().Add(-2*time.Hour), "user.*")
+	ep.Status = hookrun.EndpointPending
+	if err := s.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatalf("CreateEndpoint: %v", err)
+	}
+	decided := now().Add(-time.Hour) // a caller that took its time
+	before := now().Add(-time.Second)
+	ep.SetStatus(hookrun.EndpointActive, decided)
+	if err := s.UpdateEndpoint(ctx, ep); err != nil {
+		t.Fatalf("UpdateEndpoint: %v", err)
+	}
+	got, err := s.GetEndpoint(ctx, "acme", ep.ID)
+	if err != nil {
+		t.Fatalf("GetEndpoint: %v", err)
+	}
+	if got.ActiveSince.Before(before) {
+		t.Errorf("active since %v; want the commit time, not the %v the caller decided at", got.ActiveSince, decided)
+	}
+	// An update that changes no status keeps the stamps.
+	got.Description = "renamed"
+	if err := s.UpdateEndpoint(ctx, got); err != nil {
+		t.Fatalf("UpdateEndpoint: %v", err)
+	}
+	again, _ := s.GetEndpoint(ctx, "acme", ep.ID)
+	if !again.ActiveSince.Equal(got.ActiveSince) || !again.InactiveSince.IsZero() {
+		t.Errorf("after an update without a status change: active since %v, inactive since %v; want %v and none", again.ActiveSince, again.InactiveSince, got.ActiveSince)
+	}
+	again.SetStatus(hookrun.EndpointDisabled, decided)
+	if err := s.UpdateEndpoint(ctx, again); err != nil {
+		t.Fatalf("UpdateEndpoint: %v", err)
+	}
+	disabled, _ := s.GetEndpoint(ctx, "acme", ep.ID)
+	if disabled.InactiveSince.Before(got.ActiveSince) || !disabled.Owes(got.ActiveSince) {
+		t.Errorf("inactive since %v (active since %v); want the commit time, owing what was accepted while it was active", disabled.InactiveSince, got.ActiveSince)
+	}
+}

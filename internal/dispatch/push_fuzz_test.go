@@ -15,7 +15,7 @@ import (
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
-// The fuzz targets of the dispatcher's routes share one fuzzEnv each.
+// The records fuzzEnv starts with, which seeds name.
 const (
 	fuzzEndpointID = "ep_fuzz"
 	fuzzEventID    = "evt_fuzz"
@@ -46,6 +46,7 @@ type fuzzState struct {
 	versions   map[string][]byte
 }
 
+// newFuzzEnv builds the fuzzEnv of one fuzz target.
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	e := newEnv(f, localConfig)
 	e.addTenant("acme", hookrun.TenantActive)
@@ -75,6 +76,7 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	return fe
 }
 
+// state copies what the fakes hold now.
 func (fe *fuzzEnv) state() fuzzState {
 	s := fe.store
 	s.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -65,12 +66,16 @@ func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
 		id = ce
 	} else {
 		// The message ID is unique per topic and stable across
-		// redeliveries, so it keeps fan-out idempotent.
+		// redeliveries, so it keeps fan-out idempotent. Pub/Sub's are
+		// digits; anything else must still make a valid event id.
 		id = "msg-" + m.MessageID
+		if hookrun.ValidateEventID(id) != nil {
+			return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("message id %q does not make a valid event id: set the event_id attribute", m.MessageID)}
+		}
 	}
 
-	if !json.Valid(m.Data) {
-		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: "message data is not JSON"}
+	if !json.Valid(m.Data) || !utf8.Valid(m.Data) {
+		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: "message data is not JSON in UTF-8"}
 	}
 
 	received := m.PublishTime

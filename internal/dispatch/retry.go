@@ -86,6 +86,10 @@ func (s *Service) task(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "task needs tenant_id, event_id, endpoint_id and an attempt number"))
 		return
 	}
+	if err := hookrun.ValidateEventID(t.EventID); err != nil {
+		httpapi.WriteError(w, r, err)
+		return
+	}
 	ctx := r.Context()
 	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.TenantID), slog.String("event_id", t.EventID),
 		slog.String("endpoint_id", t.EndpointID), slog.Int("attempt", t.Attempt))
@@ -132,8 +136,10 @@ func (s *Service) retry(ctx context.Context, t retryTask) error {
 	return s.settle(ctx, job{tenant: tenant, event: e, ep: &ep, chain: t.Chain, n: t.Attempt, body: hookrun.WebhookBody(e)})
 }
 
+// taskEvent is the event a retry task carries, or the stored one when it
+// carries none (too large) or not one scheduleRetry would have written.
 func (s *Service) taskEvent(ctx context.Context, t retryTask) (hookrun.Event, error) {
-	if t.Event != nil {
+	if ev := t.Event; ev != nil && hookrun.ValidateEventType(ev.Type) == nil && len(ev.Data) > 0 && !ev.ReceivedAt.IsZero() {
 		return hookrun.Event{ID: t.EventID, TenantID: t.TenantID, Type: t.Event.Type, Data: t.Event.Data,
 			Source: t.Event.Source, ReceivedAt: t.Event.ReceivedAt}, nil
 	}

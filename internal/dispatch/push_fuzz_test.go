@@ -1,7 +1,6 @@
 package dispatch_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
@@ -138,31 +138,6 @@ func (fe *fuzzEnv) checkSent(t *testing.T) {
 	}
 }
 
-// checkAnswer checks the promises of the dispatcher's answer to any body:
-// a status among want (no 5xx: every fake succeeds, so a 5xx comes from
-// the body) and an error in Google's JSON error shape.
-func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, want ...int) {
-	t.Helper()
-	if !slices.Contains(want, w.Code) {
-		t.Fatalf("status %d, want one of %v; body %s", w.Code, want, w.Body)
-	}
-	if w.Code < 400 {
-		return
-	}
-	var e struct {
-		Error struct {
-			Code    int    `json:"code"`
-			Status  string `json:"status"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(w.Body.Bytes()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil || e.Error.Code != w.Code || e.Error.Status == "" || e.Error.Message == "" {
-		t.Fatalf("error answer %d %q is not {\"error\":{\"code\",\"status\",\"message\"}}: %v", w.Code, w.Body, err)
-	}
-}
-
 // pushSeeds are push requests' bodies: events, rejects and jobs.
 func pushSeeds() [][]byte {
 	ev := userCreated("evt_seed")
@@ -221,7 +196,7 @@ func FuzzPushEnvelope(f *testing.F) {
 			path = "/pubsub/dead-letter"
 		}
 		w := serve(fe.env, httptestRequest(path, body))
-		checkAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		var env struct {
 			Message struct {
 				Attributes map[string]string `json:"attributes"`
@@ -268,9 +243,9 @@ func FuzzPushMessage(f *testing.F) {
 		}
 		w := fe.push(t, message{id: messageID, data: data, attrs: attrs, publishTime: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)})
 		if messageID == "" {
-			checkAnswer(t, w, http.StatusBadRequest)
+			httpapitest.CheckAnswer(t, w, http.StatusBadRequest)
 		} else {
-			checkAnswer(t, w, http.StatusNoContent)
+			httpapitest.CheckAnswer(t, w, http.StatusNoContent)
 		}
 		fe.checkPushed(t, w, false, attrs[hookrun.AttrTenantID])
 	})

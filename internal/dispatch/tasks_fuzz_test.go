@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 )
 
 // FuzzDeliverTask feeds POST /tasks/deliver any body, as Cloud Tasks would
@@ -38,7 +39,7 @@ func FuzzDeliverTask(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fe.reset()
 		w := serve(fe.env, httptestRequest("/tasks/deliver", body))
-		checkAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		fe.checkDelivered(t, w.Code)
 	})
 }
@@ -84,7 +85,7 @@ func FuzzDeliverTaskEvent(f *testing.F) {
 		if attempt < 1 {
 			want = http.StatusBadRequest
 		}
-		checkAnswer(t, w, want)
+		httpapitest.CheckAnswer(t, w, want)
 		fe.checkDelivered(t, w.Code)
 	})
 }
@@ -128,7 +129,7 @@ func FuzzRetireSecretTask(f *testing.F) {
 		fe.reset()
 		before := time.Now()
 		w := serve(fe.env, httptestRequest("/tasks/retire-secret", body))
-		checkAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable)
+		httpapitest.CheckAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable)
 		var task hookrun.RetireSecretTask
 		_ = json.Unmarshal(body, &task)
 		if w.Code == http.StatusServiceUnavailable && !task.At.After(before) {

@@ -3,9 +3,7 @@ package ingest_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -33,28 +31,6 @@ func newFuzzEnv(t *testing.T) *env {
 // of token.
 func (e *env) send(method, path, token, contentType string, body []byte) *httptest.ResponseRecorder {
 	return doRaw(e, method, path, "Bearer "+token, contentType, bytes.NewReader(body))
-}
-
-// checkAnswer checks the promises of any answer to any body: never a 5xx
-// (a panic is one, through httpapi.Middleware), a status among want, and
-// an error in Google's JSON error shape.
-func checkAnswer(t *testing.T, w *httptest.ResponseRecorder, want ...int) {
-	t.Helper()
-	if !slices.Contains(want, w.Code) {
-		t.Fatalf("status %d, want one of %v; body %s", w.Code, want, w.Body)
-	}
-	if w.Code < 400 {
-		return
-	}
-	var e apiError
-	dec := json.NewDecoder(bytes.NewReader(w.Body.Bytes()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&e); err != nil || e.Error.Code != w.Code || e.Error.Status == "" || e.Error.Message == "" {
-		t.Fatalf("error answer %d %q is not {\"error\":{\"code\",\"status\",\"message\"}}: %v", w.Code, w.Body, err)
-	}
-	if !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
-		t.Fatalf("error answer Content-Type = %q, want application/json", w.Header().Get("Content-Type"))
-	}
 }
 
 // checkText checks free text a caller had stored (a name, a

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 )
 
 // FuzzPutCatalogue feeds PUT /v1/tenants/{tenant}/event-types any body,
@@ -34,7 +35,7 @@ func FuzzPutCatalogue(f *testing.F) {
 		key := e.createTenant(t, "acme")
 		e.createEndpoint(t, "acme", key, "https://example.com/webhooks") // subscribed to "user.*"
 		w := e.send(http.MethodPut, "/v1/tenants/acme/event-types", key, "application/json", body)
-		checkAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		c, err := e.store.GetCatalogue(t.Context(), "acme")
 		if err != nil {
 			t.Fatalf("GetCatalogue: %v", err)

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 	"github.com/hookrun/hookrun/internal/signature"
 )
 
@@ -103,7 +104,7 @@ func FuzzCreateEndpoint(f *testing.F) {
 		e := newFuzzEnv(t)
 		key := e.createTenant(t, "acme")
 		w := e.send(http.MethodPost, "/v1/tenants/acme/endpoints", key, "application/json", body)
-		checkAnswer(t, w, http.StatusCreated, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusCreated, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		eps := e.store.endpointsOf("acme")
 		if w.Code != http.StatusCreated {
 			if len(eps) != 0 || e.secrets.count() != 0 {
@@ -132,7 +133,7 @@ func FuzzPatchEndpoint(f *testing.F) {
 		created := e.createEndpoint(t, "acme", key, "https://example.com/webhooks")
 		before := e.store.endpointsOf("acme")
 		w := e.send(http.MethodPatch, "/v1/tenants/acme/endpoints/"+created.ID, key, "application/json", body)
-		checkAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		after := e.store.endpointsOf("acme")
 		if w.Code != http.StatusOK {
 			if !reflect.DeepEqual(after, before) {
@@ -166,7 +167,7 @@ func FuzzRotateSecret(f *testing.F) {
 		before := e.store.endpointsOf("acme")[0]
 		start := time.Now()
 		w := e.send(http.MethodPost, "/v1/tenants/acme/endpoints/"+created.ID+"/secret:rotate", key, "application/json", body)
-		checkAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		after := e.store.endpointsOf("acme")[0]
 		if w.Code != http.StatusOK {
 			if !reflect.DeepEqual(after, before) {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 )
 
 // FuzzPublishEvent feeds POST /v1/events any body, as a producer's key.
@@ -49,7 +50,7 @@ func FuzzPublishEvent(f *testing.F) {
 		e := newFuzzEnv(t)
 		key := e.createTenant(t, "acme")
 		w := e.send(http.MethodPost, "/v1/events", key, contentType, body)
-		checkAnswer(t, w, http.StatusAccepted, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusAccepted, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		published := e.pub.published()
 		if w.Code != http.StatusAccepted {
 			if n := e.store.eventCount(); n != 0 || len(published) != 0 {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 )
 
 // tenantBodySeeds are create and patch bodies of tenants, both kinds in
@@ -46,7 +48,7 @@ func FuzzCreateTenant(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		e := newFuzzEnv(t)
 		w := e.send(http.MethodPost, "/v1/tenants", adminToken, "application/json", body)
-		checkAnswer(t, w, http.StatusCreated, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusCreated, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		if w.Code != http.StatusCreated {
 			if n := e.store.tenantCount(); n != 0 {
 				t.Fatalf("answered %d but stored %d tenants", w.Code, n)
@@ -81,7 +83,7 @@ func FuzzPatchTenant(f *testing.F) {
 		}
 		before := e.storedTenant(t, "acme")
 		w := e.send(http.MethodPatch, "/v1/tenants/acme", token, "application/json", body)
-		checkAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusForbidden, http.StatusRequestEntityTooLarge)
+		httpapitest.CheckAnswer(t, w, http.StatusOK, http.StatusBadRequest, http.StatusForbidden, http.StatusRequestEntityTooLarge)
 		after := e.storedTenant(t, "acme")
 		if w.Code != http.StatusOK {
 			if !reflect.DeepEqual(after, before) {

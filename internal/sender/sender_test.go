@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/logging/logtest"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // quickly bounds attempts that must not wait for the endpoint: generous
@@ -130,7 +130,7 @@ func TestResponseSnippetIsBounded(t *testing.T) {
 // TestAttemptTimeoutBoundsTheRequest: the attempt's timeout bounds the
 // wait for the TLS handshake and for the headers, not only the body.
 func TestAttemptTimeoutBoundsTheRequest(t *testing.T) {
-	silent := listen(t, func(net.Conn) {}) // accepts, never answers
+	silent := testenv.Listen(t, func(net.Conn) {}) // accepts, never answers
 	const timeout = 200 * time.Millisecond
 	for _, url := range []string{"http://" + silent + "/hook", "https://" + silent + "/hook"} {
 		t.Run(url, func(t *testing.T) {
@@ -160,8 +160,8 @@ func TestSendFailureCategories(t *testing.T) {
 	untrusted.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
 	untrusted.StartTLS()
 	t.Cleanup(untrusted.Close)
-	hangUp := listen(t, func(c net.Conn) { _ = c.Close() }) // accepts, closes at once
-	garbled := listen(t, func(c net.Conn) { _, _ = io.WriteString(c, "hello\r\n\r\n"); _ = c.Close() })
+	hangUp := testenv.Listen(t, func(c net.Conn) { _ = c.Close() }) // accepts, closes at once
+	garbled := testenv.Listen(t, func(c net.Conn) { _, _ = io.WriteString(c, "hello\r\n\r\n"); _ = c.Close() })
 	// No case waits for its timeout (TestAttemptTimeoutBoundsTheRequest
 	// covers that one); it is long enough for a TLS handshake under -race
 	// on a loaded machine.
@@ -172,7 +172,7 @@ func TestSendFailureCategories(t *testing.T) {
 		allowPrivate bool
 		want         string
 	}{
-		{"refused port", "http://" + refusedAddr(t) + "/hook", true, "could not connect to the endpoint"},
+		{"refused port", "http://" + testenv.RefusedAddr(t) + "/hook", true, "could not connect to the endpoint"},
 		{"untrusted certificate", untrusted.URL + "/hook", true, "TLS handshake failed"},
 		{"closed without answering", "http://" + hangUp + "/hook", true, "the endpoint closed the connection without a valid answer"},
 		{"not HTTP", "http://" + garbled + "/hook", true, "the endpoint closed the connection without a valid answer"},
@@ -223,7 +223,7 @@ func TestDescribe(t *testing.T) {
 // the tenant does not see, but not the URL, whose query may hold a token.
 func TestSendLogsRawErrorWithoutURL(t *testing.T) {
 	logs := logtest.Capture(t)
-	addr := refusedAddr(t)
+	addr := testenv.RefusedAddr(t)
 	a, _ := send(t, New(true, "test"), "http://"+addr+"/hook?token=s3cret", time.Second)
 	out := logs.String()
 	if a.Error != "could not connect to the endpoint" || !strings.Contains(out, "connection refused") || !strings.Contains(out, addr) {
@@ -232,54 +232,4 @@ func TestSendLogsRawErrorWithoutURL(t *testing.T) {
 	if strings.Contains(out, "s3cret") {
 		t.Errorf("log %q carries the URL's token", out)
 	}
-}
-
-// refusedAddr returns a loopback address nothing listens on.
-func refusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// listen accepts connections on a loopback port and hands each to handle;
-// what handle leaves open is closed when the test ends.
-func listen(t *testing.T, handle func(net.Conn)) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		done  = make(chan struct{})
-	)
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			handle(c)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
 }

@@ -13,6 +13,14 @@ import (
 // listener and its connections close when the test ends.
 func SilentAddr(t testing.TB) string {
 	t.Helper()
+	return Listen(t, func(net.Conn) {})
+}
+
+// Listen accepts connections on a 127.0.0.1 port and hands each to handle,
+// one after the other; the listener, and what handle leaves open, close
+// when the test ends. It returns the address.
+func Listen(t testing.TB, handle func(net.Conn)) string {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -32,6 +40,7 @@ func SilentAddr(t testing.TB) string {
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
+			handle(c)
 		}
 	}()
 	t.Cleanup(func() {

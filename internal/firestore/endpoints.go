@@ -3,6 +3,7 @@ package firestore
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	fs "cloud.google.com/go/firestore"
@@ -134,17 +135,25 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 	return e, nil
 }
 
-// A status change is stamped with the time it commits, not the time the
+// A status change is stamped with Firestore's time, not the time the
 // caller decided it: the stamps (hookrun.Endpoint.ActiveSince,
 // InactiveSince) decide which events an endpoint that is no longer active
 // still owes, and an event accepted while a slow transaction waited for its
 // locks was accepted while the endpoint was still active. Firestore's
 // server time stands in for the clock of ingest that stamps events.
+//
+// A transaction's server timestamp may precede the moment its writes
+// become visible (the emulator stamps a commit before it waits for locks),
+// so InactiveSince is stamped once more after the commit (restampInactive):
+// an event accepted while the endpoint still looked active is then always
+// owed. Events accepted in the moment between the two stamps are owed too;
+// they get a dead letter rather than nothing.
 
 // DisableEndpoint disables an endpoint and records why and, if it was
 // active, since when, in a transaction.
 func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
 	ref := s.endpoints(tenantID).Doc(endpointID)
+	stamped := false
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -158,12 +167,33 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 			{Path: "status", Value: string(hookrun.EndpointDisabled)},
 			{Path: "disabled_reason", Value: reason},
 		}
-		if ep.Status == hookrun.EndpointActive {
+		stamped = ep.Status == hookrun.EndpointActive
+		if stamped {
 			updates = append(updates, fs.Update{Path: "inactive_since", Value: fs.ServerTimestamp})
 		}
 		return tx.Update(ref, updates)
 	})
+	if err == nil && stamped {
+		s.restampInactive(ctx, ref)
+	}
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
+}
+
+// restampInactive stamps an endpoint that is inactive with the server's
+// time again, now that its status change is visible, unless it changed
+// since. A failure leaves the first stamp, which is logged.
+func (s *Store) restampInactive(ctx context.Context, ref *fs.DocumentRef) {
+	snap, err := ref.Get(ctx)
+	if err == nil {
+		if st, _ := snap.DataAt("status"); st == string(hookrun.EndpointActive) {
+			return
+		}
+		_, err = ref.Update(ctx, []fs.Update{{Path: "inactive_since", Value: fs.ServerTimestamp}}, fs.LastUpdateTime(snap.UpdateTime))
+	}
+	if err != nil && !lostRace(err) {
+		slog.ErrorContext(ctx, "stamp the time an endpoint became inactive once more; events accepted just before may get no dead letter",
+			"endpoint_id", ref.ID, "error", err.Error())
+	}
 }
 
 // UpdateEndpoint replaces a stored endpoint with e; a missing one is
@@ -171,6 +201,7 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 // commit time.
 func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 	ref := s.endpoints(e.TenantID).Doc(e.ID)
+	inactive := false
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -187,7 +218,8 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		if !e.ActiveSince.IsZero() && !e.ActiveSince.Equal(stored.ActiveSince) {
 			stamps = append(stamps, fs.Update{Path: "active_since", Value: fs.ServerTimestamp})
 		}
-		if !e.InactiveSince.IsZero() && !e.InactiveSince.Equal(stored.InactiveSince) {
+		inactive = !e.InactiveSince.IsZero() && !e.InactiveSince.Equal(stored.InactiveSince)
+		if inactive {
 			stamps = append(stamps, fs.Update{Path: "inactive_since", Value: fs.ServerTimestamp})
 		}
 		if len(stamps) == 0 {
@@ -195,6 +227,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		}
 		return tx.Update(ref, stamps)
 	})
+	if err == nil && inactive {
+		s.restampInactive(ctx, ref)
+	}
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }
 

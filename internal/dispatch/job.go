@@ -24,6 +24,15 @@ func (s *Service) runJob(ctx context.Context, env *pushEnvelope) error {
 	if chain == "" {
 		return reject(fmt.Sprintf("job %q without a chain", a[hookrun.AttrJob]))
 	}
+	if hookrun.ValidateTenantID(tenantID) != nil {
+		return reject(fmt.Sprintf("job %q without a valid tenant_id", a[hookrun.AttrJob]))
+	}
+	switch _, err := s.tenant(ctx, tenantID); {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return reject(fmt.Sprintf("job %q for unknown tenant %q", a[hookrun.AttrJob], tenantID))
+	case err != nil:
+		return fmt.Errorf("get tenant: %w", err)
+	}
 	switch a[hookrun.AttrJob] {
 	case hookrun.JobReplayClaimed:
 		return s.replayClaimed(ctx, tenantID, chain)

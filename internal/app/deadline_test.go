@@ -24,6 +24,7 @@ import (
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/testenv"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 const adminToken = "admin-token-for-deadline-tests"
@@ -203,12 +204,12 @@ func TestHungFirestoreMakesAPushA503AfterTheCallTimeout(t *testing.T) {
 	}
 	url := serve(t, svc.Handler(), 4*time.Minute)
 
-	push, err := json.Marshal(map[string]any{
-		"subscription": "projects/p/subscriptions/events-push",
-		"message": map[string]any{
-			"messageId":  "1",
-			"data":       []byte(`{"name":"Ada"}`),
-			"attributes": map[string]string{hookrun.AttrTenantID: "acme", hookrun.AttrEventID: "evt_1", hookrun.AttrEventType: "user.created"},
+	push, err := json.Marshal(wire.PushEnvelope{
+		Subscription: "projects/p/subscriptions/events-push",
+		Message: wire.Message{
+			MessageID:  "1",
+			Data:       []byte(`{"name":"Ada"}`),
+			Attributes: map[string]string{wire.AttrTenantID: "acme", wire.AttrEventID: "evt_1", wire.AttrEventType: "user.created"},
 		},
 	})
 	if err != nil {

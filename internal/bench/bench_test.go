@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/testenv"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // TestQuickRun is scripts/bench -quick as CI runs it: every scenario runs
@@ -153,8 +154,8 @@ func TestSink(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		if strings.Contains(body, "webhook.verification") {
-			var v struct{ Challenge string }
+		if strings.Contains(body, wire.ChallengeEventType) {
+			var v wire.Challenge
 			if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.Challenge != "c-123" {
 				t.Errorf("challenge answer = %+v, %v; want c-123", v, err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // Targets of issue #7, in the figures' units.
@@ -114,7 +115,7 @@ func (b *bench) runPushCeiling(ctx context.Context) (Scenario, error) {
 				case <-gctx.Done():
 					return nil
 				}
-				if _, err := pub.Publish(ctx, data, map[string]string{"tenant_id": "bench-ceiling"}); err != nil {
+				if _, err := pub.Publish(ctx, data, map[string]string{wire.AttrTenantID: "bench-ceiling"}); err != nil {
 					return err
 				}
 				published.Add(1)
@@ -228,21 +229,15 @@ func (b *bench) runDirectPush(ctx context.Context) (Scenario, error) {
 // pushEnvelope is the body Pub/Sub POSTs for a message carrying e, as
 // ingest publishes it.
 func pushEnvelope(e hookrun.Event, messageID string, published time.Time) []byte {
-	var env struct {
-		Message struct {
-			Data        []byte            `json:"data"`
-			Attributes  map[string]string `json:"attributes"`
-			MessageID   string            `json:"messageId"`
-			PublishTime time.Time         `json:"publishTime"`
-		} `json:"message"`
-		Subscription string `json:"subscription"`
-	}
-	env.Message.Data = e.Data
-	env.Message.Attributes = e.Attributes()
-	env.Message.MessageID = messageID
-	env.Message.PublishTime = published
-	env.Subscription = "projects/hookrun-bench/subscriptions/events-dispatcher"
-	b, _ := json.Marshal(env) // strings, bytes and a time: cannot fail
+	b, _ := json.Marshal(wire.PushEnvelope{ // strings, bytes and a time: cannot fail
+		Message: wire.Message{
+			Data:        e.Data,
+			Attributes:  wire.Event(e).Attributes(),
+			MessageID:   messageID,
+			PublishTime: published,
+		},
+		Subscription: "projects/hookrun-bench/subscriptions/events-dispatcher",
+	})
 	return b
 }
 

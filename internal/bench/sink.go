@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/devstack"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // sink is the fast local receiver the benchmarks deliver to, in the bench
@@ -84,10 +85,8 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v struct {
-		ID      string `json:"id"`
-		Message struct {
-			MessageID string `json:"messageId"`
-		} `json:"message"`
+		ID string `json:"id"`
+		wire.PushEnvelope
 	}
 	if err := json.Unmarshal(body, &v); err != nil {
 		w.WriteHeader(http.StatusBadRequest)

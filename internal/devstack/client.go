@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // Client calls the ingest API as a producer or operator would, for the
@@ -101,20 +103,15 @@ func (c *Client) VerifyEndpoint(ctx context.Context, token, tenantID, endpointID
 }
 
 // AnswerChallenge answers hookrun's ownership challenge (a
-// webhook.verification event) the way the sample receiver does, for test
-// receivers; it reports whether body was one.
+// wire.ChallengeEventType webhook) the way the sample receiver does, for
+// test receivers; it reports whether body was one.
 func AnswerChallenge(w http.ResponseWriter, body []byte) bool {
-	var v struct {
-		Type string `json:"type"`
-		Data struct {
-			Challenge string `json:"challenge"`
-		} `json:"data"`
-	}
-	if json.Unmarshal(body, &v) != nil || v.Type != "webhook.verification" {
+	challenge, ok := wire.ParseChallenge(body)
+	if !ok {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]string{"challenge": v.Data.Challenge})
+	_ = json.NewEncoder(w).Encode(wire.Challenge{Challenge: challenge})
 	return true
 }
 

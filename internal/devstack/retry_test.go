@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // testPolicy is short enough for tests: attempts 1s, then 2s, 2s apart.
@@ -122,15 +123,9 @@ func newDeadLetterSink(t *testing.T, ctx context.Context, stack *Stack, project 
 	t.Helper()
 	sink := &deadLetterSink{scripted{reqs: map[string][]scriptedReq{}, changed: make(chan struct{})}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var env struct {
-			Message struct {
-				Data []byte `json:"data"`
-			} `json:"message"`
-		}
+		var env wire.PushEnvelope
 		_ = json.NewDecoder(r.Body).Decode(&env)
-		var dl struct {
-			EventID string `json:"event_id"`
-		}
+		var dl wire.DeadLetter
 		_ = json.Unmarshal(env.Message.Data, &dl)
 		sink.mu.Lock()
 		sink.reqs[dl.EventID] = append(sink.reqs[dl.EventID], scriptedReq{at: time.Now()})

@@ -14,6 +14,7 @@ import (
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/logging"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // benchStore is fakeStore without delivery bookkeeping, so a long benchmark
@@ -63,7 +64,7 @@ func BenchmarkPushOneEndpoint(b *testing.B) {
 	for b.Loop() {
 		i++
 		msg.id = strconv.Itoa(i)
-		msg.attrs[hookrun.AttrEventID] = "evt_" + msg.id
+		msg.attrs[wire.AttrEventID] = "evt_" + msg.id
 		if w := e.push(b, msg); w.Code != http.StatusNoContent {
 			b.Fatalf("push: %d %s", w.Code, w.Body)
 		}

@@ -12,10 +12,12 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/sender"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
-// job is one attempt to make: attempt n of a chain of e to ep.
-type job struct {
+// attempt is one delivery attempt to make: attempt n, in chain, of event to
+// ep. (A "job" in this package is a replay job message: see replay.go.)
+type attempt struct {
 	tenant hookrun.Tenant
 	event  hookrun.Event
 	ep     *hookrun.Endpoint
@@ -24,19 +26,19 @@ type job struct {
 	body   []byte
 }
 
-// delivery is the record of j's delivery before attempt j.n: its chain
+// delivery is the record of at's delivery before attempt at.n: its chain
 // and the attempts made in it, in no state yet.
-func (j job) delivery(now time.Time) hookrun.Delivery {
-	e := j.event
+func (at attempt) delivery(now time.Time) hookrun.Delivery {
+	e := at.event
 	return hookrun.Delivery{
 		TenantID:      e.TenantID,
 		EventID:       e.ID,
-		EndpointID:    j.ep.ID,
+		EndpointID:    at.ep.ID,
 		EventType:     e.Type,
 		EventAt:       e.ReceivedAt,
-		WebhookID:     hookrun.WebhookID(e.TenantID, e.ID, j.ep.ID),
-		Chain:         j.chain,
-		ChainAttempts: j.n - 1,
+		WebhookID:     hookrun.WebhookID(e.TenantID, e.ID, at.ep.ID),
+		Chain:         at.chain,
+		ChainAttempts: at.n - 1,
 		UpdatedAt:     now.UTC(),
 	}
 }
@@ -49,7 +51,7 @@ func (j job) delivery(now time.Time) hookrun.Delivery {
 // secrets or scheduling unavailable) means the message must be
 // redelivered, and the redelivery picks up where this one stopped.
 func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string) error {
-	chain, only := attrs[hookrun.AttrChain], attrs[hookrun.AttrEndpoint]
+	chain, only := attrs[wire.AttrChain], attrs[wire.AttrEndpoint]
 	// The list must be no older than the event: an endpoint created before
 	// the event was accepted must get it, whatever the cache holds. A
 	// redelivery must see the endpoints as they are now: one enabled just
@@ -97,14 +99,14 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		case !c.owed:
 		case !seen, chain != "":
 			// First delivery, or a redelivery starting a fresh chain.
-			j := job{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}
+			at := attempt{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}
 			if ep.Status != hookrun.EndpointActive {
 				// Owed, but the endpoint went inactive after the event
 				// was accepted (or before a redelivery reached it).
-				g.Go(func() error { return s.markDead(ctx, j.delivery(s.now()), ep.InactiveReason()) })
+				g.Go(func() error { return s.markDead(ctx, at.delivery(s.now()), ep.InactiveReason()) })
 				continue
 			}
-			g.Go(func() error { return s.settle(ctx, j) })
+			g.Go(func() error { return s.settle(ctx, at) })
 		default:
 			// The original message redelivered after a replay started a
 			// newer chain: the replay supersedes it.
@@ -163,22 +165,22 @@ func (s *Service) resume(ctx context.Context, e hookrun.Event, d hookrun.Deliver
 // follows up: schedules the retry, or disables the endpoint and announces
 // the dead letter. A receiver's failure is an outcome, not an error; only
 // a failure to sign, record or follow up is.
-func (s *Service) settle(ctx context.Context, j job) error {
-	if wait := s.rateWait(j.ep); wait > 0 {
-		return s.deferAttempt(ctx, j, wait)
+func (s *Service) settle(ctx context.Context, at attempt) error {
+	if wait := s.rateWait(at.ep); wait > 0 {
+		return s.deferAttempt(ctx, at, wait)
 	}
-	creds, err := s.credentials(ctx, j.ep)
+	creds, err := s.credentials(ctx, at.ep)
 	if err != nil {
-		return fmt.Errorf("signing secret of endpoint %s: %w", j.ep.ID, err)
+		return fmt.Errorf("signing secret of endpoint %s: %w", at.ep.ID, err)
 	}
-	e := j.event
-	webhookID := hookrun.WebhookID(e.TenantID, e.ID, j.ep.ID)
-	a := s.sender.Send(ctx, j.ep.URL, j.ep.AttemptTimeout(), creds, webhookID, j.body)
-	a.Number, a.Chain = j.n, j.chain
+	e := at.event
+	webhookID := hookrun.WebhookID(e.TenantID, e.ID, at.ep.ID)
+	a := s.sender.Send(ctx, at.ep.URL, at.ep.AttemptTimeout(), creds, webhookID, at.body)
+	a.Number, a.Chain = at.n, at.chain
 	now := s.now()
-	dec := hookrun.Decide(a, j.tenant.EffectiveRetryPolicy(j.ep), j.ep.OnClientError, a.RetryAfter, now, rand.Float64())
+	dec := hookrun.Decide(a, at.tenant.EffectiveRetryPolicy(at.ep), at.ep.OnClientError, a.RetryAfter, now, rand.Float64())
 
-	d := j.delivery(now)
+	d := at.delivery(now)
 	d.ChainAttempts, d.LastStatusCode, d.LastError = a.Number, a.StatusCode, a.Error
 	switch dec.Verdict {
 	case hookrun.VerdictSucceeded:
@@ -193,8 +195,8 @@ func (s *Service) settle(ctx context.Context, j job) error {
 		level = slog.LevelWarn
 	}
 	slog.Log(ctx, level, "delivery attempt",
-		"tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", j.ep.ID,
-		"webhook_id", webhookID, "chain", j.chain, "attempt", a.Number, "status", a.StatusCode,
+		"tenant_id", e.TenantID, "event_id", e.ID, "event_type", e.Type, "endpoint_id", at.ep.ID,
+		"webhook_id", webhookID, "chain", at.chain, "attempt", a.Number, "status", a.StatusCode,
 		"latency_ms", float64(a.Latency.Microseconds())/1000, "error", a.Error,
 		"state", string(d.State), "next_attempt_time", d.NextAttemptAt, "dead_reason", d.DeadReason)
 
@@ -203,7 +205,7 @@ func (s *Service) settle(ctx context.Context, j job) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RecordTimeout)
 	defer cancel()
 	if err := s.store.RecordAttempt(ctx, d, a); err != nil {
-		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, j.ep.ID), err)
+		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, at.ep.ID), err)
 	}
 	switch {
 	case dec.Verdict == hookrun.VerdictGone:
@@ -214,7 +216,7 @@ func (s *Service) settle(ctx context.Context, j job) error {
 		}
 		d.Announced = true // an auto-disable must not announce it again
 		return s.countDead(ctx, d)
-	case d.State == hookrun.DeliverySucceeded && j.ep.ConsecutiveDead > 0:
+	case d.State == hookrun.DeliverySucceeded && at.ep.ConsecutiveDead > 0:
 		if err := s.store.ResetDeadInARow(ctx, d.TenantID, d.EndpointID); err != nil {
 			slog.ErrorContext(ctx, "reset dead letters in a row", "endpoint_id", d.EndpointID, "error", err.Error())
 		}
@@ -222,18 +224,18 @@ func (s *Service) settle(ctx context.Context, j job) error {
 	return s.resume(ctx, e, d)
 }
 
-// deferAttempt puts attempt j.n off by wait, for the endpoint's rate limit:
+// deferAttempt puts attempt at.n off by wait, for the endpoint's rate limit:
 // no request is made and no attempt counted; a task makes it later.
-func (s *Service) deferAttempt(ctx context.Context, j job, wait time.Duration) error {
+func (s *Service) deferAttempt(ctx context.Context, at attempt, wait time.Duration) error {
 	now := s.now()
-	d := j.delivery(now)
+	d := at.delivery(now)
 	d.State, d.NextAttemptAt = hookrun.DeliveryRetrying, now.Add(wait).UTC()
 	slog.InfoContext(ctx, "delivery waits for the endpoint's rate limit", "tenant_id", d.TenantID, "event_id", d.EventID,
-		"endpoint_id", d.EndpointID, "attempt", j.n, "wait_ms", wait.Milliseconds())
+		"endpoint_id", d.EndpointID, "attempt", at.n, "wait_ms", wait.Milliseconds())
 	if err := s.store.SetDeliveryState(ctx, d); err != nil {
 		return fmt.Errorf("defer delivery: %w", err)
 	}
-	return s.scheduleRetry(ctx, j.event, d)
+	return s.scheduleRetry(ctx, at.event, d)
 }
 
 // rateWait reserves a slot under the endpoint's rate limit and returns how

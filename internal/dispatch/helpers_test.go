@@ -18,6 +18,7 @@ import (
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // TestMain keeps request and attempt log lines out of test output; tests
@@ -94,7 +95,7 @@ type message struct {
 
 // apiMessage is the message ingest publishes for an event.
 func apiMessage(msgID string, ev hookrun.Event) message {
-	return message{id: msgID, data: ev.Data, attrs: ev.Attributes(), publishTime: ev.ReceivedAt.Add(5 * time.Millisecond)}
+	return message{id: msgID, data: ev.Data, attrs: wire.Event(ev).Attributes(), publishTime: ev.ReceivedAt.Add(5 * time.Millisecond)}
 }
 
 // pushBody builds the JSON envelope of a push request the way Pub/Sub does,

@@ -7,19 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/wire"
 )
-
-// pushEnvelope is the JSON body of a Pub/Sub push request.
-type pushEnvelope struct {
-	Message struct {
-		Data        []byte            `json:"data"` // base64 in JSON
-		Attributes  map[string]string `json:"attributes"`
-		MessageID   string            `json:"messageId"`
-		PublishTime time.Time         `json:"publishTime"`
-	} `json:"message"`
-	Subscription    string `json:"subscription"`
-	DeliveryAttempt int    `json:"deliveryAttempt"`
-}
 
 // rejection is why a message cannot become an event. Rejected messages are
 // recorded and acknowledged: redelivering them would not help.
@@ -32,12 +21,12 @@ type rejection struct {
 // tenant_id, event_id and event_type; other publishers may use those or the
 // CloudEvents attributes ce-type, ce-id and ce-source (mapped to a tenant
 // by configuration).
-func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
+func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
 	m := &env.Message
 	a := m.Attributes
-	tenantID := a[hookrun.AttrTenantID]
-	if tenantID == "" && a[hookrun.AttrCESource] != "" {
-		tenantID = s.cfg.CESourceTenants[a[hookrun.AttrCESource]]
+	tenantID := a[wire.AttrTenantID]
+	if tenantID == "" && a[wire.AttrCESource] != "" {
+		tenantID = s.cfg.CESourceTenants[a[wire.AttrCESource]]
 	}
 	if tenantID == "" {
 		return hookrun.Event{}, &rejection{reason: "no tenant: set the tenant_id attribute, or map the message's ce-source to a tenant (HOOKRUN_CE_SOURCE_TENANTS)"}
@@ -46,9 +35,9 @@ func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
 		return hookrun.Event{}, &rejection{reason: fmt.Sprintf("tenant_id %q is not a valid tenant id", tenantID)}
 	}
 
-	eventType := a[hookrun.AttrEventType]
+	eventType := a[wire.AttrEventType]
 	if eventType == "" {
-		eventType = a[hookrun.AttrCEType]
+		eventType = a[wire.AttrCEType]
 	}
 	if eventType == "" {
 		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: "no event type: set the event_type or ce-type attribute"}
@@ -57,12 +46,12 @@ func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
 		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("event type %q is not valid: use lowercase dot-separated segments", eventType)}
 	}
 
-	id := a[hookrun.AttrEventID]
+	id := a[wire.AttrEventID]
 	if id != "" {
 		if hookrun.ValidateEventID(id) != nil {
 			return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("event_id %q is not a valid event id", id)}
 		}
-	} else if ce := a[hookrun.AttrCEID]; ce != "" && hookrun.ValidateEventID(ce) == nil {
+	} else if ce := a[wire.AttrCEID]; ce != "" && hookrun.ValidateEventID(ce) == nil {
 		id = ce
 	} else {
 		// The message ID is unique per topic and stable across
@@ -79,10 +68,10 @@ func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
 	}
 
 	received := m.PublishTime
-	if ts, err := time.Parse(time.RFC3339Nano, a[hookrun.AttrReceivedAt]); err == nil {
+	if ts, ok := wire.ReceivedAt(a); ok {
 		received = ts
 	}
-	source := a[hookrun.AttrSource]
+	source := a[wire.AttrSource]
 	if source != hookrun.SourceAPI {
 		source = hookrun.SourcePubSub
 	}
@@ -96,7 +85,7 @@ func (s *Service) toEvent(env *pushEnvelope) (hookrun.Event, *rejection) {
 	}, nil
 }
 
-func (r *rejection) record(env *pushEnvelope, now time.Time) hookrun.RejectedMessage {
+func (r *rejection) record(env *wire.PushEnvelope, now time.Time) hookrun.RejectedMessage {
 	data := env.Message.Data
 	if len(data) > hookrun.MaxRejectedData {
 		data = data[:hookrun.MaxRejectedData]

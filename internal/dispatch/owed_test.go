@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // acceptedAt is an event of acme accepted at t.
@@ -166,7 +167,7 @@ func TestReplayOfClaimedDeadLetters(t *testing.T) {
 	}
 	job := func(chain string) message {
 		return message{id: "job-" + chain, publishTime: time.Now(), attrs: map[string]string{
-			hookrun.AttrTenantID: "acme", hookrun.AttrJob: hookrun.JobReplayClaimed, hookrun.AttrChain: chain}}
+			wire.AttrTenantID: "acme", wire.AttrJob: wire.JobReplayClaimed, wire.AttrChain: chain}}
 	}
 	wantAck(t, e.push(t, job("rp_a")))
 	wantAck(t, e.push(t, job("rp_a"))) // redelivered
@@ -199,7 +200,7 @@ func TestReplayToADisabledEndpointStaysADeadLetter(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantAck(t, e.push(t, message{id: "job", publishTime: time.Now(), attrs: map[string]string{
-		hookrun.AttrTenantID: "acme", hookrun.AttrJob: hookrun.JobReplayClaimed, hookrun.AttrChain: "rp_1"}}))
+		wire.AttrTenantID: "acme", wire.AttrJob: wire.JobReplayClaimed, wire.AttrChain: "rp_1"}}))
 	if n := len(rc.requests()); n != 1 {
 		t.Errorf("%d requests; want only the first attempt", n)
 	}
@@ -229,7 +230,7 @@ func TestRedeliveryAfterReenableIgnoresTheCachedStatus(t *testing.T) {
 	e.store.mu.Unlock()
 
 	redeliver := apiMessage("2", old)
-	redeliver.attrs[hookrun.AttrChain], redeliver.attrs[hookrun.AttrEndpoint] = "rp_1", ep.ID
+	redeliver.attrs[wire.AttrChain], redeliver.attrs[wire.AttrEndpoint] = "rp_1", ep.ID
 	wantAck(t, e.push(t, redeliver))
 	if d, _, _ := e.store.delivery("acme", old.ID, ep.ID); d.State != hookrun.DeliverySucceeded || len(rc.requests()) != 1 {
 		t.Errorf("redelivery after re-enabling: %s with %d requests; want succeeded, sent once", d.State, len(rc.requests()))

@@ -13,6 +13,7 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // The records fuzzEnv starts with, which seeds name.
@@ -197,13 +198,9 @@ func FuzzPushEnvelope(f *testing.F) {
 		}
 		w := serve(fe.env, httptestRequest(path, body))
 		httpapitest.CheckAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
-		var env struct {
-			Message struct {
-				Attributes map[string]string `json:"attributes"`
-			} `json:"message"`
-		}
+		var env wire.PushEnvelope
 		_ = json.Unmarshal(body, &env) // for the tenant, when it is an envelope
-		fe.checkPushed(t, w, deadLetter, env.Message.Attributes[hookrun.AttrTenantID])
+		fe.checkPushed(t, w, deadLetter, env.Message.Attributes[wire.AttrTenantID])
 	})
 }
 
@@ -247,7 +244,7 @@ func FuzzPushMessage(f *testing.F) {
 		} else {
 			httpapitest.CheckAnswer(t, w, http.StatusNoContent)
 		}
-		fe.checkPushed(t, w, false, attrs[hookrun.AttrTenantID])
+		fe.checkPushed(t, w, false, attrs[wire.AttrTenantID])
 	})
 }
 

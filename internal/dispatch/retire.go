@@ -9,6 +9,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // retireSecret handles POST /tasks/retire-secret: once the grace period of
@@ -20,7 +21,7 @@ func (s *Service) retireSecret(w http.ResponseWriter, r *http.Request) {
 	if !s.authenticated(w, r, s.deps.TaskVerifier) {
 		return
 	}
-	var t hookrun.RetireSecretTask
+	var t wire.RetireSecretTask
 	if err := httpapi.DecodeJSONLenient(w, r, 1<<16, &t); err != nil {
 		httpapi.WriteError(w, r, err)
 		return
@@ -36,7 +37,7 @@ func (s *Service) retireSecret(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Service) retire(ctx context.Context, t hookrun.RetireSecretTask) error {
+func (s *Service) retire(ctx context.Context, t wire.RetireSecretTask) error {
 	if wait := t.At.Sub(s.now()); wait > 0 {
 		// Early (clock skew or a manual run): Cloud Tasks retries 5xx.
 		return hookrun.Errorf(hookrun.CodeUnavailable, "grace period ends in %v", wait.Round(time.Second))

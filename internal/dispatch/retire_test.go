@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 func TestRetireSecretAfterGrace(t *testing.T) {
@@ -19,23 +20,23 @@ func TestRetireSecretAfterGrace(t *testing.T) {
 		ep.PreviousSecretVersion, ep.PreviousSecretUntil = "v-old", until
 	})
 	e.secrets.put("v-old", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-	run := func(task hookrun.RetireSecretTask) *httptest.ResponseRecorder {
+	run := func(task wire.RetireSecretTask) *httptest.ResponseRecorder {
 		b, _ := json.Marshal(task)
 		return serve(e, httptestRequest("/tasks/retire-secret", b))
 	}
 
 	// Too early: Cloud Tasks is told to come back.
-	w := run(hookrun.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: "v-old", At: time.Now().Add(time.Hour)})
+	w := run(wire.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: "v-old", At: time.Now().Add(time.Hour)})
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("early task = %d, want 503", w.Code)
 	}
 	// The current version is never retired.
-	wantAck(t, run(hookrun.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: ep.SecretVersion, At: until}))
+	wantAck(t, run(wire.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: ep.SecretVersion, At: until}))
 	if _, err := e.secrets.Access(t.Context(), ep.SecretVersion); err != nil {
 		t.Errorf("current version disabled: %v", err)
 	}
 	// On time: disabled and forgotten.
-	wantAck(t, run(hookrun.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: "v-old", At: until}))
+	wantAck(t, run(wire.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: "v-old", At: until}))
 	if _, err := e.secrets.Access(t.Context(), "v-old"); err == nil {
 		t.Error("old version still readable")
 	}
@@ -43,6 +44,6 @@ func TestRetireSecretAfterGrace(t *testing.T) {
 		t.Errorf("endpoint still names the previous version %q", got.PreviousSecretVersion)
 	}
 	// Twice is fine; a gone endpoint is fine.
-	wantAck(t, run(hookrun.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: "v-old", At: until}))
-	wantAck(t, run(hookrun.RetireSecretTask{TenantID: "acme", EndpointID: "ep_gone", Version: "v-x", At: until}))
+	wantAck(t, run(wire.RetireSecretTask{TenantID: "acme", EndpointID: ep.ID, Version: "v-old", At: until}))
+	wantAck(t, run(wire.RetireSecretTask{TenantID: "acme", EndpointID: "ep_gone", Version: "v-x", At: until}))
 }

@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // shortPolicy makes retries quick to reason about: 3 attempts, no jitter.
@@ -106,12 +108,21 @@ func TestExhaustedDeliveryBecomesAnnouncedDeadLetter(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d dead-letter messages, want 1", len(msgs))
 	}
-	var dl map[string]any
+	var dl wire.DeadLetter
 	if err := json.Unmarshal(msgs[0].data, &dl); err != nil {
 		t.Fatalf("dead-letter message is not JSON: %v", err)
 	}
-	if dl["tenant_id"] != "acme" || dl["endpoint_id"] != ep.ID || dl["event_id"] != ev.ID || dl["reason"] == "" {
-		t.Errorf("dead-letter message = %v, want tenant, endpoint, event and reason", dl)
+	// The store may keep times less precisely than the message does.
+	if dl.DeadAt.Sub(d.DeadAt).Abs() >= time.Microsecond {
+		t.Errorf("dead-letter dead_time = %v, want the delivery's, %v", dl.DeadAt, d.DeadAt)
+	}
+	want := wire.DeadLetter{TenantID: "acme", EndpointID: ep.ID, EventID: ev.ID, EventType: ev.Type, WebhookID: d.WebhookID,
+		Reason: d.DeadReason, Attempts: 3, DeadAt: dl.DeadAt}
+	if dl != want {
+		t.Errorf("dead-letter message = %+v, want %+v", dl, want)
+	}
+	if !maps.Equal(msgs[0].attrs, want.Attributes()) {
+		t.Errorf("dead-letter attributes = %v, want %v", msgs[0].attrs, want.Attributes())
 	}
 }
 
@@ -286,8 +297,8 @@ func TestReplayStartsAFreshChainWithTheSameWebhookID(t *testing.T) {
 
 	works = true
 	replay := apiMessage("2", ev)
-	replay.attrs[hookrun.AttrChain] = "rp_1"
-	replay.attrs[hookrun.AttrEndpoint] = ep.ID
+	replay.attrs[wire.AttrChain] = "rp_1"
+	replay.attrs[wire.AttrEndpoint] = ep.ID
 	wantAck(t, e.push(t, replay))
 	wantAck(t, e.push(t, replay)) // redelivered replay: nothing more
 	reqs := rc.requests()
@@ -341,7 +352,7 @@ func TestReplayJobReplaysMatchingDeadLettersOnce(t *testing.T) {
 	works = true
 	f, _ := json.Marshal(hookrun.DeadLetterFilter{EndpointID: epA.ID})
 	job := message{id: "job-1", data: f, publishTime: time.Now(), attrs: map[string]string{
-		hookrun.AttrTenantID: "acme", hookrun.AttrJob: hookrun.JobReplayDeadLetters, hookrun.AttrChain: "rp_job"}}
+		wire.AttrTenantID: "acme", wire.AttrJob: wire.JobReplayDeadLetters, wire.AttrChain: "rp_job"}}
 	wantAck(t, e.push(t, job))
 	wantAck(t, e.push(t, job)) // redelivered job: nothing twice
 	if n, m := len(a.requests()), len(b.requests()); n != 4 || m != 2 {

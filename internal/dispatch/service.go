@@ -17,6 +17,7 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/sender"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // maxPushBody bounds a push request: Pub/Sub messages are at most 10 MB,
@@ -79,12 +80,12 @@ func (s *Service) Handler() http.Handler {
 // request, decodes the envelope, and answers 204 (ack) when handle returns
 // nil; anything else makes Pub/Sub redeliver the message (and after the
 // subscription's max delivery attempts, move it to the dead-letter topic).
-func (s *Service) pushed(handle func(context.Context, *pushEnvelope) error) http.HandlerFunc {
+func (s *Service) pushed(handle func(context.Context, *wire.PushEnvelope) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !s.authenticated(w, r, s.deps.PushVerifier) {
 			return
 		}
-		var env pushEnvelope
+		var env wire.PushEnvelope
 		if err := httpapi.DecodeJSONLenient(w, r, maxPushBody, &env); err != nil {
 			httpapi.WriteError(w, r, err)
 			return
@@ -117,9 +118,9 @@ func (s *Service) authenticated(w http.ResponseWriter, r *http.Request, v PushVe
 }
 
 // handleMessage returns nil when the message may be acknowledged.
-func (s *Service) handleMessage(ctx context.Context, env *pushEnvelope) error {
-	if env.Message.Attributes[hookrun.AttrJob] != "" {
-		return s.runJob(ctx, env)
+func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) error {
+	if env.Message.Attributes[wire.AttrJob] != "" {
+		return s.runReplayJob(ctx, env)
 	}
 	e, rej := s.toEvent(env)
 	var t hookrun.Tenant

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // FuzzDeliverTask feeds POST /tasks/deliver any body, as Cloud Tasks would
@@ -130,7 +130,7 @@ func FuzzRetireSecretTask(f *testing.F) {
 		before := time.Now()
 		w := serve(fe.env, httptestRequest("/tasks/retire-secret", body))
 		httpapitest.CheckAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable)
-		var task hookrun.RetireSecretTask
+		var task wire.RetireSecretTask
 		_ = json.Unmarshal(body, &task)
 		if w.Code == http.StatusServiceUnavailable && !task.At.After(before) {
 			t.Fatalf("503 for a task due at %v, before %v", task.At, before)

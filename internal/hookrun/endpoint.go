@@ -315,16 +315,6 @@ func (e *Endpoint) SigningVersions(now time.Time) (current, previous string) {
 	return e.SecretVersion, ""
 }
 
-// RetireSecretTask is the body of the Cloud Task that ingest schedules at
-// the end of a rotation's grace period, for the dispatcher's
-// POST /tasks/retire-secret to disable the old secret version.
-type RetireSecretTask struct {
-	TenantID   string    `json:"tenant_id"`
-	EndpointID string    `json:"endpoint_id"`
-	Version    string    `json:"version"`
-	At         time.Time `json:"at"`
-}
-
 // RetireTaskID names the retirement task of a secret version, so
 // scheduling it twice creates one task.
 func RetireTaskID(version string) string {

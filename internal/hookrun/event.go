@@ -29,53 +29,6 @@ type Event struct {
 	ReceivedAt time.Time       `json:"receive_time"`
 }
 
-// Pub/Sub attribute names on the events topic. Other GCP services may
-// publish with these too, or with CloudEvents attributes instead.
-const (
-	AttrTenantID   = "tenant_id"
-	AttrEventID    = "event_id"
-	AttrEventType  = "event_type"
-	AttrReceivedAt = "received_at" // RFC 3339 with nanoseconds
-	AttrSource     = "hookrun_source"
-	AttrCEType     = "ce-type"
-	AttrCESource   = "ce-source"
-	AttrCEID       = "ce-id"
-
-	// AttrChain starts a fresh attempt chain (a replay or redelivery) and
-	// AttrEndpoint limits it to one endpoint.
-	AttrChain    = "hookrun_chain"
-	AttrEndpoint = "hookrun_endpoint"
-	// AttrJob marks a message that carries a job rather than an event;
-	// its data is the job's parameters.
-	AttrJob = "hookrun_job"
-)
-
-// Jobs, by the value of AttrJob.
-const (
-	// JobReplayClaimed replays, in the chain AttrChain, the dead letters of
-	// the tenant that ingest claimed for that chain (Delivery.ReplayChain);
-	// the message has no data.
-	JobReplayClaimed = "replay_claimed"
-	// JobReplayDeadLetters is what ingest published before claims: replay
-	// every dead letter of the tenant that matches the DeadLetterFilter in
-	// the message data. The dispatcher claims them, then runs it as
-	// JobReplayClaimed; kept so messages in flight across an upgrade are
-	// not lost.
-	JobReplayDeadLetters = "replay_dead_letters"
-)
-
-// Attributes returns the Pub/Sub attributes that carry e's metadata; the
-// message data is e.Data.
-func (e Event) Attributes() map[string]string {
-	return map[string]string{
-		AttrTenantID:   e.TenantID,
-		AttrEventID:    e.ID,
-		AttrEventType:  e.Type,
-		AttrReceivedAt: e.ReceivedAt.UTC().Format(time.RFC3339Nano),
-		AttrSource:     e.Source,
-	}
-}
-
 // WebhookID is the webhook-id header of every attempt of event e to
 // endpoint endpointID: stable across attempts, redeliveries and replays, so
 // receivers can deduplicate, and distinct per endpoint.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/sender"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // Challenger proves that whoever runs an endpoint's URL wants hookrun's
@@ -20,16 +21,12 @@ type Challenger interface {
 	Challenge(ctx context.Context, ep hookrun.Endpoint, sec hookrun.EndpointSecret) error
 }
 
-// ChallengeEventType is the type of the event a challenge sends.
-const ChallengeEventType = "webhook.verification"
-
 // challengeTimeout bounds the wait for an endpoint's answer to a challenge.
 const challengeTimeout = 10 * time.Second
 
-// senderChallenger sends the challenge as a signed webhook of type
-// webhook.verification carrying {"challenge": "<random>"}; the endpoint
-// must answer 2xx with the challenge as its body, plain or as
-// {"challenge": "…"}.
+// senderChallenger sends the challenge (wire.ChallengeEventType) as a
+// signed webhook; the endpoint must answer 2xx with the challenge as its
+// body, plain or as wire.Challenge JSON.
 type senderChallenger struct{ sender *sender.Sender }
 
 var _ Challenger = senderChallenger{}
@@ -40,8 +37,8 @@ func (c senderChallenger) Challenge(ctx context.Context, ep hookrun.Endpoint, se
 		return err
 	}
 	challenge := hookrun.NewID("")
-	data, _ := json.Marshal(map[string]string{"challenge": challenge})
-	body := hookrun.WebhookBody(hookrun.Event{ID: hookrun.NewID("chal_"), Type: ChallengeEventType, Data: data, ReceivedAt: time.Now()})
+	data, _ := json.Marshal(wire.Challenge{Challenge: challenge})
+	body := hookrun.WebhookBody(hookrun.Event{ID: hookrun.NewID("chal_"), Type: wire.ChallengeEventType, Data: data, ReceivedAt: time.Now()})
 	a := c.sender.Send(ctx, ep.URL, min(ep.AttemptTimeout(), challengeTimeout), creds, hookrun.NewID("msg_"), body)
 	if !a.Succeeded() {
 		return fmt.Errorf("challenge not answered: %s", a.Error)
@@ -56,8 +53,6 @@ func echoed(body, challenge string) bool {
 	if strings.TrimSpace(body) == challenge {
 		return true
 	}
-	var v struct {
-		Challenge string `json:"challenge"`
-	}
+	var v wire.Challenge
 	return json.NewDecoder(bytes.NewReader([]byte(body))).Decode(&v) == nil && v.Challenge == challenge
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/sender"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 func TestSenderChallenger(t *testing.T) {
@@ -25,18 +26,16 @@ func TestSenderChallenger(t *testing.T) {
 				w.WriteHeader(http.StatusUnauthorized)
 				return
 			}
-			var ev struct {
-				Type string `json:"type"`
-				Data struct {
-					Challenge string `json:"challenge"`
-				} `json:"data"`
+			challenge, ok := wire.ParseChallenge(body)
+			if !ok {
+				w.WriteHeader(http.StatusBadRequest)
+				return
 			}
-			_ = json.Unmarshal(body, &ev)
 			switch mode {
 			case "json":
-				_ = json.NewEncoder(w).Encode(map[string]string{"challenge": ev.Data.Challenge})
+				_ = json.NewEncoder(w).Encode(wire.Challenge{Challenge: challenge})
 			case "plain":
-				_, _ = io.WriteString(w, ev.Data.Challenge+"\n")
+				_, _ = io.WriteString(w, challenge+"\n")
 			case "ignore":
 				_, _ = io.WriteString(w, "ok")
 			case "404":

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 func (s *Service) deliveryRoutes() []route {
@@ -163,11 +164,7 @@ func (s *Service) eventAction(w http.ResponseWriter, r *http.Request) error {
 // once and retries on the endpoint's schedule; the webhook-id stays.
 func (s *Service) replay(r *http.Request, e hookrun.Event, endpointID string) (replayResponse, error) {
 	chain := hookrun.NewID("rp_")
-	attrs := e.Attributes()
-	attrs[hookrun.AttrChain] = chain
-	if endpointID != "" {
-		attrs[hookrun.AttrEndpoint] = endpointID
-	}
+	attrs := wire.Event(e).RedeliveryAttributes(chain, endpointID)
 	if _, err := s.publish(r, e.Data, attrs, "could not hand the redelivery to Pub/Sub; retry"); err != nil {
 		return replayResponse{}, err
 	}
@@ -274,9 +271,7 @@ func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error
 // caller's retry can claim the dead letters again; if even that fails,
 // they lapse after hookrun.ReplayClaimTTL.
 func (s *Service) startReplay(r *http.Request, tenantID, chain string) error {
-	_, err := s.publish(r, nil, map[string]string{
-		hookrun.AttrTenantID: tenantID, hookrun.AttrJob: hookrun.JobReplayClaimed, hookrun.AttrChain: chain,
-	}, "could not hand the replay to Pub/Sub; retry")
+	_, err := s.publish(r, nil, wire.ReplayClaimedAttributes(tenantID, chain), "could not hand the replay to Pub/Sub; retry")
 	if err != nil {
 		s.releaseReplay(r, tenantID, chain)
 	}

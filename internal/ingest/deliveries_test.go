@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // deliveryEnv is an ingest service whose store already holds what the
@@ -360,22 +361,22 @@ func wantAttrs(t *testing.T, attrs, want map[string]string) {
 // eventAttrs are the attributes of a replay of one of the seeded events.
 func eventAttrs(eventID, eventType, chain, endpointID string) map[string]string {
 	a := map[string]string{
-		hookrun.AttrTenantID:   "acme",
-		hookrun.AttrEventID:    eventID,
-		hookrun.AttrEventType:  eventType,
-		hookrun.AttrReceivedAt: "*",
-		hookrun.AttrSource:     "*",
-		hookrun.AttrChain:      chain,
+		wire.AttrTenantID:   "acme",
+		wire.AttrEventID:    eventID,
+		wire.AttrEventType:  eventType,
+		wire.AttrReceivedAt: "*",
+		wire.AttrSource:     "*",
+		wire.AttrChain:      chain,
 	}
 	if endpointID != "" {
-		a[hookrun.AttrEndpoint] = endpointID
+		a[wire.AttrEndpoint] = endpointID
 	}
 	return a
 }
 
 // jobAttrs are the attributes of the job message of a replay.
 func jobAttrs(chain string) map[string]string {
-	return map[string]string{hookrun.AttrTenantID: "acme", hookrun.AttrJob: hookrun.JobReplayClaimed, hookrun.AttrChain: chain}
+	return map[string]string{wire.AttrTenantID: "acme", wire.AttrJob: wire.JobReplayClaimed, wire.AttrChain: chain}
 }
 
 func TestReplayDeadLetter(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // patchEndpointRequest holds the fields a PATCH may change; absent (nil)
@@ -306,7 +307,7 @@ func (s *Service) scheduleRetirement(ctx context.Context, ep hookrun.Endpoint) e
 	if s.retirer == nil {
 		return nil
 	}
-	body, err := json.Marshal(hookrun.RetireSecretTask{TenantID: ep.TenantID, EndpointID: ep.ID, Version: ep.PreviousSecretVersion, At: ep.PreviousSecretUntil})
+	body, err := json.Marshal(wire.RetireSecretTask{TenantID: ep.TenantID, EndpointID: ep.ID, Version: ep.PreviousSecretVersion, At: ep.PreviousSecretUntil})
 	if err != nil {
 		return err
 	}

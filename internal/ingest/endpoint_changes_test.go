@@ -11,6 +11,7 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 type endpointJSON struct {
@@ -209,7 +210,7 @@ func TestRotateSecret(t *testing.T) {
 	}
 	// The old version's retirement is scheduled for the end of the grace.
 	task, ok := e.retirer.tasks[hookrun.RetireTaskID(first.SecretVersion)]
-	var body hookrun.RetireSecretTask
+	var body wire.RetireSecretTask
 	if !ok || json.Unmarshal(task.body, &body) != nil || body.Version != first.SecretVersion || !task.at.Equal(ep.PreviousSecretUntil) {
 		t.Errorf("retirement task = %+v (%s), want one for %s at %v", task, task.body, first.SecretVersion, ep.PreviousSecretUntil)
 	}

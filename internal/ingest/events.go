@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 func (s *Service) eventRoutes() []route {
@@ -110,7 +111,7 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	// claimed: past it, a retry may take the claim over and publish too.
 	pctx, cancel := context.WithDeadline(ctx, claimed.Add(s.cfg.ClaimLease-claimMargin))
 	defer cancel()
-	msgID, err := s.publish(r.WithContext(pctx), e.Data, e.Attributes(), "could not hand the event to Pub/Sub; retry with the same id")
+	msgID, err := s.publish(r.WithContext(pctx), e.Data, wire.Event(e).Attributes(), "could not hand the event to Pub/Sub; retry with the same id")
 	if err != nil {
 		// The claim must not outlive the failure: the producer's retry with
 		// the same ID has to be able to publish.

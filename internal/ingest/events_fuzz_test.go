@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // FuzzPublishEvent feeds POST /v1/events any body, as a producer's key.
@@ -74,7 +75,7 @@ func FuzzPublishEvent(f *testing.F) {
 		if !json.Valid(ev.Data) || !utf8.Valid(ev.Data) || !bytes.HasPrefix(ev.Data, []byte("{")) {
 			t.Fatalf("202 for event data %q: want a JSON object, valid UTF-8", ev.Data)
 		}
-		if !bytes.Equal(published[0].data, ev.Data) || published[0].attrs[hookrun.AttrEventID] != ev.ID || published[0].attrs[hookrun.AttrEventType] != ev.Type {
+		if !bytes.Equal(published[0].data, ev.Data) || published[0].attrs[wire.AttrEventID] != ev.ID || published[0].attrs[wire.AttrEventType] != ev.Type {
 			t.Fatalf("published %q %v, stored %+v: want the same event", published[0].data, published[0].attrs, ev)
 		}
 	})

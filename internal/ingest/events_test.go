@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/ingest"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 type eventAccepted struct {
@@ -38,17 +39,17 @@ func TestPublishEvent(t *testing.T) {
 		t.Errorf("published data = %s, want %s", got, want)
 	}
 	for k, want := range map[string]string{
-		hookrun.AttrTenantID:  "acme",
-		hookrun.AttrEventID:   "inv-2024-001",
-		hookrun.AttrEventType: "invoice.paid",
-		hookrun.AttrSource:    hookrun.SourceAPI,
+		wire.AttrTenantID:  "acme",
+		wire.AttrEventID:   "inv-2024-001",
+		wire.AttrEventType: "invoice.paid",
+		wire.AttrSource:    hookrun.SourceAPI,
 	} {
 		if got := msgs[0].attrs[k]; got != want {
 			t.Errorf("attribute %s = %q, want %q", k, got, want)
 		}
 	}
-	if ts, err := time.Parse(time.RFC3339Nano, msgs[0].attrs[hookrun.AttrReceivedAt]); err != nil || ts.Before(before.Add(-time.Second)) {
-		t.Errorf("attribute %s = %q, want the receive time", hookrun.AttrReceivedAt, msgs[0].attrs[hookrun.AttrReceivedAt])
+	if ts, err := time.Parse(time.RFC3339Nano, msgs[0].attrs[wire.AttrReceivedAt]); err != nil || ts.Before(before.Add(-time.Second)) {
+		t.Errorf("attribute %s = %q, want the receive time", wire.AttrReceivedAt, msgs[0].attrs[wire.AttrReceivedAt])
 	}
 
 	rec, ok := e.store.event("acme", "inv-2024-001")
@@ -80,8 +81,8 @@ func TestPublishEventGeneratesID(t *testing.T) {
 		t.Fatalf("published %d messages, want 2", len(msgs))
 	}
 	for i, m := range msgs {
-		if m.attrs[hookrun.AttrEventID] != ids[i] {
-			t.Errorf("message %d event_id = %q, want the id returned, %q", i, m.attrs[hookrun.AttrEventID], ids[i])
+		if m.attrs[wire.AttrEventID] != ids[i] {
+			t.Errorf("message %d event_id = %q, want the id returned, %q", i, m.attrs[wire.AttrEventID], ids[i])
 		}
 	}
 }
@@ -142,7 +143,7 @@ func TestPublishFailureReleasesTheClaim(t *testing.T) {
 		t.Fatalf("retry: status %d, want 202; body %s", w.Code, w.Body)
 	}
 	msgs := e.pub.published()
-	if len(msgs) != 1 || msgs[0].attrs[hookrun.AttrEventID] != "pay-1" {
+	if len(msgs) != 1 || msgs[0].attrs[wire.AttrEventID] != "pay-1" {
 		t.Errorf("published after retry = %v, want pay-1 once", msgs)
 	}
 	if rec, ok := e.store.event("acme", "pay-1"); !ok || !rec.accepted {

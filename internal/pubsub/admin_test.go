@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 func TestEnsureTopicIsIdempotent(t *testing.T) {
@@ -23,23 +24,13 @@ func TestEnsureTopicIsIdempotent(t *testing.T) {
 	}
 }
 
-// pushEnvelope is the JSON body Pub/Sub POSTs to a push endpoint.
-type pushEnvelope struct {
-	Message struct {
-		Data       []byte            `json:"data"` // base64 in JSON
-		Attributes map[string]string `json:"attributes"`
-		MessageID  string            `json:"messageId"`
-	} `json:"message"`
-	Subscription string `json:"subscription"`
-}
-
 // pushReceiver is an httptest server that acknowledges every push and
-// hands the envelope to the test.
-func pushReceiver(t *testing.T) (*httptest.Server, <-chan pushEnvelope) {
+// hands the envelope to the test, decoded as the dispatcher decodes it.
+func pushReceiver(t *testing.T) (*httptest.Server, <-chan wire.PushEnvelope) {
 	t.Helper()
-	got := make(chan pushEnvelope, 16)
+	got := make(chan wire.PushEnvelope, 16)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var env pushEnvelope
+		var env wire.PushEnvelope
 		if err := json.NewDecoder(r.Body).Decode(&env); err != nil {
 			t.Errorf("decode push body: %v", err)
 			http.Error(w, err.Error(), http.StatusBadRequest)
@@ -56,14 +47,14 @@ func pushReceiver(t *testing.T) (*httptest.Server, <-chan pushEnvelope) {
 	return srv, got
 }
 
-func waitPush(t *testing.T, ch <-chan pushEnvelope) pushEnvelope {
+func waitPush(t *testing.T, ch <-chan wire.PushEnvelope) wire.PushEnvelope {
 	t.Helper()
 	select {
 	case env := <-ch:
 		return env
 	case <-time.After(30 * time.Second):
 		t.Fatal("no push within 30 s")
-		return pushEnvelope{}
+		return wire.PushEnvelope{}
 	}
 }
 

@@ -11,50 +11,52 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
-// runJob runs a job message from ingest. A job is idempotent, so a
-// redelivered or interrupted one resumes where it stopped.
-func (s *Service) runJob(ctx context.Context, env *pushEnvelope) error {
+// runReplayJob runs a replay job message from ingest (wire.AttrJob). A
+// replay job is idempotent, so a redelivered or interrupted one resumes
+// where it stopped.
+func (s *Service) runReplayJob(ctx context.Context, env *wire.PushEnvelope) error {
 	a := env.Message.Attributes
-	tenantID, chain := a[hookrun.AttrTenantID], a[hookrun.AttrChain]
+	tenantID, chain := a[wire.AttrTenantID], a[wire.AttrChain]
 	reject := func(reason string) error {
 		return s.store.RecordRejected(ctx, (&rejection{tenantID: tenantID, reason: reason}).record(env, s.now()))
 	}
 	if chain == "" {
-		return reject(fmt.Sprintf("job %q without a chain", a[hookrun.AttrJob]))
+		return reject(fmt.Sprintf("job %q without a chain", a[wire.AttrJob]))
 	}
 	if hookrun.ValidateTenantID(tenantID) != nil {
-		return reject(fmt.Sprintf("job %q without a valid tenant_id", a[hookrun.AttrJob]))
+		return reject(fmt.Sprintf("job %q without a valid tenant_id", a[wire.AttrJob]))
 	}
 	switch _, err := s.tenant(ctx, tenantID); {
 	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
-		return reject(fmt.Sprintf("job %q for unknown tenant %q", a[hookrun.AttrJob], tenantID))
+		return reject(fmt.Sprintf("job %q for unknown tenant %q", a[wire.AttrJob], tenantID))
 	case err != nil:
 		return fmt.Errorf("get tenant: %w", err)
 	}
-	switch a[hookrun.AttrJob] {
-	case hookrun.JobReplayClaimed:
+	switch a[wire.AttrJob] {
+	case wire.JobReplayClaimed:
 		return s.replayClaimed(ctx, tenantID, chain)
-	case hookrun.JobReplayDeadLetters:
-		var f hookrun.DeadLetterFilter
+	case wire.JobReplayDeadLetters:
+		var f wire.DeadLetterFilter
 		if err := json.Unmarshal(env.Message.Data, &f); err != nil {
 			return reject("replay job without a valid filter")
 		}
 		// Claiming again after a redelivery is harmless: what this chain
 		// holds or started is not claimable by it twice.
-		if _, err := s.store.ClaimDeadLetters(ctx, tenantID, f, chain, math.MaxInt, nil); err != nil {
+		if _, err := s.store.ClaimDeadLetters(ctx, tenantID, hookrun.DeadLetterFilter(f), chain, math.MaxInt, nil); err != nil {
 			return fmt.Errorf("claim dead letters: %w", err)
 		}
 		return s.replayClaimed(ctx, tenantID, chain)
 	default:
-		return reject(fmt.Sprintf("unknown job %q", a[hookrun.AttrJob]))
+		return reject(fmt.Sprintf("unknown job %q", a[wire.AttrJob]))
 	}
 }
 
 // replayClaimed replays, in chain, every dead letter of the tenant that
 // chain claimed: a first attempt now, then the endpoint's schedule. Run
-// again (a redelivered job message, after a crash), it skips what it
+// again (a redelivered replay job message, after a crash), it skips what it
 // started and recorded, and repeats only first attempts started but not
 // recorded: those that were in flight at the crash.
 func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) error {
@@ -78,7 +80,7 @@ func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) err
 			// Started by an earlier run that stopped before recording
 			// the first attempt.
 		default:
-			skipped.Add(1) // replayed by this job already
+			skipped.Add(1) // replayed by this replay job already
 			return nil
 		}
 		d.Chain, d.ChainAttempts, d.State = chain, 0, hookrun.DeliveryPending
@@ -113,7 +115,7 @@ func (s *Service) replayOne(ctx context.Context, d hookrun.Delivery) error {
 	case err != nil:
 		return fmt.Errorf("get event: %w", err)
 	}
-	return s.settle(ctx, job{tenant: t, event: e, ep: &ep, chain: d.Chain, n: 1, body: hookrun.WebhookBody(e)})
+	return s.settle(ctx, attempt{tenant: t, event: e, ep: &ep, chain: d.Chain, n: 1, body: hookrun.WebhookBody(e)})
 }
 
 // target loads the tenant and endpoint of a retry or replay, or says why

@@ -1,0 +1,117 @@
+package dispatch
+
+// Dead letters: a delivery that will never succeed is marked dead,
+// announced on the dead-letters topic (wire.DeadLetter), and counted
+// against its endpoint, which is disabled after too many in a row.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/wire"
+)
+
+// markDead makes a waiting delivery dead without an attempt, and announces
+// it.
+func (s *Service) markDead(ctx context.Context, d hookrun.Delivery, reason string) error {
+	now := s.now().UTC()
+	d.State, d.DeadReason, d.DeadAt, d.UpdatedAt, d.NextAttemptAt = hookrun.DeliveryDead, reason, now, now, time.Time{}
+	slog.WarnContext(ctx, "delivery dead", "tenant_id", d.TenantID, "event_id", d.EventID, "endpoint_id", d.EndpointID, "dead_reason", reason)
+	if err := s.store.SetDeliveryState(ctx, d); err != nil {
+		return fmt.Errorf("mark delivery dead: %w", err)
+	}
+	return s.announce(ctx, d)
+}
+
+// announce publishes a dead delivery on the dead-letters topic and marks it
+// announced. Published twice at worst (a crash in between); consumers
+// deduplicate by tenant, event and endpoint.
+func (s *Service) announce(ctx context.Context, d hookrun.Delivery) error {
+	if d.Announced {
+		return nil
+	}
+	dl := wire.DeadLetter{
+		TenantID: d.TenantID, EndpointID: d.EndpointID, EventID: d.EventID, EventType: d.EventType,
+		WebhookID: d.WebhookID, Reason: d.DeadReason, Attempts: d.ChainAttempts, DeadAt: d.DeadAt,
+	}
+	body, err := json.Marshal(dl)
+	if err != nil {
+		return err
+	}
+	if _, err := s.deps.DeadLetters.Publish(ctx, body, dl.Attributes()); err != nil {
+		return fmt.Errorf("publish dead letter: %w", err)
+	}
+	if err := s.store.MarkAnnounced(ctx, d.TenantID, d.EventID, d.EndpointID); err != nil {
+		return fmt.Errorf("mark dead letter announced: %w", err)
+	}
+	return nil
+}
+
+// sweepLimit bounds how many waiting deliveries disabling an endpoint
+// turns into dead letters at once; any left are made dead when their retry
+// comes due and finds the endpoint disabled.
+const sweepLimit = 500
+
+// disableEndpoint disables d's endpoint for reason (a 410, too many dead
+// letters), announces d's dead letter, and makes the endpoint's other
+// deliveries waiting for a retry dead letters too.
+func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, reason string) error {
+	if err := s.store.DisableEndpoint(ctx, d.TenantID, d.EndpointID, reason); err != nil {
+		return fmt.Errorf("disable endpoint: %w", err)
+	}
+	s.endpoints.Delete(d.TenantID)
+	slog.WarnContext(ctx, "endpoint disabled", "tenant_id", d.TenantID, "endpoint_id", d.EndpointID, "reason", reason)
+	if err := s.announce(ctx, d); err != nil {
+		return err
+	}
+	waiting, err := s.store.ListEndpointDeliveries(ctx, d.TenantID, d.EndpointID, hookrun.DeliveryRetrying, sweepLimit)
+	if err != nil {
+		slog.ErrorContext(ctx, "list deliveries of a disabled endpoint; they die at their next retry", "endpoint_id", d.EndpointID, "error", err.Error())
+		return nil
+	}
+	for _, w := range waiting {
+		if err := s.markDead(ctx, w, "the endpoint was disabled: "+reason); err != nil {
+			slog.ErrorContext(ctx, "dead-letter a delivery of a disabled endpoint; it dies at its next retry", "event_id", w.EventID, "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// countDead counts a dead letter against its endpoint and disables the
+// endpoint once too many died in a row.
+func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) error {
+	n, err := s.store.CountDeadInARow(ctx, d.TenantID, d.EndpointID)
+	if err != nil {
+		// Only the auto-disable depends on it; the dead letter is recorded.
+		slog.ErrorContext(ctx, "count dead letters of endpoint", "endpoint_id", d.EndpointID, "error", err.Error())
+		return nil
+	}
+	// The next success must see the count to reset it.
+	s.endpoints.Delete(d.TenantID)
+	if s.cfg.DisableAfterDead > 0 && n >= s.cfg.DisableAfterDead {
+		return s.disableEndpoint(ctx, d, fmt.Sprintf("%d deliveries in a row became dead letters", n))
+	}
+	return nil
+}
+
+// recordUndeliverable handles POST /pubsub/dead-letter: Pub/Sub's dead
+// letters, not hookrun's (dead deliveries, above): messages that the
+// events subscription gave up on after its max delivery attempts,
+// forwarded by Pub/Sub's dead-letter policy. They are recorded as
+// rejected, so they are visible and nothing is silently dropped.
+func (s *Service) recordUndeliverable(ctx context.Context, env *wire.PushEnvelope) error {
+	rej := &rejection{
+		tenantID: env.Message.Attributes[wire.AttrTenantID],
+		reason: fmt.Sprintf("undeliverable: the dispatcher could not process it after the subscription's maximum delivery attempts (%s)",
+			env.Message.Attributes[wire.AttrDeadLetterSourceSubscription]),
+	}
+	slog.ErrorContext(ctx, "message dead-lettered by Pub/Sub", "message_id", env.Message.MessageID, "tenant_id", rej.tenantID)
+	if err := s.store.RecordRejected(ctx, rej.record(env, s.now())); err != nil {
+		return fmt.Errorf("record dead-lettered message: %w", err)
+	}
+	return nil
+}

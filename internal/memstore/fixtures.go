@@ -1,0 +1,100 @@
+package memstore
+
+import (
+	"slices"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// What a test needs to set up or look at that the services' store API
+// does not offer. Production code has no use for these.
+
+// PutDelivery stores d as it is, attempts and replay claim included: what
+// the dispatcher would have written over time.
+func (s *Store) PutDelivery(d hookrun.Delivery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.record(d.TenantID, d.EventID, d.EndpointID)
+	log := make([]hookrun.Attempt, len(d.AttemptLog))
+	for i, a := range d.AttemptLog {
+		log[i] = storedAttempt(a)
+		r.latencySumMS += float64(a.Latency.Microseconds()) / 1000
+		r.buckets[hookrun.LatencyBucket(a.Latency)]++
+		if !a.Succeeded() {
+			r.failed++
+		}
+	}
+	d.AttemptLog = log
+	d.EventAt, d.UpdatedAt, d.NextAttemptAt = stamp(d.EventAt), stamp(d.UpdatedAt), stamp(d.NextAttemptAt)
+	d.DeadAt, d.ReplayClaimedAt = stamp(d.DeadAt), stamp(d.ReplayClaimedAt)
+	r.d = d
+}
+
+// EventRecord is a stored event and the state of its acceptance.
+type EventRecord struct {
+	Event hookrun.Event
+	// Accepted is set once Pub/Sub had the event, with its MessageID;
+	// until then, LeaseUntil is when the claim of the request that
+	// publishes it ends.
+	Accepted   bool
+	MessageID  string
+	LeaseUntil time.Time
+}
+
+// Event returns the record of an event, and whether there is one.
+func (s *Store) Event(tenantID, eventID string) (EventRecord, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.events[key(tenantID, eventID)]
+	if !ok {
+		return EventRecord{}, false
+	}
+	return EventRecord{Event: loadEvent(r.Event), Accepted: r.Accepted, MessageID: r.MessageID, LeaseUntil: r.LeaseUntil}, true
+}
+
+// EventCount counts the events of every tenant, accepted or not.
+func (s *Store) EventCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.events)
+}
+
+// DeliveryCount counts the deliveries of every tenant.
+func (s *Store) DeliveryCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.deliveries)
+}
+
+// TenantRecords counts what the store holds of a tenant: its own record,
+// API keys, endpoints, events, deliveries, catalogue and rejected
+// messages.
+func (s *Store) TenantRecords(tenantID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	if _, ok := s.tenants[tenantID]; ok {
+		n++
+	}
+	if _, ok := s.catalogues[tenantID]; ok {
+		n++
+	}
+	for _, k := range s.keys {
+		n += boolInt(k.TenantID == tenantID)
+	}
+	for _, m := range s.rejected {
+		n += boolInt(m.TenantID == tenantID)
+	}
+	for _, ks := range [][]string{sortedKeys(s.endpoints), sortedKeys(s.events), sortedKeys(s.deliveries)} {
+		n += len(slices.DeleteFunc(ks, func(k string) bool { return !ofTenant(k, tenantID) }))
+	}
+	return n
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

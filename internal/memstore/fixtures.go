@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -53,11 +54,47 @@ func (s *Store) Event(tenantID, eventID string) (EventRecord, bool) {
 	return EventRecord{Event: loadEvent(r.Event), Accepted: r.Accepted, MessageID: r.MessageID, LeaseUntil: r.LeaseUntil}, true
 }
 
-// EventCount counts the events of every tenant, accepted or not.
-func (s *Store) EventCount() int {
+// Snapshot returns a copy of the store, for Restore: a fuzz target puts
+// the store back as it was before each input.
+func (s *Store) Snapshot() *Store {
+	c := New(WithClock(s.now))
+	c.copyFrom(s)
+	return c
+}
+
+// Restore makes the store hold what snap held when Snapshot made it.
+func (s *Store) Restore(snap *Store) {
+	s.copyFrom(snap)
+}
+
+// copyFrom replaces what s holds by a copy of what from holds. Stored
+// values are replaced, never changed in place, except deliveries'.
+func (s *Store) copyFrom(from *Store) {
+	from.mu.Lock()
+	defer from.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.events)
+	s.tenants, s.keys, s.endpoints = maps.Clone(from.tenants), maps.Clone(from.keys), maps.Clone(from.endpoints)
+	s.events, s.rejected, s.catalogues = maps.Clone(from.events), maps.Clone(from.rejected), maps.Clone(from.catalogues)
+	s.deliveries = make(map[string]*deliveryRecord, len(from.deliveries))
+	for k, r := range from.deliveries {
+		c := *r
+		c.d.AttemptLog, c.buckets = slices.Clone(r.d.AttemptLog), maps.Clone(r.buckets)
+		s.deliveries[k] = &c
+	}
+}
+
+// Events returns the records of the events of every tenant, accepted or
+// not, by tenant and event ID.
+func (s *Store) Events() []EventRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]EventRecord, 0, len(s.events))
+	for _, k := range sortedKeys(s.events) {
+		r := s.events[k]
+		out = append(out, EventRecord{Event: loadEvent(r.Event), Accepted: r.Accepted, MessageID: r.MessageID, LeaseUntil: r.LeaseUntil})
+	}
+	return out
 }
 
 // DeliveryCount counts the deliveries of every tenant.

@@ -76,9 +76,3 @@ func (e *env) storedTenant(t *testing.T, id string) hookrun.Tenant {
 	}
 	return tn
 }
-
-func (s *fakeStore) tenantCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.tenants)
-}

@@ -16,7 +16,8 @@ import (
 func (s *Store) PutDelivery(d hookrun.Delivery) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.record(d.TenantID, d.EventID, d.EndpointID)
+	r := &deliveryRecord{buckets: map[int]int64{}}
+	s.deliveries[key(d.TenantID, hookrun.DeliveryID(d.EventID, d.EndpointID))] = r
 	log := make([]hookrun.Attempt, len(d.AttemptLog))
 	for i, a := range d.AttemptLog {
 		log[i] = storedAttempt(a)

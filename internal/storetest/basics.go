@@ -384,3 +384,58 @@ func testRejected(t *testing.T, open Opener) {
 	_, err = Rejected(ctx, s, "999")
 	wantCode(t, "Rejected(missing)", err, hookrun.CodeNotFound)
 }
+
+// Every call about one record that is not there is CodeNotFound, and a
+// record created twice is CodeAlreadyExists: the services branch on both.
+func testMissingRecords(t *testing.T, open Opener) {
+	s := open.store(t)
+	ctx := t.Context()
+	notFound := []struct {
+		name string
+		call func() error
+	}{
+		{"GetTenant", func() error { _, err := s.GetTenant(ctx, "nobody"); return err }},
+		{"UpdateTenant", func() error {
+			_, err := s.UpdateTenant(ctx, "nobody", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn, nil })
+			return err
+		}},
+		{"CreateAPIKey", func() error {
+			_, k, _ := hookrun.NewTenantAPIKey("nobody", "", now())
+			return s.CreateAPIKey(ctx, k)
+		}},
+		{"RevokeAPIKey", func() error { _, err := s.RevokeAPIKey(ctx, "acme", "key_404", now()); return err }},
+		{"GetEndpoint", func() error { _, err := s.GetEndpoint(ctx, "acme", "ep_404"); return err }},
+		{"UpdateEndpoint", func() error { return s.UpdateEndpoint(ctx, newEndpoint(t, "acme", "https://a.example/", now(), "*")) }},
+		{"DeleteEndpoint", func() error { return s.DeleteEndpoint(ctx, "acme", "ep_404") }},
+		{"DisableEndpoint", func() error { return s.DisableEndpoint(ctx, "acme", "ep_404", "gone") }},
+		{"ClearPreviousSecret", func() error { _, err := s.ClearPreviousSecret(ctx, "acme", "ep_404", "v1"); return err }},
+		{"CountDeadInARow", func() error { _, err := s.CountDeadInARow(ctx, "acme", "ep_404"); return err }},
+		{"ResetDeadInARow", func() error { return s.ResetDeadInARow(ctx, "acme", "ep_404") }},
+		{"GetEvent", func() error { _, err := s.GetEvent(ctx, "acme", "evt_404"); return err }},
+		{"AcceptEvent", func() error { return s.AcceptEvent(ctx, "acme", "evt_404", "m1") }},
+		{"GetDelivery", func() error { _, err := s.GetDelivery(ctx, "acme", "evt_404", "ep_404"); return err }},
+		{"MarkAnnounced", func() error { return s.MarkAnnounced(ctx, "acme", "evt_404", "ep_404") }},
+		{"ClaimDeadLetter", func() error { return s.ClaimDeadLetter(ctx, "acme", "evt_404", "ep_404", "rp_1") }},
+		{"StartReplay", func() error { _, err := s.StartReplay(ctx, "acme", "evt_404", "ep_404", "rp_1"); return err }},
+	}
+	for _, c := range notFound {
+		t.Run(c.name, func(t *testing.T) { wantCode(t, c.name, c.call(), hookrun.CodeNotFound) })
+	}
+
+	// What is not there is no error where nothing is asked of it.
+	if err := s.ReleaseEvent(ctx, "acme", "evt_404"); err != nil {
+		t.Errorf("ReleaseEvent(missing): %v", err)
+	}
+	if done, err := s.DeleteTenantData(ctx, "nobody", 0); !done || err != nil {
+		t.Errorf("DeleteTenantData(missing) = %v, %v; want done", done, err)
+	}
+	if c, err := s.GetCatalogue(ctx, "nobody"); len(c) != 0 || err != nil {
+		t.Errorf("GetCatalogue(missing) = %v, %v; want none", c, err)
+	}
+
+	ep := newEndpoint(t, "acme", "https://a.example/", now(), "*")
+	if err := s.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatalf("CreateEndpoint: %v", err)
+	}
+	wantCode(t, "CreateEndpoint(twice)", s.CreateEndpoint(ctx, ep), hookrun.CodeAlreadyExists)
+}

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		run  func(*testing.T, Opener)
 	}{
 		{"Tenants", testTenants},
+		{"MissingRecords", testMissingRecords},
 		{"Endpoints", testEndpoints},
 		{"ClaimEvent", testClaimEvent},
 		{"ClaimEventConcurrent", testClaimEventConcurrent},

@@ -120,8 +120,8 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 		return false, hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q is %s, not being deleted", tenantID, t.Status)
 	}
 	left := limit
-	// drop deletes the records of m that match, within the budget, and
-	// reports whether it got to all of them.
+	// drop deletes, with del, the records among keys that match, within
+	// the budget, and reports whether it got to all of them.
 	drop := func(del func(k string), keys []string, match func(k string) bool) bool {
 		for _, k := range keys {
 			if !match(k) {

@@ -17,6 +17,7 @@ import (
 	"github.com/hookrun/hookrun/internal/firestore"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/storetest"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
 
@@ -176,7 +177,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 	defer store.Close()
 	for {
-		rej, err := store.GetRejected(ctx, rejectedID)
+		rej, err := storetest.Rejected(ctx, store, rejectedID)
 		if err == nil {
 			if rej.Reason == "" || rej.Attributes["origin"] != "somewhere" {
 				t.Errorf("rejected record = %+v, want a reason and the attributes", rej)
@@ -184,7 +185,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 			break
 		}
 		if hookrun.ErrorCode(err) != hookrun.CodeNotFound || ctx.Err() != nil {
-			t.Fatalf("GetRejected: %v", err)
+			t.Fatalf("rejected message: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
 	}

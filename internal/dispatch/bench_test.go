@@ -17,9 +17,9 @@ import (
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
-// benchStore is fakeStore without delivery bookkeeping, so a long benchmark
+// benchStore is testStore without delivery bookkeeping, so a long benchmark
 // measures the push path, not a growing map.
-type benchStore struct{ *fakeStore }
+type benchStore struct{ *testStore }
 
 func (benchStore) GetDeliveries(context.Context, string, string, []string) (map[string]hookrun.Delivery, error) {
 	return nil, nil
@@ -40,8 +40,8 @@ func BenchmarkPushOneEndpoint(b *testing.B) {
 	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
 	b.Cleanup(func() { slog.SetDefault(prev) })
 
-	store := benchStore{newFakeStore()}
-	e := &env{store: store.fakeStore, secrets: newFakeSecrets(), verifier: &fakeVerifier{}, scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
+	store := benchStore{newTestStore()}
+	e := &env{store: store.testStore, secrets: newFakeSecrets(), verifier: &fakeVerifier{}, scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
 	svc, err := dispatch.New(localConfig, e.deps(store))
 	if err != nil {
 		b.Fatal(err)

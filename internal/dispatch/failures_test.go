@@ -86,7 +86,7 @@ func TestLookupFailuresMakePubSubRedeliver(t *testing.T) {
 		{"secret access fails", func(e *env) { e.secrets.err = errors.New("secret manager unavailable") }},
 		{"rejection cannot be recorded", func(e *env) {
 			e.store.recordRejectErr = errors.New("firestore unavailable")
-			e.store.tenants = map[string]hookrun.Tenant{} // make the message a rejection
+			e.store.removeTenant(t, "acme") // make the message a rejection
 		}},
 	}
 	for _, tt := range tests {
@@ -108,7 +108,7 @@ func TestLookupFailuresMakePubSubRedeliver(t *testing.T) {
 }
 
 func TestPushAuthentication(t *testing.T) {
-	if _, err := dispatch.New(dispatch.Config{}, dispatch.Deps{Store: newFakeStore(), Secrets: newFakeSecrets(), Scheduler: &fakeScheduler{}, DeadLetters: &fakePublisher{}}); err == nil {
+	if _, err := dispatch.New(dispatch.Config{}, dispatch.Deps{Store: newTestStore(), Secrets: newFakeSecrets(), Scheduler: &fakeScheduler{}, DeadLetters: &fakePublisher{}}); err == nil {
 		t.Error("New without a verifier and with push auth on: got nil error, want a refusal")
 	}
 

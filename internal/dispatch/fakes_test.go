@@ -4,259 +4,141 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"maps"
 	"slices"
 	"sync"
+	"testing"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/memstore"
 
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 var (
-	_ dispatch.Store        = (*fakeStore)(nil)
+	_ dispatch.Store        = (*testStore)(nil)
 	_ dispatch.Secrets      = (*fakeSecrets)(nil)
 	_ dispatch.PushVerifier = (*fakeVerifier)(nil)
 	_ dispatch.Scheduler    = (*fakeScheduler)(nil)
 	_ dispatch.Publisher    = (*fakePublisher)(nil)
 )
 
-// fakeStore keeps the dispatcher's records in maps, with the semantics of
-// the Firestore adapter: RecordAttempt counts attempts and sets the state.
-type fakeStore struct {
-	mu         sync.Mutex
-	tenants    map[string]hookrun.Tenant
-	endpoints  map[string][]hookrun.Endpoint
-	events     map[string]hookrun.Event // tenant/event
-	deliveries map[string]hookrun.Delivery
-	attempts   map[string][]hookrun.Attempt
-	rejected   []hookrun.RejectedMessage
+// testStore is the memory store the dispatcher's tests run on, with the
+// failures a test injects into it.
+type testStore struct {
+	*memstore.Store
 
-	// Injected failures.
+	mu               sync.Mutex
 	getTenantErr     error
 	recordAttemptErr error
 	recordRejectErr  error
 }
 
-func newFakeStore() *fakeStore {
-	return &fakeStore{
-		tenants:    map[string]hookrun.Tenant{},
-		endpoints:  map[string][]hookrun.Endpoint{},
-		events:     map[string]hookrun.Event{},
-		deliveries: map[string]hookrun.Delivery{},
-		attempts:   map[string][]hookrun.Attempt{},
-	}
-}
+func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
 
-func deliveryKey(tenantID, eventID, endpointID string) string {
-	return tenantID + "/" + hookrun.DeliveryID(eventID, endpointID)
-}
-
-func (s *fakeStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error) {
+// fault returns the injected error *err.
+func (s *testStore) fault(err *error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.getTenantErr != nil {
-		return hookrun.Tenant{}, s.getTenantErr
-	}
-	t, ok := s.tenants[id]
-	if !ok {
-		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodeNotFound, "tenant %q not found", id)
-	}
-	return t, nil
+	return *err
 }
 
-func (s *fakeStore) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error) {
+func (s *testStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error) {
+	if err := s.fault(&s.getTenantErr); err != nil {
+		return hookrun.Tenant{}, err
+	}
+	return s.Store.GetTenant(ctx, id)
+}
+
+func (s *testStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {
+	if err := s.fault(&s.recordAttemptErr); err != nil {
+		return err
+	}
+	return s.Store.RecordAttempt(ctx, d, a)
+}
+
+func (s *testStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {
+	if err := s.fault(&s.recordRejectErr); err != nil {
+		return err
+	}
+	return s.Store.RecordRejected(ctx, m)
+}
+
+func (s *testStore) setRecordAttemptErr(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.endpoints[tenantID]), nil
+	s.recordAttemptErr = err
 }
 
-func (s *fakeStore) SaveEvent(ctx context.Context, e hookrun.Event, messageID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := e.TenantID + "/" + e.ID
-	if _, ok := s.events[k]; !ok {
-		s.events[k] = e
+// putTenant stores t, replacing the tenant with its ID.
+func (s *testStore) putTenant(t hookrun.Tenant) {
+	ctx := context.Background()
+	err := s.CreateTenant(ctx, t, "hash-"+t.ID)
+	if hookrun.ErrorCode(err) == hookrun.CodeAlreadyExists {
+		_, err = s.UpdateTenant(ctx, t.ID, func(hookrun.Tenant) (hookrun.Tenant, error) { return t, nil })
 	}
-	return nil
+	if err != nil {
+		panic(err) // the memory store fails neither
+	}
 }
 
-func (s *fakeStore) GetDeliveries(ctx context.Context, tenantID, eventID string, endpointIDs []string) (map[string]hookrun.Delivery, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]hookrun.Delivery{}
-	for _, id := range endpointIDs {
-		if d, ok := s.deliveries[deliveryKey(tenantID, eventID, id)]; ok {
-			out[id] = d
-		}
+// removeTenant deletes a tenant and all it has.
+func (s *testStore) removeTenant(tb testing.TB, id string) {
+	tb.Helper()
+	ctx := context.Background()
+	_, err := s.UpdateTenant(ctx, id, func(t hookrun.Tenant) (hookrun.Tenant, error) { return t.MarkDeleting(time.Now()), nil })
+	if err == nil {
+		_, err = s.DeleteTenantData(ctx, id, 0)
 	}
-	return out, nil
+	if err != nil {
+		tb.Fatalf("remove tenant %s: %v", id, err)
+	}
 }
 
-func (s *fakeStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.recordAttemptErr != nil {
-		return s.recordAttemptErr
+// putEvent stores an event as ingest does once it is accepted.
+func (s *testStore) putEvent(tb testing.TB, ev hookrun.Event) {
+	tb.Helper()
+	if err := s.SaveEvent(context.Background(), ev, "m-"+ev.ID); err != nil {
+		tb.Fatalf("SaveEvent: %v", err)
 	}
-	k := deliveryKey(d.TenantID, d.EventID, d.EndpointID)
-	d.Attempts = s.deliveries[k].Attempts + 1
-	d.ChainAttempts = a.Number
-	s.deliveries[k] = d
-	s.attempts[k] = append(s.attempts[k], a)
-	return nil
 }
 
-func (s *fakeStore) GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, ep := range s.endpoints[tenantID] {
-		if ep.ID == endpointID {
-			return ep, nil
-		}
+// delivery returns a delivery and its attempts, and whether there is one.
+func (s *testStore) delivery(tenantID, eventID, endpointID string) (hookrun.Delivery, []hookrun.Attempt, bool) {
+	d, err := s.GetDelivery(context.Background(), tenantID, eventID, endpointID)
+	if err != nil {
+		return hookrun.Delivery{}, nil, false
 	}
-	return hookrun.Endpoint{}, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
+	log := d.AttemptLog
+	d.AttemptLog = nil
+	return d, log, true
 }
 
-func (s *fakeStore) GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.events[tenantID+"/"+eventID]
-	if !ok {
-		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+func (s *testStore) deliveryCount() int { return s.DeliveryCount() }
+
+// rejections returns every rejected message, oldest first.
+func (s *testStore) rejections() []hookrun.RejectedMessage {
+	ms, _, err := s.ListRejected(context.Background(), "", 1000, "")
+	if err != nil {
+		panic(err) // the memory store fails no list
 	}
-	return e, nil
+	slices.Reverse(ms)
+	return ms
 }
 
-func (s *fakeStore) SetDeliveryState(ctx context.Context, d hookrun.Delivery) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := deliveryKey(d.TenantID, d.EventID, d.EndpointID)
-	old, ok := s.deliveries[k]
-	if !ok {
-		s.deliveries[k] = d
-		return nil
+// savedEvents returns the stored events by tenant/event ID.
+func (s *testStore) savedEvents() map[string]hookrun.Event {
+	out := map[string]hookrun.Event{}
+	for _, r := range s.Events() {
+		out[r.Event.TenantID+"/"+r.Event.ID] = r.Event
 	}
-	old.State, old.DeadReason, old.DeadAt, old.UpdatedAt, old.NextAttemptAt = d.State, d.DeadReason, d.DeadAt, d.UpdatedAt, d.NextAttemptAt
-	old.Chain, old.ChainAttempts = d.Chain, d.ChainAttempts
-	s.deliveries[k] = old
-	return nil
+	return out
 }
 
-func (s *fakeStore) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, ep := range s.endpoints[tenantID] {
-		if ep.ID == endpointID {
-			s.endpoints[tenantID][i].ConsecutiveDead++
-			return s.endpoints[tenantID][i].ConsecutiveDead, nil
-		}
-	}
-	return 0, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
-}
-
-func (s *fakeStore) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, ep := range s.endpoints[tenantID] {
-		if ep.ID == endpointID {
-			s.endpoints[tenantID][i].ConsecutiveDead = 0
-		}
-	}
-	return nil
-}
-
-func (s *fakeStore) MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := deliveryKey(tenantID, eventID, endpointID)
-	d := s.deliveries[k]
-	d.Announced = true
-	s.deliveries[k] = d
-	return nil
-}
-
-func (s *fakeStore) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, ep := range s.endpoints[tenantID] {
-		if ep.ID == endpointID {
-			s.endpoints[tenantID][i].SetStatus(hookrun.EndpointDisabled, time.Now())
-			s.endpoints[tenantID][i].DisabledReason = reason
-			return nil
-		}
-	}
-	return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
-}
-
-func (s *fakeStore) ListEndpointDeliveries(ctx context.Context, tenantID, endpointID string, state hookrun.DeliveryState, limit int) ([]hookrun.Delivery, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []hookrun.Delivery
-	for _, d := range s.deliveries {
-		if d.TenantID == tenantID && d.EndpointID == endpointID && d.State == state && len(out) < limit {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
-
-// ClaimDeadLetters claims like the Firestore adapter, by the domain's rule
-// (hookrun.Delivery.ClaimableAt), under the store's lock.
-func (s *fakeStore) ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out hookrun.ReplayClaims
-	now := time.Now()
-	for _, k := range slices.Sorted(maps.Keys(s.deliveries)) {
-		d := s.deliveries[k]
-		if d.TenantID != tenantID || d.State != hookrun.DeliveryDead || (f.EndpointID != "" && d.EndpointID != f.EndpointID) ||
-			(f.EventType != "" && d.EventType != f.EventType) {
-			continue
-		}
-		if d.ClaimableAt(now) != nil || (eligible != nil && !eligible(d)) {
-			out.Skipped++
-			continue
-		}
-		if out.Claimed == int64(limit) {
-			out.More = true
-			break
-		}
-		d.ReplayChain, d.ReplayClaimedAt = chain, now
-		s.deliveries[k] = d
-		out.Claimed++
-	}
-	return out, nil
-}
-
-func (s *fakeStore) EachReplayClaim(ctx context.Context, tenantID, chain string, fn func(hookrun.Delivery) error) error {
-	s.mu.Lock()
-	var claimed []hookrun.Delivery
-	for _, d := range s.deliveries {
-		if d.TenantID == tenantID && d.ReplayChain == chain {
-			claimed = append(claimed, d)
-		}
-	}
-	s.mu.Unlock()
-	for _, d := range claimed {
-		if err := fn(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *fakeStore) StartReplay(ctx context.Context, tenantID, eventID, endpointID, chain string) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := deliveryKey(tenantID, eventID, endpointID)
-	d, ok := s.deliveries[k]
-	if !ok || d.State != hookrun.DeliveryDead || d.ReplayChain != chain || d.Chain == chain {
-		return false, nil
-	}
-	d.State, d.Chain, d.ChainAttempts, d.DeadReason, d.DeadAt, d.Announced = hookrun.DeliveryPending, chain, 0, "", time.Time{}, false
-	s.deliveries[k] = d
-	return true, nil
+// endpoint returns a stored endpoint, or none.
+func (s *testStore) endpoint(tenantID, id string) hookrun.Endpoint {
+	ep, _ := s.GetEndpoint(context.Background(), tenantID, id)
+	return ep
 }
 
 // fakeScheduler records scheduled tasks by name, like Cloud Tasks: a name
@@ -329,48 +211,6 @@ func (f *fakePublisher) published() []publishedMessage {
 	return slices.Clone(f.msgs)
 }
 
-func (s *fakeStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.recordRejectErr != nil {
-		return s.recordRejectErr
-	}
-	s.rejected = append(s.rejected, m)
-	return nil
-}
-
-func (s *fakeStore) setRecordAttemptErr(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.recordAttemptErr = err
-}
-
-func (s *fakeStore) delivery(tenantID, eventID, endpointID string) (hookrun.Delivery, []hookrun.Attempt, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := deliveryKey(tenantID, eventID, endpointID)
-	d, ok := s.deliveries[k]
-	return d, slices.Clone(s.attempts[k]), ok
-}
-
-func (s *fakeStore) deliveryCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.deliveries)
-}
-
-func (s *fakeStore) rejections() []hookrun.RejectedMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.rejected)
-}
-
-func (s *fakeStore) savedEvents() map[string]hookrun.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.events)
-}
-
 // fakeSecrets serves endpoint secret payloads by version name.
 type fakeSecrets struct {
 	mu       sync.Mutex
@@ -397,6 +237,14 @@ func (s *fakeSecrets) Access(ctx context.Context, version string) ([]byte, error
 		return nil, errors.New("secret version not found")
 	}
 	return p, nil
+}
+
+// DisableVersion makes a version unreadable, as a disabled one is.
+func (s *fakeSecrets) DisableVersion(ctx context.Context, version string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.versions, version)
+	return nil
 }
 
 func (s *fakeSecrets) put(version, signingSecret string) {

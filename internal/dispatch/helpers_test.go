@@ -35,7 +35,7 @@ var localConfig = dispatch.Config{InsecureSkipAuth: true, AllowPrivateNetworks: 
 // env is a dispatcher on fakes, delivering to real receivers on 127.0.0.1.
 type env struct {
 	h           http.Handler
-	store       *fakeStore
+	store       *testStore
 	secrets     *fakeSecrets
 	verifier    *fakeVerifier
 	scheduler   *fakeScheduler
@@ -44,7 +44,7 @@ type env struct {
 
 func newEnv(t testing.TB, cfg dispatch.Config) *env {
 	t.Helper()
-	e := &env{store: newFakeStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{},
+	e := &env{store: newTestStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{},
 		scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
 	svc, err := dispatch.New(cfg, e.deps(e.store))
 	if err != nil {
@@ -60,9 +60,7 @@ func (e *env) deps(store dispatch.Store) dispatch.Deps {
 }
 
 func (e *env) addTenant(id string, status hookrun.TenantStatus) {
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	e.store.tenants[id] = hookrun.Tenant{ID: id, Name: id, Status: status}
+	e.store.putTenant(hookrun.Tenant{ID: id, Name: id, Status: status})
 }
 
 // addEndpoint stores an endpoint of tenantID for url with its own signing
@@ -79,9 +77,9 @@ func (e *env) addEndpoint(t testing.TB, tenantID, url string, patterns []string,
 	for _, o := range opts {
 		o(&ep)
 	}
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	e.store.endpoints[tenantID] = append(e.store.endpoints[tenantID], ep)
+	if err := e.store.CreateEndpoint(t.Context(), ep); err != nil {
+		t.Fatalf("CreateEndpoint: %v", err)
+	}
 	return ep, secret
 }
 

@@ -146,9 +146,7 @@ func TestReplayOfClaimedDeadLetters(t *testing.T) {
 	ids := []string{"evt_r1", "evt_r2", "evt_r3"}
 	for i, id := range ids {
 		ev := acceptedAt(id, time.Now())
-		e.store.mu.Lock()
-		e.store.events["acme/"+id] = ev
-		e.store.mu.Unlock()
+		e.store.putEvent(t, ev)
 		wantAck(t, e.push(t, apiMessage(string(rune('1'+i)), ev)))
 	}
 	works = true
@@ -191,7 +189,7 @@ func TestReplayToADisabledEndpointStaysADeadLetter(t *testing.T) {
 	rc := newReceiver(t, alwaysStatus(http.StatusInternalServerError))
 	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
 	ev := acceptedAt("evt_x", time.Now())
-	e.store.events["acme/"+ev.ID] = ev
+	e.store.putEvent(t, ev)
 	wantAck(t, e.push(t, apiMessage("1", ev)))
 	if c, _ := e.store.ClaimDeadLetters(t.Context(), "acme", hookrun.DeadLetterFilter{}, "rp_1", 100, nil); c.Claimed != 1 {
 		t.Fatalf("claim: %+v", c)
@@ -225,9 +223,11 @@ func TestRedeliveryAfterReenableIgnoresTheCachedStatus(t *testing.T) {
 	})
 	old := acceptedAt("evt_old", time.Now().Add(-time.Minute))
 	wantAck(t, e.push(t, apiMessage("1", old))) // caches the list, endpoint disabled
-	e.store.mu.Lock()
-	e.store.endpoints["acme"][0].SetStatus(hookrun.EndpointActive, time.Now())
-	e.store.mu.Unlock()
+	enabled := e.store.endpoint("acme", ep.ID)
+	enabled.SetStatus(hookrun.EndpointActive, time.Now())
+	if err := e.store.UpdateEndpoint(t.Context(), enabled); err != nil {
+		t.Fatal(err)
+	}
 
 	redeliver := apiMessage("2", old)
 	redeliver.attrs[wire.AttrChain], redeliver.attrs[wire.AttrEndpoint] = "rp_1", ep.ID
@@ -250,10 +250,8 @@ func TestRedeliveredMessageFinishesADeliveryOfADisabledEndpoint(t *testing.T) {
 		ep.SetStatus(hookrun.EndpointActive, ep.CreatedAt)
 		ep.SetStatus(hookrun.EndpointDisabled, ev.ReceivedAt.Add(-time.Millisecond))
 	})
-	e.store.mu.Lock()
-	e.store.deliveries[deliveryKey("acme", ev.ID, ep.ID)] = hookrun.Delivery{TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID,
-		EventType: ev.Type, State: hookrun.DeliveryRetrying, ChainAttempts: 1, NextAttemptAt: time.Now().Add(time.Minute)}
-	e.store.mu.Unlock()
+	e.store.PutDelivery(hookrun.Delivery{TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID,
+		EventType: ev.Type, State: hookrun.DeliveryRetrying, ChainAttempts: 1, NextAttemptAt: time.Now().Add(time.Minute)})
 	wantAck(t, e.push(t, apiMessage("1", ev)))
 	if n := len(e.scheduler.scheduled()); n != 1 {
 		t.Errorf("%d retries scheduled; want the one the crash left undone", n)

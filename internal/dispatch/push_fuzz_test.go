@@ -1,17 +1,18 @@
 package dispatch_test
 
 import (
+	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi/httpapitest"
+	"github.com/hookrun/hookrun/internal/memstore"
 	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -39,12 +40,11 @@ type fuzzEnv struct {
 	saved   fuzzState
 }
 
-// fuzzState is what the fakes hold that an input may change.
+// fuzzState is what the store and the fakes hold that an input may
+// change.
 type fuzzState struct {
-	endpoints  map[string][]hookrun.Endpoint
-	events     map[string]hookrun.Event
-	deliveries map[string]hookrun.Delivery
-	versions   map[string][]byte
+	store    *memstore.Store
+	versions map[string][]byte
 }
 
 // newFuzzEnv builds the fuzzEnv of one fuzz target.
@@ -64,49 +64,29 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 	}
 	ev := userCreated(fuzzEventID)
 	now := time.Now().UTC()
-	e.store.mu.Lock()
-	e.store.events["acme/"+fuzzEventID] = ev
-	e.store.deliveries[deliveryKey("acme", fuzzEventID, fuzzEndpointID)] = hookrun.Delivery{
+	e.store.putEvent(f, ev)
+	e.store.PutDelivery(hookrun.Delivery{
 		TenantID: "acme", EventID: fuzzEventID, EndpointID: fuzzEndpointID, EventType: ev.Type, EventAt: ev.ReceivedAt,
 		WebhookID: hookrun.WebhookID("acme", fuzzEventID, fuzzEndpointID), State: hookrun.DeliveryRetrying,
 		Attempts: 1, ChainAttempts: 1, LastStatusCode: http.StatusServiceUnavailable, NextAttemptAt: now, UpdatedAt: now,
-	}
-	e.store.mu.Unlock()
+	})
 	fe := &fuzzEnv{env: e, rc: rc, key: key, current: ep.SecretVersion}
 	fe.saved = fe.state()
 	return fe
 }
 
-// state copies what the fakes hold now.
+// state copies what the store and the fakes hold now.
 func (fe *fuzzEnv) state() fuzzState {
-	s := fe.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	fe.secrets.mu.Lock()
 	defer fe.secrets.mu.Unlock()
-	return fuzzState{endpoints: s.endpoints, events: s.events, deliveries: s.deliveries, versions: fe.secrets.versions}.clone()
+	return fuzzState{store: fe.store.Snapshot(), versions: maps.Clone(fe.secrets.versions)}
 }
 
-// clone copies st deep enough that inputs cannot change it: they replace
-// records, they do not change them in place.
-func (st fuzzState) clone() fuzzState {
-	eps := make(map[string][]hookrun.Endpoint, len(st.endpoints))
-	for k, v := range st.endpoints {
-		eps[k] = slices.Clone(v)
-	}
-	return fuzzState{endpoints: eps, events: maps.Clone(st.events), deliveries: maps.Clone(st.deliveries), versions: maps.Clone(st.versions)}
-}
-
-// reset puts the fakes back as newFuzzEnv left them.
+// reset puts the store and the fakes back as newFuzzEnv left them.
 func (fe *fuzzEnv) reset() {
-	st := fe.saved.clone()
-	s := fe.store
-	s.mu.Lock()
-	s.endpoints, s.events, s.deliveries = st.endpoints, st.events, st.deliveries
-	s.attempts, s.rejected = map[string][]hookrun.Attempt{}, nil
-	s.mu.Unlock()
+	fe.store.Restore(fe.saved.store)
 	fe.secrets.mu.Lock()
-	fe.secrets.versions = st.versions
+	fe.secrets.versions = maps.Clone(fe.saved.versions)
 	fe.secrets.mu.Unlock()
 	fe.scheduler.mu.Lock()
 	fe.scheduler.tasks, fe.scheduler.order = nil, nil
@@ -117,6 +97,14 @@ func (fe *fuzzEnv) reset() {
 	fe.rc.mu.Lock()
 	fe.rc.reqs = nil
 	fe.rc.mu.Unlock()
+}
+
+// savedWaiting returns the delivery newFuzzEnv left waiting, as it left
+// it.
+func (fe *fuzzEnv) savedWaiting() hookrun.Delivery {
+	d, _ := fe.saved.store.GetDelivery(context.Background(), "acme", fuzzEventID, fuzzEndpointID)
+	d.AttemptLog = nil
+	return d
 }
 
 // waiting returns the delivery newFuzzEnv left waiting, as it is now.

@@ -22,7 +22,7 @@ func userCreated(id string) hookrun.Event {
 		Type:       "user.created",
 		Data:       []byte(`{"user":"u_1","email":"ada@example.com"}`),
 		Source:     hookrun.SourceAPI,
-		ReceivedAt: time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC),
+		ReceivedAt: time.Date(2026, 3, 1, 12, 0, 0, 123456000, time.UTC), // ingest stamps microseconds
 	}
 }
 

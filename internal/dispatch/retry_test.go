@@ -19,9 +19,7 @@ var shortPolicy = hookrun.RetryPolicy{InitialDelay: hookrun.Duration(10 * time.S
 	MaxDelay: hookrun.Duration(time.Hour), MaxAttempts: 3, Jitter: 0.0001}
 
 func (e *env) addTenantWithPolicy(id string, p hookrun.RetryPolicy) {
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	e.store.tenants[id] = hookrun.Tenant{ID: id, Name: id, Status: hookrun.TenantActive, RetryPolicy: p}
+	e.store.putTenant(hookrun.Tenant{ID: id, Name: id, Status: hookrun.TenantActive, RetryPolicy: p})
 }
 
 func alwaysStatus(code int) func(int) (int, string) {
@@ -240,9 +238,9 @@ func TestRetryOfDeletedEndpointIsDead(t *testing.T) {
 	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
 	ev := userCreated("evt_del")
 	wantAck(t, e.push(t, apiMessage("1", ev)))
-	e.store.mu.Lock()
-	e.store.endpoints["acme"] = nil
-	e.store.mu.Unlock()
+	if err := e.store.DeleteEndpoint(t.Context(), "acme", ep.ID); err != nil {
+		t.Fatal(err)
+	}
 	e.runAll(t)
 	if d, _, _ := e.store.delivery("acme", ev.ID, ep.ID); d.State != hookrun.DeliveryDead || !strings.Contains(d.DeadReason, "deleted") {
 		t.Errorf("delivery = %+v, want dead because the endpoint was deleted", d)
@@ -263,9 +261,7 @@ func TestLargeEventIsReadBackForRetries(t *testing.T) {
 	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
 	ev := userCreated("evt_big")
 	ev.Data = []byte(`{"blob":"` + strings.Repeat("x", 100<<10) + `"}`)
-	e.store.mu.Lock()
-	e.store.events["acme/"+ev.ID] = ev // ingest stored it
-	e.store.mu.Unlock()
+	e.store.putEvent(t, ev) // ingest stored it
 	wantAck(t, e.push(t, apiMessage("1", ev)))
 	tasks := e.scheduler.scheduled()
 	if len(tasks) != 1 || len(tasks[0].body) > 4<<10 {
@@ -344,9 +340,7 @@ func TestReplayJobReplaysMatchingDeadLettersOnce(t *testing.T) {
 	e.addEndpoint(t, "acme", b.url(), []string{"*"})
 	for i, id := range []string{"evt_j1", "evt_j2"} {
 		ev := userCreated(id)
-		e.store.mu.Lock()
-		e.store.events["acme/"+id] = ev
-		e.store.mu.Unlock()
+		e.store.putEvent(t, ev)
 		wantAck(t, e.push(t, apiMessage(string(rune('1'+i)), ev)))
 	}
 	works = true

@@ -256,15 +256,6 @@ func (s *Store) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) e
 	return coded(err, fmt.Sprintf("rejected message %q", m.MessageID))
 }
 
-// GetRejected returns a rejected message by its Pub/Sub message ID.
-func (s *Store) GetRejected(ctx context.Context, messageID string) (hookrun.RejectedMessage, error) {
-	snap, err := s.c.Collection("rejected_messages").Doc(messageID).Get(ctx)
-	if err != nil {
-		return hookrun.RejectedMessage{}, coded(err, fmt.Sprintf("rejected message %q", messageID))
-	}
-	return decodeRejected(snap)
-}
-
 // ListRejected returns a page of rejected messages, newest first: of one
 // tenant, or all when tenantID is empty.
 func (s *Store) ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error) {

@@ -1,8 +1,6 @@
 package firestore
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"time"
 
 	fs "cloud.google.com/go/firestore"
@@ -11,11 +9,8 @@ import (
 )
 
 // Lists are ordered by a time field, newest first, with the document ID as
-// tie-break; a page token is the last item's (time, ID), opaque to callers.
-type pageToken struct {
-	Time time.Time `json:"t"`
-	ID   string    `json:"id"`
-}
+// tie-break; a page token is the last item's (time, ID)
+// (hookrun.PageToken).
 
 // newestFirst orders q by timeField descending and starts it after token
 // (from a previous page of the same collection), asking one more than
@@ -25,12 +20,11 @@ func newestFirst(q fs.Query, coll *fs.CollectionRef, timeField string, pageSize 
 	if token == "" {
 		return q, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	var pt pageToken
-	if err != nil || json.Unmarshal(raw, &pt) != nil || pt.ID == "" {
-		return q, hookrun.Errorf(hookrun.CodeInvalidArgument, "page_token: not a token this API returned")
+	t, id, err := hookrun.ParsePageToken(token)
+	if err != nil {
+		return q, err
 	}
-	return q.StartAfter(pt.Time, coll.Doc(pt.ID)), nil
+	return q.StartAfter(t, coll.Doc(id)), nil
 }
 
 // page cuts items fetched by newestFirst to pageSize and returns the next
@@ -40,7 +34,5 @@ func page[T any](items []T, pageSize int, key func(T) (time.Time, string)) ([]T,
 		return items, ""
 	}
 	items = items[:pageSize]
-	t, id := key(items[len(items)-1])
-	raw, _ := json.Marshal(pageToken{Time: t, ID: id})
-	return items, base64.RawURLEncoding.EncodeToString(raw)
+	return items, hookrun.PageToken(key(items[len(items)-1]))
 }

@@ -2,8 +2,6 @@ package firestore
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -136,12 +134,11 @@ func (s *Store) ListTenants(ctx context.Context, pageSize int, token string) ([]
 	coll := s.c.Collection("tenants")
 	q := coll.OrderBy(fs.DocumentID, fs.Asc).Limit(pageSize + 1)
 	if token != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(token)
-		var pt pageToken
-		if err != nil || json.Unmarshal(raw, &pt) != nil || pt.ID == "" {
-			return nil, "", hookrun.Errorf(hookrun.CodeInvalidArgument, "page_token: not a token this API returned")
+		_, id, err := hookrun.ParsePageToken(token)
+		if err != nil {
+			return nil, "", err
 		}
-		q = q.StartAfter(coll.Doc(pt.ID))
+		q = q.StartAfter(coll.Doc(id))
 	}
 	it := q.Documents(ctx)
 	defer it.Stop()

@@ -67,7 +67,7 @@ func checkTenant(t *testing.T, tn hookrun.Tenant) {
 	}
 }
 
-// storedTenant reads a tenant from the fake store.
+// storedTenant reads a tenant from the store.
 func (e *env) storedTenant(t *testing.T, id string) hookrun.Tenant {
 	t.Helper()
 	tn, err := e.store.GetTenant(context.Background(), id)
@@ -75,10 +75,4 @@ func (e *env) storedTenant(t *testing.T, id string) hookrun.Tenant {
 		t.Fatalf("stored tenant %q: %v", id, err)
 	}
 	return tn
-}
-
-func (s *fakeStore) tenantCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.tenants)
 }

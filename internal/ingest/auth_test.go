@@ -17,9 +17,7 @@ func TestUnauthenticatedLooksTheSame(t *testing.T) {
 	unknownKey, _ := hookrun.NewAPIKey()
 	// A tenant whose record is gone while its key remains.
 	orphanKey, orphanHash := hookrun.NewAPIKey()
-	e.store.mu.Lock()
-	e.store.keys[orphanHash] = "gone"
-	e.store.mu.Unlock()
+	e.store.addOrphanKey(orphanHash, "gone")
 
 	routes := []struct{ method, path, body string }{
 		{http.MethodPost, "/v1/events", `{"type":"user.created","data":{}}`},

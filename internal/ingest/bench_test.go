@@ -16,9 +16,9 @@ import (
 	"github.com/hookrun/hookrun/internal/logging"
 )
 
-// benchStore is fakeStore without the event bookkeeping, so a benchmark of
+// benchStore is testStore without the event bookkeeping, so a benchmark of
 // millions of events measures the handler, not a growing map.
-type benchStore struct{ *fakeStore }
+type benchStore struct{ *testStore }
 
 func (benchStore) ClaimEvent(_ context.Context, e hookrun.Event, _ time.Duration) (hookrun.Event, bool, error) {
 	return e, false, nil
@@ -46,7 +46,7 @@ func BenchmarkPublishEvent(b *testing.B) {
 	slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
 	b.Cleanup(func() { slog.SetDefault(prev) })
 
-	store := benchStore{newFakeStore()}
+	store := benchStore{newTestStore()}
 	key, hash := hookrun.NewAPIKey()
 	store.addTenant(hookrun.Tenant{ID: "acme", Name: "Acme", Status: hookrun.TenantActive}, hash)
 	svc, err := ingest.New(ingest.Config{AdminToken: adminToken}, store, benchPublisher{}, newFakeSecrets(), ingest.WithChallenger(&fakeChallenger{}))

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -83,24 +84,25 @@ func newDeliveryEnv(t *testing.T) *deliveryEnv {
 	return e
 }
 
-func (s *fakeStore) addEndpoint(ep hookrun.Endpoint) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.endpoints[ep.TenantID] = append(s.endpoints[ep.TenantID], ep)
+// addEndpoint stores ep, for every event type unless it says: an endpoint
+// without a pattern is one the store cannot read back.
+func (s *testStore) addEndpoint(ep hookrun.Endpoint) {
+	if ep.EventTypes == nil {
+		ep.EventTypes = []string{"*"}
+	}
+	if err := s.Store.CreateEndpoint(context.Background(), ep); err != nil {
+		panic(err)
+	}
 }
 
 // addEvent stores an accepted event, as ingest or the dispatcher would.
-func (s *fakeStore) addEvent(ev hookrun.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events[eventKey(ev.TenantID, ev.ID)] = &storedEvent{event: ev, accepted: true, messageID: "seeded"}
+func (s *testStore) addEvent(ev hookrun.Event) {
+	if err := s.SaveEvent(context.Background(), ev, "seeded"); err != nil {
+		panic(err)
+	}
 }
 
-func (s *fakeStore) addDelivery(d hookrun.Delivery) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deliveries[d.TenantID] = append(s.deliveries[d.TenantID], d)
-}
+func (s *testStore) addDelivery(d hookrun.Delivery) { s.PutDelivery(d) }
 
 // deliveryOut is a delivery as the API answers it.
 type deliveryOut struct {
@@ -681,12 +683,15 @@ func TestReplayPublishFailure(t *testing.T) {
 
 func TestListRejectedMessages(t *testing.T) {
 	e := newDeliveryEnv(t)
-	e.store.mu.Lock()
-	e.store.rejected = []hookrun.RejectedMessage{
-		{MessageID: "m1", TenantID: "acme", Reason: "no event type"},
-		{MessageID: "m2", Reason: "no tenant"},
+	// Newest first: m1 was rejected last.
+	for _, m := range []hookrun.RejectedMessage{
+		{MessageID: "m2", Reason: "no tenant", RejectedAt: e.t0},
+		{MessageID: "m1", TenantID: "acme", Reason: "no event type", RejectedAt: e.t0.Add(time.Second)},
+	} {
+		if err := e.store.RecordRejected(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
 	}
-	e.store.mu.Unlock()
 	tests := []struct {
 		name, path, token string
 		status            int

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -208,10 +209,11 @@ func TestRotateSecret(t *testing.T) {
 	if got := e.do(t, http.MethodGet, path, key, "").Body.String(); strings.Contains(got, rotated.Secret) {
 		t.Error("GET returns the new secret")
 	}
-	// The old version's retirement is scheduled for the end of the grace.
+	// The old version's retirement is scheduled for the end of the grace
+	// (which the store keeps to the microsecond).
 	task, ok := e.retirer.tasks[hookrun.RetireTaskID(first.SecretVersion)]
 	var body wire.RetireSecretTask
-	if !ok || json.Unmarshal(task.body, &body) != nil || body.Version != first.SecretVersion || !task.at.Equal(ep.PreviousSecretUntil) {
+	if !ok || json.Unmarshal(task.body, &body) != nil || body.Version != first.SecretVersion || !task.at.Truncate(time.Microsecond).Equal(ep.PreviousSecretUntil) {
 		t.Errorf("retirement task = %+v (%s), want one for %s at %v", task, task.body, first.SecretVersion, ep.PreviousSecretUntil)
 	}
 

@@ -147,12 +147,15 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeInvalidArgument, "data: at most %d bytes (what one stored event holds), not %d", hookrun.MaxEventDataBytes, len(req.Data))
 	}
 	return hookrun.Event{
-		ID:         req.ID,
-		TenantID:   tenantID,
-		Type:       req.Type,
-		Data:       req.Data,
-		Source:     hookrun.SourceAPI,
-		ReceivedAt: s.now().UTC(),
+		ID:       req.ID,
+		TenantID: tenantID,
+		Type:     req.Type,
+		Data:     req.Data,
+		Source:   hookrun.SourceAPI,
+		// To the microsecond, as the store keeps it: an attempt that reads
+		// the event back (a retry of a large event, a replay) then signs
+		// the same body as the first.
+		ReceivedAt: s.now().UTC().Truncate(time.Microsecond),
 	}, nil
 }
 

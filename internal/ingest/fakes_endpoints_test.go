@@ -41,18 +41,6 @@ func (f *fakeScheduler) Schedule(ctx context.Context, taskID string, at time.Tim
 	return nil
 }
 
-func (s *fakeStore) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, old := range s.endpoints[e.TenantID] {
-		if old.ID == e.ID {
-			s.endpoints[e.TenantID][i] = e
-			return nil
-		}
-	}
-	return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", e.ID)
-}
-
 func (s *fakeSecrets) Access(ctx context.Context, version string) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

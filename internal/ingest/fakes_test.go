@@ -5,344 +5,146 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/memstore"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/ingest"
 )
 
 var (
-	_ ingest.Store     = (*fakeStore)(nil)
+	_ ingest.Store     = (*testStore)(nil)
 	_ ingest.Publisher = (*fakePublisher)(nil)
 	_ ingest.Secrets   = (*fakeSecrets)(nil)
 )
 
-// fakeStore keeps everything in maps and follows the ingest.Store contract
-// the way the Firestore adapter does (claims with leases, coded errors).
-type fakeStore struct {
-	mu             sync.Mutex
-	tenants        map[string]hookrun.Tenant
-	keys           map[string]string // key hash → tenant ID
-	endpoints      map[string][]hookrun.Endpoint
-	events         map[string]*storedEvent // tenant/event → record
-	rejected       []hookrun.RejectedMessage
-	metrics        hookrun.Metrics
-	metricsQueries []metricsQuery
-	catalogues     map[string]hookrun.Catalogue
-	// deliveries by tenant; what the dispatcher would have written.
-	deliveries map[string][]hookrun.Delivery
-	// apiKeys holds the records of keys made through the API, by hash
-	// (fakes_tenants_test.go); keys holds the hashes that authenticate.
-	apiKeys map[string]hookrun.APIKey
+// The auth matrix (authmatrix_test.go) is an internal test, to read the
+// router's routes; it runs on these.
+func init() {
+	ingest.NewMatrixService = func(cfg ingest.Config) (*ingest.Service, error) {
+		return ingest.New(cfg, newTestStore(), &fakePublisher{}, newFakeSecrets(), ingest.WithChallenger(&fakeChallenger{}))
+	}
+}
+
+// testStore is the memory store ingest's tests run on, with the failures
+// a test injects into it and a record of the calls a test looks at.
+type testStore struct {
+	*memstore.Store
+
+	mu sync.Mutex
+	// createEndpointHook runs as CreateEndpoint starts, to simulate what
+	// happens meanwhile (a client hanging up); createEndpointErr then
+	// fails it.
+	createEndpointErr  error
+	createEndpointHook func()
 	// deleteTenantDataErr fails DeleteTenantData. beforeDeleteTenantData
 	// runs as it starts, tenantDeleted when it has removed a tenant's
-	// record; both outside the lock.
+	// record.
 	deleteTenantDataErr    error
 	beforeDeleteTenantData func(limit int)
 	tenantDeleted          func(id string)
+	// orphanKeys authenticate as tenants whose record is gone: hash →
+	// tenant ID.
+	orphanKeys map[string]string
 
-	// claimed are the claims ClaimEvent made, in order.
-	claimed []claim
-
-	// Injected failures.
-	createEndpointErr error
-	// createEndpointHook runs inside CreateEndpoint before createEndpointErr
-	// is returned, to simulate what happens meanwhile (a client hanging up).
-	createEndpointHook func()
+	// claimed are the claims ClaimEvent made, in order; metricsQueries
+	// the queries Metrics answered.
+	claimed        []claim
+	metricsQueries []metricsQuery
 }
 
-type storedEvent struct {
-	event      hookrun.Event
-	accepted   bool
-	messageID  string
-	leaseUntil time.Time
-}
+func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
 
-func newFakeStore() *fakeStore {
-	return &fakeStore{
-		tenants:    map[string]hookrun.Tenant{},
-		keys:       map[string]string{},
-		endpoints:  map[string][]hookrun.Endpoint{},
-		events:     map[string]*storedEvent{},
-		deliveries: map[string][]hookrun.Delivery{},
-	}
-}
-
-func (s *fakeStore) GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
+func (s *testStore) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.events[tenantID+"/"+eventID]
-	if !ok {
-		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	hook, err := s.createEndpointHook, s.createEndpointErr
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
 	}
-	return r.event, nil
+	if err != nil {
+		return err
+	}
+	return s.Store.CreateEndpoint(ctx, e)
 }
 
-func (s *fakeStore) ListEventDeliveries(ctx context.Context, tenantID, eventID string) ([]hookrun.Delivery, error) {
+func (s *testStore) DeleteTenantData(ctx context.Context, id string, limit int) (bool, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []hookrun.Delivery
-	for _, d := range s.deliveries[tenantID] {
-		if d.EventID == eventID {
-			out = append(out, d)
-		}
+	before, deleted, err := s.beforeDeleteTenantData, s.tenantDeleted, s.deleteTenantDataErr
+	s.mu.Unlock()
+	if before != nil {
+		before(limit)
 	}
-	return out, nil
+	if err != nil {
+		return false, err
+	}
+	done, err := s.Store.DeleteTenantData(ctx, id, limit)
+	if done && err == nil && deleted != nil {
+		deleted(id)
+	}
+	return done, err
 }
 
-func (s *fakeStore) GetDelivery(ctx context.Context, tenantID, eventID, endpointID string) (hookrun.Delivery, error) {
+func (s *testStore) TenantForKey(ctx context.Context, keyHash string) (string, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range s.deliveries[tenantID] {
-		if d.EventID == eventID && d.EndpointID == endpointID {
-			return d, nil
-		}
+	id, ok := s.orphanKeys[keyHash]
+	s.mu.Unlock()
+	if ok {
+		return id, nil
 	}
-	return hookrun.Delivery{}, hookrun.Errorf(hookrun.CodeNotFound, "delivery not found")
+	return s.Store.TenantForKey(ctx, keyHash)
 }
 
-func (s *fakeStore) deadLetters(tenantID string, f hookrun.DeadLetterFilter) []hookrun.Delivery {
-	var out []hookrun.Delivery
-	for _, d := range s.deliveries[tenantID] {
-		if d.State == hookrun.DeliveryDead && (f.EndpointID == "" || f.EndpointID == d.EndpointID) &&
-			(f.EventType == "" || f.EventType == d.EventType) &&
-			(f.Since.IsZero() || !d.DeadAt.Before(f.Since)) && (f.Until.IsZero() || d.DeadAt.Before(f.Until)) {
-			out = append(out, d)
-		}
+// ClaimEvent records each claim it makes.
+func (s *testStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+	stored, dup, err := s.Store.ClaimEvent(ctx, e, lease)
+	if err == nil && !dup {
+		rec, _ := s.Event(e.TenantID, e.ID)
+		s.mu.Lock()
+		s.claimed = append(s.claimed, claim{lease: lease, until: rec.LeaseUntil})
+		s.mu.Unlock()
 	}
-	return out
+	return stored, dup, err
 }
 
-// ListDeadLetters pages by offset, with the offset as the token.
-func (s *fakeStore) ListDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, pageSize int, token string) ([]hookrun.Delivery, string, error) {
+// Metrics records each query it answers.
+func (s *testStore) Metrics(ctx context.Context, tenantID, endpointID string, since, until time.Time) (hookrun.Metrics, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	all := s.deadLetters(tenantID, f)
-	off := 0
-	if token != "" {
-		var err error
-		if off, err = strconv.Atoi(token); err != nil {
-			return nil, "", hookrun.Errorf(hookrun.CodeInvalidArgument, "page_token: bad")
-		}
-	}
-	end := min(off+pageSize, len(all))
-	next := ""
-	if end < len(all) {
-		next = strconv.Itoa(end)
-	}
-	return all[off:end], next, nil
+	s.metricsQueries = append(s.metricsQueries, metricsQuery{tenantID, endpointID, since, until})
+	s.mu.Unlock()
+	return s.Store.Metrics(ctx, tenantID, endpointID, since, until)
 }
 
-func (s *fakeStore) ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []hookrun.RejectedMessage
-	for _, m := range s.rejected {
-		if tenantID == "" || m.TenantID == tenantID {
-			out = append(out, m)
-		}
-	}
-	return out, "", nil
-}
-
-// ClaimDeadLetter and ClaimDeadLetters claim by the domain's rule
-// (hookrun.Delivery.ClaimableAt) under the store's lock, as the Firestore
-// adapter does with a compare-and-set per dead letter.
-func (s *fakeStore) ClaimDeadLetter(ctx context.Context, tenantID, eventID, endpointID, chain string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, d := range s.deliveries[tenantID] {
-		if d.EventID == eventID && d.EndpointID == endpointID {
-			if err := d.ClaimableAt(time.Now()); err != nil {
-				return err
-			}
-			s.deliveries[tenantID][i].ReplayChain, s.deliveries[tenantID][i].ReplayClaimedAt = chain, time.Now()
-			return nil
-		}
-	}
-	return hookrun.Errorf(hookrun.CodeNotFound, "delivery %q not found", hookrun.DeliveryID(eventID, endpointID))
-}
-
-func (s *fakeStore) ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out hookrun.ReplayClaims
-	for _, d := range s.deadLetters(tenantID, f) {
-		if d.ClaimableAt(time.Now()) != nil || !eligible(d) {
-			out.Skipped++
-			continue
-		}
-		if out.Claimed == int64(limit) {
-			out.More = true
-			break
-		}
-		for i, o := range s.deliveries[tenantID] {
-			if o.EventID == d.EventID && o.EndpointID == d.EndpointID {
-				s.deliveries[tenantID][i].ReplayChain, s.deliveries[tenantID][i].ReplayClaimedAt = chain, time.Now()
-			}
-		}
-		out.Claimed++
-	}
-	return out, nil
-}
-
-func (s *fakeStore) ReleaseReplay(ctx context.Context, tenantID, chain string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, d := range s.deliveries[tenantID] {
-		if d.ReplayChain == chain && d.State == hookrun.DeliveryDead && d.Chain != chain {
-			s.deliveries[tenantID][i].ReplayChain = ""
-		}
-	}
-	return nil
-}
-
-// claimedBy lists the deliveries of a tenant that the replay chain holds.
-func (s *fakeStore) claimedBy(tenantID, chain string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, d := range s.deliveries[tenantID] {
-		if d.ReplayChain == chain {
-			out = append(out, hookrun.DeliveryID(d.EventID, d.EndpointID))
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (s *fakeStore) CreateTenant(ctx context.Context, t hookrun.Tenant, keyHash string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.tenants[t.ID]; ok {
-		return hookrun.Errorf(hookrun.CodeAlreadyExists, "tenant %q already exists", t.ID)
-	}
-	s.tenants[t.ID] = t
-	s.keys[keyHash] = t.ID
-	return nil
-}
-
-func (s *fakeStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.tenants[id]
-	if !ok {
-		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodeNotFound, "tenant %q not found", id)
-	}
-	return t, nil
-}
-
-func (s *fakeStore) TenantForKey(ctx context.Context, keyHash string) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.keys[keyHash]
-	if !ok {
-		return "", hookrun.Errorf(hookrun.CodeNotFound, "api key not found")
-	}
-	return id, nil
-}
-
-func (s *fakeStore) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
-	if s.createEndpointHook != nil {
-		s.createEndpointHook()
-	}
-	if s.createEndpointErr != nil {
-		return s.createEndpointErr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.endpoints[e.TenantID] = append(s.endpoints[e.TenantID], e)
-	return nil
-}
-
-func (s *fakeStore) GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.endpoints[tenantID] {
-		if e.ID == endpointID {
-			return e, nil
-		}
-	}
-	return hookrun.Endpoint{}, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
-}
-
-func (s *fakeStore) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.endpoints[tenantID]), nil
-}
-
-func (s *fakeStore) DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	eps := s.endpoints[tenantID]
-	i := slices.IndexFunc(eps, func(e hookrun.Endpoint) bool { return e.ID == endpointID })
-	if i < 0 {
-		return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", endpointID)
-	}
-	s.endpoints[tenantID] = slices.Delete(eps, i, i+1)
-	return nil
-}
-
-func eventKey(tenantID, eventID string) string { return tenantID + "/" + eventID }
-
-func (s *fakeStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := eventKey(e.TenantID, e.ID)
-	if rec, ok := s.events[k]; ok {
-		if rec.accepted {
-			return rec.event, true, nil
-		}
-		if left := time.Until(rec.leaseUntil); left > 0 {
-			return hookrun.Event{}, false, &hookrun.Error{Code: hookrun.CodeAborted,
-				Message: fmt.Sprintf("an earlier request with event id %q is still being accepted", e.ID), RetryAfter: left}
-		}
-	}
-	s.events[k] = &storedEvent{event: e, leaseUntil: time.Now().Add(lease)}
-	s.claimed = append(s.claimed, claim{lease: lease, until: s.events[k].leaseUntil})
-	return e, false, nil
-}
-
-func (s *fakeStore) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.events[eventKey(tenantID, eventID)]
-	if !ok {
-		return hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
-	}
-	rec.accepted, rec.messageID, rec.leaseUntil = true, messageID, time.Time{}
-	return nil
-}
-
-func (s *fakeStore) ReleaseEvent(ctx context.Context, tenantID, eventID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := eventKey(tenantID, eventID)
-	if rec, ok := s.events[k]; ok && !rec.accepted {
-		delete(s.events, k)
-	}
-	return nil
+type metricsQuery struct {
+	tenantID, endpointID string
+	since, until         time.Time
 }
 
 // addTenant stores a tenant and one key directly, bypassing the API.
-func (s *fakeStore) addTenant(t hookrun.Tenant, keyHash string) {
+func (s *testStore) addTenant(t hookrun.Tenant, keyHash string) {
+	if err := s.CreateTenant(context.Background(), t, keyHash); err != nil {
+		panic(err) // a test's fixture is wrong
+	}
+}
+
+// addOrphanKey makes keyHash authenticate as tenant id, which has no
+// record: what a crash half way through a deletion could leave.
+func (s *testStore) addOrphanKey(keyHash, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tenants[t.ID] = t
-	s.keys[keyHash] = t.ID
+	if s.orphanKeys == nil {
+		s.orphanKeys = map[string]string{}
+	}
+	s.orphanKeys[keyHash] = id
 }
 
 // holdClaim simulates another request that is publishing eventID right
 // now, with a lease of d.
-func (s *fakeStore) holdClaim(tenantID, eventID string, d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.events[eventKey(tenantID, eventID)] = &storedEvent{
-		event:      hookrun.Event{ID: eventID, TenantID: tenantID},
-		leaseUntil: time.Now().Add(d),
+func (s *testStore) holdClaim(tenantID, eventID string, d time.Duration) {
+	if _, _, err := s.Store.ClaimEvent(context.Background(), hookrun.Event{ID: eventID, TenantID: tenantID}, d); err != nil {
+		panic(err)
 	}
 }
 
@@ -353,32 +155,71 @@ type claim struct {
 }
 
 // claims returns the claims ClaimEvent made, in order.
-func (s *fakeStore) claims() []claim {
+func (s *testStore) claims() []claim {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.claimed)
 }
 
-func (s *fakeStore) event(tenantID, eventID string) (storedEvent, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.events[eventKey(tenantID, eventID)]
-	if !ok {
-		return storedEvent{}, false
+// storedEvent is an event's record.
+type storedEvent struct {
+	event     hookrun.Event
+	accepted  bool
+	messageID string
+}
+
+func (s *testStore) event(tenantID, eventID string) (storedEvent, bool) {
+	rec, ok := s.Event(tenantID, eventID)
+	return storedEvent{event: rec.Event, accepted: rec.Accepted, messageID: rec.MessageID}, ok
+}
+
+func (s *testStore) eventCount() int { return len(s.Events()) }
+
+func (s *testStore) endpointsOf(tenantID string) []hookrun.Endpoint {
+	eps, err := s.ListEndpoints(context.Background(), tenantID)
+	if err != nil {
+		panic(err)
 	}
-	return *rec, true
+	return eps
 }
 
-func (s *fakeStore) eventCount() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.events)
+// claimedBy lists the deliveries of a tenant that the replay chain holds.
+func (s *testStore) claimedBy(tenantID, chain string) []string {
+	var out []string
+	_ = s.EachReplayClaim(context.Background(), tenantID, chain, func(d hookrun.Delivery) error {
+		out = append(out, hookrun.DeliveryID(d.EventID, d.EndpointID))
+		return nil
+	})
+	slices.Sort(out)
+	return out
 }
 
-func (s *fakeStore) endpointsOf(tenantID string) []hookrun.Endpoint {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.endpoints[tenantID])
+// addTenantData gives tenant id n endpoints, events, deliveries and
+// rejected messages, bypassing the API.
+func (s *testStore) addTenantData(id string, n int) {
+	ctx := context.Background()
+	for range n {
+		ep := hookrun.Endpoint{ID: hookrun.NewID("ep_"), TenantID: id, URL: "https://example.com/", EventTypes: []string{"*"}, Status: hookrun.EndpointActive}
+		e := hookrun.Event{ID: hookrun.NewID("evt_"), TenantID: id, Type: "user.created", Data: []byte(`{}`)}
+		err := errors.Join(s.Store.CreateEndpoint(ctx, ep), s.SaveEvent(ctx, e, "m"),
+			s.SetDeliveryState(ctx, hookrun.Delivery{TenantID: id, EventID: e.ID, EndpointID: ep.ID}),
+			s.RecordRejected(ctx, hookrun.RejectedMessage{MessageID: hookrun.NewID("m"), TenantID: id, Reason: "test"}))
+		if err != nil {
+			panic(err)
+		}
+	}
+}
+
+// tenantDocs counts what the store holds of tenant id, its record
+// included.
+func (s *testStore) tenantDocs(id string) int { return s.TenantRecords(id) }
+
+func (s *testStore) tenantCount() int {
+	ts, _, err := s.ListTenants(context.Background(), 1000, "")
+	if err != nil {
+		panic(err)
+	}
+	return len(ts)
 }
 
 // fakePublisher records what it publishes; err makes Publish fail.

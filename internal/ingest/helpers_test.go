@@ -19,7 +19,7 @@ const adminToken = "admin-token-0123456789abcdef"
 // env is an ingest service on fakes.
 type env struct {
 	h          http.Handler
-	store      *fakeStore
+	store      *testStore
 	pub        *fakePublisher
 	secrets    *fakeSecrets
 	challenger *fakeChallenger
@@ -32,7 +32,7 @@ func newEnv(t testing.TB, configure func(*ingest.Config)) *env {
 	if configure != nil {
 		configure(&cfg)
 	}
-	e := &env{store: newFakeStore(), pub: &fakePublisher{}, secrets: newFakeSecrets(), challenger: &fakeChallenger{}, retirer: &fakeScheduler{}}
+	e := &env{store: newTestStore(), pub: &fakePublisher{}, secrets: newFakeSecrets(), challenger: &fakeChallenger{}, retirer: &fakeScheduler{}}
 	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets, ingest.WithChallenger(e.challenger), ingest.WithRetirer(e.retirer))
 	if err != nil {
 		t.Fatalf("ingest.New: %v", err)

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
@@ -32,9 +33,8 @@ func (e *env) setLimits(t *testing.T, id, limits string) {
 }
 
 func (e *env) storedLimits(id string) hookrun.TenantLimits {
-	e.store.mu.Lock()
-	defer e.store.mu.Unlock()
-	return e.store.tenants[id].Limits
+	t, _ := e.store.GetTenant(context.Background(), id)
+	return t.Limits
 }
 
 func TestTenantLimits(t *testing.T) {
@@ -113,9 +113,7 @@ func TestTenantLimitsRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantError(t, e.do(t, http.MethodPatch, "/v1/tenants/acme", tt.token, tt.body), tt.status, tt.code, tt.msg)
-			e.store.mu.Lock()
-			got := e.store.tenants["acme"]
-			e.store.mu.Unlock()
+			got := e.storedTenant(t, "acme")
 			if got.Name != "Tenant acme" || got.Limits != (hookrun.TenantLimits{MaxEndpoints: 3}) {
 				t.Errorf("after a refused update, tenant = %+v, want it unchanged", got)
 			}
@@ -130,9 +128,8 @@ func TestTenantLimitsRefused(t *testing.T) {
 	} {
 		w := e.do(t, http.MethodPost, "/v1/tenants", adminToken, body)
 		wantError(t, w, 400, hookrun.CodeInvalidArgument, "limits.")
-		e.store.mu.Lock()
-		_, stored := e.store.tenants["globex"]
-		e.store.mu.Unlock()
+		_, err := e.store.GetTenant(t.Context(), "globex")
+		stored := hookrun.ErrorCode(err) != hookrun.CodeNotFound
 		if stored {
 			t.Fatalf("POST %s stored the tenant", body)
 		}

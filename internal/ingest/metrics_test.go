@@ -1,6 +1,8 @@
 package ingest_test
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -12,13 +14,23 @@ func TestMetricsRoutes(t *testing.T) {
 	e := newEnv(t, nil)
 	key := e.createTenant(t, "acme")
 	ep := e.createEndpoint(t, "acme", key, "https://a.example/h")
-	e.store.mu.Lock()
-	e.store.metrics = hookrun.Metrics{EventsReceived: 10, Succeeded: 9, Dead: 1}
-	e.store.mu.Unlock()
+	// Ten events in the window, delivered to the endpoint: nine
+	// succeeded, one is dead.
+	received := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		ev := hookrun.Event{ID: fmt.Sprintf("evt_%d", i), TenantID: "acme", Type: "user.created", Data: []byte(`{}`), ReceivedAt: received}
+		d := hookrun.Delivery{TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type, EventAt: received, State: hookrun.DeliverySucceeded}
+		if i == 0 {
+			d.State = hookrun.DeliveryDead
+		}
+		if err := errors.Join(e.store.SaveEvent(t.Context(), ev, "m"), e.store.SetDeliveryState(t.Context(), d)); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	w := e.do(t, http.MethodGet, "/v1/tenants/acme/metrics?since=2026-11-20T00:00:00Z&until=2026-11-21T00:00:00Z", key, "")
 	got := decode[hookrun.Metrics](t, w)
-	if w.Code != http.StatusOK || got.EventsReceived != 10 || !got.Since.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
+	if w.Code != http.StatusOK || got.EventsReceived != 10 || got.Succeeded != 9 || got.Dead != 1 || !got.Since.Equal(time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("tenant metrics = %d %+v", w.Code, got)
 	}
 	w = e.do(t, http.MethodGet, "/v1/tenants/acme/endpoints/"+ep.ID+"/metrics", key, "")

@@ -33,12 +33,11 @@ func TestCreateTenant(t *testing.T) {
 	}
 
 	// The store holds the hash, never the key.
-	e.store.mu.Lock()
-	owner, ok := e.store.keys[hookrun.HashAPIKey(got.APIKey)]
-	_, rawStored := e.store.keys[got.APIKey]
-	e.store.mu.Unlock()
-	if !ok || owner != "acme" {
-		t.Errorf("store has key hash → %q (found %v), want acme", owner, ok)
+	owner, err := e.store.TenantForKey(t.Context(), hookrun.HashAPIKey(got.APIKey))
+	_, rawErr := e.store.TenantForKey(t.Context(), got.APIKey)
+	rawStored := rawErr == nil
+	if err != nil || owner != "acme" {
+		t.Errorf("store has key hash → %q (%v), want acme", owner, err)
 	}
 	if rawStored {
 		t.Error("store holds the raw API key, want only its hash")
@@ -86,9 +85,7 @@ func TestCreateTenantRefused(t *testing.T) {
 			if strings.Contains(w.Body.String(), "hkr_") {
 				t.Errorf("refusal %s carries an API key", w.Body)
 			}
-			e.store.mu.Lock()
-			n, name := len(e.store.tenants), e.store.tenants["acme"].Name
-			e.store.mu.Unlock()
+			n, name := e.store.tenantCount(), e.storedTenant(t, "acme").Name
 			if n != 1 || name != "Tenant acme" {
 				t.Errorf("store has %d tenants (acme named %q), want only the original acme", n, name)
 			}
@@ -213,25 +210,19 @@ func TestUpdateTenantByTenant(t *testing.T) {
 	if got.Name != "Acme Corp" || got.Status != "active" || got.UpdateTime == "" {
 		t.Errorf("PATCH = %+v, want the new name, still active, an update_time", got)
 	}
-	e.store.mu.Lock()
-	stored := e.store.tenants["acme"]
-	e.store.mu.Unlock()
+	stored := e.storedTenant(t, "acme")
 	if stored.Name != "Acme Corp" || stored.RetryPolicy.MaxAttempts != 5 || time.Duration(stored.RetryPolicy.InitialDelay) != 30*time.Second {
 		t.Errorf("stored tenant = %+v, want name and retry policy changed", stored)
 	}
 	// Absent fields are untouched: renaming keeps the retry policy.
 	e.do(t, http.MethodPatch, "/v1/tenants/acme", key, `{"name":"Acme"}`)
-	e.store.mu.Lock()
-	stored = e.store.tenants["acme"]
-	e.store.mu.Unlock()
+	stored = e.storedTenant(t, "acme")
 	if stored.Name != "Acme" || stored.RetryPolicy.MaxAttempts != 5 {
 		t.Errorf("after renaming only, tenant = %+v, want the retry policy kept", stored)
 	}
 	// An empty policy resets it to the defaults.
 	e.do(t, http.MethodPatch, "/v1/tenants/acme", key, `{"retry_policy":{}}`)
-	e.store.mu.Lock()
-	stored = e.store.tenants["acme"]
-	e.store.mu.Unlock()
+	stored = e.storedTenant(t, "acme")
 	if stored.RetryPolicy != (hookrun.RetryPolicy{}) {
 		t.Errorf("after retry_policy {}, policy = %+v, want empty", stored.RetryPolicy)
 	}
@@ -309,9 +300,7 @@ func TestUpdateTenantRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			wantError(t, e.do(t, http.MethodPatch, "/v1/tenants/"+tt.path, tt.token, tt.body), tt.status, tt.code, tt.msg)
-			e.store.mu.Lock()
-			got := e.store.tenants["acme"]
-			e.store.mu.Unlock()
+			got := e.storedTenant(t, "acme")
 			if got.Name != "Tenant acme" || got.Status != hookrun.TenantActive || got.DisabledReason != "" || !got.UpdatedAt.IsZero() {
 				t.Errorf("after a refused update, tenant = %+v, want it unchanged", got)
 			}

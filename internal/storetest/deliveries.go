@@ -1,4 +1,4 @@
-package firestore
+package storetest
 
 import (
 	"fmt"
@@ -16,7 +16,7 @@ func failedAttempt(n int, chain string, t time.Time) hookrun.Attempt {
 }
 
 // record stores attempt a of d with the state it leads to.
-func record(t *testing.T, s *Store, d hookrun.Delivery, a hookrun.Attempt) {
+func record(t *testing.T, s Store, d hookrun.Delivery, a hookrun.Attempt) {
 	t.Helper()
 	d.LastStatusCode, d.LastError, d.UpdatedAt = a.StatusCode, a.Error, a.StartedAt.Add(a.Latency)
 	if err := s.RecordAttempt(t.Context(), d, a); err != nil {
@@ -24,7 +24,7 @@ func record(t *testing.T, s *Store, d hookrun.Delivery, a hookrun.Attempt) {
 	}
 }
 
-func getDelivery(t *testing.T, s *Store, eventID, endpointID string) hookrun.Delivery {
+func getDelivery(t *testing.T, s Store, eventID, endpointID string) hookrun.Delivery {
 	t.Helper()
 	d, err := s.GetDelivery(t.Context(), "acme", eventID, endpointID)
 	if err != nil {
@@ -33,8 +33,8 @@ func getDelivery(t *testing.T, s *Store, eventID, endpointID string) hookrun.Del
 	return d
 }
 
-func TestRecordAttemptChains(t *testing.T) {
-	s := newTestStore(t)
+func testRecordAttemptChains(t *testing.T, open Opener) {
+	s := open.store(t)
 	t0 := now()
 	d := hookrun.Delivery{TenantID: "acme", EventID: "order:42", EndpointID: "ep_a", EventType: "order.created",
 		WebhookID: hookrun.WebhookID("acme", "order:42", "ep_a")}
@@ -98,8 +98,8 @@ func TestRecordAttemptChains(t *testing.T) {
 	}
 }
 
-func TestSetDeliveryStateAndAnnounced(t *testing.T) {
-	s := newTestStore(t)
+func testSetDeliveryStateAndAnnounced(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	t0 := now()
 	d := hookrun.Delivery{TenantID: "acme", EventID: "evt_1", EndpointID: "ep_a", EventType: "user.created",
@@ -136,10 +136,12 @@ func TestSetDeliveryStateAndAnnounced(t *testing.T) {
 	wantCode(t, "MarkAnnounced(missing delivery)", s.MarkAnnounced(ctx, "acme", "evt_404", "ep_a"), hookrun.CodeNotFound)
 }
 
-func TestDisableEndpoint(t *testing.T) {
-	s := newTestStore(t)
+func testDisableEndpoint(t *testing.T, open Opener) {
+	s, clk := open.storeWithClock(t)
 	ctx := t.Context()
-	ep := newEndpoint(t, "acme", "https://gone.example.com/", now(), "user.*")
+	// Created a while ago, so that it owes what came a moment before the
+	// disable however fast the store is.
+	ep := newEndpoint(t, "acme", "https://gone.example.com/", now().Add(-time.Second), "user.*")
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
@@ -163,7 +165,7 @@ func TestDisableEndpoint(t *testing.T) {
 	if got.InactiveSince.IsZero() || !got.Owes(got.InactiveSince.Add(-time.Millisecond)) || got.Owes(got.InactiveSince) {
 		t.Errorf("disabled endpoint: inactive since %v; want the time of the disable, owing events accepted before it", got.InactiveSince)
 	}
-	s.now = func() time.Time { return time.Now().Add(time.Hour) }
+	clk.set(func() time.Time { return time.Now().Add(time.Hour) })
 	if err := s.DisableEndpoint(ctx, "acme", ep.ID, "again"); err != nil {
 		t.Fatalf("DisableEndpoint again: %v", err)
 	}
@@ -175,8 +177,8 @@ func TestDisableEndpoint(t *testing.T) {
 	wantCode(t, "GetEndpoint after disabling a missing endpoint", err, hookrun.CodeNotFound)
 }
 
-func TestListDeliveries(t *testing.T) {
-	s := newTestStore(t)
+func testListDeliveries(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	t0 := now()
 	put := func(eventID, endpointID string, state hookrun.DeliveryState) {
@@ -272,7 +274,7 @@ type deadLetterFixture struct {
 	newest []string
 }
 
-func seedDeadLetters(t *testing.T, s *Store) deadLetterFixture {
+func seedDeadLetters(t *testing.T, s Store) deadLetterFixture {
 	t.Helper()
 	f := deadLetterFixture{t0: now().Add(-time.Hour)}
 	seeds := []struct{ eventID, endpointID, eventType string }{
@@ -314,8 +316,8 @@ func only(ids []string, keep ...string) []string {
 	return out
 }
 
-func TestListDeadLetters(t *testing.T) {
-	s := newTestStore(t)
+func testListDeadLetters(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	fx := seedDeadLetters(t, s)
 	at := func(i int) time.Time { return fx.t0.Add(time.Duration(i) * time.Minute) } // dead time of dl{i+1}
@@ -355,7 +357,7 @@ func TestListDeadLetters(t *testing.T) {
 
 // listAll pages through the dead letters matching f, pageSize at a time,
 // and returns the IDs of each page.
-func listAll(t *testing.T, s *Store, f hookrun.DeadLetterFilter, pageSize int) [][]string {
+func listAll(t *testing.T, s Store, f hookrun.DeadLetterFilter, pageSize int) [][]string {
 	t.Helper()
 	var pages [][]string
 	token := ""
@@ -375,8 +377,8 @@ func listAll(t *testing.T, s *Store, f hookrun.DeadLetterFilter, pageSize int) [
 	}
 }
 
-func TestListDeadLettersPages(t *testing.T) {
-	s := newTestStore(t)
+func testListDeadLettersPages(t *testing.T, open Opener) {
+	s := open.store(t)
 	fx := seedDeadLetters(t, s)
 	all := fx.newest
 	tests := []struct {
@@ -403,8 +405,8 @@ func TestListDeadLettersPages(t *testing.T) {
 
 // Dead letters that died in the same microsecond still page without gaps
 // or repeats: the document ID breaks the tie.
-func TestListDeadLettersPagesSameDeadTime(t *testing.T) {
-	s := newTestStore(t)
+func testListDeadLettersPagesSameDeadTime(t *testing.T, open Opener) {
+	s := open.store(t)
 	at := now()
 	var want []string
 	for _, id := range []string{"tie_c", "tie_a", "tie_b", "tie_d"} {
@@ -422,8 +424,8 @@ func TestListDeadLettersPagesSameDeadTime(t *testing.T) {
 	}
 }
 
-func TestListDeadLettersBadToken(t *testing.T) {
-	s := newTestStore(t)
+func testListDeadLettersBadToken(t *testing.T, open Opener) {
+	s := open.store(t)
 	seedDeadLetters(t, s)
 	for _, token := range []string{
 		"garbage!",
@@ -435,8 +437,8 @@ func TestListDeadLettersBadToken(t *testing.T) {
 	}
 }
 
-func TestListRejectedPagesNewestFirst(t *testing.T) {
-	s := newTestStore(t)
+func testListRejectedPagesNewestFirst(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	t0 := now()
 	for i, tenant := range []string{"acme", "", "acme"} {

@@ -1,4 +1,4 @@
-package firestore
+package storetest
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 // claimedIDs lists the deliveries a replay chain claimed, sorted.
-func claimedIDs(t *testing.T, s *Store, chain string) []string {
+func claimedIDs(t *testing.T, s Store, chain string) []string {
 	t.Helper()
 	var ids []string
 	err := s.EachReplayClaim(t.Context(), "acme", chain, func(d hookrun.Delivery) error {
@@ -27,7 +27,7 @@ func claimedIDs(t *testing.T, s *Store, chain string) []string {
 	return sortedCopy(ids)
 }
 
-func TestClaimDeadLettersByFilter(t *testing.T) {
+func testClaimDeadLettersByFilter(t *testing.T, open Opener) {
 	tests := []struct {
 		name string
 		f    func(fx deadLetterFixture) hookrun.DeadLetterFilter
@@ -42,7 +42,7 @@ func TestClaimDeadLettersByFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newTestStore(t)
+			s := open.store(t)
 			fx := seedDeadLetters(t, s)
 			want := fx.newest
 			if tt.keep != nil {
@@ -66,8 +66,8 @@ func TestClaimDeadLettersByFilter(t *testing.T) {
 	}
 }
 
-func TestClaimDeadLettersLimitAndEligible(t *testing.T) {
-	s := newTestStore(t)
+func testClaimDeadLettersLimitAndEligible(t *testing.T, open Opener) {
+	s := open.store(t)
 	seedDeadLetters(t, s)
 	ctx := t.Context()
 	onlyA := func(d hookrun.Delivery) bool { return d.EndpointID == "ep_a" }
@@ -91,8 +91,8 @@ func TestClaimDeadLettersLimitAndEligible(t *testing.T) {
 
 // Replays racing for the same dead letters: each is claimed by exactly
 // one, and the counts of all of them add up.
-func TestClaimDeadLettersConcurrent(t *testing.T) {
-	s := newTestStore(t)
+func testClaimDeadLettersConcurrent(t *testing.T, open Opener) {
+	s := open.store(t)
 	fx := seedDeadLetters(t, s)
 	const replays = 4
 	var wg sync.WaitGroup
@@ -121,8 +121,8 @@ func TestClaimDeadLettersConcurrent(t *testing.T) {
 	}
 }
 
-func TestClaimDeadLetter(t *testing.T) {
-	s := newTestStore(t)
+func testClaimDeadLetter(t *testing.T, open Opener) {
+	s := open.store(t)
 	seedDeadLetters(t, s)
 	ctx := t.Context()
 
@@ -162,8 +162,8 @@ func TestClaimDeadLetter(t *testing.T) {
 	}
 }
 
-func TestStartReplay(t *testing.T) {
-	s := newTestStore(t)
+func testStartReplay(t *testing.T, open Opener) {
+	s := open.store(t)
 	seedDeadLetters(t, s)
 	ctx := t.Context()
 	start := func(chain string) bool {
@@ -206,15 +206,15 @@ func TestStartReplay(t *testing.T) {
 
 // A claim whose replay never started lapses: another replay may take the
 // dead letter, and the first one can then no longer start it.
-func TestReplayClaimLapses(t *testing.T) {
-	s := newTestStore(t)
+func testReplayClaimLapses(t *testing.T, open Opener) {
+	s, clk := open.storeWithClock(t)
 	seedDeadLetters(t, s)
 	ctx := t.Context()
 	if err := s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_1"); err != nil {
 		t.Fatalf("ClaimDeadLetter: %v", err)
 	}
 	wantCode(t, "ClaimDeadLetter(held)", s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"), hookrun.CodeFailedPrecondition)
-	s.now = func() time.Time { return time.Now().Add(hookrun.ReplayClaimTTL + time.Minute) }
+	clk.set(func() time.Time { return time.Now().Add(hookrun.ReplayClaimTTL + time.Minute) })
 	if err := s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"); err != nil {
 		t.Fatalf("ClaimDeadLetter after the claim lapsed: %v", err)
 	}

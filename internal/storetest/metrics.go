@@ -1,4 +1,4 @@
-package firestore
+package storetest
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 
 // Several dispatcher instances record attempts at once: the metrics still
 // add up exactly, because every counter is a server-side increment.
-func TestMetricsWithConcurrentWriters(t *testing.T) {
-	s := newTestStore(t)
+func testMetricsWithConcurrentWriters(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	t0 := now().Add(-time.Hour)
 	for i := 0; i < 3; i++ {

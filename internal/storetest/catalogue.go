@@ -1,4 +1,4 @@
-package firestore
+package storetest
 
 import (
 	"slices"
@@ -7,8 +7,8 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
-func TestCatalogue(t *testing.T) {
-	s := newTestStore(t)
+func testCatalogue(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	if c, err := s.GetCatalogue(ctx, "acme"); err != nil || len(c) != 0 {
 		t.Fatalf("GetCatalogue before any = %v, %v; want empty", c, err)

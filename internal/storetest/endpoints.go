@@ -1,4 +1,4 @@
-package firestore
+package storetest
 
 import (
 	"testing"
@@ -7,8 +7,8 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
-func TestUpdateEndpointRoundTripsEveryField(t *testing.T) {
-	s := newTestStore(t)
+func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	ep, err := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"user.*"}}, hookrun.URLPolicy{}, now())
 	if err != nil {
@@ -43,8 +43,8 @@ func TestUpdateEndpointRoundTripsEveryField(t *testing.T) {
 	}
 }
 
-func TestDeadInARowCounter(t *testing.T) {
-	s := newTestStore(t)
+func testDeadInARowCounter(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	ep, _ := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"*"}, RateLimit: 5}, hookrun.URLPolicy{}, now())
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
@@ -70,8 +70,8 @@ func TestDeadInARowCounter(t *testing.T) {
 // Status changes are stamped with the time they commit, whatever time the
 // caller decided them at: that is when the endpoint stopped (or started)
 // being active for the events ingest accepts meanwhile.
-func TestStatusChangesAreStampedWhenTheyCommit(t *testing.T) {
-	s := newTestStore(t)
+func testStatusChangesAreStampedWhenTheyCommit(t *testing.T, open Opener) {
+	s := open.store(t)
 	ctx := t.Context()
 	ep := newEndpoint(t, "acme", "https://a.example/h", now().Add(-2*time.Hour), "user.*")
 	ep.Status = hookrun.EndpointPending

@@ -1,0 +1,163 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// storedEndpoint is e as Firestore keeps it: no compiled patterns (read
+// compiles them), times to the microsecond, durations to the millisecond,
+// slices of its own.
+func storedEndpoint(e hookrun.Endpoint) hookrun.Endpoint {
+	out := hookrun.Endpoint{
+		ID: e.ID, TenantID: e.TenantID, URL: e.URL, EventTypes: slices.Clone(e.EventTypes), Description: e.Description,
+		Status: e.Status, DisabledReason: e.DisabledReason, ActiveSince: stamp(e.ActiveSince), InactiveSince: stamp(e.InactiveSince),
+		VerificationError: e.VerificationError, Timeout: toMillis(e.Timeout), RetryPolicy: storedPolicy(e.RetryPolicy),
+		OnClientError: e.OnClientError, RateLimit: e.RateLimit, ConsecutiveDead: e.ConsecutiveDead,
+		SecretVersion: e.SecretVersion, PreviousSecretVersion: e.PreviousSecretVersion, PreviousSecretUntil: stamp(e.PreviousSecretUntil),
+		AuthKind: e.AuthKind, HeaderNames: slices.Clone(e.HeaderNames), CreatedAt: stamp(e.CreatedAt),
+	}
+	return out
+}
+
+// loadEndpoint is a stored endpoint as a read returns it.
+func loadEndpoint(e hookrun.Endpoint) (hookrun.Endpoint, error) {
+	e.EventTypes, e.HeaderNames = slices.Clone(e.EventTypes), slices.Clone(e.HeaderNames)
+	if err := e.Compile(); err != nil {
+		return hookrun.Endpoint{}, fmt.Errorf("endpoint %s has invalid event types: %w", e.ID, err)
+	}
+	return e, nil
+}
+
+func endpointNotFound(id string) error {
+	return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", id)
+}
+
+// CreateEndpoint stores a new endpoint.
+func (s *Store) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(e.TenantID, e.ID)
+	if _, ok := s.endpoints[k]; ok {
+		return hookrun.Errorf(hookrun.CodeAlreadyExists, "endpoint %q already exists", e.ID)
+	}
+	s.endpoints[k] = storedEndpoint(e)
+	return nil
+}
+
+// GetEndpoint returns one endpoint of a tenant.
+func (s *Store) GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.endpoints[key(tenantID, endpointID)]
+	if !ok {
+		return hookrun.Endpoint{}, endpointNotFound(endpointID)
+	}
+	return loadEndpoint(e)
+}
+
+// ListEndpoints returns every endpoint of a tenant, oldest first.
+func (s *Store) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []hookrun.Endpoint
+	for k, e := range s.endpoints {
+		if !ofTenant(k, tenantID) {
+			continue
+		}
+		e, err := loadEndpoint(e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b hookrun.Endpoint) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// DeleteEndpoint deletes an endpoint; a missing one is CodeNotFound.
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(tenantID, endpointID)
+	if _, ok := s.endpoints[k]; !ok {
+		return endpointNotFound(endpointID)
+	}
+	delete(s.endpoints, k)
+	return nil
+}
+
+// update applies fn to a stored endpoint; a missing one is CodeNotFound.
+func (s *Store) update(tenantID, endpointID string, fn func(*hookrun.Endpoint)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(tenantID, endpointID)
+	e, ok := s.endpoints[k]
+	if !ok {
+		return endpointNotFound(endpointID)
+	}
+	fn(&e)
+	s.endpoints[k] = e
+	return nil
+}
+
+// DisableEndpoint disables an endpoint and records why and, if it was
+// active, since when: the store's time, as Firestore stamps its own.
+func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
+	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) {
+		if e.Status == hookrun.EndpointActive {
+			e.InactiveSince = stamp(s.now())
+		}
+		e.Status, e.DisabledReason = hookrun.EndpointDisabled, reason
+	})
+}
+
+// UpdateEndpoint replaces a stored endpoint with e; a missing one is
+// CodeNotFound. A status change e records (SetStatus) is stamped with the
+// store's time.
+func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
+	return s.update(e.TenantID, e.ID, func(stored *hookrun.Endpoint) {
+		now := stamp(s.now())
+		next := storedEndpoint(e)
+		if !e.ActiveSince.IsZero() && !next.ActiveSince.Equal(stored.ActiveSince) {
+			next.ActiveSince = now
+		}
+		if !e.InactiveSince.IsZero() && !next.InactiveSince.Equal(stored.InactiveSince) {
+			next.InactiveSince = now
+		}
+		*stored = next
+	})
+}
+
+// ClearPreviousSecret forgets an endpoint's previous secret version if it
+// is still version, and reports whether it did.
+func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, version string) (bool, error) {
+	cleared := false
+	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) {
+		if e.PreviousSecretVersion == version {
+			e.PreviousSecretVersion, e.PreviousSecretUntil, cleared = "", time.Time{}, true
+		}
+	})
+	return cleared, err
+}
+
+// CountDeadInARow adds one to an endpoint's dead letters since its last
+// success and returns the new count.
+func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
+	n := 0
+	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) { e.ConsecutiveDead++; n = e.ConsecutiveDead })
+	return n, err
+}
+
+// ResetDeadInARow sets an endpoint's dead letters since its last success
+// back to zero.
+func (s *Store) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
+	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) { e.ConsecutiveDead = 0 })
+}

@@ -1,0 +1,120 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+)
+
+// eventRecord is an event with the state of its acceptance: "accepting"
+// while one ingest request holds its ID and publishes (until LeaseUntil),
+// "accepted" once Pub/Sub has it.
+type eventRecord struct {
+	Event      hookrun.Event
+	Accepted   bool
+	LeaseUntil time.Time
+	MessageID  string
+}
+
+func storedEvent(e hookrun.Event) hookrun.Event {
+	e.Data, e.ReceivedAt = slices.Clone(e.Data), stamp(e.ReceivedAt)
+	return e
+}
+
+func loadEvent(e hookrun.Event) hookrun.Event {
+	e.Data = slices.Clone(e.Data)
+	return e
+}
+
+// ClaimEvent implements ingest.Store: it claims e's ID for lease, or
+// reports the accepted event with that ID as a duplicate, or is
+// CodeAborted, with RetryAfter, while another request's lease runs.
+func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(e.TenantID, e.ID)
+	now := s.now()
+	if r, ok := s.events[k]; ok {
+		switch {
+		case r.Accepted:
+			return loadEvent(r.Event), true, nil
+		case now.Before(r.LeaseUntil):
+			return hookrun.Event{}, false, &hookrun.Error{Code: hookrun.CodeAborted, RetryAfter: r.LeaseUntil.Sub(now),
+				Message: fmt.Sprintf("an earlier request with event id %q is still being accepted; retry after the seconds in Retry-After", e.ID)}
+		}
+		// The earlier request died holding the claim: take it over.
+	}
+	s.events[k] = eventRecord{Event: storedEvent(e), LeaseUntil: stamp(now.Add(lease))}
+	return e, false, nil
+}
+
+// AcceptEvent implements ingest.Store.
+func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(tenantID, eventID)
+	r, ok := s.events[k]
+	if !ok {
+		return hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	}
+	r.Accepted, r.MessageID, r.LeaseUntil = true, messageID, time.Time{}
+	s.events[k] = r
+	return nil
+}
+
+// ReleaseEvent implements ingest.Store: it deletes the claim only while it
+// is still a claim, never an accepted event.
+func (s *Store) ReleaseEvent(ctx context.Context, tenantID, eventID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(tenantID, eventID)
+	if r, ok := s.events[k]; ok && !r.Accepted {
+		delete(s.events, k)
+	}
+	return nil
+}
+
+// SaveEvent records an event that arrived straight on the topic as
+// accepted; an existing record is kept.
+func (s *Store) SaveEvent(ctx context.Context, e hookrun.Event, messageID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(e.TenantID, e.ID)
+	if _, ok := s.events[k]; !ok {
+		s.events[k] = eventRecord{Event: storedEvent(e), Accepted: true, MessageID: messageID}
+	}
+	return nil
+}
+
+// GetEvent returns a stored event, accepted or not.
+func (s *Store) GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.events[key(tenantID, eventID)]
+	if !ok {
+		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	}
+	return loadEvent(r.Event), nil
+}
+
+// GetCatalogue returns a tenant's event-type catalogue; none is empty.
+func (s *Store) GetCatalogue(ctx context.Context, tenantID string) (hookrun.Catalogue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.catalogues[tenantID]), nil
+}
+
+// SetCatalogue replaces a tenant's catalogue; an empty one removes it.
+func (s *Store) SetCatalogue(ctx context.Context, tenantID string, c hookrun.Catalogue) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(c) == 0 {
+		delete(s.catalogues, tenantID)
+	} else {
+		s.catalogues[tenantID] = slices.Clone(c)
+	}
+	return nil
+}

@@ -104,7 +104,7 @@ func rootPackage(t *testing.T, src string) (string, []string) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(src, "*.go"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no Go files at the staged root %s (%v)", src, err)
+		t.Fatalf("no Go files at the root of %s (%v)", src, err)
 	}
 	var name string
 	var imports []string

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 // How a request was authenticated, for the request's log line.
@@ -15,7 +15,7 @@ const (
 	authSharedSecret     = "shared_secret"
 )
 
-// Reasons a shared-secret request is refused. Like signature's errors they
+// Reasons a shared-secret request is refused. Like verify's errors they
 // never hold a header value, so they are safe to log.
 var (
 	errNoSharedSecret  = errors.New("shared-secret header is missing")
@@ -26,10 +26,10 @@ var (
 // when that is the only mode, and with both configured when the request
 // carries a webhook-signature. Otherwise the shared-secret header decides.
 func (rc *Receiver) signedMode(r *http.Request) bool {
-	if len(rc.keys) == 0 {
+	if rc.verifier == nil {
 		return false
 	}
-	return rc.cfg.SharedSecretHeader == "" || r.Header.Get(signature.HeaderSignature) != ""
+	return rc.cfg.SharedSecretHeader == "" || r.Header.Get(verify.HeaderSignature) != ""
 }
 
 // authenticate checks r and its body by the mode signedMode chose and
@@ -37,7 +37,7 @@ func (rc *Receiver) signedMode(r *http.Request) bool {
 // falling back from a bad signature to the shared secret.
 func (rc *Receiver) authenticate(r *http.Request, body []byte) (string, error) {
 	if rc.signedMode(r) {
-		if err := signature.Verify(rc.keys, r.Header, body, rc.now(), rc.cfg.Tolerance); err != nil {
+		if err := rc.verifier.VerifyAt(r.Header, body, rc.now()); err != nil {
 			return "", err
 		}
 		return authStandardWebhooks, nil

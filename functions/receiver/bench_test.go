@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/logging"
 )
 
 // discardHandoff is a hand-off without the network round trip the issue's
@@ -78,10 +75,10 @@ func BenchmarkReceiveP99(b *testing.B) {
 	})
 	b.Run("service", func(b *testing.B) {
 		prev := slog.Default()
-		slog.SetDefault(logging.New(io.Discard, slog.LevelInfo))
+		slog.SetDefault(NewLogger(io.Discard, slog.LevelInfo))
 		b.Cleanup(func() { slog.SetDefault(prev) })
 		rc, reqs := newBench(b)
-		benchPercentiles(b, httpapi.Middleware("bench-project", rc), reqs)
+		benchPercentiles(b, LogRequests("bench-project", rc), reqs)
 	})
 }
 

@@ -6,9 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-
-	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/httpapi"
 )
 
 // Event types of the ownership challenges sent in a POST body.
@@ -57,11 +54,11 @@ func parsePayload(body []byte) payload {
 // answerChallenge echoes challenge as hookrun and Slack both accept it:
 // {"challenge": "…"}. Challenges are answered, never handed off.
 func answerChallenge(w http.ResponseWriter, r *http.Request, kind, challenge string) {
-	httpapi.AddLogAttrs(r.Context(), slog.String("outcome", "challenge"), slog.String("challenge", kind))
-	httpapi.WriteJSON(w, http.StatusOK, map[string]string{"challenge": challenge})
+	addLogAttrs(r.Context(), slog.String("outcome", "challenge"), slog.String("challenge", kind))
+	writeJSON(w, http.StatusOK, map[string]string{"challenge": challenge})
 }
 
-var errForbidden = hookrun.Errorf(hookrun.CodePermissionDenied, "forbidden")
+var errForbidden = errorf(http.StatusForbidden, "forbidden")
 
 // subscribeChallenge answers Meta's (Facebook, Instagram, WhatsApp)
 // verification request, GET ?hub.mode=subscribe&hub.verify_token=…&
@@ -74,7 +71,7 @@ func (rc *Receiver) subscribeChallenge(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, r, rc.webhookMethods()...)
 			return
 		}
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "GET answers only Meta-style verification: hub.mode=subscribe, hub.verify_token and hub.challenge are required"))
+		writeError(w, r, errorf(http.StatusBadRequest, "GET answers only Meta-style verification: hub.mode=subscribe, hub.verify_token and hub.challenge are required"))
 		return
 	}
 	ctx := r.Context()
@@ -87,15 +84,15 @@ func (rc *Receiver) subscribeChallenge(w http.ResponseWriter, r *http.Request) {
 	case !equalSecret(q.Get("hub.verify_token"), rc.verifyToken):
 		slog.WarnContext(ctx, "verification refused", "reason", "hub.verify_token does not match VERIFY_TOKEN")
 	case challenge == "":
-		httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "hub.challenge is empty"))
+		writeError(w, r, errorf(http.StatusBadRequest, "hub.challenge is empty"))
 		return
 	default:
-		httpapi.AddLogAttrs(ctx, slog.String("outcome", "challenge"), slog.String("challenge", "meta"))
+		addLogAttrs(ctx, slog.String("outcome", "challenge"), slog.String("challenge", "meta"))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, challenge)
 		return
 	}
-	httpapi.WriteError(w, r, errForbidden)
+	writeError(w, r, errForbidden)
 }

@@ -3,6 +3,7 @@ package receiver
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -10,9 +11,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
-	"github.com/hookrun/hookrun/internal/cloudtasks"
-	"github.com/hookrun/hookrun/internal/pubsub"
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 // Defaults for Config.
@@ -147,7 +146,7 @@ func envError(err error) error {
 
 func (c Config) withDefaults() Config {
 	if c.Tolerance == 0 {
-		c.Tolerance = signature.DefaultTolerance
+		c.Tolerance = verify.Tolerance
 	}
 	if c.HandoffTimeout == 0 {
 		c.HandoffTimeout = DefaultHandoffTimeout
@@ -168,9 +167,11 @@ func (c Config) withDefaults() Config {
 }
 
 var (
-	secretNamePattern  = regexp.MustCompile(`^projects/([^/]+)/secrets/[^/]+/versions/[^/]+$`)
-	topicNamePattern   = regexp.MustCompile(`^projects/([^/]+)/topics/([^/]+)$`)
-	queueNamePattern   = regexp.MustCompile(`^projects/([^/]+)/locations/([^/]+)/queues/([^/]+)$`)
+	secretNamePattern = regexp.MustCompile(`^projects/([^/]+)/secrets/[^/]+/versions/[^/]+$`)
+	topicNamePattern  = regexp.MustCompile(`^projects/([^/]+)/topics/([^/]+)$`)
+	queueNamePattern  = regexp.MustCompile(`^projects/([^/]+)/locations/([^/]+)/queues/([A-Za-z0-9-]{1,100})$`)
+	// topicIDPattern is Pub/Sub's rule for topic IDs.
+	topicIDPattern     = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$`)
 	headerTokenPattern = regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 )
 
@@ -196,8 +197,8 @@ func (c Config) validateAuth() error {
 	case c.Tolerance < 0:
 		return fmt.Errorf("WEBHOOK_TOLERANCE %v must be positive", c.Tolerance)
 	}
-	if _, err := parseKeys(c.Secret); err != nil {
-		return fmt.Errorf("WEBHOOK_SECRET: %w", err)
+	if _, err := newVerifier(c); err != nil {
+		return err
 	}
 	switch c.ProcessAuth {
 	case ProcessOff, ProcessNone:
@@ -211,18 +212,18 @@ func (c Config) validateAuth() error {
 	return nil
 }
 
-// parseKeys returns the HMAC keys of space-separated whsec_ secrets. Its
+// newVerifier returns the verifier of c.Secret, nil without one. Its
 // errors give the position of a bad secret, never the secret.
-func parseKeys(secrets string) ([][]byte, error) {
-	var keys [][]byte
-	for i, s := range strings.Fields(secrets) {
-		key, err := signature.ParseSecret(s)
-		if err != nil {
-			return nil, fmt.Errorf("secret #%d: %w", i+1, err)
-		}
-		keys = append(keys, key)
+func newVerifier(c Config) (*verify.Verifier, error) {
+	if strings.TrimSpace(c.Secret) == "" {
+		return nil, nil
 	}
-	return keys, nil
+	v, err := verify.NewVerifier(c.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
+	}
+	v.Tolerance = c.withDefaults().Tolerance
+	return v, nil
 }
 
 func (c Config) validateHandoff() error {
@@ -230,12 +231,8 @@ func (c Config) validateHandoff() error {
 		return errors.New("set HANDOFF_TOPIC or HANDOFF_TASKS_QUEUE, not both")
 	}
 	if c.HandoffTopic != "" {
-		pc, err := c.pubsubConfig()
-		if err != nil {
+		if _, err := c.topic(); err != nil {
 			return err
-		}
-		if err := pc.Validate(); err != nil {
-			return fmt.Errorf("HANDOFF_TOPIC: %w", err)
 		}
 	}
 	if c.HandoffTasksQueue == "" {
@@ -244,12 +241,14 @@ func (c Config) validateHandoff() error {
 		}
 		return nil
 	}
-	tc, err := c.tasksConfig()
-	if err != nil {
-		return err
+	if !queueNamePattern.MatchString(c.HandoffTasksQueue) {
+		return fmt.Errorf("HANDOFF_TASKS_QUEUE %q: want projects/PROJECT/locations/LOCATION/queues/QUEUE (a queue ID is 1 to 100 letters, digits or hyphens)", c.HandoffTasksQueue)
 	}
-	if err := tc.Validate(); err != nil {
-		return fmt.Errorf("HANDOFF_TASKS_QUEUE/HANDOFF_TASKS_URL: %w", err)
+	if u, err := url.Parse(c.HandoffTasksURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("HANDOFF_TASKS_URL %q: want the absolute http or https URL of POST %s that tasks call", c.HandoffTasksURL, ProcessPath)
+	}
+	if c.HandoffTasksServiceAccount != "" && !strings.Contains(c.HandoffTasksServiceAccount, "@") {
+		return fmt.Errorf("HANDOFF_TASKS_SERVICE_ACCOUNT %q: want a service account email", c.HandoffTasksServiceAccount)
 	}
 	if c.MaxBody > MaxTasksBody {
 		return fmt.Errorf("MAX_BODY_BYTES %d: a Cloud Tasks hand-off carries at most %d bytes", c.MaxBody, MaxTasksBody)
@@ -273,31 +272,20 @@ func (c Config) validateLimits() error {
 	return nil
 }
 
-// pubsubConfig is the Publisher configuration of HandoffTopic.
-func (c Config) pubsubConfig() (pubsub.Config, error) {
-	pc := pubsub.Config{ProjectID: c.ProjectID, Topic: c.HandoffTopic, PublishTimeout: c.HandoffTimeout}
+// topic is the full resource name of HandoffTopic, projects/P/topics/T.
+func (c Config) topic() (string, error) {
+	project, id := c.ProjectID, c.HandoffTopic
 	if m := topicNamePattern.FindStringSubmatch(c.HandoffTopic); m != nil {
-		pc.ProjectID, pc.Topic = m[1], m[2]
+		project, id = m[1], m[2]
 	} else if strings.Contains(c.HandoffTopic, "/") {
-		return pubsub.Config{}, fmt.Errorf("HANDOFF_TOPIC %q: want a topic ID or projects/PROJECT/topics/TOPIC", c.HandoffTopic)
+		return "", fmt.Errorf("HANDOFF_TOPIC %q: want a topic ID or projects/PROJECT/topics/TOPIC", c.HandoffTopic)
 	} else if c.ProjectID == "" {
-		return pubsub.Config{}, fmt.Errorf("HANDOFF_TOPIC %q is a bare topic ID: set GOOGLE_CLOUD_PROJECT, or give projects/PROJECT/topics/%s", c.HandoffTopic, c.HandoffTopic)
+		return "", fmt.Errorf("HANDOFF_TOPIC %q is a bare topic ID: set GOOGLE_CLOUD_PROJECT, or give projects/PROJECT/topics/%s", c.HandoffTopic, c.HandoffTopic)
 	}
-	return pc, nil
-}
-
-// tasksConfig is the Scheduler configuration of HandoffTasksQueue.
-func (c Config) tasksConfig() (cloudtasks.Config, error) {
-	m := queueNamePattern.FindStringSubmatch(c.HandoffTasksQueue)
-	if m == nil {
-		return cloudtasks.Config{}, fmt.Errorf("HANDOFF_TASKS_QUEUE %q: want projects/PROJECT/locations/LOCATION/queues/QUEUE", c.HandoffTasksQueue)
+	// Checked here, a bad ID is named at start rather than failing every
+	// hand-off with the server's INVALID_ARGUMENT.
+	if !topicIDPattern.MatchString(id) || strings.HasPrefix(strings.ToLower(id), "goog") {
+		return "", fmt.Errorf("HANDOFF_TOPIC: topic ID %q: want 3-255 letters, digits or -_.~+%%, starting with a letter, not with \"goog\"", id)
 	}
-	return cloudtasks.Config{
-		ProjectID:          m[1],
-		Location:           m[2],
-		Queue:              m[3],
-		TargetURL:          c.HandoffTasksURL,
-		OIDCServiceAccount: c.HandoffTasksServiceAccount,
-		Endpoint:           c.CloudTasksEndpoint,
-	}, nil
+	return "projects/" + project + "/topics/" + id, nil
 }

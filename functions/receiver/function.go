@@ -10,10 +10,6 @@ import (
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-
-	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/logging"
 )
 
 func init() {
@@ -30,7 +26,7 @@ var function = &lazyHandler{build: buildFunction, retryAfter: 5 * time.Second}
 func Receive(w http.ResponseWriter, r *http.Request) { function.ServeHTTP(w, r) }
 
 func buildFunction(ctx context.Context) (http.Handler, error) {
-	logging.Setup()
+	SetupLogging()
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		return nil, permanent{err}
@@ -40,7 +36,7 @@ func buildFunction(ctx context.Context) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.Middleware(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc), nil
+	return LogRequests(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc), nil
 }
 
 // permanent marks a build error that retrying cannot fix, such as a
@@ -49,7 +45,7 @@ type permanent struct{ error }
 
 func (p permanent) Unwrap() error { return p.error }
 
-var errStarting = hookrun.Errorf(hookrun.CodeUnavailable, "receiver is starting: retry later")
+var errStarting = errorf(http.StatusServiceUnavailable, "receiver is starting: retry later")
 
 // lazyHandler builds its handler on the first request. A transient build
 // failure (Secret Manager unreachable, say) is retried by a later request,
@@ -72,11 +68,11 @@ func (l *lazyHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h, err := l.get(r.Context())
 	if err != nil {
 		if _, ok := err.(permanent); ok {
-			httpapi.WriteError(w, r, hookrun.WrapError(hookrun.CodeInternal, err, "receiver is not configured"))
+			writeError(w, r, wrapError(http.StatusInternalServerError, err, "receiver is not configured"))
 			return
 		}
 		slog.ErrorContext(r.Context(), "receiver did not start", "error", err.Error())
-		httpapi.WriteError(w, r, errStarting)
+		writeError(w, r, errStarting)
 		return
 	}
 	h.ServeHTTP(w, r)

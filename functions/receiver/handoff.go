@@ -3,15 +3,12 @@ package receiver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 	"unicode/utf8"
-
-	"github.com/hookrun/hookrun/internal/cloudtasks"
-	"github.com/hookrun/hookrun/internal/pubsub"
 )
 
 // Handoff queues a verified webhook for handleWebhook to run outside the
@@ -51,13 +48,13 @@ func attributes(wh Webhook) map[string]string {
 	return a
 }
 
-// publisher is what the Pub/Sub hand-off needs of *pubsub.Publisher.
+// publisher is what the Pub/Sub hand-off needs (pubsubPublisher, clients.go).
 type publisher interface {
-	// Publish returns once Pub/Sub stored the message (see pubsub.Publisher).
+	// Publish returns the message ID once Pub/Sub stored the message.
 	Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error)
 }
 
-var _ publisher = (*pubsub.Publisher)(nil)
+var _ publisher = (*pubsubPublisher)(nil)
 
 // topicHandoff publishes the raw body with the webhook's attributes.
 type topicHandoff struct{ pub publisher }
@@ -69,14 +66,15 @@ func (h topicHandoff) Send(ctx context.Context, wh Webhook) error {
 	return nil
 }
 
-// scheduler is what the Cloud Tasks hand-off needs of *cloudtasks.Scheduler.
+// scheduler is what the Cloud Tasks hand-off needs (tasksQueue, clients.go).
 type scheduler interface {
-	// Schedule creates task taskID POSTing body, idempotently by name
-	// (see cloudtasks.Scheduler).
-	Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error
+	// Schedule creates task taskID POSTing body now. A task of that name
+	// that exists, or existed recently, is success: the first one stands.
+	// A body over maxTaskBody is refused with errTooLarge.
+	Schedule(ctx context.Context, taskID string, body []byte) error
 }
 
-var _ scheduler = (*cloudtasks.Scheduler)(nil)
+var _ scheduler = (*tasksQueue)(nil)
 
 // errTooLarge is a body that no hand-off can carry: retrying cannot help.
 var errTooLarge = errors.New("webhook too large to hand off")
@@ -99,18 +97,31 @@ func (h taskHandoff) Send(ctx context.Context, wh Webhook) error {
 	if err != nil {
 		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
 	}
-	err = h.sched.Schedule(ctx, cloudtasks.TaskID("receiver", id), time.Time{}, body)
-	if errors.Is(err, cloudtasks.ErrTooLarge) {
-		return fmt.Errorf("hand off webhook %q: %w: %w", wh.ID, errTooLarge, err)
-	}
-	if err != nil {
+	if err := h.sched.Schedule(ctx, taskID(id), body); err != nil {
 		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
 	}
 	return nil
 }
 
+// taskID is the Cloud Tasks task ID of a webhook-id: its hex SHA-256, as
+// Cloud Tasks recommends (it slows down on sequential prefixes), then the
+// ID's first characters with those a task ID cannot hold made "-", for
+// people reading the queue. The hash alone keeps IDs apart.
+func taskID(webhookID string) string {
+	sum := sha256.Sum256([]byte(webhookID))
+	readable := []byte(webhookID[:min(len(webhookID), 100)])
+	for i, c := range readable {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			readable[i] = '-'
+		}
+	}
+	return hex.EncodeToString(sum[:]) + "_" + string(readable)
+}
+
 // pushEnvelope is the JSON body of a Pub/Sub push request (wrapped, the
-// default), and of the receiver's Cloud Tasks.
+// default), and of the receiver's Cloud Tasks. Pub/Sub documents it at
+// https://cloud.google.com/pubsub/docs/push#receive_push; it may gain
+// fields, which POST /process ignores.
 type pushEnvelope struct {
 	Message      pushMessage `json:"message"`
 	Subscription string      `json:"subscription,omitempty"`

@@ -10,11 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/hookrun/hookrun/internal/cloudtasks"
-	ctemu "github.com/hookrun/hookrun/internal/emulator/cloudtasks"
-	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // fakePublisher records publishes, or fails with err.
@@ -77,7 +72,7 @@ type fakeScheduler struct {
 
 var _ scheduler = (*fakeScheduler)(nil)
 
-func (f *fakeScheduler) Schedule(_ context.Context, taskID string, _ time.Time, body []byte) error {
+func (f *fakeScheduler) Schedule(_ context.Context, taskID string, body []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
@@ -123,7 +118,7 @@ func TestTaskHandoff(t *testing.T) {
 	}
 
 	t.Run("too large for a task", func(t *testing.T) {
-		big := &fakeScheduler{err: fmt.Errorf("schedule: %w", cloudtasks.ErrTooLarge)}
+		big := &fakeScheduler{err: fmt.Errorf("schedule: %w", errTooLarge)}
 		rc := newReceiver(t, Config{Secret: secret}, Deps{Handoff: taskHandoff{sched: big}})
 		if w := serve(rc, signedRequest("msg_1", testNow, testBody, key)); w.Code != http.StatusRequestEntityTooLarge {
 			t.Errorf("status = %d, want 413", w.Code)
@@ -137,8 +132,8 @@ func TestTaskHandoff(t *testing.T) {
 		if err := (taskHandoff{sched: rec}).Send(t.Context(), wh); err != nil {
 			t.Fatal(err)
 		}
-		if len(task) > cloudtasks.MaxBodyBytes {
-			t.Errorf("task body of a %d-byte webhook is %d bytes, over the %d Cloud Tasks takes", len(body), len(task), cloudtasks.MaxBodyBytes)
+		if len(task) > maxTaskBody {
+			t.Errorf("task body of a %d-byte webhook is %d bytes, over the %d Cloud Tasks takes", len(body), len(task), maxTaskBody)
 		}
 	})
 }
@@ -146,89 +141,7 @@ func TestTaskHandoff(t *testing.T) {
 // schedulerFunc is a scheduler that hands each task to a function.
 type schedulerFunc func(taskID string, body []byte)
 
-func (f schedulerFunc) Schedule(_ context.Context, taskID string, _ time.Time, body []byte) error {
+func (f schedulerFunc) Schedule(_ context.Context, taskID string, body []byte) error {
 	f(taskID, body)
 	return nil
-}
-
-// The Cloud Tasks hand-off through hookrun's in-process Cloud Tasks
-// emulator, which dispatches real HTTP tasks: two receiver instances take
-// the same webhook-id, one task reaches POST /process.
-func TestCloudTasksHandoffEndToEnd(t *testing.T) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	em, err := ctemu.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("start Cloud Tasks emulator: %v", err)
-	}
-	t.Cleanup(func() { em.Close() })
-
-	secret, key := newSecret(t)
-	// The consumer counts pushes at the HTTP level, below its own dedupe.
-	consumer := newReceiver(t, Config{Secret: secret, ProcessAuth: ProcessNone}, Deps{})
-	handled := make(chan Webhook, 10)
-	consumer.handle = func(_ context.Context, wh Webhook) error { handled <- wh; return nil }
-	var (
-		mu     sync.Mutex
-		pushes = map[string]int{}
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		pushes[r.Header.Get("X-CloudTasks-TaskName")]++
-		mu.Unlock()
-		consumer.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-
-	cfg := Config{
-		Secret:             secret,
-		HandoffTasksQueue:  "projects/" + testenv.ProjectID(t) + "/locations/local/queues/receiver",
-		HandoffTasksURL:    srv.URL + ProcessPath,
-		CloudTasksEndpoint: em.Addr(),
-	}
-	tc, _ := cfg.tasksConfig()
-	admin, err := cloudtasks.New(ctx, tc)
-	if err != nil {
-		t.Fatalf("cloudtasks.New: %v", err)
-	}
-	defer admin.Close()
-	if err := admin.EnsureQueue(ctx, cloudtasks.QueueRetry{}); err != nil {
-		t.Fatalf("EnsureQueue: %v", err)
-	}
-	var instances []*Receiver
-	for range 2 {
-		rc, err := Open(ctx, cfg)
-		if err != nil {
-			t.Fatalf("Open: %v", err)
-		}
-		t.Cleanup(func() { rc.Close() })
-		rc.now = func() time.Time { return testNow }
-		instances = append(instances, rc)
-	}
-
-	for _, d := range []struct {
-		rc *Receiver
-		id string
-	}{{instances[0], "msg_1"}, {instances[1], "msg_1"}, {instances[1], "msg_2"}} {
-		if w := serve(d.rc, signedRequest(d.id, testNow, testBody, key)); w.Code != http.StatusAccepted {
-			t.Fatalf("%s: status = %d, want 202 (body %s)", d.id, w.Code, w.Body)
-		}
-	}
-	got := map[string]string{}
-	for len(got) < 2 {
-		select {
-		case wh := <-handled:
-			got[wh.ID] = string(wh.Body)
-		case <-ctx.Done():
-			t.Fatalf("handled %v before the deadline, want msg_1 and msg_2", got)
-		}
-	}
-	if got["msg_1"] != testBody || got["msg_2"] != testBody {
-		t.Errorf("handled bodies %v, want the raw body for both", got)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(pushes) != 2 {
-		t.Errorf("tasks pushed: %v, want one per webhook-id", pushes)
-	}
 }

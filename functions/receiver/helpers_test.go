@@ -1,7 +1,11 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,11 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrun/hookrun/internal/signature"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 // TestMain keeps the expected warnings of refused requests out of the test
-// output; tests that check logs capture them (logtest).
+// output; tests that check logs capture them (captureLogs).
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())
@@ -62,12 +68,9 @@ func (f *fakeHandoff) sent() []Webhook {
 // newSecret returns a new whsec_ secret and its key.
 func newSecret(t testing.TB) (string, []byte) {
 	t.Helper()
-	s := signature.NewSecret()
-	key, err := signature.ParseSecret(s)
-	if err != nil {
-		t.Fatalf("ParseSecret: %v", err)
-	}
-	return s, key
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return "whsec_" + base64.StdEncoding.EncodeToString(key), key
 }
 
 // newReceiver returns a Receiver for cfg and deps on testNow's clock.
@@ -82,17 +85,26 @@ func newReceiver(t testing.TB, cfg Config, deps Deps) *Receiver {
 }
 
 // signedRequest is a POST of body signed with keys (one signature each)
-// as webhook id at ts.
+// as webhook id at ts, by the Standard Webhooks library, as any sender
+// would sign it.
 func signedRequest(id string, ts time.Time, body string, keys ...[]byte) *http.Request {
 	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set(signature.HeaderID, id)
-	r.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	r.Header.Set(verify.HeaderID, id)
+	r.Header.Set(verify.HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
 	var sigs []string
 	for _, k := range keys {
-		sigs = append(sigs, signature.NewSigner(k).Sign(id, ts.Unix(), []byte(body)))
+		wh, err := standardwebhooks.NewWebhookRaw(k)
+		if err != nil {
+			panic(err)
+		}
+		sig, err := wh.Sign(id, ts, []byte(body))
+		if err != nil {
+			panic(err)
+		}
+		sigs = append(sigs, sig)
 	}
-	r.Header.Set(signature.HeaderSignature, strings.Join(sigs, " "))
+	r.Header.Set(verify.HeaderSignature, strings.Join(sigs, " "))
 	return r
 }
 
@@ -100,15 +112,6 @@ func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
-}
-
-// errorBody is the Google error shape of an answer.
-type errorBody struct {
-	Error struct {
-		Code    int    `json:"code"`
-		Status  string `json:"status"`
-		Message string `json:"message"`
-	} `json:"error"`
 }
 
 // countingReader counts the bytes read from it.
@@ -125,3 +128,48 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // httptestBody makes r a request body.
 func httptestBody(r io.Reader) io.ReadCloser { return io.NopCloser(r) }
+
+// logBuffer holds captured log output. It is safe for concurrent writers.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Lines returns the JSON log lines written so far, failing the test on a
+// line that is not JSON.
+func (b *logBuffer) Lines(t testing.TB) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for line := range strings.Lines(b.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// captureLogs makes slog's default logger the receiver's, at debug level,
+// writing to a new buffer until the test ends. Tests using it must not run
+// in parallel.
+func captureLogs(t testing.TB) *logBuffer {
+	t.Helper()
+	b := &logBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(NewLogger(b, slog.LevelDebug))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return b
+}

@@ -10,11 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookrun/hookrun/internal/cloudtasks"
-	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/oidc"
-	"github.com/hookrun/hookrun/internal/pubsub"
-	"github.com/hookrun/hookrun/internal/secretmanager"
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 // secretTimeout bounds reading WEBHOOK_SECRET_NAME at start.
@@ -48,17 +44,16 @@ func Open(ctx context.Context, cfg Config) (*Receiver, error) {
 	}
 	switch {
 	case cfg.HandoffTopic != "":
-		pc, _ := cfg.pubsubConfig() // validated
-		pub, err := pubsub.NewPublisher(ctx, pc)
+		topic, _ := cfg.topic() // validated
+		pub, err := newPublisher(ctx, topic, cfg.HandoffTimeout)
 		if err != nil {
 			return nil, fmt.Errorf("hand-off to Pub/Sub: %w", err)
 		}
 		closers = append(closers, pub)
 		deps.Handoff = topicHandoff{pub: pub}
-		slog.Info("handing webhooks off to Pub/Sub", "project", pc.ProjectID, "topic", pc.Topic)
+		slog.Info("handing webhooks off to Pub/Sub", "topic", topic)
 	case cfg.HandoffTasksQueue != "":
-		tc, _ := cfg.tasksConfig() // validated
-		sched, err := cloudtasks.New(ctx, tc)
+		sched, err := newTasksQueue(ctx, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("hand-off to Cloud Tasks: %w", err)
 		}
@@ -70,7 +65,7 @@ func Open(ctx context.Context, cfg Config) (*Receiver, error) {
 	}
 	switch cfg.ProcessAuth {
 	case ProcessOIDC:
-		v, err := oidc.NewVerifier(ctx, cfg.ProcessAudience, cfg.ProcessServiceAccount)
+		v, err := newOIDCVerifier(ctx, cfg.ProcessAudience, cfg.ProcessServiceAccount)
 		if err != nil {
 			closeAll()
 			return nil, fmt.Errorf("PROCESS_AUTH=oidc: %w", err)
@@ -93,15 +88,9 @@ func Open(ctx context.Context, cfg Config) (*Receiver, error) {
 // one or more space-separated whsec_ secrets, or hookrun's endpoint secret
 // JSON {"signing_secret": "whsec_…", …}. Errors never hold the payload.
 func readSecret(ctx context.Context, cfg Config) (string, error) {
-	project := secretNamePattern.FindStringSubmatch(cfg.SecretName)[1] // validated
 	ctx, cancel := context.WithTimeout(ctx, secretTimeout)
 	defer cancel()
-	store, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: project, Endpoint: cfg.SecretManagerEndpoint})
-	if err != nil {
-		return "", fmt.Errorf("WEBHOOK_SECRET_NAME: %w", err)
-	}
-	defer store.Close()
-	data, err := store.Access(ctx, cfg.SecretName)
+	data, err := accessSecret(ctx, cfg.SecretName, cfg.SecretManagerEndpoint)
 	if err != nil {
 		return "", fmt.Errorf("WEBHOOK_SECRET_NAME: %w", err)
 	}
@@ -116,7 +105,9 @@ func readSecret(ctx context.Context, cfg Config) (string, error) {
 func signingSecret(data []byte) (string, error) {
 	s := strings.TrimSpace(string(data))
 	if strings.HasPrefix(s, "{") {
-		var es hookrun.EndpointSecret
+		var es struct {
+			SigningSecret string `json:"signing_secret"`
+		}
 		if json.Unmarshal(data, &es) != nil {
 			return "", errors.New("payload is neither a whsec_ secret nor JSON with signing_secret")
 		}
@@ -125,7 +116,7 @@ func signingSecret(data []byte) (string, error) {
 	if s == "" {
 		return "", errors.New("payload holds no signing secret")
 	}
-	if _, err := parseKeys(s); err != nil {
+	if _, err := verify.NewVerifier(s); err != nil {
 		return "", err
 	}
 	return s, nil

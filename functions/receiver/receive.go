@@ -9,19 +9,17 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 var (
-	errUnauthenticated = hookrun.Errorf(hookrun.CodeUnauthenticated, "unauthenticated")
-	errNotJSON         = hookrun.Errorf(hookrun.CodeInvalidArgument, "Content-Type must be application/json")
-	errInvalidJSON     = hookrun.Errorf(hookrun.CodeInvalidArgument, "body is not valid JSON")
-	errBadWebhookID    = hookrun.Errorf(hookrun.CodeInvalidArgument, "webhook-id must be 1 to %d visible ASCII characters", maxWebhookID)
-	errInFlight        = hookrun.Errorf(hookrun.CodeUnavailable, "this webhook-id is being handled right now: retry later")
-	errRetry           = hookrun.Errorf(hookrun.CodeUnavailable, "could not take the webhook now: retry later")
-	errCannotHandOff   = hookrun.Errorf(hookrun.CodePayloadTooLarge, "webhook too large to hand off")
+	errUnauthenticated = errorf(http.StatusUnauthorized, "unauthenticated")
+	errNotJSON         = errorf(http.StatusBadRequest, "Content-Type must be application/json")
+	errInvalidJSON     = errorf(http.StatusBadRequest, "body is not valid JSON")
+	errBadWebhookID    = errorf(http.StatusBadRequest, "webhook-id must be 1 to %d visible ASCII characters", maxWebhookID)
+	errInFlight        = errorf(http.StatusServiceUnavailable, "this webhook-id is being handled right now: retry later")
+	errRetry           = errorf(http.StatusServiceUnavailable, "could not take the webhook now: retry later")
+	errCannotHandOff   = errorf(http.StatusRequestEntityTooLarge, "webhook too large to hand off")
 )
 
 // errUnfinished stands for the outcome of a function that panicked.
@@ -39,12 +37,12 @@ func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 	// Standard Webhooks senders send JSON. Shared-secret senders may send
 	// anything (forms, text), so their content type is theirs to check.
 	if !isJSON && rc.signedMode(r) {
-		httpapi.WriteError(w, r, errNotJSON)
+		writeError(w, r, errNotJSON)
 		return
 	}
 	body, err := readBody(w, r, rc.cfg.MaxBody)
 	if err != nil {
-		httpapi.WriteError(w, r, err)
+		writeError(w, r, err)
 		return
 	}
 	var p payload
@@ -56,18 +54,18 @@ func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id := r.Header.Get(signature.HeaderID)
+	id := r.Header.Get(verify.HeaderID)
 	mode, err := rc.authenticate(r, body)
 	if err != nil {
 		// The reason is for the tenant's log; the sender learns nothing.
 		slog.WarnContext(ctx, "webhook refused", "reason", err.Error(), "webhook_id", truncate(id, maxWebhookID))
-		httpapi.WriteError(w, r, errUnauthenticated)
+		writeError(w, r, errUnauthenticated)
 		return
 	}
-	httpapi.AddLogAttrs(ctx, slog.String("webhook_id", truncate(id, maxWebhookID)), slog.String("auth", mode))
+	addLogAttrs(ctx, slog.String("webhook_id", truncate(id, maxWebhookID)), slog.String("auth", mode))
 	switch {
 	case isJSON && !p.valid:
-		httpapi.WriteError(w, r, errInvalidJSON)
+		writeError(w, r, errInvalidJSON)
 		return
 	case p.hookrunChallenge != "":
 		// hookrun's ownership check: echo the challenge to prove this
@@ -78,7 +76,7 @@ func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 		answerChallenge(w, r, "slack", p.slackChallenge)
 		return
 	case id != "" && !validWebhookID(id):
-		httpapi.WriteError(w, r, errBadWebhookID)
+		writeError(w, r, errBadWebhookID)
 		return
 	}
 	rc.accept(w, r, Webhook{ID: id, Type: p.typ, ContentType: ct, Body: body})
@@ -91,20 +89,20 @@ func (rc *Receiver) accept(w http.ResponseWriter, r *http.Request, wh Webhook) {
 	c, err := rc.once(rc.accepted, wh.ID, func() error { return rc.take(ctx, wh) })
 	switch {
 	case c == duplicate:
-		httpapi.AddLogAttrs(ctx, slog.String("outcome", "duplicate"))
+		addLogAttrs(ctx, slog.String("outcome", "duplicate"))
 		w.WriteHeader(rc.ackStatus())
 	case c == inFlight:
-		httpapi.WriteError(w, r, errInFlight)
+		writeError(w, r, errInFlight)
 	case errors.Is(err, errTooLarge):
 		slog.ErrorContext(ctx, "webhook hand-off refused", "webhook_id", wh.ID, "error", err.Error())
-		httpapi.WriteError(w, r, errCannotHandOff)
+		writeError(w, r, errCannotHandOff)
 	case err != nil:
 		msg := "webhook hand-off failed"
 		if rc.handoff == nil {
 			msg = "webhook handling failed"
 		}
 		slog.ErrorContext(ctx, msg, "webhook_id", wh.ID, "error", err.Error())
-		httpapi.WriteError(w, r, errRetry)
+		writeError(w, r, errRetry)
 	default:
 		w.WriteHeader(rc.ackStatus())
 	}
@@ -129,10 +127,10 @@ func (rc *Receiver) once(ids *recentIDs, key string, fn func() error) (c claim, 
 // take hands wh off, or handles it inline when there is no hand-off.
 func (rc *Receiver) take(ctx context.Context, wh Webhook) error {
 	if rc.handoff == nil {
-		httpapi.AddLogAttrs(ctx, slog.String("outcome", "handled"))
+		addLogAttrs(ctx, slog.String("outcome", "handled"))
 		return rc.handle(ctx, wh)
 	}
-	httpapi.AddLogAttrs(ctx, slog.String("outcome", "handed_off"))
+	addLogAttrs(ctx, slog.String("outcome", "handed_off"))
 	ctx, cancel := context.WithTimeout(ctx, rc.cfg.HandoffTimeout)
 	defer cancel()
 	return rc.handoff.Send(ctx, wh)
@@ -151,7 +149,7 @@ func (rc *Receiver) ackStatus() int {
 // Content-Length before reading, or while reading when the length is
 // unknown.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	tooLarge := hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than %d bytes", limit)
+	tooLarge := errorf(http.StatusRequestEntityTooLarge, "body is larger than %d bytes", limit)
 	if r.ContentLength > limit {
 		return nil, tooLarge
 	}
@@ -172,7 +170,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	case errors.As(err, &mbe):
 		return nil, tooLarge
 	case err != nil:
-		return nil, hookrun.WrapError(hookrun.CodeInvalidArgument, err, "could not read the body")
+		return nil, wrapError(http.StatusBadRequest, err, "could not read the body")
 	}
 	return body, nil
 }

@@ -27,15 +27,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
 
-	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/oidc"
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 // Paths the receiver serves besides webhooks, which it takes on any other
@@ -53,7 +50,7 @@ type PushVerifier interface {
 	Verify(ctx context.Context, authorization string) error
 }
 
-var _ PushVerifier = (*oidc.Verifier)(nil)
+var _ PushVerifier = (*oidcVerifier)(nil)
 
 // Deps are what a Receiver talks to; Open builds them from Config.
 type Deps struct {
@@ -62,24 +59,27 @@ type Deps struct {
 	// PushVerifier checks pushes to POST /process; required with
 	// ProcessAuth ProcessOIDC.
 	PushVerifier PushVerifier
+	// Handle runs each webhook, inline or in POST /process; nil means
+	// handleWebhook (webhook.go). Set it to keep your logic out of this
+	// package, or in tests.
+	Handle func(context.Context, Webhook) error
 }
 
 // Receiver answers webhooks, challenges and hand-off pushes. It is an
 // http.Handler, safe for concurrent use.
 type Receiver struct {
 	cfg          Config
-	keys         [][]byte // Standard Webhooks keys, several during a rotation
+	verifier     *verify.Verifier // Standard Webhooks secrets; nil without WEBHOOK_SECRET
 	sharedSecret [sha256.Size]byte
 	verifyToken  [sha256.Size]byte
 	handoff      Handoff
-	verifier     PushVerifier
+	pushVerifier PushVerifier
 	accepted     *recentIDs // webhook IDs handed off (or handled inline)
 	processed    *recentIDs // webhook IDs handled in POST /process
 	closers      []io.Closer
 
-	// handle and now are handleWebhook and time.Now, but for tests.
-	handle func(context.Context, Webhook) error
-	now    func() time.Time
+	handle func(context.Context, Webhook) error // Deps.Handle
+	now    func() time.Time                     // time.Now, but for tests
 }
 
 // New returns a Receiver for cfg (defaults applied) using deps. cfg must
@@ -95,20 +95,24 @@ func New(cfg Config, deps Deps) (*Receiver, error) {
 	if cfg.ProcessAuth == ProcessOIDC && deps.PushVerifier == nil {
 		return nil, errors.New("PROCESS_AUTH=oidc needs a PushVerifier")
 	}
-	keys, err := parseKeys(cfg.Secret)
+	v, err := newVerifier(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
+		return nil, err
+	}
+	handle := deps.Handle
+	if handle == nil {
+		handle = handleWebhook
 	}
 	return &Receiver{
 		cfg:          cfg,
-		keys:         keys,
+		verifier:     v,
 		sharedSecret: sha256.Sum256([]byte(cfg.SharedSecret)),
 		verifyToken:  sha256.Sum256([]byte(cfg.VerifyToken)),
 		handoff:      deps.Handoff,
-		verifier:     deps.PushVerifier,
+		pushVerifier: deps.PushVerifier,
 		accepted:     newRecentIDs(cfg.DedupeWindow, cfg.DedupeMaxIDs),
 		processed:    newRecentIDs(cfg.DedupeWindow, cfg.DedupeMaxIDs),
-		handle:       handleWebhook,
+		handle:       handle,
 		now:          time.Now,
 	}, nil
 }
@@ -131,7 +135,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			methodNotAllowed(w, r, http.MethodGet, http.MethodHead)
 			return
 		}
-		httpapi.Healthz(w, r)
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	case ProcessPath:
 		rc.process(w, r)
 	default:
@@ -155,19 +159,8 @@ func (rc *Receiver) webhookMethods() []string {
 	return []string{http.MethodPost}
 }
 
-// methodNotAllowed answers 405 with Allow, in Google's error shape. It
-// is written here because hookrun.Code has no "method not allowed"; the
-// status name is INVALID_ARGUMENT.
+// methodNotAllowed answers 405 with Allow, in Google's error shape.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow ...string) {
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	type detail struct {
-		Code    int    `json:"code"`
-		Status  string `json:"status"`
-		Message string `json:"message"`
-	}
-	msg := fmt.Sprintf("method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))
-	httpapi.AddLogAttrs(r.Context(), slog.String("error_status", "INVALID_ARGUMENT"))
-	httpapi.WriteJSON(w, http.StatusMethodNotAllowed, struct {
-		Error detail `json:"error"`
-	}{detail{http.StatusMethodNotAllowed, "INVALID_ARGUMENT", msg}})
+	writeError(w, r, errorf(http.StatusMethodNotAllowed, "method %s is not allowed on %s: use %s", r.Method, r.URL.Path, strings.Join(allow, " or ")))
 }

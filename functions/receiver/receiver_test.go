@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrun/hookrun/internal/httpapi"
-	"github.com/hookrun/hookrun/internal/logging/logtest"
-	"github.com/hookrun/hookrun/internal/signature"
+	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 func TestSignatures(t *testing.T) {
@@ -34,7 +32,7 @@ func TestSignatures(t *testing.T) {
 		{"tampered body", newSecretStr, tampered, http.StatusUnauthorized},
 		{"tampered id", newSecretStr, func() *http.Request {
 			r := signedRequest("msg_1", now, testBody, newKey)
-			r.Header.Set(signature.HeaderID, "msg_2")
+			r.Header.Set(verify.HeaderID, "msg_2")
 			return r
 		}(), http.StatusUnauthorized},
 		{"wrong secret", newSecretStr, signedRequest("msg_1", now, testBody, otherKey), http.StatusUnauthorized},
@@ -54,7 +52,7 @@ func TestSignatures(t *testing.T) {
 		}(), http.StatusUnauthorized},
 		{"garbage signature", newSecretStr, func() *http.Request {
 			r := signedRequest("msg_1", now, testBody, newKey)
-			r.Header.Set(signature.HeaderSignature, "v1,!!!! v2,abc nonsense")
+			r.Header.Set(verify.HeaderSignature, "v1,!!!! v2,abc nonsense")
 			return r
 		}(), http.StatusUnauthorized},
 	}
@@ -114,7 +112,7 @@ func TestSharedSecret(t *testing.T) {
 		return r
 	}
 	badlySigned := signedRequest("msg_1", testNow, testBody, key)
-	badlySigned.Header.Set(signature.HeaderSignature, "v1,AAAA")
+	badlySigned.Header.Set(verify.HeaderSignature, "v1,AAAA")
 	badlySigned.Header.Set(header, token)
 
 	tests := []struct {
@@ -340,19 +338,19 @@ func TestInlineHandling(t *testing.T) {
 // the request line must not repeat it, and no line may hold a secret or a
 // signature.
 func TestLogs(t *testing.T) {
-	logs := logtest.Capture(t)
+	logs := captureLogs(t)
 	secret, key := newSecret(t)
 	const token = "shared-token-value"
 	rc := newReceiver(t, Config{Secret: secret, SharedSecretHeader: "X-Token", SharedSecret: token}, Deps{})
-	h := httpapi.Middleware("proj", rc)
+	h := LogRequests("proj", rc)
 
 	ok := signedRequest("msg_1", testNow, testBody, key)
-	sig := ok.Header.Get(signature.HeaderSignature)
+	sig := ok.Header.Get(verify.HeaderSignature)
 	if w := serve(h, ok); w.Code != http.StatusNoContent {
 		t.Fatalf("valid: %d", w.Code)
 	}
 	bad := signedRequest("msg_2", testNow, testBody, key)
-	bad.Header.Set(signature.HeaderSignature, sig)
+	bad.Header.Set(verify.HeaderSignature, sig)
 	serve(h, bad)
 	wrongToken := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x"))
 	wrongToken.Header.Set("X-Token", token+"-wrong")

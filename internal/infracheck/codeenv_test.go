@@ -52,7 +52,7 @@ var services = []service{
 	{
 		name:      "receiver",
 		configs:   []string{"functions/receiver/config.go"},
-		getenvs:   []string{"functions/receiver/cmd/main.go", "functions/receiver/function.go", "internal/logging/logging.go"},
+		getenvs:   []string{"functions/receiver/cmd/main.go", "functions/receiver/function.go", "functions/receiver/logging.go"},
 		clientEnv: []string{"PUBSUB_EMULATOR_HOST"},
 	},
 }

@@ -13,7 +13,7 @@ import (
 
 const (
 	// runDockerfile builds ingest and the dispatcher; the receiver keeps
-	// functions/receiver/Dockerfile, which functions/receiver/deploy tests.
+	// functions/receiver/Dockerfile, which internal/receivertest tests.
 	runDockerfile = "run/Dockerfile"
 	serviceArg    = "SERVICE"
 )

@@ -1,28 +1,54 @@
 // Command receiver runs the sample receiver as a Cloud Run service or
-// locally: go run ./functions/receiver/cmd. PORT (default 8080) and
+// locally: go run ./cmd from functions/receiver. PORT (default 8080) and
 // HOOKRUN_LISTEN_HOST say where it listens; everything else is the
 // receiver's Config (WEBHOOK_SECRET, HANDOFF_TOPIC…).
 package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/hookrun/hookrun/functions/receiver"
-	"github.com/hookrun/hookrun/internal/app"
-	"github.com/hookrun/hookrun/internal/httpapi"
 )
 
-// requestTimeout bounds a request's handling: Cloud Run's default request
-// timeout, which cuts off a request still running after it anyway. A
-// webhook sender waits far less (hookrun 60 s at most); it is the slow work
-// consumed at POST /process that may take minutes.
-const requestTimeout = 5 * time.Minute
+const (
+	// requestTimeout bounds a request's handling: Cloud Run's default
+	// request timeout, which cuts off a request still running after it
+	// anyway. A webhook sender waits far less (hookrun 60 s at most); it
+	// is the slow work consumed at POST /process that may take minutes.
+	requestTimeout = 5 * time.Minute
+	// readTimeout bounds reading one request, headers and body: a sender
+	// trickling a body in is cut off rather than holding a connection.
+	readTimeout = 10 * time.Second
+	// idleTimeout bounds a kept-alive connection's wait for its next
+	// request.
+	idleTimeout = 120 * time.Second
+	// answerGrace is how long a handler has after requestTimeout to
+	// write its answer.
+	answerGrace = time.Minute
+	// shutdownBudget is how long in-flight requests get after SIGTERM:
+	// Cloud Run allows 10 s before SIGKILL.
+	shutdownBudget = 9 * time.Second
+)
 
-func main() { app.Main("receiver", run) }
+func main() {
+	receiver.SetupLogging().Info("starting", "service", "receiver")
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx); err != nil {
+		slog.Error("exiting", "service", "receiver", "error", err.Error())
+		os.Exit(1)
+	}
+	slog.Info("stopped", "service", "receiver")
+}
 
 func run(ctx context.Context) error {
 	cfg, err := receiver.ConfigFromEnv()
@@ -34,7 +60,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer func() { // after Serve drained in-flight requests: flushes the hand-off
+	defer func() { // after Shutdown drained in-flight requests: flushes the hand-off
 		if err := rc.Close(); err != nil {
 			slog.Warn("closing the hand-off", "error", err.Error())
 		}
@@ -43,6 +69,39 @@ func run(ctx context.Context) error {
 	if port == "" {
 		port = "8080"
 	}
-	h := httpapi.Middleware(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc)
-	return httpapi.Serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), h, httpapi.Timeouts{Request: requestTimeout})
+	return serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), receiver.LogRequests(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc))
+}
+
+// serve serves h on addr until ctx ends, then shuts down gracefully within
+// shutdownBudget.
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+			defer cancel()
+			h.ServeHTTP(w, r.WithContext(ctx))
+		}),
+		ReadTimeout:  readTimeout,
+		WriteTimeout: requestTimeout + answerGrace,
+		IdleTimeout:  idleTimeout,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	slog.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownBudget)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
 }

@@ -20,32 +20,35 @@
 package verify
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hookrun/hookrun/internal/signature"
 )
 
 // Tolerance is how far webhook-timestamp may be from the receiver's clock,
-// either way. It bounds how long a captured request can be replayed.
-const Tolerance = signature.DefaultTolerance
+// either way, as the specification recommends. It bounds how long a
+// captured request can be replayed.
+const Tolerance = 5 * time.Minute
 
 // Header names of the Standard Webhooks specification. HeaderID is the same
 // on every retry of one message to one endpoint, so it is the key to drop
 // duplicates by.
 const (
-	HeaderID        = signature.HeaderID
-	HeaderTimestamp = signature.HeaderTimestamp
-	HeaderSignature = signature.HeaderSignature
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
 )
 
 // ErrInvalidSecret means the secret given to Verify is not one or more
 // whsec_ secrets: the receiver is misconfigured (answer 500, not 401). The
 // error never repeats the secret.
-var ErrInvalidSecret = signature.ErrInvalidSecret
+var ErrInvalidSecret = errors.New("signing secret must be whsec_ followed by base64")
 
 // ErrUnverified is wrapped by every error that means the request is not a
 // genuine, fresh webhook: answer 401. errors.Is also matches the reason, one
@@ -57,19 +60,19 @@ var ErrUnverified = errors.New("webhook not verified")
 var (
 	// ErrMissingHeaders: webhook-id, webhook-timestamp or webhook-signature
 	// is missing or empty.
-	ErrMissingHeaders = signature.ErrMissingHeaders
+	ErrMissingHeaders = errors.New("missing webhook-id, webhook-timestamp or webhook-signature header")
 	// ErrInvalidTimestamp: webhook-timestamp is not Unix seconds.
-	ErrInvalidTimestamp = signature.ErrInvalidTimestamp
+	ErrInvalidTimestamp = errors.New("webhook-timestamp is not a Unix time in seconds")
 	// ErrTimestampTooOld: the message was signed more than Tolerance ago,
 	// so it may be a replay.
-	ErrTimestampTooOld = signature.ErrTimestampTooOld
+	ErrTimestampTooOld = errors.New("webhook-timestamp is too old")
 	// ErrTimestampTooNew: the message claims to be signed more than
 	// Tolerance in the future. Check this machine's clock.
-	ErrTimestampTooNew = signature.ErrTimestampTooNew
+	ErrTimestampTooNew = errors.New("webhook-timestamp is too far in the future")
 	// ErrNoMatch: no v1 signature in webhook-signature matches any secret,
 	// because the body, id or timestamp was altered or the secret is not
 	// the endpoint's.
-	ErrNoMatch = signature.ErrNoMatch
+	ErrNoMatch = errors.New("no webhook-signature matches")
 )
 
 // Verify checks a received webhook's headers and raw body against secret.
@@ -87,34 +90,89 @@ func Verify(secret string, headers http.Header, body []byte) error {
 
 // VerifyAt is Verify with the receiver's clock reading now, for tests.
 func VerifyAt(secret string, headers http.Header, body []byte, now time.Time) error {
-	keys, err := parseSecrets(secret)
+	v, err := NewVerifier(secret)
 	if err != nil {
 		return err
 	}
-	h := http.Header{}
-	h.Set(HeaderID, lookup(headers, HeaderID))
-	h.Set(HeaderTimestamp, lookup(headers, HeaderTimestamp))
-	h.Set(HeaderSignature, lookup(headers, HeaderSignature))
-	if err := signature.Verify(keys, h, body, now, Tolerance); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnverified, err)
-	}
-	return nil
+	return v.VerifyAt(headers, body, now)
 }
 
-func parseSecrets(secret string) ([][]byte, error) {
+// Verifier is Verify for a server that takes many webhooks, such as the
+// sample receiver: it parses the secrets once, and its Tolerance may be
+// set. It is safe for concurrent use once set up.
+type Verifier struct {
+	keys [][]byte
+	// Tolerance is how far webhook-timestamp may be from now; NewVerifier
+	// sets the package's Tolerance.
+	Tolerance time.Duration
+}
+
+// NewVerifier returns a Verifier for secret: one or more whsec_ secrets
+// separated by spaces, as Verify takes it. Its error wraps
+// ErrInvalidSecret and never repeats a secret.
+func NewVerifier(secret string) (*Verifier, error) {
 	secrets := strings.Fields(secret)
 	if len(secrets) == 0 {
 		return nil, fmt.Errorf("no secret given: %w", ErrInvalidSecret)
 	}
 	keys := make([][]byte, 0, len(secrets))
 	for i, s := range secrets {
-		key, err := signature.ParseSecret(s)
-		if err != nil {
-			return nil, fmt.Errorf("secret %d of %d: %w", i+1, len(secrets), err)
+		key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, "whsec_"))
+		if err != nil || len(key) == 0 {
+			return nil, fmt.Errorf("secret %d of %d: %w", i+1, len(secrets), ErrInvalidSecret)
 		}
 		keys = append(keys, key)
 	}
-	return keys, nil
+	return &Verifier{keys: keys, Tolerance: Tolerance}, nil
+}
+
+// Verify is the package's Verify with v's secrets and tolerance.
+func (v *Verifier) Verify(headers http.Header, body []byte) error {
+	return v.VerifyAt(headers, body, time.Now())
+}
+
+// VerifyAt is Verify with the receiver's clock reading now, for tests.
+func (v *Verifier) VerifyAt(headers http.Header, body []byte, now time.Time) error {
+	if err := v.check(lookup(headers, HeaderID), lookup(headers, HeaderTimestamp), lookup(headers, HeaderSignature), body, now); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnverified, err)
+	}
+	return nil
+}
+
+// check returns the reason id, ts and sigs do not verify body, or nil.
+func (v *Verifier) check(id, ts, sigs string, body []byte, now time.Time) error {
+	if id == "" || ts == "" || sigs == "" {
+		return ErrMissingHeaders
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return ErrInvalidTimestamp
+	}
+	sent := time.Unix(sec, 0)
+	if now.Sub(sent) > v.Tolerance {
+		return ErrTimestampTooOld
+	}
+	if sent.Sub(now) > v.Tolerance {
+		return ErrTimestampTooNew
+	}
+	signed := []byte(id + "." + strconv.FormatInt(sec, 10) + ".")
+	for _, key := range v.keys {
+		mac := hmac.New(sha256.New, key)
+		mac.Write(signed)
+		mac.Write(body)
+		want := mac.Sum(nil)
+		for sig := range strings.FieldsSeq(sigs) {
+			version, b64, ok := strings.Cut(sig, ",")
+			if !ok || version != "v1" {
+				continue // other schemes (v1a…) are not ours to check
+			}
+			got, err := base64.StdEncoding.DecodeString(b64)
+			if err == nil && hmac.Equal(got, want) {
+				return nil
+			}
+		}
+	}
+	return ErrNoMatch
 }
 
 // lookup returns the values of the header name, joined by spaces when it

@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -9,17 +11,26 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/functions/receiver/verify"
-	"github.com/hookrun/hookrun/internal/signature"
 )
 
-// sign returns the webhook-signature hookrun's dispatcher would send.
+// newWebhookSecret returns a new whsec_ secret, as hookrun makes them: 32
+// random bytes.
+func newWebhookSecret() string {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return "whsec_" + base64.StdEncoding.EncodeToString(key)
+}
+
+// sign returns the webhook-signature a sender computes by the
+// specification (specSign); hookrun's dispatcher signing the same is
+// checked in hookrun's internal/receivertest.
 func sign(t testing.TB, secret, id string, ts int64, body []byte) string {
 	t.Helper()
-	key, err := signature.ParseSecret(secret)
-	if err != nil {
-		t.Fatalf("ParseSecret: %v", err)
+	keys, ok := specKeys(secret)
+	if !ok || len(keys) != 1 {
+		t.Fatalf("sign: want one valid secret")
 	}
-	return signature.NewSigner(key).Sign(id, ts, body)
+	return specSign(keys[0], id, ts, body)
 }
 
 func headers(id string, ts int64, sig string) http.Header {
@@ -31,7 +42,7 @@ func headers(id string, ts int64, sig string) http.Header {
 }
 
 func TestVerifyAt(t *testing.T) {
-	oldSecret, newSecret := signature.NewSecret(), signature.NewSecret()
+	oldSecret, newSecret := newWebhookSecret(), newWebhookSecret()
 	body := []byte(`{"id":"evt_1","type":"user.created","data":{"name":"Ada"}}`)
 	now := time.Unix(1_800_000_000, 0)
 	ts := now.Unix()
@@ -108,7 +119,7 @@ func flipChar(sig string) string {
 }
 
 func TestVerifyUsesTheClock(t *testing.T) {
-	secret := signature.NewSecret()
+	secret := newWebhookSecret()
 	body := []byte(`{"type":"ping"}`)
 	now := time.Now().Unix()
 	if err := verify.Verify(secret, headers("msg_1", now, sign(t, secret, "msg_1", now, body)), body); err != nil {
@@ -124,7 +135,7 @@ func TestVerifyUsesTheClock(t *testing.T) {
 // Headers from frameworks that do not canonicalize keys, or built from a
 // map of lowercase names, must verify too.
 func TestVerifyHeaderKeysAnyCase(t *testing.T) {
-	secret := signature.NewSecret()
+	secret := newWebhookSecret()
 	body := []byte(`{"type":"ping"}`)
 	now := time.Unix(1_800_000_000, 0)
 	sig := sign(t, secret, "msg_1", now.Unix(), body)
@@ -140,7 +151,7 @@ func TestVerifyHeaderKeysAnyCase(t *testing.T) {
 }
 
 func TestVerifyInvalidSecret(t *testing.T) {
-	good := signature.NewSecret()
+	good := newWebhookSecret()
 	body := []byte(`{}`)
 	now := time.Unix(1_800_000_000, 0)
 	h := headers("msg_1", now.Unix(), sign(t, good, "msg_1", now.Unix(), body))
@@ -160,7 +171,7 @@ func TestVerifyInvalidSecret(t *testing.T) {
 
 // Nothing in an error may echo what the sender sent: errors get logged.
 func TestVerifyErrorsEchoNoHeader(t *testing.T) {
-	secret := signature.NewSecret()
+	secret := newWebhookSecret()
 	now := time.Unix(1_800_000_000, 0)
 	h := headers("msg_secret-id", now.Unix(), "v1,c2VjcmV0LXNpZ25hdHVyZQ==")
 	err := verify.VerifyAt(secret, h, []byte(`{}`), now)
@@ -175,7 +186,7 @@ func TestVerifyErrorsEchoNoHeader(t *testing.T) {
 }
 
 func BenchmarkVerify1KiB(b *testing.B) {
-	secret := signature.NewSecret()
+	secret := newWebhookSecret()
 	body := []byte(strings.Repeat("x", 1024))
 	now := time.Unix(1_800_000_000, 0)
 	h := headers("msg_1", now.Unix(), sign(b, secret, "msg_1", now.Unix(), body))

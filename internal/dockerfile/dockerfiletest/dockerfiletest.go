@@ -108,8 +108,8 @@ func CheckGoImage(t testing.TB, build dockerfile.Stage, goVersion string) {
 }
 
 // CheckCopies checks that every source the build stage copies exists in
-// the build context (the repository root), lands where the build expects
-// it, and that together they hold every package of this module the binary
+// the build context (root: the repository's, or the receiver's folder),
+// lands where the build expects it, and that together they hold every package of this module the binary
 // is built from, and go.mod and go.sum.
 func CheckCopies(t testing.TB, root string, build dockerfile.Stage, gb dockerfile.GoBuild) {
 	t.Helper()
@@ -122,7 +122,7 @@ func CheckCopies(t testing.TB, root string, build dockerfile.Stage, gb dockerfil
 		for _, src := range srcs {
 			clean := path.Clean(src)
 			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(clean))); err != nil {
-				t.Errorf("COPY %s: %s does not exist (the build context is the repository root)", in.Args, src)
+				t.Errorf("COPY %s: %s does not exist in the build context %s", in.Args, src, root)
 			}
 			// The build runs in WORKDIR with paths as in the repository.
 			if d := path.Clean(dst); d != clean && !(d == "." && !strings.Contains(clean, "/")) {
@@ -144,7 +144,7 @@ func CheckCopies(t testing.TB, root string, build dockerfile.Stage, gb dockerfil
 			t.Fatal(err)
 		}
 		rel = filepath.ToSlash(rel)
-		if !slices.ContainsFunc(copied, func(c string) bool { return rel == c || strings.HasPrefix(rel, c+"/") }) {
+		if !slices.ContainsFunc(copied, func(c string) bool { return c == "." || rel == c || strings.HasPrefix(rel, c+"/") }) {
 			t.Errorf("the build needs %s, which no COPY brings in", rel)
 		}
 	}

@@ -1,7 +1,8 @@
-// Package snippets_test runs the Node and Python verification snippets that
-// the README shows (verify.js, verify.py) against webhooks signed by
-// hookrun's own signer, and checks they agree with the Go package verify.
-package snippets_test
+package receivertest_test
+
+// The Node and Python verification snippets that the README shows
+// (functions/receiver/snippets/verify.js, verify.py), run against webhooks
+// signed by hookrun's own signer, must agree with the Go package verify.
 
 import (
 	"encoding/json"
@@ -110,10 +111,7 @@ func TestSnippets(t *testing.T) {
 	for _, s := range snippets {
 		t.Run(s.script, func(t *testing.T) {
 			bin := runtime(t, s.runtime)
-			script, err := filepath.Abs(s.script)
-			if err != nil {
-				t.Fatal(err)
-			}
+			script := filepath.Join(testenv.RepoRoot(t), "functions", "receiver", "snippets", s.script)
 			for _, wh := range webhooks {
 				t.Run(wh.name, func(t *testing.T) {
 					t.Parallel()

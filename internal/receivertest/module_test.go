@@ -1,10 +1,9 @@
-package deploy_test
+package receivertest_test
 
 import (
 	"context"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -17,45 +16,45 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 const functionsPackage = "github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-func TestScriptsAreValidBash(t *testing.T) {
+func TestDeployScriptIsValidBash(t *testing.T) {
 	root := testenv.RepoRoot(t)
-	for _, name := range []string{"stage-receiver", "deploy-receiver"} {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(root, "scripts", name)
-			fi, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fi.Mode()&0o111 == 0 {
-				t.Errorf("%s is not executable", path)
-			}
-			testenv.Run(t, root, nil, "bash", "-n", path)
-		})
+	path := filepath.Join(root, "scripts", "deploy-receiver")
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if fi.Mode()&0o111 == 0 {
+		t.Errorf("%s is not executable", path)
+	}
+	testenv.Run(t, root, nil, "bash", "-n", path)
 }
 
-// TestStagedSourceBuildsAsFunction stages the function's source and does
-// to it what the Go functions buildpack does on
-// `gcloud functions deploy --gen2 --runtime=go126 --entry-point=Receive`:
-// read the root package, generate a main that imports the module root,
-// go mod tidy, go build. Then it runs that main and sends it a webhook.
-func TestStagedSourceBuildsAsFunction(t *testing.T) {
-	root := testenv.RepoRoot(t)
-	module := modulePath(t, root)
-	src := filepath.Join(t.TempDir(), "src")
-	testenv.Run(t, root, nil, filepath.Join(root, "scripts", "stage-receiver"), src)
+// TestFolderBuildsAsFunction copies the receiver's folder out of the
+// repository, as a tenant would, and does to it what the Go functions
+// buildpack does on `gcloud functions deploy --gen2 --runtime=go126
+// --entry-point=Receive --source=functions/receiver`: read the root
+// package, generate a main that imports the module root, go mod tidy, go
+// build. Then it runs that main and sends it a webhook the dispatcher
+// signed. Without the repository's go.work (testenv.Run sets GOWORK=off),
+// the folder must need nothing of hookrun.
+func TestFolderBuildsAsFunction(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "receiver")
+	if err := os.CopyFS(src, os.DirFS(receiverDir(t))); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"GOFLAGS=-mod=mod"}
+	module := modulePath(t, src)
 
-	t.Run("layout", func(t *testing.T) { checkLayout(t, root, src, module) })
+	t.Run("layout", func(t *testing.T) { checkLayout(t, src, module) })
 	t.Run("builds and vets", func(t *testing.T) {
-		testenv.Run(t, src, nil, "go", "mod", "tidy", "-diff") // staged go.mod and go.sum are complete and minimal
-		testenv.Run(t, src, []string{"GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"}, "go", "build", "./...")
-		testenv.Run(t, src, nil, "go", "vet", "./...")
+		testenv.Run(t, src, env, "go", "mod", "tidy", "-diff") // go.mod and go.sum are complete and minimal
+		testenv.Run(t, src, append(env, "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"), "go", "build", "./...")
+		testenv.Run(t, src, env, "go", "vet", "./...")
 	})
 	t.Run("buildpack main serves Receive", func(t *testing.T) {
 		bin := buildAsBuildpack(t, src, module)
@@ -64,52 +63,38 @@ func TestStagedSourceBuildsAsFunction(t *testing.T) {
 	})
 }
 
+// hookrunModule is the module path of hookrun itself, which the receiver
+// must not need.
+const hookrunModule = "github.com/hookrun/hookrun"
+
 // checkLayout checks what the buildpack requires of the source root, and
-// that the staged packages are exactly the receiver's dependencies in this
-// module plus the root package.
-func checkLayout(t *testing.T, root, src, module string) {
-	if got := modulePath(t, src); got != module {
-		t.Errorf("staged module path = %q, want %q: imports would not resolve", got, module)
-	}
+// that nothing the receiver builds from is hookrun's.
+func checkLayout(t *testing.T, src, module string) {
 	if first, _, _ := strings.Cut(module, "/"); !strings.Contains(first, ".") {
 		t.Errorf("module path %q: the buildpack needs a dot in its first element", module)
 	}
 	if fi, err := os.Stat(filepath.Join(src, "go.sum")); err != nil || fi.Size() == 0 {
-		t.Errorf("staged go.sum missing or empty (%v): the buildpack's go list fails without it", err)
+		t.Errorf("go.sum missing or empty (%v): the buildpack's go list fails without it", err)
 	}
 
 	// The buildpack picks its declarative main, which serves the function
 	// registered in init() under the --entry-point name, only when the root
 	// package imports the functions package.
 	name, imports := rootPackage(t, src)
-	for _, want := range []string{functionsPackage, module + "/functions/receiver"} {
-		if !slices.Contains(imports, want) {
-			t.Errorf("root package imports %v, want %s among them", imports, want)
-		}
+	if !slices.Contains(imports, functionsPackage) {
+		t.Errorf("root package imports %v, want %s among them", imports, functionsPackage)
 	}
 	if fi, err := os.Stat(filepath.Join(src, name)); err == nil && fi.IsDir() {
 		t.Errorf("root package %q has a directory of its name at the root: the buildpack would import that instead", name)
 	}
 
-	want := strings.Fields(testenv.Run(t, root, []string{"GOOS=linux", "GOARCH=amd64"}, "go", "list", "-deps",
-		"-f", "{{if and .Module .Module.Main}}{{.ImportPath}}{{end}}", "./functions/receiver"))
-	want = append(want, module)
-	got := strings.Fields(testenv.Run(t, src, nil, "go", "list", "./..."))
-	slices.Sort(want)
-	slices.Sort(got)
-	if !slices.Equal(got, want) {
-		t.Errorf("staged packages:\n%s\nwant the receiver's dependencies in %s and the root:\n%s",
-			strings.Join(got, "\n"), module, strings.Join(want, "\n"))
-	}
-
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(path, "_test.go") {
-			t.Errorf("staged a test file: %s", path)
+	// Every module the receiver and its tests build from.
+	mods := strings.Fields(testenv.Run(t, src, []string{"GOFLAGS=-mod=mod"}, "go", "list", "-deps", "-test",
+		"-f", "{{with .Module}}{{.Path}}{{end}}", "./..."))
+	for _, m := range mods {
+		if m == hookrunModule {
+			t.Errorf("the receiver builds from %s: a tenant's copy would not build", m)
 		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -119,7 +104,7 @@ func rootPackage(t *testing.T, src string) (string, []string) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(src, "*.go"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no Go files at the staged root %s (%v)", src, err)
+		t.Fatalf("no Go files at the root of %s (%v)", src, err)
 	}
 	var name string
 	var imports []string
@@ -181,9 +166,9 @@ func buildAsBuildpack(t *testing.T, src, module string) string {
 	if err := os.WriteFile(filepath.Join(app, "main.go"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	testenv.Run(t, src, nil, "go", "mod", "tidy")
+	testenv.Run(t, src, []string{"GOFLAGS=-mod=mod"}, "go", "mod", "tidy")
 	bin := filepath.Join(t.TempDir(), "function")
-	testenv.Run(t, src, []string{"CGO_ENABLED=0"}, "go", "build", "-o", bin, "./functions.local/app")
+	testenv.Run(t, src, []string{"GOFLAGS=-mod=mod", "CGO_ENABLED=0"}, "go", "build", "-o", bin, "./functions.local/app")
 	return bin
 }
 
@@ -250,20 +235,12 @@ func startFunction(t *testing.T, bin string) string {
 	}
 }
 
-// checkServesWebhooks sends the function a webhook signed by hookrun and
-// the same webhook unsigned.
+// checkServesWebhooks sends the function a webhook signed by hookrun's
+// dispatcher and the same webhook unsigned.
 func checkServesWebhooks(t *testing.T, base string) {
 	t.Helper()
-	key, err := signature.ParseSecret(functionSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := `{"id":"evt_1","type":"user.created","timestamp":"2026-11-23T10:00:00Z","data":{"name":"Ada"}}`
-	now := time.Now().Unix()
-	signed := http.Header{}
-	signed.Set(signature.HeaderID, "msg_1")
-	signed.Set(signature.HeaderTimestamp, strconv.FormatInt(now, 10))
-	signed.Set(signature.HeaderSignature, signature.NewSigner(key).Sign("msg_1", now, []byte(body)))
+	body := testBody
+	signed := signedHeaders(t, functionSecret, "msg_1", body)
 
 	for _, tt := range []struct {
 		name    string

@@ -1,4 +1,4 @@
-package receiver
+package receivertest_test
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 	sdk "cloud.google.com/go/pubsub/v2"
 	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 
+	"github.com/hookrun/hookrun/functions/receiver"
 	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
 
@@ -45,30 +47,32 @@ func TestPubSubHandoffEmulator(t *testing.T) {
 		t.Fatalf("create pull subscription: %v", err)
 	}
 	// A push subscription to a consumer's POST /process.
-	consumer := newReceiver(t, Config{SharedSecretHeader: "X-Unused", SharedSecret: "unused", ProcessAuth: ProcessNone}, Deps{})
-	handled := make(chan Webhook, 1)
-	consumer.handle = func(_ context.Context, wh Webhook) error { handled <- wh; return nil }
+	handled := make(chan receiver.Webhook, 1)
+	consumer, err := receiver.New(receiver.Config{SharedSecretHeader: "X-Unused", SharedSecret: "unused", ProcessAuth: receiver.ProcessNone},
+		receiver.Deps{Handle: func(_ context.Context, wh receiver.Webhook) error { handled <- wh; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(consumer)
 	defer srv.Close()
-	err = admin.EnsurePushSubscription(ctx, pubsub.PushSubscription{ID: "webhooks-process", Topic: topic, Endpoint: srv.URL + ProcessPath})
+	err = admin.EnsurePushSubscription(ctx, pubsub.PushSubscription{ID: "webhooks-process", Topic: topic, Endpoint: srv.URL + receiver.ProcessPath})
 	if err != nil {
 		t.Fatalf("EnsurePushSubscription: %v", err)
 	}
 
-	secret, key := newSecret(t)
-	rc, err := Open(ctx, Config{Secret: secret, HandoffTopic: "projects/" + project + "/topics/" + topic})
+	secret := signature.NewSecret()
+	rc, err := receiver.Open(ctx, receiver.Config{Secret: secret, HandoffTopic: "projects/" + project + "/topics/" + topic})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 	defer rc.Close()
-	rc.now = func() time.Time { return testNow }
 	for range 2 { // the second is a duplicate: acknowledged, not published
-		if w := serve(rc, signedRequest("msg_1", testNow, testBody, key)); w.Code != http.StatusAccepted {
+		if w := post(t, rc, secret, "msg_1", testBody); w.Code != http.StatusAccepted {
 			t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
 		}
 	}
 
-	wantAttrs := map[string]string{AttrWebhookID: "msg_1", AttrEventType: "user.created", AttrContentType: "application/json"}
+	wantAttrs := map[string]string{receiver.AttrWebhookID: "msg_1", receiver.AttrEventType: "user.created", receiver.AttrContentType: "application/json"}
 	rctx, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
 	var (

@@ -25,7 +25,10 @@ import (
 func TestReceiverAnswersWireChallenge(t *testing.T) {
 	secret := signature.NewSecret()
 	rc, err := receiver.New(receiver.Config{Secret: secret}, receiver.Deps{
-		Handle: func(context.Context, receiver.Webhook) error { t.Error("a challenge reached the webhook handler"); return nil },
+		Handle: func(context.Context, receiver.Webhook) error {
+			t.Error("a challenge reached the webhook handler")
+			return nil
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -47,6 +47,9 @@ func WebhookID(tenantID, eventID, endpointID string) string {
 // payload shape: {"type","timestamp","data"} plus the producer's "id".
 // Data must be valid JSON (ingest and the dispatcher check it). ID and Type
 // are validated ASCII without quotes or backslashes, so Go quoting is JSON.
+// The timestamp is kept to the microsecond, as Firestore keeps it: an
+// attempt that reads the event back from the store sends the same body as
+// the first, whatever precision the event was received with.
 func WebhookBody(e Event) []byte {
 	b := make([]byte, 0, len(e.Data)+len(e.ID)+len(e.Type)+80)
 	b = append(b, `{"id":`...)
@@ -54,7 +57,7 @@ func WebhookBody(e Event) []byte {
 	b = append(b, `,"type":`...)
 	b = strconv.AppendQuote(b, e.Type)
 	b = append(b, `,"timestamp":"`...)
-	b = e.ReceivedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = e.ReceivedAt.UTC().Truncate(time.Microsecond).AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","data":`...)
 	b = append(b, e.Data...)
 	return append(b, '}')

@@ -81,6 +81,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
 	}
+	// Its own project and services on the shared emulators; waits on
+	// deliveries, which overlap well with the other end-to-end tests.
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	stack, project := startTestStack(t, "HOOKRUN_CE_SOURCE_TENANTS=//storage.googleapis.com/projects/_/buckets/uploads=demo")

@@ -1,8 +1,8 @@
 // Package infracheck holds the offline checks of hookrun's deployment files:
-// the Terraform in infra/, cloudbuild.yaml and the scripts. No Terraform provider can be
-// downloaded where the tests run, so `terraform validate` is out of reach;
-// these tests check what can be checked without one, as ordinary Go tests so
-// that scripts/test runs them:
+// the Terraform in infra/, cloudbuild.yaml and the scripts. No Terraform
+// provider can be downloaded where the tests run, so `terraform validate` is
+// out of reach; these tests check what can be checked without one, as
+// ordinary Go tests so that scripts/test runs them:
 //
 //   - every .tf file parses and is formatted as terraform fmt would format it;
 //   - every var., local., resource, data and module reference resolves, and

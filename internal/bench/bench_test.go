@@ -32,7 +32,12 @@ func TestQuickRun(t *testing.T) {
 
 	profiles := t.TempDir()
 	res, err := Run(ctx, Config{
-		Quick:         true,
+		Quick: true,
+		// Half of -quick's windows: the test checks the harness, not the
+		// figures, and eight load scenarios of 2.5 s each were most of its
+		// time. Twice Validate's floor, so each window still sees work.
+		Duration:      time.Second,
+		Warmup:        250 * time.Millisecond,
 		ColdStarts:    2,
 		ProfileDir:    profiles,
 		ProjectID:     testenv.ProjectID(t),

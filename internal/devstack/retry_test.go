@@ -160,6 +160,9 @@ func TestRetriesDeadLettersAndReplayEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
 	}
+	// Its own project and services on the shared emulators; waits on
+	// deliveries, which overlap well with the other end-to-end tests.
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	stack, project := startTestStack(t)
@@ -335,6 +338,9 @@ func TestNoEventLostWhenDispatcherIsKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
 	}
+	// Its own project and services on the shared emulators; waits on
+	// deliveries, which overlap well with the other end-to-end tests.
+	t.Parallel()
 	const events = 300
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

@@ -14,6 +14,9 @@ func TestSecretRotationEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
 	}
+	// Its own project and services on the shared emulators; waits on
+	// deliveries, which overlap well with the other end-to-end tests.
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	stack, _ := startTestStack(t)

@@ -1,8 +1,8 @@
 // Package infracheck holds the offline checks of hookrun's deployment files:
-// the Terraform in infra/ and cloudbuild.yaml. No Terraform provider can be
-// downloaded where the tests run, so `terraform validate` is out of reach;
-// these tests check what can be checked without one, as ordinary Go tests so
-// that scripts/test runs them:
+// the Terraform in infra/, cloudbuild.yaml and the scripts. No Terraform
+// provider can be downloaded where the tests run, so `terraform validate` is
+// out of reach; these tests check what can be checked without one, as
+// ordinary Go tests so that scripts/test runs them:
 //
 //   - every .tf file parses and is formatted as terraform fmt would format it;
 //   - every var., local., resource, data and module reference resolves, and
@@ -13,7 +13,9 @@
 //   - every composite index firestore.CompositeIndexes declares, and every
 //     TTL field firestore.TTLPolicies declares, exists in infra;
 //   - every path, Dockerfile and script cloudbuild.yaml names exists, and
-//     every Cloud Run service it deploys is declared in infra.
+//     every Cloud Run service it deploys is declared in infra;
+//   - every script in scripts/ answers -h and --help with its usage, and
+//     builds, starts and writes nothing when asked only that.
 //
 // Each check also runs on small fixtures, good and broken, and on a broken
 // copy of the real files, so that a check that can no longer fail is

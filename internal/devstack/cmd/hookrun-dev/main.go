@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -50,24 +51,36 @@ type exitCoder interface {
 }
 
 func main() {
+	flag.CommandLine.Init("hookrun-dev", flag.ContinueOnError)
 	jsonLogs := flag.Bool("json", false, "log JSON instead of text to stderr")
-	flag.Usage = usage
-	flag.Parse()
+	flag.Usage = func() { usage(flag.CommandLine.Output()) }
+	if err := parseArgs(flag.CommandLine, os.Args[1:]); errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	} else if err != nil {
+		os.Exit(2)
+	}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
 	if *jsonLogs {
 		h = slog.NewJSONHandler(os.Stderr, nil)
 	}
 	slog.SetDefault(slog.New(h))
 
-	if flag.NArg() == 0 || flag.Arg(0) == "help" {
-		usage()
-		os.Exit(2)
-	}
 	name := flag.Arg(0)
+	switch name {
+	case "":
+		usage(os.Stderr)
+		os.Exit(2)
+	case "help": // asked for: the answer goes to stdout
+		if c, ok := commands[flag.Arg(1)]; ok {
+			os.Exit(exitCode(flag.Arg(1), c.run(context.Background(), []string{"-h"}), false))
+		}
+		usage(os.Stdout)
+		os.Exit(0)
+	}
 	cmd, ok := commands[name]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "hookrun-dev: unknown command %q\n\n", name)
-		usage()
+		usage(os.Stderr)
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -98,12 +111,14 @@ func exitCode(name string, err error, interrupted bool) int {
 	}
 }
 
-func usage() {
+func usage(w io.Writer) {
 	var b strings.Builder
 	b.WriteString("usage: hookrun-dev [-json] <command> [arguments]\n\ncommands:\n")
 	for _, name := range slices.Sorted(maps.Keys(commands)) {
 		fmt.Fprintf(&b, "  %-8s %s\n", name, commands[name].summary)
 	}
+	b.WriteString("\nflags:\n")
+	flag.VisitAll(func(f *flag.Flag) { fmt.Fprintf(&b, "  -%-7s %s\n", f.Name, f.Usage) })
 	b.WriteString("\nRun 'hookrun-dev <command> -h' for a command's flags.\n")
-	fmt.Fprint(os.Stderr, b.String())
+	fmt.Fprint(w, b.String())
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -30,16 +31,19 @@ const emulatorStopTimeout = 15 * time.Second
 
 func runTest(ctx context.Context, args []string) (err error) {
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	report := fs.Bool("report", false, "the command's output is go test -json events: show each package as it finishes, the output of failing tests, and the slowest packages at the end")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `usage: hookrun-dev test [-- command [args...]]
+		fmt.Fprint(fs.Output(), `usage: hookrun-dev test [-report] [-- command [args...]]
 
 Starts the Pub/Sub and Firestore emulators on free ports, runs the command
 (default: go test ./...) with PUBSUB_EMULATOR_HOST and FIRESTORE_EMULATOR_HOST
 set, stops the emulators, and exits with the command's status. Emulator logs
 go to a temporary directory that is kept and printed when anything fails.
+
 `)
+		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	argv := fs.Args()
@@ -70,22 +74,41 @@ go to a temporary directory that is kept and printed when anything fails.
 		env = append(env, e.Env()...)
 		slog.Info("emulator ready", "emulator", e.Name, e.HostEnv, e.Host)
 	}
-	return runChild(ctx, argv, env)
+	return runChild(ctx, argv, env, *report)
 }
 
 // runChild runs argv in the foreground with env added and returns its exit
-// status as a childExit error.
-func runChild(ctx context.Context, argv, env []string) error {
+// status as a childExit error. With report, its stdout is go test -json,
+// shown through reportGoTest.
+func runChild(ctx context.Context, argv, env []string, report bool) error {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), env...)
+	var events io.ReadCloser
+	if report {
+		cmd.Stdout = nil
+		var err error
+		if events, err = cmd.StdoutPipe(); err != nil {
+			return fmt.Errorf("run %s: %w", strings.Join(argv, " "), err)
+		}
+	}
 	// A terminal's Ctrl-C reaches the child directly. A SIGTERM sent to
 	// hookrun-dev alone (a CI timeout) is passed on as an interrupt, which
 	// lets go test report and clean up, and Kill follows if it does not.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	slog.Info("running", "command", strings.Join(argv, " "))
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil && events != nil {
+		// Read to the end before Wait, which closes the pipe.
+		if rerr := reportGoTest(events, os.Stdout); rerr != nil {
+			slog.Error("read go test -json; the rest follows as it is", "error", rerr)
+			_, _ = io.Copy(os.Stdout, events)
+		}
+	}
+	if err == nil {
+		err = cmd.Wait()
+	}
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		return childExit{argv: argv, err: exitErr}

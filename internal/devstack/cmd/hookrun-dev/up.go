@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/devstack"
@@ -34,19 +39,23 @@ var stackPorts = []struct {
 }
 
 func runUp(ctx context.Context, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("up takes no arguments; ports come from %s and friends", stackPorts[0].env)
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	fs.Usage = func() { upUsage(fs.Output()) }
+	if err := parseArgs(fs, args); err != nil {
+		return err
 	}
-	ports := map[string]int{}
-	for _, p := range stackPorts {
-		ports[p.env] = p.def
-		if v := os.Getenv(p.env); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n <= 0 || n > 65535 {
-				return fmt.Errorf("%s=%q is not a port", p.env, v)
-			}
-			ports[p.env] = n
-		}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("up takes no arguments; ports come from %s and friends (see -h)", stackPorts[0].env)
+	}
+	ports, err := readPorts(os.Getenv)
+	if err != nil {
+		return err
+	}
+	// Before anything is built or started: a busy port would otherwise
+	// surface as an emulator's bind error deep in its log, or worse, as
+	// another program answering in the stack's place.
+	if err := checkPortsFree(ports); err != nil {
+		return err
 	}
 	logDir, err := filepath.Abs(filepath.Join(".bin", "logs"))
 	if err != nil {
@@ -91,7 +100,7 @@ func runUp(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	printSummary(stack, demo)
+	printSummary(os.Stdout, stack, demo)
 
 	select {
 	case <-ctx.Done():
@@ -101,16 +110,88 @@ func runUp(ctx context.Context, args []string) error {
 	}
 }
 
-func printSummary(s *devstack.Stack, d *devstack.Demo) {
-	fmt.Printf(`
+func upUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: hookrun-dev up
+
+Builds the services and runs the whole local stack in the foreground: the
+Pub/Sub and Firestore emulators, the local Secret Manager and Cloud Tasks
+emulators, ingest, the dispatcher and the sample receiver, with a demo
+tenant. Ctrl-C stops everything.
+
+Ports, each set by its variable:
+`)
+	for _, p := range stackPorts {
+		fmt.Fprintf(w, "  %-27s %5d  %s\n", p.env, p.def, p.what)
+	}
+	fmt.Fprint(w, "\nHOOKRUN_ADMIN_TOKEN, when set, is the admin token; otherwise one is generated.\n")
+}
+
+// readPorts returns each stack port's number by its variable's name: the
+// variable's value from getenv, or the default.
+func readPorts(getenv func(string) string) (map[string]int, error) {
+	ports := map[string]int{}
+	for _, p := range stackPorts {
+		ports[p.env] = p.def
+		if v := getenv(p.env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 || n > 65535 {
+				return nil, fmt.Errorf("%s=%q is not a port", p.env, v)
+			}
+			ports[p.env] = n
+		}
+	}
+	return ports, nil
+}
+
+// checkPortsFree tries to listen on each port at 127.0.0.1, where the stack
+// listens, and names the variable that moves each busy one.
+func checkPortsFree(ports map[string]int) error {
+	var busy []string
+	for _, p := range stackPorts {
+		port := ports[p.env]
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			busy = append(busy, fmt.Sprintf("port %d of the %s is in use (%v): set %s to a free port", port, p.what, err, p.env))
+			continue
+		}
+		l.Close()
+	}
+	if len(busy) > 0 {
+		return errors.New(strings.Join(busy, "; "))
+	}
+	return nil
+}
+
+// exportLines are env ("NAME=value" pairs) as lines a user can paste into
+// a shell to point their own clients at the stack.
+func exportLines(env []string) string {
+	var b strings.Builder
+	for _, kv := range env {
+		name, value, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "  export %s=%s\n", name, shellQuote(value))
+	}
+	return b.String()
+}
+
+// shellQuote quotes s for a POSIX shell where it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:/@%+,=") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func printSummary(w io.Writer, s *devstack.Stack, d *devstack.Demo) {
+	fmt.Fprintf(w, `
 ================================================================================
 hookrun is running locally.
 
   ingest API       %s
   dispatcher       %s   (Pub/Sub pushes to /pubsub/push)
   sample receiver  %s
-  emulators        %s
 
+Emulator settings for your own clients (paste into a shell):
+%s
 The demo event %s (user.created) was delivered to the sample receiver:
   %s
 
@@ -127,6 +208,6 @@ List the demo tenant's endpoints:
 
 Ctrl-C stops everything.
 ================================================================================
-`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, s.Env, d.EventID, d.Delivered,
+`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, exportLines(s.Env), d.EventID, d.Delivered,
 		s.AdminToken, d.APIKey, s.IngestURL, d.APIKey, s.IngestURL, d.APIKey)
 }

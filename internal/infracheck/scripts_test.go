@@ -15,9 +15,7 @@ import (
 )
 
 // helpExceptions are scripts not held to TestScriptsAnswerHelp, with why.
-var helpExceptions = map[string]string{
-	"stage-receiver": "goes away with the receiver's own module (issue 12)",
-}
+var helpExceptions = map[string]string{}
 
 // helpBudget bounds one -h: printing a comment takes milliseconds, so a
 // script that reaches it is building or starting something.

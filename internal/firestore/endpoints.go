@@ -146,14 +146,28 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 // become visible (the emulator stamps a commit before it waits for locks),
 // so InactiveSince is stamped once more after the commit (restampInactive):
 // an event accepted while the endpoint still looked active is then always
-// owed. Events accepted in the moment between the two stamps are owed too;
-// they get a dead letter rather than nothing.
+// owed. Until that second stamp, a reader (the dispatcher deciding what a
+// disabled endpoint owes) must not see the first: an event accepted after
+// it while the write was not yet visible would be owed nothing. So the
+// transaction writes a provisional InactiveSince, inactiveProvisional
+// ahead of this clock, which the second stamp replaces with the server's
+// time. Events accepted in the moment between the change and the second
+// stamp are owed too (they get a dead letter rather than nothing), and if
+// the second stamp never comes (a crash), for at most inactiveProvisional.
+const inactiveProvisional = 30 * time.Second
+
+// provisionalInactive is the InactiveSince a status change writes before
+// restampInactive stamps it with the server's time. Firestore keeps
+// microseconds, so restampInactive finds it as written.
+func provisionalInactive() time.Time {
+	return time.Now().Add(inactiveProvisional).UTC().Truncate(time.Microsecond)
+}
 
 // DisableEndpoint disables an endpoint and records why and, if it was
 // active, since when, in a transaction.
 func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
 	ref := s.endpoints(tenantID).Doc(endpointID)
-	stamped := false
+	stamped, provisional := false, provisionalInactive()
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -169,29 +183,40 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 		}
 		stamped = ep.Status == hookrun.EndpointActive
 		if stamped {
-			updates = append(updates, fs.Update{Path: "inactive_since", Value: fs.ServerTimestamp})
+			updates = append(updates, fs.Update{Path: "inactive_since", Value: provisional})
 		}
 		return tx.Update(ref, updates)
 	})
 	if err == nil && stamped {
-		s.restampInactive(ctx, ref)
+		s.restampInactive(ctx, ref, provisional)
 	}
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }
 
-// restampInactive stamps an endpoint that is inactive with the server's
-// time again, now that its status change is visible, unless it changed
-// since. A failure leaves the first stamp, which is logged.
-func (s *Store) restampInactive(ctx context.Context, ref *fs.DocumentRef) {
-	snap, err := ref.Get(ctx)
-	if err == nil {
-		if st, _ := snap.DataAt("status"); st == string(hookrun.EndpointActive) {
-			return
-		}
-		_, err = ref.Update(ctx, []fs.Update{{Path: "inactive_since", Value: fs.ServerTimestamp}}, fs.LastUpdateTime(snap.UpdateTime))
+// restampInactive stamps an endpoint that is still inactive since the
+// provisional time its status change wrote with the server's time, now
+// that the change is visible. A failure leaves the provisional stamp,
+// which is logged.
+func (s *Store) restampInactive(ctx context.Context, ref *fs.DocumentRef, provisional time.Time) {
+	if s.beforeRestamp != nil {
+		s.beforeRestamp()
 	}
-	if err != nil && !lostRace(err) {
-		slog.ErrorContext(ctx, "stamp the time an endpoint became inactive once more; events accepted just before may get no dead letter",
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		var d endpointDoc
+		if err := snap.DataTo(&d); err != nil {
+			return err
+		}
+		if d.Status == string(hookrun.EndpointActive) || !d.InactiveSince.Equal(provisional) {
+			return nil // enabled again, or changed since
+		}
+		return tx.Update(ref, []fs.Update{{Path: "inactive_since", Value: fs.ServerTimestamp}})
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "stamp the time an endpoint became inactive with the server's time; events accepted in the next "+inactiveProvisional.String()+" get a dead letter",
 			"endpoint_id", ref.ID, "error", err.Error())
 	}
 }
@@ -201,7 +226,7 @@ func (s *Store) restampInactive(ctx context.Context, ref *fs.DocumentRef) {
 // commit time.
 func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 	ref := s.endpoints(e.TenantID).Doc(e.ID)
-	inactive := false
+	inactive, provisional := false, provisionalInactive()
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -220,7 +245,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		}
 		inactive = !e.InactiveSince.IsZero() && !e.InactiveSince.Equal(stored.InactiveSince)
 		if inactive {
-			stamps = append(stamps, fs.Update{Path: "inactive_since", Value: fs.ServerTimestamp})
+			stamps = append(stamps, fs.Update{Path: "inactive_since", Value: provisional})
 		}
 		if len(stamps) == 0 {
 			return nil
@@ -228,7 +253,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		return tx.Update(ref, stamps)
 	})
 	if err == nil && inactive {
-		s.restampInactive(ctx, ref)
+		s.restampInactive(ctx, ref, provisional)
 	}
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }

@@ -60,6 +60,10 @@ type Store struct {
 	reads     *readBatcher
 	retention time.Duration
 	now       func() time.Time
+
+	// beforeRestamp, when set by a test, runs between a status change's
+	// commit and restampInactive.
+	beforeRestamp func()
 }
 
 // New connects to Firestore.

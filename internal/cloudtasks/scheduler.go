@@ -29,7 +29,6 @@ import (
 	ct "cloud.google.com/go/cloudtasks/apiv2"
 	"google.golang.org/api/option"
 
-	"github.com/hookrun/hookrun/internal/emulator"
 	"github.com/hookrun/hookrun/internal/gcpcall"
 )
 
@@ -132,9 +131,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	// precedence over that variable, so payloads never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
 	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
-	if cfg.Endpoint != "" {
-		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
-	}
+	opts = append(opts, gcpcall.LocalEndpoint(cfg.Endpoint)...)
 	client, err := ct.NewClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cloudtasks.NewClient: %w", err)

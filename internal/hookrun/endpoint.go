@@ -287,6 +287,19 @@ func ParseEndpointSecret(payload []byte) (EndpointSecret, error) {
 	return s, nil
 }
 
+// MaxGracePeriod is the longest an endpoint's old signing secret may keep
+// signing after a rotation.
+const MaxGracePeriod = 7 * 24 * time.Hour
+
+// ValidateGracePeriod checks a rotation's grace period: 0 (the old secret
+// stops signing at once) to MaxGracePeriod.
+func ValidateGracePeriod(d Duration) error {
+	if d < 0 || time.Duration(d) > MaxGracePeriod {
+		return Errorf(CodeInvalidArgument, "grace_period: between 0s and %dh", MaxGracePeriod/time.Hour)
+	}
+	return nil
+}
+
 // SigningVersions returns the secret versions that sign at now: the
 // previous one first while its grace period runs, then the current one.
 func (e *Endpoint) SigningVersions(now time.Time) (current, previous string) {

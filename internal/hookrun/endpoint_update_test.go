@@ -84,3 +84,21 @@ func TestEndpointApply(t *testing.T) {
 		})
 	}
 }
+
+func TestValidateGracePeriod(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want bool
+	}{
+		{0, true}, {time.Hour, true}, {MaxGracePeriod, true},
+		{-time.Second, false}, {MaxGracePeriod + time.Nanosecond, false},
+	} {
+		err := ValidateGracePeriod(Duration(tt.d))
+		if (err == nil) != tt.want {
+			t.Errorf("ValidateGracePeriod(%v) = %v, want ok: %v", tt.d, err, tt.want)
+		}
+		if err != nil && ErrorMessage(err) != "grace_period: between 0s and 168h" {
+			t.Errorf("message %q", ErrorMessage(err))
+		}
+	}
+}

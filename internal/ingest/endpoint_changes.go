@@ -214,8 +214,8 @@ func (s *Service) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	}
 	grace := s.cfg.RotationGrace
 	if req.GracePeriod != nil {
-		if *req.GracePeriod < 0 || time.Duration(*req.GracePeriod) > 7*24*time.Hour {
-			return hookrun.Errorf(hookrun.CodeInvalidArgument, "grace_period: between 0s and 168h")
+		if err := hookrun.ValidateGracePeriod(*req.GracePeriod); err != nil {
+			return err
 		}
 		grace = time.Duration(*req.GracePeriod)
 	}

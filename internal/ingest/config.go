@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/settings"
 )
 
@@ -29,8 +30,9 @@ type Config struct {
 	// of the same variable (dispatch.Config).
 	AllowPrivateNetworks bool `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
 	// RotationGrace is how long an endpoint's old signing secret keeps
-	// signing after a rotation, unless the request says. Zero means the
-	// default (a request may still ask for 0s).
+	// signing after a rotation, unless the request says; at most
+	// hookrun.MaxGracePeriod. Zero means the default (a request may still
+	// ask for 0s).
 	RotationGrace time.Duration `env:"HOOKRUN_ROTATION_GRACE" envDefault:"24h"`
 	// KeyCacheTTL is how long API key and tenant lookups are cached; a
 	// revoked key or disabled tenant takes effect within it. Zero means
@@ -68,6 +70,8 @@ func (c Config) Validate() error {
 		return errors.New("admin token must be at least 16 characters")
 	case c.MaxBodyBytes < 1024:
 		return errors.New("max body bytes must be at least 1024")
+	case c.RotationGrace < 0 || c.RotationGrace > hookrun.MaxGracePeriod:
+		return fmt.Errorf("rotation grace (HOOKRUN_ROTATION_GRACE) %v: at most %v, as a request may ask", c.RotationGrace, hookrun.MaxGracePeriod)
 	case c.ClaimLease < c.PublishTimeout+claimMargin:
 		return fmt.Errorf("claim lease must be at least the publish timeout plus %v", claimMargin)
 	}

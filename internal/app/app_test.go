@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/gcpcall"
+	"github.com/hookrun/hookrun/internal/settings"
 )
 
 func TestCommonValidate(t *testing.T) {
@@ -34,5 +37,16 @@ func TestCommonValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want an error naming %s", err, c.wantErr)
 			}
 		})
+	}
+}
+
+// HOOKRUN_CALL_TIMEOUT's declared default is the adapters' own when given
+// none (gcpcall.DefaultTimeout), so that a Common built in Go, as the
+// tests build it, and one read from the environment bound calls alike.
+func TestCallTimeoutDefaultIsTheAdapters(t *testing.T) {
+	var c Common
+	settings.Defaults(&c)
+	if c.CallTimeout != gcpcall.DefaultTimeout {
+		t.Errorf("HOOKRUN_CALL_TIMEOUT defaults to %v, the adapters to %v (gcpcall.DefaultTimeout): make them agree", c.CallTimeout, gcpcall.DefaultTimeout)
 	}
 }

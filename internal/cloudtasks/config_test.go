@@ -49,6 +49,28 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// Audience is the one rule for the audience of task tokens, which ingest's
+// and the dispatcher's tasks carry and the dispatcher verifies.
+func TestConfigAudience(t *testing.T) {
+	const target, sa = "https://dispatcher.example/tasks/deliver", "tasks@p.iam.gserviceaccount.com"
+	tests := []struct {
+		name string
+		cfg  cloudtasks.Config
+		want string
+	}{
+		{"no token", cloudtasks.Config{TargetURL: target}, ""},
+		{"token for the target", cloudtasks.Config{TargetURL: target, OIDCServiceAccount: sa}, target},
+		{"token for a set audience", cloudtasks.Config{TargetURL: target, OIDCServiceAccount: sa, OIDCAudience: "https://dispatcher.example"}, "https://dispatcher.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.cfg.Audience(); got != tt.want {
+				t.Errorf("Audience() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestQueueRetryValidate(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -64,7 +64,7 @@ func (s *Scheduler) Schedule(ctx context.Context, taskID string, at time.Time, b
 	if s.cfg.OIDCServiceAccount != "" {
 		req.AuthorizationHeader = &cloudtaskspb.HttpRequest_OidcToken{OidcToken: &cloudtaskspb.OidcToken{
 			ServiceAccountEmail: s.cfg.OIDCServiceAccount,
-			Audience:            s.cfg.OIDCAudience, // empty: the service uses the URL
+			Audience:            s.cfg.Audience(), // the one the target verifies
 		}}
 	}
 	task := &cloudtaskspb.Task{

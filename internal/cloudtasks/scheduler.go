@@ -29,38 +29,56 @@ import (
 	ct "cloud.google.com/go/cloudtasks/apiv2"
 	"google.golang.org/api/option"
 
-	"github.com/hookrun/hookrun/internal/emulator"
 	"github.com/hookrun/hookrun/internal/gcpcall"
 )
 
 // queueIDPattern is the queue ID syntax Cloud Tasks accepts.
 var queueIDPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,100}$`)
 
-// Config says where the queue is and where its tasks go.
+// Config says where the queue is and where its tasks go. The settings
+// with an env tag are declared here once for both services that schedule
+// tasks (ingest and the dispatcher, which read them with the same
+// variables: one queue, one task identity, one audience); the others each
+// service sets from its own.
 type Config struct {
 	// ProjectID is the Google Cloud project that owns the queue. Required.
 	ProjectID string
 	// Location is the queue's region, such as "us-central1"; any ID works
 	// with the emulator, such as "local". Required.
-	Location string
-	// Queue is the queue ID, such as "deliveries". Required.
-	Queue string
+	Location string `env:"HOOKRUN_TASKS_LOCATION"`
+	// Queue is the queue ID. Required.
+	Queue string `env:"HOOKRUN_TASKS_QUEUE" envDefault:"deliveries"`
 	// TargetURL is the full URL tasks POST to, such as
 	// https://dispatcher-xyz.run.app/tasks/deliver. Required.
 	TargetURL string
 	// OIDCServiceAccount, when set, makes every task carry an OIDC token
 	// minted for this service account, which the target verifies. The
 	// emulator sends a fixed fake token instead.
-	OIDCServiceAccount string
-	// OIDCAudience is the audience of that token; empty means TargetURL.
-	OIDCAudience string
+	OIDCServiceAccount string `env:"HOOKRUN_TASKS_SERVICE_ACCOUNT"`
+	// OIDCAudience is the audience of that token; empty means TargetURL
+	// (Audience). The dispatcher verifies every task against one audience,
+	// so every service that schedules tasks for it must set the same.
+	OIDCAudience string `env:"HOOKRUN_TASKS_AUDIENCE"`
 	// Endpoint is the "host:port" of a local emulator, reached over
-	// plaintext gRPC without credentials. Empty means the real service with
-	// Application Default Credentials.
-	Endpoint string
+	// plaintext gRPC without credentials (gcpcall.LocalEndpoint). Empty
+	// means the real service with Application Default Credentials.
+	Endpoint string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
 	// CallTimeout bounds each call to Cloud Tasks, whatever the caller's
 	// context (gcpcall); 0 means gcpcall.DefaultTimeout.
 	CallTimeout time.Duration
+}
+
+// Audience is the audience of the OIDC token every task carries, which the
+// target verifies: OIDCAudience, else TargetURL (as Cloud Tasks itself
+// defaults it); empty when tasks carry no token (no OIDCServiceAccount).
+func (c Config) Audience() string {
+	if c.OIDCServiceAccount == "" {
+		return ""
+	}
+	if c.OIDCAudience != "" {
+		return c.OIDCAudience
+	}
+	return c.TargetURL
 }
 
 // Validate reports the first thing wrong with c.
@@ -132,9 +150,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	// precedence over that variable, so payloads never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
 	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
-	if cfg.Endpoint != "" {
-		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
-	}
+	opts = append(opts, gcpcall.LocalEndpoint(cfg.Endpoint)...)
 	client, err := ct.NewClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cloudtasks.NewClient: %w", err)

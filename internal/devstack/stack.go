@@ -21,6 +21,7 @@ import (
 	"github.com/hookrun/hookrun/internal/emulator"
 	ctemu "github.com/hookrun/hookrun/internal/emulator/cloudtasks"
 	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
+	"github.com/hookrun/hookrun/internal/gcpcall"
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
 
@@ -452,7 +453,7 @@ func randomToken() string {
 func emulatorOption(env []string) []option.ClientOption {
 	for _, kv := range env {
 		if host, ok := strings.CutPrefix(kv, PubSubHostEnv+"="); ok {
-			return emulator.ClientOptions(host)
+			return gcpcall.LocalEndpoint(host)
 		}
 	}
 	return nil

@@ -5,39 +5,42 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/settings"
 )
 
-// Config is the dispatcher's behaviour, read from the environment by
-// run/dispatcher.
+// Config is the dispatcher's behaviour. Each setting is declared here once
+// (internal/settings): its environment variable, which run/dispatcher
+// reads, its default, and what zero means. Fields without an env tag are
+// set by run/dispatcher from other settings.
 type Config struct {
-	// ProjectID is used for trace correlation in logs.
+	// ProjectID is used for trace correlation in logs (app.Common's).
 	ProjectID string
 	// InsecureSkipAuth turns off the OIDC check of push and task requests.
-	// Only the local stack sets it: the zero value is the secure
-	// production default.
+	// Only the local stack sets it (HOOKRUN_PUSH_AUTH=none): the zero value
+	// is the secure production default.
 	InsecureSkipAuth bool
 	// EndpointCacheTTL is how long a tenant is cached (a disabled tenant's
 	// events stop within it) and bounds the endpoint cache. Endpoint lists
 	// are in any case reloaded for events received after they were read,
 	// so a new endpoint never misses an event accepted after its creation.
-	// Default 10s.
-	EndpointCacheTTL time.Duration
+	// Zero means the default.
+	EndpointCacheTTL time.Duration `env:"HOOKRUN_ENDPOINT_CACHE_TTL" envDefault:"10s"`
 	// AllowPrivateNetworks lets deliveries reach loopback, private and
 	// link-local addresses. Off in production, so a tenant cannot aim
 	// webhooks at the metadata server or the VPC.
-	AllowPrivateNetworks bool
+	AllowPrivateNetworks bool `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
 	// CESourceTenants maps a CloudEvents ce-source to the tenant its
 	// messages belong to, for GCP services that publish without a
-	// tenant_id attribute.
+	// tenant_id attribute (HOOKRUN_CE_SOURCE_TENANTS, ParseSourceTenants).
 	CESourceTenants map[string]string
-	// MaxFanOut bounds concurrent attempts of one message. Default 32.
-	MaxFanOut int
-	// UserAgent is sent with every delivery.
-	UserAgent string
+	// MaxFanOut bounds concurrent attempts of one message. Zero means the
+	// default.
+	MaxFanOut int `env:"HOOKRUN_MAX_FAN_OUT" envDefault:"32"`
 	// DisableAfterDead disables an endpoint after this many dead letters
-	// in a row (no success between them); negative never does. Zero means
-	// the default, 50.
-	DisableAfterDead int
+	// in a row (no success between them). Zero never does, in Go as in the
+	// environment; a variable that is not set is the default.
+	DisableAfterDead int `env:"HOOKRUN_DISABLE_AFTER_DEAD_LETTERS" envDefault:"50" zero:"never"`
 }
 
 // RecordTimeout bounds what follows an attempt once it was made: recording
@@ -48,26 +51,17 @@ type Config struct {
 // httpapi.AnswerGrace, longer than this, to finish after its request's.
 const RecordTimeout = 30 * time.Second
 
-func (c *Config) setDefaults() {
-	if c.EndpointCacheTTL == 0 {
-		c.EndpointCacheTTL = 10 * time.Second
-	}
-	if c.MaxFanOut == 0 {
-		c.MaxFanOut = 32
-	}
-	if c.DisableAfterDead == 0 {
-		c.DisableAfterDead = 50
-	}
-	if c.UserAgent == "" {
-		c.UserAgent = "hookrun/1 (+https://www.standardwebhooks.com)"
-	}
-}
+// setDefaults gives the settings left zero, where zero means the default,
+// their default.
+func (c *Config) setDefaults() { settings.Defaults(c) }
 
-// Validate reports what is wrong with c after defaults are applied.
-func (c *Config) Validate() error {
-	c.setDefaults()
-	if c.MaxFanOut < 1 {
-		return errors.New("max fan-out must be at least 1")
+// Validate reports what is wrong with c once defaults are applied.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxFanOut < 1:
+		return errors.New("max fan-out (HOOKRUN_MAX_FAN_OUT) must be at least 1")
+	case c.DisableAfterDead < 0:
+		return fmt.Errorf("HOOKRUN_DISABLE_AFTER_DEAD_LETTERS %d: want 0 (never) or a number of dead letters", c.DisableAfterDead)
 	}
 	return nil
 }

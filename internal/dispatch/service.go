@@ -41,6 +41,7 @@ type Service struct {
 
 // New returns a Service.
 func New(cfg Config, deps Deps) (*Service, error) {
+	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("dispatcher config: %w", err)
 	}
@@ -55,7 +56,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		store:     deps.Store,
 		secrets:   deps.Secrets,
 		deps:      deps,
-		sender:    sender.New(cfg.AllowPrivateNetworks, cfg.UserAgent),
+		sender:    sender.New(cfg.AllowPrivateNetworks, sender.UserAgent),
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
 		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
 		// Secret versions are immutable: cache credentials for long.

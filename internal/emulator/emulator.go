@@ -1,7 +1,8 @@
 // Package emulator is what hookrun's local emulators (Secret Manager and
 // Cloud Tasks, which Google ships none of) share with each other and with
-// their clients: serving a gRPC API on a loopback address, and the client
-// options that point a Google Cloud client at such an address.
+// each other: serving a gRPC API on a loopback address. Clients reach it
+// with gcpcall.LocalEndpoint, so that the production adapters do not
+// depend on the emulators.
 package emulator
 
 import (
@@ -11,23 +12,11 @@ import (
 	"net"
 	"sync"
 
-	"google.golang.org/api/option"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
-// ClientOptions point a Google Cloud Go client at an emulator on endpoint
-// ("host:port"): plaintext gRPC, no credentials.
-func ClientOptions(endpoint string) []option.ClientOption {
-	return []option.ClientOption{
-		option.WithEndpoint(endpoint),
-		option.WithoutAuthentication(),
-		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
-	}
-}
-
 // Server is an emulator serving plaintext gRPC on a TCP address. Clients
-// connect with ClientOptions(s.Addr()).
+// connect with gcpcall.LocalEndpoint(s.Addr()).
 type Server struct {
 	addr     string
 	grpc     *grpc.Server

@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -60,6 +61,22 @@ func ClientOptions(timeout time.Duration) []option.ClientOption {
 		out = append(out, option.WithGRPCDialOption(o))
 	}
 	return out
+}
+
+// LocalEndpoint points a Google Cloud client at endpoint ("host:port"):
+// plaintext gRPC, no credentials, as hookrun's local emulators serve
+// (internal/emulator). An empty endpoint adds nothing: the real service,
+// with Application Default Credentials. The adapters take it from here so
+// that production code does not depend on the emulators.
+func LocalEndpoint(endpoint string) []option.ClientOption {
+	if endpoint == "" {
+		return nil
+	}
+	return []option.ClientOption{
+		option.WithEndpoint(endpoint),
+		option.WithoutAuthentication(),
+		option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())),
+	}
 }
 
 // DialOptions are ClientOptions for a gRPC connection dialled directly.

@@ -7,7 +7,10 @@ type DeliveryState string
 
 // Delivery states.
 const (
-	// DeliveryPending: matched, no attempt recorded yet.
+	// DeliveryPending: a replay started a fresh chain (firestore's
+	// StartReplay) and its first attempt is not recorded yet. Only a
+	// replayed delivery is ever pending: a first delivery is recorded with
+	// its first attempt.
 	DeliveryPending DeliveryState = "pending"
 	// DeliverySucceeded: an attempt got a 2xx. Redeliveries skip it.
 	DeliverySucceeded DeliveryState = "succeeded"
@@ -18,9 +21,6 @@ const (
 	// endpoint gone). A dead letter, kept with its history until replayed.
 	DeliveryDead DeliveryState = "dead"
 )
-
-// Final reports whether no attempt of the current chain will follow.
-func (s DeliveryState) Final() bool { return s == DeliverySucceeded || s == DeliveryDead }
 
 // Delivery is the story of one event to one endpoint: its state and the
 // outcome of the last attempt. Every attempt is kept as an Attempt.

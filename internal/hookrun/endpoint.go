@@ -26,8 +26,14 @@ const (
 )
 
 // DefaultEndpointTimeout bounds one delivery attempt when the endpoint sets
-// no timeout of its own.
-const DefaultEndpointTimeout = 15 * time.Second
+// no timeout of its own; an endpoint's own is between MinEndpointTimeout and
+// MaxEndpointTimeout (ValidateEndpointTimeout). The dispatcher's request
+// budget (HOOKRUN_REQUEST_TIMEOUT) leaves room for attempts of the longest.
+const (
+	DefaultEndpointTimeout = 15 * time.Second
+	MinEndpointTimeout     = time.Second
+	MaxEndpointTimeout     = 60 * time.Second
+)
 
 // Endpoint is a tenant's HTTPS receiver with the event types it wants.
 type Endpoint struct {
@@ -167,44 +173,19 @@ type EndpointInput struct {
 }
 
 // NewEndpoint validates in and returns an active endpoint of tenantID with a
-// fresh ID. The caller attaches the secret version.
+// fresh ID. The caller attaches the secret version. It applies the same
+// rules as an update (Endpoint.Apply), with every field set.
 func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.Time) (Endpoint, error) {
-	if err := policy.Validate(in.URL); err != nil {
-		return Endpoint{}, err
-	}
-	description, err := EndpointDescription(in.Description)
-	if err != nil {
-		return Endpoint{}, err
-	}
-	if err := in.RetryPolicy.Validate(); err != nil {
-		return Endpoint{}, err
-	}
-	if err := in.OnClientError.Validate(); err != nil {
-		return Endpoint{}, err
-	}
-	if in.Timeout != 0 && (in.Timeout < Duration(time.Second) || in.Timeout > Duration(60*time.Second)) {
-		return Endpoint{}, Errorf(CodeInvalidArgument, "timeout: between 1s and 60s")
-	}
-	if err := ValidateRateLimit(in.RateLimit); err != nil {
-		return Endpoint{}, err
-	}
 	e := Endpoint{
-		ID:            NewID("ep_"),
-		TenantID:      tenantID,
-		URL:           in.URL,
-		EventTypes:    in.EventTypes,
-		Description:   description,
-		Status:        EndpointActive,
-		RetryPolicy:   in.RetryPolicy,
-		OnClientError: in.OnClientError,
-		Timeout:       in.Timeout,
-		RateLimit:     in.RateLimit,
-		CreatedAt:     now.UTC(),
+		ID:        NewID("ep_"),
+		TenantID:  tenantID,
+		Status:    EndpointActive,
+		CreatedAt: now.UTC(),
 	}
-	if err := e.Compile(); err != nil {
-		return Endpoint{}, err
-	}
-	return e, nil
+	return e.applySettings(EndpointUpdate{
+		URL: &in.URL, EventTypes: &in.EventTypes, Description: &in.Description,
+		RetryPolicy: &in.RetryPolicy, OnClientError: &in.OnClientError, Timeout: &in.Timeout, RateLimit: &in.RateLimit,
+	}, policy)
 }
 
 // EndpointDescription checks an endpoint's description (free text, at
@@ -306,6 +287,19 @@ func ParseEndpointSecret(payload []byte) (EndpointSecret, error) {
 	return s, nil
 }
 
+// MaxGracePeriod is the longest an endpoint's old signing secret may keep
+// signing after a rotation.
+const MaxGracePeriod = 7 * 24 * time.Hour
+
+// ValidateGracePeriod checks a rotation's grace period: 0 (the old secret
+// stops signing at once) to MaxGracePeriod.
+func ValidateGracePeriod(d Duration) error {
+	if d < 0 || time.Duration(d) > MaxGracePeriod {
+		return Errorf(CodeInvalidArgument, "grace_period: between 0s and %dh", MaxGracePeriod/time.Hour)
+	}
+	return nil
+}
+
 // SigningVersions returns the secret versions that sign at now: the
 // previous one first while its grace period runs, then the current one.
 func (e *Endpoint) SigningVersions(now time.Time) (current, previous string) {
@@ -320,6 +314,15 @@ func (e *Endpoint) SigningVersions(now time.Time) (current, previous string) {
 func RetireTaskID(version string) string {
 	sum := sha256.Sum256([]byte(version))
 	return "retire-" + hex.EncodeToString(sum[:20])
+}
+
+// ValidateEndpointTimeout checks an endpoint's timeout of one attempt: 0
+// (DefaultEndpointTimeout) or MinEndpointTimeout to MaxEndpointTimeout.
+func ValidateEndpointTimeout(d Duration) error {
+	if d != 0 && (d < Duration(MinEndpointTimeout) || d > Duration(MaxEndpointTimeout)) {
+		return Errorf(CodeInvalidArgument, "timeout: between %ds and %ds", MinEndpointTimeout/time.Second, MaxEndpointTimeout/time.Second)
+	}
+	return nil
 }
 
 // ValidateRateLimit checks an endpoint's rate limit: 0 (none) or 1 to

@@ -15,10 +15,6 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
-// DefaultMaxBody is the default body limit of API requests: 256 KiB, like
-// the largest webhook payloads senders commonly allow.
-const DefaultMaxBody = 256 << 10
-
 // DecodeJSON decodes the request body into dst, refusing bodies over limit
 // bytes (by Content-Length before reading, and while reading when the length
 // is unknown), other content types and charsets than UTF-8, invalid UTF-8,

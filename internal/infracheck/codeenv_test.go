@@ -71,6 +71,11 @@ type codeVar struct {
 	secret bool
 	// from is where it is read, file:line.
 	from string
+	// def is the default the code declares (`envDefault:"…"`), when
+	// hasDef: what the service runs with when infra leaves the variable
+	// unset.
+	def    string
+	hasDef bool
 }
 
 // envCall reports whether call is os.Getenv or os.LookupEnv, and the

@@ -10,6 +10,9 @@
 //   - every environment variable a service's code reads is set on its Cloud
 //     Run service (or listed in local.local_only_env), and infra sets none
 //     that no code reads;
+//   - a variable's default that infra passes to a service, and a default
+//     the README's Configuration tables give, is the one the code declares
+//     (its `envDefault` tag), so that a default changed in one place fails;
 //   - every composite index firestore.CompositeIndexes declares, and every
 //     TTL field firestore.TTLPolicies declares, exists in infra;
 //   - every path, Dockerfile and script cloudbuild.yaml names exists, and

@@ -5,8 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hookrun/hookrun/internal/testenv"
@@ -34,6 +36,11 @@ type envSetting struct {
 	// fromSecret is set when the value comes from Secret Manager
 	// (value_source.secret_key_ref).
 	fromSecret bool
+	// value is the value with every variable at its default, when
+	// derived: known offline and taken from a variable or local (not
+	// written as a literal, which is a deliberate production setting).
+	value   string
+	derived bool
 }
 
 // runServices returns the Cloud Run service instances of the module, with
@@ -64,7 +71,7 @@ func runServices(m *tfModule, e *evaluator, svcs []service) ([]runService, probl
 					images = append(images, string(img.Expr.Range().SliceBytes(srcs[img.Expr.Range().Filename])))
 				}
 				for _, env := range cc.Blocks {
-					ec, diags := content(env.Body, []string{"name"}, "value_source")
+					ec, diags := content(env.Body, []string{"name", "value"}, "value_source")
 					ps = append(ps, diagProblems(inst.addr, diags)...)
 					name, ok := stringAttr(ec, "name", inst.ctx)
 					if !ok {
@@ -77,7 +84,11 @@ func runServices(m *tfModule, e *evaluator, svcs []service) ([]runService, probl
 					}
 					refs, diags := nestedBlocks(env.Body, "value_source", "secret_key_ref")
 					ps = append(ps, diagProblems(inst.addr, diags)...)
-					rs.env[name] = envSetting{where: env.DefRange, fromSecret: len(refs) > 0}
+					set := envSetting{where: env.DefRange, fromSecret: len(refs) > 0}
+					if a := ec.Attributes["value"]; a != nil && len(hcl.UnwrapExpression(a.Expr).Variables()) > 0 {
+						set.value, set.derived = stringAttr(ec, "value", inst.ctx)
+					}
+					rs.env[name] = set
 				}
 			}
 			rs.code = whichService(svcs, rs.name, b.Labels[1], images)
@@ -225,8 +236,14 @@ func checkEnv(root, infraDir string, svcs []service) problems {
 			}
 		}
 		for _, name := range sortedKeys(rs.env) {
-			if _, read := code[name]; !read {
-				ps.addf("%s: %s sets %s, which no code of %s reads (a typo?)", at(rs.env[name].where), rs.addr, name, rs.code)
+			set := rs.env[name]
+			v, read := code[name]
+			if !read {
+				ps.addf("%s: %s sets %s, which no code of %s reads (a typo?)", at(set.where), rs.addr, name, rs.code)
+				continue
+			}
+			if set.derived && v.hasDef && !sameSetting(set.value, v.def) {
+				ps.addf("%s: %s sets %s to %q by default, but its code's default is %q (%s): make the variable's default agree, so that infra's defaults are the code's", at(set.where), rs.addr, name, set.value, v.def, v.from)
 			}
 		}
 	}
@@ -254,6 +271,28 @@ func checkEnv(root, infraDir string, svcs []service) problems {
 		}
 	}
 	return ps
+}
+
+// sameSetting reports whether two values of a setting, as infra writes it
+// and as the code's envDefault does, mean the same: equal durations
+// ("300s", "5m"), numbers ("60", "60.0") or booleans, or equal text.
+func sameSetting(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if da, err := time.ParseDuration(a); err == nil {
+		db, err := time.ParseDuration(b)
+		return err == nil && da == db
+	}
+	if fa, err := strconv.ParseFloat(a, 64); err == nil {
+		fb, err := strconv.ParseFloat(b, 64)
+		return err == nil && fa == fb
+	}
+	if ba, err := strconv.ParseBool(a); err == nil {
+		bb, err := strconv.ParseBool(b)
+		return err == nil && ba == bb
+	}
+	return false
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -458,6 +497,65 @@ resource "google_cloud_run_v2_service" "mystery" {
 	}
 }
 
+// A variable's default that infra passes to a service must be the code's
+// default for it, so that a default changed in one place and not the other
+// fails; a value written as a literal is a deliberate production setting.
+func TestInfraDefaultsAgreeWithCodeFixtures(t *testing.T) {
+	svcs := []service{{name: "dispatcher", required: true, configs: []string{"run/dispatcher/main.go"}}}
+	tf := func(value, def string) string {
+		return `variable "queue_ttl" {
+  description = "TTL."
+  type        = string
+  default     = "` + def + `"
+}
+
+locals {
+  local_only_env = []
+}
+
+resource "google_cloud_run_v2_service" "dispatcher" {
+  name = "hookrun-dispatcher"
+  template {
+    containers {
+      image = "example/dispatcher"
+      env {
+        name  = "HOOKRUN_TTL"
+        value = ` + value + `
+      }
+    }
+  }
+}
+`
+	}
+	tests := []struct {
+		name, codeDefault, tf string
+		want                  []string
+	}{
+		{"same", "5m", tf("var.queue_ttl", "5m"), nil},
+		{"same duration written otherwise", "5m", tf("var.queue_ttl", "300s"), nil},
+		{"through a string template", "5m", tf(`"${var.queue_ttl}"`, "300s"), nil},
+		{"drifted", "5m", tf("var.queue_ttl", "240s"), []string{
+			`main.tf:16: google_cloud_run_v2_service.dispatcher sets HOOKRUN_TTL to "240s" by default, but its code's default is "5m" (run/dispatcher/main.go:4)`,
+		}},
+		{"literal is a production setting", "5m", tf(`"240s"`, "5m"), nil},
+		{"no default in code", "", tf("var.queue_ttl", "240s"), nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tag := `env:"HOOKRUN_TTL"`
+			if tt.codeDefault != "" {
+				tag += ` envDefault:"` + tt.codeDefault + `"`
+			}
+			root := writeFiles(t, map[string]string{
+				"go.mod":                 "module github.com/hookrun/hookrun\n\ngo 1.26\n",
+				"run/dispatcher/main.go": "package main\n\ntype config struct {\n\tTTL string `" + tag + "`\n}\n",
+				"infra/main.tf":          tt.tf,
+			})
+			expectProblems(t, checkEnv(root, filepath.Join(root, "infra"), svcs), tt.want...)
+		})
+	}
+}
+
 // TestInfraEnvCatchesBrokenCopy breaks a copy of the real infra/: the
 // check must notice a variable dropped from a service and one misspelt.
 func TestInfraEnvCatchesBrokenCopy(t *testing.T) {
@@ -480,4 +578,23 @@ func TestInfraEnvCatchesBrokenCopy(t *testing.T) {
 		}
 	}
 	t.Fatalf("no env block setting GOOGLE_CLOUD_PROJECT in infra/ to break")
+}
+
+// TestInfraDefaultsCatchBrokenCopy changes, in a copy of the real infra/,
+// the default of the dispatcher's dead-letter threshold: the check must
+// notice that it no longer agrees with the code's.
+func TestInfraDefaultsCatchBrokenCopy(t *testing.T) {
+	root := testenv.RepoRoot(t)
+	dir := realInfraCopy(t)
+	before := checkEnv(root, dir, services)
+	editFile(t, filepath.Join(dir, "variables.tf"), `variable "disable_after_dead_letters" {
+  description = "HOOKRUN_DISABLE_AFTER_DEAD_LETTERS: disable an endpoint after this many dead letters in a row; 0 never does."
+  type        = number
+  default     = 50`, `variable "disable_after_dead_letters" {
+  description = "HOOKRUN_DISABLE_AFTER_DEAD_LETTERS: disable an endpoint after this many dead letters in a row; 0 never does."
+  type        = number
+  default     = 40`)
+	expectProblems(t, newProblems(before, checkEnv(root, dir, services)),
+		`sets HOOKRUN_DISABLE_AFTER_DEAD_LETTERS to "40" by default, but its code's default is "50" (internal/dispatch/config.go:`,
+	)
 }

@@ -175,7 +175,8 @@ func (g *goSource) structEnv(rel string, st *ast.StructType, prefix string, out 
 			if name == "" {
 				continue
 			}
-			out[prefix+name] = codeVar{name: prefix + name, secret: slices.Contains(strings.Split(opts, ","), "unset"), from: g.pos(field)}
+			def, hasDef := tag.Lookup("envDefault")
+			out[prefix+name] = codeVar{name: prefix + name, secret: slices.Contains(strings.Split(opts, ","), "unset"), from: g.pos(field), def: def, hasDef: hasDef}
 			continue
 		}
 		nested, in, err := g.resolveStruct(rel, field.Type)

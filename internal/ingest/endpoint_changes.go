@@ -15,20 +15,13 @@ import (
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
-// patchEndpointRequest holds the fields a PATCH may change; absent (nil)
-// fields stay as they are.
+// patchEndpointRequest is a PATCH of an endpoint: the endpoint's settings,
+// which the domain applies (hookrun.Endpoint.Apply), and its credentials,
+// which go to Secret Manager. Absent (nil) fields stay as they are.
 type patchEndpointRequest struct {
-	URL           *string                    `json:"url"`
-	EventTypes    *[]string                  `json:"event_types"`
-	Description   *string                    `json:"description"`
-	RetryPolicy   *hookrun.RetryPolicy       `json:"retry_policy"`
-	OnClientError *hookrun.ClientErrorAction `json:"on_client_error"`
-	Timeout       *hookrun.Duration          `json:"timeout"`
-	RateLimit     *int                       `json:"rate_limit"`
-	Auth          *hookrun.EndpointAuth      `json:"auth"`
-	Headers       *map[string]string         `json:"headers"`
-	// Enabled disables (false) or re-enables (true) the endpoint.
-	Enabled *bool `json:"enabled"`
+	hookrun.EndpointUpdate
+	Auth    *hookrun.EndpointAuth `json:"auth"`
+	Headers *map[string]string    `json:"headers"`
 }
 
 // describeCredentials records on ep what kind of credentials it sends,
@@ -115,52 +108,20 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	urlChanged := req.URL != nil && *req.URL != ep.URL
-	if req.URL != nil {
-		if err := (hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}).Validate(*req.URL); err != nil {
-			return err
-		}
-		ep.URL = *req.URL
+	if req.Enabled != nil && !*req.Enabled {
+		req.DisabledBy = s.callerName(r)
+	}
+	next, err := ep.Apply(req.EndpointUpdate, hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
+	if err != nil {
+		return err
 	}
 	if req.EventTypes != nil {
-		ep.EventTypes = *req.EventTypes
-		if err := ep.Compile(); err != nil {
-			return err
-		}
-		if err := s.checkSubscription(ctx, t.ID, ep.EventTypes); err != nil {
+		if err := s.checkSubscription(ctx, t.ID, next.EventTypes); err != nil {
 			return err
 		}
 	}
-	if req.Description != nil {
-		if ep.Description, err = hookrun.EndpointDescription(*req.Description); err != nil {
-			return err
-		}
-	}
-	if req.RetryPolicy != nil {
-		if err := req.RetryPolicy.Validate(); err != nil {
-			return err
-		}
-		ep.RetryPolicy = *req.RetryPolicy
-	}
-	if req.OnClientError != nil {
-		if err := req.OnClientError.Validate(); err != nil {
-			return err
-		}
-		ep.OnClientError = *req.OnClientError
-	}
-	if req.Timeout != nil {
-		if *req.Timeout != 0 && (*req.Timeout < hookrun.Duration(time.Second) || *req.Timeout > hookrun.Duration(60*time.Second)) {
-			return hookrun.Errorf(hookrun.CodeInvalidArgument, "timeout: between 1s and 60s")
-		}
-		ep.Timeout = *req.Timeout
-	}
-
-	if req.RateLimit != nil {
-		if err := hookrun.ValidateRateLimit(*req.RateLimit); err != nil {
-			return err
-		}
-		ep.RateLimit = *req.RateLimit
-	}
+	urlChanged := next.URL != ep.URL
+	ep = next
 	var sec hookrun.EndpointSecret
 	if req.Auth != nil || req.Headers != nil || urlChanged {
 		if sec, err = s.currentSecret(ctx, ep); err != nil {
@@ -184,17 +145,8 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.retirePrevious(ctx, &ep, false)
 
-	switch {
-	case req.Enabled != nil && !*req.Enabled:
-		ep.SetStatus(hookrun.EndpointDisabled, s.now())
-		ep.DisabledReason = "disabled through the API by " + s.callerName(r)
-	case req.Enabled != nil && *req.Enabled && ep.Status == hookrun.EndpointDisabled:
-		ep.SetStatus(hookrun.EndpointActive, s.now())
-		ep.DisabledReason = ""
-	}
-	if urlChanged && ep.Status != hookrun.EndpointDisabled {
+	if urlChanged && ep.Status == hookrun.EndpointPending {
 		// A new URL must prove its ownership again before it gets events.
-		ep.SetStatus(hookrun.EndpointPending, s.now())
 		if err := s.verify(ctx, &ep, sec); err != nil {
 			return err
 		}
@@ -263,8 +215,8 @@ func (s *Service) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	}
 	grace := s.cfg.RotationGrace
 	if req.GracePeriod != nil {
-		if *req.GracePeriod < 0 || time.Duration(*req.GracePeriod) > 7*24*time.Hour {
-			return hookrun.Errorf(hookrun.CodeInvalidArgument, "grace_period: between 0s and 168h")
+		if err := hookrun.ValidateGracePeriod(*req.GracePeriod); err != nil {
+			return err
 		}
 		grace = time.Duration(*req.GracePeriod)
 	}

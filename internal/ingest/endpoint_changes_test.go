@@ -235,3 +235,74 @@ func TestRotateSecret(t *testing.T) {
 	}
 	wantError(t, e.do(t, http.MethodPost, path+"/secret:rotate", key, `{"grace_period":"9999h"}`), http.StatusBadRequest, hookrun.CodeInvalidArgument, "grace_period")
 }
+
+// Creating an endpoint and changing one apply the same rules
+// (hookrun.Endpoint.Apply): what a PATCH stores is what a create with the
+// same fields stores, and both refuse alike.
+func TestCreateAndPatchNormaliseAlike(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.createTenant(t, "acme")
+	fields := []struct {
+		name, json string
+	}{
+		{"description with surrounding space", `"description":"  billing  "`},
+		{"repeated event types", `"event_types":["user.*","invoice.paid","user.*"]`},
+		{"timeout", `"timeout":"5s"`},
+		{"rate limit", `"rate_limit":7`},
+		{"retry policy", `"retry_policy":{"max_attempts":3}`},
+	}
+	stored := func(t *testing.T, id string) hookrun.Endpoint {
+		t.Helper()
+		ep, err := e.store.GetEndpoint(t.Context(), "acme", id)
+		if err != nil {
+			t.Fatalf("GetEndpoint: %v", err)
+		}
+		return ep
+	}
+	settings := func(ep hookrun.Endpoint) string {
+		b, _ := json.Marshal(struct {
+			EventTypes  []string            `json:"event_types"`
+			Description string              `json:"description"`
+			Timeout     hookrun.Duration    `json:"timeout"`
+			RateLimit   int                 `json:"rate_limit"`
+			RetryPolicy hookrun.RetryPolicy `json:"retry_policy"`
+		}{ep.EventTypes, ep.Description, ep.Timeout, ep.RateLimit, ep.RetryPolicy})
+		return string(b)
+	}
+	for _, f := range fields {
+		t.Run(f.name, func(t *testing.T) {
+			eventTypes := `"event_types":["*"],`
+			if strings.HasPrefix(f.json, `"event_types"`) {
+				eventTypes = ""
+			}
+			w := e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://a.example/h",`+eventTypes+f.json+`}`)
+			if w.Code != http.StatusCreated {
+				t.Fatalf("create: %d %s", w.Code, w.Body)
+			}
+			created := stored(t, decode[endpointJSON](t, w).ID)
+
+			w = e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://a.example/h","event_types":["*"]}`)
+			id := decode[endpointJSON](t, w).ID
+			if w = e.do(t, http.MethodPatch, "/v1/tenants/acme/endpoints/"+id, key, `{`+f.json+`}`); w.Code != http.StatusOK {
+				t.Fatalf("patch: %d %s", w.Code, w.Body)
+			}
+			if got, want := settings(stored(t, id)), settings(created); got != want {
+				t.Errorf("patched with {%s}: stored %s, want %s as created", f.json, got, want)
+			}
+		})
+	}
+	for _, bad := range []struct{ json, field string }{
+		{`"timeout":"0.5s"`, "timeout: between 1s and 60s"},
+		{`"timeout":"61s"`, "timeout: between 1s and 60s"},
+		{`"rate_limit":-1`, "rate_limit"},
+		{`"description":"` + strings.Repeat("d", 513) + `"`, "description"},
+		{`"description":"a\nb"`, "description"},
+	} {
+		t.Run("refuses "+bad.json[:min(len(bad.json), 30)], func(t *testing.T) {
+			w := e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://a.example/h","event_types":["*"],`+bad.json+`}`)
+			wantError(t, w, http.StatusBadRequest, hookrun.CodeInvalidArgument, bad.field)
+			id := decode[endpointJSON](t, e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://a.example/h","event_types":["*"]}`)).ID
+			wantError(t, e.do(t, http.MethodPatch, "/v1/tenants/acme/endpoints/"+id, key, `{`+bad.json+`}`), http.StatusBadRequest, hookrun.CodeInvalidArgument, bad.field)
+		})
+	}
+}

@@ -2,18 +2,24 @@ package ingest
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/httpapi"
 )
 
 // customMethods are the POST routes whose handler dispatches Google-style
@@ -286,6 +292,7 @@ func TestOpenAPIServed(t *testing.T) {
 
 func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	doc := openAPIDoc(t)
+	enums := hookrunEnums(t)
 	schemas := doc["components"].(jsonObject)["schemas"].(jsonObject)
 	for _, name := range slices.Sorted(maps.Keys(schemas)) {
 		st, ok := schemaTypes[name]
@@ -306,6 +313,11 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 				}
 				if got, want := schemaType(t, doc, p), fields[f].jsonType; !slices.Contains(got, want) {
 					t.Errorf("%s.%s has type %v, want %s as %v writes it", name, f, got, want, st.typ)
+				}
+			}
+			for _, f := range slices.Sorted(maps.Keys(fields)) {
+				if p, ok := props[f]; ok {
+					checkEnum(t, doc, name+"."+f, fields[f].owner, p, fields[f].typ, enums)
 				}
 			}
 			for _, p := range slices.Sorted(maps.Keys(props)) {
@@ -331,6 +343,130 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 				t.Errorf("%s requires %v, want the fields %v always writes: %v", name, required, st.typ, always)
 			}
 		})
+	}
+}
+
+// The error statuses the document lists are those the API writes: each
+// hookrun code as httpapi.WriteError names it in the body.
+func TestOpenAPIErrorStatusesAreTheCodes(t *testing.T) {
+	doc := openAPIDoc(t)
+	errSchema := doc["components"].(jsonObject)["schemas"].(jsonObject)["Error"].(jsonObject)
+	status := errSchema["properties"].(jsonObject)["error"].(jsonObject)["properties"].(jsonObject)["status"]
+	var documented []string
+	for _, v := range resolve(t, doc, status)["enum"].([]any) {
+		documented = append(documented, v.(string))
+	}
+	var written []string
+	for _, c := range hookrunEnums(t)["Code"] {
+		w := httptest.NewRecorder()
+		httpapi.WriteError(w, httptest.NewRequest(http.MethodGet, "/", nil), hookrun.Errorf(hookrun.Code(c), "x"))
+		var body struct {
+			Error struct {
+				Status string `json:"status"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+			t.Fatalf("error body of %s: %v", c, err)
+		}
+		if !slices.Contains(written, body.Error.Status) {
+			written = append(written, body.Error.Status)
+		}
+	}
+	slices.Sort(documented)
+	slices.Sort(written)
+	if !slices.Equal(documented, written) {
+		t.Errorf("Error.error.status lists %v, want %v as the API writes them", documented, written)
+	}
+}
+
+// untypedEnums are the Go fields ("Struct.json_name") that are plain
+// strings taking one of a set of untyped constants: those constants.
+var untypedEnums = map[string][]string{
+	"Event.source": {hookrun.SourceAPI, hookrun.SourcePubSub},
+}
+
+// enumSubsets are the properties of requests that take only some of their
+// type's values, and why.
+var enumSubsets = map[string]string{
+	"TenantUpdate.status": "a tenant is deleted by DELETE, not by setting its status",
+}
+
+// hookrunEnums returns the string constants internal/hookrun declares with
+// a type of its own, by type name (DeliveryState: pending, succeeded, …):
+// the values a field of that type takes.
+func hookrunEnums(t *testing.T) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "hookrun", "*.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no Go files of internal/hookrun: %v", err)
+	}
+	out := map[string][]string{}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				typ, ok := vs.Type.(*ast.Ident)
+				if !ok {
+					continue
+				}
+				for _, v := range vs.Values {
+					if lit, ok := v.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						s, _ := strconv.Unquote(lit.Value)
+						out[typ.Name] = append(out[typ.Name], s)
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// checkEnum compares the enum of property p (where names it, owner its Go
+// field) with the
+// values its Go field's type declares: a value the document lists that Go
+// never writes or accepts, or one Go has that the document leaves out, is
+// a drift.
+func checkEnum(t *testing.T, doc jsonObject, where, owner string, p any, typ reflect.Type, enums map[string][]string) {
+	t.Helper()
+	var documented []string
+	raw, hasEnum := resolve(t, doc, p)["enum"].([]any)
+	for _, v := range raw {
+		documented = append(documented, v.(string))
+	}
+	want, typed := untypedEnums[owner]
+	if !typed && typ.PkgPath() == reflect.TypeFor[hookrun.Endpoint]().PkgPath() && typ.Kind() == reflect.String {
+		want, typed = enums[typ.Name()]
+	}
+	switch {
+	case !typed && hasEnum:
+		t.Errorf("%s lists values %v, but its Go type %v declares none: add %s to untypedEnums", where, documented, typ, owner)
+	case !typed:
+	case !hasEnum:
+		t.Errorf("%s has no enum; its Go type %v takes %v", where, typ, want)
+	case enumSubsets[where] != "":
+		for _, v := range documented {
+			if !slices.Contains(want, v) {
+				t.Errorf("%s lists %q, which %v does not declare (%v)", where, v, typ, want)
+			}
+		}
+	default:
+		slices.Sort(documented)
+		want = slices.Sorted(slices.Values(want))
+		if !slices.Equal(documented, want) {
+			t.Errorf("%s lists %v, want %v as %v declares them", where, documented, want, typ)
+		}
 	}
 }
 
@@ -374,6 +510,12 @@ func schemaType(t *testing.T, doc jsonObject, p any) []string {
 type goJSONField struct {
 	jsonType  string
 	omittable bool // omitempty or omitzero: absent from some answers
+	// typ is the field's type, pointers and slices taken off: the type of
+	// the value, or of each element.
+	typ reflect.Type
+	// owner is "Struct.field", the field as its Go struct declares it
+	// (embedded structs' fields are their own).
+	owner string
 }
 
 // goJSONFields returns the fields encoding/json writes for struct type t,
@@ -408,7 +550,11 @@ func goJSONFields(t reflect.Type) map[string]goJSONField {
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
-		out[name] = goJSONField{jsonType(ft), omittable}
+		elem := ft
+		for elem.Kind() == reflect.Slice || elem.Kind() == reflect.Pointer {
+			elem = elem.Elem()
+		}
+		out[name] = goJSONField{jsonType(ft), omittable, elem, t.Name() + "." + name}
 	}
 	return out
 }

@@ -53,6 +53,7 @@ func WithChallenger(c Challenger) Option { return func(s *Service) { s.challenge
 
 // New returns a Service; cfg is validated.
 func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option) (*Service, error) {
+	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}
@@ -66,7 +67,7 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		tenants:    cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
 		catalogues: cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
 		now:        time.Now,
-		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, "hookrun/1 (+https://www.standardwebhooks.com)")},
+		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
 	for _, o := range opts {
 		o(s)

@@ -20,7 +20,6 @@ import (
 	sm "cloud.google.com/go/secretmanager/apiv1"
 	"google.golang.org/api/option"
 
-	"github.com/hookrun/hookrun/internal/emulator"
 	"github.com/hookrun/hookrun/internal/gcpcall"
 )
 
@@ -74,9 +73,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// precedence over that variable, so secrets never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
 	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
-	if cfg.Endpoint != "" {
-		opts = append(opts, emulator.ClientOptions(cfg.Endpoint)...)
-	}
+	opts = append(opts, gcpcall.LocalEndpoint(cfg.Endpoint)...)
 	client, err := sm.NewClient(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("secretmanager.NewClient: %w", err)

@@ -69,6 +69,11 @@ func NewCredentials(cur hookrun.EndpointSecret, previousSigningSecret string) (C
 	return c, nil
 }
 
+// UserAgent is the User-Agent of every request hookrun sends to an
+// endpoint: deliveries and ownership challenges alike, so that a receiver
+// can recognise (and a firewall admit) both.
+const UserAgent = "hookrun/1 (+https://www.standardwebhooks.com)"
+
 // Sender sends signed requests. It is safe for concurrent use.
 type Sender struct {
 	client    *http.Client
@@ -76,7 +81,8 @@ type Sender struct {
 	now       func() time.Time
 }
 
-// New returns a Sender. allowPrivate lets it reach loopback and private
+// New returns a Sender that sends userAgent (UserAgent but in tests).
+// allowPrivate lets it reach loopback and private
 // addresses (local stack only).
 func New(allowPrivate bool, userAgent string) *Sender {
 	return &Sender{client: newHTTPClient(allowPrivate), userAgent: userAgent, now: time.Now}

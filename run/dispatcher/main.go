@@ -18,22 +18,23 @@ import (
 	"github.com/hookrun/hookrun/internal/pubsub"
 )
 
-// config is everything the dispatcher reads from its environment.
+// config is everything the dispatcher reads from its environment. The
+// settings of the delivery logic are declared in dispatch.Config, those of
+// the retry queue in cloudtasks.Config; the ones here only wire.
 type config struct {
 	app.Common
+	Dispatch dispatch.Config
+	Tasks    cloudtasks.Config
 	// Auth is "oidc" (production default) or "none" (local stack only): the
 	// check of Pub/Sub's push requests and Cloud Tasks' task requests.
 	Auth               string `env:"HOOKRUN_PUSH_AUTH" envDefault:"oidc"`
 	PushAudience       string `env:"HOOKRUN_PUSH_AUDIENCE"`
 	PushServiceAccount string `env:"HOOKRUN_PUSH_SERVICE_ACCOUNT"`
 
-	TasksLocation       string `env:"HOOKRUN_TASKS_LOCATION,required"`
-	TasksQueue          string `env:"HOOKRUN_TASKS_QUEUE" envDefault:"deliveries"`
-	TasksTargetURL      string `env:"HOOKRUN_TASKS_TARGET_URL,required"`
-	TasksServiceAccount string `env:"HOOKRUN_TASKS_SERVICE_ACCOUNT"`
-	TasksAudience       string `env:"HOOKRUN_TASKS_AUDIENCE"`
-	CloudTasksEndpoint  string `env:"HOOKRUN_CLOUDTASKS_ENDPOINT"`
-	DeadLettersTopic    string `env:"HOOKRUN_DEAD_LETTERS_TOPIC" envDefault:"dead-letters"`
+	// TasksTargetURL is the dispatcher's own /tasks/deliver, which its
+	// retry tasks call.
+	TasksTargetURL   string `env:"HOOKRUN_TASKS_TARGET_URL,required"`
+	DeadLettersTopic string `env:"HOOKRUN_DEAD_LETTERS_TOPIC" envDefault:"dead-letters"`
 
 	// RequestTimeout bounds a push or task request (httpapi.Timeouts.Request):
 	// long enough for a fan-out of attempts of up to 60 s each, ending
@@ -42,13 +43,19 @@ type config struct {
 	// Each dependency call has its own, short, deadline (HOOKRUN_CALL_TIMEOUT).
 	RequestTimeout time.Duration `env:"HOOKRUN_REQUEST_TIMEOUT" envDefault:"4m"`
 
-	EndpointCacheTTL     time.Duration `env:"HOOKRUN_ENDPOINT_CACHE_TTL" envDefault:"10s"`
-	AllowPrivateNetworks bool          `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
-	CESourceTenants      string        `env:"HOOKRUN_CE_SOURCE_TENANTS"`
-	MaxFanOut            int           `env:"HOOKRUN_MAX_FAN_OUT" envDefault:"32"`
-	// DisableAfterDead disables an endpoint after this many dead letters in
-	// a row; 0 never does.
-	DisableAfterDead int `env:"HOOKRUN_DISABLE_AFTER_DEAD_LETTERS" envDefault:"50"`
+	// CESourceTenants is "source=tenant,…" (dispatch.ParseSourceTenants).
+	CESourceTenants string `env:"HOOKRUN_CE_SOURCE_TENANTS"`
+}
+
+// Validate reports what is wrong with c.
+func (c config) Validate() error {
+	if err := c.Common.Validate(); err != nil {
+		return err
+	}
+	if c.Tasks.Location == "" {
+		return fmt.Errorf("HOOKRUN_TASKS_LOCATION is required: the region of the retry queue")
+	}
+	return nil
 }
 
 func main() { app.Main("dispatcher", run) }
@@ -58,33 +65,22 @@ func run(ctx context.Context) error {
 	if err := app.LoadEnv(&cfg); err != nil {
 		return err
 	}
-	sources, err := dispatch.ParseSourceTenants(cfg.CESourceTenants)
-	if err != nil {
+	dcfg := cfg.Dispatch
+	dcfg.ProjectID = cfg.ProjectID
+	var err error
+	if dcfg.CESourceTenants, err = dispatch.ParseSourceTenants(cfg.CESourceTenants); err != nil {
 		return fmt.Errorf("HOOKRUN_CE_SOURCE_TENANTS: %w", err)
 	}
-	tasksAudience := cfg.TasksAudience
-	if tasksAudience == "" && cfg.TasksServiceAccount != "" {
-		tasksAudience = cfg.TasksTargetURL
-	}
+	tasks := cfg.Tasks
+	tasks.ProjectID, tasks.TargetURL, tasks.CallTimeout = cfg.ProjectID, cfg.TasksTargetURL, cfg.CallTimeout
 
-	dcfg := dispatch.Config{
-		ProjectID:            cfg.ProjectID,
-		EndpointCacheTTL:     cfg.EndpointCacheTTL,
-		AllowPrivateNetworks: cfg.AllowPrivateNetworks,
-		CESourceTenants:      sources,
-		MaxFanOut:            cfg.MaxFanOut,
-		DisableAfterDead:     cfg.DisableAfterDead,
-	}
-	if cfg.DisableAfterDead == 0 {
-		dcfg.DisableAfterDead = -1 // 0 in the environment: never
-	}
 	var deps dispatch.Deps
 	switch cfg.Auth {
 	case "oidc":
 		if deps.PushVerifier, err = oidc.NewVerifier(ctx, cfg.PushAudience, cfg.PushServiceAccount); err != nil {
 			return fmt.Errorf("push auth (set HOOKRUN_PUSH_AUDIENCE and HOOKRUN_PUSH_SERVICE_ACCOUNT): %w", err)
 		}
-		if deps.TaskVerifier, err = oidc.NewVerifier(ctx, tasksAudience, cfg.TasksServiceAccount); err != nil {
+		if deps.TaskVerifier, err = oidc.NewVerifier(ctx, tasks.Audience(), tasks.OIDCServiceAccount); err != nil {
 			return fmt.Errorf("task auth (set HOOKRUN_TASKS_SERVICE_ACCOUNT): %w", err)
 		}
 	case "none":
@@ -101,16 +97,7 @@ func run(ctx context.Context) error {
 	defer stores.Close()
 	deps.Store, deps.Secrets = stores.Firestore, stores.Secrets
 
-	scheduler, err := cloudtasks.New(ctx, cloudtasks.Config{
-		ProjectID:          cfg.ProjectID,
-		Location:           cfg.TasksLocation,
-		Queue:              cfg.TasksQueue,
-		TargetURL:          cfg.TasksTargetURL,
-		OIDCServiceAccount: cfg.TasksServiceAccount,
-		OIDCAudience:       tasksAudience,
-		Endpoint:           cfg.CloudTasksEndpoint,
-		CallTimeout:        cfg.CallTimeout,
-	})
+	scheduler, err := cloudtasks.New(ctx, tasks)
 	if err != nil {
 		return fmt.Errorf("cloud tasks: %w", err)
 	}

@@ -1,0 +1,27 @@
+package dispatch
+
+import (
+	"testing"
+	"time"
+)
+
+// A Config built in Go gets the defaults declared on its fields, except
+// where zero has a meaning of its own.
+func TestConfigDefaults(t *testing.T) {
+	var c Config
+	c.setDefaults()
+	if c.MaxFanOut != 32 || c.EndpointCacheTTL != 10*time.Second {
+		t.Errorf("defaults = %+v, want fan-out 32, cache 10s", c)
+	}
+	if c.DisableAfterDead != 0 {
+		t.Errorf("DisableAfterDead = %d, want 0 kept: zero never disables", c.DisableAfterDead)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate() = %v for the defaults", err)
+	}
+	for _, bad := range []Config{{MaxFanOut: -1}, {MaxFanOut: 1, DisableAfterDead: -1}} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("Validate(%+v) = nil, want an error", bad)
+		}
+	}
+}

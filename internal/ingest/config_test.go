@@ -1,0 +1,35 @@
+package ingest
+
+import (
+	"testing"
+	"time"
+)
+
+// A Config built in Go gets the defaults its fields declare, and Validate
+// checks them apart.
+func TestConfigDefaults(t *testing.T) {
+	c := Config{AdminToken: "admin-token-of-16+"}
+	c.setDefaults()
+	want := Config{AdminToken: c.AdminToken, MaxBodyBytes: 256 << 10, RotationGrace: 24 * time.Hour, KeyCacheTTL: 10 * time.Second, PublishTimeout: 10 * time.Second, ClaimLease: 12 * time.Second}
+	if c != want {
+		t.Errorf("defaults = %+v, want %+v", c, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate() = %v for the defaults", err)
+	}
+	for name, edit := range map[string]func(*Config){
+		"short admin token":   func(c *Config) { c.AdminToken = "short" },
+		"tiny body":           func(c *Config) { c.MaxBodyBytes = 10 },
+		"grace over 7 days":   func(c *Config) { c.RotationGrace = 169 * time.Hour },
+		"negative grace":      func(c *Config) { c.RotationGrace = -time.Second },
+		"lease before margin": func(c *Config) { c.ClaimLease = c.PublishTimeout },
+	} {
+		t.Run(name, func(t *testing.T) {
+			bad := want
+			edit(&bad)
+			if err := bad.Validate(); err == nil {
+				t.Errorf("Validate(%+v) = nil, want an error", bad)
+			}
+		})
+	}
+}

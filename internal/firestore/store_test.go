@@ -47,19 +47,10 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// now is a time Firestore stores exactly: it keeps microseconds.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+// now is a time Firestore stores exactly.
+var now = storetest.Now
 
-func wantCode(t *testing.T, what string, err error, want hookrun.Code) {
-	t.Helper()
-	if err == nil {
-		t.Errorf("%s: nil error, want %s", what, want)
-		return
-	}
-	if got := hookrun.ErrorCode(err); got != want {
-		t.Errorf("%s: error %v has code %s, want %s", what, err, got, want)
-	}
-}
+var wantCode = storetest.WantCode
 
 // A tenant stored before limits existed has none.
 func TestTenantStoredBeforeLimits(t *testing.T) {

@@ -9,10 +9,12 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
-// now is a time Firestore stores exactly: it keeps microseconds.
-func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+// Now is the current time as the stores keep it: Firestore keeps
+// microseconds, and the memory store does as Firestore does.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-func wantCode(t *testing.T, what string, err error, want hookrun.Code) {
+// WantCode fails t unless err carries the hookrun code want.
+func WantCode(t *testing.T, what string, err error, want hookrun.Code) {
 	t.Helper()
 	if err == nil {
 		t.Errorf("%s: nil error, want %s", what, want)
@@ -26,7 +28,7 @@ func wantCode(t *testing.T, what string, err error, want hookrun.Code) {
 func testTenants(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	acme := hookrun.Tenant{ID: "acme", Name: "Acme Inc.", Status: hookrun.TenantActive, CreatedAt: now()}
+	acme := hookrun.Tenant{ID: "acme", Name: "Acme Inc.", Status: hookrun.TenantActive, CreatedAt: Now()}
 	_, hash := hookrun.NewAPIKey()
 
 	if err := s.CreateTenant(ctx, acme, hash); err != nil {
@@ -45,24 +47,24 @@ func testTenants(t *testing.T, open Opener) {
 
 	_, unknown := hookrun.NewAPIKey()
 	_, err = s.TenantForKey(ctx, unknown)
-	wantCode(t, "TenantForKey(unknown hash)", err, hookrun.CodeNotFound)
+	WantCode(t, "TenantForKey(unknown hash)", err, hookrun.CodeNotFound)
 	_, err = s.GetTenant(ctx, "initech")
-	wantCode(t, "GetTenant(missing)", err, hookrun.CodeNotFound)
+	WantCode(t, "GetTenant(missing)", err, hookrun.CodeNotFound)
 
 	// A tenant and its key are created together or not at all.
 	_, hash2 := hookrun.NewAPIKey()
-	err = s.CreateTenant(ctx, hookrun.Tenant{ID: "acme", Name: "Other", Status: hookrun.TenantActive, CreatedAt: now()}, hash2)
-	wantCode(t, "CreateTenant(duplicate id)", err, hookrun.CodeAlreadyExists)
+	err = s.CreateTenant(ctx, hookrun.Tenant{ID: "acme", Name: "Other", Status: hookrun.TenantActive, CreatedAt: Now()}, hash2)
+	WantCode(t, "CreateTenant(duplicate id)", err, hookrun.CodeAlreadyExists)
 	_, err = s.TenantForKey(ctx, hash2)
-	wantCode(t, "TenantForKey(key of the refused duplicate)", err, hookrun.CodeNotFound)
+	WantCode(t, "TenantForKey(key of the refused duplicate)", err, hookrun.CodeNotFound)
 	if got, _ := s.GetTenant(ctx, "acme"); got.Name != "Acme Inc." {
 		t.Errorf("after a refused duplicate, tenant name = %q, want the original", got.Name)
 	}
 
-	err = s.CreateTenant(ctx, hookrun.Tenant{ID: "globex", Name: "Globex", Status: hookrun.TenantActive, CreatedAt: now()}, hash)
-	wantCode(t, "CreateTenant(duplicate key hash)", err, hookrun.CodeAlreadyExists)
+	err = s.CreateTenant(ctx, hookrun.Tenant{ID: "globex", Name: "Globex", Status: hookrun.TenantActive, CreatedAt: Now()}, hash)
+	WantCode(t, "CreateTenant(duplicate key hash)", err, hookrun.CodeAlreadyExists)
 	_, err = s.GetTenant(ctx, "globex")
-	wantCode(t, "GetTenant(tenant whose key was refused)", err, hookrun.CodeNotFound)
+	WantCode(t, "GetTenant(tenant whose key was refused)", err, hookrun.CodeNotFound)
 }
 
 func newEndpoint(t *testing.T, tenantID, url string, created time.Time, patterns ...string) hookrun.Endpoint {
@@ -79,7 +81,7 @@ func newEndpoint(t *testing.T, tenantID, url string, created time.Time, patterns
 func testEndpoints(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	first := newEndpoint(t, "acme", "https://one.example.com/", t0, "user.*")
 	second := newEndpoint(t, "acme", "https://two.example.com/", t0.Add(time.Second), "*")
 	third := newEndpoint(t, "acme", "https://three.example.com/", t0.Add(2*time.Second), "invoice.paid", "user.deleted")
@@ -95,7 +97,7 @@ func testEndpoints(t *testing.T, open Opener) {
 			t.Fatalf("CreateEndpoint(%s): %v", ep.URL, err)
 		}
 	}
-	wantCode(t, "CreateEndpoint(same id again)", s.CreateEndpoint(ctx, first), hookrun.CodeAlreadyExists)
+	WantCode(t, "CreateEndpoint(same id again)", s.CreateEndpoint(ctx, first), hookrun.CodeAlreadyExists)
 
 	got, err := s.GetEndpoint(ctx, "acme", third.ID)
 	if err != nil {
@@ -131,12 +133,12 @@ func testEndpoints(t *testing.T, open Opener) {
 		t.Fatalf("DeleteEndpoint: %v", err)
 	}
 	_, err = s.GetEndpoint(ctx, "acme", second.ID)
-	wantCode(t, "GetEndpoint(deleted)", err, hookrun.CodeNotFound)
-	wantCode(t, "DeleteEndpoint(deleted)", s.DeleteEndpoint(ctx, "acme", second.ID), hookrun.CodeNotFound)
-	wantCode(t, "DeleteEndpoint(never existed)", s.DeleteEndpoint(ctx, "acme", "ep_missing"), hookrun.CodeNotFound)
+	WantCode(t, "GetEndpoint(deleted)", err, hookrun.CodeNotFound)
+	WantCode(t, "DeleteEndpoint(deleted)", s.DeleteEndpoint(ctx, "acme", second.ID), hookrun.CodeNotFound)
+	WantCode(t, "DeleteEndpoint(never existed)", s.DeleteEndpoint(ctx, "acme", "ep_missing"), hookrun.CodeNotFound)
 	// Another tenant's endpoint is not reachable through acme.
 	_, err = s.GetEndpoint(ctx, "acme", other.ID)
-	wantCode(t, "GetEndpoint(other tenant's id)", err, hookrun.CodeNotFound)
+	WantCode(t, "GetEndpoint(other tenant's id)", err, hookrun.CodeNotFound)
 
 	if eps, _ := s.ListEndpoints(ctx, "acme"); len(eps) != 2 {
 		t.Errorf("after delete, %d endpoints, want 2", len(eps))
@@ -147,7 +149,7 @@ func testEndpoints(t *testing.T, open Opener) {
 }
 
 func newEvent(id, typ, data string) hookrun.Event {
-	return hookrun.Event{ID: id, TenantID: "acme", Type: typ, Data: []byte(data), Source: hookrun.SourceAPI, ReceivedAt: now()}
+	return hookrun.Event{ID: id, TenantID: "acme", Type: typ, Data: []byte(data), Source: hookrun.SourceAPI, ReceivedAt: Now()}
 }
 
 func sameEvent(a, b hookrun.Event) bool {
@@ -187,7 +189,7 @@ func testClaimEvent(t *testing.T, open Opener) {
 	first := newEvent("inv-1", "invoice.paid", `{"amount": 1200}`)
 	wantNew("new id", first)
 	_, _, err := claim(first)
-	wantCode(t, "claim while the lease runs", err, hookrun.CodeAborted)
+	WantCode(t, "claim while the lease runs", err, hookrun.CodeAborted)
 	wantRetryAfter(t, "claim while the lease runs", err, lease)
 
 	if err := s.AcceptEvent(ctx, "acme", first.ID, "msg-1"); err != nil {
@@ -223,19 +225,19 @@ func testClaimEvent(t *testing.T, open Opener) {
 	wantNew("new id", third)
 	clock = clock.Add(lease - time.Second)
 	_, _, err = claim(third)
-	wantCode(t, "claim just before the lease ends", err, hookrun.CodeAborted)
+	WantCode(t, "claim just before the lease ends", err, hookrun.CodeAborted)
 	wantRetryAfter(t, "claim just before the lease ends", err, time.Second)
 	clock = clock.Add(2 * time.Second)
 	wantNew("claim after the lease ended", third)
 	_, _, err = claim(third)
-	wantCode(t, "claim during the new lease", err, hookrun.CodeAborted)
+	WantCode(t, "claim during the new lease", err, hookrun.CodeAborted)
 
 	if err := s.ReleaseEvent(ctx, "acme", "never-claimed"); err != nil {
 		t.Errorf("ReleaseEvent(missing) = %v, want nil", err)
 	}
-	wantCode(t, "AcceptEvent(missing)", s.AcceptEvent(ctx, "acme", "never-claimed", "msg-9"), hookrun.CodeNotFound)
+	WantCode(t, "AcceptEvent(missing)", s.AcceptEvent(ctx, "acme", "never-claimed", "msg-9"), hookrun.CodeNotFound)
 	_, err = s.GetEvent(ctx, "acme", "never-claimed")
-	wantCode(t, "GetEvent(missing)", err, hookrun.CodeNotFound)
+	WantCode(t, "GetEvent(missing)", err, hookrun.CodeNotFound)
 }
 
 // Concurrent requests with one new event ID: exactly one may publish.
@@ -306,9 +308,9 @@ func testDeliveries(t *testing.T, open Opener) {
 		t.Fatalf("GetDeliveries before any attempt = %v, %v; want none", got, err)
 	}
 	_, err = s.GetDelivery(ctx, "acme", eventID, ep1)
-	wantCode(t, "GetDelivery(no delivery)", err, hookrun.CodeNotFound)
+	WantCode(t, "GetDelivery(no delivery)", err, hookrun.CodeNotFound)
 
-	t0 := now()
+	t0 := Now()
 	d := hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: ep1, EventType: "user.created", WebhookID: "msg_abc"}
 	attempts := []hookrun.Attempt{
 		{Number: 1, StartedAt: t0, StatusCode: 500, Latency: 1500 * time.Microsecond, Error: "endpoint answered 500", ResponseBody: "database is down"},
@@ -361,8 +363,8 @@ func testRejected(t *testing.T, open Opener) {
 		TenantID:    "acme",
 		Attributes:  map[string]string{"tenant_id": "acme", "origin": "cron"},
 		Data:        []byte("not json \x00\xff"),
-		PublishedAt: now().Add(-time.Second),
-		RejectedAt:  now(),
+		PublishedAt: Now().Add(-time.Second),
+		RejectedAt:  Now(),
 	}
 	// Pub/Sub may push a message twice: it stays one record.
 	for range 2 {
@@ -382,7 +384,7 @@ func testRejected(t *testing.T, open Opener) {
 		t.Errorf("ListRejected = %d messages, %v; want the one", len(all), err)
 	}
 	_, err = Rejected(ctx, s, "999")
-	wantCode(t, "Rejected(missing)", err, hookrun.CodeNotFound)
+	WantCode(t, "Rejected(missing)", err, hookrun.CodeNotFound)
 }
 
 // Every call about one record that is not there is CodeNotFound, and a
@@ -400,12 +402,12 @@ func testMissingRecords(t *testing.T, open Opener) {
 			return err
 		}},
 		{"CreateAPIKey", func() error {
-			_, k, _ := hookrun.NewTenantAPIKey("nobody", "", now())
+			_, k, _ := hookrun.NewTenantAPIKey("nobody", "", Now())
 			return s.CreateAPIKey(ctx, k)
 		}},
-		{"RevokeAPIKey", func() error { _, err := s.RevokeAPIKey(ctx, "acme", "key_404", now()); return err }},
+		{"RevokeAPIKey", func() error { _, err := s.RevokeAPIKey(ctx, "acme", "key_404", Now()); return err }},
 		{"GetEndpoint", func() error { _, err := s.GetEndpoint(ctx, "acme", "ep_404"); return err }},
-		{"UpdateEndpoint", func() error { return s.UpdateEndpoint(ctx, newEndpoint(t, "acme", "https://a.example/", now(), "*")) }},
+		{"UpdateEndpoint", func() error { return s.UpdateEndpoint(ctx, newEndpoint(t, "acme", "https://a.example/", Now(), "*")) }},
 		{"DeleteEndpoint", func() error { return s.DeleteEndpoint(ctx, "acme", "ep_404") }},
 		{"DisableEndpoint", func() error { return s.DisableEndpoint(ctx, "acme", "ep_404", "gone") }},
 		{"ClearPreviousSecret", func() error { _, err := s.ClearPreviousSecret(ctx, "acme", "ep_404", "v1"); return err }},
@@ -419,7 +421,7 @@ func testMissingRecords(t *testing.T, open Opener) {
 		{"StartReplay", func() error { _, err := s.StartReplay(ctx, "acme", "evt_404", "ep_404", "rp_1"); return err }},
 	}
 	for _, c := range notFound {
-		t.Run(c.name, func(t *testing.T) { wantCode(t, c.name, c.call(), hookrun.CodeNotFound) })
+		t.Run(c.name, func(t *testing.T) { WantCode(t, c.name, c.call(), hookrun.CodeNotFound) })
 	}
 
 	// What is not there is no error where nothing is asked of it.
@@ -433,9 +435,9 @@ func testMissingRecords(t *testing.T, open Opener) {
 		t.Errorf("GetCatalogue(missing) = %v, %v; want none", c, err)
 	}
 
-	ep := newEndpoint(t, "acme", "https://a.example/", now(), "*")
+	ep := newEndpoint(t, "acme", "https://a.example/", Now(), "*")
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
-	wantCode(t, "CreateEndpoint(twice)", s.CreateEndpoint(ctx, ep), hookrun.CodeAlreadyExists)
+	WantCode(t, "CreateEndpoint(twice)", s.CreateEndpoint(ctx, ep), hookrun.CodeAlreadyExists)
 }

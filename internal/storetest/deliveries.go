@@ -35,7 +35,7 @@ func getDelivery(t *testing.T, s Store, eventID, endpointID string) hookrun.Deli
 
 func testRecordAttemptChains(t *testing.T, open Opener) {
 	s := open.store(t)
-	t0 := now()
+	t0 := Now()
 	d := hookrun.Delivery{TenantID: "acme", EventID: "order:42", EndpointID: "ep_a", EventType: "order.created",
 		WebhookID: hookrun.WebhookID("acme", "order:42", "ep_a")}
 
@@ -101,7 +101,7 @@ func testRecordAttemptChains(t *testing.T, open Opener) {
 func testSetDeliveryStateAndAnnounced(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	d := hookrun.Delivery{TenantID: "acme", EventID: "evt_1", EndpointID: "ep_a", EventType: "user.created",
 		WebhookID: "msg_1", State: hookrun.DeliveryRetrying, Chain: "rp_1", NextAttemptAt: t0.Add(time.Hour)}
 	record(t, s, d, failedAttempt(1, "rp_1", t0))
@@ -133,7 +133,7 @@ func testSetDeliveryStateAndAnnounced(t *testing.T, open Opener) {
 	if got := getDelivery(t, s, d.EventID, d.EndpointID); !got.Announced || got.State != hookrun.DeliveryDead || len(got.AttemptLog) != 2 {
 		t.Errorf("after MarkAnnounced: announced %v, %s, %d attempts; want announced and otherwise unchanged", got.Announced, got.State, len(got.AttemptLog))
 	}
-	wantCode(t, "MarkAnnounced(missing delivery)", s.MarkAnnounced(ctx, "acme", "evt_404", "ep_a"), hookrun.CodeNotFound)
+	WantCode(t, "MarkAnnounced(missing delivery)", s.MarkAnnounced(ctx, "acme", "evt_404", "ep_a"), hookrun.CodeNotFound)
 }
 
 func testDisableEndpoint(t *testing.T, open Opener) {
@@ -141,7 +141,7 @@ func testDisableEndpoint(t *testing.T, open Opener) {
 	ctx := t.Context()
 	// Created a while ago, so that it owes what came a moment before the
 	// disable however fast the store is.
-	ep := newEndpoint(t, "acme", "https://gone.example.com/", now().Add(-time.Second), "user.*")
+	ep := newEndpoint(t, "acme", "https://gone.example.com/", Now().Add(-time.Second), "user.*")
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
@@ -172,15 +172,15 @@ func testDisableEndpoint(t *testing.T, open Opener) {
 	if again, _ := s.GetEndpoint(ctx, "acme", ep.ID); !again.InactiveSince.Equal(got.InactiveSince) {
 		t.Errorf("disabling again moved inactive since from %v to %v", got.InactiveSince, again.InactiveSince)
 	}
-	wantCode(t, "DisableEndpoint(missing)", s.DisableEndpoint(ctx, "acme", "ep_404", reason), hookrun.CodeNotFound)
+	WantCode(t, "DisableEndpoint(missing)", s.DisableEndpoint(ctx, "acme", "ep_404", reason), hookrun.CodeNotFound)
 	_, err = s.GetEndpoint(ctx, "acme", "ep_404")
-	wantCode(t, "GetEndpoint after disabling a missing endpoint", err, hookrun.CodeNotFound)
+	WantCode(t, "GetEndpoint after disabling a missing endpoint", err, hookrun.CodeNotFound)
 }
 
 func testListDeliveries(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	put := func(eventID, endpointID string, state hookrun.DeliveryState) {
 		t.Helper()
 		d := hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: endpointID, EventType: "user.created", State: state}
@@ -276,7 +276,7 @@ type deadLetterFixture struct {
 
 func seedDeadLetters(t *testing.T, s Store) deadLetterFixture {
 	t.Helper()
-	f := deadLetterFixture{t0: now().Add(-time.Hour)}
+	f := deadLetterFixture{t0: Now().Add(-time.Hour)}
 	seeds := []struct{ eventID, endpointID, eventType string }{
 		{"dl1", "ep_a", "order.created"},
 		{"dl2", "ep_b", "order.created"},
@@ -407,7 +407,7 @@ func testListDeadLettersPages(t *testing.T, open Opener) {
 // or repeats: the document ID breaks the tie.
 func testListDeadLettersPagesSameDeadTime(t *testing.T, open Opener) {
 	s := open.store(t)
-	at := now()
+	at := Now()
 	var want []string
 	for _, id := range []string{"tie_c", "tie_a", "tie_b", "tie_d"} {
 		d := hookrun.Delivery{TenantID: "acme", EventID: id, EndpointID: "ep_a", EventType: "order.created",
@@ -433,14 +433,14 @@ func testListDeadLettersBadToken(t *testing.T, open Opener) {
 		"eyJ0IjoiMjAyNi0wMS0wMVQwMDowMDowMFoifQ", // {"t":"2026-01-01T00:00:00Z"}: no id
 	} {
 		_, _, err := s.ListDeadLetters(t.Context(), "acme", hookrun.DeadLetterFilter{}, 3, token)
-		wantCode(t, fmt.Sprintf("ListDeadLetters(token %q)", token), err, hookrun.CodeInvalidArgument)
+		WantCode(t, fmt.Sprintf("ListDeadLetters(token %q)", token), err, hookrun.CodeInvalidArgument)
 	}
 }
 
 func testListRejectedPagesNewestFirst(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	for i, tenant := range []string{"acme", "", "acme"} {
 		m := hookrun.RejectedMessage{MessageID: fmt.Sprintf("m%d", i), TenantID: tenant, Reason: "r", RejectedAt: t0.Add(time.Duration(i) * time.Second)}
 		if err := s.RecordRejected(ctx, m); err != nil {

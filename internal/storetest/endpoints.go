@@ -10,7 +10,7 @@ import (
 func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	ep, err := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"user.*"}}, hookrun.URLPolicy{}, now())
+	ep, err := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"user.*"}}, hookrun.URLPolicy{}, Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,7 +20,7 @@ func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
 	}
 	ep.URL = "https://b.example/h"
 	ep.Status, ep.VerificationError = hookrun.EndpointPending, "no answer"
-	ep.SecretVersion, ep.PreviousSecretVersion, ep.PreviousSecretUntil = "v2", "v1", now().Add(time.Hour)
+	ep.SecretVersion, ep.PreviousSecretVersion, ep.PreviousSecretUntil = "v2", "v1", Now().Add(time.Hour)
 	ep.AuthKind, ep.HeaderNames = hookrun.AuthBasic, []string{"X-Team"}
 	ep.RetryPolicy = hookrun.RetryPolicy{MaxAttempts: 3, InitialDelay: hookrun.Duration(2 * time.Second)}
 	ep.OnClientError, ep.Timeout = hookrun.ClientErrorDeadLetter, hookrun.Duration(5*time.Second)
@@ -46,7 +46,7 @@ func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
 func testDeadInARowCounter(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	ep, _ := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"*"}, RateLimit: 5}, hookrun.URLPolicy{}, now())
+	ep, _ := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: "https://a.example/h", EventTypes: []string{"*"}, RateLimit: 5}, hookrun.URLPolicy{}, Now())
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatal(err)
 	}
@@ -73,13 +73,13 @@ func testDeadInARowCounter(t *testing.T, open Opener) {
 func testStatusChangesAreStampedWhenTheyCommit(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	ep := newEndpoint(t, "acme", "https://a.example/h", now().Add(-2*time.Hour), "user.*")
+	ep := newEndpoint(t, "acme", "https://a.example/h", Now().Add(-2*time.Hour), "user.*")
 	ep.Status = hookrun.EndpointPending
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
-	decided := now().Add(-time.Hour) // a caller that took its time
-	before := now().Add(-time.Second)
+	decided := Now().Add(-time.Hour) // a caller that took its time
+	before := Now().Add(-time.Second)
 	ep.SetStatus(hookrun.EndpointActive, decided)
 	if err := s.UpdateEndpoint(ctx, ep); err != nil {
 		t.Fatalf("UpdateEndpoint: %v", err)

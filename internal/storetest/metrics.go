@@ -14,7 +14,7 @@ import (
 func testMetricsWithConcurrentWriters(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now().Add(-time.Hour)
+	t0 := Now().Add(-time.Hour)
 	for i := 0; i < 3; i++ {
 		e := hookrun.Event{ID: fmt.Sprintf("evt_%d", i), TenantID: "acme", Type: "user.created", Data: []byte(`{}`), Source: "api", ReceivedAt: t0}
 		if err := s.SaveEvent(ctx, e, "m"); err != nil {
@@ -33,8 +33,8 @@ func testMetricsWithConcurrentWriters(t *testing.T, open Opener) {
 			defer wg.Done()
 			for i := 0; i < perWriter; i++ {
 				d := hookrun.Delivery{TenantID: "acme", EventID: "evt_0", EndpointID: "ep_a", EventType: "user.created",
-					EventAt: t0, State: hookrun.DeliveryRetrying, UpdatedAt: now()}
-				a := hookrun.Attempt{Number: w*perWriter + i + 1, StartedAt: now(), StatusCode: 500, Latency: 20 * time.Millisecond}
+					EventAt: t0, State: hookrun.DeliveryRetrying, UpdatedAt: Now()}
+				a := hookrun.Attempt{Number: w*perWriter + i + 1, StartedAt: Now(), StatusCode: 500, Latency: 20 * time.Millisecond}
 				errs <- s.RecordAttempt(ctx, d, a)
 			}
 		}()
@@ -47,8 +47,8 @@ func testMetricsWithConcurrentWriters(t *testing.T, open Opener) {
 		}
 	}
 	record := func(event, ep string, state hookrun.DeliveryState, status int, latency time.Duration) {
-		d := hookrun.Delivery{TenantID: "acme", EventID: event, EndpointID: ep, EventType: "user.created", EventAt: t0, State: state, UpdatedAt: now()}
-		if err := s.RecordAttempt(ctx, d, hookrun.Attempt{Number: 1, StartedAt: now(), StatusCode: status, Latency: latency}); err != nil {
+		d := hookrun.Delivery{TenantID: "acme", EventID: event, EndpointID: ep, EventType: "user.created", EventAt: t0, State: state, UpdatedAt: Now()}
+		if err := s.RecordAttempt(ctx, d, hookrun.Attempt{Number: 1, StartedAt: Now(), StatusCode: status, Latency: latency}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -126,9 +126,9 @@ func testClaimDeadLetter(t *testing.T, open Opener) {
 	seedDeadLetters(t, s)
 	ctx := t.Context()
 
-	wantCode(t, "ClaimDeadLetter(retrying)", s.ClaimDeadLetter(ctx, "acme", "live1", "ep_a", "rp_x"), hookrun.CodeFailedPrecondition)
-	wantCode(t, "ClaimDeadLetter(succeeded)", s.ClaimDeadLetter(ctx, "acme", "live2", "ep_b", "rp_x"), hookrun.CodeFailedPrecondition)
-	wantCode(t, "ClaimDeadLetter(missing)", s.ClaimDeadLetter(ctx, "acme", "nope", "ep_a", "rp_x"), hookrun.CodeNotFound)
+	WantCode(t, "ClaimDeadLetter(retrying)", s.ClaimDeadLetter(ctx, "acme", "live1", "ep_a", "rp_x"), hookrun.CodeFailedPrecondition)
+	WantCode(t, "ClaimDeadLetter(succeeded)", s.ClaimDeadLetter(ctx, "acme", "live2", "ep_b", "rp_x"), hookrun.CodeFailedPrecondition)
+	WantCode(t, "ClaimDeadLetter(missing)", s.ClaimDeadLetter(ctx, "acme", "nope", "ep_a", "rp_x"), hookrun.CodeNotFound)
 
 	// Five replays of one dead letter at once: one claim.
 	var wg sync.WaitGroup
@@ -194,7 +194,7 @@ func testStartReplay(t *testing.T, open Opener) {
 	if start("rp_1") {
 		t.Error("StartReplay started the same chain twice")
 	}
-	wantCode(t, "ClaimDeadLetter(started)", s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"), hookrun.CodeFailedPrecondition)
+	WantCode(t, "ClaimDeadLetter(started)", s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"), hookrun.CodeFailedPrecondition)
 	// Release leaves a started chain alone.
 	if err := s.ReleaseReplay(ctx, "acme", "rp_1"); err != nil {
 		t.Fatalf("ReleaseReplay: %v", err)
@@ -213,7 +213,7 @@ func testReplayClaimLapses(t *testing.T, open Opener) {
 	if err := s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_1"); err != nil {
 		t.Fatalf("ClaimDeadLetter: %v", err)
 	}
-	wantCode(t, "ClaimDeadLetter(held)", s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"), hookrun.CodeFailedPrecondition)
+	WantCode(t, "ClaimDeadLetter(held)", s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"), hookrun.CodeFailedPrecondition)
 	clk.set(func() time.Time { return time.Now().Add(hookrun.ReplayClaimTTL + time.Minute) })
 	if err := s.ClaimDeadLetter(ctx, "acme", "dl1", "ep_a", "rp_2"); err != nil {
 		t.Fatalf("ClaimDeadLetter after the claim lapsed: %v", err)

@@ -42,7 +42,7 @@ func keyIDs(ks []hookrun.APIKey) []string {
 func testAPIKeys(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	first := createTenant(t, s, "acme", t0)
 	other := createTenant(t, s, "globex", t0)
 
@@ -62,7 +62,7 @@ func testAPIKeys(t *testing.T, open Opener) {
 	}
 
 	// Revoking shuts the key out at once and keeps it listed.
-	at := now().Add(time.Minute)
+	at := Now().Add(time.Minute)
 	got, err := s.RevokeAPIKey(ctx, "acme", first.ID, at)
 	if err != nil {
 		t.Fatalf("RevokeAPIKey: %v", err)
@@ -71,7 +71,7 @@ func testAPIKeys(t *testing.T, open Opener) {
 		t.Errorf("RevokeAPIKey = %+v, want revoked at %v with the key's hash", got, at)
 	}
 	_, err = s.TenantForKey(ctx, first.Hash)
-	wantCode(t, "TenantForKey(revoked key)", err, hookrun.CodeNotFound)
+	WantCode(t, "TenantForKey(revoked key)", err, hookrun.CodeNotFound)
 	if id, err := s.TenantForKey(ctx, second.Hash); err != nil || id != "acme" {
 		t.Errorf("TenantForKey(second key) = %q, %v; want acme", id, err)
 	}
@@ -86,27 +86,27 @@ func testAPIKeys(t *testing.T, open Opener) {
 
 	// A tenant reaches only its own keys.
 	_, err = s.RevokeAPIKey(ctx, "acme", other.ID, at)
-	wantCode(t, "RevokeAPIKey(another tenant's key)", err, hookrun.CodeNotFound)
+	WantCode(t, "RevokeAPIKey(another tenant's key)", err, hookrun.CodeNotFound)
 	if id, err := s.TenantForKey(ctx, other.Hash); err != nil || id != "globex" {
 		t.Errorf("globex key after acme tried to revoke it: %q, %v; want globex", id, err)
 	}
 	_, err = s.RevokeAPIKey(ctx, "acme", hookrun.NewID(hookrun.APIKeyIDPrefix), at)
-	wantCode(t, "RevokeAPIKey(unknown id)", err, hookrun.CodeNotFound)
+	WantCode(t, "RevokeAPIKey(unknown id)", err, hookrun.CodeNotFound)
 	if ks, err := s.ListAPIKeys(ctx, "globex"); err != nil || !slices.Equal(keyIDs(ks), []string{other.ID}) {
 		t.Errorf("ListAPIKeys(globex) = %v, %v; want only its own key", keyIDs(ks), err)
 	}
 
 	_, orphan, _ := hookrun.NewTenantAPIKey("initech", "", t0)
-	wantCode(t, "CreateAPIKey(missing tenant)", s.CreateAPIKey(ctx, orphan), hookrun.CodeNotFound)
+	WantCode(t, "CreateAPIKey(missing tenant)", s.CreateAPIKey(ctx, orphan), hookrun.CodeNotFound)
 	_, err = s.TenantForKey(ctx, orphan.Hash)
-	wantCode(t, "TenantForKey(key refused for a missing tenant)", err, hookrun.CodeNotFound)
+	WantCode(t, "TenantForKey(key refused for a missing tenant)", err, hookrun.CodeNotFound)
 }
 
 // The tenant created from a bare hash (seeding) still gets a key ID.
 func testCreateTenantFromHash(t *testing.T, open Opener) {
 	s := open.store(t)
 	_, hash := hookrun.NewAPIKey()
-	if err := s.CreateTenant(t.Context(), hookrun.Tenant{ID: "acme", Name: "Acme", Status: hookrun.TenantActive, CreatedAt: now()}, hash); err != nil {
+	if err := s.CreateTenant(t.Context(), hookrun.Tenant{ID: "acme", Name: "Acme", Status: hookrun.TenantActive, CreatedAt: Now()}, hash); err != nil {
 		t.Fatalf("CreateTenant: %v", err)
 	}
 	keys, err := s.ListAPIKeys(t.Context(), "acme")
@@ -118,9 +118,9 @@ func testCreateTenantFromHash(t *testing.T, open Opener) {
 func testUpdateTenant(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	createTenant(t, s, "acme", t0)
-	t1 := now().Add(time.Minute)
+	t1 := Now().Add(time.Minute)
 
 	name, disabled, reason := "Acme Corp", hookrun.TenantDisabled, "unpaid invoice"
 	policy := hookrun.RetryPolicy{MaxAttempts: 5, InitialDelay: hookrun.Duration(time.Minute)}
@@ -144,9 +144,9 @@ func testUpdateTenant(t *testing.T, open Opener) {
 	_, err = s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) {
 		return tn.Apply(hookrun.TenantUpdate{}, t1)
 	})
-	wantCode(t, "UpdateTenant(empty update)", err, hookrun.CodeInvalidArgument)
+	WantCode(t, "UpdateTenant(empty update)", err, hookrun.CodeInvalidArgument)
 	_, err = s.UpdateTenant(ctx, "initech", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn, nil })
-	wantCode(t, "UpdateTenant(missing)", err, hookrun.CodeNotFound)
+	WantCode(t, "UpdateTenant(missing)", err, hookrun.CodeNotFound)
 
 	// Marking for deletion keeps the first start time.
 	t2 := t1.Add(time.Minute)
@@ -160,9 +160,9 @@ func testUpdateTenant(t *testing.T, open Opener) {
 		t.Errorf("stored tenant = %+v, want deleting since %v", got, t2)
 	}
 	_, err = s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.Apply(u, t2) })
-	wantCode(t, "UpdateTenant(deleting)", err, hookrun.CodeFailedPrecondition)
+	WantCode(t, "UpdateTenant(deleting)", err, hookrun.CodeFailedPrecondition)
 	_, k, _ := hookrun.NewTenantAPIKey("acme", "", t2)
-	wantCode(t, "CreateAPIKey(deleting tenant)", s.CreateAPIKey(ctx, k), hookrun.CodeFailedPrecondition)
+	WantCode(t, "CreateAPIKey(deleting tenant)", s.CreateAPIKey(ctx, k), hookrun.CodeFailedPrecondition)
 }
 
 func testListTenantsPages(t *testing.T, open Opener) {
@@ -170,7 +170,7 @@ func testListTenantsPages(t *testing.T, open Opener) {
 	ctx := t.Context()
 	ids := []string{"delta", "acme", "echo", "bravo", "charlie"}
 	for _, id := range ids {
-		createTenant(t, s, id, now())
+		createTenant(t, s, id, Now())
 	}
 	var got [][]string
 	token := ""
@@ -199,7 +199,7 @@ func testListTenantsPages(t *testing.T, open Opener) {
 		t.Errorf("ListTenants(10) = %d tenants, next %q, %v; want 5 and no next page", len(all), next, err)
 	}
 	_, _, err := s.ListTenants(ctx, 2, "not-a-token")
-	wantCode(t, "ListTenants(bad token)", err, hookrun.CodeInvalidArgument)
+	WantCode(t, "ListTenants(bad token)", err, hookrun.CodeInvalidArgument)
 }
 
 // maxSeeded bounds seedTenantData's n.
@@ -214,23 +214,23 @@ func seedTenantData(t *testing.T, s Store, id string, n int) int {
 		t.Fatalf("seedTenantData(%d): tenantLeft counts up to %d", n, maxSeeded)
 	}
 	ctx := t.Context()
-	createTenant(t, s, id, now())
-	_, k, _ := hookrun.NewTenantAPIKey(id, "second", now())
+	createTenant(t, s, id, Now())
+	_, k, _ := hookrun.NewTenantAPIKey(id, "second", Now())
 	if err := s.CreateAPIKey(ctx, k); err != nil {
 		t.Fatalf("CreateAPIKey: %v", err)
 	}
 	for i := range n {
-		ep := newEndpoint(t, id, fmt.Sprintf("https://%d.example.com/", i), now(), "*")
+		ep := newEndpoint(t, id, fmt.Sprintf("https://%d.example.com/", i), Now(), "*")
 		if err := s.CreateEndpoint(ctx, ep); err != nil {
 			t.Fatalf("CreateEndpoint: %v", err)
 		}
-		e := hookrun.Event{ID: fmt.Sprintf("evt-%d", i), TenantID: id, Type: "user.created", Data: []byte(`{}`), Source: hookrun.SourcePubSub, ReceivedAt: now()}
+		e := hookrun.Event{ID: fmt.Sprintf("evt-%d", i), TenantID: id, Type: "user.created", Data: []byte(`{}`), Source: hookrun.SourcePubSub, ReceivedAt: Now()}
 		if err := s.SaveEvent(ctx, e, fmt.Sprintf("m-%d", i)); err != nil {
 			t.Fatalf("SaveEvent: %v", err)
 		}
 		d := hookrun.Delivery{TenantID: id, EventID: e.ID, EndpointID: ep.ID, EventType: e.Type, State: hookrun.DeliveryRetrying, Chain: "c"}
-		record(t, s, d, failedAttempt(1, "c", now()))
-		m := hookrun.RejectedMessage{MessageID: fmt.Sprintf("%s-rej-%d", id, i), Reason: "r", TenantID: id, RejectedAt: now()}
+		record(t, s, d, failedAttempt(1, "c", Now()))
+		m := hookrun.RejectedMessage{MessageID: fmt.Sprintf("%s-rej-%d", id, i), Reason: "r", TenantID: id, RejectedAt: Now()}
 		if err := s.RecordRejected(ctx, m); err != nil {
 			t.Fatalf("RecordRejected: %v", err)
 		}
@@ -240,7 +240,7 @@ func seedTenantData(t *testing.T, s Store, id string, n int) int {
 
 func markDeleting(t *testing.T, s Store, id string) {
 	t.Helper()
-	if _, err := s.UpdateTenant(t.Context(), id, func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.MarkDeleting(now()), nil }); err != nil {
+	if _, err := s.UpdateTenant(t.Context(), id, func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.MarkDeleting(Now()), nil }); err != nil {
 		t.Fatalf("mark %s deleting: %v", id, err)
 	}
 }
@@ -293,7 +293,7 @@ func testDeleteTenantData(t *testing.T, open Opener) {
 
 	// Only a tenant marked deleting is deleted.
 	_, err := s.DeleteTenantData(ctx, "acme", 0)
-	wantCode(t, "DeleteTenantData(active tenant)", err, hookrun.CodeFailedPrecondition)
+	WantCode(t, "DeleteTenantData(active tenant)", err, hookrun.CodeFailedPrecondition)
 	if got := tenantLeft(t, s, "acme"); got != total+1 {
 		t.Fatalf("after a refused delete, acme has %d documents, want %d", got, total+1)
 	}
@@ -330,7 +330,7 @@ func testDeleteTenantData(t *testing.T, open Opener) {
 		t.Errorf("acme has %d documents left, want 0", got)
 	}
 	_, err = s.GetTenant(ctx, "acme")
-	wantCode(t, "GetTenant(deleted)", err, hookrun.CodeNotFound)
+	WantCode(t, "GetTenant(deleted)", err, hookrun.CodeNotFound)
 	// Repeating a finished deletion is done at once.
 	if done, err := s.DeleteTenantData(ctx, "acme", budget); !done || err != nil {
 		t.Errorf("DeleteTenantData(gone) = %v, %v; want done", done, err)
@@ -369,7 +369,7 @@ func testDeleteTenantDataInOneCall(t *testing.T, open Opener) {
 func testTenantLimits(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	tn, err := hookrun.NewTenant("acme", "Acme", t0)
 	if err != nil {
 		t.Fatal(err)
@@ -386,7 +386,7 @@ func testTenantLimits(t *testing.T, open Opener) {
 	// Replaced as a whole, then lifted; each time read back as written.
 	for _, want := range []hookrun.TenantLimits{{MaxEventsPerSecond: 1}, {MaxEndpoints: 10_000}, {}} {
 		u := hookrun.TenantUpdate{Limits: &want}
-		got, err := s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.Apply(u, now()) })
+		got, err := s.UpdateTenant(ctx, "acme", func(tn hookrun.Tenant) (hookrun.Tenant, error) { return tn.Apply(u, Now()) })
 		if err != nil || got.Limits != want {
 			t.Fatalf("UpdateTenant(limits %+v) = %+v, %v", want, got, err)
 		}
@@ -399,7 +399,7 @@ func testTenantLimits(t *testing.T, open Opener) {
 func testCountEndpoints(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
-	t0 := now()
+	t0 := Now()
 	if n, err := s.CountEndpoints(ctx, "acme"); err != nil || n != 0 {
 		t.Errorf("CountEndpoints before any = %d, %v; want 0", n, err)
 	}

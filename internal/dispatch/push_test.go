@@ -3,8 +3,10 @@ package dispatch_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,5 +225,40 @@ func TestRedeliverySkipsSucceededEndpoints(t *testing.T) {
 	}
 	if d, _, _ := e.store.delivery("acme", ev.ID, healthyEP.ID); d.Attempts != 1 {
 		t.Errorf("healthy delivery attempts = %d, want 1", d.Attempts)
+	}
+}
+
+// Two messages of one event arriving at once (ingest's publish timed out
+// but went through, and the producer's retry was published again) send
+// the event to each endpoint once: the second waits for the first's
+// outcome instead of finding no delivery yet and sending too.
+func TestConcurrentMessagesOfOneEventSendOnce(t *testing.T) {
+	e := newEnv(t, localConfig)
+	e.addTenant("acme", hookrun.TenantActive)
+	first := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	rc := newReceiver(t, func(int) (int, string) {
+		once.Do(func() { close(first) })
+		<-release
+		return http.StatusOK, ""
+	})
+	e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+	ev := userCreated("evt_twice")
+
+	answers := make(chan *httptest.ResponseRecorder, 2)
+	go func() { answers <- e.push(t, apiMessage("3001", ev)) }()
+	<-first // the first message's attempt is in flight
+	go func() { answers <- e.push(t, apiMessage("3002", ev)) }()
+	// The second message needs only the memory store to reach the point
+	// where it would send: this is how long the first attempt stays in
+	// flight, the fault, not a wait for something.
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	for range 2 {
+		wantAck(t, <-answers)
+	}
+	if n := len(rc.requests()); n != 1 {
+		t.Errorf("endpoint got the event %d times, want once", n)
 	}
 }

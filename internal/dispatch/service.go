@@ -18,6 +18,7 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/sender"
 	"github.com/hookrun/hookrun/internal/wire"
+	"golang.org/x/sync/singleflight"
 )
 
 // maxPushBody bounds a push request: Pub/Sub messages are at most 10 MB,
@@ -36,7 +37,10 @@ type Service struct {
 	creds     *cache.TTL[sender.Credentials]
 	// limiters: endpoint ID → *rate.Limiter, for endpoint rate limits.
 	limiters sync.Map
-	now      func() time.Time
+	// fanOuts joins the messages of one event and chain that this instance
+	// handles at the same time (fanOut).
+	fanOuts singleflight.Group
+	now     func() time.Time
 }
 
 // New returns a Service.
@@ -151,7 +155,16 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 			return fmt.Errorf("save event: %w", err)
 		}
 	}
-	return s.fanOut(ctx, t, e, env.Message.Attributes)
+	// Two messages of one event can arrive at once: a publish that timed
+	// out in ingest went through after all, and the producer's retry was
+	// published again. Each would find no delivery yet and send; the one
+	// that arrives while the other fans out shares its outcome instead
+	// (acknowledged once the first has recorded every attempt). One that
+	// arrives later finds the deliveries recorded and skips them.
+	attrs := env.Message.Attributes
+	key := e.TenantID + "\x00" + e.ID + "\x00" + attrs[wire.AttrChain] + "\x00" + attrs[wire.AttrEndpoint]
+	_, err, _ := s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs) })
+	return err
 }
 
 // tenant returns a tenant, cached briefly.

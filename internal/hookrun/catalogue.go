@@ -17,6 +17,9 @@ func NewCatalogue(types []string) (Catalogue, error) {
 		if err := ValidateEventType(t); err != nil {
 			return nil, Errorf(CodeInvalidArgument, "event_types: %s", ErrorMessage(err))
 		}
+		if IsOperational(t) {
+			return nil, Errorf(CodeInvalidArgument, "event_types: %s", ErrorMessage(ErrReservedType(t)))
+		}
 	}
 	c := slices.Clone(types)
 	slices.Sort(c)
@@ -33,13 +36,14 @@ func (c Catalogue) AllowsType(t string) bool {
 }
 
 // CheckPatterns returns an error naming the first pattern that matches no
-// type of the catalogue.
+// type of the catalogue; operational types (OperationalTypes) are always
+// there to subscribe to.
 func (c Catalogue) CheckPatterns(ps Patterns) error {
 	if len(c) == 0 {
 		return nil
 	}
 	for _, p := range ps {
-		if !slices.ContainsFunc(c, p.Match) {
+		if !slices.ContainsFunc(c, p.Match) && !slices.ContainsFunc(OperationalTypes, p.Match) {
 			return Errorf(CodeInvalidArgument, "event_types: %q matches no type of the tenant's event catalogue", p.String())
 		}
 	}

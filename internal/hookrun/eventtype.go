@@ -43,6 +43,9 @@ func validSegment(s string) bool {
 // segment matches exactly one segment, except in last position, where it
 // matches one or more: "user.*" matches "user.created" and
 // "user.profile.updated" but not "user"; "*.created" matches "user.created".
+// Operational types (OperationalPrefix) are the exception: only a pattern
+// whose first segment is literally "hookrun" matches them, so "*" means
+// every type of the tenant's own.
 type Pattern struct {
 	raw  string
 	segs []string
@@ -71,6 +74,9 @@ func (p Pattern) String() string { return p.raw }
 // Match reports whether eventType matches the pattern. It does not allocate:
 // the dispatcher runs it for every endpoint of a tenant on every event.
 func (p Pattern) Match(eventType string) bool {
+	if IsOperational(eventType) && p.segs[0] != operationalSegment {
+		return false
+	}
 	rest := eventType
 	for i, seg := range p.segs {
 		if rest == "" {

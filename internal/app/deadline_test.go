@@ -198,7 +198,7 @@ func TestHungFirestoreMakesAPushA503AfterTheCallTimeout(t *testing.T) {
 	}
 	t.Cleanup(func() { deadLetters.Close() })
 	svc, err := dispatch.New(dispatch.Config{ProjectID: c.ProjectID, InsecureSkipAuth: true},
-		dispatch.Deps{Store: stores.Firestore, Secrets: stores.Secrets, Scheduler: sched, DeadLetters: deadLetters})
+		dispatch.Deps{Store: stores.Firestore, Secrets: stores.Secrets, Scheduler: sched, DeadLetters: deadLetters, Events: deadLetters}) // one hung Pub/Sub for both topics
 	if err != nil {
 		t.Fatalf("dispatch.New: %v", err)
 	}

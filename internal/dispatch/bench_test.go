@@ -41,7 +41,7 @@ func BenchmarkPushOneEndpoint(b *testing.B) {
 	b.Cleanup(func() { slog.SetDefault(prev) })
 
 	store := benchStore{newTestStore()}
-	e := &env{store: store.testStore, secrets: newFakeSecrets(), verifier: &fakeVerifier{}, scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
+	e := &env{store: store.testStore, secrets: newFakeSecrets(), verifier: &fakeVerifier{}, scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}, events: &fakePublisher{}}
 	svc, err := dispatch.New(localConfig, e.deps(store))
 	if err != nil {
 		b.Fatal(err)

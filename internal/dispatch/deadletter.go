@@ -48,6 +48,7 @@ func (s *Service) announce(ctx context.Context, d hookrun.Delivery) error {
 	if err := s.store.MarkAnnounced(ctx, d.TenantID, d.EventID, d.EndpointID); err != nil {
 		return fmt.Errorf("mark dead letter announced: %w", err)
 	}
+	s.notifyDeadLetter(ctx, d)
 	return nil
 }
 
@@ -56,15 +57,17 @@ func (s *Service) announce(ctx context.Context, d hookrun.Delivery) error {
 // comes due and finds the endpoint disabled.
 const sweepLimit = 500
 
-// disableEndpoint disables d's endpoint for reason (a 410, too many dead
-// letters), announces d's dead letter, and makes the endpoint's other
-// deliveries waiting for a retry dead letters too.
-func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, reason string) error {
+// disableEndpoint disables d's endpoint for cause (a 410, too many dead
+// letters), described by reason, tells the tenant, announces d's dead
+// letter, and makes the endpoint's other deliveries waiting for a retry
+// dead letters too.
+func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, cause hookrun.DisableCause, reason string) error {
 	if err := s.store.DisableEndpoint(ctx, d.TenantID, d.EndpointID, reason); err != nil {
 		return fmt.Errorf("disable endpoint: %w", err)
 	}
 	s.endpoints.Delete(d.TenantID)
 	slog.WarnContext(ctx, "endpoint disabled", "tenant_id", d.TenantID, "endpoint_id", d.EndpointID, "reason", reason)
+	s.notifyDisabled(ctx, d, cause)
 	if err := s.announce(ctx, d); err != nil {
 		return err
 	}
@@ -93,7 +96,7 @@ func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) error {
 	// The next success must see the count to reset it.
 	s.endpoints.Delete(d.TenantID)
 	if s.cfg.DisableAfterDead > 0 && n >= s.cfg.DisableAfterDead {
-		return s.disableEndpoint(ctx, d, fmt.Sprintf("%d deliveries in a row became dead letters", n))
+		return s.disableEndpoint(ctx, d, hookrun.DisabledByDeadLetters, fmt.Sprintf("%d deliveries in a row became dead letters", n))
 	}
 	return nil
 }

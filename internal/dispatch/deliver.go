@@ -127,12 +127,16 @@ type candidate struct {
 // message concerns every endpoint subscribed to its type, and is owed by
 // those active now or since it was accepted (hookrun.Endpoint.Owes). A
 // redelivery is owed by the active subscribed endpoints, or by the one
-// endpoint it names whatever its filter and status.
+// endpoint it names whatever its filter and status. None concerns the
+// endpoint the event is withheld from (hookrun.Event.WithheldFrom).
 func candidates(all []hookrun.Endpoint, e hookrun.Event, chain, only string) []candidate {
 	var out []candidate
+	withheld := e.WithheldFrom()
 	for i := range all {
 		ep := &all[i]
 		switch {
+		case ep.ID == withheld:
+			// The notice of its own disabling, not even as a dead letter.
 		case only != "":
 			if ep.ID == only {
 				out = append(out, candidate{ep, true})
@@ -209,7 +213,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 	}
 	switch {
 	case dec.Verdict == hookrun.VerdictGone:
-		return s.disableEndpoint(ctx, d, d.DeadReason)
+		return s.disableEndpoint(ctx, d, hookrun.DisabledByGone, d.DeadReason)
 	case d.State == hookrun.DeliveryDead:
 		if err := s.resume(ctx, e, d); err != nil {
 			return err

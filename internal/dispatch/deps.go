@@ -63,7 +63,8 @@ type Scheduler interface {
 }
 
 // Publisher publishes a message and returns once Pub/Sub has it; the
-// dispatcher announces dead letters on the dead-letters topic with it.
+// dispatcher announces dead letters on the dead-letters topic with it, and
+// publishes operational events on the events topic.
 type Publisher interface {
 	Publish(ctx context.Context, data []byte, attrs map[string]string) (messageID string, err error)
 }
@@ -76,6 +77,10 @@ type Deps struct {
 	Scheduler Scheduler
 	// DeadLetters publishes to the dead-letters topic.
 	DeadLetters Publisher
+	// Events publishes to the events topic: the tenants' operational
+	// events (hookrun.OperationalTypes), which come back to the
+	// dispatcher and are delivered like any other event.
+	Events Publisher
 	// PushVerifier checks Pub/Sub's push requests, TaskVerifier Cloud
 	// Tasks' requests; both may be nil only with Config.InsecureSkipAuth.
 	PushVerifier PushVerifier

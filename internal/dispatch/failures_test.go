@@ -108,7 +108,7 @@ func TestLookupFailuresMakePubSubRedeliver(t *testing.T) {
 }
 
 func TestPushAuthentication(t *testing.T) {
-	if _, err := dispatch.New(dispatch.Config{}, dispatch.Deps{Store: newTestStore(), Secrets: newFakeSecrets(), Scheduler: &fakeScheduler{}, DeadLetters: &fakePublisher{}}); err == nil {
+	if _, err := dispatch.New(dispatch.Config{}, dispatch.Deps{Store: newTestStore(), Secrets: newFakeSecrets(), Scheduler: &fakeScheduler{}, DeadLetters: &fakePublisher{}, Events: &fakePublisher{}}); err == nil {
 		t.Error("New without a verifier and with push auth on: got nil error, want a refusal")
 	}
 

@@ -40,12 +40,14 @@ type env struct {
 	verifier    *fakeVerifier
 	scheduler   *fakeScheduler
 	deadLetters *fakePublisher
+	// events receives the operational events the dispatcher publishes.
+	events *fakePublisher
 }
 
 func newEnv(t testing.TB, cfg dispatch.Config) *env {
 	t.Helper()
 	e := &env{store: newTestStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{},
-		scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}}
+		scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}, events: &fakePublisher{}}
 	svc, err := dispatch.New(cfg, e.deps(e.store))
 	if err != nil {
 		t.Fatalf("dispatch.New: %v", err)
@@ -55,7 +57,7 @@ func newEnv(t testing.TB, cfg dispatch.Config) *env {
 }
 
 func (e *env) deps(store dispatch.Store) dispatch.Deps {
-	return dispatch.Deps{Store: store, Secrets: e.secrets, Scheduler: e.scheduler, DeadLetters: e.deadLetters,
+	return dispatch.Deps{Store: store, Secrets: e.secrets, Scheduler: e.scheduler, DeadLetters: e.deadLetters, Events: e.events,
 		PushVerifier: e.verifier, TaskVerifier: e.verifier}
 }
 

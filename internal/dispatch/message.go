@@ -46,6 +46,18 @@ func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
 		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("event type %q is not valid: use lowercase dot-separated segments", eventType)}
 	}
 
+	source := a[wire.AttrSource]
+	switch {
+	case source == hookrun.SourceHookrun && hookrun.IsOperational(eventType):
+	case source == hookrun.SourceHookrun || hookrun.IsOperational(eventType):
+		// Only hookrun publishes operational events (ingest refuses
+		// them from producers); an outside publisher's claim to be
+		// hookrun is not taken either.
+		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: hookrun.ErrorMessage(hookrun.ErrReservedType(eventType))}
+	case source != hookrun.SourceAPI:
+		source = hookrun.SourcePubSub
+	}
+
 	id := a[wire.AttrEventID]
 	if id != "" {
 		if hookrun.ValidateEventID(id) != nil {
@@ -70,10 +82,6 @@ func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
 	received := m.PublishTime
 	if ts, ok := wire.ReceivedAt(a); ok {
 		received = ts
-	}
-	source := a[wire.AttrSource]
-	if source != hookrun.SourceAPI {
-		source = hookrun.SourcePubSub
 	}
 	return hookrun.Event{
 		ID:         id,

@@ -63,5 +63,6 @@ func (s *Service) retire(ctx context.Context, t wire.RetireSecretTask) error {
 	}
 	s.endpoints.Delete(t.TenantID)
 	slog.InfoContext(ctx, "previous signing secret retired", "tenant_id", t.TenantID, "endpoint_id", t.EndpointID)
+	_ = s.notify(ctx, hookrun.NewSecretRotationEnded(t.TenantID, t.EndpointID, t.Version, t.At))
 	return nil
 }

@@ -40,7 +40,11 @@ type Service struct {
 	// fanOuts joins the messages of one event and chain that this instance
 	// handles at the same time (fanOut).
 	fanOuts singleflight.Group
-	now     func() time.Time
+	// deadLetterNotices remembers the windows whose dead-letter notice
+	// this instance published (notifyDeadLetter), so that a flood of dead
+	// letters costs one publish per endpoint and window, not one each.
+	deadLetterNotices *cache.TTL[struct{}]
+	now               func() time.Time
 }
 
 // New returns a Service.
@@ -52,8 +56,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if (deps.PushVerifier == nil || deps.TaskVerifier == nil) && !cfg.InsecureSkipAuth {
 		return nil, fmt.Errorf("dispatcher config: push and task authentication need verifiers, or InsecureSkipAuth for the local stack")
 	}
-	if deps.Store == nil || deps.Secrets == nil || deps.Scheduler == nil || deps.DeadLetters == nil {
-		return nil, fmt.Errorf("dispatcher: store, secrets, scheduler and dead-letters publisher are required")
+	if deps.Store == nil || deps.Secrets == nil || deps.Scheduler == nil || deps.DeadLetters == nil || deps.Events == nil {
+		return nil, fmt.Errorf("dispatcher: store, secrets, scheduler, dead-letters and events publishers are required")
 	}
 	return &Service{
 		cfg:       cfg,
@@ -64,8 +68,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
 		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
 		// Secret versions are immutable: cache credentials for long.
-		creds: cache.New[sender.Credentials](time.Hour, 100_000),
-		now:   time.Now,
+		creds:             cache.New[sender.Credentials](time.Hour, 100_000),
+		deadLetterNotices: cache.New[struct{}](hookrun.DeadLetterNoticeWindow, 10_000),
+		now:               time.Now,
 	}, nil
 }
 

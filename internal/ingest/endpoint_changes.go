@@ -42,15 +42,23 @@ func describeCredentials(ep *hookrun.Endpoint, sec hookrun.EndpointSecret) {
 // it was answered, pending with the reason otherwise. Only a storage
 // failure is an error.
 func (s *Service) verify(ctx context.Context, ep *hookrun.Endpoint, sec hookrun.EndpointSecret) error {
-	if err := s.challenge.Challenge(ctx, *ep, sec); err != nil {
-		ep.SetStatus(hookrun.EndpointPending, s.now())
-		ep.VerificationError = err.Error()
+	now := s.now()
+	failed := s.challenge.Challenge(ctx, *ep, sec)
+	if failed != nil {
+		ep.SetStatus(hookrun.EndpointPending, now)
+		ep.VerificationError = failed.Error()
 	} else {
-		ep.SetStatus(hookrun.EndpointActive, s.now())
+		ep.SetStatus(hookrun.EndpointActive, now)
 		ep.VerificationError, ep.DisabledReason = "", ""
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_status", string(ep.Status)))
-	return s.store.UpdateEndpoint(context.WithoutCancel(ctx), *ep)
+	if err := s.store.UpdateEndpoint(context.WithoutCancel(ctx), *ep); err != nil {
+		return err
+	}
+	if failed != nil {
+		s.notify(ctx, hookrun.NewEndpointVerificationFailed(*ep, ep.VerificationError, now))
+	}
+	return nil
 }
 
 // currentSecret reads an endpoint's current secret payload.
@@ -111,7 +119,8 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if req.Enabled != nil && !*req.Enabled {
 		req.DisabledBy = s.callerName(r)
 	}
-	next, err := ep.Apply(req.EndpointUpdate, hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
+	was, changed := ep, s.now()
+	next, err := ep.Apply(req.EndpointUpdate, hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, changed)
 	if err != nil {
 		return err
 	}
@@ -153,6 +162,7 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	} else if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
 		return err
 	}
+	s.notifyStatusChange(ctx, was, ep, changed)
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
 	httpapi.WriteJSON(w, http.StatusOK, ep)
 	return nil

@@ -135,6 +135,9 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 	if err := hookrun.ValidateEventType(req.Type); err != nil {
 		return hookrun.Event{}, err
 	}
+	if hookrun.IsOperational(req.Type) {
+		return hookrun.Event{}, hookrun.ErrReservedType(req.Type)
+	}
 	if req.ID == "" {
 		req.ID = hookrun.NewID("evt_")
 	} else if err := hookrun.ValidateEventID(req.ID); err != nil {

@@ -35,6 +35,9 @@ type config struct {
 	// retry tasks call.
 	TasksTargetURL   string `env:"HOOKRUN_TASKS_TARGET_URL,required"`
 	DeadLettersTopic string `env:"HOOKRUN_DEAD_LETTERS_TOPIC" envDefault:"dead-letters"`
+	// EventsTopic is where the dispatcher publishes the tenants'
+	// operational events, ingest's events topic.
+	EventsTopic string `env:"HOOKRUN_EVENTS_TOPIC" envDefault:"events"`
 
 	// RequestTimeout bounds a push or task request (httpapi.Timeouts.Request):
 	// long enough for a fan-out of attempts of up to 60 s each, ending
@@ -110,6 +113,13 @@ func run(ctx context.Context) error {
 	}
 	defer deadLetters.Close()
 	deps.DeadLetters = deadLetters
+
+	events, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: cfg.ProjectID, Topic: cfg.EventsTopic})
+	if err != nil {
+		return fmt.Errorf("events publisher: %w", err)
+	}
+	defer events.Close()
+	deps.Events = events
 
 	svc, err := dispatch.New(dcfg, deps)
 	if err != nil {

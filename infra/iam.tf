@@ -216,6 +216,15 @@ resource "google_service_account_iam_member" "dispatcher_acts_as_task_invoker" {
   member             = local.members.dispatcher
 }
 
+# Operational events for tenants (endpoint disabled, dead letters…) go
+# through the events topic like any other event.
+resource "google_pubsub_topic_iam_member" "dispatcher_publishes_events" {
+  project = var.project_id
+  topic   = google_pubsub_topic.events.name
+  role    = "roles/pubsub.publisher"
+  member  = local.members.dispatcher
+}
+
 resource "google_pubsub_topic_iam_member" "dispatcher_publishes_dead_letters" {
   project = var.project_id
   topic   = google_pubsub_topic.dead_letters.name

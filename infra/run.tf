@@ -252,6 +252,10 @@ resource "google_cloud_run_v2_service" "dispatcher" {
         value = google_pubsub_topic.dead_letters.name
       }
       env {
+        name  = "HOOKRUN_EVENTS_TOPIC"
+        value = google_pubsub_topic.events.name
+      }
+      env {
         name  = "HOOKRUN_ENDPOINT_CACHE_TTL"
         value = var.endpoint_cache_ttl
       }
@@ -278,6 +282,7 @@ resource "google_cloud_run_v2_service" "dispatcher" {
   depends_on = [
     google_project_iam_member.dispatcher_datastore,
     google_pubsub_topic_iam_member.dispatcher_publishes_dead_letters,
+    google_pubsub_topic_iam_member.dispatcher_publishes_events,
   ]
 }
 

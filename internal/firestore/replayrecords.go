@@ -50,8 +50,8 @@ func decodeReplay(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Replay, e
 	}
 	return hookrun.Replay{
 		TenantID: tenantID, ID: snap.Ref.ID, State: hookrun.ReplayState(d.State), More: d.More,
-		Filter: hookrun.DeadLetterFilter{EndpointID: d.EndpointID, EventType: d.EventType, Since: d.Since, Until: d.Until},
-		Counts: hookrun.ReplayCounts{Matched: d.Matched, Claimed: d.Claimed, Replayed: d.Replayed, Skipped: d.Skipped},
+		Filter:    hookrun.DeadLetterFilter{EndpointID: d.EndpointID, EventType: d.EventType, Since: d.Since, Until: d.Until},
+		Counts:    hookrun.ReplayCounts{Matched: d.Matched, Claimed: d.Claimed, Replayed: d.Replayed, Skipped: d.Skipped},
 		CreatedAt: d.CreateTime, StartedAt: d.StartTime, EndedAt: d.EndTime, Error: d.Error,
 	}, nil
 }

@@ -47,7 +47,9 @@ func testReplayRecords(t *testing.T, open Opener) {
 		{"progressed", func(r hookrun.Replay) hookrun.Replay { return r.Progressed(2, 1) },
 			func(r hookrun.Replay) bool { return r.Counts.Replayed == 2 && r.Counts.Skipped == 3 }},
 		{"failed", func(r hookrun.Replay) hookrun.Replay { return r.Finished(later, "stopped") },
-			func(r hookrun.Replay) bool { return r.State == hookrun.ReplayFailed && r.Error == "stopped" && r.EndedAt.Equal(later) }},
+			func(r hookrun.Replay) bool {
+				return r.State == hookrun.ReplayFailed && r.Error == "stopped" && r.EndedAt.Equal(later)
+			}},
 		{"done", func(r hookrun.Replay) hookrun.Replay { return r.Started(later).Finished(later, "") },
 			func(r hookrun.Replay) bool {
 				return r.State == hookrun.ReplayDone && r.Error == "" && r.StartedAt.Equal(at) && r.Counts.Skipped == 3 && r.Filter == f

@@ -55,6 +55,9 @@ locals {
     deliveries_state_window          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_time", "ASCENDING"]] }
     deliveries_endpoint_state_window = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["state", "ASCENDING"], ["event_time", "ASCENDING"]] }
 
+    # GetReplay (replayrecords.go): COUNT of a replay's deliveries by state.
+    deliveries_replay_outcomes = { collection = "deliveries", fields = [["replay_chain", "ASCENDING"], ["chain", "ASCENDING"], ["state", "ASCENDING"]] }
+
     # ListRejected (deliveries.go): rejected_messages, a top-level
     # collection, of one tenant, newest first. Across tenants the automatic
     # single-field index on reject_time serves.

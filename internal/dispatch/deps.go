@@ -49,6 +49,10 @@ type Store interface {
 	// pending in chain, and reports false, changing nothing, when chain no
 	// longer holds it or already started.
 	StartReplay(ctx context.Context, tenantID, eventID, endpointID, chain string) (bool, error)
+	// UpdateReplay stores what apply makes of a tenant's replay record,
+	// atomically, and returns it; a replay without a record (a job
+	// published before records existed) is CodeNotFound.
+	UpdateReplay(ctx context.Context, tenantID, id string, apply func(hookrun.Replay) hookrun.Replay) (hookrun.Replay, error)
 	// ClearPreviousSecret forgets an endpoint's previous secret version if
 	// it is still version.
 	ClearPreviousSecret(ctx context.Context, tenantID, endpointID, version string) (bool, error)

@@ -32,6 +32,8 @@ type testStore struct {
 	getTenantErr     error
 	recordAttemptErr error
 	recordRejectErr  error
+	// replays is every replay record UpdateReplay stored, in order.
+	replays []hookrun.Replay
 }
 
 func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
@@ -62,6 +64,27 @@ func (s *testStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessag
 		return err
 	}
 	return s.Store.RecordRejected(ctx, m)
+}
+
+// UpdateReplay keeps what it stores, so a test sees the progress of a
+// replay as it went.
+func (s *testStore) UpdateReplay(ctx context.Context, tenantID, id string, apply func(hookrun.Replay) hookrun.Replay) (hookrun.Replay, error) {
+	r, err := s.Store.UpdateReplay(ctx, tenantID, id, apply)
+	if err == nil {
+		s.mu.Lock()
+		s.replays = append(s.replays, r)
+		s.mu.Unlock()
+	}
+	return r, err
+}
+
+// replayUpdates returns what UpdateReplay stored so far and forgets it.
+func (s *testStore) replayUpdates() []hookrun.Replay {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.replays
+	s.replays = nil
+	return out
 }
 
 func (s *testStore) setRecordAttemptErr(err error) {

@@ -58,12 +58,19 @@ func (s *Service) runReplayJob(ctx context.Context, env *wire.PushEnvelope) erro
 // chain claimed: a first attempt now, then the endpoint's schedule. Run
 // again (a redelivered replay job message, after a crash), it skips what it
 // started and recorded, and repeats only first attempts started but not
-// recorded: those that were in flight at the crash.
+// recorded: those that were in flight at the crash. The replay's record
+// follows: running with counts every replayProgressEvery dead letters,
+// then done, or failed until a redelivered job resumes it.
 func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) error {
+	rec := s.replayRecord(ctx, tenantID, chain)
+	rec.update(func(r hookrun.Replay) hookrun.Replay { return r.Started(s.now()) })
 	var g errgroup.Group
 	g.SetLimit(s.cfg.MaxFanOut)
-	var replayed, skipped atomic.Int64
+	var replayed, skipped, seen atomic.Int64
 	err := s.store.EachReplayClaim(ctx, tenantID, chain, func(d hookrun.Delivery) error {
+		if seen.Add(1)%replayProgressEvery == 0 {
+			rec.update(func(r hookrun.Replay) hookrun.Replay { return r.Progressed(replayed.Load(), skipped.Load()) })
+		}
 		switch {
 		case d.State == hookrun.DeliveryDead && d.Chain != chain:
 			// Claimed, not started: start it, unless another replay took
@@ -80,7 +87,7 @@ func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) err
 			// Started by an earlier run that stopped before recording
 			// the first attempt.
 		default:
-			skipped.Add(1) // replayed by this replay job already
+			replayed.Add(1) // replayed by an earlier run of this job
 			return nil
 		}
 		d.Chain, d.ChainAttempts, d.State = chain, 0, hookrun.DeliveryPending
@@ -93,6 +100,58 @@ func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) err
 	}
 	slog.InfoContext(ctx, "dead letters replayed", "tenant_id", tenantID, "replay_id", chain,
 		"replayed", replayed.Load(), "skipped", skipped.Load(), "error", fmt.Sprint(err))
+	reason := ""
+	if err != nil {
+		reason = "the replay stopped on an error; it resumes when the dispatcher retries its job"
+	}
+	ferr := rec.finish(func(r hookrun.Replay) hookrun.Replay {
+		return r.Progressed(replayed.Load(), skipped.Load()).Finished(s.now(), reason)
+	})
+	if err == nil && ferr != nil {
+		// A record left running would never end: the job's redelivery
+		// runs again (nothing twice) and records the end.
+		err = fmt.Errorf("record the end of the replay: %w", ferr)
+	}
+	return err
+}
+
+// replayProgressEvery is how many dead letters a replay job goes through
+// between two writes of its counts: progress a reader can follow at one
+// write per that many deliveries.
+const replayProgressEvery = 100
+
+// replayRecord is the record of one replay that its job keeps up to date.
+// A job without a record (published before records existed) runs the
+// same, recording nothing.
+type replayRecord struct {
+	s               *Service
+	ctx             context.Context
+	tenantID, chain string
+	missing         atomic.Bool
+}
+
+func (s *Service) replayRecord(ctx context.Context, tenantID, chain string) *replayRecord {
+	return &replayRecord{s: s, ctx: ctx, tenantID: tenantID, chain: chain}
+}
+
+// update applies a change of progress; failing, it logs: the counts catch
+// up at the next update, and the replay is not held up for them.
+func (rr *replayRecord) update(apply func(hookrun.Replay) hookrun.Replay) {
+	if err := rr.finish(apply); err != nil {
+		slog.WarnContext(rr.ctx, "record the progress of a replay", "tenant_id", rr.tenantID, "replay_id", rr.chain, "error", err.Error())
+	}
+}
+
+// finish applies a change and returns the store's error.
+func (rr *replayRecord) finish(apply func(hookrun.Replay) hookrun.Replay) error {
+	if rr.missing.Load() {
+		return nil
+	}
+	_, err := rr.s.store.UpdateReplay(rr.ctx, rr.tenantID, rr.chain, apply)
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+		rr.missing.Store(true)
+		return nil
+	}
 	return err
 }
 

@@ -2,6 +2,9 @@ package dispatch_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +82,102 @@ func TestReplayJobReplaysMatchingDeadLettersOnce(t *testing.T) {
 		if d, _, _ := e.store.delivery("acme", id, epA.ID); d.State != hookrun.DeliverySucceeded || d.Chain != "rp_job" {
 			t.Errorf("%s on A: %s in chain %q, want succeeded in rp_job", id, d.State, d.Chain)
 		}
+	}
+}
+
+// seedReplay makes n dead letters of acme to ep, claims them for chain
+// and records the replay as ingest does.
+func (e *env) seedReplay(t *testing.T, ep hookrun.Endpoint, chain string, n int) {
+	t.Helper()
+	for i := range n {
+		ev := userCreated(fmt.Sprintf("evt_p%03d", i))
+		e.store.putEvent(t, ev)
+		e.store.PutDelivery(hookrun.Delivery{TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID, EventType: ev.Type,
+			WebhookID: ev.ID, State: hookrun.DeliveryDead, DeadReason: "gave up", DeadAt: time.Now().Add(-time.Hour), Attempts: 1})
+	}
+	f := hookrun.DeadLetterFilter{EndpointID: ep.ID}
+	claims, err := e.store.ClaimDeadLetters(t.Context(), "acme", f, chain, n, nil)
+	if err != nil || claims.Claimed != int64(n) {
+		t.Fatalf("ClaimDeadLetters = %+v, %v; want %d claimed", claims, err, n)
+	}
+	if err := e.store.CreateReplay(t.Context(), hookrun.NewReplay("acme", chain, f, claims, time.Now())); err != nil {
+		t.Fatalf("CreateReplay: %v", err)
+	}
+}
+
+func replayJob(id, chain string) message {
+	return message{id: id, publishTime: time.Now(), attrs: wire.ReplayClaimedAttributes("acme", chain)}
+}
+
+// A replay job writes its counts as it goes, then done; run again, it
+// counts nothing twice.
+func TestReplayJobRecordsProgress(t *testing.T) {
+	e := newEnv(t, localConfig)
+	e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: 1})
+	rc := newReceiver(t, alwaysStatus(200))
+	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+	const n = 250 // over two progress writes
+	e.seedReplay(t, ep, "rp_p", n)
+
+	wantAck(t, e.push(t, replayJob("job-1", "rp_p")))
+	updates := e.store.replayUpdates()
+	if len(updates) < 3 {
+		t.Fatalf("%d record updates (%+v); want a start, progress and an end", len(updates), updates)
+	}
+	first, last := updates[0], updates[len(updates)-1]
+	if first.State != hookrun.ReplayRunning || first.StartedAt.IsZero() {
+		t.Errorf("first update = %+v; want running with a start time", first)
+	}
+	var midway bool
+	for i := 1; i < len(updates); i++ {
+		prev, cur := updates[i-1].Counts, updates[i].Counts
+		if cur.Replayed < prev.Replayed || cur.Skipped < prev.Skipped {
+			t.Errorf("update %d counts %+v after %+v; want them never to fall", i, cur, prev)
+		}
+		midway = midway || (updates[i].State == hookrun.ReplayRunning && cur.Replayed > 0 && cur.Replayed < n)
+	}
+	if !midway {
+		t.Errorf("updates %+v; want one running with part of the %d replayed", updates, n)
+	}
+	want := hookrun.ReplayCounts{Matched: n, Claimed: n, Replayed: n}
+	if last.State != hookrun.ReplayDone || last.Counts != want || last.EndedAt.Before(last.StartedAt) || last.Error != "" {
+		t.Errorf("last update = %+v; want done with counts %+v and an end time", last, want)
+	}
+	got, err := e.store.GetReplay(t.Context(), "acme", "rp_p")
+	if want.Delivered = n; err != nil || got.Counts != want {
+		t.Errorf("GetReplay = %+v, %v; want counts %+v", got.Counts, err, want)
+	}
+
+	wantAck(t, e.push(t, replayJob("job-1", "rp_p"))) // redelivered
+	if got, _ := e.store.GetReplay(t.Context(), "acme", "rp_p"); got.State != hookrun.ReplayDone || got.Counts != want {
+		t.Errorf("after the job ran twice: %s %+v; want done with %+v", got.State, got.Counts, want)
+	}
+	if reqs := len(rc.requests()); reqs != n {
+		t.Errorf("%d requests; want %d, one per dead letter", reqs, n)
+	}
+}
+
+// A job that cannot finish leaves its replay failed with a reason; its
+// redelivery resumes it to done.
+func TestReplayJobThatFailsIsFailedUntilResumed(t *testing.T) {
+	e := newEnv(t, localConfig)
+	e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: 1})
+	rc := newReceiver(t, alwaysStatus(200))
+	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+	e.seedReplay(t, ep, "rp_f", 3)
+
+	e.store.setRecordAttemptErr(errors.New("firestore is down"))
+	wantNack(t, e.push(t, replayJob("job-f", "rp_f")))
+	got, err := e.store.GetReplay(t.Context(), "acme", "rp_f")
+	if err != nil || got.State != hookrun.ReplayFailed || got.Error == "" || got.EndedAt.IsZero() || strings.Contains(got.Error, "firestore is down") {
+		t.Errorf("after a failed job: %+v, %v; want failed with a reason that does not leak the store's error", got, err)
+	}
+
+	e.store.setRecordAttemptErr(nil)
+	wantAck(t, e.push(t, replayJob("job-f", "rp_f")))
+	got, err = e.store.GetReplay(t.Context(), "acme", "rp_f")
+	want := hookrun.ReplayCounts{Matched: 3, Claimed: 3, Replayed: 3, Delivered: 3}
+	if err != nil || got.State != hookrun.ReplayDone || got.Error != "" || got.Counts != want {
+		t.Errorf("after the job resumed: %+v, %v; want done with %+v", got, err, want)
 	}
 }

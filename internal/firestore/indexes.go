@@ -62,6 +62,10 @@ var CompositeIndexes = []Index{
 	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("event_time")}},
 	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("state"), asc("event_time")}},
 
+	// GetReplay: COUNT of a replay's deliveries by state (replay_chain ==,
+	// chain ==, state ==).
+	{Collection: "deliveries", Fields: []IndexField{asc("replay_chain"), asc("chain"), asc("state")}},
+
 	// ListRejected (newestFirst): tenant_id ==, newest first. Without a
 	// tenant, the single-field index on reject_time serves.
 	{Collection: "rejected_messages", Fields: []IndexField{asc("tenant_id"), desc("reject_time"), desc(fs.DocumentID)}},

@@ -64,6 +64,7 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/dead-letters":                        adminOrTenant,
 	"POST /v1/tenants/{tenant}/dead-letters:replay":                adminOrTenant,
 	"POST /v1/tenants/{tenant}/dead-letters/{id}":                  adminOrTenant,
+	"GET /v1/tenants/{tenant}/replays/{replay}":                    adminOrTenant,
 	"GET /v1/tenants/{tenant}/rejected-messages":                   adminOrTenant,
 	"GET /v1/rejected-messages":                                    adminOnly,
 }
@@ -263,13 +264,15 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	spare := created(http.MethodPost, "/v1/tenants/acme/api-keys", matrixAdminToken, `{"name":"spare"}`)
 	ep := created(http.MethodPost, "/v1/tenants/acme/endpoints", own, `{"url":"https://example.com/hooks","event_types":["*"]}`)
 	evt := created(http.MethodPost, "/v1/events", own, `{"type":"user.created","data":{}}`)
+	// A replay of no dead letters: its record exists, done.
+	rp := created(http.MethodPost, "/v1/tenants/acme/dead-letters:replay", own, "")
 
 	f.tokens = map[string]string{
 		callerAdmin: matrixAdminToken, callerAdminOff: matrixAdminToken, callerOwn: own, callerDisabled: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
 	}
 	f.values = map[string]string{
 		"tenant": "acme", "endpoint": str(ep, "id"), "event": str(evt, "id"), "key": str(spare, "id"),
-		"id": str(evt, "id") + ":" + str(ep, "id"),
+		"id": str(evt, "id") + ":" + str(ep, "id"), "replay": str(rp, "replay_id"),
 	}
 	for k, v := range f.tokens {
 		if v == "" && k != callerNone {

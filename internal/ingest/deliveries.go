@@ -18,6 +18,7 @@ func (s *Service) deliveryRoutes() []route {
 		{"GET /v1/tenants/{tenant}/dead-letters", s.listDeadLetters},
 		{"POST /v1/tenants/{tenant}/dead-letters:replay", s.replayDeadLetters},
 		{"POST /v1/tenants/{tenant}/dead-letters/{id}", s.deadLetterAction},
+		{"GET /v1/tenants/{tenant}/replays/{replay}", s.getReplay},
 		{"GET /v1/tenants/{tenant}/rejected-messages", s.listRejected},
 		{"GET /v1/rejected-messages", s.listRejected},
 	}
@@ -42,6 +43,16 @@ type DeliveryStore interface {
 	ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error)
 	// ReleaseReplay drops the claims of a replay that will not run.
 	ReleaseReplay(ctx context.Context, tenantID, chain string) error
+	// CreateReplay stores the record of a new replay; an ID taken is
+	// CodeAlreadyExists.
+	CreateReplay(ctx context.Context, r hookrun.Replay) error
+	// GetReplay returns a tenant's replay (another tenant's is
+	// CodeNotFound) with the delivered, retrying and dead deliveries of
+	// its chain counted when read.
+	GetReplay(ctx context.Context, tenantID, id string) (hookrun.Replay, error)
+	// UpdateReplay stores what apply makes of a tenant's replay,
+	// atomically, and returns it. apply may run more than once.
+	UpdateReplay(ctx context.Context, tenantID, id string, apply func(hookrun.Replay) hookrun.Replay) (hookrun.Replay, error)
 	// ListRejected returns a page of rejected messages of a tenant, or of
 	// all tenants when tenantID is empty, newest first.
 	ListRejected(ctx context.Context, tenantID string, pageSize int, token string) ([]hookrun.RejectedMessage, string, error)
@@ -258,7 +269,8 @@ func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error
 	if err := s.store.ClaimDeadLetter(r.Context(), t.ID, eventID, endpointID, chain); err != nil {
 		return err
 	}
-	if err := s.startReplay(r, t.ID, chain); err != nil {
+	one := hookrun.NewReplay(t.ID, chain, hookrun.DeadLetterFilter{EndpointID: endpointID}, hookrun.ReplayClaims{Claimed: 1}, s.now())
+	if err := s.startReplay(r, one); err != nil {
 		return err
 	}
 	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.String("event_id", eventID))
@@ -266,14 +278,24 @@ func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// startReplay hands the dispatcher the job of sending what chain claimed.
-// When Pub/Sub cannot take it, the claims are dropped so that the
-// caller's retry can claim the dead letters again; if even that fails,
-// they lapse after hookrun.ReplayClaimTTL.
-func (s *Service) startReplay(r *http.Request, tenantID, chain string) error {
-	_, err := s.publish(r, nil, wire.ReplayClaimedAttributes(tenantID, chain), "could not hand the replay to Pub/Sub; retry")
+// startReplay records the replay rp, whose claims are made, and hands
+// the dispatcher the job of sending what it claimed (nothing to send: no
+// job). The record comes first, so that the job always finds it. When
+// either fails, the claims are dropped so that the caller's retry can
+// claim the dead letters again (if even that fails, they lapse after
+// hookrun.ReplayClaimTTL), and a record made says the replay failed.
+func (s *Service) startReplay(r *http.Request, rp hookrun.Replay) error {
+	if err := s.store.CreateReplay(r.Context(), rp); err != nil {
+		s.releaseReplay(r, rp.TenantID, rp.ID)
+		return err
+	}
+	if rp.Done() {
+		return nil
+	}
+	_, err := s.publish(r, nil, wire.ReplayClaimedAttributes(rp.TenantID, rp.ID), "could not hand the replay to Pub/Sub; retry")
 	if err != nil {
-		s.releaseReplay(r, tenantID, chain)
+		s.releaseReplay(r, rp.TenantID, rp.ID)
+		s.failReplay(r, rp, "the replay could not be handed to the dispatcher; its dead letters were released: replay them again")
 	}
 	return err
 }
@@ -329,10 +351,8 @@ func (s *Service) replayDeadLetters(w http.ResponseWriter, r *http.Request) erro
 		s.releaseReplay(r, t.ID, chain)
 		return err
 	}
-	if claims.Claimed > 0 {
-		if err := s.startReplay(r, t.ID, chain); err != nil {
-			return err
-		}
+	if err := s.startReplay(r, hookrun.NewReplay(t.ID, chain, f, claims, s.now())); err != nil {
+		return err
 	}
 	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.Int64("count", claims.Claimed), slog.Int64("skipped", claims.Skipped))
 	httpapi.WriteJSON(w, http.StatusAccepted, replayResponse{ReplayID: chain, Count: &claims.Claimed, Skipped: &claims.Skipped, More: claims.More})

@@ -77,6 +77,7 @@ func (s *Store) copyFrom(from *Store) {
 	defer s.mu.Unlock()
 	s.tenants, s.keys, s.endpoints = maps.Clone(from.tenants), maps.Clone(from.keys), maps.Clone(from.endpoints)
 	s.events, s.rejected, s.catalogues = maps.Clone(from.events), maps.Clone(from.rejected), maps.Clone(from.catalogues)
+	s.replays = maps.Clone(from.replays)
 	s.deliveries = make(map[string]*deliveryRecord, len(from.deliveries))
 	for k, r := range from.deliveries {
 		c := *r
@@ -106,8 +107,8 @@ func (s *Store) DeliveryCount() int {
 }
 
 // TenantRecords counts what the store holds of a tenant: its own record,
-// API keys, endpoints, events, deliveries, catalogue and rejected
-// messages.
+// API keys, endpoints, events, deliveries, replays, catalogue and
+// rejected messages.
 func (s *Store) TenantRecords(tenantID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -124,7 +125,7 @@ func (s *Store) TenantRecords(tenantID string) int {
 	for _, m := range s.rejected {
 		n += boolInt(m.TenantID == tenantID)
 	}
-	for _, ks := range [][]string{sortedKeys(s.endpoints), sortedKeys(s.events), sortedKeys(s.deliveries)} {
+	for _, ks := range [][]string{sortedKeys(s.endpoints), sortedKeys(s.events), sortedKeys(s.deliveries), sortedKeys(s.replays)} {
 		n += len(slices.DeleteFunc(ks, func(k string) bool { return !ofTenant(k, tenantID) }))
 	}
 	return n

@@ -100,3 +100,68 @@ func (s *Store) StartReplay(ctx context.Context, tenantID, eventID, endpointID, 
 	d.DeadReason, d.DeadAt, d.Announced, d.UpdatedAt = "", time.Time{}, false, stamp(s.now())
 	return true, nil
 }
+
+// CreateReplay stores the record of a new replay; one with its ID is
+// CodeAlreadyExists.
+func (s *Store) CreateReplay(ctx context.Context, r hookrun.Replay) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(r.TenantID, r.ID)
+	if _, ok := s.replays[k]; ok {
+		return hookrun.Errorf(hookrun.CodeAlreadyExists, "replay %q already exists", r.ID)
+	}
+	s.replays[k] = storedReplay(r)
+	return nil
+}
+
+// GetReplay returns a tenant's replay with the outcomes of the deliveries
+// in its chain counted now.
+func (s *Store) GetReplay(ctx context.Context, tenantID, id string) (hookrun.Replay, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.replays[key(tenantID, id)]
+	if !ok {
+		return hookrun.Replay{}, replayNotFound(id)
+	}
+	for _, d := range s.query(tenantID, false, func(d hookrun.Delivery) bool { return d.ReplayChain == id && d.Chain == id }) {
+		switch d.State {
+		case hookrun.DeliverySucceeded:
+			r.Counts.Delivered++
+		case hookrun.DeliveryRetrying:
+			r.Counts.Retrying++
+		case hookrun.DeliveryDead:
+			r.Counts.Dead++
+		}
+	}
+	return r, nil
+}
+
+// UpdateReplay replaces a tenant's replay by what apply makes of it and
+// returns the result, its counted outcomes zero.
+func (s *Store) UpdateReplay(ctx context.Context, tenantID, id string, apply func(hookrun.Replay) hookrun.Replay) (hookrun.Replay, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := key(tenantID, id)
+	r, ok := s.replays[k]
+	if !ok {
+		return hookrun.Replay{}, replayNotFound(id)
+	}
+	out := apply(r)
+	out.TenantID, out.ID = tenantID, id
+	out = storedReplay(out)
+	s.replays[k] = out
+	return out, nil
+}
+
+func replayNotFound(id string) error {
+	return hookrun.Errorf(hookrun.CodeNotFound, "replay %q not found", id)
+}
+
+// storedReplay is r as Firestore keeps it: times stamped, the counts
+// read from the deliveries left out.
+func storedReplay(r hookrun.Replay) hookrun.Replay {
+	r.CreatedAt, r.StartedAt, r.EndedAt = stamp(r.CreatedAt), stamp(r.StartedAt), stamp(r.EndedAt)
+	r.Filter.Since, r.Filter.Until = stamp(r.Filter.Since), stamp(r.Filter.Until)
+	r.Counts.Delivered, r.Counts.Retrying, r.Counts.Dead = 0, 0, 0
+	return r
+}

@@ -36,6 +36,7 @@ type Store struct {
 	deliveries map[string]*deliveryRecord
 	rejected   map[string]hookrun.RejectedMessage
 	catalogues map[string]hookrun.Catalogue
+	replays    map[string]hookrun.Replay // by key(tenant, replay ID)
 }
 
 // Option configures a Store.
@@ -56,6 +57,7 @@ func New(opts ...Option) *Store {
 		deliveries: map[string]*deliveryRecord{},
 		rejected:   map[string]hookrun.RejectedMessage{},
 		catalogues: map[string]hookrun.Catalogue{},
+		replays:    map[string]hookrun.Replay{},
 	}
 	for _, o := range opts {
 		o(s)

@@ -140,6 +140,7 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 		drop(func(k string) { delete(s.endpoints, k) }, sortedKeys(s.endpoints), own) &&
 		drop(func(k string) { delete(s.events, k) }, sortedKeys(s.events), own) &&
 		drop(func(k string) { delete(s.deliveries, k) }, sortedKeys(s.deliveries), own) &&
+		drop(func(k string) { delete(s.replays, k) }, sortedKeys(s.replays), own) &&
 		drop(func(k string) { delete(s.catalogues, k) }, sortedKeys(s.catalogues), func(k string) bool { return k == tenantID }) &&
 		drop(func(k string) { delete(s.rejected, k) }, sortedKeys(s.rejected), func(k string) bool { return s.rejected[k].TenantID == tenantID })
 	if !all {

@@ -85,7 +85,8 @@ resource "google_firestore_index" "composite" {
 # --- TTL policies ------------------------------------------------------------------
 #
 # Events, deliveries and rejected messages carry expire_time (now +
-# HOOKRUN_EVENT_RETENTION); Firestore deletes a document within about a day
+# HOOKRUN_EVENT_RETENTION), the record of a finished tenant deletion 30
+# days after its end; Firestore deletes a document within about a day
 # after it. A TTL policy applies to a collection group, so "events" and
 # "deliveries" cover every tenant's subcollection. No query reads
 # expire_time, so its single-field indexes are turned off (index_config {}):
@@ -125,4 +126,14 @@ resource "google_firestore_field" "rejected_messages_expire_time" {
   index_config {}
 
   depends_on = [google_firestore_index.composite]
+}
+
+resource "google_firestore_field" "tenant_deletions_expire_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "tenant_deletions"
+  field      = "expire_time"
+
+  ttl_config {}
+  index_config {}
 }

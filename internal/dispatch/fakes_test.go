@@ -111,7 +111,7 @@ func (s *testStore) removeTenant(tb testing.TB, id string) {
 	ctx := context.Background()
 	_, err := s.UpdateTenant(ctx, id, func(t hookrun.Tenant) (hookrun.Tenant, error) { return t.MarkDeleting(time.Now()), nil })
 	if err == nil {
-		_, err = s.DeleteTenantData(ctx, id, 0)
+		_, _, err = s.DeleteTenantData(ctx, id, 0)
 	}
 	if err != nil {
 		tb.Fatalf("remove tenant %s: %v", id, err)

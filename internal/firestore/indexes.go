@@ -86,4 +86,5 @@ var TTLPolicies = []TTLPolicy{
 	{Collection: "events", Field: "expire_time"},            // eventDoc
 	{Collection: "deliveries", Field: "expire_time"},        // deliveryFields
 	{Collection: "rejected_messages", Field: "expire_time"}, // rejectedDoc
+	{Collection: "tenant_deletions", Field: "expire_time"},  // deletionDoc
 }

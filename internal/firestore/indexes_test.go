@@ -878,6 +878,7 @@ var ttlWriters = map[string]string{
 	"deliveryDoc":    "deliveries",
 	"deliveryFields": "deliveries",
 	"rejectedDoc":    "rejected_messages",
+	"deletionDoc":    "tenant_deletions",
 }
 
 func TestTTLPoliciesMatchWriters(t *testing.T) {

@@ -170,23 +170,24 @@ const deleteBatchSize = 500
 // document (endpoints, events, deliveries, and whatever is added later),
 // its rejected messages, and then the tenant document. It deletes at most
 // limit documents (limit <= 0: no bound) and reports whether it got to the
-// end; calling it again continues, so an interrupted deletion is finished
-// by running it again. A tenant that is gone is done.
+// end, and how many documents it deleted; calling it again continues, so
+// an interrupted deletion is finished by running it again. A tenant that
+// is gone is done.
 //
 // Endpoint secrets live in Secret Manager: the caller deletes them before,
 // while the endpoints can still be listed. A delivery the dispatcher
 // writes while this runs (an attempt in flight) may outlive the tenant
 // document; it carries expire_time, so the TTL policy removes it.
-func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int) (done bool, err error) {
+func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int) (deleted int, done bool, err error) {
 	t, err := s.GetTenant(ctx, tenantID)
 	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
-		return true, nil
+		return 0, true, nil
 	}
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
 	if !t.Deleting() {
-		return false, hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q is %s, not being deleted", tenantID, t.Status)
+		return 0, false, hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q is %s, not being deleted", tenantID, t.Status)
 	}
 	// API keys first: the tenant's callers are shut out before anything
 	// else goes.
@@ -198,7 +199,7 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 			break
 		}
 		if err != nil {
-			return false, coded(err, fmt.Sprintf("collections of tenant %q", tenantID))
+			return 0, false, coded(err, fmt.Sprintf("collections of tenant %q", tenantID))
 		}
 		queries = append(queries, c.Query)
 	}
@@ -211,13 +212,15 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 			if limit > 0 {
 				if left <= 0 {
 					// Out of budget: done only if nothing is left anywhere.
-					return s.tenantDataGone(ctx, tenantID, queries)
+					done, err := s.tenantDataGone(ctx, tenantID, queries)
+					return deleted + b2i(done), done, err
 				}
 				size = min(size, left)
 			}
 			n, err := s.deleteBatch(ctx, q, size)
+			deleted += n
 			if err != nil {
-				return false, fmt.Errorf("delete records of tenant %s: %w", tenantID, err)
+				return deleted, false, fmt.Errorf("delete records of tenant %s: %w", tenantID, err)
 			}
 			left -= n
 			if n < size {
@@ -225,7 +228,16 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 			}
 		}
 	}
-	return s.deleteTenantDoc(ctx, tenantID)
+	done, err = s.deleteTenantDoc(ctx, tenantID)
+	return deleted + b2i(done), done, err
+}
+
+// b2i counts the tenant's own document once it is deleted.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // tenantDataGone deletes the tenant document if none of queries matches

@@ -44,6 +44,7 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}":                                     adminOrTenant,
 	"PATCH /v1/tenants/{tenant}":                                   adminOrTenant,
 	"DELETE /v1/tenants/{tenant}":                                  adminOnly,
+	"GET /v1/tenants/{tenant}/deletion":                            adminOnly,
 	"POST /v1/tenants/{tenant}/api-keys":                           adminOrTenant,
 	"GET /v1/tenants/{tenant}/api-keys":                            adminOrTenant,
 	"DELETE /v1/tenants/{tenant}/api-keys/{key}":                   adminOrTenant,

@@ -70,7 +70,7 @@ func (s *testStore) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) erro
 	return s.Store.CreateEndpoint(ctx, e)
 }
 
-func (s *testStore) DeleteTenantData(ctx context.Context, id string, limit int) (bool, error) {
+func (s *testStore) DeleteTenantData(ctx context.Context, id string, limit int) (int, bool, error) {
 	s.mu.Lock()
 	before, deleted, err := s.beforeDeleteTenantData, s.tenantDeleted, s.deleteTenantDataErr
 	s.mu.Unlock()
@@ -78,13 +78,13 @@ func (s *testStore) DeleteTenantData(ctx context.Context, id string, limit int) 
 		before(limit)
 	}
 	if err != nil {
-		return false, err
+		return 0, false, err
 	}
-	done, err := s.Store.DeleteTenantData(ctx, id, limit)
+	n, done, err := s.Store.DeleteTenantData(ctx, id, limit)
 	if done && err == nil && deleted != nil {
 		deleted(id)
 	}
-	return done, err
+	return n, done, err
 }
 
 func (s *testStore) TenantForKey(ctx context.Context, keyHash string) (string, error) {

@@ -72,6 +72,7 @@ var schemaTypes = map[string]struct {
 	"ReplayResponse":         {reflect.TypeFor[replayResponse](), false, true},
 	"DeadLetterFilter":       {reflect.TypeFor[hookrun.DeadLetterFilter](), true, true},
 	"Replay":                 {reflect.TypeFor[replayJSON](), false, true},
+	"TenantDeletion":         {reflect.TypeFor[tenantDeletionJSON](), false, true},
 	"ReplayCounts":           {reflect.TypeFor[hookrun.ReplayCounts](), false, true},
 	"DeadLetterList":         {reflect.TypeFor[deadLettersResponse](), false, true},
 	"RejectedMessage":        {reflect.TypeFor[hookrun.RejectedMessage](), false, true},

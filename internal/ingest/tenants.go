@@ -19,6 +19,7 @@ func (s *Service) tenantRoutes() []route {
 		{"GET /v1/tenants/{tenant}", s.getTenant},
 		{"PATCH /v1/tenants/{tenant}", s.updateTenant},
 		{"DELETE /v1/tenants/{tenant}", s.deleteTenant},
+		{"GET /v1/tenants/{tenant}/deletion", s.getTenantDeletion},
 		{"POST /v1/tenants/{tenant}/api-keys", s.createAPIKey},
 		{"GET /v1/tenants/{tenant}/api-keys", s.listAPIKeys},
 		{"DELETE /v1/tenants/{tenant}/api-keys/{key}", s.revokeAPIKey},
@@ -41,10 +42,17 @@ type TenantStore interface {
 	UpdateTenant(ctx context.Context, id string, apply func(hookrun.Tenant) (hookrun.Tenant, error)) (hookrun.Tenant, error)
 	// DeleteTenantData deletes the records of a tenant marked deleting,
 	// its document last, stopping after about limit documents (limit <= 0:
-	// no bound). done reports that nothing is left; calling it again
-	// continues where it stopped. A tenant that is not deleting is
-	// CodeFailedPrecondition, one that is gone is done.
-	DeleteTenantData(ctx context.Context, tenantID string, limit int) (done bool, err error)
+	// no bound), and returns how many it deleted. done reports that
+	// nothing is left; calling it again continues where it stopped. A
+	// tenant that is not deleting is CodeFailedPrecondition, one that is
+	// gone is done.
+	DeleteTenantData(ctx context.Context, tenantID string, limit int) (deleted int, done bool, err error)
+	// GetTenantDeletion returns the record of a tenant's deletion, which
+	// outlives the tenant (CodeNotFound: never deleted).
+	GetTenantDeletion(ctx context.Context, tenantID string) (hookrun.TenantDeletion, error)
+	// UpdateTenantDeletion stores what apply makes of the record of a
+	// tenant's deletion (the zero record when there is none), atomically.
+	UpdateTenantDeletion(ctx context.Context, tenantID string, apply func(hookrun.TenantDeletion) hookrun.TenantDeletion) (hookrun.TenantDeletion, error)
 
 	// CountEndpoints returns how many endpoints a tenant has, for its
 	// max_endpoints limit.
@@ -259,6 +267,8 @@ const backgroundDeleteTimeout = time.Hour
 //   - Every step is idempotent, so DELETE again resumes a deletion that
 //     an instance shutdown or an error interrupted. GET answers 404 once
 //     the tenant is gone; DELETE does too.
+//   - GET /v1/tenants/{tenant}/deletion follows it: running, then done
+//     (or failed, until DELETE again), with the documents deleted so far.
 func (s *Service) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	id := r.PathValue("tenant")
@@ -276,6 +286,9 @@ func (s *Service) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.tenants.Delete(id)
 	s.eventRates.forget(id)
+	if _, err := s.store.UpdateTenantDeletion(ctx, id, func(d hookrun.TenantDeletion) hookrun.TenantDeletion { return d.Resumed(id, now) }); err != nil {
+		return err
+	}
 	if _, running := s.purges.Load(id); !running {
 		// Bounded by the budget, the work is not cut short by a client
 		// that stops waiting.
@@ -301,6 +314,7 @@ func (s *Service) deleteTenant(w http.ResponseWriter, r *http.Request) error {
 func (s *Service) purgeTenant(ctx context.Context, id string, limit int) (bool, error) {
 	eps, err := s.store.ListEndpoints(ctx, id)
 	if err != nil {
+		s.recordDeletion(ctx, id, 0, false, err)
 		return false, err
 	}
 	g, gctx := errgroup.WithContext(ctx)
@@ -309,9 +323,66 @@ func (s *Service) purgeTenant(ctx context.Context, id string, limit int) (bool, 
 		g.Go(func() error { return s.secrets.Delete(gctx, endpointSecretID(id, ep.ID)) })
 	}
 	if err := g.Wait(); err != nil {
+		s.recordDeletion(ctx, id, 0, false, err)
 		return false, hookrun.WrapError(hookrun.CodeUnavailable, err, "could not delete the secrets of the tenant's endpoints; DELETE again to continue")
 	}
-	return s.store.DeleteTenantData(ctx, id, limit)
+	deleted, done, err := s.store.DeleteTenantData(ctx, id, limit)
+	s.recordDeletion(ctx, id, deleted, done, err)
+	return done, err
+}
+
+// deletionStopped is a failed deletion's error as its record shows it:
+// the dependency's own error is logged, not shown.
+const deletionStopped = "the deletion stopped on an error; DELETE the tenant again to resume it"
+
+// recordDeletion adds a purge step's outcome to the record of the
+// tenant's deletion: deleted more documents, and done or failed (err). A
+// step that is neither leaves it running. Failing to record is logged:
+// the deletion itself went on, and the next step records again.
+func (s *Service) recordDeletion(ctx context.Context, id string, deleted int, done bool, stepErr error) {
+	now := s.now()
+	_, err := s.store.UpdateTenantDeletion(context.WithoutCancel(ctx), id, func(d hookrun.TenantDeletion) hookrun.TenantDeletion {
+		d = d.Progressed(deleted)
+		switch {
+		case stepErr != nil:
+			d = d.Finished(now, deletionStopped)
+		case done:
+			d = d.Finished(now, "")
+		}
+		return d
+	})
+	if err != nil {
+		slog.ErrorContext(ctx, "record the progress of a tenant's deletion", "tenant_id", id, "error", err.Error())
+	}
+}
+
+// tenantDeletionJSON is a deletion as GET …/deletion shows it, shaped
+// like Google's long-running operations: a resource name, and done once
+// it ended (failed: until DELETE again resumes it).
+type tenantDeletionJSON struct {
+	Name string `json:"name"`
+	Done bool   `json:"done"`
+	hookrun.TenantDeletion
+}
+
+// getTenantDeletion handles GET /v1/tenants/{tenant}/deletion (admin):
+// the state of the tenant's deletion, also after the tenant is gone (for
+// hookrun.TenantDeletionRetention). A tenant never deleted is not found.
+func (s *Service) getTenantDeletion(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("tenant")
+	if err := s.authorizeAdmin(r, "read tenant deletions"); err != nil {
+		return err
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("tenant_id", id))
+	if hookrun.ValidateTenantID(id) != nil {
+		return errTenantNotFound(id)
+	}
+	d, err := s.store.GetTenantDeletion(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, tenantDeletionJSON{Name: "tenants/" + id + "/deletion", Done: d.Done(), TenantDeletion: d})
+	return nil
 }
 
 // purgeInBackground finishes a tenant's deletion after the answer, unless

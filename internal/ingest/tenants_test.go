@@ -327,9 +327,16 @@ func TestDeleteSmallTenant(t *testing.T) {
 	key := seedTenant(t, e, "acme", 3)
 	otherKey := seedTenant(t, e, "globex", 1)
 	eps := e.store.endpointsOf("acme")
+	records := e.store.tenantDocs("acme")
+	wantError(t, e.do(t, http.MethodGet, "/v1/tenants/acme/deletion", adminToken, ""), 404, hookrun.CodeNotFound, "acme")
 
 	if w := e.do(t, http.MethodDelete, "/v1/tenants/acme", adminToken, ""); w.Code != http.StatusNoContent {
 		t.Fatalf("DELETE: %d %s, want 204: a small tenant is deleted before the answer", w.Code, w.Body)
+	}
+	// The deletion's record outlives the tenant.
+	if got := decode[tenantDeletionRead](t, e.do(t, http.MethodGet, "/v1/tenants/acme/deletion", adminToken, "")); !got.Done || got.State != "done" ||
+		got.Deleted != int64(records) || got.Name != "tenants/acme/deletion" || got.StartTime == "" || got.EndTime == "" {
+		t.Errorf("GET …/deletion = %+v, want done with %d documents deleted", got, records)
 	}
 	if n := e.store.tenantDocs("acme"); n != 0 {
 		t.Errorf("store keeps %d records of acme, want none", n)
@@ -359,6 +366,7 @@ func TestDeleteLargeTenantInBackground(t *testing.T) {
 	e := newEnv(t, nil)
 	seedTenant(t, e, "acme", 1)
 	e.store.addTenantData("acme", 200) // 800 more records
+	records := e.store.tenantDocs("acme")
 	release := make(chan struct{})
 	deleted := make(chan string, 1)
 	var mu sync.Mutex
@@ -393,6 +401,9 @@ func TestDeleteLargeTenantInBackground(t *testing.T) {
 	if w := e.do(t, http.MethodDelete, "/v1/tenants/acme", adminToken, ""); w.Code != http.StatusAccepted {
 		t.Errorf("DELETE while the background deletion runs: %d %s, want 202", w.Code, w.Body)
 	}
+	if got := decode[tenantDeletionRead](t, e.do(t, http.MethodGet, "/v1/tenants/acme/deletion", adminToken, "")); got.Done || got.State != "running" || got.Deleted != 500 {
+		t.Errorf("GET …/deletion while the background deletion waits = %+v, want running with 500 deleted", got)
+	}
 
 	close(release)
 	select {
@@ -415,6 +426,37 @@ func TestDeleteLargeTenantInBackground(t *testing.T) {
 	if e.secrets.count() != 0 {
 		t.Errorf("%d secrets left, want none", e.secrets.count())
 	}
+	// The background deletion records its end just after the tenant goes,
+	// as a client polling the route sees it.
+	got := pollDeletion(t, e, "acme")
+	if got.State != "done" || got.Deleted != int64(records) {
+		t.Errorf("GET …/deletion after the background deletion = %+v, want done with %d deleted", got, records)
+	}
+}
+
+// tenantDeletionRead is GET …/deletion's answer.
+type tenantDeletionRead struct {
+	Name      string `json:"name"`
+	Done      bool   `json:"done"`
+	State     string `json:"state"`
+	Deleted   int64  `json:"deleted"`
+	StartTime string `json:"start_time"`
+	EndTime   string `json:"end_time"`
+	Error     string `json:"error"`
+}
+
+// pollDeletion reads a tenant's deletion until it is done, as a client
+// following it does.
+func pollDeletion(t *testing.T, e *env, tenant string) tenantDeletionRead {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := decode[tenantDeletionRead](t, e.do(t, http.MethodGet, "/v1/tenants/"+tenant+"/deletion", adminToken, ""))
+		if got.Done || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // A deletion that fails (an instance stopped, storage unavailable) leaves
@@ -425,6 +467,12 @@ func TestDeleteTenantResumes(t *testing.T) {
 	e.store.deleteTenantDataErr = hookrun.Errorf(hookrun.CodeUnavailable, "storage is unavailable; retry")
 
 	wantError(t, e.do(t, http.MethodDelete, "/v1/tenants/acme", adminToken, ""), 503, hookrun.CodeUnavailable, "retry")
+	// The deletion shows failed, saying what to do and not the storage's
+	// own error.
+	if got := decode[tenantDeletionRead](t, e.do(t, http.MethodGet, "/v1/tenants/acme/deletion", adminToken, "")); !got.Done || got.State != "failed" ||
+		!strings.Contains(got.Error, "DELETE the tenant again") || strings.Contains(got.Error, "storage") {
+		t.Errorf("GET …/deletion after a failed deletion = %+v, want failed, telling to DELETE again", got)
+	}
 	if got := decode[tenantJSON](t, e.do(t, http.MethodGet, "/v1/tenants/acme", key, "")); got.Status != "deleting" {
 		t.Errorf("GET after a failed deletion: %+v, want status deleting", got)
 	}
@@ -443,12 +491,16 @@ func TestDeleteTenantResumes(t *testing.T) {
 	if n := e.store.tenantDocs("acme"); n != 0 || e.secrets.count() != 0 {
 		t.Errorf("after DELETE again: %d records and %d secrets left, want none", n, e.secrets.count())
 	}
+	if got := decode[tenantDeletionRead](t, e.do(t, http.MethodGet, "/v1/tenants/acme/deletion", adminToken, "")); got.State != "done" || got.Error != "" {
+		t.Errorf("GET …/deletion after DELETE again = %+v, want done", got)
+	}
 }
 
 func TestDeleteTenantRefused(t *testing.T) {
 	e := newEnv(t, nil)
 	key := e.createTenant(t, "acme")
 	wantError(t, e.do(t, http.MethodDelete, "/v1/tenants/acme", key, ""), 403, hookrun.CodePermissionDenied, "admin")
+	wantError(t, e.do(t, http.MethodGet, "/v1/tenants/acme/deletion", key, ""), 403, hookrun.CodePermissionDenied, "admin")
 	wantError(t, e.do(t, http.MethodDelete, "/v1/tenants/acme", "", ""), 401, hookrun.CodeUnauthenticated, "credentials")
 	wantError(t, e.do(t, http.MethodDelete, "/v1/tenants/initech", adminToken, ""), 404, hookrun.CodeNotFound, "initech")
 	wantError(t, e.do(t, http.MethodDelete, "/v1/tenants/Not-An-Id", adminToken, ""), 404, hookrun.CodeNotFound, "Not-An-Id")

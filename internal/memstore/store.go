@@ -37,6 +37,7 @@ type Store struct {
 	rejected   map[string]hookrun.RejectedMessage
 	catalogues map[string]hookrun.Catalogue
 	replays    map[string]hookrun.Replay // by key(tenant, replay ID)
+	deletions  map[string]hookrun.TenantDeletion
 }
 
 // Option configures a Store.
@@ -58,6 +59,7 @@ func New(opts ...Option) *Store {
 		rejected:   map[string]hookrun.RejectedMessage{},
 		catalogues: map[string]hookrun.Catalogue{},
 		replays:    map[string]hookrun.Replay{},
+		deletions:  map[string]hookrun.TenantDeletion{},
 	}
 	for _, o := range opts {
 		o(s)

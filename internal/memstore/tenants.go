@@ -108,16 +108,16 @@ func (s *Store) ListTenants(ctx context.Context, pageSize int, token string) ([]
 // started, at most limit of them (limit <= 0: no bound) besides the
 // tenant's own, in the Firestore store's order: API keys, then the
 // tenant's collections, then its rejected messages; the tenant goes last,
-// and done reports it gone.
-func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int) (done bool, err error) {
+// and done reports it gone. It returns how many records it deleted.
+func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int) (deleted int, done bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tenants[tenantID]
 	if !ok {
-		return true, nil
+		return 0, true, nil
 	}
 	if !t.Deleting() {
-		return false, hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q is %s, not being deleted", tenantID, t.Status)
+		return 0, false, hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q is %s, not being deleted", tenantID, t.Status)
 	}
 	left := limit
 	// drop deletes, with del, the records among keys that match, within
@@ -132,6 +132,7 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 			}
 			del(k)
 			left--
+			deleted++
 		}
 		return true
 	}
@@ -144,10 +145,34 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 		drop(func(k string) { delete(s.catalogues, k) }, sortedKeys(s.catalogues), func(k string) bool { return k == tenantID }) &&
 		drop(func(k string) { delete(s.rejected, k) }, sortedKeys(s.rejected), func(k string) bool { return s.rejected[k].TenantID == tenantID })
 	if !all {
-		return false, nil
+		return deleted, false, nil
 	}
 	delete(s.tenants, tenantID)
-	return true, nil
+	return deleted + 1, true, nil
+}
+
+// GetTenantDeletion returns the record of a tenant's deletion, which
+// outlives the tenant; CodeNotFound when it was never deleted.
+func (s *Store) GetTenantDeletion(ctx context.Context, tenantID string) (hookrun.TenantDeletion, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deletions[tenantID]
+	if !ok {
+		return hookrun.TenantDeletion{}, hookrun.Errorf(hookrun.CodeNotFound, "no deletion of tenant %q", tenantID)
+	}
+	return d, nil
+}
+
+// UpdateTenantDeletion stores apply's change of the record of a tenant's
+// deletion (apply gets the zero record when there is none) and returns it.
+func (s *Store) UpdateTenantDeletion(ctx context.Context, tenantID string, apply func(hookrun.TenantDeletion) hookrun.TenantDeletion) (hookrun.TenantDeletion, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := apply(s.deletions[tenantID])
+	d.TenantID = tenantID
+	d.StartedAt, d.EndedAt = stamp(d.StartedAt), stamp(d.EndedAt)
+	s.deletions[tenantID] = d
+	return d, nil
 }
 
 // TenantForKey returns the tenant whose API key hashes to keyHash. A

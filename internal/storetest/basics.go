@@ -428,7 +428,7 @@ func testMissingRecords(t *testing.T, open Opener) {
 	if err := s.ReleaseEvent(ctx, "acme", "evt_404"); err != nil {
 		t.Errorf("ReleaseEvent(missing): %v", err)
 	}
-	if done, err := s.DeleteTenantData(ctx, "nobody", 0); !done || err != nil {
+	if _, done, err := s.DeleteTenantData(ctx, "nobody", 0); !done || err != nil {
 		t.Errorf("DeleteTenantData(missing) = %v, %v; want done", done, err)
 	}
 	if c, err := s.GetCatalogue(ctx, "nobody"); len(c) != 0 || err != nil {

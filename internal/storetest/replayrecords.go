@@ -109,7 +109,7 @@ func testReplaysDeletedWithTenant(t *testing.T, open Opener) {
 		t.Fatalf("CreateReplay: %v", err)
 	}
 	markDeleting(t, s, "acme")
-	if done, err := s.DeleteTenantData(ctx, "acme", 0); !done || err != nil {
+	if _, done, err := s.DeleteTenantData(ctx, "acme", 0); !done || err != nil {
 		t.Fatalf("DeleteTenantData = %v, %v; want done", done, err)
 	}
 	_, err := s.GetReplay(ctx, "acme", "rp_1")

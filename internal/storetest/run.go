@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListTenantsPages", testListTenantsPages},
 		{"DeleteTenantData", testDeleteTenantData},
 		{"DeleteTenantDataInOneCall", testDeleteTenantDataInOneCall},
+		{"TenantDeletionRecord", testTenantDeletionRecord},
 		{"TenantLimits", testTenantLimits},
 		{"CountEndpoints", testCountEndpoints},
 		{"RecordAttemptChains", testRecordAttemptChains},

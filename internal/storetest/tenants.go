@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -292,7 +293,7 @@ func testDeleteTenantData(t *testing.T, open Opener) {
 	keys, _ := s.ListAPIKeys(ctx, "acme")
 
 	// Only a tenant marked deleting is deleted.
-	_, err := s.DeleteTenantData(ctx, "acme", 0)
+	_, _, err := s.DeleteTenantData(ctx, "acme", 0)
 	WantCode(t, "DeleteTenantData(active tenant)", err, hookrun.CodeFailedPrecondition)
 	if got := tenantLeft(t, s, "acme"); got != total+1 {
 		t.Fatalf("after a refused delete, acme has %d documents, want %d", got, total+1)
@@ -301,19 +302,24 @@ func testDeleteTenantData(t *testing.T, open Opener) {
 	markDeleting(t, s, "acme")
 	// A small budget makes progress on every call until the end.
 	const budget = 4
-	calls := 0
+	calls, counted := 0, 0
 	for done := false; !done; calls++ {
 		if calls > total {
 			t.Fatalf("not done after %d calls", calls)
 		}
 		before := tenantLeft(t, s, "acme")
-		if done, err = s.DeleteTenantData(ctx, "acme", budget); err != nil {
+		var n int
+		if n, done, err = s.DeleteTenantData(ctx, "acme", budget); err != nil {
 			t.Fatalf("DeleteTenantData call %d: %v", calls+1, err)
 		}
 		after := tenantLeft(t, s, "acme")
 		if !done && (after >= before || before-after > budget) {
 			t.Errorf("call %d deleted %d documents, want 1 to %d", calls+1, before-after, budget)
 		}
+		if n != before-after {
+			t.Errorf("call %d says it deleted %d documents, %d are gone", calls+1, n, before-after)
+		}
+		counted += n
 		if calls == 0 {
 			// Keys go first, so the tenant's callers are shut out at once.
 			for _, k := range keys {
@@ -329,11 +335,14 @@ func testDeleteTenantData(t *testing.T, open Opener) {
 	if got := tenantLeft(t, s, "acme"); got != 0 {
 		t.Errorf("acme has %d documents left, want 0", got)
 	}
+	if counted != total+1 {
+		t.Errorf("the calls counted %d deleted documents, want %d with the tenant's own", counted, total+1)
+	}
 	_, err = s.GetTenant(ctx, "acme")
 	WantCode(t, "GetTenant(deleted)", err, hookrun.CodeNotFound)
 	// Repeating a finished deletion is done at once.
-	if done, err := s.DeleteTenantData(ctx, "acme", budget); !done || err != nil {
-		t.Errorf("DeleteTenantData(gone) = %v, %v; want done", done, err)
+	if n, done, err := s.DeleteTenantData(ctx, "acme", budget); !done || err != nil || n != 0 {
+		t.Errorf("DeleteTenantData(gone) = %d, %v, %v; want done, nothing deleted", n, done, err)
 	}
 	if got := tenantLeft(t, s, "globex"); got != otherTotal+1 {
 		t.Errorf("globex has %d documents, want its %d untouched", got, otherTotal+1)
@@ -355,9 +364,9 @@ func testDeleteTenantDataInOneCall(t *testing.T, open Opener) {
 			s := open.store(t)
 			total := seedTenantData(t, s, "acme", 2)
 			markDeleting(t, s, "acme")
-			done, err := s.DeleteTenantData(t.Context(), "acme", tc.limit(total))
-			if !done || err != nil {
-				t.Fatalf("DeleteTenantData = %v, %v; want done", done, err)
+			n, done, err := s.DeleteTenantData(t.Context(), "acme", tc.limit(total))
+			if !done || err != nil || n != total+1 {
+				t.Fatalf("DeleteTenantData = %d, %v, %v; want done, %d deleted", n, done, err, total+1)
 			}
 			if got := tenantLeft(t, s, "acme"); got != 0 {
 				t.Errorf("acme has %d documents left, want 0", got)
@@ -421,4 +430,48 @@ func testCountEndpoints(t *testing.T, open Opener) {
 	if n, err := s.CountEndpoints(ctx, "acme"); err != nil || n != 2 {
 		t.Errorf("CountEndpoints after a delete = %d, %v; want 2", n, err)
 	}
+}
+
+// The record of a tenant's deletion is created by its first update, adds
+// up concurrent steps, and outlives the tenant.
+func testTenantDeletionRecord(t *testing.T, open Opener) {
+	s := open.store(t)
+	ctx := t.Context()
+	_, err := s.GetTenantDeletion(ctx, "acme")
+	WantCode(t, "GetTenantDeletion(never deleted)", err, hookrun.CodeNotFound)
+
+	total := seedTenantData(t, s, "acme", 2)
+	markDeleting(t, s, "acme")
+	t0 := Now()
+	if _, err := s.UpdateTenantDeletion(ctx, "acme", func(d hookrun.TenantDeletion) hookrun.TenantDeletion {
+		if !d.StartedAt.IsZero() {
+			t.Errorf("first update got %+v, want the zero record", d)
+		}
+		return d.Resumed("acme", t0)
+	}); err != nil {
+		t.Fatalf("UpdateTenantDeletion: %v", err)
+	}
+	// Two steps at once both count.
+	var g sync.WaitGroup
+	for range 2 {
+		g.Go(func() {
+			if _, err := s.UpdateTenantDeletion(ctx, "acme", func(d hookrun.TenantDeletion) hookrun.TenantDeletion { return d.Progressed(3) }); err != nil {
+				t.Errorf("UpdateTenantDeletion: %v", err)
+			}
+		})
+	}
+	g.Wait()
+	if _, done, err := s.DeleteTenantData(ctx, "acme", 0); !done || err != nil {
+		t.Fatalf("DeleteTenantData = %v, %v", done, err)
+	}
+	t1 := Now()
+	if _, err := s.UpdateTenantDeletion(ctx, "acme", func(d hookrun.TenantDeletion) hookrun.TenantDeletion { return d.Finished(t1, "") }); err != nil {
+		t.Fatalf("UpdateTenantDeletion: %v", err)
+	}
+	got, err := s.GetTenantDeletion(ctx, "acme")
+	want := hookrun.TenantDeletion{TenantID: "acme", State: hookrun.DeletionDone, Deleted: 6, StartedAt: t0, EndedAt: t1}
+	if err != nil || got != want {
+		t.Errorf("after the tenant is gone: %+v, %v; want %+v", got, err, want)
+	}
+	_ = total
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/logging"
 	"github.com/hookrun/hookrun/internal/secretmanager"
+	"github.com/hookrun/hookrun/internal/telemetry"
 )
 
 // Common holds the settings every hookrun service reads.
@@ -118,16 +119,33 @@ func (s *Stores) Close() error {
 
 // Main runs a service: it sets up logging, calls run with a context that
 // ends on SIGINT or SIGTERM, and exits non-zero when run fails.
+//
+// Tracing is set up first, from the OTEL_* variables (internal/telemetry),
+// and flushed within telemetryFlush once run returns, failed or not.
 func Main(name string, run func(ctx context.Context) error) {
 	logging.Setup().Info("starting", "service", name)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
+	shutdown, err := telemetry.Setup(ctx, name, telemetry.FromEnv())
+	if err == nil {
+		err = run(ctx)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), telemetryFlush)
+		if ferr := shutdown(fctx); ferr != nil {
+			slog.Warn("flush traces", "service", name, "error", ferr.Error())
+		}
+		cancel()
+	}
+	if err != nil {
 		slog.Error("exiting", "service", name, "error", err.Error())
 		os.Exit(1)
 	}
 	slog.Info("stopped", "service", name)
 }
+
+// telemetryFlush bounds exporting the last spans at exit: what Cloud Run
+// leaves of its 10 s after SIGTERM once the server's ShutdownBudget is
+// spent may be less, and spans not out by then are lost, not waited for.
+const telemetryFlush = 5 * time.Second
 
 // pprofTimeout bounds a profiler request: a CPU profile lasts as long as
 // asked (scripts/bench asks for a scenario's length), and the profiler

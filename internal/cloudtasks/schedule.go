@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/hookrun/hookrun/internal/telemetry"
 )
 
 // MaxBodyBytes is the largest body Schedule accepts. Cloud Tasks refuses
@@ -42,7 +44,8 @@ var createRetry = gax.WithRetry(func() gax.Retryer {
 
 // Schedule creates task taskID, which POSTs body (JSON, sent with
 // Content-Type application/json) to the target URL at at; a zero or past
-// at means now. taskID must be a valid task ID, such as TaskID returns.
+// at means now. The task's request carries the trace context of ctx
+// (traceparent, tracestate), so that its handler continues the trace. taskID must be a valid task ID, such as TaskID returns.
 //
 // Scheduling is idempotent by name: if a task named taskID exists or
 // existed recently, Schedule returns nil and the first task stands. A body
@@ -61,6 +64,7 @@ func (s *Scheduler) Schedule(ctx context.Context, taskID string, at time.Time, b
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       body,
 	}
+	telemetry.InjectHeaders(ctx, req.Headers)
 	if s.cfg.OIDCServiceAccount != "" {
 		req.AuthorizationHeader = &cloudtaskspb.HttpRequest_OidcToken{OidcToken: &cloudtaskspb.OidcToken{
 			ServiceAccountEmail: s.cfg.OIDCServiceAccount,

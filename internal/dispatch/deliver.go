@@ -179,7 +179,9 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 	}
 	e := at.event
 	webhookID := hookrun.WebhookID(e.TenantID, e.ID, at.ep.ID)
-	a := s.sender.Send(ctx, at.ep.URL, at.ep.AttemptTimeout(), creds, webhookID, at.body)
+	ctx, sendCtx, span := startAttempt(ctx, at)
+	defer span.End()
+	a := s.sender.Send(sendCtx, at.ep.URL, at.ep.AttemptTimeout(), creds, webhookID, at.body)
 	a.Number, a.Chain = at.n, at.chain
 	now := s.now()
 	dec := hookrun.Decide(a, at.tenant.EffectiveRetryPolicy(at.ep), at.ep.OnClientError, a.RetryAfter, now, rand.Float64())
@@ -194,6 +196,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 	default:
 		d.State, d.DeadReason, d.DeadAt = hookrun.DeliveryDead, dec.Reason, now.UTC()
 	}
+	endAttempt(span, a, d)
 	level := slog.LevelInfo
 	if !a.Succeeded() {
 		level = slog.LevelWarn

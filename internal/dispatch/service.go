@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -105,7 +107,11 @@ func (s *Service) pushed(handle func(context.Context, *wire.PushEnvelope) error)
 			return
 		}
 		httpapi.AddLogAttrs(r.Context(), slog.String("message_id", env.Message.MessageID))
-		if err := handle(r.Context(), &env); err != nil {
+		ctx, span := startPush(r.Context(), env.Subscription, env.Message.MessageID, env.Message.Attributes)
+		defer span.End()
+		if err := handle(ctx, &env); err != nil {
+			span.SetStatus(codes.Error, "message not acknowledged")
+			span.RecordError(err)
 			httpapi.WriteError(w, r, err)
 			return
 		}

@@ -32,6 +32,7 @@ type endpointDoc struct {
 	AuthKind              string    `firestore:"auth_kind"`
 	HeaderNames           []string  `firestore:"header_names"`
 	RateLimit             int       `firestore:"rate_limit"`
+	PropagateTrace        bool      `firestore:"propagate_trace"`
 	ConsecutiveDead       int       `firestore:"consecutive_dead"`
 }
 
@@ -55,6 +56,7 @@ func toEndpointDoc(e hookrun.Endpoint) endpointDoc {
 		AuthKind:              string(e.AuthKind),
 		HeaderNames:           e.HeaderNames,
 		RateLimit:             e.RateLimit,
+		PropagateTrace:        e.PropagateTrace,
 		ConsecutiveDead:       e.ConsecutiveDead,
 	}
 }
@@ -127,6 +129,7 @@ func decodeEndpoint(tenantID string, snap *fs.DocumentSnapshot) (hookrun.Endpoin
 		AuthKind:              hookrun.AuthKind(d.AuthKind),
 		HeaderNames:           d.HeaderNames,
 		RateLimit:             d.RateLimit,
+		PropagateTrace:        d.PropagateTrace,
 		ConsecutiveDead:       d.ConsecutiveDead,
 	}
 	if err := e.Compile(); err != nil {

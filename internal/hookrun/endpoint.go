@@ -63,6 +63,11 @@ type Endpoint struct {
 	// RateLimit caps deliveries per second; 0 means none. Deliveries over
 	// it wait (as scheduled tasks) instead of being sent.
 	RateLimit int `json:"rate_limit,omitempty"`
+	// PropagateTrace sends the delivery's trace context (traceparent,
+	// tracestate) to the endpoint, for a tenant who traces its receiver
+	// with hookrun's trace. Off by default: trace IDs say nothing a tenant
+	// needs unless it asks.
+	PropagateTrace bool `json:"propagate_trace"`
 	// ConsecutiveDead counts dead letters since the last success; too many
 	// disable the endpoint.
 	ConsecutiveDead int `json:"consecutive_dead_letters,omitempty"`
@@ -170,6 +175,8 @@ type EndpointInput struct {
 	Timeout Duration
 	// RateLimit in deliveries per second; zero means none.
 	RateLimit int
+	// PropagateTrace: see Endpoint.PropagateTrace.
+	PropagateTrace bool
 }
 
 // NewEndpoint validates in and returns an active endpoint of tenantID with a
@@ -185,6 +192,7 @@ func NewEndpoint(tenantID string, in EndpointInput, policy URLPolicy, now time.T
 	return e.applySettings(EndpointUpdate{
 		URL: &in.URL, EventTypes: &in.EventTypes, Description: &in.Description,
 		RetryPolicy: &in.RetryPolicy, OnClientError: &in.OnClientError, Timeout: &in.Timeout, RateLimit: &in.RateLimit,
+		PropagateTrace: &in.PropagateTrace,
 	}, policy)
 }
 

@@ -15,6 +15,8 @@ type EndpointUpdate struct {
 	OnClientError *ClientErrorAction `json:"on_client_error"`
 	Timeout       *Duration          `json:"timeout"`
 	RateLimit     *int               `json:"rate_limit"`
+	// PropagateTrace: see Endpoint.PropagateTrace.
+	PropagateTrace *bool `json:"propagate_trace"`
 	// Enabled disables (false) or re-enables (true) the endpoint.
 	Enabled *bool `json:"enabled"`
 	// DisabledBy names who disables the endpoint ("the admin", "the
@@ -85,6 +87,9 @@ func (e Endpoint) applySettings(u EndpointUpdate, policy URLPolicy) (Endpoint, e
 			return Endpoint{}, err
 		}
 		e.RateLimit = *u.RateLimit
+	}
+	if u.PropagateTrace != nil {
+		e.PropagateTrace = *u.PropagateTrace
 	}
 	if u.EventTypes != nil {
 		e.EventTypes = *u.EventTypes

@@ -38,7 +38,10 @@ func AddLogAttrs(ctx context.Context, attrs ...slog.Attr) {
 func Middleware(projectID string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		ctx := r.Context()
+		// The span NewServer's instrumentation started (continuing the
+		// caller's traceparent) names each line's trace; without one
+		// (no traceparent and tracing off), Cloud Run's trace header.
+		ctx := logging.WithProject(r.Context(), projectID)
 		if tr, ok := logging.TraceFromHeaders(projectID, r.Header.Get("traceparent"), r.Header.Get("X-Cloud-Trace-Context")); ok {
 			ctx = logging.WithTrace(ctx, tr)
 		}

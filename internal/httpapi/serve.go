@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // ShutdownBudget is how long in-flight requests get after SIGTERM. Cloud Run
@@ -52,7 +54,9 @@ type Timeouts struct {
 
 // NewServer returns the HTTP server of a hookrun service: h behind the
 // per-request deadline, with t's read, write and idle timeouts. t.Request
-// must be positive.
+// must be positive. Every request but a health check is a server span of
+// the global tracer provider (internal/telemetry), continuing the
+// caller's traceparent: a producer's, or a Cloud Task's.
 func NewServer(h http.Handler, t Timeouts) *http.Server {
 	if t.Read == 0 {
 		t.Read = DefaultReadTimeout
@@ -60,12 +64,15 @@ func NewServer(h http.Handler, t Timeouts) *http.Server {
 	if t.Idle == 0 {
 		t.Idle = DefaultIdleTimeout
 	}
+	deadline := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), t.Request)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
 	return &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), t.Request)
-			defer cancel()
-			h.ServeHTTP(w, r.WithContext(ctx))
-		}),
+		Handler: otelhttp.NewHandler(deadline, "",
+			otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })),
 		// ReadTimeout covers the headers too (ReadHeaderTimeout defaults
 		// to it) and, unlike a deadline on the handler's context, cuts off
 		// a body trickling in.

@@ -249,6 +249,7 @@ func TestCreateAndPatchNormaliseAlike(t *testing.T) {
 		{"repeated event types", `"event_types":["user.*","invoice.paid","user.*"]`},
 		{"timeout", `"timeout":"5s"`},
 		{"rate limit", `"rate_limit":7`},
+		{"trace propagation", `"propagate_trace":true`},
 		{"retry policy", `"retry_policy":{"max_attempts":3}`},
 	}
 	stored := func(t *testing.T, id string) hookrun.Endpoint {
@@ -266,7 +267,8 @@ func TestCreateAndPatchNormaliseAlike(t *testing.T) {
 			Timeout     hookrun.Duration    `json:"timeout"`
 			RateLimit   int                 `json:"rate_limit"`
 			RetryPolicy hookrun.RetryPolicy `json:"retry_policy"`
-		}{ep.EventTypes, ep.Description, ep.Timeout, ep.RateLimit, ep.RetryPolicy})
+			Propagate   bool                `json:"propagate_trace"`
+		}{ep.EventTypes, ep.Description, ep.Timeout, ep.RateLimit, ep.RetryPolicy, ep.PropagateTrace})
 		return string(b)
 	}
 	for _, f := range fields {
@@ -303,6 +305,39 @@ func TestCreateAndPatchNormaliseAlike(t *testing.T) {
 			wantError(t, w, http.StatusBadRequest, hookrun.CodeInvalidArgument, bad.field)
 			id := decode[endpointJSON](t, e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://a.example/h","event_types":["*"]}`)).ID
 			wantError(t, e.do(t, http.MethodPatch, "/v1/tenants/acme/endpoints/"+id, key, `{`+bad.json+`}`), http.StatusBadRequest, hookrun.CodeInvalidArgument, bad.field)
+		})
+	}
+}
+
+// TestPropagateTraceIsOffUntilAsked: an endpoint sends no trace context
+// unless created or patched to.
+func TestPropagateTraceIsOffUntilAsked(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.createTenant(t, "acme")
+	w := e.do(t, http.MethodPost, "/v1/tenants/acme/endpoints", key, `{"url":"https://a.example/h","event_types":["*"]}`)
+	id := decode[endpointJSON](t, w).ID
+	for _, step := range []struct {
+		name, patch string
+		want        bool
+	}{
+		{"created", "", false},
+		{"patched on", `{"propagate_trace":true}`, true},
+		{"other change keeps it", `{"description":"x"}`, true},
+		{"patched off", `{"propagate_trace":false}`, false},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			if step.patch != "" {
+				if w := e.do(t, http.MethodPatch, "/v1/tenants/acme/endpoints/"+id, key, step.patch); w.Code != http.StatusOK {
+					t.Fatalf("patch: %d %s", w.Code, w.Body)
+				}
+			}
+			ep, err := e.store.GetEndpoint(t.Context(), "acme", id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ep.PropagateTrace != step.want {
+				t.Errorf("propagate_trace = %v, want %v", ep.PropagateTrace, step.want)
+			}
 		})
 	}
 }

@@ -42,8 +42,10 @@ type createEndpointRequest struct {
 	OnClientError hookrun.ClientErrorAction `json:"on_client_error"`
 	Timeout       hookrun.Duration          `json:"timeout"`
 	RateLimit     int                       `json:"rate_limit"`
-	Auth          hookrun.EndpointAuth      `json:"auth"`
-	Headers       map[string]string         `json:"headers"`
+	// PropagateTrace: see hookrun.Endpoint.PropagateTrace.
+	PropagateTrace bool                 `json:"propagate_trace"`
+	Auth           hookrun.EndpointAuth `json:"auth"`
+	Headers        map[string]string    `json:"headers"`
 }
 
 type createEndpointResponse struct {
@@ -93,6 +95,7 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	ep, err := hookrun.NewEndpoint(t.ID, hookrun.EndpointInput{
 		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description,
 		RetryPolicy: req.RetryPolicy, OnClientError: req.OnClientError, Timeout: req.Timeout, RateLimit: req.RateLimit,
+		PropagateTrace: req.PropagateTrace,
 	},
 		hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
 	if err != nil {

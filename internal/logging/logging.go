@@ -1,7 +1,9 @@
 // Package logging sets up log/slog for Cloud Run: JSON on stdout with the
 // field names Cloud Logging understands (severity, message, time,
 // logging.googleapis.com/trace), and trace correlation carried in the
-// context so every line of a request lands under its trace.
+// context so every line of a request lands under its trace and the span
+// it was written in (the OpenTelemetry span in the context, else a trace
+// read from the request's headers).
 package logging
 
 import (
@@ -10,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Cloud Logging's special JSON fields.
@@ -63,7 +67,30 @@ type Trace struct {
 	Sampled bool
 }
 
-type traceKey struct{}
+type (
+	traceKey   struct{}
+	projectKey struct{}
+)
+
+// WithProject returns ctx naming the Google Cloud project whose Cloud
+// Trace holds the spans of ctx: log lines written with it, or a context
+// derived from it, name the OpenTelemetry span current at each line.
+func WithProject(ctx context.Context, projectID string) context.Context {
+	return context.WithValue(ctx, projectKey{}, projectID)
+}
+
+// traceOf returns the trace a line written with ctx belongs to: the
+// current OpenTelemetry span's when ctx names a project, else the one
+// WithTrace put there.
+func traceOf(ctx context.Context) (Trace, bool) {
+	if p, _ := ctx.Value(projectKey{}).(string); p != "" {
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			return Trace{Name: "projects/" + p + "/traces/" + sc.TraceID().String(), SpanID: sc.SpanID().String(), Sampled: sc.IsSampled()}, true
+		}
+	}
+	tr, ok := ctx.Value(traceKey{}).(Trace)
+	return tr, ok
+}
 
 // WithTrace returns ctx carrying tr, so log lines written with it are
 // correlated with the request's trace.
@@ -100,7 +127,7 @@ func TraceFromHeaders(projectID, traceparent, cloudTrace string) (Trace, bool) {
 type traceHandler struct{ slog.Handler }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if tr, ok := ctx.Value(traceKey{}).(Trace); ok {
+	if tr, ok := traceOf(ctx); ok {
 		r.AddAttrs(slog.String(keyTrace, tr.Name))
 		if tr.SpanID != "" {
 			r.AddAttrs(slog.String(keySpanID, tr.SpanID))

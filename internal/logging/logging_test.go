@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestLogLineHasCloudLoggingFields(t *testing.T) {
@@ -42,5 +44,38 @@ func TestTraceFromCloudTraceHeader(t *testing.T) {
 	}
 	if _, ok := TraceFromHeaders("proj", "garbage", ""); ok {
 		t.Error("garbage traceparent accepted")
+	}
+}
+
+func TestLogLineNamesTheCurrentSpan(t *testing.T) {
+	parent, _ := TraceFromHeaders("proj", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "")
+	tid, _ := trace.TraceIDFromHex("0af7651916cd43dd8448eb211c80319c")
+	sid, _ := trace.SpanIDFromHex("b7ad6b7169203331")
+	span := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid}))
+	for _, tc := range []struct {
+		name      string
+		ctx       context.Context
+		wantTrace string
+		wantSpan  string
+	}{
+		{"span with project", WithProject(WithTrace(span, parent), "proj"), "projects/proj/traces/0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"},
+		{"no span: the headers' trace", WithProject(WithTrace(context.Background(), parent), "proj"), parent.Name, "00f067aa0ba902b7"},
+		{"span but no project", WithTrace(span, parent), parent.Name, "00f067aa0ba902b7"},
+		{"neither", span, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			New(&buf, 0).InfoContext(tc.ctx, "attempt")
+			var got map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+				t.Fatal(err)
+			}
+			if tr, _ := got["logging.googleapis.com/trace"].(string); tr != tc.wantTrace {
+				t.Errorf("trace = %q, want %q", tr, tc.wantTrace)
+			}
+			if sp, _ := got["logging.googleapis.com/spanId"].(string); sp != tc.wantSpan {
+				t.Errorf("spanId = %q, want %q", sp, tc.wantSpan)
+			}
+		})
 	}
 }

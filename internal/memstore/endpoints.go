@@ -18,7 +18,7 @@ func storedEndpoint(e hookrun.Endpoint) hookrun.Endpoint {
 		ID: e.ID, TenantID: e.TenantID, URL: e.URL, EventTypes: slices.Clone(e.EventTypes), Description: e.Description,
 		Status: e.Status, DisabledReason: e.DisabledReason, ActiveSince: stamp(e.ActiveSince), InactiveSince: stamp(e.InactiveSince),
 		VerificationError: e.VerificationError, Timeout: toMillis(e.Timeout), RetryPolicy: storedPolicy(e.RetryPolicy),
-		OnClientError: e.OnClientError, RateLimit: e.RateLimit, ConsecutiveDead: e.ConsecutiveDead,
+		OnClientError: e.OnClientError, RateLimit: e.RateLimit, PropagateTrace: e.PropagateTrace, ConsecutiveDead: e.ConsecutiveDead,
 		SecretVersion: e.SecretVersion, PreviousSecretVersion: e.PreviousSecretVersion, PreviousSecretUntil: stamp(e.PreviousSecretUntil),
 		AuthKind: e.AuthKind, HeaderNames: slices.Clone(e.HeaderNames), CreatedAt: stamp(e.CreatedAt),
 	}

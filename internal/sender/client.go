@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
 
 // errForbiddenAddress is returned when a delivery would connect to an
@@ -34,7 +36,10 @@ func newHTTPClient(allowPrivate bool) *http.Client {
 		}
 	}
 	return &http.Client{
-		Transport: &http.Transport{
+		// Each request is a client span of the global tracer provider;
+		// its context goes to the endpoint only when the request's context
+		// asks (WithTracePropagation), the endpoint's choice.
+		Transport: otelhttp.NewTransport(&http.Transport{
 			Proxy:                 nil,
 			DialContext:           dialer.DialContext,
 			ForceAttemptHTTP2:     true,
@@ -43,7 +48,8 @@ func newHTTPClient(allowPrivate bool) *http.Client {
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
-		},
+		}, otelhttp.WithPropagators(optInPropagator{}),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host })),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

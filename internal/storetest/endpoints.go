@@ -24,6 +24,7 @@ func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
 	ep.AuthKind, ep.HeaderNames = hookrun.AuthBasic, []string{"X-Team"}
 	ep.RetryPolicy = hookrun.RetryPolicy{MaxAttempts: 3, InitialDelay: hookrun.Duration(2 * time.Second)}
 	ep.OnClientError, ep.Timeout = hookrun.ClientErrorDeadLetter, hookrun.Duration(5*time.Second)
+	ep.PropagateTrace = true
 	if err := s.UpdateEndpoint(ctx, ep); err != nil {
 		t.Fatalf("UpdateEndpoint: %v", err)
 	}
@@ -34,7 +35,7 @@ func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
 	if got.URL != ep.URL || got.Status != ep.Status || got.VerificationError != ep.VerificationError ||
 		got.SecretVersion != "v2" || got.PreviousSecretVersion != "v1" || !got.PreviousSecretUntil.Equal(ep.PreviousSecretUntil) ||
 		got.AuthKind != hookrun.AuthBasic || len(got.HeaderNames) != 1 || got.RetryPolicy != ep.RetryPolicy ||
-		got.OnClientError != ep.OnClientError || got.Timeout != ep.Timeout {
+		got.OnClientError != ep.OnClientError || got.Timeout != ep.Timeout || !got.PropagateTrace {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, ep)
 	}
 	ep.ID = "ep_missing"

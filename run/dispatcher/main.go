@@ -16,6 +16,7 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/telemetry"
 )
 
 // config is everything the dispatcher reads from its environment. The
@@ -112,7 +113,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("dead-letters publisher: %w", err)
 	}
 	defer deadLetters.Close()
-	deps.DeadLetters = deadLetters
+	deps.DeadLetters = telemetry.TracedPublisher(deadLetters, cfg.DeadLettersTopic)
 
 	events, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: cfg.ProjectID, Topic: cfg.EventsTopic})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/pubsub"
+	"github.com/hookrun/hookrun/internal/telemetry"
 )
 
 // config is everything the ingest service reads from its environment. The
@@ -73,6 +74,7 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("pubsub publisher: %w", err)
 	}
 	defer pub.Close()
+	traced := telemetry.TracedPublisher(pub, cfg.EventsTopic)
 
 	var opts []ingest.Option
 	if cfg.RetireTargetURL != "" {
@@ -90,7 +92,7 @@ func run(ctx context.Context) error {
 
 	icfg := cfg.Ingest
 	icfg.ProjectID = cfg.ProjectID
-	svc, err := ingest.New(icfg, stores.Firestore, pub, stores.Secrets, opts...)
+	svc, err := ingest.New(icfg, stores.Firestore, traced, stores.Secrets, opts...)
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,7 @@ func runUp(ctx context.Context, args []string) error {
 	}
 	defer emuLog.Close()
 
+	traces, traceEnv := localTraces(logDir)
 	fmt.Fprintln(os.Stderr, "hookrun: building services and starting emulators (logs of the emulators: "+emuLog.Name()+")")
 	stack, err := devstack.StartStack(ctx, devstack.StackConfig{
 		ProjectID:         "hookrun-local",
@@ -83,6 +84,7 @@ func runUp(ctx context.Context, args []string) error {
 		BinDir:            filepath.Join(".bin", "services"),
 		Output:            os.Stdout,
 		EmulatorOutput:    emuLog,
+		Env:               traceEnv,
 	})
 	if err != nil {
 		return err
@@ -100,7 +102,7 @@ func runUp(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	printSummary(os.Stdout, stack, demo)
+	printSummary(os.Stdout, stack, demo, traces)
 
 	select {
 	case <-ctx.Done():
@@ -181,7 +183,21 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func printSummary(w io.Writer, s *devstack.Stack, d *devstack.Demo) {
+// localTraces is where the services' spans go on a developer's machine:
+// one JSON span a line in logDir/traces.jsonl (internal/telemetry's
+// console exporter, both services appending), unless the developer chose
+// an exporter with OTEL_TRACES_EXPORTER (otlp to a local collector, say).
+// It returns what the banner says and the services' environment.
+func localTraces(logDir string) (where string, env []string) {
+	if e := os.Getenv("OTEL_TRACES_EXPORTER"); e != "" {
+		return "as OTEL_TRACES_EXPORTER=" + e + " says", nil
+	}
+	file := filepath.Join(logDir, "traces.jsonl")
+	return file + "  (one JSON span a line; OTEL_TRACES_EXPORTER=otlp sends them to a collector instead)",
+		[]string{"OTEL_TRACES_EXPORTER=console", "HOOKRUN_TRACES_FILE=" + file}
+}
+
+func printSummary(w io.Writer, s *devstack.Stack, d *devstack.Demo, traces string) {
 	fmt.Fprintf(w, `
 ================================================================================
 hookrun is running locally.
@@ -189,6 +205,7 @@ hookrun is running locally.
   ingest API       %s
   dispatcher       %s   (Pub/Sub pushes to /pubsub/push)
   sample receiver  %s
+  traces           %s
 
 Emulator settings for your own clients (paste into a shell):
 %s
@@ -208,6 +225,6 @@ List the demo tenant's endpoints:
 
 Ctrl-C stops everything.
 ================================================================================
-`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, exportLines(s.Env), d.EventID, d.Delivered,
+`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, traces, exportLines(s.Env), d.EventID, d.Delivered,
 		s.AdminToken, d.APIKey, s.IngestURL, d.APIKey, s.IngestURL, d.APIKey)
 }

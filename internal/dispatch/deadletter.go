@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
@@ -24,6 +25,7 @@ func (s *Service) markDead(ctx context.Context, d hookrun.Delivery, reason strin
 	if err := s.store.SetDeliveryState(ctx, d); err != nil {
 		return fmt.Errorf("mark delivery dead: %w", err)
 	}
+	s.metrics.Delivery(ctx, metrics.OutcomeDead)
 	return s.announce(ctx, d)
 }
 
@@ -59,10 +61,11 @@ const sweepLimit = 500
 // disableEndpoint disables d's endpoint for reason (a 410, too many dead
 // letters), announces d's dead letter, and makes the endpoint's other
 // deliveries waiting for a retry dead letters too.
-func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, reason string) error {
+func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, why metrics.DisableReason, reason string) error {
 	if err := s.store.DisableEndpoint(ctx, d.TenantID, d.EndpointID, reason); err != nil {
 		return fmt.Errorf("disable endpoint: %w", err)
 	}
+	s.metrics.EndpointDisabled(ctx, why)
 	s.endpoints.Delete(d.TenantID)
 	slog.WarnContext(ctx, "endpoint disabled", "tenant_id", d.TenantID, "endpoint_id", d.EndpointID, "reason", reason)
 	if err := s.announce(ctx, d); err != nil {
@@ -93,7 +96,7 @@ func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) error {
 	// The next success must see the count to reset it.
 	s.endpoints.Delete(d.TenantID)
 	if s.cfg.DisableAfterDead > 0 && n >= s.cfg.DisableAfterDead {
-		return s.disableEndpoint(ctx, d, fmt.Sprintf("%d deliveries in a row became dead letters", n))
+		return s.disableEndpoint(ctx, d, metrics.DisabledDeadLetters, fmt.Sprintf("%d deliveries in a row became dead letters", n))
 	}
 	return nil
 }
@@ -110,7 +113,7 @@ func (s *Service) recordUndeliverable(ctx context.Context, env *wire.PushEnvelop
 			env.Message.Attributes[wire.AttrDeadLetterSourceSubscription]),
 	}
 	slog.ErrorContext(ctx, "message dead-lettered by Pub/Sub", "message_id", env.Message.MessageID, "tenant_id", rej.tenantID)
-	if err := s.store.RecordRejected(ctx, rej.record(env, s.now())); err != nil {
+	if err := s.recordRejected(ctx, env, rej); err != nil {
 		return fmt.Errorf("record dead-lettered message: %w", err)
 	}
 	return nil

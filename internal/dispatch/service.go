@@ -16,6 +16,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/sender"
 	"github.com/hookrun/hookrun/internal/wire"
 	"golang.org/x/sync/singleflight"
@@ -40,6 +41,7 @@ type Service struct {
 	// fanOuts joins the messages of one event and chain that this instance
 	// handles at the same time (fanOut).
 	fanOuts singleflight.Group
+	metrics *metrics.Recorder
 	now     func() time.Time
 }
 
@@ -64,8 +66,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
 		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
 		// Secret versions are immutable: cache credentials for long.
-		creds: cache.New[sender.Credentials](time.Hour, 100_000),
-		now:   time.Now,
+		creds:   cache.New[sender.Credentials](time.Hour, 100_000),
+		metrics: deps.Metrics,
+		now:     time.Now,
 	}, nil
 }
 
@@ -145,7 +148,7 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	if rej != nil {
 		slog.WarnContext(ctx, "message rejected", "message_id", env.Message.MessageID, "reason", rej.reason)
 		httpapi.AddLogAttrs(ctx, slog.String("rejected", rej.reason))
-		if err := s.store.RecordRejected(ctx, rej.record(env, s.now())); err != nil {
+		if err := s.recordRejected(ctx, env, rej); err != nil {
 			return fmt.Errorf("record rejected message: %w", err)
 		}
 		return nil
@@ -154,6 +157,7 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 		if err := s.store.SaveEvent(ctx, e, env.Message.MessageID); err != nil {
 			return fmt.Errorf("save event: %w", err)
 		}
+		s.metrics.EventAccepted(ctx, metrics.SourceTopic)
 	}
 	// Two messages of one event can arrive at once: a publish that timed
 	// out in ingest went through after all, and the producer's retry was

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -121,6 +122,7 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	urlChanged := next.URL != ep.URL
+	disabling := ep.Status != hookrun.EndpointDisabled && next.Status == hookrun.EndpointDisabled
 	ep = next
 	var sec hookrun.EndpointSecret
 	if req.Auth != nil || req.Headers != nil || urlChanged {
@@ -152,6 +154,9 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
 		return err
+	}
+	if disabling {
+		s.opMetrics.EndpointDisabled(ctx, metrics.DisabledAPI)
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
 	httpapi.WriteJSON(w, http.StatusOK, ep)

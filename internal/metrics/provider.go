@@ -102,7 +102,7 @@ func Start(ctx context.Context, c Config) (*Provider, error) {
 	}
 	p.mp = sdkmetric.NewMeterProvider(append(opts, sdkmetric.WithResource(r))...)
 	if p.Recorder, err = New(p.mp); err != nil {
-		return nil, errors.Join(err, p.mp.Shutdown(ctx))
+		return nil, errors.Join(err, p.Close())
 	}
 	return &p, nil
 }
@@ -111,10 +111,17 @@ func Start(ctx context.Context, c Config) (*Provider, error) {
 // Config.Prometheus.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
-// Shutdown pushes what is left to Cloud Monitoring and stops the exporters.
-func (p *Provider) Shutdown(ctx context.Context) error {
+// shutdownTimeout bounds the last push at shutdown: Cloud Run gives a
+// stopping instance 10 s after SIGTERM, the server's own shutdown included.
+const shutdownTimeout = 5 * time.Second
+
+// Close pushes what is left to Cloud Monitoring, within shutdownTimeout,
+// and stops the exporters.
+func (p *Provider) Close() error {
 	if p.mp == nil {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
 	return p.mp.Shutdown(ctx)
 }

@@ -34,7 +34,7 @@ func Serve(t testing.TB) (*metrics.Recorder, string) {
 	srv := httptest.NewServer(p.Handler())
 	t.Cleanup(func() {
 		srv.Close()
-		if err := p.Shutdown(context.Background()); err != nil {
+		if err := p.Close(); err != nil {
 			t.Errorf("metrics shutdown: %v", err)
 		}
 	})

@@ -363,3 +363,14 @@ resource "google_project_iam_member" "build_reads_sources" {
     expression  = "resource.name.startsWith(\"projects/_/buckets/${var.project_id}_cloudbuild/\") || resource.name == \"projects/_/buckets/${var.project_id}_cloudbuild\""
   }
 }
+
+# --- metrics -----------------------------------------------------------------
+
+# Ingest and the dispatcher push their metrics to Cloud Monitoring
+# (OTEL_METRICS_EXPORTER=gcp; README: Metrics).
+resource "google_project_iam_member" "writes_metrics" {
+  for_each = toset(["ingest", "dispatcher"])
+  project  = var.project_id
+  role     = "roles/monitoring.metricWriter"
+  member   = local.members[each.key]
+}

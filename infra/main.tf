@@ -73,7 +73,8 @@ locals {
     # itself and needs all interfaces; the emulator endpoints; the switches
     # that let endpoints and ownership challenges use http:// and loopback
     # or private addresses; the profiler (HOOKRUN_PPROF_ADDR, loopback
-    # only, for scripts/bench -profile).
+    # only, for scripts/bench -profile); the Prometheus endpoint
+    # (HOOKRUN_METRICS_PORT), which Cloud Run would not route.
     all = [
       "PORT",
       "HOOKRUN_LISTEN_HOST",
@@ -84,6 +85,7 @@ locals {
       "PUBSUB_EMULATOR_HOST",
       "FIRESTORE_EMULATOR_HOST",
       "HOOKRUN_PPROF_ADDR",
+      "HOOKRUN_METRICS_PORT",
     ]
 
     # Sample receiver features this deployment leaves off: it authenticates

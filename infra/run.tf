@@ -61,6 +61,11 @@ resource "google_cloud_run_v2_service" "ingest" {
           value = env.value
         }
       }
+      # Metrics go to Cloud Monitoring (README: Metrics).
+      env {
+        name  = "OTEL_METRICS_EXPORTER"
+        value = "gcp"
+      }
 
       # run/ingest
       env {
@@ -204,6 +209,11 @@ resource "google_cloud_run_v2_service" "dispatcher" {
           name  = env.key
           value = env.value
         }
+      }
+      # Metrics go to Cloud Monitoring (README: Metrics).
+      env {
+        name  = "OTEL_METRICS_EXPORTER"
+        value = "gcp"
       }
 
       # run/dispatcher: who may push and call back

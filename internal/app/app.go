@@ -24,6 +24,7 @@ import (
 	"github.com/hookrun/hookrun/internal/firestore"
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/logging"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/telemetry"
 )
@@ -54,6 +55,17 @@ type Common struct {
 	// (127.0.0.1:6060, say) for profiling on a developer's machine; Cloud
 	// Run routes only PORT, so production leaves it empty.
 	PprofAddr string `env:"HOOKRUN_PPROF_ADDR"`
+	// MetricsPort, when not 0, serves the service's metrics in the
+	// Prometheus text format at /metrics on Host:MetricsPort, a port of
+	// its own so that the API never shows them. 0 serves none: Cloud Run
+	// routes only PORT, so production leaves it 0 and pushes to Cloud
+	// Monitoring instead (MetricsExporter).
+	MetricsPort int `env:"HOOKRUN_METRICS_PORT"`
+	// MetricsExporter is where metrics are pushed: "gcp" (Cloud
+	// Monitoring, every metrics.ExportInterval) or "none". The name is
+	// OpenTelemetry's variable; its other values (otlp, prometheus) are
+	// refused, since the Prometheus endpoint is MetricsPort.
+	MetricsExporter string `env:"OTEL_METRICS_EXPORTER" envDefault:"none"`
 }
 
 // Addr is the listen address.
@@ -69,6 +81,12 @@ func (c Common) Validate() error {
 	}
 	if c.CallTimeout <= 0 {
 		return fmt.Errorf("HOOKRUN_CALL_TIMEOUT %v must be positive", c.CallTimeout)
+	}
+	if c.MetricsPort < 0 || c.MetricsPort > 65535 || (c.MetricsPort != 0 && c.MetricsPort == c.Port) {
+		return fmt.Errorf("HOOKRUN_METRICS_PORT %d: want 0 (no endpoint) or a port other than PORT", c.MetricsPort)
+	}
+	if err := c.metrics("").Validate(); err != nil {
+		return err
 	}
 	if c.PprofAddr != "" {
 		// Profiles show request data: never on an interface others reach.
@@ -92,19 +110,31 @@ func LoadEnv(cfg interface{ Validate() error }) error {
 	return nil
 }
 
+// metrics is the metrics configuration of service.
+func (c Common) metrics(service string) metrics.Config {
+	return metrics.Config{Service: service, ProjectID: c.ProjectID, Exporter: c.MetricsExporter, Prometheus: c.MetricsPort != 0}
+}
+
+// StartMetrics sets up the metrics of service as c says. Its Recorder is
+// nil when they go nowhere; Serve serves its Prometheus endpoint.
+func StartMetrics(ctx context.Context, c Common, service string) (*metrics.Provider, error) {
+	return metrics.Start(ctx, c.metrics(service))
+}
+
 // Stores are the adapters both services use.
 type Stores struct {
 	Firestore *firestore.Store
 	Secrets   *secretmanager.Store
 }
 
-// OpenStores connects to Firestore and Secret Manager.
-func OpenStores(ctx context.Context, c Common) (*Stores, error) {
-	fs, err := firestore.New(ctx, firestore.Config{ProjectID: c.ProjectID, DatabaseID: c.FirestoreDatabase, EventRetention: c.EventRetention, CallTimeout: c.CallTimeout})
+// OpenStores connects to Firestore and Secret Manager; m (may be nil)
+// counts their failed calls.
+func OpenStores(ctx context.Context, c Common, m *metrics.Recorder) (*Stores, error) {
+	fs, err := firestore.New(ctx, firestore.Config{ProjectID: c.ProjectID, DatabaseID: c.FirestoreDatabase, EventRetention: c.EventRetention, CallTimeout: c.CallTimeout, Metrics: m})
 	if err != nil {
 		return nil, err
 	}
-	sm, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: c.ProjectID, Endpoint: c.SecretManagerEndpoint, CallTimeout: c.CallTimeout})
+	sm, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: c.ProjectID, Endpoint: c.SecretManagerEndpoint, CallTimeout: c.CallTimeout, Metrics: m})
 	if err != nil {
 		fs.Close()
 		return nil, err
@@ -152,19 +182,28 @@ const telemetryFlush = 5 * time.Second
 // refuses one longer than its server's write timeout.
 const pprofTimeout = 10 * time.Minute
 
-// Serve serves h on c's address with the timeouts t until ctx ends, and
-// the profiler on PprofAddr when that is set.
-func Serve(ctx context.Context, c Common, h http.Handler, t httpapi.Timeouts) error {
-	if c.PprofAddr == "" {
-		return httpapi.Serve(ctx, c.Addr(), h, t)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+// metricsTimeout bounds a scrape of the metrics endpoint.
+const metricsTimeout = 10 * time.Second
+
+// Serve serves h on c's address with the timeouts t until ctx ends, the
+// profiler on PprofAddr when that is set, and m's Prometheus endpoint on
+// MetricsPort when that is set. m may be nil.
+func Serve(ctx context.Context, c Common, h http.Handler, t httpapi.Timeouts, m *metrics.Provider) error {
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return httpapi.Serve(gctx, c.PprofAddr, mux, httpapi.Timeouts{Request: pprofTimeout}) })
+	if c.PprofAddr != "" {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		g.Go(func() error { return httpapi.Serve(gctx, c.PprofAddr, mux, httpapi.Timeouts{Request: pprofTimeout}) })
+	}
+	if m != nil && m.Handler() != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		addr := net.JoinHostPort(c.Host, strconv.Itoa(c.MetricsPort))
+		g.Go(func() error { return httpapi.Serve(gctx, addr, mux, httpapi.Timeouts{Request: metricsTimeout}) })
+	}
 	g.Go(func() error { return httpapi.Serve(gctx, c.Addr(), h, t) })
 	return g.Wait()
 }

@@ -25,6 +25,11 @@ func TestCommonValidate(t *testing.T) {
 		{"port out of range", func(c *Common) { c.Port = 70000 }, "PORT"},
 		{"retention too short", func(c *Common) { c.EventRetention = time.Minute }, "HOOKRUN_EVENT_RETENTION"},
 		{"no call timeout", func(c *Common) { c.CallTimeout = 0 }, "HOOKRUN_CALL_TIMEOUT"},
+		{"metrics endpoint", func(c *Common) { c.MetricsPort = 9464 }, ""},
+		{"metrics on the API's port", func(c *Common) { c.MetricsPort = 8080 }, "HOOKRUN_METRICS_PORT"},
+		{"metrics port out of range", func(c *Common) { c.MetricsPort = -1 }, "HOOKRUN_METRICS_PORT"},
+		{"metrics to Cloud Monitoring", func(c *Common) { c.MetricsExporter = "gcp" }, ""},
+		{"metrics exporter unknown", func(c *Common) { c.MetricsExporter = "otlp" }, "OTEL_METRICS_EXPORTER"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := ok

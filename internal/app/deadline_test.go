@@ -48,7 +48,7 @@ func (d dependencies) open(t *testing.T) (*app.Stores, app.Common) {
 		t.Setenv("PUBSUB_EMULATOR_HOST", d.pubsub)
 	}
 	c := app.Common{ProjectID: testenv.ProjectID(t), SecretManagerEndpoint: d.secrets, CallTimeout: d.callTimeout}
-	stores, err := app.OpenStores(context.Background(), c)
+	stores, err := app.OpenStores(context.Background(), c, nil)
 	if err != nil {
 		t.Fatalf("OpenStores: %v", err)
 	}

@@ -30,6 +30,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/hookrun/hookrun/internal/gcpcall"
+	"github.com/hookrun/hookrun/internal/metrics"
 )
 
 // queueIDPattern is the queue ID syntax Cloud Tasks accepts.
@@ -66,6 +67,9 @@ type Config struct {
 	// CallTimeout bounds each call to Cloud Tasks, whatever the caller's
 	// context (gcpcall); 0 means gcpcall.DefaultTimeout.
 	CallTimeout time.Duration
+	// Metrics counts the calls that fail (hookrun.dependency.errors); nil
+	// counts none.
+	Metrics *metrics.Recorder
 }
 
 // Audience is the audience of the OIDC token every task carries, which the
@@ -149,6 +153,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	// GOOGLE_SDK_GO_LOGGING_LEVEL=debug is set; a discarding logger takes
 	// precedence over that variable, so payloads never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
+	opts = append(opts, cfg.Metrics.ClientOptions(metrics.CloudTasks)...)
 	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
 	opts = append(opts, gcpcall.LocalEndpoint(cfg.Endpoint)...)
 	client, err := ct.NewClient(ctx, opts...)

@@ -66,6 +66,9 @@ type StackConfig struct {
 
 	IngestPort, DispatcherPort, ReceiverPort                     int
 	PubSubPort, FirestorePort, SecretManagerPort, CloudTasksPort int
+	// The ports of ingest's and the dispatcher's Prometheus endpoints
+	// (HOOKRUN_METRICS_PORT).
+	IngestMetricsPort, DispatcherMetricsPort int
 
 	// PubSubHost and FirestoreHost use emulators that are already running
 	// (the tests' ones) instead of starting new ones.
@@ -97,7 +100,10 @@ type Stack struct {
 	cfg           StackConfig
 	IngestURL     string
 	DispatcherURL string
-	AdminToken    string
+	// IngestMetricsURL and DispatcherMetricsURL are the services'
+	// Prometheus endpoints (…/metrics).
+	IngestMetricsURL, DispatcherMetricsURL string
+	AdminToken                             string
 	// Env is the emulator environment clients of this stack need.
 	Env []string
 
@@ -254,10 +260,18 @@ func (s *Stack) startServices(ctx context.Context) error {
 		return err
 	}
 	s.DispatcherURL = "http://127.0.0.1:" + strconv.Itoa(dispatcherPort)
+	ingestMetrics, err := s.metricsPort(s.cfg.IngestMetricsPort, &s.IngestMetricsURL)
+	if err != nil {
+		return err
+	}
+	dispatcherMetrics, err := s.metricsPort(s.cfg.DispatcherMetricsPort, &s.DispatcherMetricsURL)
+	if err != nil {
+		return err
+	}
 	if err := s.ensureQueue(ctx); err != nil {
 		return err
 	}
-	if err := s.startService(ctx, "dispatcher", dispatcherPort,
+	if err := s.startService(ctx, "dispatcher", dispatcherPort, dispatcherMetrics,
 		"HOOKRUN_PUSH_AUTH=none",              // the emulators' requests carry no OIDC token
 		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // the sample receiver is on loopback
 		"HOOKRUN_TASKS_LOCATION="+TasksLocation,
@@ -285,13 +299,25 @@ func (s *Stack) startServices(ctx context.Context) error {
 		return err
 	}
 	s.IngestURL = "http://127.0.0.1:" + strconv.Itoa(ingestPort)
-	return s.startService(ctx, "ingest", ingestPort,
+	return s.startService(ctx, "ingest", ingestPort, ingestMetrics,
 		"HOOKRUN_ADMIN_TOKEN="+s.AdminToken,
 		"HOOKRUN_ALLOW_HTTP_ENDPOINTS=true",
 		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // challenges reach loopback receivers
 		"HOOKRUN_TASKS_LOCATION="+TasksLocation,
 		"HOOKRUN_RETIRE_TARGET_URL="+s.DispatcherURL+"/tasks/retire-secret",
 	)
+}
+
+// metricsPort picks the port of a service's Prometheus endpoint (port, or
+// a free one), sets *url to the endpoint, and returns the service's
+// setting for it.
+func (s *Stack) metricsPort(port int, url *string) (string, error) {
+	port, err := portOrFree(port)
+	if err != nil {
+		return "", err
+	}
+	*url = "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
+	return "HOOKRUN_METRICS_PORT=" + strconv.Itoa(port), nil
 }
 
 // StartReceiver starts the sample receiver with the endpoint's signing

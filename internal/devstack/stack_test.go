@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/firestore"
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/metrics/metricstest"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/storetest"
 	"github.com/hookrun/hookrun/internal/testenv"
@@ -192,6 +194,47 @@ func TestPipelineEndToEnd(t *testing.T) {
 			t.Fatalf("rejected message: %v", err)
 		}
 		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
+	}
+
+	// The services' Prometheus endpoints count the run: five events
+	// through the API (the duplicate is not one), one from the topic, the
+	// rejected message, and seven deliveries that succeeded at their
+	// first attempt.
+	wantMetrics(ctx, t, stack.IngestMetricsURL, metricstest.Samples{
+		`hookrun_events_accepted_total{source="api"}`: 5,
+	})
+	wantMetrics(ctx, t, stack.DispatcherMetricsURL, metricstest.Samples{
+		`hookrun_events_accepted_total{source="topic"}`: 1,
+		`hookrun_messages_rejected_total`:               1,
+		`hookrun_deliveries_total{outcome="succeeded"}`: 7,
+		`hookrun_attempts_total{status_class="2xx"}`:    7,
+		`hookrun_delivery_latency_seconds_count`:        7,
+	})
+}
+
+// wantMetrics scrapes url until it shows want's series with their values.
+// A service counts right after it records what the test waited for, so
+// the first scrape may be a moment early; scrapes are how metrics are
+// read, so polling them is as an operator's Prometheus would.
+func wantMetrics(ctx context.Context, t *testing.T, url string, want metricstest.Samples) {
+	t.Helper()
+	for {
+		got := metricstest.Scrape(t, url)
+		missing := ""
+		for k, v := range want {
+			if got[k] != v {
+				missing = fmt.Sprintf("%s = %v, want %v", k, got[k], v)
+				break
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Errorf("%s: %s (scraped %v)", url, missing, got.Hookrun())
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

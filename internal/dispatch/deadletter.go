@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
@@ -24,6 +25,7 @@ func (s *Service) markDead(ctx context.Context, d hookrun.Delivery, reason strin
 	if err := s.store.SetDeliveryState(ctx, d); err != nil {
 		return fmt.Errorf("mark delivery dead: %w", err)
 	}
+	s.metrics.Delivery(ctx, metrics.OutcomeDead)
 	return s.announce(ctx, d)
 }
 
@@ -65,6 +67,7 @@ func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, cause
 	if err := s.store.DisableEndpoint(ctx, d.TenantID, d.EndpointID, reason); err != nil {
 		return fmt.Errorf("disable endpoint: %w", err)
 	}
+	s.metrics.EndpointDisabled(ctx, cause)
 	s.endpoints.Delete(d.TenantID)
 	slog.WarnContext(ctx, "endpoint disabled", "tenant_id", d.TenantID, "endpoint_id", d.EndpointID, "reason", reason)
 	s.notifyDisabled(ctx, d, cause)
@@ -113,7 +116,7 @@ func (s *Service) recordUndeliverable(ctx context.Context, env *wire.PushEnvelop
 			env.Message.Attributes[wire.AttrDeadLetterSourceSubscription]),
 	}
 	slog.ErrorContext(ctx, "message dead-lettered by Pub/Sub", "message_id", env.Message.MessageID, "tenant_id", rej.tenantID)
-	if err := s.store.RecordRejected(ctx, rej.record(env, s.now())); err != nil {
+	if err := s.recordRejected(ctx, env, rej); err != nil {
 		return fmt.Errorf("record dead-lettered message: %w", err)
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/sender"
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -214,6 +215,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 	if err := s.store.RecordAttempt(ctx, d, a); err != nil {
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, at.ep.ID), err)
 	}
+	s.countAttempt(ctx, e, d, a, now)
 	switch {
 	case dec.Verdict == hookrun.VerdictGone:
 		return s.disableEndpoint(ctx, d, hookrun.DisabledByGone, d.DeadReason)
@@ -228,7 +230,28 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 			slog.ErrorContext(ctx, "reset dead letters in a row", "endpoint_id", d.EndpointID, "error", err.Error())
 		}
 	}
-	return s.resume(ctx, e, d)
+	if err := s.resume(ctx, e, d); err != nil {
+		return err
+	}
+	if d.State == hookrun.DeliveryRetrying {
+		s.metrics.RetryScheduled(ctx)
+	}
+	return nil
+}
+
+// countAttempt records the metrics of an attempt once it is recorded: its
+// status and duration, and the state it left the delivery in.
+func (s *Service) countAttempt(ctx context.Context, e hookrun.Event, d hookrun.Delivery, a hookrun.Attempt, now time.Time) {
+	s.metrics.Attempt(ctx, a.StatusCode, a.Latency)
+	switch d.State {
+	case hookrun.DeliverySucceeded:
+		s.metrics.Delivery(ctx, metrics.OutcomeSucceeded)
+		s.metrics.Delivered(ctx, e.ReceivedAt, now)
+	case hookrun.DeliveryRetrying:
+		s.metrics.Delivery(ctx, metrics.OutcomeRetrying)
+	case hookrun.DeliveryDead:
+		s.metrics.Delivery(ctx, metrics.OutcomeDead)
+	}
 }
 
 // deferAttempt puts attempt at.n off by wait, for the endpoint's rate limit:

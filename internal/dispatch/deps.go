@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/metrics"
 )
 
 // Store is the dispatcher's view of Firestore. Methods return
@@ -89,6 +90,8 @@ type Deps struct {
 	// Tasks' requests; both may be nil only with Config.InsecureSkipAuth.
 	PushVerifier PushVerifier
 	TaskVerifier PushVerifier
+	// Metrics records the delivery metrics; nil records none.
+	Metrics *metrics.Recorder
 }
 
 // Secrets reads endpoint secrets (Secret Manager in production). Versions

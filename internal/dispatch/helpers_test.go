@@ -44,11 +44,16 @@ type env struct {
 	events *fakePublisher
 }
 
-func newEnv(t testing.TB, cfg dispatch.Config) *env {
+// newEnv builds the dispatcher on fakes; edits change its Deps (metrics).
+func newEnv(t testing.TB, cfg dispatch.Config, edits ...func(*dispatch.Deps)) *env {
 	t.Helper()
 	e := &env{store: newTestStore(), secrets: newFakeSecrets(), verifier: &fakeVerifier{},
 		scheduler: &fakeScheduler{}, deadLetters: &fakePublisher{}, events: &fakePublisher{}}
-	svc, err := dispatch.New(cfg, e.deps(e.store))
+	deps := e.deps(e.store)
+	for _, edit := range edits {
+		edit(&deps)
+	}
+	svc, err := dispatch.New(cfg, deps)
 	if err != nil {
 		t.Fatalf("dispatch.New: %v", err)
 	}

@@ -1,6 +1,7 @@
 package dispatch
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -91,6 +92,15 @@ func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
 		Source:     source,
 		ReceivedAt: received.UTC(),
 	}, nil
+}
+
+// recordRejected stores a rejected message and counts it.
+func (s *Service) recordRejected(ctx context.Context, env *wire.PushEnvelope, r *rejection) error {
+	if err := s.store.RecordRejected(ctx, r.record(env, s.now())); err != nil {
+		return err
+	}
+	s.metrics.MessageRejected(ctx)
+	return nil
 }
 
 func (r *rejection) record(env *wire.PushEnvelope, now time.Time) hookrun.RejectedMessage {

@@ -21,7 +21,7 @@ func (s *Service) runReplayJob(ctx context.Context, env *wire.PushEnvelope) erro
 	a := env.Message.Attributes
 	tenantID, chain := a[wire.AttrTenantID], a[wire.AttrChain]
 	reject := func(reason string) error {
-		return s.store.RecordRejected(ctx, (&rejection{tenantID: tenantID, reason: reason}).record(env, s.now()))
+		return s.recordRejected(ctx, env, &rejection{tenantID: tenantID, reason: reason})
 	}
 	if chain == "" {
 		return reject(fmt.Sprintf("job %q without a chain", a[wire.AttrJob]))

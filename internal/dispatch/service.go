@@ -18,6 +18,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/sender"
 	"github.com/hookrun/hookrun/internal/wire"
 	"golang.org/x/sync/singleflight"
@@ -46,6 +47,7 @@ type Service struct {
 	// this instance published (notifyDeadLetter), so that a flood of dead
 	// letters costs one publish per endpoint and window, not one each.
 	deadLetterNotices *cache.TTL[struct{}]
+	metrics           *metrics.Recorder
 	now               func() time.Time
 }
 
@@ -72,6 +74,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		// Secret versions are immutable: cache credentials for long.
 		creds:             cache.New[sender.Credentials](time.Hour, 100_000),
 		deadLetterNotices: cache.New[struct{}](hookrun.DeadLetterNoticeWindow, 10_000),
+		metrics:           deps.Metrics,
 		now:               time.Now,
 	}, nil
 }
@@ -156,7 +159,7 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	if rej != nil {
 		slog.WarnContext(ctx, "message rejected", "message_id", env.Message.MessageID, "reason", rej.reason)
 		httpapi.AddLogAttrs(ctx, slog.String("rejected", rej.reason))
-		if err := s.store.RecordRejected(ctx, rej.record(env, s.now())); err != nil {
+		if err := s.recordRejected(ctx, env, rej); err != nil {
 			return fmt.Errorf("record rejected message: %w", err)
 		}
 		return nil
@@ -165,6 +168,7 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 		if err := s.store.SaveEvent(ctx, e, env.Message.MessageID); err != nil {
 			return fmt.Errorf("save event: %w", err)
 		}
+		s.metrics.EventAccepted(ctx, metrics.SourceTopic)
 	}
 	// Two messages of one event can arrive at once: a publish that timed
 	// out in ingest went through after all, and the producer's retry was

@@ -33,6 +33,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/gcpcall"
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/metrics"
 )
 
 // Config says which database to use and how long records live.
@@ -50,6 +51,9 @@ type Config struct {
 	// CallTimeout bounds each call to Firestore, whatever the caller's
 	// context (gcpcall); 0 means gcpcall.DefaultTimeout.
 	CallTimeout time.Duration
+	// Metrics counts the calls that fail (hookrun.dependency.errors); nil
+	// counts none.
+	Metrics *metrics.Recorder
 }
 
 // Store implements the storage interfaces of ingest and dispatch. It is
@@ -77,7 +81,7 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 	if cfg.EventRetention == 0 {
 		cfg.EventRetention = 30 * 24 * time.Hour
 	}
-	bounds, err := callBounds(cfg.CallTimeout)
+	bounds, err := callBounds(cfg.CallTimeout, cfg.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -105,16 +109,17 @@ func (s *Store) Close() error {
 	return s.c.Close()
 }
 
-// callBounds are the client options that bound every call (gcpcall). On
+// callBounds are the client options that bound every call (gcpcall) and
+// count those that fail (m, outside gcpcall's bounds). On
 // the emulator the SDK dials a connection of its own that no dial option
 // reaches, so this dials the emulator as the SDK would (plaintext, as its
 // admin, messages unbounded in size) with the bounds, and hands the SDK
 // that connection, which takes precedence: the SDK's own then stays idle,
 // one per Store, on the emulator only.
-func callBounds(timeout time.Duration) ([]option.ClientOption, error) {
+func callBounds(timeout time.Duration, m *metrics.Recorder) ([]option.ClientOption, error) {
 	host := os.Getenv("FIRESTORE_EMULATOR_HOST")
 	if host == "" {
-		return gcpcall.ClientOptions(timeout), nil
+		return append(m.ClientOptions(metrics.Firestore), gcpcall.ClientOptions(timeout)...), nil
 	}
 	if !strings.Contains(host, "://") {
 		host = "passthrough:///" + host
@@ -123,7 +128,7 @@ func callBounds(timeout time.Duration) ([]option.ClientOption, error) {
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithPerRPCCredentials(emulatorAdmin{}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32), grpc.MaxCallSendMsgSize(math.MaxInt32)),
-	}, gcpcall.DialOptions(timeout)...)...)
+	}, append(m.DialOptions(metrics.Firestore), gcpcall.DialOptions(timeout)...)...)...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore: dial emulator at %s: %w", host, err)
 	}

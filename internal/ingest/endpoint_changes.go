@@ -130,6 +130,7 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	urlChanged := next.URL != ep.URL
+	disabling := ep.Status != hookrun.EndpointDisabled && next.Status == hookrun.EndpointDisabled
 	ep = next
 	var sec hookrun.EndpointSecret
 	if req.Auth != nil || req.Headers != nil || urlChanged {
@@ -163,6 +164,9 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.notifyStatusChange(ctx, was, ep, changed)
+	if disabling {
+		s.opMetrics.EndpointDisabled(ctx, hookrun.DisabledByAPI)
+	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
 	httpapi.WriteJSON(w, http.StatusOK, ep)
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
@@ -48,45 +49,61 @@ type publishEventResponse struct {
 	ID string `json:"id"`
 }
 
+// publishEvent handles POST /v1/events and counts what it answered: an
+// event accepted (a duplicate's 202 accepts nothing new) or refused, by
+// the error's status.
 func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
+	fresh, err := s.acceptEvent(w, r)
+	switch {
+	case err != nil:
+		s.opMetrics.EventRefused(r.Context(), err)
+	case fresh:
+		s.opMetrics.EventAccepted(r.Context(), metrics.SourceAPI)
+	}
+	return err
+}
+
+// acceptEvent answers 202 once Pub/Sub has the event; fresh is false when
+// the event had been accepted before (a producer's retry).
+func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh bool, err error) {
 	ctx := r.Context()
 	c, err := s.authenticate(r)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if c.admin {
-		return hookrun.Errorf(hookrun.CodePermissionDenied, "send events with the tenant's API key, not the admin token")
+		return false, hookrun.Errorf(hookrun.CodePermissionDenied, "send events with the tenant's API key, not the admin token")
 	}
 	t, err := s.tenant(ctx, c.tenantID)
 	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
-		return errUnauthenticated // the key outlived its tenant
+		return false, errUnauthenticated // the key outlived its tenant
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.ID))
 	if !t.Active() {
-		return hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
+		return false, hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
 	}
 	// Before the body is read: an event over the limit costs nothing more.
 	if err := s.allowEvent(w, t); err != nil {
-		return err
+		return false, err
 	}
 
 	var req publishEventRequest
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
-		return err
+		return false, err
 	}
 	e, err := s.newEvent(t.ID, req)
 	if err != nil {
-		return err
+		return false, err
 	}
 	cat, err := s.catalogue(ctx, t.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !cat.AllowsType(e.Type) {
-		return hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
+		return false, hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
 
@@ -95,16 +112,16 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 	var held *hookrun.Error
 	if errors.As(err, &held) && held.Code == hookrun.CodeAborted {
 		// No lease is longer than ours, whatever a clock that is off says.
-		return &hookrun.Error{Code: held.Code, Message: held.Message, Err: err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
+		return false, &hookrun.Error{Code: held.Code, Message: held.Message, Err: err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if duplicate {
 		// Same answer as the first time; nothing is published again.
 		httpapi.AddLogAttrs(ctx, slog.Bool("duplicate", true))
 		httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: stored.ID})
-		return nil
+		return false, nil
 	}
 
 	// The publish ends before the lease does, which began no earlier than
@@ -119,7 +136,7 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
 				"tenant_id", t.ID, "event_id", e.ID, "error", rerr.Error())
 		}
-		return err
+		return false, err
 	}
 	if err := s.store.AcceptEvent(context.WithoutCancel(ctx), t.ID, e.ID, msgID); err != nil {
 		// Pub/Sub has the event, so it is durable and the 202 is true. At
@@ -128,7 +145,7 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 		slog.ErrorContext(ctx, "mark event accepted", "tenant_id", t.ID, "event_id", e.ID, "error", err.Error())
 	}
 	httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: e.ID})
-	return nil
+	return true, nil
 }
 
 func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Event, error) {

@@ -26,14 +26,14 @@ type env struct {
 	retirer    *fakeScheduler
 }
 
-func newEnv(t testing.TB, configure func(*ingest.Config)) *env {
+func newEnv(t testing.TB, configure func(*ingest.Config), opts ...ingest.Option) *env {
 	t.Helper()
 	cfg := ingest.Config{AdminToken: adminToken}
 	if configure != nil {
 		configure(&cfg)
 	}
 	e := &env{store: newTestStore(), pub: &fakePublisher{}, secrets: newFakeSecrets(), challenger: &fakeChallenger{}, retirer: &fakeScheduler{}}
-	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets, ingest.WithChallenger(e.challenger), ingest.WithRetirer(e.retirer))
+	svc, err := ingest.New(cfg, e.store, e.pub, e.secrets, append([]ingest.Option{ingest.WithChallenger(e.challenger), ingest.WithRetirer(e.retirer)}, opts...)...)
 	if err != nil {
 		t.Fatalf("ingest.New: %v", err)
 	}

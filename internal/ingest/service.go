@@ -14,6 +14,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/sender"
 )
 
@@ -38,6 +39,9 @@ type Service struct {
 	now        func() time.Time
 	// eventRates enforces tenants' max_events_per_second (limits.go).
 	eventRates eventRates
+	// opMetrics are the operator's metrics (events accepted and refused,
+	// endpoints disabled), not a tenant's (metrics.go); nil counts nothing.
+	opMetrics *metrics.Recorder
 }
 
 // Option changes a Service built by New.
@@ -47,6 +51,10 @@ type Option func(*Service)
 // of a rotation's grace period (a Cloud Tasks scheduler targeting the
 // dispatcher's /tasks/retire-secret).
 func WithRetirer(s Scheduler) Option { return func(svc *Service) { svc.retirer = s } }
+
+// WithMetrics records the API's metrics (events accepted and refused,
+// endpoints disabled) on m.
+func WithMetrics(m *metrics.Recorder) Option { return func(s *Service) { s.opMetrics = m } }
 
 // WithChallenger replaces the ownership challenge (tests).
 func WithChallenger(c Challenger) Option { return func(s *Service) { s.challenge = c } }

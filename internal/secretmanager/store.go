@@ -21,6 +21,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/hookrun/hookrun/internal/gcpcall"
+	"github.com/hookrun/hookrun/internal/metrics"
 )
 
 // ErrNotFound is wrapped into the errors of calls that name a secret or
@@ -39,6 +40,9 @@ type Config struct {
 	// CallTimeout bounds each call to Secret Manager, whatever the
 	// caller's context (gcpcall); 0 means gcpcall.DefaultTimeout.
 	CallTimeout time.Duration
+	// Metrics counts the calls that fail (hookrun.dependency.errors); nil
+	// counts none.
+	Metrics *metrics.Recorder
 }
 
 // Validate reports the first thing wrong with c.
@@ -72,6 +76,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// GOOGLE_SDK_GO_LOGGING_LEVEL=debug is set; a discarding logger takes
 	// precedence over that variable, so secrets never reach the logs.
 	opts := []option.ClientOption{option.WithLogger(slog.New(slog.DiscardHandler))}
+	opts = append(opts, cfg.Metrics.ClientOptions(metrics.SecretManager)...)
 	opts = append(opts, gcpcall.ClientOptions(cfg.CallTimeout)...)
 	opts = append(opts, gcpcall.LocalEndpoint(cfg.Endpoint)...)
 	client, err := sm.NewClient(ctx, opts...)

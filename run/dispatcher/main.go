@@ -14,6 +14,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cloudtasks"
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
@@ -94,7 +95,14 @@ func run(ctx context.Context) error {
 		return fmt.Errorf("HOOKRUN_PUSH_AUTH must be oidc or none, not %q", cfg.Auth)
 	}
 
-	stores, err := app.OpenStores(ctx, cfg.Common)
+	m, err := app.StartMetrics(ctx, cfg.Common, "dispatcher")
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	deps.Metrics = m.Recorder
+	tasks.Metrics = m.Recorder
+	stores, err := app.OpenStores(ctx, cfg.Common, m.Recorder)
 	if err != nil {
 		return err
 	}
@@ -108,7 +116,7 @@ func run(ctx context.Context) error {
 	defer scheduler.Close()
 	deps.Scheduler = scheduler
 
-	deadLetters, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: cfg.ProjectID, Topic: cfg.DeadLettersTopic})
+	deadLetters, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: cfg.ProjectID, Topic: cfg.DeadLettersTopic}, m.Recorder.ClientOptions(metrics.PubSub)...)
 	if err != nil {
 		return fmt.Errorf("dead-letters publisher: %w", err)
 	}
@@ -126,5 +134,5 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout})
+	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout}, m)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cloudtasks"
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/ingest"
+	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
 )
@@ -58,7 +59,12 @@ func run(ctx context.Context) error {
 	if err := app.LoadEnv(&cfg); err != nil {
 		return err
 	}
-	stores, err := app.OpenStores(ctx, cfg.Common)
+	m, err := app.StartMetrics(ctx, cfg.Common, "ingest")
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	stores, err := app.OpenStores(ctx, cfg.Common, m.Recorder)
 	if err != nil {
 		return err
 	}
@@ -69,17 +75,17 @@ func run(ctx context.Context) error {
 		Topic:          cfg.EventsTopic,
 		DelayThreshold: cfg.PublishDelay,
 		PublishTimeout: cfg.Ingest.PublishTimeout,
-	})
+	}, m.Recorder.ClientOptions(metrics.PubSub)...)
 	if err != nil {
 		return fmt.Errorf("pubsub publisher: %w", err)
 	}
 	defer pub.Close()
 	traced := telemetry.TracedPublisher(pub, cfg.EventsTopic)
 
-	var opts []ingest.Option
+	opts := []ingest.Option{ingest.WithMetrics(m.Recorder)}
 	if cfg.RetireTargetURL != "" {
 		tasks := cfg.Tasks
-		tasks.ProjectID, tasks.TargetURL, tasks.CallTimeout = cfg.ProjectID, cfg.RetireTargetURL, cfg.CallTimeout
+		tasks.ProjectID, tasks.TargetURL, tasks.CallTimeout, tasks.Metrics = cfg.ProjectID, cfg.RetireTargetURL, cfg.CallTimeout, m.Recorder
 		retirer, err := cloudtasks.New(ctx, tasks)
 		if err != nil {
 			return fmt.Errorf("cloud tasks: %w", err)
@@ -96,5 +102,5 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout})
+	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout}, m)
 }

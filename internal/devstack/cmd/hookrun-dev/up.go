@@ -36,6 +36,8 @@ var stackPorts = []struct {
 	{"HOOKRUN_FIRESTORE_PORT", 8086, "Firestore emulator"},
 	{"HOOKRUN_SECRETMANAGER_PORT", 8087, "Secret Manager emulator"},
 	{"HOOKRUN_CLOUDTASKS_PORT", 8088, "Cloud Tasks emulator"},
+	{"HOOKRUN_INGEST_METRICS_PORT", 9464, "ingest metrics (Prometheus)"},
+	{"HOOKRUN_DISPATCHER_METRICS_PORT", 9465, "dispatcher metrics (Prometheus)"},
 }
 
 func runUp(ctx context.Context, args []string) error {
@@ -73,18 +75,20 @@ func runUp(ctx context.Context, args []string) error {
 	traces, traceEnv := localTraces(logDir)
 	fmt.Fprintln(os.Stderr, "hookrun: building services and starting emulators (logs of the emulators: "+emuLog.Name()+")")
 	stack, err := devstack.StartStack(ctx, devstack.StackConfig{
-		ProjectID:         "hookrun-local",
-		AdminToken:        os.Getenv("HOOKRUN_ADMIN_TOKEN"),
-		IngestPort:        ports["HOOKRUN_INGEST_PORT"],
-		DispatcherPort:    ports["HOOKRUN_DISPATCHER_PORT"],
-		PubSubPort:        ports["HOOKRUN_PUBSUB_PORT"],
-		FirestorePort:     ports["HOOKRUN_FIRESTORE_PORT"],
-		SecretManagerPort: ports["HOOKRUN_SECRETMANAGER_PORT"],
-		CloudTasksPort:    ports["HOOKRUN_CLOUDTASKS_PORT"],
-		BinDir:            filepath.Join(".bin", "services"),
-		Output:            os.Stdout,
-		EmulatorOutput:    emuLog,
-		Env:               traceEnv,
+		ProjectID:             "hookrun-local",
+		AdminToken:            os.Getenv("HOOKRUN_ADMIN_TOKEN"),
+		IngestPort:            ports["HOOKRUN_INGEST_PORT"],
+		DispatcherPort:        ports["HOOKRUN_DISPATCHER_PORT"],
+		PubSubPort:            ports["HOOKRUN_PUBSUB_PORT"],
+		FirestorePort:         ports["HOOKRUN_FIRESTORE_PORT"],
+		SecretManagerPort:     ports["HOOKRUN_SECRETMANAGER_PORT"],
+		CloudTasksPort:        ports["HOOKRUN_CLOUDTASKS_PORT"],
+		IngestMetricsPort:     ports["HOOKRUN_INGEST_METRICS_PORT"],
+		DispatcherMetricsPort: ports["HOOKRUN_DISPATCHER_METRICS_PORT"],
+		BinDir:                filepath.Join(".bin", "services"),
+		Output:                os.Stdout,
+		EmulatorOutput:        emuLog,
+		Env:                   traceEnv,
 	})
 	if err != nil {
 		return err
@@ -123,7 +127,7 @@ tenant. Ctrl-C stops everything.
 Ports, each set by its variable:
 `)
 	for _, p := range stackPorts {
-		fmt.Fprintf(w, "  %-27s %5d  %s\n", p.env, p.def, p.what)
+		fmt.Fprintf(w, "  %-32s %5d  %s\n", p.env, p.def, p.what)
 	}
 	fmt.Fprint(w, "\nHOOKRUN_ADMIN_TOKEN, when set, is the admin token; otherwise one is generated.\n")
 }
@@ -206,6 +210,8 @@ hookrun is running locally.
   dispatcher       %s   (Pub/Sub pushes to /pubsub/push)
   sample receiver  %s
   traces           %s
+  metrics          %s   (ingest, Prometheus text format)
+                   %s   (dispatcher)
 
 Emulator settings for your own clients (paste into a shell):
 %s
@@ -225,6 +231,6 @@ List the demo tenant's endpoints:
 
 Ctrl-C stops everything.
 ================================================================================
-`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, traces, exportLines(s.Env), d.EventID, d.Delivered,
+`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, traces, s.IngestMetricsURL, s.DispatcherMetricsURL, exportLines(s.Env), d.EventID, d.Delivered,
 		s.AdminToken, d.APIKey, s.IngestURL, d.APIKey, s.IngestURL, d.APIKey)
 }

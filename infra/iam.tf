@@ -322,6 +322,37 @@ resource "google_secret_manager_secret_iam_member" "receiver_reads_its_secret" {
   member    = "serviceAccount:${google_service_account.receiver[0].email}"
 }
 
+# --- Telemetry: metrics to Cloud Monitoring, traces to Cloud Trace -----------
+
+# The services export through OpenTelemetry's Google Cloud exporters, which
+# write as the runtime identity: metricWriter allows writing time series and
+# creating the metric descriptors of hookrun's own metrics (nothing can be
+# read), cloudtrace.agent allows writing spans only. Both are checked on the
+# project, so they are project-level grants. The sample receiver exports
+# traces only.
+locals {
+  telemetry_grants = {
+    ingest_writes_metrics     = { member = local.members.ingest, role = "roles/monitoring.metricWriter" }
+    ingest_writes_traces      = { member = local.members.ingest, role = "roles/cloudtrace.agent" }
+    dispatcher_writes_metrics = { member = local.members.dispatcher, role = "roles/monitoring.metricWriter" }
+    dispatcher_writes_traces  = { member = local.members.dispatcher, role = "roles/cloudtrace.agent" }
+  }
+}
+
+resource "google_project_iam_member" "telemetry" {
+  for_each = local.telemetry_grants
+  project  = var.project_id
+  role     = each.value.role
+  member   = each.value.member
+}
+
+resource "google_project_iam_member" "receiver_writes_traces" {
+  count   = var.deploy_receiver ? 1 : 0
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = "serviceAccount:${google_service_account.receiver[0].email}"
+}
+
 # --- Image builds ---------------------------------------------------------------
 
 # Cloud Build runs as hookrun-build (gcloud builds submit

@@ -331,6 +331,30 @@ resource "google_secret_manager_secret_iam_member" "receiver_reads_its_secret" {
   member    = "serviceAccount:${google_service_account.receiver[0].email}"
 }
 
+# --- Telemetry: metrics to Cloud Monitoring, traces to Cloud Trace -----------
+
+# The services export through OpenTelemetry's Google Cloud exporters, which
+# write as the runtime identity: metricWriter allows writing time series and
+# creating the metric descriptors of hookrun's own metrics (nothing can be
+# read), cloudtrace.agent allows writing spans only. Both are checked on the
+# project, so they are project-level grants. The sample receiver exports
+# nothing, so it gets neither.
+locals {
+  telemetry_grants = {
+    ingest_writes_metrics     = { member = local.members.ingest, role = "roles/monitoring.metricWriter" }
+    ingest_writes_traces      = { member = local.members.ingest, role = "roles/cloudtrace.agent" }
+    dispatcher_writes_metrics = { member = local.members.dispatcher, role = "roles/monitoring.metricWriter" }
+    dispatcher_writes_traces  = { member = local.members.dispatcher, role = "roles/cloudtrace.agent" }
+  }
+}
+
+resource "google_project_iam_member" "telemetry" {
+  for_each = local.telemetry_grants
+  project  = var.project_id
+  role     = each.value.role
+  member   = each.value.member
+}
+
 # --- Image builds ---------------------------------------------------------------
 
 # Cloud Build runs as hookrun-build (gcloud builds submit
@@ -362,15 +386,4 @@ resource "google_project_iam_member" "build_reads_sources" {
     description = "Only the bucket gcloud builds submit stages sources in."
     expression  = "resource.name.startsWith(\"projects/_/buckets/${var.project_id}_cloudbuild/\") || resource.name == \"projects/_/buckets/${var.project_id}_cloudbuild\""
   }
-}
-
-# --- metrics -----------------------------------------------------------------
-
-# Ingest and the dispatcher push their metrics to Cloud Monitoring
-# (OTEL_METRICS_EXPORTER=gcp; README: Metrics).
-resource "google_project_iam_member" "writes_metrics" {
-  for_each = toset(["ingest", "dispatcher"])
-  project  = var.project_id
-  role     = "roles/monitoring.metricWriter"
-  member   = local.members[each.key]
 }

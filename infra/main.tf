@@ -7,6 +7,9 @@
 #   firestore.tf  database, composite indexes, TTL policies
 #   secrets.tf    admin token, the sample receiver's signing secret
 #   run.tf        the Cloud Run services and their complete environment
+#   metrics.tf    hookrun's metrics declared to Cloud Monitoring, their filters
+#   alerts.tf     alert policies, notification channels
+#   dashboard.tf  the Cloud Monitoring dashboard
 
 data "google_project" "this" {
   project_id = var.project_id

@@ -360,3 +360,109 @@ variable "receiver_max_body_bytes" {
   type        = number
   default     = 1048576
 }
+
+# --- Alerts (alerts.tf; what each means: the README's Operate section) -----
+# Each alert has a threshold and how long it must be crossed before it fires
+# (_for_minutes, whole minutes). Rates are averaged over a 5-minute window
+# (local.alert_window in metrics.tf).
+
+variable "alert_notification_channels" {
+  description = "Existing Cloud Monitoring notification channels every alert notifies, by resource name (projects/<project>/notificationChannels/<id>: Slack, PagerDuty, SMS… made in the console). Empty and no alert_emails: alerts open incidents in the console only."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_emails" {
+  description = "Email addresses every alert notifies; each becomes an email notification channel."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_dead_letters_per_minute" {
+  description = "Dead letters rising: fires when deliveries become dead letters (hookrun.deliveries, outcome dead) faster than this many per minute."
+  type        = number
+  default     = 1
+}
+
+variable "alert_dead_letters_for_minutes" {
+  description = "How long the dead-letter rate must stay above alert_dead_letters_per_minute."
+  type        = number
+  default     = 5
+}
+
+variable "alert_dead_letter_topic_messages" {
+  description = "Dead-letter topic receiving messages: fires when the dead-letters topic receives more than this many messages in 5 minutes (0: any)."
+  type        = number
+  default     = 0
+}
+
+variable "alert_dead_letter_topic_for_minutes" {
+  description = "How long the dead-letters topic must keep receiving more than alert_dead_letter_topic_messages (0: at once)."
+  type        = number
+  default     = 0
+}
+
+variable "alert_undeliverable_messages" {
+  description = "Messages Pub/Sub gave up pushing: fires when the events-dead-letter topic receives more than this many messages in 5 minutes (0: any)."
+  type        = number
+  default     = 0
+}
+
+variable "alert_undeliverable_messages_for_minutes" {
+  description = "How long events-dead-letter must keep receiving more than alert_undeliverable_messages (0: at once)."
+  type        = number
+  default     = 0
+}
+
+variable "alert_success_rate_min" {
+  description = "Success rate under a threshold: fires when fewer than this fraction of delivery outcomes (hookrun.deliveries) are succeeded (the others are retrying or dead)."
+  type        = number
+  default     = 0.95
+
+  validation {
+    condition     = var.alert_success_rate_min > 0 && var.alert_success_rate_min <= 1
+    error_message = "alert_success_rate_min is a fraction: more than 0, at most 1."
+  }
+}
+
+variable "alert_success_rate_for_minutes" {
+  description = "How long the success rate must stay under alert_success_rate_min."
+  type        = number
+  default     = 15
+}
+
+variable "alert_delivery_latency_p95_seconds" {
+  description = "Accept-to-delivered latency: fires when the 95th percentile of the time from an event's acceptance to its successful delivery (hookrun.delivery.latency) exceeds this many seconds. A first retry comes 5 s after a failure, the next about 20 s later."
+  type        = number
+  default     = 60
+}
+
+variable "alert_delivery_latency_for_minutes" {
+  description = "How long the p95 accept-to-delivered latency must stay above alert_delivery_latency_p95_seconds."
+  type        = number
+  default     = 15
+}
+
+variable "alert_backlog_age_seconds" {
+  description = "Events backlog: fires when the oldest message of the events-dispatcher subscription not yet acknowledged is older than this many seconds. With the default push backoff, a message the dispatcher keeps failing reaches events-dead-letter after about 40 minutes."
+  type        = number
+  default     = 900
+}
+
+variable "alert_backlog_for_minutes" {
+  description = "How long the oldest unacknowledged message must stay older than alert_backlog_age_seconds."
+  type        = number
+  default     = 5
+}
+
+variable "alert_ingest_5xx_per_minute" {
+  description = "5xx on ingest: fires when hookrun-ingest answers 5xx (Cloud Run's request count, 5xx class) more often than this many times per minute."
+  type        = number
+  default     = 1
+}
+
+variable "alert_ingest_5xx_for_minutes" {
+  description = "How long ingest's 5xx rate must stay above alert_ingest_5xx_per_minute."
+  type        = number
+  default     = 5
+}

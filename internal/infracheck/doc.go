@@ -15,6 +15,9 @@
 //     (its `envDefault` tag), so that a default changed in one place fails;
 //   - every composite index firestore.CompositeIndexes declares, and every
 //     TTL field firestore.TTLPolicies declares, exists in infra;
+//   - every alert condition's threshold and duration is a variable, every
+//     hookrun metric infra names is an instrument of the services, and the
+//     README's table of alert variables gives variables.tf's defaults;
 //   - every path, Dockerfile and script cloudbuild.yaml names exists, and
 //     every Cloud Run service it deploys is declared in infra;
 //   - every script in scripts/ answers -h and --help with its usage, and

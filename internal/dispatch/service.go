@@ -168,7 +168,10 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 		if err := s.store.SaveEvent(ctx, e, env.Message.MessageID); err != nil {
 			return fmt.Errorf("save event: %w", err)
 		}
-		s.metrics.EventAccepted(ctx, metrics.SourceTopic)
+		// hookrun's own operational events are not producers' events.
+		if e.Source != hookrun.SourceHookrun {
+			s.metrics.EventAccepted(ctx, metrics.SourceTopic)
+		}
 	}
 	// Two messages of one event can arrive at once: a publish that timed
 	// out in ingest went through after all, and the producer's retry was

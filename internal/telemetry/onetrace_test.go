@@ -78,6 +78,7 @@ func TestOneTraceFollowsAnEvent(t *testing.T) {
 	ingestH := httpapi.NewServer(isvc.Handler(), timeouts).Handler
 	dsvc, err := dispatch.New(dispatch.Config{InsecureSkipAuth: true, AllowPrivateNetworks: true}, dispatch.Deps{
 		Store: store, Secrets: secrets, Scheduler: tasks, DeadLetters: telemetry.TracedPublisher(&queue{}, "dead-letters"),
+		Events: telemetry.TracedPublisher(&queue{}, "events"),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -143,14 +143,7 @@ func newFaultRun(ctx context.Context, t *testing.T) *faultRun {
 		t.Fatal("the stack has no Pub/Sub emulator of its own to freeze")
 	}
 	t.Cleanup(r.pubsub.Resume) // before the stack stops, whatever happened
-	var created struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := r.c.Do(ctx, http.MethodPost, "/v1/tenants", stack.AdminToken,
-		map[string]any{"id": faultTenant, "name": "Fault", "retry_policy": testPolicy}, &created); err != nil {
-		t.Fatalf("create tenant: %v", err)
-	}
-	r.key = created.APIKey
+	r.key = createTestTenant(ctx, t, stack, faultTenant, "Fault")
 
 	var flakyUntil time.Time // set at the flaky receiver's first request
 	ok := func(string, int) int { return http.StatusOK }

@@ -24,14 +24,7 @@ func TestOperationalWebhookOnAutoDisable(t *testing.T) {
 	defer cancel()
 	stack, _ := startTestStack(t)
 	c := &Client{BaseURL: stack.IngestURL}
-	var tenant struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := c.Do(ctx, http.MethodPost, "/v1/tenants", stack.AdminToken,
-		map[string]any{"id": "ops", "name": "Ops Inc.", "retry_policy": testPolicy}, &tenant); err != nil {
-		t.Fatalf("create tenant: %v", err)
-	}
-	key := tenant.APIKey
+	key := createTestTenant(ctx, t, stack, "ops", "Ops Inc.")
 
 	ops, opsURL := newScripted(t, func(string, int) (int, http.Header) { return http.StatusNoContent, nil })
 	ops.keepHeaders = true

@@ -20,6 +20,21 @@ import (
 // testPolicy is short enough for tests: attempts 1s, then 2s, 2s apart.
 var testPolicy = map[string]any{"initial_delay": "1s", "multiplier": 2, "max_delay": "2s", "max_attempts": 4, "jitter": 0.1}
 
+// createTestTenant creates tenant id with testPolicy's retries through the
+// API of stack and returns its API key.
+func createTestTenant(ctx context.Context, t *testing.T, stack *Stack, id, name string) string {
+	t.Helper()
+	var created struct {
+		APIKey string `json:"api_key"`
+	}
+	c := &Client{BaseURL: stack.IngestURL}
+	if err := c.Do(ctx, http.MethodPost, "/v1/tenants", stack.AdminToken,
+		map[string]any{"id": id, "name": name, "retry_policy": testPolicy}, &created); err != nil {
+		t.Fatalf("create tenant %s: %v", id, err)
+	}
+	return created.APIKey
+}
+
 // scripted is a receiver whose answer to the n-th request for an event is
 // chosen by the test; it records every request.
 type scripted struct {
@@ -167,14 +182,7 @@ func TestRetriesDeadLettersAndReplayEndToEnd(t *testing.T) {
 	defer cancel()
 	stack, project := startTestStack(t)
 	c := &Client{BaseURL: stack.IngestURL}
-	var tenant struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := c.Do(ctx, http.MethodPost, "/v1/tenants", stack.AdminToken,
-		map[string]any{"id": "retry", "name": "Retry Inc.", "retry_policy": testPolicy}, &tenant); err != nil {
-		t.Fatalf("create tenant: %v", err)
-	}
-	key := tenant.APIKey
+	key := createTestTenant(ctx, t, stack, "retry", "Retry Inc.")
 	sink := newDeadLetterSink(t, ctx, stack, project)
 
 	healed := false
@@ -346,13 +354,7 @@ func TestNoEventLostWhenDispatcherIsKilled(t *testing.T) {
 	defer cancel()
 	stack, _ := startTestStack(t)
 	c := &Client{BaseURL: stack.IngestURL}
-	var tenant struct {
-		APIKey string `json:"api_key"`
-	}
-	if err := c.Do(ctx, http.MethodPost, "/v1/tenants", stack.AdminToken,
-		map[string]any{"id": "chaos", "name": "Chaos", "retry_policy": testPolicy}, &tenant); err != nil {
-		t.Fatalf("create tenant: %v", err)
-	}
+	key := createTestTenant(ctx, t, stack, "chaos", "Chaos")
 	// Every third event fails its first attempt; every 25th never succeeds.
 	rc, url := newScripted(t, func(eventID string, n int) (int, http.Header) {
 		i, _ := strconv.Atoi(eventID[len("chaos-"):])
@@ -364,7 +366,7 @@ func TestNoEventLostWhenDispatcherIsKilled(t *testing.T) {
 		}
 		return http.StatusOK, nil
 	})
-	epID, _, err := c.CreateEndpoint(ctx, tenant.APIKey, "chaos", url, []string{"*"})
+	epID, _, err := c.CreateEndpoint(ctx, key, "chaos", url, []string{"*"})
 	if err != nil {
 		t.Fatalf("create endpoint: %v", err)
 	}
@@ -376,7 +378,7 @@ func TestNoEventLostWhenDispatcherIsKilled(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := c.SendEvent(ctx, tenant.APIKey, fmt.Sprintf("chaos-%d", i), "load.test", map[string]any{"i": i}); err != nil {
+				if _, err := c.SendEvent(ctx, key, fmt.Sprintf("chaos-%d", i), "load.test", map[string]any{"i": i}); err != nil {
 					sendErrs <- err
 				}
 			}()
@@ -420,7 +422,7 @@ func TestNoEventLostWhenDispatcherIsKilled(t *testing.T) {
 		var list struct {
 			DeadLetters []json.RawMessage `json:"dead_letters"`
 		}
-		if err := c.Do(ctx, http.MethodGet, "/v1/tenants/chaos/dead-letters?page_size=500&endpoint_id="+epID, tenant.APIKey, nil, &list); err != nil {
+		if err := c.Do(ctx, http.MethodGet, "/v1/tenants/chaos/dead-letters?page_size=500&endpoint_id="+epID, key, nil, &list); err != nil {
 			t.Fatalf("list dead letters: %v", err)
 		}
 		if len(list.DeadLetters) == wantDead {

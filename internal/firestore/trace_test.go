@@ -5,10 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/otel"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-
+	"github.com/hookrun/hookrun/internal/telemetry/telemetrytest"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
 
@@ -16,12 +13,7 @@ import (
 // services, the Firestore client makes spans of its own calls, children
 // of the caller's span: hookrun writes none by hand.
 func TestFirestoreCallsAreChildSpans(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prev := otel.GetTracerProvider()
-	otel.SetTracerProvider(tp)
-	t.Cleanup(func() { otel.SetTracerProvider(prev) })
-
+	spans, tp := telemetrytest.Record(t)
 	testenv.FirestoreHost(t)
 	s, err := New(context.Background(), Config{ProjectID: testenv.ProjectID(t)})
 	if err != nil {
@@ -32,12 +24,11 @@ func TestFirestoreCallsAreChildSpans(t *testing.T) {
 	_, _ = s.GetTenant(ctx, "acme")
 	parent.End()
 
-	var names []string
-	for _, sp := range rec.Ended() {
-		names = append(names, sp.Name())
-		if sp.Parent().SpanID() == parent.SpanContext().SpanID() && strings.Contains(strings.ToLower(sp.Name()), "firestore") {
+	children, all := telemetrytest.Children(spans, parent.SpanContext())
+	for _, name := range children {
+		if strings.Contains(strings.ToLower(name), "firestore") {
 			return
 		}
 	}
-	t.Errorf("no Firestore span under the caller's; spans: %q", names)
+	t.Errorf("no Firestore span under the caller's; spans: %q", all)
 }

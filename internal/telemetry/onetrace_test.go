@@ -12,12 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -26,6 +22,7 @@ import (
 	"github.com/hookrun/hookrun/internal/memstore"
 	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/telemetry"
+	"github.com/hookrun/hookrun/internal/telemetry/telemetrytest"
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
@@ -43,11 +40,7 @@ const (
 // and the retry task run as Pub/Sub and Cloud Tasks would, to an endpoint
 // that fails once; every span on the way is in the producer's trace.
 func TestOneTraceFollowsAnEvent(t *testing.T) {
-	spans := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans))
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()) })
+	spans, _ := telemetrytest.Record(t)
 
 	var (
 		mu         sync.Mutex

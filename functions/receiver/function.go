@@ -61,7 +61,6 @@ var functionTracing = sync.OnceValue(func() error {
 	return nil
 })
 
-
 // permanent marks a build error that retrying cannot fix, such as a
 // configuration error: only a new deployment can.
 type permanent struct{ error }

@@ -87,8 +87,7 @@ func TracesExporter() string {
 	if e := os.Getenv("OTEL_TRACES_EXPORTER"); e != "" {
 		return e
 	}
-	_, onRun := os.LookupEnv("K_SERVICE")
-	if onRun && os.Getenv("GOOGLE_CLOUD_PROJECT") != "" {
+	if os.Getenv("K_SERVICE") != "" && os.Getenv("GOOGLE_CLOUD_PROJECT") != "" {
 		return ExporterGCP
 	}
 	return ExporterNone

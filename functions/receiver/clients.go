@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"time"
 
@@ -116,14 +117,19 @@ func newTasksQueue(ctx context.Context, cfg Config) (*tasksQueue, error) {
 
 // Schedule implements scheduler. Errors give the body's size, never its
 // content.
-func (q *tasksQueue) Schedule(ctx context.Context, taskID string, body []byte) error {
+func (q *tasksQueue) Schedule(ctx context.Context, taskID string, body []byte, header map[string]string) error {
 	if len(body) > maxTaskBody {
 		return fmt.Errorf("schedule task %s: body is %d bytes, at most %d fit: %w", taskID, len(body), maxTaskBody, errTooLarge)
 	}
+	headers := maps.Clone(header)
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	headers["Content-Type"] = "application/json"
 	req := &cloudtaskspb.HttpRequest{
 		Url:        q.url,
 		HttpMethod: cloudtaskspb.HttpMethod_POST,
-		Headers:    map[string]string{"Content-Type": "application/json"},
+		Headers:    headers,
 		Body:       body,
 	}
 	if q.serviceAccount != "" {

@@ -32,12 +32,34 @@ func buildFunction(ctx context.Context) (http.Handler, error) {
 		return nil, permanent{err}
 	}
 	// The clients outlive the first request, so they must not end with it.
-	rc, err := Open(context.WithoutCancel(ctx), cfg)
+	ctx = context.WithoutCancel(ctx)
+	if err := functionTracing(); err != nil {
+		return nil, permanent{err}
+	}
+	rc, err := Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	return LogRequests(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc), nil
+	return Handler(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc), nil
 }
+
+// traceFlushBudget is how long the function gives its last spans on
+// SIGTERM, within the 10 s Cloud Run allows.
+const traceFlushBudget = 5 * time.Second
+
+// functionTracing sets tracing up once per instance, however many builds
+// a failing Open takes. The Functions Framework has no shutdown hook, so
+// the spans still batched are flushed on SIGTERM (flushOnSIGTERM).
+var functionTracing = sync.OnceValue(func() error {
+	shutdown, err := SetupTracing(context.Background())
+	if err != nil {
+		return err
+	}
+	if TracesExporter() != ExporterNone {
+		flushOnSIGTERM(shutdown, traceFlushBudget)
+	}
+	return nil
+})
 
 // permanent marks a build error that retrying cannot fix, such as a
 // configuration error: only a new deployment can.

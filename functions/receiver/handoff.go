@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Handoff queues a verified webhook for handleWebhook to run outside the
@@ -56,22 +59,36 @@ type publisher interface {
 
 var _ publisher = (*pubsubPublisher)(nil)
 
-// topicHandoff publishes the raw body with the webhook's attributes.
-type topicHandoff struct{ pub publisher }
+// topicHandoff publishes the raw body with the webhook's attributes, and
+// the trace context of its publish span (TraceAttrPrefix).
+type topicHandoff struct {
+	pub   publisher
+	topic string // projects/P/topics/T
+}
 
 func (h topicHandoff) Send(ctx context.Context, wh Webhook) error {
-	if _, err := h.pub.Publish(ctx, wh.Body, attributes(wh)); err != nil {
-		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
+	attrs := attributes(wh)
+	ctx, span := startHandoff(ctx, h.topic[strings.LastIndex(h.topic, "/")+1:]+" publish", []attribute.KeyValue{
+		attribute.String("messaging.system", "gcp_pubsub"),
+		attribute.String("messaging.destination.name", h.topic),
+		attribute.String("messaging.operation.type", "send"),
+		attribute.Int("messaging.message.body.size", len(wh.Body)),
+	}, attrs, TraceAttrPrefix)
+	id, err := h.pub.Publish(ctx, wh.Body, attrs)
+	if err != nil {
+		return endSpan(span, fmt.Errorf("hand off webhook %q: %w", wh.ID, err), "publish failed")
 	}
-	return nil
+	span.SetAttributes(attribute.String("messaging.message.id", id))
+	return endSpan(span, nil, "")
 }
 
 // scheduler is what the Cloud Tasks hand-off needs (tasksQueue, clients.go).
 type scheduler interface {
 	// Schedule creates task taskID POSTing body now. A task of that name
 	// that exists, or existed recently, is success: the first one stands.
-	// A body over maxTaskBody is refused with errTooLarge.
-	Schedule(ctx context.Context, taskID string, body []byte) error
+	// A body over maxTaskBody is refused with errTooLarge. The task's
+	// request carries header (the trace context) besides its own.
+	Schedule(ctx context.Context, taskID string, body []byte, header map[string]string) error
 }
 
 var _ scheduler = (*tasksQueue)(nil)
@@ -83,8 +100,12 @@ var errTooLarge = errors.New("webhook too large to hand off")
 // webhook-id: Cloud Tasks refuses a second task of that name for a while
 // after the first, so duplicates collapse across instances too. The task
 // body is the same envelope a Pub/Sub push sends, so POST /process reads
-// both.
-type taskHandoff struct{ sched scheduler }
+// both. The task's request carries the trace context of its span in
+// traceparent and tracestate headers, which POST /process continues.
+type taskHandoff struct {
+	sched scheduler
+	queue string // projects/P/locations/L/queues/Q
+}
 
 func (h taskHandoff) Send(ctx context.Context, wh Webhook) error {
 	id := wh.ID
@@ -97,10 +118,17 @@ func (h taskHandoff) Send(ctx context.Context, wh Webhook) error {
 	if err != nil {
 		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
 	}
-	if err := h.sched.Schedule(ctx, taskID(id), body); err != nil {
-		return fmt.Errorf("hand off webhook %q: %w", wh.ID, err)
+	header := map[string]string{}
+	ctx, span := startHandoff(ctx, h.queue[strings.LastIndex(h.queue, "/")+1:]+" send", []attribute.KeyValue{
+		attribute.String("messaging.destination.name", h.queue),
+		attribute.String("messaging.operation.type", "send"),
+		attribute.String("messaging.message.id", id),
+		attribute.Int("messaging.message.body.size", len(wh.Body)),
+	}, header, "")
+	if err := h.sched.Schedule(ctx, taskID(id), body, header); err != nil {
+		return endSpan(span, fmt.Errorf("hand off webhook %q: %w", wh.ID, err), "create task failed")
 	}
-	return nil
+	return endSpan(span, nil, "")
 }
 
 // taskID is the Cloud Tasks task ID of a webhook-id: its hex SHA-256, as

@@ -63,26 +63,27 @@ func TestTopicHandoff(t *testing.T) {
 	})
 }
 
-// fakeScheduler records tasks by ID, or fails with err.
+// fakeScheduler records tasks (body and headers) by ID, or fails with err.
 type fakeScheduler struct {
-	mu    sync.Mutex
-	tasks map[string][]byte
-	err   error
+	mu      sync.Mutex
+	tasks   map[string][]byte
+	headers map[string]map[string]string
+	err     error
 }
 
 var _ scheduler = (*fakeScheduler)(nil)
 
-func (f *fakeScheduler) Schedule(_ context.Context, taskID string, body []byte) error {
+func (f *fakeScheduler) Schedule(_ context.Context, taskID string, body []byte, header map[string]string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.err != nil {
 		return f.err
 	}
 	if f.tasks == nil {
-		f.tasks = map[string][]byte{}
+		f.tasks, f.headers = map[string][]byte{}, map[string]map[string]string{}
 	}
 	if _, ok := f.tasks[taskID]; !ok { // like Cloud Tasks: the first of a name stands
-		f.tasks[taskID] = body
+		f.tasks[taskID], f.headers[taskID] = body, header
 	}
 	return nil
 }
@@ -141,7 +142,7 @@ func TestTaskHandoff(t *testing.T) {
 // schedulerFunc is a scheduler that hands each task to a function.
 type schedulerFunc func(taskID string, body []byte)
 
-func (f schedulerFunc) Schedule(_ context.Context, taskID string, body []byte) error {
+func (f schedulerFunc) Schedule(_ context.Context, taskID string, body []byte, _ map[string]string) error {
 	f(taskID, body)
 	return nil
 }

@@ -11,12 +11,16 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Logs are JSON lines on stdout with the field names Cloud Logging reads
 // (severity, message, logging.googleapis.com/trace), one line per request
-// (LogRequests) and the lines handlers write, all under the request's
-// trace. No line holds a secret or a signature.
+// (LogRequests) and the lines handlers write, each under the span it is
+// logged in (logging.googleapis.com/trace and spanId), or the trace the
+// request's headers name when no span is in its context. No line holds a
+// secret or a signature.
 
 // Cloud Logging's special JSON fields.
 const (
@@ -62,8 +66,8 @@ func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(&traceHandler{Handler: h})
 }
 
-// trace identifies the Cloud Trace span a request belongs to.
-type trace struct {
+// logTrace identifies the Cloud Trace span a line belongs to.
+type logTrace struct {
 	name    string // projects/{project}/traces/{trace-id}
 	spanID  string
 	sampled bool
@@ -71,37 +75,57 @@ type trace struct {
 
 type traceKey struct{}
 
+// requestTrace is what LogRequests keeps for the lines of a request: the
+// project traces are in, and the trace its headers name, for when no span
+// is in the context of a line.
+type requestTrace struct {
+	project string
+	header  logTrace
+	ok      bool
+}
+
+// current is the trace of a line logged in ctx: its span (the server
+// span, a hand-off's, /process's), else the request headers'.
+func (rt requestTrace) current(ctx context.Context) (logTrace, bool) {
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() && rt.project != "" {
+		return logTrace{"projects/" + rt.project + "/traces/" + sc.TraceID().String(), sc.SpanID().String(), sc.IsSampled()}, true
+	}
+	return rt.header, rt.ok
+}
+
 // traceFromHeaders reads the W3C traceparent header, or Google's
 // X-Cloud-Trace-Context, that Cloud Run and Pub/Sub put on requests.
-func traceFromHeaders(projectID string, h http.Header) (trace, bool) {
+func traceFromHeaders(projectID string, h http.Header) (logTrace, bool) {
 	if projectID == "" {
-		return trace{}, false
+		return logTrace{}, false
 	}
 	// traceparent: version-traceid-spanid-flags
 	if parts := strings.Split(h.Get("traceparent"), "-"); len(parts) == 4 && len(parts[1]) == 32 && len(parts[2]) == 16 {
-		return trace{"projects/" + projectID + "/traces/" + parts[1], parts[2], strings.HasSuffix(parts[3], "1")}, true
+		return logTrace{"projects/" + projectID + "/traces/" + parts[1], parts[2], strings.HasSuffix(parts[3], "1")}, true
 	}
 	// X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=OPTIONS
 	if ct := h.Get("X-Cloud-Trace-Context"); ct != "" {
 		id, rest, _ := strings.Cut(ct, "/")
 		if id == "" {
-			return trace{}, false
+			return logTrace{}, false
 		}
 		span, opts, _ := strings.Cut(rest, ";")
-		return trace{"projects/" + projectID + "/traces/" + id, span, opts == "o=1"}, true
+		return logTrace{"projects/" + projectID + "/traces/" + id, span, opts == "o=1"}, true
 	}
-	return trace{}, false
+	return logTrace{}, false
 }
 
 type traceHandler struct{ slog.Handler }
 
 func (h *traceHandler) Handle(ctx context.Context, r slog.Record) error {
-	if tr, ok := ctx.Value(traceKey{}).(trace); ok {
-		r.AddAttrs(slog.String(keyTrace, tr.name))
-		if tr.spanID != "" {
-			r.AddAttrs(slog.String(keySpanID, tr.spanID))
+	if rt, ok := ctx.Value(traceKey{}).(requestTrace); ok {
+		if tr, ok := rt.current(ctx); ok {
+			r.AddAttrs(slog.String(keyTrace, tr.name))
+			if tr.spanID != "" {
+				r.AddAttrs(slog.String(keySpanID, tr.spanID))
+			}
+			r.AddAttrs(slog.Bool(keyTraceSampled, tr.sampled))
 		}
-		r.AddAttrs(slog.Bool(keyTraceSampled, tr.sampled))
 	}
 	return h.Handler.Handle(ctx, r)
 }
@@ -138,16 +162,15 @@ const statusClientClosedRequest = 499
 
 // LogRequests logs one line per request (method, path, status, latency and
 // what the receiver adds: webhook_id, outcome…), correlates every line of
-// a request with its trace in projectID, and turns a panic into a 500 in
-// the error shape. A request whose client went away before its answer is
+// a request with its trace in projectID (Handler puts the request's span
+// outside it), and turns a panic into a 500 in the error shape. A request whose client went away before its answer is
 // logged with status 499 and client_closed=true.
 func LogRequests(projectID string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		ctx := r.Context()
-		if tr, ok := traceFromHeaders(projectID, r.Header); ok {
-			ctx = context.WithValue(ctx, traceKey{}, tr)
-		}
+		tr, ok := traceFromHeaders(projectID, r.Header)
+		ctx = context.WithValue(ctx, traceKey{}, requestTrace{project: projectID, header: tr, ok: ok})
 		la := &logAttrs{}
 		ctx = context.WithValue(ctx, logAttrsKey{}, la)
 		r = r.WithContext(ctx)

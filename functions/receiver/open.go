@@ -50,7 +50,7 @@ func Open(ctx context.Context, cfg Config) (*Receiver, error) {
 			return nil, fmt.Errorf("hand-off to Pub/Sub: %w", err)
 		}
 		closers = append(closers, pub)
-		deps.Handoff = topicHandoff{pub: pub}
+		deps.Handoff = topicHandoff{pub: pub, topic: topic}
 		slog.Info("handing webhooks off to Pub/Sub", "topic", topic)
 	case cfg.HandoffTasksQueue != "":
 		sched, err := newTasksQueue(ctx, cfg)
@@ -58,7 +58,7 @@ func Open(ctx context.Context, cfg Config) (*Receiver, error) {
 			return nil, fmt.Errorf("hand-off to Cloud Tasks: %w", err)
 		}
 		closers = append(closers, sched)
-		deps.Handoff = taskHandoff{sched: sched}
+		deps.Handoff = taskHandoff{sched: sched, queue: cfg.HandoffTasksQueue}
 		slog.Info("handing webhooks off to Cloud Tasks", "queue", cfg.HandoffTasksQueue, "target", cfg.HandoffTasksURL)
 	default:
 		slog.Info("no hand-off configured: handleWebhook runs inline")

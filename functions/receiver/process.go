@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/codes"
 )
 
 var errProcessOff = errorf(http.StatusNotFound, "POST %s is off: set PROCESS_AUTH (oidc, or none for local runs)", ProcessPath)
@@ -48,6 +50,8 @@ func (rc *Receiver) process(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := env.Message
+	ctx, span := startProcess(ctx, env.Subscription, m.MessageID, m.Attributes)
+	defer span.End()
 	wh := Webhook{
 		ID:          m.Attributes[AttrWebhookID],
 		Type:        m.Attributes[AttrEventType],
@@ -67,6 +71,8 @@ func (rc *Receiver) process(w http.ResponseWriter, r *http.Request) {
 	case c == inFlight:
 		writeError(w, r, errInFlight)
 	case err != nil:
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "webhook handling failed")
 		slog.ErrorContext(ctx, "webhook handling failed", "webhook_id", wh.ID, "error", err.Error())
 		writeError(w, r, errRetry)
 	default:

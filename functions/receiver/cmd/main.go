@@ -37,6 +37,10 @@ const (
 	// shutdownBudget is how long in-flight requests get after SIGTERM:
 	// Cloud Run allows 10 s before SIGKILL.
 	shutdownBudget = 9 * time.Second
+	// traceFlushBudget is what is left of Cloud Run's 10 s, once
+	// shutdownBudget is spent, for the last spans to be exported. Spent
+	// drains finish sooner, leaving more.
+	traceFlushBudget = time.Second
 )
 
 func main() {
@@ -55,6 +59,17 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	shutdownTracing, err := receiver.SetupTracing(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
+	}
+	defer func() { // last: flushes the spans of the requests Shutdown drained
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), traceFlushBudget)
+		defer cancel()
+		if err := shutdownTracing(sctx); err != nil {
+			slog.Warn("flushing traces", "error", err.Error())
+		}
+	}()
 	// The clients must outlive SIGTERM: requests still draining hand off.
 	rc, err := receiver.Open(context.WithoutCancel(ctx), cfg)
 	if err != nil {
@@ -69,7 +84,7 @@ func run(ctx context.Context) error {
 	if port == "" {
 		port = "8080"
 	}
-	return serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), receiver.LogRequests(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc))
+	return serve(ctx, net.JoinHostPort(os.Getenv("HOOKRUN_LISTEN_HOST"), port), receiver.Handler(os.Getenv("GOOGLE_CLOUD_PROJECT"), rc))
 }
 
 // serve serves h on addr until ctx ends, then shuts down gracefully within

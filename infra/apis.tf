@@ -13,6 +13,7 @@ resource "google_project_service" "enabled" {
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
+    "telemetry.googleapis.com", # the sample receiver's OTLP trace export
   ])
 
   project            = var.project_id

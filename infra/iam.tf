@@ -338,7 +338,7 @@ resource "google_secret_manager_secret_iam_member" "receiver_reads_its_secret" {
 # creating the metric descriptors of hookrun's own metrics (nothing can be
 # read), cloudtrace.agent allows writing spans only. Both are checked on the
 # project, so they are project-level grants. The sample receiver exports
-# nothing, so it gets neither.
+# traces only, over OTLP to telemetry.googleapis.com (its tracing.go).
 locals {
   telemetry_grants = {
     ingest_writes_metrics     = { member = local.members.ingest, role = "roles/monitoring.metricWriter" }
@@ -353,6 +353,13 @@ resource "google_project_iam_member" "telemetry" {
   project  = var.project_id
   role     = each.value.role
   member   = each.value.member
+}
+
+resource "google_project_iam_member" "receiver_writes_traces" {
+  count   = var.deploy_receiver ? 1 : 0
+  project = var.project_id
+  role    = "roles/cloudtrace.agent"
+  member  = "serviceAccount:${google_service_account.receiver[0].email}"
 }
 
 # --- Image builds ---------------------------------------------------------------

@@ -63,6 +63,8 @@ var notServiceEnv = map[string]string{
 	"internal/app/app.go": "LoadEnv parses the mains' config structs; Common is followed from them",
 	"internal/telemetry/telemetry.go": "reads only variables infra need not set: K_SERVICE, which Cloud Run sets itself; " +
 		"OTEL_TRACES_EXPORTER, whose absence on Cloud Run means Cloud Trace; HOOKRUN_TRACES_FILE, for the local stack's console exporter",
+	"functions/receiver/tracing.go": "reads only K_SERVICE (Cloud Run sets it), GOOGLE_CLOUD_PROJECT (config.go declares it) and " +
+		"OTEL_TRACES_EXPORTER, whose absence on Cloud Run means Cloud Trace",
 }
 
 // codeVar is an environment variable a service's code reads.

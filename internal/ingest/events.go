@@ -37,6 +37,11 @@ type EventStore interface {
 	// retry with the same ID starts afresh.
 	ReleaseEvent(ctx context.Context, tenantID, eventID string) error
 	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
+	// ListEvents returns a page of a tenant's accepted events that match
+	// f, newest first by receive time, each with its deliveries counted
+	// by state, and the next page's token ("" at the end). A page may
+	// hold fewer than pageSize events and still have a next one.
+	ListEvents(ctx context.Context, tenantID string, f hookrun.EventFilter, pageSize int, token string) ([]hookrun.EventSummary, string, error)
 }
 
 type publishEventRequest struct {

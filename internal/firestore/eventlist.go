@@ -52,8 +52,8 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, f hookrun.Event
 	return out, next, nil
 }
 
-// eventListFields are the fields of an event document the list shows.
-var eventListFields = []string{"type", "source", "receive_time"}
+// eventListFields are the fields of an event document the list reads.
+var eventListFields = []string{"type", "source", "receive_time", "state"}
 
 // listEventsByTime pages a tenant's accepted events: an event still being
 // accepted may yet be released, and is not one until Pub/Sub has it.
@@ -150,8 +150,8 @@ func (s *Store) listEventsByDeliveryState(ctx context.Context, tenantID string, 
 }
 
 // eventSummaries reads the events ids name, in that order, projected to
-// what the list shows; an event that expired before its deliveries is
-// left out.
+// what the list shows; an event that expired before its deliveries, or is
+// still being accepted, is left out.
 func (s *Store) eventSummaries(ctx context.Context, tenantID string, ids []string) ([]hookrun.EventSummary, error) {
 	coll := s.tenantRef(tenantID).Collection("events")
 	byID := map[string]hookrun.EventSummary{}
@@ -177,12 +177,17 @@ func (s *Store) eventSummaries(ctx context.Context, tenantID string, ids []strin
 	return out, nil
 }
 
+// queryEventSummaries runs q, a query of events projected to
+// eventListFields, and returns the accepted ones.
 func (s *Store) queryEventSummaries(ctx context.Context, tenantID string, q fs.Query) ([]hookrun.EventSummary, error) {
 	var out []hookrun.EventSummary
 	err := eachDoc(ctx, q, func(snap *fs.DocumentSnapshot) error {
 		var d eventDoc
 		if err := snap.DataTo(&d); err != nil {
 			return fmt.Errorf("decode event %s: %w", snap.Ref.ID, err)
+		}
+		if d.State != eventAccepted {
+			return nil
 		}
 		out = append(out, hookrun.EventSummary{ID: snap.Ref.ID, TenantID: tenantID, Type: d.Type, Source: d.Source, ReceivedAt: d.ReceiveTime})
 		return nil

@@ -88,7 +88,10 @@ func (s *Store) listEventsByTime(ctx context.Context, tenantID string, f hookrun
 // other in that order (same event_time, document IDs "{event}:{endpoint}"),
 // so no event spans two pages, except two events received in the same
 // microsecond where one's ID is the other's followed by ':' (both may
-// then show on both pages; none is skipped).
+// then show on both pages; none is skipped). It reads, in batches of
+// pageSize+1, at most the matching deliveries of pageSize+1 events: more
+// than one batch only when events have several deliveries in the state.
+// Its token names a delivery, not an event: it pages this query only.
 func (s *Store) listEventsByDeliveryState(ctx context.Context, tenantID string, f hookrun.EventFilter, pageSize int, token string) ([]hookrun.EventSummary, string, error) {
 	coll := s.tenantRef(tenantID).Collection("deliveries")
 	q := coll.Where("state", "==", string(f.State))

@@ -21,9 +21,9 @@ resource "google_firestore_database" "default" {
 
 # --- Composite indexes -----------------------------------------------------------
 #
-# Deliveries live in tenants/{tenant}/deliveries and every query runs on one
-# tenant's subcollection, so these indexes have COLLECTION scope on the
-# collection ID "deliveries" (one index serves every tenant's). Firestore
+# Deliveries and events live in tenants/{tenant}/deliveries and .../events
+# and every query runs on one tenant's subcollection, so these indexes have
+# COLLECTION scope on the collection ID (one index serves every tenant's). Firestore
 # appends __name__ to an index in the direction of its last field; where a
 # query orders by __name__ (the newest-first paging of
 # internal/firestore/paging.go) it is written out. Each entry names the query
@@ -57,6 +57,16 @@ locals {
 
     # GetReplay (replayrecords.go): COUNT of a replay's deliveries by state.
     deliveries_replay_outcomes = { collection = "deliveries", fields = [["replay_chain", "ASCENDING"], ["chain", "ASCENDING"], ["state", "ASCENDING"]] }
+
+    # ListEvents (eventlist.go) without a state filter: accepted events,
+    # optionally of one type, a receive_time range, newest first.
+    events_accepted         = { collection = "events", fields = [["state", "ASCENDING"], ["receive_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    events_accepted_by_type = { collection = "events", fields = [["state", "ASCENDING"], ["type", "ASCENDING"], ["receive_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+
+    # ListEvents (eventlist.go) by delivery state: deliveries in one state,
+    # optionally of one event type, an event_time range, newest event first.
+    deliveries_state_newest      = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    deliveries_state_type_newest = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_type", "ASCENDING"], ["event_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
 
     # ListRejected (deliveries.go): rejected_messages, a top-level
     # collection, of one tenant, newest first. Across tenants the automatic
@@ -102,6 +112,8 @@ resource "google_firestore_field" "events_expire_time" {
 
   ttl_config {}
   index_config {}
+
+  depends_on = [google_firestore_index.composite]
 }
 
 resource "google_firestore_field" "deliveries_expire_time" {

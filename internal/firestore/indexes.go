@@ -66,6 +66,20 @@ var CompositeIndexes = []Index{
 	// chain ==, state ==).
 	{Collection: "deliveries", Fields: []IndexField{asc("replay_chain"), asc("chain"), asc("state")}},
 
+	// ListEvents without a state filter (listEventsByTime, newestFirst):
+	// accepted events (state ==), optionally of one type, optionally a
+	// receive_time range, newest first.
+	{Collection: "events", Fields: []IndexField{asc("state"), desc("receive_time"), desc(fs.DocumentID)}},
+	{Collection: "events", Fields: []IndexField{asc("state"), asc("type"), desc("receive_time"), desc(fs.DocumentID)}},
+
+	// ListEvents by delivery state (listEventsByDeliveryState,
+	// newestFirst): deliveries in one state, optionally of one event
+	// type, optionally an event_time range, newest event first. Its
+	// summaries (event_id in) and the events by ID need no composite
+	// index.
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), desc("event_time"), desc(fs.DocumentID)}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), desc("event_time"), desc(fs.DocumentID)}},
+
 	// ListRejected (newestFirst): tenant_id ==, newest first. Without a
 	// tenant, the single-field index on reject_time serves.
 	{Collection: "rejected_messages", Fields: []IndexField{asc("tenant_id"), desc("reject_time"), desc(fs.DocumentID)}},

@@ -60,6 +60,7 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"PUT /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"POST /v1/events":                                              tenantKeys,
+	"GET /v1/tenants/{tenant}/events":                              adminOrTenant,
 	"GET /v1/tenants/{tenant}/events/{event}":                      adminOrTenant,
 	"POST /v1/tenants/{tenant}/events/{event}":                     adminOrTenant,
 	"GET /v1/tenants/{tenant}/dead-letters":                        adminOrTenant,

@@ -226,20 +226,28 @@ func pageSize(v string) (int, error) {
 
 func filterFromQuery(endpointID, eventType, since, until string) (hookrun.DeadLetterFilter, error) {
 	f := hookrun.DeadLetterFilter{EndpointID: endpointID, EventType: eventType}
-	for _, p := range []struct {
-		name, v string
-		dst     *time.Time
-	}{{"since", since, &f.Since}, {"until", until, &f.Until}} {
+	var err error
+	if f.Since, f.Until, err = timeRange(since, until); err != nil {
+		return f, err
+	}
+	return f, f.Validate()
+}
+
+// timeRange reads the since and until parameters of list routes: RFC 3339
+// times, either or both empty.
+func timeRange(since, until string) (time.Time, time.Time, error) {
+	var out [2]time.Time
+	for i, p := range []struct{ name, v string }{{"since", since}, {"until", until}} {
 		if p.v == "" {
 			continue
 		}
 		ts, err := time.Parse(time.RFC3339, p.v)
 		if err != nil {
-			return f, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: an RFC 3339 time like 2026-11-23T10:00:00Z", p.name)
+			return time.Time{}, time.Time{}, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: an RFC 3339 time like 2026-11-23T10:00:00Z", p.name)
 		}
-		*p.dst = ts
+		out[i] = ts
 	}
-	return f, f.Validate()
+	return out[0], out[1], nil
 }
 
 // deadLetterAction handles POST /v1/tenants/{tenant}/dead-letters/{id}:replay.

@@ -17,6 +17,7 @@ import (
 func (s *Service) eventRoutes() []route {
 	return []route{
 		{"POST /v1/events", s.publishEvent},
+		{"GET /v1/tenants/{tenant}/events", s.listEvents},
 		{"GET /v1/tenants/{tenant}/events/{event}", s.getEvent},
 		{"POST /v1/tenants/{tenant}/events/{event}", s.eventAction},
 	}
@@ -37,6 +38,11 @@ type EventStore interface {
 	// retry with the same ID starts afresh.
 	ReleaseEvent(ctx context.Context, tenantID, eventID string) error
 	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
+	// ListEvents returns a page of a tenant's accepted events that match
+	// f, newest first by receive time, each with its deliveries counted
+	// by state, and the next page's token ("" at the end). A page may
+	// hold fewer than pageSize events and still have a next one.
+	ListEvents(ctx context.Context, tenantID string, f hookrun.EventFilter, pageSize int, token string) ([]hookrun.EventSummary, string, error)
 }
 
 type publishEventRequest struct {
@@ -189,4 +195,40 @@ func (s *Service) publish(r *http.Request, data []byte, attrs map[string]string,
 		return "", hookrun.WrapError(hookrun.CodeUnavailable, err, failMsg)
 	}
 	return id, nil
+}
+
+type eventsResponse struct {
+	Events        []hookrun.EventSummary `json:"events"`
+	NextPageToken string                 `json:"next_page_token,omitempty"`
+}
+
+// listEvents handles GET /v1/tenants/{tenant}/events: a page of the
+// tenant's events, newest first, without their data, each with its
+// deliveries counted by state.
+func (s *Service) listEvents(w http.ResponseWriter, r *http.Request) error {
+	t, err := s.tenantRoute(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := hookrun.EventFilter{EventType: q.Get("event_type"), State: hookrun.DeliveryState(q.Get("delivery_state"))}
+	if f.Since, f.Until, err = timeRange(q.Get("since"), q.Get("until")); err != nil {
+		return err
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	size, err := pageSize(q.Get("page_size"))
+	if err != nil {
+		return err
+	}
+	es, next, err := s.store.ListEvents(r.Context(), t.ID, f, size, q.Get("page_token"))
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []hookrun.EventSummary{}
+	}
+	httpapi.WriteJSON(w, http.StatusOK, eventsResponse{Events: es, NextPageToken: next})
+	return nil
 }

@@ -66,6 +66,9 @@ var schemaTypes = map[string]struct {
 	"PublishEventResponse":   {reflect.TypeFor[publishEventResponse](), false, true},
 	"Event":                  {reflect.TypeFor[hookrun.Event](), false, true},
 	"EventWithDeliveries":    {reflect.TypeFor[eventResponse](), false, true},
+	"EventList":              {reflect.TypeFor[eventsResponse](), false, true},
+	"EventSummary":           {reflect.TypeFor[hookrun.EventSummary](), false, true},
+	"DeliverySummary":        {reflect.TypeFor[hookrun.DeliverySummary](), false, true},
 	"Delivery":               {reflect.TypeFor[deliveryJSON](), false, true},
 	"Attempt":                {reflect.TypeFor[hookrun.Attempt](), false, true},
 	"RedeliverRequest":       {reflect.TypeFor[redeliverRequest](), true, false},
@@ -385,7 +388,8 @@ func TestOpenAPIErrorStatusesAreTheCodes(t *testing.T) {
 // untypedEnums are the Go fields ("Struct.json_name") that are plain
 // strings taking one of a set of untyped constants: those constants.
 var untypedEnums = map[string][]string{
-	"Event.source": {hookrun.SourceAPI, hookrun.SourcePubSub},
+	"Event.source":        {hookrun.SourceAPI, hookrun.SourcePubSub},
+	"EventSummary.source": {hookrun.SourceAPI, hookrun.SourcePubSub},
 }
 
 // enumSubsets are the properties of requests that take only some of their

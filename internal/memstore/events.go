@@ -118,3 +118,28 @@ func (s *Store) SetCatalogue(ctx context.Context, tenantID string, c hookrun.Cat
 	}
 	return nil
 }
+
+// ListEvents returns a page of a tenant's accepted events that match f,
+// newest first, each with its deliveries counted by state.
+func (s *Store) ListEvents(ctx context.Context, tenantID string, f hookrun.EventFilter, pageSize int, token string) ([]hookrun.EventSummary, string, error) {
+	s.mu.Lock()
+	summaries := map[string]hookrun.DeliverySummary{}
+	for _, r := range s.deliveries {
+		if r.d.TenantID == tenantID {
+			sum := summaries[r.d.EventID]
+			sum.Add(r.d)
+			summaries[r.d.EventID] = sum
+		}
+	}
+	var all []hookrun.EventSummary
+	for _, r := range s.events {
+		e := r.Event
+		if e.TenantID != tenantID || !r.Accepted || !f.Matches(e.Type, e.ReceivedAt, summaries[e.ID]) {
+			continue
+		}
+		all = append(all, hookrun.EventSummary{ID: e.ID, TenantID: e.TenantID, Type: e.Type, Source: e.Source,
+			ReceivedAt: e.ReceivedAt, Deliveries: summaries[e.ID]})
+	}
+	s.mu.Unlock()
+	return newestFirst(all, pageSize, token, func(e hookrun.EventSummary) (time.Time, string) { return e.ReceivedAt, e.ID })
+}

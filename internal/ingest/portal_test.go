@@ -266,7 +266,7 @@ func TestPortalEndpoints(t *testing.T) {
 		t.Fatalf("disable: %d %s", w.Code, w.Body)
 	}
 	list := e.page(http.MethodGet, "/portal/tenants/acme/endpoints", c, nil).Body.String()
-	if !strings.Contains(list, "Disabled: disabled through the API by the tenant in the portal") || !strings.Contains(list, ">Enable</button>") {
+	if !strings.Contains(list, "Why: disabled through the API by the tenant in the portal") || !strings.Contains(list, ">Enable</button>") {
 		t.Errorf("list after disable lacks the reason or the Enable button:\n%s", list)
 	}
 	w = e.page(http.MethodPost, "/portal/tenants/acme/endpoints/"+eps[0].ID+"/enabled", c, url.Values{"csrf_token": {csrf}, "enabled": {"true"}})

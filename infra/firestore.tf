@@ -149,3 +149,15 @@ resource "google_firestore_field" "tenant_deletions_expire_time" {
   ttl_config {}
   index_config {}
 }
+
+# Portal links (portal_links/{sha256(token)}) expire within a day of their
+# creation (hookrun.MaxPortalLinkTTL), opened or not.
+resource "google_firestore_field" "portal_links_expire_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "portal_links"
+  field      = "expire_time"
+
+  ttl_config {}
+  index_config {}
+}

@@ -148,6 +148,13 @@ resource "google_secret_manager_secret_iam_member" "ingest_reads_admin_token" {
   member    = local.members.ingest
 }
 
+resource "google_secret_manager_secret_iam_member" "ingest_reads_portal_key" {
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.portal_key.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = local.members.ingest
+}
+
 resource "google_project_iam_member" "ingest_creates_secrets" {
   project = var.project_id
   role    = google_project_iam_custom_role.secret_creator.id

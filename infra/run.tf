@@ -86,6 +86,19 @@ resource "google_cloud_run_v2_service" "ingest" {
         value = tostring(var.max_body_bytes)
       }
       env {
+        name = "HOOKRUN_PORTAL_KEY"
+        value_source {
+          secret_key_ref {
+            secret  = google_secret_manager_secret.portal_key.secret_id
+            version = google_secret_manager_secret_version.portal_key.version
+          }
+        }
+      }
+      env {
+        name  = "HOOKRUN_PORTAL_FRAME_ANCESTORS"
+        value = var.portal_frame_ancestors
+      }
+      env {
         name  = "HOOKRUN_ROTATION_GRACE"
         value = var.rotation_grace
       }

@@ -34,6 +34,39 @@ resource "google_secret_manager_secret_version" "admin_token" {
   }
 }
 
+# --- Portal session key -----------------------------------------------------------
+# ingest signs the tenant portal's session cookies with it
+# (HOOKRUN_PORTAL_KEY), the same on every instance. Replacing it ends every
+# open portal session:
+#   terraform apply -replace=random_password.portal_key
+# Named outside the hookrun- prefix: ingest's rights over endpoint secrets
+# do not reach it.
+
+resource "random_password" "portal_key" {
+  length  = 48
+  special = false
+}
+
+resource "google_secret_manager_secret" "portal_key" {
+  project   = var.project_id
+  secret_id = "portal-session-key"
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+resource "google_secret_manager_secret_version" "portal_key" {
+  secret      = google_secret_manager_secret.portal_key.id
+  secret_data = random_password.portal_key.result
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
 # --- Sample receiver's signing secret --------------------------------------------
 # The receiver verifies webhooks with the whsec_ secret of the hookrun
 # endpoint that points at it. That secret exists only once the endpoint is

@@ -256,6 +256,12 @@ variable "max_body_bytes" {
   default     = 262144
 }
 
+variable "portal_frame_ancestors" {
+  description = "HOOKRUN_PORTAL_FRAME_ANCESTORS: space-separated origins allowed to embed the tenant portal in an iframe, such as \"https://app.example.com\"; empty, none may."
+  type        = string
+  default     = ""
+}
+
 variable "rotation_grace" {
   description = "HOOKRUN_ROTATION_GRACE: default grace period of a signing-secret rotation."
   type        = string

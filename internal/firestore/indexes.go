@@ -101,4 +101,5 @@ var TTLPolicies = []TTLPolicy{
 	{Collection: "deliveries", Field: "expire_time"},        // deliveryFields
 	{Collection: "rejected_messages", Field: "expire_time"}, // rejectedDoc
 	{Collection: "tenant_deletions", Field: "expire_time"},  // deletionDoc
+	{Collection: "portal_links", Field: "expire_time"},      // portalLinkDoc
 }

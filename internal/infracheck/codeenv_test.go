@@ -60,7 +60,8 @@ var services = []service{
 // notServiceEnv are the other production files that read the environment,
 // and why the services' lists need not name them.
 var notServiceEnv = map[string]string{
-	"internal/app/app.go": "LoadEnv parses the mains' config structs; Common is followed from them",
+	"internal/browsertest/browser.go": "test support: CI, HOOKRUN_CHROMIUM and HOOKRUN_ARTEFACTS are read by the browser tests, not by a service",
+	"internal/app/app.go":             "LoadEnv parses the mains' config structs; Common is followed from them",
 	"internal/telemetry/telemetry.go": "reads only variables infra need not set: K_SERVICE, which Cloud Run sets itself; " +
 		"OTEL_TRACES_EXPORTER, whose absence on Cloud Run means Cloud Trace; HOOKRUN_TRACES_FILE, for the local stack's console exporter",
 	"functions/receiver/tracing.go": "reads only K_SERVICE (Cloud Run sets it), GOOGLE_CLOUD_PROJECT (config.go declares it) and " +

@@ -84,15 +84,24 @@ func (s *Service) authorizeTenantCaller(r *http.Request, tenantID string) (calle
 		return caller{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not access tenant %q", tenantID)
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		t, err := s.tenant(r.Context(), tenantID)
-		if err != nil {
+		if _, err := s.tenantMayChange(r.Context(), tenantID); err != nil {
 			return caller{}, err
-		}
-		if t.Status == hookrun.TenantDisabled {
-			return caller{}, hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled (%s): its API keys may read but change nothing", tenantID, t.DisabledReason)
 		}
 	}
 	return c, nil
+}
+
+// tenantMayChange returns the tenant if the tenant itself (its API keys,
+// its portal sessions) may change anything: not while it is disabled.
+func (s *Service) tenantMayChange(ctx context.Context, tenantID string) (hookrun.Tenant, error) {
+	t, err := s.tenant(ctx, tenantID)
+	if err != nil {
+		return hookrun.Tenant{}, err
+	}
+	if t.Status == hookrun.TenantDisabled {
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled (%s): it may read but change nothing", tenantID, t.DisabledReason)
+	}
+	return t, nil
 }
 
 // authorizeAdmin allows only the admin token; what completes "only the

@@ -69,6 +69,7 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/replays/{replay}":                    adminOrTenant,
 	"GET /v1/tenants/{tenant}/rejected-messages":                   adminOrTenant,
 	"GET /v1/rejected-messages":                                    adminOnly,
+	"POST /v1/tenants/{tenant}/portal-sessions":                    adminOrTenant,
 }
 
 // matrixPaths is the path to call where the pattern alone does not reach

@@ -3,6 +3,8 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -41,6 +43,19 @@ type Config struct {
 	// PublishTimeout bounds the wait for Pub/Sub's acknowledgement; the
 	// producer gets a 503 after it. Zero means the default.
 	PublishTimeout time.Duration `env:"HOOKRUN_PUBLISH_TIMEOUT" envDefault:"10s"`
+	// PortalKey signs the tenant portal's session cookies (HMAC-SHA256):
+	// at least 32 characters, the same on every instance, kept secret (the
+	// service removes it from its environment once read). Empty means a
+	// random key per process: fine for the local stack (sessions end when
+	// it restarts), not for several instances, where a session would work
+	// only on the instance that started it.
+	PortalKey string `env:"HOOKRUN_PORTAL_KEY,unset"`
+	// PortalFrameAncestors lists, space-separated, the origins allowed to
+	// embed the tenant portal in an iframe (CSP frame-ancestors), such as
+	// "https://app.example.com". Empty means none may. With any set, the
+	// portal's session cookie is SameSite=None; Secure; Partitioned, as a
+	// cross-site iframe gets no other cookie.
+	PortalFrameAncestors string `env:"HOOKRUN_PORTAL_FRAME_ANCESTORS"`
 	// ClaimLease is how long a request holds an event ID while publishing:
 	// meanwhile a request with the same ID gets 409, after it a retry
 	// takes over, so it is also how long a request killed mid-publish
@@ -74,6 +89,26 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rotation grace (HOOKRUN_ROTATION_GRACE) %v: at most %v, as a request may ask", c.RotationGrace, hookrun.MaxGracePeriod)
 	case c.ClaimLease < c.PublishTimeout+claimMargin:
 		return fmt.Errorf("claim lease must be at least the publish timeout plus %v", claimMargin)
+	case c.PortalKey != "" && len(c.PortalKey) < 32:
+		return errors.New("portal key (HOOKRUN_PORTAL_KEY) must be at least 32 characters")
+	}
+	if _, err := frameAncestors(c.PortalFrameAncestors); err != nil {
+		return fmt.Errorf("portal frame ancestors (HOOKRUN_PORTAL_FRAME_ANCESTORS): %w", err)
 	}
 	return nil
+}
+
+// frameAncestors parses PortalFrameAncestors: each an origin, scheme and
+// host only, as CSP's frame-ancestors takes them.
+func frameAncestors(list string) ([]string, error) {
+	var origins []string
+	for _, o := range strings.Fields(list) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(o, ";,'\"") {
+			return nil, fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+		}
+		origins = append(origins, u.Scheme+"://"+u.Host)
+	}
+	return origins, nil
 }

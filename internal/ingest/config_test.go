@@ -17,12 +17,23 @@ func TestConfigDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate() = %v for the defaults", err)
 	}
+	good := want
+	good.PortalKey = "a-portal-key-of-at-least-32-chars!"
+	good.PortalFrameAncestors = "https://app.example.com http://localhost:3000"
+	if err := good.Validate(); err != nil {
+		t.Errorf("Validate() = %v for a portal key and two frame ancestors", err)
+	}
 	for name, edit := range map[string]func(*Config){
 		"short admin token":   func(c *Config) { c.AdminToken = "short" },
 		"tiny body":           func(c *Config) { c.MaxBodyBytes = 10 },
 		"grace over 7 days":   func(c *Config) { c.RotationGrace = 169 * time.Hour },
 		"negative grace":      func(c *Config) { c.RotationGrace = -time.Second },
 		"lease before margin": func(c *Config) { c.ClaimLease = c.PublishTimeout },
+		"short portal key":    func(c *Config) { c.PortalKey = "too-short" },
+		"ancestor with path":  func(c *Config) { c.PortalFrameAncestors = "https://app.example.com/x" },
+		"ancestor no scheme":  func(c *Config) { c.PortalFrameAncestors = "app.example.com" },
+		"ancestor injection":  func(c *Config) { c.PortalFrameAncestors = "https://a.example.com;script-src" },
+		"ancestor keyword":    func(c *Config) { c.PortalFrameAncestors = "'self'" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := want

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 // Store keeps tenants, keys, endpoints and events (Firestore in
@@ -16,6 +18,19 @@ type Store interface {
 	DeliveryStore
 	MetricsStore
 	CatalogueStore
+	PortalStore
+}
+
+// PortalStore keeps the links into tenants' portals, by their token's
+// hash.
+type PortalStore interface {
+	// CreatePortalLink stores a new link; an existing hash is
+	// CodeAlreadyExists.
+	CreatePortalLink(ctx context.Context, l hookrun.PortalLink) error
+	// ClaimPortalLink marks a link used and returns it as it was before,
+	// atomically: of concurrent claims, exactly one sees it unused. A
+	// missing link is CodeNotFound.
+	ClaimPortalLink(ctx context.Context, tokenHash string) (hookrun.PortalLink, error)
 }
 
 // Publisher publishes to the events topic. Publish returns only once

@@ -111,22 +111,32 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
-	ctx := r.Context()
-	ep, err := s.store.GetEndpoint(ctx, t.ID, r.PathValue("endpoint"))
+	ep, err := s.changeEndpoint(r.Context(), t, r.PathValue("endpoint"), req, s.callerName(r))
 	if err != nil {
 		return err
 	}
+	httpapi.WriteJSON(w, http.StatusOK, ep)
+	return nil
+}
+
+// changeEndpoint applies req to an endpoint of tenant t, for the API and
+// the portal alike; by names who asked, for the reason of a disable.
+func (s *Service) changeEndpoint(ctx context.Context, t hookrun.Tenant, endpointID string, req patchEndpointRequest, by string) (hookrun.Endpoint, error) {
+	ep, err := s.store.GetEndpoint(ctx, t.ID, endpointID)
+	if err != nil {
+		return hookrun.Endpoint{}, err
+	}
 	if req.Enabled != nil && !*req.Enabled {
-		req.DisabledBy = s.callerName(r)
+		req.DisabledBy = by
 	}
 	was, changed := ep, s.now()
 	next, err := ep.Apply(req.EndpointUpdate, hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, changed)
 	if err != nil {
-		return err
+		return hookrun.Endpoint{}, err
 	}
 	if req.EventTypes != nil {
 		if err := s.checkSubscription(ctx, t.ID, next.EventTypes); err != nil {
-			return err
+			return hookrun.Endpoint{}, err
 		}
 	}
 	urlChanged := next.URL != ep.URL
@@ -135,7 +145,7 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	var sec hookrun.EndpointSecret
 	if req.Auth != nil || req.Headers != nil || urlChanged {
 		if sec, err = s.currentSecret(ctx, ep); err != nil {
-			return err
+			return hookrun.Endpoint{}, err
 		}
 	}
 	if req.Auth != nil || req.Headers != nil {
@@ -146,10 +156,10 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 			sec.Headers = *req.Headers
 		}
 		if err := sec.Validate(); err != nil {
-			return err
+			return hookrun.Endpoint{}, err
 		}
 		if err := s.saveSecret(ctx, &ep, sec); err != nil {
-			return err
+			return hookrun.Endpoint{}, err
 		}
 		describeCredentials(&ep, sec)
 	}
@@ -158,18 +168,17 @@ func (s *Service) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if urlChanged && ep.Status == hookrun.EndpointPending {
 		// A new URL must prove its ownership again before it gets events.
 		if err := s.verify(ctx, &ep, sec); err != nil {
-			return err
+			return hookrun.Endpoint{}, err
 		}
 	} else if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
-		return err
+		return hookrun.Endpoint{}, err
 	}
 	s.notifyStatusChange(ctx, was, ep, changed)
 	if disabling {
 		s.opMetrics.EndpointDisabled(ctx, hookrun.DisabledByAPI)
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
-	httpapi.WriteJSON(w, http.StatusOK, ep)
-	return nil
+	return ep, nil
 }
 
 // endpointAction handles POST /v1/tenants/{tenant}/endpoints/{endpoint}:verify,

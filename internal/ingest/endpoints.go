@@ -92,6 +92,20 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
+	created, err := s.addEndpoint(r.Context(), t, req)
+	if err != nil {
+		return err
+	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("endpoint_id", created.ID))
+	httpapi.WriteJSON(w, http.StatusCreated, created)
+	return nil
+}
+
+// addEndpoint creates an endpoint of tenant t, for the API and the portal
+// alike: it stores its secret, then runs the ownership challenge. The
+// endpoint is pending until it answers; a failed challenge is not an error
+// (:verify retries it).
+func (s *Service) addEndpoint(ctx context.Context, t hookrun.Tenant, req createEndpointRequest) (createEndpointResponse, error) {
 	ep, err := hookrun.NewEndpoint(t.ID, hookrun.EndpointInput{
 		URL: req.URL, EventTypes: req.EventTypes, Description: req.Description,
 		RetryPolicy: req.RetryPolicy, OnClientError: req.OnClientError, Timeout: req.Timeout, RateLimit: req.RateLimit,
@@ -99,44 +113,39 @@ func (s *Service) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	},
 		hookrun.URLPolicy{AllowHTTP: s.cfg.AllowHTTPEndpoints}, s.now())
 	if err != nil {
-		return err
+		return createEndpointResponse{}, err
 	}
-	if err := s.checkSubscription(r.Context(), t.ID, ep.EventTypes); err != nil {
-		return err
+	if err := s.checkSubscription(ctx, t.ID, ep.EventTypes); err != nil {
+		return createEndpointResponse{}, err
 	}
-	if err := s.checkEndpointLimit(r.Context(), t); err != nil {
-		return err
+	if err := s.checkEndpointLimit(ctx, t); err != nil {
+		return createEndpointResponse{}, err
 	}
 	sec := hookrun.EndpointSecret{SigningSecret: signature.NewSecret(), Auth: req.Auth, Headers: req.Headers}
 	if err := sec.Validate(); err != nil {
-		return err
+		return createEndpointResponse{}, err
 	}
 	describeCredentials(&ep, sec)
 	ep.Status = hookrun.EndpointPending
 	payload, err := sec.Payload()
 	if err != nil {
-		return err
+		return createEndpointResponse{}, err
 	}
 	secretID := endpointSecretID(t.ID, ep.ID)
-	if ep.SecretVersion, err = s.secrets.Create(r.Context(), secretID, payload); err != nil {
-		return secretsFailure(err, "could not store the endpoint's secret; retry")
+	if ep.SecretVersion, err = s.secrets.Create(ctx, secretID, payload); err != nil {
+		return createEndpointResponse{}, secretsFailure(err, "could not store the endpoint's secret; retry")
 	}
-	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
+	if err := s.store.CreateEndpoint(ctx, ep); err != nil {
 		// The cleanup must not depend on the client still waiting.
-		if derr := s.secrets.Delete(context.WithoutCancel(r.Context()), secretID); derr != nil {
-			slog.ErrorContext(r.Context(), "delete secret of endpoint that was not created", "secret_id", secretID, "error", derr.Error())
+		if derr := s.secrets.Delete(context.WithoutCancel(ctx), secretID); derr != nil {
+			slog.ErrorContext(ctx, "delete secret of endpoint that was not created", "secret_id", secretID, "error", derr.Error())
 		}
-		return err
+		return createEndpointResponse{}, err
 	}
-	// Pending until the endpoint answers the challenge; a failure is not
-	// an error of the request: :verify retries it.
-	if err := s.verify(r.Context(), &ep, sec); err != nil {
-		return err
+	if err := s.verify(ctx, &ep, sec); err != nil {
+		return createEndpointResponse{}, err
 	}
-	secret := sec.SigningSecret
-	httpapi.AddLogAttrs(r.Context(), slog.String("endpoint_id", ep.ID))
-	httpapi.WriteJSON(w, http.StatusCreated, createEndpointResponse{Endpoint: ep, Secret: secret})
-	return nil
+	return createEndpointResponse{Endpoint: ep, Secret: sec.SigningSecret}, nil
 }
 
 type listEndpointsResponse struct {

@@ -42,6 +42,10 @@ type Service struct {
 	// opMetrics are the operator's metrics (events accepted and refused,
 	// endpoints disabled), not a tenant's (metrics.go); nil counts nothing.
 	opMetrics *metrics.Recorder
+	// portal signs the tenant portal's sessions (portal_session.go);
+	// frameAncestors may embed the portal (Config.PortalFrameAncestors).
+	portal         portalSigner
+	frameAncestors []string
 }
 
 // Option changes a Service built by New.
@@ -77,6 +81,8 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		now:        time.Now,
 		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
+	s.portal = newPortalSigner(cfg.PortalKey)
+	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors) // Validate checked it
 	for _, o := range opts {
 		o(s)
 	}
@@ -87,6 +93,7 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
+	mux.Handle("/portal/", s.portalHandler())
 	for _, r := range s.routes() {
 		mux.HandleFunc(r.pattern, s.handle(r.handler))
 	}
@@ -104,7 +111,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.openAPIRoutes())
+	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

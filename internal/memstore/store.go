@@ -38,6 +38,8 @@ type Store struct {
 	catalogues map[string]hookrun.Catalogue
 	replays    map[string]hookrun.Replay // by key(tenant, replay ID)
 	deletions  map[string]hookrun.TenantDeletion
+	// portalLinks: token hash → link
+	portalLinks map[string]hookrun.PortalLink
 }
 
 // Option configures a Store.
@@ -50,16 +52,17 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // New returns an empty store.
 func New(opts ...Option) *Store {
 	s := &Store{
-		now:        time.Now,
-		tenants:    map[string]hookrun.Tenant{},
-		keys:       map[string]hookrun.APIKey{},
-		endpoints:  map[string]hookrun.Endpoint{},
-		events:     map[string]eventRecord{},
-		deliveries: map[string]*deliveryRecord{},
-		rejected:   map[string]hookrun.RejectedMessage{},
-		catalogues: map[string]hookrun.Catalogue{},
-		replays:    map[string]hookrun.Replay{},
-		deletions:  map[string]hookrun.TenantDeletion{},
+		now:         time.Now,
+		tenants:     map[string]hookrun.Tenant{},
+		keys:        map[string]hookrun.APIKey{},
+		endpoints:   map[string]hookrun.Endpoint{},
+		events:      map[string]eventRecord{},
+		deliveries:  map[string]*deliveryRecord{},
+		rejected:    map[string]hookrun.RejectedMessage{},
+		catalogues:  map[string]hookrun.Catalogue{},
+		replays:     map[string]hookrun.Replay{},
+		deletions:   map[string]hookrun.TenantDeletion{},
+		portalLinks: map[string]hookrun.PortalLink{},
 	}
 	for _, o := range opts {
 		o(s)

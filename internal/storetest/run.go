@@ -79,6 +79,8 @@ func Run(t *testing.T, open Opener) {
 		{"StatusChangesAreStampedWhenTheyCommit", testStatusChangesAreStampedWhenTheyCommit},
 		{"Catalogue", testCatalogue},
 		{"MetricsWithConcurrentWriters", testMetricsWithConcurrentWriters},
+		{"PortalLinks", testPortalLinks},
+		{"PortalLinkClaimConcurrent", testPortalLinkClaimConcurrent},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, open) })

@@ -879,6 +879,7 @@ var ttlWriters = map[string]string{
 	"deliveryFields": "deliveries",
 	"rejectedDoc":    "rejected_messages",
 	"deletionDoc":    "tenant_deletions",
+	"portalLinkDoc":  "portal_links",
 }
 
 func TestTTLPoliciesMatchWriters(t *testing.T) {

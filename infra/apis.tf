@@ -13,7 +13,7 @@ resource "google_project_service" "enabled" {
     "pubsub.googleapis.com",
     "run.googleapis.com",
     "secretmanager.googleapis.com",
-    "telemetry.googleapis.com", # the sample receiver's OTLP trace export
+    "telemetry.googleapis.com", # Cloud Trace's OTLP endpoint: the services' and the receiver's traces
   ])
 
   project            = var.project_id

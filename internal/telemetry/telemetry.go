@@ -6,9 +6,12 @@
 //
 // Which exporter, by OTEL_TRACES_EXPORTER:
 //
-//   - "gcp": Cloud Trace, with Google's exporter, in GOOGLE_CLOUD_PROJECT.
-//     The default on Cloud Run (K_SERVICE is set), so production needs no
-//     setting.
+//   - "gcp": Cloud Trace, in GOOGLE_CLOUD_PROJECT, through its OTLP
+//     endpoint (the Telemetry API, telemetry.googleapis.com) with the
+//     instance's Google credentials: Google's own Cloud Trace exporter for
+//     Go is deprecated in favour of it. The default on Cloud Run
+//     (K_SERVICE is set), so production needs no setting. The sample
+//     receiver exports the same way (functions/receiver/tracing.go).
 //   - "otlp": an OpenTelemetry collector over OTLP/HTTP, at
 //     OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT), as the exporter
 //     reads them.
@@ -36,19 +39,28 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
-	cloudtrace "github.com/GoogleCloudPlatform/opentelemetry-operations-go/exporter/trace"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/exporters/stdout/stdouttrace"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"google.golang.org/api/option"
+	"golang.org/x/oauth2/google"
 )
 
 // Exporter names, the values of OTEL_TRACES_EXPORTER.
+// The Telemetry API's OTLP/HTTP traces endpoint, the scope that may write
+// to it, and how long one export may take.
+const (
+	telemetryTracesURL = "https://telemetry.googleapis.com/v1/traces"
+	traceAppendScope   = "https://www.googleapis.com/auth/trace.append"
+	exportTimeout      = 10 * time.Second
+)
+
 const (
 	ExporterGCP     = "gcp"
 	ExporterOTLP    = "otlp"
@@ -116,10 +128,14 @@ func Setup(ctx context.Context, service string, c Config) (Shutdown, error) {
 		if c.ProjectID == "" {
 			return nil, errors.New("OTEL_TRACES_EXPORTER=gcp needs GOOGLE_CLOUD_PROJECT")
 		}
-		// Telemetry off on the exporter's own client: its export calls
-		// must not be traced, or each export would make spans to export.
-		exp, err = cloudtrace.New(cloudtrace.WithProjectID(c.ProjectID),
-			cloudtrace.WithTraceClientOptions([]option.ClientOption{option.WithTelemetryDisabled()}))
+		// A client of its own, not instrumented: export calls must not
+		// be traced, or each export would make spans to export.
+		client, cerr := google.DefaultClient(ctx, traceAppendScope)
+		if cerr != nil {
+			return nil, fmt.Errorf("Google credentials for Cloud Trace: %w", cerr)
+		}
+		client.Timeout = exportTimeout
+		exp, err = otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(telemetryTracesURL), otlptracehttp.WithHTTPClient(client))
 	case ExporterOTLP:
 		exp, err = otlptracehttp.New(ctx)
 	case ExporterConsole:
@@ -138,8 +154,13 @@ func Setup(ctx context.Context, service string, c Config) (Shutdown, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s trace exporter: %w", exporter, err)
 	}
+	attrs := []attribute.KeyValue{semconv.ServiceName(service)}
+	if exporter == ExporterGCP {
+		// The Telemetry API stores spans in the project this names.
+		attrs = append(attrs, attribute.String("gcp.project_id", c.ProjectID))
+	}
 	res, err := resource.New(ctx,
-		resource.WithAttributes(semconv.ServiceName(service)),
+		resource.WithAttributes(attrs...),
 		resource.WithFromEnv(), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
 	)
 	if err != nil {

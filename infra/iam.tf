@@ -342,8 +342,9 @@ resource "google_secret_manager_secret_iam_member" "receiver_reads_its_secret" {
 
 # The services export metrics through OpenTelemetry's Google Cloud exporter
 # and traces over OTLP to the Telemetry API, both as the runtime identity:
-# metricWriter allows writing time series and creating the metric descriptors of hookrun's own metrics (nothing can be
-# read), cloudtrace.agent allows writing spans only. Both are checked on the
+# metricWriter allows writing time series and creating the metric
+# descriptors of hookrun's own metrics (nothing can be read),
+# cloudtrace.agent allows writing spans only. Both are checked on the
 # project, so they are project-level grants. The sample receiver exports
 # traces only, over OTLP to telemetry.googleapis.com (its tracing.go).
 locals {

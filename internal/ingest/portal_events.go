@@ -65,7 +65,7 @@ func (s *Service) portalEvents(w http.ResponseWriter, r *http.Request, pr portal
 	// The form's datetime-local fields have no zone; the page says they
 	// are UTC, and the API's parameters want RFC 3339.
 	api := url.Values{"event_type": {v.Filter.EventType}, "delivery_state": {v.Filter.State},
-		"since": {formTime(v.Filter.Since)}, "until": {formTime(v.Filter.Until)}, "page_token": {q.Get("page_token")}}
+		"since": {formTime(v.Filter.Since)}, "until": {formTime(v.Filter.Until)}, "page_size": {q.Get("page_size")}, "page_token": {q.Get("page_token")}}
 	es, next, err := s.eventsPage(r.Context(), pr.tenant.ID, api)
 	if status := httpapi.Status(hookrun.ErrorCode(err)); err != nil && status < 500 {
 		v.Error = hookrun.ErrorMessage(err)
@@ -87,7 +87,7 @@ func pageLinks(base string, q url.Values, next string) (older, newer, newest str
 	token, trail := q.Get("page_token"), q[pageTrail]
 	link := func(token string, trail []string) string {
 		l := url.Values{}
-		for _, k := range []string{"event_type", "delivery_state", "since", "until"} {
+		for _, k := range []string{"event_type", "delivery_state", "since", "until", "page_size"} {
 			if v := q.Get(k); v != "" {
 				l.Set(k, v)
 			}

@@ -39,7 +39,7 @@ func (e *env) pageWith(method, path string, c *http.Cookie, form url.Values, hea
 // eventLinks are the event ids the list page links to, in order.
 func eventLinks(page string) []string {
 	var ids []string
-	for _, m := range regexp.MustCompile(`<td class="id"><a href="/portal/tenants/acme/events/([^"]+)">`).FindAllStringSubmatch(page, -1) {
+	for _, m := range regexp.MustCompile(`<td class="id" data-label="Event"><a href="/portal/tenants/acme/events/([^"]+)">`).FindAllStringSubmatch(page, -1) {
 		ids = append(ids, m[1])
 	}
 	return ids
@@ -152,7 +152,7 @@ func TestPortalEvent(t *testing.T) {
 			t.Errorf("event page lacks %q", want)
 		}
 	}
-	if got := strings.Count(body, "<td class=\"num\">"); got != 4 {
+	if got := strings.Count(body, `<td class="num" data-label="Latency">`); got != 4 {
 		t.Errorf("%d attempts shown, want 4 (1 at ep_a, 3 at ep_off)", got)
 	}
 

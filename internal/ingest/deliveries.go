@@ -95,16 +95,26 @@ func (s *Service) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.store.GetEvent(r.Context(), t.ID, r.PathValue("event"))
+	e, err := s.eventWithDeliveries(r.Context(), t.ID, r.PathValue("event"))
 	if err != nil {
 		return err
 	}
-	ds, err := s.store.ListEventDeliveries(r.Context(), t.ID, e.ID)
-	if err != nil {
-		return err
-	}
-	httpapi.WriteJSON(w, http.StatusOK, eventResponse{Event: e, Deliveries: deliveriesJSON(ds)})
+	httpapi.WriteJSON(w, http.StatusOK, e)
 	return nil
+}
+
+// eventWithDeliveries reads a tenant's event with its deliveries and their
+// attempts, for the API's read and the portal's event page.
+func (s *Service) eventWithDeliveries(ctx context.Context, tenantID, eventID string) (eventResponse, error) {
+	e, err := s.store.GetEvent(ctx, tenantID, eventID)
+	if err != nil {
+		return eventResponse{}, err
+	}
+	ds, err := s.store.ListEventDeliveries(ctx, tenantID, e.ID)
+	if err != nil {
+		return eventResponse{}, err
+	}
+	return eventResponse{Event: e, Deliveries: deliveriesJSON(ds)}, nil
 }
 
 type redeliverRequest struct {
@@ -147,27 +157,34 @@ func (s *Service) eventAction(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if req.EndpointID != "" {
-		ep, err := s.store.GetEndpoint(r.Context(), t.ID, req.EndpointID)
-		if err != nil {
-			return err
-		}
-		// The dispatcher sends nothing to a disabled endpoint: a 202 here
-		// would promise a delivery that never happens.
-		if ep.Status != hookrun.EndpointActive {
-			return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it before redelivering", ep.ID, ep.DisabledReason)
-		}
-	}
-	e, err := s.store.GetEvent(r.Context(), t.ID, id)
-	if err != nil {
-		return err
-	}
-	resp, err := s.replay(r, e, req.EndpointID)
+	resp, err := s.redeliver(r, t.ID, id, req.EndpointID)
 	if err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusAccepted, resp)
 	return nil
+}
+
+// redeliver sends a tenant's event again to endpointID, or to every
+// matching endpoint when it is "": the API's :redeliver and the portal's
+// Redeliver button.
+func (s *Service) redeliver(r *http.Request, tenantID, eventID, endpointID string) (replayResponse, error) {
+	if endpointID != "" {
+		ep, err := s.store.GetEndpoint(r.Context(), tenantID, endpointID)
+		if err != nil {
+			return replayResponse{}, err
+		}
+		// The dispatcher sends nothing to a disabled endpoint: a 202 here
+		// would promise a delivery that never happens.
+		if ep.Status != hookrun.EndpointActive {
+			return replayResponse{}, hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it before redelivering", ep.ID, ep.DisabledReason)
+		}
+	}
+	e, err := s.store.GetEvent(r.Context(), tenantID, eventID)
+	if err != nil {
+		return replayResponse{}, err
+	}
+	return s.replay(r, e, endpointID)
 }
 
 // replay publishes e again with a fresh chain ID, for every matching

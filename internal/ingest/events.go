@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -210,25 +211,37 @@ func (s *Service) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	f := hookrun.EventFilter{EventType: q.Get("event_type"), State: hookrun.DeliveryState(q.Get("delivery_state"))}
-	if f.Since, f.Until, err = timeRange(q.Get("since"), q.Get("until")); err != nil {
+	es, next, err := s.eventsPage(r.Context(), t.ID, r.URL.Query())
+	if err != nil {
 		return err
 	}
+	httpapi.WriteJSON(w, http.StatusOK, eventsResponse{Events: es, NextPageToken: next})
+	return nil
+}
+
+// eventsPage reads a page of a tenant's events as the query parameters
+// event_type, delivery_state, since, until, page_size and page_token
+// select it: the API's list and the portal's Events page both ask here,
+// so they take the same parameters and refuse the same values.
+func (s *Service) eventsPage(ctx context.Context, tenantID string, q url.Values) ([]hookrun.EventSummary, string, error) {
+	f := hookrun.EventFilter{EventType: q.Get("event_type"), State: hookrun.DeliveryState(q.Get("delivery_state"))}
+	var err error
+	if f.Since, f.Until, err = timeRange(q.Get("since"), q.Get("until")); err != nil {
+		return nil, "", err
+	}
 	if err := f.Validate(); err != nil {
-		return err
+		return nil, "", err
 	}
 	size, err := pageSize(q.Get("page_size"))
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	es, next, err := s.store.ListEvents(r.Context(), t.ID, f, size, q.Get("page_token"))
+	es, next, err := s.store.ListEvents(ctx, tenantID, f, size, q.Get("page_token"))
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if es == nil {
 		es = []hookrun.EventSummary{}
 	}
-	httpapi.WriteJSON(w, http.StatusOK, eventsResponse{Events: es, NextPageToken: next})
-	return nil
+	return es, next, nil
 }

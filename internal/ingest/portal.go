@@ -26,10 +26,12 @@ var portalFiles embed.FS
 var portalPages = map[string]*template.Template{
 	"endpoints": parsePortalPage("endpoints.html"),
 	"error":     parsePortalPage("error.html"),
+	"events":    parsePortalPage("events.html"),
+	"event":     parsePortalPage("event.html"),
 }
 
 func parsePortalPage(name string) *template.Template {
-	return template.Must(template.New(name).ParseFS(portalFiles, "portal/layout.html", "portal/"+name))
+	return template.Must(template.New(name).Funcs(portalFuncs).ParseFS(portalFiles, "portal/layout.html", "portal/"+name))
 }
 
 func (s *Service) portalSessionRoutes() []route {
@@ -98,6 +100,9 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("GET /portal/tenants/{tenant}/endpoints", s.portalPage(s.portalEndpoints))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints", s.portalPage(s.portalCreateEndpoint))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/enabled", s.portalPage(s.portalSetEnabled))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/events", s.portalPage(s.portalEvents))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/events/{event}", s.portalPage(s.portalEvent))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/events/{event}/redeliver", s.portalPage(s.portalRedeliver))
 	mux.HandleFunc("/portal/", func(w http.ResponseWriter, r *http.Request) {
 		s.portalError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "there is no such page in the portal"))
 	})
@@ -111,7 +116,8 @@ func (s *Service) portalHandler() http.Handler {
 var errCrossOrigin = hookrun.Errorf(hookrun.CodePermissionDenied, "this form did not come from the portal itself: reload the page and try again")
 
 // portalHeaders sets the headers of every portal response: a strict CSP
-// (no script at all, styles from the portal only, forms post to it only),
+// (scripts and styles from the portal's own static files only, never
+// inline; forms post to the portal only),
 // frame-ancestors from Config.PortalFrameAncestors, no referrer (a URL
 // never leaks to a receiver's page), and no caching of tenant data.
 func (s *Service) portalHeaders(next http.Handler) http.Handler {
@@ -119,7 +125,7 @@ func (s *Service) portalHeaders(next http.Handler) http.Handler {
 	if len(s.frameAncestors) > 0 {
 		ancestors = strings.Join(s.frameAncestors, " ")
 	}
-	csp := "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors
+	csp := "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors " + ancestors
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)

@@ -98,11 +98,12 @@ func (p portalSigner) checkCSRF(s portalSession, r *http.Request) bool {
 }
 
 // sessionCookie is the cookie that carries s. HttpOnly: no script reads it
-// (the portal runs none anyway). Secure unless the request came over plain
-// http (the local stack). SameSite=Lax, unless the portal may be embedded:
-// a cross-site iframe is sent only SameSite=None cookies, which browsers
-// take only when Secure, and partitioned (CHIPS) per embedding site where
-// third-party cookies are blocked.
+// (the portal's one script, static/localtime.js, has no need to). Secure
+// unless the request came over plain http (the local stack). SameSite=Lax,
+// unless the portal may be embedded: a cross-site iframe is sent only
+// SameSite=None cookies, which browsers take only when Secure, and
+// partitioned (CHIPS) per embedding site where third-party cookies are
+// blocked.
 func (s *Service) sessionCookie(r *http.Request, sess portalSession) *http.Cookie {
 	c := &http.Cookie{
 		Name: portalCookieName, Value: s.portal.seal(sess), Path: "/portal/",

@@ -24,8 +24,12 @@ var portalFiles embed.FS
 
 // portalPages are the page templates, each parsed with the layout.
 var portalPages = map[string]*template.Template{
-	"endpoints": parsePortalPage("endpoints.html"),
-	"error":     parsePortalPage("error.html"),
+	"endpoints":   parsePortalPage("endpoints.html"),
+	"error":       parsePortalPage("error.html"),
+	"deadletters": parsePortalPage("deadletters.html"),
+	"replay":      parsePortalPage("replay.html"),
+	"apikeys":     parsePortalPage("apikeys.html"),
+	"eventtypes":  parsePortalPage("eventtypes.html"),
 }
 
 func parsePortalPage(name string) *template.Template {
@@ -98,6 +102,16 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("GET /portal/tenants/{tenant}/endpoints", s.portalPage(s.portalEndpoints))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints", s.portalPage(s.portalCreateEndpoint))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/enabled", s.portalPage(s.portalSetEnabled))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/dead-letters", s.portalPage(s.portalDeadLetters))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/dead-letters/replay", s.portalPage(s.portalReplayMatching))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/dead-letters/{id}/replay", s.portalPage(s.portalReplayDeadLetter))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/replays/{replay}", s.portalPage(s.portalReplay))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/api-keys", s.portalPage(s.portalAPIKeys))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/api-keys", s.portalPage(s.portalCreateAPIKey))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/api-keys/{key}/revoke", s.portalPage(s.portalConfirmRevoke))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/api-keys/{key}/revoke", s.portalPage(s.portalRevokeAPIKey))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/event-types", s.portalPage(s.portalCatalogue))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/event-types", s.portalPage(s.portalSetCatalogue))
 	mux.HandleFunc("/portal/", func(w http.ResponseWriter, r *http.Request) {
 		s.portalError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "there is no such page in the portal"))
 	})

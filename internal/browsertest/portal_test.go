@@ -42,6 +42,12 @@ type stack struct{ url string }
 
 func newStack(t *testing.T) stack {
 	t.Helper()
+	return newStackWith(t, memstore.New(), noEvents{}, emulatedSecrets(t))
+}
+
+// emulatedSecrets is a Secret Manager client of an emulator of t's own.
+func emulatedSecrets(t *testing.T) *secretmanager.Store {
+	t.Helper()
 	em, err := emulator.Serve(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start secret manager emulator: %v", err)
@@ -52,8 +58,14 @@ func newStack(t *testing.T) stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = secrets.Close() })
+	return secrets
+}
+
+// newStackWith serves ingest on store, publishing to events.
+func newStackWith(t *testing.T, store *memstore.Store, events ingest.Publisher, secrets *secretmanager.Store) stack {
+	t.Helper()
 	svc, err := ingest.New(ingest.Config{AdminToken: adminToken, AllowHTTPEndpoints: true, AllowPrivateNetworks: true},
-		memstore.New(), noEvents{}, secrets)
+		store, events, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}

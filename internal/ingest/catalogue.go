@@ -49,8 +49,7 @@ func (s *Service) getCatalogue(w http.ResponseWriter, r *http.Request) error {
 }
 
 // putCatalogue handles PUT …/event-types {"event_types": [...]}: the
-// tenant's catalogue, or none with an empty list. It is refused while an
-// endpoint subscribes to a pattern the new catalogue would not match.
+// tenant's catalogue, or none with an empty list (setCatalogue).
 func (s *Service) putCatalogue(w http.ResponseWriter, r *http.Request) error {
 	t, err := s.tenantRoute(r)
 	if err != nil {
@@ -60,29 +59,40 @@ func (s *Service) putCatalogue(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
-	c, err := hookrun.NewCatalogue(req.EventTypes)
+	c, err := s.setCatalogue(r.Context(), t, req.EventTypes)
 	if err != nil {
 		return err
 	}
-	eps, err := s.store.ListEndpoints(r.Context(), t.ID)
+	httpapi.WriteJSON(w, http.StatusOK, catalogueJSON{EventTypes: append([]string{}, c...)})
+	return nil
+}
+
+// setCatalogue replaces tenant t's catalogue with types (none: no
+// catalogue), for the API and the portal alike. It is refused while an
+// endpoint subscribes to a pattern the new catalogue would not match.
+func (s *Service) setCatalogue(ctx context.Context, t hookrun.Tenant, types []string) (hookrun.Catalogue, error) {
+	c, err := hookrun.NewCatalogue(types)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	eps, err := s.store.ListEndpoints(ctx, t.ID)
+	if err != nil {
+		return nil, err
 	}
 	for _, ep := range eps {
 		ps, err := hookrun.ParsePatterns(ep.EventTypes)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := c.CheckPatterns(ps); err != nil {
-			return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %s: %s; change the endpoint first", ep.ID, hookrun.ErrorMessage(err))
+			return nil, hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %s: %s; change the endpoint first", ep.ID, hookrun.ErrorMessage(err))
 		}
 	}
-	if err := s.store.SetCatalogue(r.Context(), t.ID, c); err != nil {
-		return err
+	if err := s.store.SetCatalogue(ctx, t.ID, c); err != nil {
+		return nil, err
 	}
 	s.catalogues.Delete(t.ID)
-	httpapi.WriteJSON(w, http.StatusOK, catalogueJSON{EventTypes: append([]string{}, c...)})
-	return nil
+	return c, nil
 }
 
 // checkSubscription refuses endpoint patterns outside the tenant's

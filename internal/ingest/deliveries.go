@@ -277,30 +277,40 @@ func (s *Service) deadLetterAction(w http.ResponseWriter, r *http.Request) error
 	if action != "replay" {
 		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :replay", r.URL.Path)
 	}
-	eventID, endpointID := splitAction(id)
-	if endpointID == "" {
-		return hookrun.Errorf(hookrun.CodeNotFound, "dead letter %q not found: ids look like {event}:{endpoint}", id)
-	}
-	ep, err := s.store.GetEndpoint(r.Context(), t.ID, endpointID)
+	resp, err := s.replayDeadLetter(r, t, id)
 	if err != nil {
 		return err
 	}
+	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
+}
+
+// replayDeadLetter replays the dead letter id ("{event}:{endpoint}") of
+// tenant t in a replay of its own, for the API and the portal alike.
+func (s *Service) replayDeadLetter(r *http.Request, t hookrun.Tenant, id string) (replayResponse, error) {
+	eventID, endpointID := splitAction(id)
+	if endpointID == "" {
+		return replayResponse{}, hookrun.Errorf(hookrun.CodeNotFound, "dead letter %q not found: ids look like {event}:{endpoint}", id)
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), t.ID, endpointID)
+	if err != nil {
+		return replayResponse{}, err
+	}
 	if ep.Status != hookrun.EndpointActive {
-		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is %s (%s): enable it before replaying", ep.ID, ep.Status, ep.InactiveReason())
+		return replayResponse{}, hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is %s (%s): enable it before replaying", ep.ID, ep.Status, ep.InactiveReason())
 	}
 	chain := hookrun.NewID("rp_")
 	// The claim is what makes concurrent replays of one dead letter send
 	// it once: the first claims it, the others are refused here.
 	if err := s.store.ClaimDeadLetter(r.Context(), t.ID, eventID, endpointID, chain); err != nil {
-		return err
+		return replayResponse{}, err
 	}
 	one := hookrun.NewReplay(t.ID, chain, hookrun.DeadLetterFilter{EndpointID: endpointID}, hookrun.ReplayClaims{Claimed: 1}, s.now())
 	if err := s.startReplay(r, one); err != nil {
-		return err
+		return replayResponse{}, err
 	}
 	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.String("event_id", eventID))
-	httpapi.WriteJSON(w, http.StatusAccepted, replayResponse{ReplayID: chain, EventID: eventID, EndpointID: endpointID})
-	return nil
+	return replayResponse{ReplayID: chain, EventID: eventID, EndpointID: endpointID}, nil
 }
 
 // startReplay records the replay rp, whose claims are made, and hands
@@ -350,36 +360,46 @@ func (s *Service) replayDeadLetters(w http.ResponseWriter, r *http.Request) erro
 			return err
 		}
 	}
+	resp, err := s.replayMatching(r, t, f)
+	if err != nil {
+		return err
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, resp)
+	return nil
+}
+
+// replayMatching replays the dead letters of tenant t that f matches, in
+// one replay, for the API and the portal alike.
+func (s *Service) replayMatching(r *http.Request, t hookrun.Tenant, f hookrun.DeadLetterFilter) (replayResponse, error) {
 	if f.Until.IsZero() {
 		// Pin the set: the replay claims what is dead now, not dead
 		// letters that die while it runs.
 		f.Until = s.now().UTC()
 	}
 	if err := f.Validate(); err != nil {
-		return err
+		return replayResponse{}, err
 	}
 	eps, err := s.store.ListEndpoints(r.Context(), t.ID)
 	if err != nil {
-		return err
+		return replayResponse{}, err
 	}
 	active := map[string]bool{}
 	for _, ep := range eps {
 		active[ep.ID] = ep.Status == hookrun.EndpointActive
 	}
 	if _, known := active[f.EndpointID]; f.EndpointID != "" && !known {
-		return hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", f.EndpointID)
+		return replayResponse{}, hookrun.Errorf(hookrun.CodeNotFound, "endpoint %q not found", f.EndpointID)
 	}
 	chain := hookrun.NewID("rp_")
 	claims, err := s.store.ClaimDeadLetters(r.Context(), t.ID, f, chain, maxReplayClaims,
 		func(d hookrun.Delivery) bool { return active[d.EndpointID] })
 	if err != nil {
 		s.releaseReplay(r, t.ID, chain)
-		return err
+		return replayResponse{}, err
 	}
 	if err := s.startReplay(r, hookrun.NewReplay(t.ID, chain, f, claims, s.now())); err != nil {
-		return err
+		return replayResponse{}, err
 	}
 	httpapi.AddLogAttrs(r.Context(), slog.String("replay_id", chain), slog.Int64("count", claims.Claimed), slog.Int64("skipped", claims.Skipped))
-	httpapi.WriteJSON(w, http.StatusAccepted, replayResponse{ReplayID: chain, Count: &claims.Claimed, Skipped: &claims.Skipped, More: claims.More})
-	return nil
+	return replayResponse{ReplayID: chain, Count: &claims.Claimed, Skipped: &claims.Skipped, More: claims.More}, nil
 }

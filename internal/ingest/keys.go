@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -36,15 +37,27 @@ func (s *Service) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	key, k, err := hookrun.NewTenantAPIKey(t.ID, req.Name, s.now())
+	created, err := s.newAPIKey(r.Context(), t, req.Name)
 	if err != nil {
 		return err
 	}
+	httpapi.AddLogAttrs(r.Context(), slog.String("api_key_id", created.ID))
+	httpapi.WriteJSON(w, http.StatusCreated, created)
+	return nil
+}
+
+// newAPIKey creates an API key of tenant t named name, for the API and the
+// portal alike, and returns it with the key, shown this once.
+func (s *Service) newAPIKey(ctx context.Context, t hookrun.Tenant, name string) (createAPIKeyResponse, error) {
+	key, k, err := hookrun.NewTenantAPIKey(t.ID, name, s.now())
+	if err != nil {
+		return createAPIKeyResponse{}, err
+	}
 	// The bound keeps a tenant's key list short enough to list at once.
 	// Two concurrent requests may both pass it; that is harmless.
-	ks, err := s.store.ListAPIKeys(r.Context(), t.ID)
+	ks, err := s.store.ListAPIKeys(ctx, t.ID)
 	if err != nil {
-		return err
+		return createAPIKeyResponse{}, err
 	}
 	active := 0
 	for _, k := range ks {
@@ -53,14 +66,12 @@ func (s *Service) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if active >= hookrun.MaxActiveAPIKeys {
-		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q already has %d active API keys, the most allowed: revoke one first", t.ID, active)
+		return createAPIKeyResponse{}, hookrun.Errorf(hookrun.CodeFailedPrecondition, "tenant %q already has %d active API keys, the most allowed: revoke one first", t.ID, active)
 	}
-	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
-		return err
+	if err := s.store.CreateAPIKey(ctx, k); err != nil {
+		return createAPIKeyResponse{}, err
 	}
-	httpapi.AddLogAttrs(r.Context(), slog.String("api_key_id", k.ID))
-	httpapi.WriteJSON(w, http.StatusCreated, createAPIKeyResponse{APIKey: k, Key: key})
-	return nil
+	return createAPIKeyResponse{APIKey: k, Key: key}, nil
 }
 
 type listAPIKeysResponse struct {
@@ -96,16 +107,25 @@ func (s *Service) revokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("key")
-	if !hookrun.ValidAPIKeyID(id) {
-		return hookrun.Errorf(hookrun.CodeNotFound, "api key %q not found: key ids look like key_…", id)
-	}
-	k, err := s.store.RevokeAPIKey(r.Context(), t.ID, id, s.now())
+	k, err := s.revokeKey(r.Context(), t, r.PathValue("key"))
 	if err != nil {
 		return err
 	}
-	s.keys.Delete(k.Hash)
 	httpapi.AddLogAttrs(r.Context(), slog.String("api_key_id", k.ID))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// revokeKey revokes the API key id of tenant t, for the API and the
+// portal alike, and forgets it in this instance's cache at once.
+func (s *Service) revokeKey(ctx context.Context, t hookrun.Tenant, id string) (hookrun.APIKey, error) {
+	if !hookrun.ValidAPIKeyID(id) {
+		return hookrun.APIKey{}, hookrun.Errorf(hookrun.CodeNotFound, "api key %q not found: key ids look like key_…", id)
+	}
+	k, err := s.store.RevokeAPIKey(ctx, t.ID, id, s.now())
+	if err != nil {
+		return hookrun.APIKey{}, err
+	}
+	s.keys.Delete(k.Hash)
+	return k, nil
 }

@@ -24,10 +24,14 @@ var portalFiles embed.FS
 
 // portalPages are the page templates, each parsed with the layout.
 var portalPages = map[string]*template.Template{
-	"endpoints": parsePortalPage("endpoints.html"),
-	"error":     parsePortalPage("error.html"),
-	"events":    parsePortalPage("events.html"),
-	"event":     parsePortalPage("event.html"),
+	"endpoints":   parsePortalPage("endpoints.html"),
+	"error":       parsePortalPage("error.html"),
+	"events":      parsePortalPage("events.html"),
+	"event":       parsePortalPage("event.html"),
+	"deadletters": parsePortalPage("deadletters.html"),
+	"replay":      parsePortalPage("replay.html"),
+	"apikeys":     parsePortalPage("apikeys.html"),
+	"eventtypes":  parsePortalPage("eventtypes.html"),
 }
 
 func parsePortalPage(name string) *template.Template {
@@ -103,6 +107,16 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("GET /portal/tenants/{tenant}/events", s.portalPage(s.portalEvents))
 	mux.HandleFunc("GET /portal/tenants/{tenant}/events/{event}", s.portalPage(s.portalEvent))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/events/{event}/redeliver", s.portalPage(s.portalRedeliver))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/dead-letters", s.portalPage(s.portalDeadLetters))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/dead-letters/replay", s.portalPage(s.portalReplayMatching))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/dead-letters/{id}/replay", s.portalPage(s.portalReplayDeadLetter))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/replays/{replay}", s.portalPage(s.portalReplay))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/api-keys", s.portalPage(s.portalAPIKeys))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/api-keys", s.portalPage(s.portalCreateAPIKey))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/api-keys/{key}/revoke", s.portalPage(s.portalConfirmRevoke))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/api-keys/{key}/revoke", s.portalPage(s.portalRevokeAPIKey))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/event-types", s.portalPage(s.portalCatalogue))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/event-types", s.portalPage(s.portalSetCatalogue))
 	mux.HandleFunc("/portal/", func(w http.ResponseWriter, r *http.Request) {
 		s.portalError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "there is no such page in the portal"))
 	})

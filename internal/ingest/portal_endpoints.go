@@ -45,10 +45,13 @@ func (f endpointForm) Selected(t string) bool { return slices.Contains(f.Types, 
 // none, saying to use "*" for every type.
 func (f endpointForm) eventTypes() []string {
 	types := slices.Clone(f.Types)
-	for _, p := range strings.FieldsFunc(f.Patterns, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
-		types = append(types, p)
-	}
-	return types
+	return append(types, splitTypes(f.Patterns)...)
+}
+
+// splitTypes splits the event types or patterns typed into a form field,
+// separated by commas, spaces or lines.
+func splitTypes(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
 }
 
 // renderEndpoints renders the page with the tenant's current endpoints.

@@ -42,6 +42,12 @@ type stack struct{ url string }
 
 func newStack(t *testing.T) stack {
 	t.Helper()
+	return serveIngest(t, memstore.New(), noEvents{}, newSecrets(t))
+}
+
+// newSecrets is Secret Manager's emulator on 127.0.0.1, for t.
+func newSecrets(t *testing.T) *secretmanager.Store {
+	t.Helper()
 	em, err := emulator.Serve(context.Background(), "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start secret manager emulator: %v", err)
@@ -52,8 +58,14 @@ func newStack(t *testing.T) stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = secrets.Close() })
+	return secrets
+}
+
+// serveIngest serves ingest on store, publishing events with pub.
+func serveIngest(t *testing.T, store *memstore.Store, pub ingest.Publisher, secrets *secretmanager.Store) stack {
+	t.Helper()
 	svc, err := ingest.New(ingest.Config{AdminToken: adminToken, AllowHTTPEndpoints: true, AllowPrivateNetworks: true},
-		memstore.New(), noEvents{}, secrets)
+		store, pub, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,8 @@ type endpointView struct {
 	Test *testEventView
 	// TestType and TestData fill the test event form.
 	TestType, TestData string
+	// Saved says the edit form was just saved (?saved=1).
+	Saved bool
 }
 
 // testEventView is a test event and this endpoint's delivery of it.
@@ -133,6 +135,7 @@ func (s *Service) renderEndpoint(w http.ResponseWriter, r *http.Request, pr port
 			return err
 		}
 	}
+	v.Saved = r.Method == http.MethodGet && r.URL.Query().Has("saved")
 	v.Title, v.Tenant, v.CSRF, v.Endpoint, v.Catalogue = ep.URL, pr.tenant, pr.csrf, ep, cat
 	s.renderPortal(w, r, status, "endpoint", v)
 	return nil
@@ -190,7 +193,7 @@ func (s *Service) portalEditEndpoint(w http.ResponseWriter, r *http.Request, pr 
 	if err != nil {
 		return s.refusedOr(w, r, pr, err, endpointView{Form: f})
 	}
-	http.Redirect(w, r, endpointPath(t.ID, r.PathValue("endpoint")), http.StatusSeeOther)
+	http.Redirect(w, r, endpointPath(t.ID, r.PathValue("endpoint"))+"?saved=1", http.StatusSeeOther)
 	return nil
 }
 

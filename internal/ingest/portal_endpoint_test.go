@@ -117,13 +117,13 @@ func TestPortalEndpointActions(t *testing.T) {
 			{"bad timeout", url.Values{"url": {ep.URL}, "event_type": {"order.paid"}, "timeout": {"soon"}}, http.StatusBadRequest, "soon"},
 			{"timeout over the maximum", url.Values{"url": {ep.URL}, "event_type": {"order.paid"}, "timeout": {"10h"}}, http.StatusBadRequest, "timeout"},
 			{"negative rate limit", url.Values{"url": {ep.URL}, "event_type": {"order.paid"}, "rate_limit": {"-1"}}, http.StatusBadRequest, "rate"},
-			{"saved", url.Values{"url": {ep.URL}, "description": {"paid orders"}, "event_type": {"order.paid", "user.created"}, "timeout": {"5s"}, "rate_limit": {"3"}}, http.StatusSeeOther, ""},
+			{"saved", url.Values{"url": {ep.URL}, "description": {"paid orders"}, "event_type": {"order.paid", "user.created"}, "timeout": {"5s"}, "rate_limit": {"3"}}, http.StatusSeeOther, "?saved=1"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				tt.form.Set("csrf_token", csrf)
 				w := e.page(http.MethodPost, page+"/settings", c, tt.form)
-				if w.Code != tt.want || !strings.Contains(w.Body.String(), tt.wantMsg) {
+				if w.Code != tt.want || !strings.Contains(w.Body.String()+w.Header().Get("Location"), tt.wantMsg) {
 					t.Errorf("%d, want %d mentioning %q:\n%s", w.Code, tt.want, tt.wantMsg, w.Body)
 				}
 			})

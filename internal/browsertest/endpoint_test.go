@@ -54,7 +54,7 @@ func (p *pushing) Publish(ctx context.Context, data []byte, attrs map[string]str
 type discard struct{}
 
 func (discard) Publish(context.Context, []byte, map[string]string) (string, error) { return "0", nil }
-func (discard) Schedule(context.Context, string, time.Time, []byte) error         { return nil }
+func (discard) Schedule(context.Context, string, time.Time, []byte) error          { return nil }
 
 // newDeliveringStack is newStack with the dispatcher behind its events
 // topic, on the same store and secrets: events reach their endpoints.

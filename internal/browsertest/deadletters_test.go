@@ -78,12 +78,6 @@ func (p *pushTopic) settle(t *testing.T) {
 	p.errs = nil
 }
 
-// discard is a topic nothing in this test reads (dead-letter notices,
-// operational events).
-type discard struct{}
-
-func (discard) Publish(context.Context, []byte, map[string]string) (string, error) { return "", nil }
-
 // noRetries is a retry queue the test never needs: its tenant's policy
 // has one attempt, so a failure is a dead letter at once.
 type noRetries struct{ t *testing.T }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -84,6 +85,17 @@ func (c *Client) CreateEndpoint(ctx context.Context, token, tenantID, url string
 	err = c.Do(ctx, http.MethodPost, "/v1/tenants/"+tenantID+"/endpoints", token,
 		map[string]any{"url": url, "event_types": eventTypes, "description": "created by hookrun-dev"}, &out)
 	return out.ID, out.Secret, err
+}
+
+// CreatePortalSession asks for a one-time link into the tenant's portal,
+// valid for ttl (at most 24h), and returns it with its expiry.
+func (c *Client) CreatePortalSession(ctx context.Context, token, tenantID string, ttl time.Duration) (url string, expire time.Time, err error) {
+	var out struct {
+		URL        string    `json:"url"`
+		ExpireTime time.Time `json:"expire_time"`
+	}
+	err = c.Do(ctx, http.MethodPost, "/v1/tenants/"+tenantID+"/portal-sessions", token, map[string]string{"ttl": ttl.String()}, &out)
+	return out.URL, out.ExpireTime, err
 }
 
 // VerifyEndpoint runs an endpoint's ownership challenge and fails unless the

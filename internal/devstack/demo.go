@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 // Demo is what the demo set up: a tenant with an endpoint pointing at the
@@ -16,12 +18,16 @@ type Demo struct {
 	EventID     string
 	// Delivered is the receiver's log line of the demo event.
 	Delivered string
-	Watcher   *LineWatcher
+	// PortalURL opens the demo tenant's portal, once, until PortalExpire.
+	PortalURL    string
+	PortalExpire time.Time
+	Watcher      *LineWatcher
 }
 
 // RunDemo creates tenant "demo" with an endpoint for user.* events at the
 // sample receiver (started on receiverPort), sends one user.created event
-// and waits until the receiver logs it as verified.
+// and waits until the receiver logs it as verified. It then asks for a
+// portal link of the tenant, for the banner.
 func (s *Stack) RunDemo(ctx context.Context, receiverPort int) (*Demo, error) {
 	c := &Client{BaseURL: s.IngestURL}
 	d := &Demo{TenantID: "demo", Watcher: NewLineWatcher()}
@@ -54,6 +60,11 @@ func (s *Stack) RunDemo(ctx context.Context, receiverPort int) (*Demo, error) {
 	defer cancel()
 	if d.Delivered, err = d.Watcher.WaitFor(wctx, `"event_id":"`+d.EventID+`"`); err != nil {
 		return nil, fmt.Errorf("demo event %s did not reach the receiver: %w", d.EventID, err)
+	}
+	// The longest a link may wait (hookrun.MaxPortalLinkTTL): a developer
+	// opens it whenever they come back to the running stack.
+	if d.PortalURL, d.PortalExpire, err = c.CreatePortalSession(ctx, d.APIKey, d.TenantID, hookrun.MaxPortalLinkTTL); err != nil {
+		return nil, fmt.Errorf("create demo portal link: %w", err)
 	}
 	return d, nil
 }

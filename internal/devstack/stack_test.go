@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -95,6 +96,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 	demo, err := stack.RunDemo(ctx, 0)
 	if err != nil {
 		t.Fatalf("RunDemo: %v", err)
+	}
+	if !strings.HasPrefix(demo.PortalURL, stack.IngestURL+"/portal/open?token=hkp_") || time.Until(demo.PortalExpire) < 23*time.Hour {
+		t.Errorf("demo portal link %q until %v; want a link into the local stack's portal for 24 h", demo.PortalURL, demo.PortalExpire)
 	}
 
 	// A second endpoint, verified with the public library.

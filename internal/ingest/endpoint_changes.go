@@ -192,22 +192,32 @@ func (s *Service) endpointAction(w http.ResponseWriter, r *http.Request) error {
 	if action != "verify" {
 		return hookrun.Errorf(hookrun.CodeNotFound, "no route for POST %s: the action is :verify", r.URL.Path)
 	}
-	ep, err := s.store.GetEndpoint(r.Context(), t.ID, id)
+	ep, err := s.reverify(r.Context(), t, id)
 	if err != nil {
-		return err
-	}
-	if ep.Status == hookrun.EndpointDisabled {
-		return hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it with PATCH {\"enabled\":true}", ep.ID, ep.DisabledReason)
-	}
-	sec, err := s.currentSecret(r.Context(), ep)
-	if err != nil {
-		return err
-	}
-	if err := s.verify(r.Context(), &ep, sec); err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, ep)
 	return nil
+}
+
+// reverify runs an endpoint's ownership challenge again, for the API and
+// the portal alike; a disabled endpoint must be enabled first.
+func (s *Service) reverify(ctx context.Context, t hookrun.Tenant, endpointID string) (hookrun.Endpoint, error) {
+	ep, err := s.store.GetEndpoint(ctx, t.ID, endpointID)
+	if err != nil {
+		return hookrun.Endpoint{}, err
+	}
+	if ep.Status == hookrun.EndpointDisabled {
+		return hookrun.Endpoint{}, hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it with PATCH {\"enabled\":true}", ep.ID, ep.DisabledReason)
+	}
+	sec, err := s.currentSecret(ctx, ep)
+	if err != nil {
+		return hookrun.Endpoint{}, err
+	}
+	if err := s.verify(ctx, &ep, sec); err != nil {
+		return hookrun.Endpoint{}, err
+	}
+	return ep, nil
 }
 
 type rotateRequest struct {
@@ -236,28 +246,38 @@ func (s *Service) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	grace := s.cfg.RotationGrace
-	if req.GracePeriod != nil {
-		if err := hookrun.ValidateGracePeriod(*req.GracePeriod); err != nil {
-			return err
-		}
-		grace = time.Duration(*req.GracePeriod)
-	}
-	ctx := r.Context()
-	ep, err := s.store.GetEndpoint(ctx, t.ID, r.PathValue("endpoint"))
+	resp, err := s.rotate(r.Context(), t, r.PathValue("endpoint"), req.GracePeriod)
 	if err != nil {
 		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// rotate makes a new signing secret current, for the API and the portal
+// alike; the old one keeps signing for grace (nil: Config.RotationGrace).
+func (s *Service) rotate(ctx context.Context, t hookrun.Tenant, endpointID string, gracePeriod *hookrun.Duration) (rotateResponse, error) {
+	grace := s.cfg.RotationGrace
+	if gracePeriod != nil {
+		if err := hookrun.ValidateGracePeriod(*gracePeriod); err != nil {
+			return rotateResponse{}, err
+		}
+		grace = time.Duration(*gracePeriod)
+	}
+	ep, err := s.store.GetEndpoint(ctx, t.ID, endpointID)
+	if err != nil {
+		return rotateResponse{}, err
 	}
 	sec, err := s.currentSecret(ctx, ep)
 	if err != nil {
-		return err
+		return rotateResponse{}, err
 	}
 	// A rotation during another's grace period retires the oldest secret.
 	s.retirePrevious(ctx, &ep, true)
 	old := ep.SecretVersion
 	sec.SigningSecret = signature.NewSecret()
 	if err := s.saveSecret(ctx, &ep, sec); err != nil {
-		return err
+		return rotateResponse{}, err
 	}
 	ep.PreviousSecretVersion, ep.PreviousSecretUntil = old, s.now().Add(grace).UTC()
 	if grace == 0 {
@@ -266,14 +286,13 @@ func (s *Service) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		// Before the endpoint is saved: a retry rotates afresh, and the
 		// task of a rotation that was never saved finds its version still
 		// current and leaves it alone.
-		return err
+		return rotateResponse{}, err
 	}
 	if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
-		return err
+		return rotateResponse{}, err
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
-	httpapi.WriteJSON(w, http.StatusOK, rotateResponse{Endpoint: ep, Secret: sec.SigningSecret})
-	return nil
+	return rotateResponse{Endpoint: ep, Secret: sec.SigningSecret}, nil
 }
 
 // scheduleRetirement asks for the endpoint's previous secret version to be

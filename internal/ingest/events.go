@@ -89,28 +89,50 @@ func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh boo
 		return false, err
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.ID))
-	if !t.Active() {
-		return false, hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
-	}
 	// Before the body is read: an event over the limit costs nothing more.
-	if err := s.allowEvent(w, t); err != nil {
+	if err := s.mayAccept(w, t); err != nil {
 		return false, err
 	}
-
 	var req publishEventRequest
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return false, err
 	}
-	e, err := s.newEvent(t.ID, req)
+	e, duplicate, err := s.accept(r, t, req, "")
 	if err != nil {
 		return false, err
+	}
+	httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: e.ID})
+	return !duplicate, nil
+}
+
+// mayAccept checks that tenant t may send an event now: it is active and
+// within its rate limit (whose Retry-After goes on w).
+func (s *Service) mayAccept(w http.ResponseWriter, t hookrun.Tenant) error {
+	if !t.Active() {
+		return hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
+	}
+	return s.allowEvent(w, t)
+}
+
+// accept makes an event of tenant t from req and hands it to Pub/Sub,
+// for POST /v1/events and the portal's test event alike: every event rule
+// (type, catalogue, data, idempotency by id) holds for both. With only
+// set, the event goes to that one endpoint, in a chain of its own
+// (wire.Event.RedeliveryAttributes), whatever the endpoint subscribes to;
+// otherwise to every subscribed endpoint. duplicate is true when an event
+// with the same id was accepted before: e is that event, nothing is
+// published again.
+func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequest, only string) (e hookrun.Event, duplicate bool, err error) {
+	ctx := r.Context()
+	if e, err = s.newEvent(t.ID, req); err != nil {
+		return hookrun.Event{}, false, err
 	}
 	cat, err := s.catalogue(ctx, t.ID)
 	if err != nil {
-		return false, err
+		return hookrun.Event{}, false, err
 	}
 	if !cat.AllowsType(e.Type) {
-		return false, hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
+		return hookrun.Event{}, false, hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
 
@@ -119,23 +141,26 @@ func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh boo
 	var held *hookrun.Error
 	if errors.As(err, &held) && held.Code == hookrun.CodeAborted {
 		// No lease is longer than ours, whatever a clock that is off says.
-		return false, &hookrun.Error{Code: held.Code, Message: held.Message, Err: err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
+		return hookrun.Event{}, false, &hookrun.Error{Code: held.Code, Message: held.Message, Err: err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
 	}
 	if err != nil {
-		return false, err
+		return hookrun.Event{}, false, err
 	}
 	if duplicate {
 		// Same answer as the first time; nothing is published again.
 		httpapi.AddLogAttrs(ctx, slog.Bool("duplicate", true))
-		httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: stored.ID})
-		return false, nil
+		return stored, true, nil
 	}
 
+	attrs := wire.Event(e).Attributes()
+	if only != "" {
+		attrs = wire.Event(e).RedeliveryAttributes(hookrun.NewID("test_"), only)
+	}
 	// The publish ends before the lease does, which began no earlier than
 	// claimed: past it, a retry may take the claim over and publish too.
 	pctx, cancel := context.WithDeadline(ctx, claimed.Add(s.cfg.ClaimLease-claimMargin))
 	defer cancel()
-	msgID, err := s.publish(r.WithContext(pctx), e.Data, wire.Event(e).Attributes(), "could not hand the event to Pub/Sub; retry with the same id")
+	msgID, err := s.publish(r.WithContext(pctx), e.Data, attrs, "could not hand the event to Pub/Sub; retry with the same id")
 	if err != nil {
 		// The claim must not outlive the failure: the producer's retry with
 		// the same ID has to be able to publish.
@@ -143,7 +168,7 @@ func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh boo
 			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
 				"tenant_id", t.ID, "event_id", e.ID, "error", rerr.Error())
 		}
-		return false, err
+		return hookrun.Event{}, false, err
 	}
 	if err := s.store.AcceptEvent(context.WithoutCancel(ctx), t.ID, e.ID, msgID); err != nil {
 		// Pub/Sub has the event, so it is durable and the 202 is true. At
@@ -151,8 +176,7 @@ func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh boo
 		// skips endpoints that already succeeded.
 		slog.ErrorContext(ctx, "mark event accepted", "tenant_id", t.ID, "event_id", e.ID, "error", err.Error())
 	}
-	httpapi.WriteJSON(w, http.StatusAccepted, publishEventResponse{ID: e.ID})
-	return true, nil
+	return e, false, nil
 }
 
 func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Event, error) {

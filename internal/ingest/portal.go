@@ -25,6 +25,7 @@ var portalFiles embed.FS
 // portalPages are the page templates, each parsed with the layout.
 var portalPages = map[string]*template.Template{
 	"endpoints":   parsePortalPage("endpoints.html"),
+	"endpoint":    parsePortalPage("endpoint.html"),
 	"error":       parsePortalPage("error.html"),
 	"events":      parsePortalPage("events.html"),
 	"event":       parsePortalPage("event.html"),
@@ -117,6 +118,11 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("POST /portal/tenants/{tenant}/api-keys/{key}/revoke", s.portalPage(s.portalRevokeAPIKey))
 	mux.HandleFunc("GET /portal/tenants/{tenant}/event-types", s.portalPage(s.portalCatalogue))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/event-types", s.portalPage(s.portalSetCatalogue))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/endpoints/{endpoint}", s.portalPage(s.portalEndpoint))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/settings", s.portalPage(s.portalEditEndpoint))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/verify", s.portalPage(s.portalVerifyEndpoint))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/rotate", s.portalPage(s.portalRotateSecret))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/test", s.portalPage(s.portalTestEvent))
 	mux.HandleFunc("/portal/", func(w http.ResponseWriter, r *http.Request) {
 		s.portalError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "there is no such page in the portal"))
 	})

@@ -30,11 +30,13 @@ type endpointsView struct {
 	Created *createEndpointResponse
 }
 
-// endpointForm is the create form as posted, to show it again after a
-// refusal.
+// endpointForm is the create or edit form as posted, to show it again
+// after a refusal.
 type endpointForm struct {
 	URL, Description, Patterns string
 	Types                      []string
+	// Timeout and RateLimit are on the edit form only.
+	Timeout, RateLimit string
 }
 
 // Selected reports whether the form picked the catalogue's type t.

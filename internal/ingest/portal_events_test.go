@@ -3,9 +3,7 @@ package ingest_test
 import (
 	"encoding/json"
 	"html"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -14,27 +12,6 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/wire"
 )
-
-// pageWith is page with extra request headers.
-func (e *env) pageWith(method, path string, c *http.Cookie, form url.Values, header http.Header) *httptest.ResponseRecorder {
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req := httptest.NewRequest(method, path, body)
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	if c != nil {
-		req.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, req)
-	return w
-}
 
 // eventLinks are the event ids the list page links to, in order.
 func eventLinks(page string) []string {

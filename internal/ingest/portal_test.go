@@ -52,19 +52,7 @@ func (e *env) session(t *testing.T, tenant string) *http.Cookie {
 // page sends a portal request with a session cookie (nil: none) and, for
 // a form, its fields.
 func (e *env) page(method, path string, c *http.Cookie, form url.Values) *httptest.ResponseRecorder {
-	var req *http.Request
-	if form != nil {
-		req = httptest.NewRequest(method, path, strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		req = httptest.NewRequest(method, path, nil)
-	}
-	if c != nil {
-		req.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, req)
-	return w
+	return e.pageWith(method, path, c, form, nil)
 }
 
 // csrfOf reads the CSRF token of the page's first form.

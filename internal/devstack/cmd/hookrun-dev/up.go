@@ -221,6 +221,10 @@ The demo event %s (user.created) was delivered to the sample receiver:
 Admin token:          %s
 Demo tenant API key:  %s
 
+Open the demo tenant's portal in a browser (the link works once, until %s;
+ask for another with POST %s/v1/tenants/demo/portal-sessions):
+  %s
+
 Send another event:
   curl -sS -X POST %s/v1/events \
     -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' \
@@ -232,5 +236,5 @@ List the demo tenant's endpoints:
 Ctrl-C stops everything.
 ================================================================================
 `, s.IngestURL, s.DispatcherURL, d.ReceiverURL, traces, s.IngestMetricsURL, s.DispatcherMetricsURL, exportLines(s.Env), d.EventID, d.Delivered,
-		s.AdminToken, d.APIKey, s.IngestURL, d.APIKey, s.IngestURL, d.APIKey)
+		s.AdminToken, d.APIKey, d.PortalExpire.Local().Format("2 Jan 15:04 MST"), s.IngestURL, d.PortalURL, s.IngestURL, d.APIKey, s.IngestURL, d.APIKey)
 }

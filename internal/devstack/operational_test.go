@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
@@ -43,12 +44,9 @@ func TestOperationalWebhookOnAutoDisable(t *testing.T) {
 		t.Fatalf("send: %v", err)
 	}
 
-	var notice struct {
-		ID   string                         `json:"id"`
-		Type string                         `json:"type"`
-		Data hookrun.EndpointDisabledNotice `json:"data"`
-	}
-	err = ops.waitUntil(ctx, "the endpoint.disabled notice", func(m map[string][]scriptedReq) bool { return len(m) > 0 })
+	// The 410 disables the endpoint and makes ops-1's delivery a dead
+	// letter: the operations endpoint gets both notices.
+	err = ops.waitUntil(ctx, "the endpoint.disabled and delivery.dead_lettered notices", func(m map[string][]scriptedReq) bool { return len(m) >= 2 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,17 +55,31 @@ func TestOperationalWebhookOnAutoDisable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wh.Verify(bodies[0], headers[0]); err != nil {
-		t.Errorf("the notice does not verify with the endpoint's secret: %v", err)
+	types := map[string]int{}
+	for i, body := range bodies {
+		if err := wh.Verify(body, headers[i]); err != nil {
+			t.Errorf("notice %s does not verify with the endpoint's secret: %v", body, err)
+		}
+		var notice struct {
+			Type string `json:"type"`
+			Data struct {
+				EndpointID string               `json:"endpoint_id"`
+				Cause      hookrun.DisableCause `json:"cause"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(body, &notice); err != nil {
+			t.Fatalf("notice %s: %v", body, err)
+		}
+		types[notice.Type]++
+		if notice.Data.EndpointID != goneID {
+			t.Errorf("notice %s is about endpoint %s, want %s", body, notice.Data.EndpointID, goneID)
+		}
+		if notice.Type == hookrun.TypeEndpointDisabled && notice.Data.Cause != hookrun.DisabledByGone {
+			t.Errorf("notice %s: cause %q, want gone", body, notice.Data.Cause)
+		}
 	}
-	if err := json.Unmarshal(bodies[0], &notice); err != nil {
-		t.Fatalf("notice %s: %v", bodies[0], err)
-	}
-	if notice.Type != hookrun.TypeEndpointDisabled || notice.Data.EndpointID != goneID || notice.Data.Cause != hookrun.DisabledByGone {
-		t.Errorf("notice = %s, want %s of %s caused by gone", bodies[0], hookrun.TypeEndpointDisabled, goneID)
-	}
-	if len(bodies) != 1 {
-		t.Errorf("operations endpoint got %d webhooks, want the one notice", len(bodies))
+	if want := map[string]int{hookrun.TypeEndpointDisabled: 1, hookrun.TypeDeliveryDeadLettered: 1}; !maps.Equal(types, want) {
+		t.Errorf("operations endpoint got notices %v, want %v", types, want)
 	}
 	// The notice has been delivered, so its fan-out is done: the disabled
 	// endpoint got only the event that disabled it.

@@ -265,9 +265,14 @@ func (s *Service) portalError(w http.ResponseWriter, r *http.Request, err error)
 // renderPortal renders a page. The page is rendered to memory first, so a
 // template failure is a clean 500 rather than half a page.
 func (s *Service) renderPortal(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	renderPage(w, r, status, portalPages[page], data)
+}
+
+// renderPage renders a portal or console page's layout with data.
+func renderPage(w http.ResponseWriter, r *http.Request, status int, page *template.Template, data any) {
 	var b strings.Builder
-	if err := portalPages[page].ExecuteTemplate(&b, "layout", data); err != nil {
-		slog.ErrorContext(r.Context(), "render portal page", "page", page, "error", err.Error())
+	if err := page.ExecuteTemplate(&b, "layout", data); err != nil {
+		slog.ErrorContext(r.Context(), "render page", "page", page.Name(), "error", err.Error())
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

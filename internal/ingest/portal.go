@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io/fs"
@@ -71,14 +72,8 @@ func (s *Service) createPortalSession(w http.ResponseWriter, r *http.Request) er
 			return err
 		}
 	}
-	if t.Status == hookrun.TenantDeleting {
-		return errTenantDeleting(t.ID)
-	}
-	token, link, err := hookrun.NewPortalLink(t.ID, req.TTL, s.now())
+	path, link, err := s.newPortalLink(r.Context(), t, req.TTL)
 	if err != nil {
-		return err
-	}
-	if err := s.store.CreatePortalLink(r.Context(), link); err != nil {
 		return err
 	}
 	scheme := "http"
@@ -86,11 +81,28 @@ func (s *Service) createPortalSession(w http.ResponseWriter, r *http.Request) er
 		scheme = "https"
 	}
 	httpapi.WriteJSON(w, http.StatusCreated, createPortalSessionResponse{
-		// The token goes in the query, which the request log leaves out.
-		URL:        scheme + "://" + r.Host + "/portal/open?token=" + token,
+		URL:        scheme + "://" + r.Host + path,
 		ExpireTime: link.ExpireTime,
 	})
 	return nil
+}
+
+// newPortalLink stores a one-time link into t's portal and returns its
+// path (/portal/open?token=…): what POST …/portal-sessions and the
+// console's "Open portal" both do. The token goes in the query, which the
+// request log leaves out.
+func (s *Service) newPortalLink(ctx context.Context, t hookrun.Tenant, ttl hookrun.Duration) (string, hookrun.PortalLink, error) {
+	if t.Status == hookrun.TenantDeleting {
+		return "", hookrun.PortalLink{}, errTenantDeleting(t.ID)
+	}
+	token, link, err := hookrun.NewPortalLink(t.ID, ttl, s.now())
+	if err != nil {
+		return "", hookrun.PortalLink{}, err
+	}
+	if err := s.store.CreatePortalLink(ctx, link); err != nil {
+		return "", hookrun.PortalLink{}, err
+	}
+	return "/portal/open?token=" + token, link, nil
 }
 
 // portalHandler serves /portal/: every response carries the portal's
@@ -253,9 +265,14 @@ func (s *Service) portalError(w http.ResponseWriter, r *http.Request, err error)
 // renderPortal renders a page. The page is rendered to memory first, so a
 // template failure is a clean 500 rather than half a page.
 func (s *Service) renderPortal(w http.ResponseWriter, r *http.Request, status int, page string, data any) {
+	renderPage(w, r, status, portalPages[page], data)
+}
+
+// renderPage renders a portal or console page's layout with data.
+func renderPage(w http.ResponseWriter, r *http.Request, status int, page *template.Template, data any) {
 	var b strings.Builder
-	if err := portalPages[page].ExecuteTemplate(&b, "layout", data); err != nil {
-		slog.ErrorContext(r.Context(), "render portal page", "page", page, "error", err.Error())
+	if err := page.ExecuteTemplate(&b, "layout", data); err != nil {
+		slog.ErrorContext(r.Context(), "render page", "page", page.Name(), "error", err.Error())
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

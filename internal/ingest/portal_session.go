@@ -63,18 +63,34 @@ func newPortalSession(tenantID string, now time.Time) portalSession {
 	return portalSession{TenantID: tenantID, Expire: now.Add(portalSessionLifetime).Truncate(time.Second), ID: base64.RawURLEncoding.EncodeToString(b[:])}
 }
 
-// seal encodes s as a cookie value: tenant.expiry.id.signature. None of
-// the parts contains a dot (tenant IDs and base64url do not).
-func (p portalSigner) seal(s portalSession) string {
-	v := s.TenantID + "." + strconv.FormatInt(s.Expire.Unix(), 10) + "." + s.ID
-	return v + "." + p.mac("session", v)
+// Purposes of sealed sessions: a portal cookie never opens the operator
+// console, nor a console cookie a portal.
+const (
+	portalPurpose  = "session"
+	consolePurpose = "console-session"
+)
+
+// seal encodes a portal session as its cookie value.
+func (p portalSigner) seal(s portalSession) string { return p.sealFor(portalPurpose, s) }
+
+// open returns the portal session a cookie value holds if its signature
+// is good and it has not expired at now.
+func (p portalSigner) open(value string, now time.Time) (portalSession, bool) {
+	return p.openFor(portalPurpose, value, now)
 }
 
-// open returns the session a cookie value holds if its signature is good
-// and it has not expired at now.
-func (p portalSigner) open(value string, now time.Time) (portalSession, bool) {
+// sealFor encodes s as a cookie value for purpose:
+// tenant.expiry.id.signature. None of the parts contains a dot (tenant IDs
+// and base64url do not).
+func (p portalSigner) sealFor(purpose string, s portalSession) string {
+	v := s.TenantID + "." + strconv.FormatInt(s.Expire.Unix(), 10) + "." + s.ID
+	return v + "." + p.mac(purpose, v)
+}
+
+// openFor returns the session a cookie value sealed for purpose holds.
+func (p portalSigner) openFor(purpose, value string, now time.Time) (portalSession, bool) {
 	i := strings.LastIndexByte(value, '.')
-	if i < 0 || !hmac.Equal([]byte(value[i+1:]), []byte(p.mac("session", value[:i]))) {
+	if i < 0 || !hmac.Equal([]byte(value[i+1:]), []byte(p.mac(purpose, value[:i]))) {
 		return portalSession{}, false
 	}
 	parts := strings.Split(value[:i], ".")

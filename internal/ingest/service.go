@@ -94,6 +94,7 @@ func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpapi.Healthz)
 	mux.Handle("/portal/", s.portalHandler())
+	mux.Handle("/console/", s.consoleHandler())
 	for _, r := range s.routes() {
 		mux.HandleFunc(r.pattern, s.handle(r.handler))
 	}

@@ -95,28 +95,38 @@ func (s *Service) createTenant(w http.ResponseWriter, r *http.Request) error {
 	if err := httpapi.DecodeJSON(w, r, s.cfg.MaxBodyBytes, &req); err != nil {
 		return err
 	}
-	t, err := hookrun.NewTenant(req.ID, req.Name, s.now())
+	created, err := s.newTenant(r.Context(), req)
 	if err != nil {
 		return err
 	}
+	httpapi.WriteJSON(w, http.StatusCreated, created)
+	return nil
+}
+
+// newTenant validates req and stores the tenant with its first API key:
+// what POST /v1/tenants and the console's create form both do.
+func (s *Service) newTenant(ctx context.Context, req createTenantRequest) (createTenantResponse, error) {
+	t, err := hookrun.NewTenant(req.ID, req.Name, s.now())
+	if err != nil {
+		return createTenantResponse{}, err
+	}
 	if err := req.RetryPolicy.Validate(); err != nil {
-		return err
+		return createTenantResponse{}, err
 	}
 	t.RetryPolicy = req.RetryPolicy
 	if err := req.Limits.Validate(); err != nil {
-		return err
+		return createTenantResponse{}, err
 	}
 	t.Limits = req.Limits
 	key, k, err := hookrun.NewTenantAPIKey(t.ID, "created with the tenant", t.CreatedAt)
 	if err != nil {
-		return err
+		return createTenantResponse{}, err
 	}
-	if err := s.store.CreateTenantWithKey(r.Context(), t, k); err != nil {
-		return err
+	if err := s.store.CreateTenantWithKey(ctx, t, k); err != nil {
+		return createTenantResponse{}, err
 	}
-	httpapi.AddLogAttrs(r.Context(), slog.String("tenant_id", t.ID), slog.String("api_key_id", k.ID))
-	httpapi.WriteJSON(w, http.StatusCreated, createTenantResponse{Tenant: t, APIKey: key, APIKeyID: k.ID})
-	return nil
+	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.ID), slog.String("api_key_id", k.ID))
+	return createTenantResponse{Tenant: t, APIKey: key, APIKeyID: k.ID}, nil
 }
 
 type listTenantsResponse struct {
@@ -194,23 +204,34 @@ func (s *Service) updateTenant(w http.ResponseWriter, r *http.Request) error {
 			return hookrun.Errorf(hookrun.CodePermissionDenied, "limits: only the admin token may set a tenant's limits")
 		}
 	}
-	now := s.now()
-	t, err := s.store.UpdateTenant(r.Context(), id, func(t hookrun.Tenant) (hookrun.Tenant, error) { return t.Apply(u, now) })
+	t, err := s.changeTenant(r.Context(), id, u)
 	if err != nil {
 		return err
+	}
+	httpapi.WriteJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// changeTenant applies u to tenant id (hookrun.Tenant.Apply holds the
+// rules): what PATCH /v1/tenants/{tenant} and the console's forms do once
+// the caller may make the change.
+func (s *Service) changeTenant(ctx context.Context, id string, u hookrun.TenantUpdate) (hookrun.Tenant, error) {
+	now := s.now()
+	t, err := s.store.UpdateTenant(ctx, id, func(t hookrun.Tenant) (hookrun.Tenant, error) { return t.Apply(u, now) })
+	if err != nil {
+		return hookrun.Tenant{}, err
 	}
 	// This instance sees the change at once, new limits included (the
 	// next event rebuilds the tenant's rate limiter); others within
 	// KeyCacheTTL.
 	s.tenants.Delete(id)
 	if u.Status != nil {
-		httpapi.AddLogAttrs(r.Context(), slog.String("tenant_status", string(t.Status)))
+		httpapi.AddLogAttrs(ctx, slog.String("tenant_status", string(t.Status)))
 	}
 	if u.Limits != nil {
-		httpapi.AddLogAttrs(r.Context(), slog.Int("max_endpoints", t.Limits.MaxEndpoints), slog.Int("max_events_per_second", t.Limits.MaxEventsPerSecond))
+		httpapi.AddLogAttrs(ctx, slog.Int("max_endpoints", t.Limits.MaxEndpoints), slog.Int("max_events_per_second", t.Limits.MaxEventsPerSecond))
 	}
-	httpapi.WriteJSON(w, http.StatusOK, t)
-	return nil
+	return t, nil
 }
 
 // tenant returns a tenant's record, cached briefly, for the routes that

@@ -53,9 +53,9 @@ type metricsView struct {
 // metricsRow is one bucket's (or the window's) numbers as the page shows
 // them; Rate and P95 are "–" when there is none.
 type metricsRow struct {
-	From                                 time.Time
+	From                                time.Time
 	Events, Deliveries, Succeeded, Dead int64
-	Rate, P95                            string
+	Rate, P95                           string
 }
 
 func newMetricsRow(m hookrun.Metrics) metricsRow {
@@ -149,10 +149,10 @@ const (
 type chart struct {
 	ID, Title, Unit string
 	// Hint says what a bar measures.
-	Hint    string
-	ViewBox string
-	Bars            []chartBar
-	YTicks, XTicks  []chartTick
+	Hint           string
+	ViewBox        string
+	Bars           []chartBar
+	YTicks, XTicks []chartTick
 	// Left, Right and Baseline frame the plot; LabelX and LabelY are where
 	// the y labels end and the x labels sit.
 	Left, Right, Baseline, LabelX, LabelY float64

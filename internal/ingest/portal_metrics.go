@@ -21,16 +21,17 @@ type metricsWindow struct {
 	// StepLabel names a bucket's length in words.
 	StepLabel  string
 	span, step time.Duration
-	// tick is how many buckets apart the x axis is labelled; format is
-	// how a label reads.
-	tick   int
+	// tick is how far apart the x axis is labelled, at whole multiples
+	// in UTC (midnight every other day for 48h); format is how a label
+	// reads.
+	tick   time.Duration
 	format string
 }
 
 // metricsWindows are the windows the page offers; the first is the default.
 var metricsWindows = []metricsWindow{
-	{Value: "24h", Label: "Last 24 hours", StepLabel: "hour", span: 24 * time.Hour, step: time.Hour, tick: 6, format: "15:04"},
-	{Value: "7d", Label: "Last 7 days", StepLabel: "6 hours", span: 7 * 24 * time.Hour, step: 6 * time.Hour, tick: 4, format: "Jan 2"},
+	{Value: "24h", Label: "Last 24 hours", StepLabel: "hour", span: 24 * time.Hour, step: time.Hour, tick: 6 * time.Hour, format: "15:04"},
+	{Value: "7d", Label: "Last 7 days", StepLabel: "6 hours", span: 7 * 24 * time.Hour, step: 6 * time.Hour, tick: 48 * time.Hour, format: "Jan 2"},
 }
 
 // metricsView is the Metrics page's data.
@@ -142,6 +143,7 @@ const (
 	chartViewBox             = "0 0 360 190"
 	chartBaseline            = chartH - plotBottom
 	chartLabelX, chartLabelY = plotLeft - 6, chartBaseline + 16
+	xLabelW                  = 44.0 // the widest x label, "Nov 30" or "23:00"
 )
 
 // chart is one bar chart, its coordinates computed here so the template
@@ -176,7 +178,10 @@ func newChart(id, title, unit, hint string, values []*float64, max float64, star
 	c := chart{ID: id, Title: title, Unit: unit, Hint: hint, ViewBox: chartViewBox,
 		Left: plotLeft, Right: chartW - plotRight, Baseline: chartBaseline, LabelX: chartLabelX, LabelY: chartLabelY}
 	for _, f := range []float64{0, 0.5, 1} {
-		c.YTicks = append(c.YTicks, chartTick{At: chartBaseline - f*plotH, Label: formatValue(f * max)})
+		// A count's axis has no half events: 0 and 5, without 2.5.
+		if v := f * max; v == math.Trunc(v) || unit != "events" {
+			c.YTicks = append(c.YTicks, chartTick{At: chartBaseline - f*plotH, Label: formatValue(v) + map[bool]string{true: "%"}[unit == "%"]})
+		}
 	}
 	if len(values) == 0 {
 		return c
@@ -184,7 +189,9 @@ func newChart(id, title, unit, hint string, values []*float64, max float64, star
 	slot := plotW / float64(len(values))
 	for i, v := range values {
 		x := plotLeft + float64(i)*slot
-		if i%win.tick == 0 {
+		// A label starts at its bucket; one too near the right edge
+		// would be cut off.
+		if starts[i].Truncate(win.tick).Equal(starts[i]) && x <= chartW-xLabelW {
 			c.XTicks = append(c.XTicks, chartTick{At: x, Label: starts[i].Format(win.format)})
 		}
 		if v == nil {

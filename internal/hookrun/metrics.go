@@ -42,6 +42,9 @@ type Metrics struct {
 	// 95th percentile attempt; absent when it is in the overflow bucket
 	// (slower than 30 s) or there were no attempts.
 	P95ResponseMS *float64 `json:"p95_response_ms,omitempty"`
+	// Series splits the window into consecutive buckets, oldest first,
+	// when the query asked for a step; each bucket has no series itself.
+	Series []Metrics `json:"series,omitempty"`
 }
 
 // Derive fills the rates and response times from counts: latencySumMS over

@@ -44,7 +44,30 @@ func TestMetricsRoutes(t *testing.T) {
 		t.Errorf("endpoint query = %+v, want the endpoint and the last 24h by default", q)
 	}
 
+	t.Run("series", func(t *testing.T) {
+		w := e.do(t, http.MethodGet, "/v1/tenants/acme/metrics?since=2026-11-20T00:00:00Z&until=2026-11-21T00:00:00Z&step=5h", key, "")
+		got := decode[hookrun.Metrics](t, w)
+		if w.Code != http.StatusOK || len(got.Series) != 5 {
+			t.Fatalf("series = %d, %d buckets, want 5: %s", w.Code, len(got.Series), w.Body)
+		}
+		if last := got.Series[4]; !last.Since.Equal(time.Date(2026, 11, 20, 20, 0, 0, 0, time.UTC)) || !last.Until.Equal(got.Until) {
+			t.Errorf("last bucket [%v, %v), want [20:00, until) cut at until", last.Since, last.Until)
+		}
+		// The events came at 12:00: the third bucket, [10:00, 15:00).
+		for i, b := range got.Series {
+			if want := map[bool]int64{true: 10}[i == 2]; b.EventsReceived != want || b.Series != nil {
+				t.Errorf("bucket %d: %d events (series %v), want %d and no series", i, b.EventsReceived, b.Series, want)
+			}
+		}
+		if got.Series[2].SuccessRate == nil || *got.Series[2].SuccessRate != 0.9 {
+			t.Errorf("bucket 2 success rate %v, want 0.9", got.Series[2].SuccessRate)
+		}
+	})
+
 	for _, bad := range []struct{ path, field string }{
+		{"/v1/tenants/acme/metrics?step=soon", "step"},
+		{"/v1/tenants/acme/metrics?step=1s", "step"},
+		{"/v1/tenants/acme/metrics?step=10m", "at most 48"},
 		{"/v1/tenants/acme/metrics?since=yesterday", "since"},
 		{"/v1/tenants/acme/metrics?since=2026-11-21T00:00:00Z&until=2026-11-20T00:00:00Z", "since"},
 		{"/v1/tenants/acme/metrics?since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z", "90 days"},

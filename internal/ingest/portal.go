@@ -34,6 +34,7 @@ var portalPages = map[string]*template.Template{
 	"replay":      parsePortalPage("replay.html"),
 	"apikeys":     parsePortalPage("apikeys.html"),
 	"eventtypes":  parsePortalPage("eventtypes.html"),
+	"metrics":     parsePortalPage("metrics.html"),
 }
 
 func parsePortalPage(name string) *template.Template {
@@ -131,6 +132,7 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("GET /portal/tenants/{tenant}/event-types", s.portalPage(s.portalCatalogue))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/event-types", s.portalPage(s.portalSetCatalogue))
 	mux.HandleFunc("GET /portal/tenants/{tenant}/endpoints/{endpoint}", s.portalPage(s.portalEndpoint))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/metrics", s.portalPage(s.portalMetrics))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/settings", s.portalPage(s.portalEditEndpoint))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/verify", s.portalPage(s.portalVerifyEndpoint))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/rotate", s.portalPage(s.portalRotateSecret))

@@ -34,7 +34,7 @@ type deadLettersView struct {
 
 // deadLetterForm is the filter form's fields, named as the API's query
 // parameters. Since and Until are what a datetime-local field sends, read
-// as UTC (portalTime), or RFC 3339.
+// as UTC (formTime), or RFC 3339.
 type deadLetterForm struct {
 	EndpointID, EventType, Since, Until string
 }
@@ -48,7 +48,7 @@ func deadLetterFormOf(v url.Values) deadLetterForm {
 
 // filter is the form as the API's filter, with the API's rules.
 func (f deadLetterForm) filter() (hookrun.DeadLetterFilter, error) {
-	return filterFromQuery(f.EndpointID, f.EventType, portalTimeParam(f.Since), portalTimeParam(f.Until))
+	return filterFromQuery(f.EndpointID, f.EventType, formTime(f.Since), formTime(f.Until))
 }
 
 // query is the form as query parameters, empty ones left out.
@@ -66,34 +66,9 @@ func (f deadLetterForm) query() url.Values {
 type deadLetterRow struct {
 	// ID names the dead letter for replay: {event}:{endpoint}.
 	ID, EventID, EventType, EndpointID, EndpointURL string
-	DeadAt                                          portalTime
+	DeadAt                                          time.Time
 	DeadReason                                      string
 	Attempts                                        int
-}
-
-// portalTime is a time as the portal shows it: in UTC, named so, with the
-// exact time in the <time> element's datetime attribute. The pages run
-// no script, so they cannot learn the viewer's time zone.
-type portalTime struct{ Text, ISO string }
-
-func portalTimeOf(t time.Time) portalTime {
-	if t.IsZero() {
-		return portalTime{}
-	}
-	return portalTime{Text: t.UTC().Format("2006-01-02 15:04:05 UTC"), ISO: t.UTC().Format(time.RFC3339)}
-}
-
-// portalTimeParam turns what a datetime-local field sends
-// ("2026-11-23T10:00", no zone) into RFC 3339 in UTC, which the API's
-// parameters take; anything else is passed on as it is for the API's
-// rules to accept or refuse.
-func portalTimeParam(v string) string {
-	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC().Format(time.RFC3339)
-		}
-	}
-	return v
 }
 
 // portalDeadLetters handles GET /portal/tenants/{tenant}/dead-letters. A
@@ -130,7 +105,7 @@ func (s *Service) portalDeadLetters(w http.ResponseWriter, r *http.Request, pr p
 	for _, d := range ds {
 		v.Rows = append(v.Rows, deadLetterRow{
 			ID: hookrun.DeliveryID(d.EventID, d.EndpointID), EventID: d.EventID, EventType: d.EventType,
-			EndpointID: d.EndpointID, EndpointURL: urls[d.EndpointID], DeadAt: portalTimeOf(d.DeadAt),
+			EndpointID: d.EndpointID, EndpointURL: urls[d.EndpointID], DeadAt: d.DeadAt,
 			DeadReason: d.DeadReason, Attempts: d.Attempts,
 		})
 	}
@@ -181,8 +156,8 @@ type replayView struct {
 	Title   string
 	Tenant  hookrun.Tenant
 	Replay  hookrun.Replay
-	Created portalTime
-	Ended   portalTime
+	Created time.Time
+	Ended   time.Time
 }
 
 // portalReplay handles GET /portal/tenants/{tenant}/replays/{replay}: the
@@ -194,6 +169,6 @@ func (s *Service) portalReplay(w http.ResponseWriter, r *http.Request, pr portal
 		return err
 	}
 	s.renderPortal(w, r, http.StatusOK, "replay", replayView{Title: "Replay", Tenant: pr.tenant, Replay: rp,
-		Created: portalTimeOf(rp.CreatedAt), Ended: portalTimeOf(rp.EndedAt)})
+		Created: rp.CreatedAt, Ended: rp.EndedAt})
 	return nil
 }

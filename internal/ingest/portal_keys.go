@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -32,7 +33,7 @@ type apiKeysView struct {
 // apiKeyRow is a key as the page lists it.
 type apiKeyRow struct {
 	hookrun.APIKey
-	Created, RevokedAt portalTime
+	Created, RevokedAt time.Time
 }
 
 // renderAPIKeys renders the page with the tenant's keys, newest first.
@@ -43,7 +44,7 @@ func (s *Service) renderAPIKeys(w http.ResponseWriter, r *http.Request, pr porta
 	}
 	slices.Reverse(ks)
 	for _, k := range ks {
-		v.Keys = append(v.Keys, apiKeyRow{APIKey: k, Created: portalTimeOf(k.CreatedAt), RevokedAt: portalTimeOf(k.RevokedAt)})
+		v.Keys = append(v.Keys, apiKeyRow{APIKey: k, Created: k.CreatedAt, RevokedAt: k.RevokedAt})
 	}
 	v.Title, v.Tenant, v.CSRF = "API keys", pr.tenant, pr.csrf
 	s.renderPortal(w, r, status, "apikeys", v)
@@ -86,7 +87,7 @@ func (s *Service) portalConfirmRevoke(w http.ResponseWriter, r *http.Request, pr
 	if i < 0 {
 		return hookrun.Errorf(hookrun.CodeNotFound, "api key %q not found", r.PathValue("key"))
 	}
-	return s.renderAPIKeys(w, r, pr, http.StatusOK, apiKeysView{Revoke: &apiKeyRow{APIKey: ks[i], Created: portalTimeOf(ks[i].CreatedAt)}})
+	return s.renderAPIKeys(w, r, pr, http.StatusOK, apiKeysView{Revoke: &apiKeyRow{APIKey: ks[i], Created: ks[i].CreatedAt}})
 }
 
 // portalRevokeAPIKey handles the confirmed revocation, then shows the list

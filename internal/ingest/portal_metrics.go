@@ -167,10 +167,14 @@ type chartBar struct {
 	Label      string
 }
 
-// chartTick is an axis label at a position along its axis.
+// chartTick is an axis label at a position along its axis. A time label
+// also carries its instant and whether it shows the time of day or the
+// date, for the portal's script to write it in the viewer's time zone.
 type chartTick struct {
 	At    float64
 	Label string
+	Time  string // RFC 3339, for time labels
+	Shows string // "time" or "date"
 }
 
 // newChart lays out values (nil: no value in that bucket) over 0..max.
@@ -192,7 +196,11 @@ func newChart(id, title, unit, hint string, values []*float64, max float64, star
 		// A label starts at its bucket; one too near the right edge
 		// would be cut off.
 		if starts[i].Truncate(win.tick).Equal(starts[i]) && x <= chartW-xLabelW {
-			c.XTicks = append(c.XTicks, chartTick{At: x, Label: starts[i].Format(win.format)})
+			shows := "date"
+			if win.step < 24*time.Hour && win.tick < 24*time.Hour {
+				shows = "time"
+			}
+			c.XTicks = append(c.XTicks, chartTick{At: x, Label: starts[i].Format(win.format), Time: starts[i].UTC().Format(time.RFC3339), Shows: shows})
 		}
 		if v == nil {
 			continue

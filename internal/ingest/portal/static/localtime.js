@@ -11,3 +11,13 @@ for (const el of document.querySelectorAll("time[datetime]")) {
     hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short",
   });
 }
+
+// Chart axis labels (SVG <text data-time>): the time of day or the date,
+// in the viewer's time zone.
+for (const el of document.querySelectorAll("text[data-time]")) {
+  const d = new Date(el.dataset.time);
+  if (Number.isNaN(d.getTime())) continue;
+  el.textContent = el.dataset.shows === "time"
+    ? d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
+    : d.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+}

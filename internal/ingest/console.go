@@ -56,11 +56,7 @@ func (s *Service) consoleHandler() http.Handler {
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {
 		s.consoleError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "there is no such page in the console"))
 	})
-	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.consoleError(w, r, errCrossOrigin)
-	}))
-	return s.portalHeaders(csrf.Handler(mux))
+	return s.pageHandler(mux, s.consoleError)
 }
 
 // consoleRequest is what a console page gets once its session is checked.

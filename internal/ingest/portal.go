@@ -140,10 +140,15 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("/portal/", func(w http.ResponseWriter, r *http.Request) {
 		s.portalError(w, r, hookrun.Errorf(hookrun.CodeNotFound, "there is no such page in the portal"))
 	})
+	return s.pageHandler(mux, s.portalError)
+}
+
+// pageHandler serves the pages of mux (the portal's or the console's)
+// with their security headers, refusing cross-origin form posts with
+// errCrossOrigin on a page fail renders.
+func (s *Service) pageHandler(mux http.Handler, fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	csrf := http.NewCrossOriginProtection()
-	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.portalError(w, r, errCrossOrigin)
-	}))
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fail(w, r, errCrossOrigin) }))
 	return s.portalHeaders(csrf.Handler(mux))
 }
 

@@ -183,7 +183,11 @@ func Decide(a Attempt, p RetryPolicy, onClientError ClientErrorAction, retryAfte
 		return Decision{Verdict: VerdictDead, Reason: fmt.Sprintf("endpoint answered %d and is set to dead-letter client errors", code)}
 	}
 	if a.Number >= p.MaxAttempts {
-		return Decision{Verdict: VerdictDead, Reason: fmt.Sprintf("gave up after %d attempts; last: %s", a.Number, a.Error)}
+		attempts := "attempts"
+		if a.Number == 1 {
+			attempts = "attempt"
+		}
+		return Decision{Verdict: VerdictDead, Reason: fmt.Sprintf("gave up after %d %s; last: %s", a.Number, attempts, a.Error)}
 	}
 	delay := p.Delay(a.Number, u)
 	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {

@@ -140,7 +140,6 @@ func (s *Service) changeEndpoint(ctx context.Context, t hookrun.Tenant, endpoint
 		}
 	}
 	urlChanged := next.URL != ep.URL
-	disabling := ep.Status != hookrun.EndpointDisabled && next.Status == hookrun.EndpointDisabled
 	ep = next
 	var sec hookrun.EndpointSecret
 	if req.Auth != nil || req.Headers != nil || urlChanged {
@@ -173,10 +172,7 @@ func (s *Service) changeEndpoint(ctx context.Context, t hookrun.Tenant, endpoint
 	} else if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
 		return hookrun.Endpoint{}, err
 	}
-	s.notifyStatusChange(ctx, was, ep, changed)
-	if disabling {
-		s.opMetrics.EndpointDisabled(ctx, hookrun.DisabledByAPI)
-	}
+	s.statusChanged(ctx, was, ep, changed)
 	httpapi.AddLogAttrs(ctx, slog.String("endpoint_id", ep.ID))
 	return ep, nil
 }

@@ -152,8 +152,10 @@ func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequ
 		return stored, true, nil
 	}
 
-	attrs := wire.Event(e).Attributes()
-	if only != "" {
+	var attrs map[string]string
+	if only == "" {
+		attrs = wire.Event(e).Attributes()
+	} else {
 		attrs = wire.Event(e).RedeliveryAttributes(hookrun.NewID("test_"), only)
 	}
 	// The publish ends before the lease does, which began no earlier than

@@ -24,12 +24,13 @@ func (s *Service) notify(ctx context.Context, e hookrun.Event) {
 	}
 }
 
-// notifyStatusChange notifies the tenant of an endpoint disabled, or
-// enabled again, through the API at at: was is the endpoint before the
-// change, now after it.
-func (s *Service) notifyStatusChange(ctx context.Context, was, now hookrun.Endpoint, at time.Time) {
+// statusChanged counts an endpoint disabled through the API at at, and
+// notifies the tenant of it or of one enabled again: was is the endpoint
+// before the change, now after it.
+func (s *Service) statusChanged(ctx context.Context, was, now hookrun.Endpoint, at time.Time) {
 	switch {
 	case was.Status != hookrun.EndpointDisabled && now.Status == hookrun.EndpointDisabled:
+		s.opMetrics.EndpointDisabled(ctx, hookrun.DisabledByAPI)
 		s.notify(ctx, hookrun.NewEndpointDisabled(now, hookrun.DisabledByAPI, at))
 	case was.Status == hookrun.EndpointDisabled && now.Status != hookrun.EndpointDisabled:
 		s.notify(ctx, hookrun.NewEndpointEnabled(now, at))

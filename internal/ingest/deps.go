@@ -19,6 +19,7 @@ type Store interface {
 	MetricsStore
 	CatalogueStore
 	PortalStore
+	ProducerKeyStore
 }
 
 // PortalStore keeps the links into tenants' portals, by their token's

@@ -32,8 +32,10 @@ type Service struct {
 	// background, so a client repeating DELETE meanwhile starts no second.
 	purges    sync.Map // tenant ID → struct{}
 	adminHash [sha256.Size]byte
-	keys      *cache.TTL[string]         // key hash → tenant ID
-	tenants   *cache.TTL[hookrun.Tenant] // tenant ID → tenant
+	keys      *cache.TTL[string] // key hash → tenant ID
+	// producerKeys: producer key hash → producer key
+	producerKeys *cache.TTL[hookrun.ProducerKey]
+	tenants      *cache.TTL[hookrun.Tenant] // tenant ID → tenant
 	// catalogues: tenant ID → event-type catalogue
 	catalogues *cache.TTL[hookrun.Catalogue]
 	now        func() time.Time
@@ -70,16 +72,17 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}
 	s := &Service{
-		cfg:        cfg,
-		store:      store,
-		pub:        pub,
-		secrets:    secrets,
-		adminHash:  sha256.Sum256([]byte(cfg.AdminToken)),
-		keys:       cache.New[string](cfg.KeyCacheTTL, 100_000),
-		tenants:    cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
-		catalogues: cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
-		now:        time.Now,
-		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
+		cfg:          cfg,
+		store:        store,
+		pub:          pub,
+		secrets:      secrets,
+		adminHash:    sha256.Sum256([]byte(cfg.AdminToken)),
+		keys:         cache.New[string](cfg.KeyCacheTTL, 100_000),
+		producerKeys: cache.New[hookrun.ProducerKey](cfg.KeyCacheTTL, 10_000),
+		tenants:      cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
+		catalogues:   cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
+		now:          time.Now,
+		challenge:    senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
 	s.portal = newPortalSigner(cfg.PortalKey)
 	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors) // Validate checked it
@@ -112,7 +115,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
+	return slices.Concat(s.tenantRoutes(), s.producerKeyRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

@@ -62,3 +62,13 @@ type Secrets interface {
 type Scheduler interface {
 	Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error
 }
+
+// IDTokenVerifier checks a Google-signed ID token (signature, expiry,
+// issuer, audience, and the verified email of one of the service accounts
+// it was built for) and returns the service account's email. A failure to
+// fetch Google's keys is CodeUnavailable; any other error refuses the
+// token, and describes why without repeating it. It must be safe for
+// concurrent use.
+type IDTokenVerifier interface {
+	ServiceAccount(ctx context.Context, token string) (email string, err error)
+}

@@ -5,6 +5,7 @@ package ingest
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -48,6 +49,11 @@ type Service struct {
 	// frameAncestors may embed the portal (Config.PortalFrameAncestors).
 	portal         portalSigner
 	frameAncestors []string
+	// idTokens verifies producers' ID tokens; producerAccounts maps each
+	// allowed service account to the tenants it may send events of (nil:
+	// every tenant), from Config.ProducerServiceAccounts.
+	idTokens         IDTokenVerifier
+	producerAccounts map[string][]string
 }
 
 // Option changes a Service built by New.
@@ -61,6 +67,11 @@ func WithRetirer(s Scheduler) Option { return func(svc *Service) { svc.retirer =
 // WithMetrics records the API's metrics (events accepted and refused,
 // endpoints disabled) on m.
 func WithMetrics(m *metrics.Recorder) Option { return func(s *Service) { s.opMetrics = m } }
+
+// WithIDTokens accepts ID tokens of Config.ProducerServiceAccounts, as v
+// verifies them, as producer credentials. New requires it when any
+// service account is configured.
+func WithIDTokens(v IDTokenVerifier) Option { return func(s *Service) { s.idTokens = v } }
 
 // WithChallenger replaces the ownership challenge (tests).
 func WithChallenger(c Challenger) Option { return func(s *Service) { s.challenge = c } }
@@ -85,9 +96,16 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		challenge:    senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
 	s.portal = newPortalSigner(cfg.PortalKey)
-	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors) // Validate checked it
+	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors)        // Validate checked it
+	s.producerAccounts, _ = producerAccounts(cfg.ProducerServiceAccounts) // so did it
 	for _, o := range opts {
 		o(s)
+	}
+	switch {
+	case len(s.producerAccounts) > 0 && s.idTokens == nil:
+		return nil, errors.New("ingest config: producer service accounts are set, but no ID token verifier is given (WithIDTokens)")
+	case len(s.producerAccounts) == 0:
+		s.idTokens = nil // no service account, no ID token
 	}
 	return s, nil
 }

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -191,15 +192,29 @@ func TestSendToTenantPath(t *testing.T) {
 
 // idTokenEnv is a service accepting ID tokens of two service accounts,
 // signed by iss: all@… for every tenant, globex@… for globex only.
-func idTokenEnv(t *testing.T, iss *oidctest.Issuer) *env {
+func idTokenEnv(t testing.TB, iss *oidctest.Issuer) *env {
 	t.Helper()
-	v, err := oidc.NewVerifier(t.Context(), oidc.Config{
+	return idTokenEnvWith(t, idTokenVerifier(t, iss))
+}
+
+// idTokenVerifier verifies the tokens of idTokenEnv's service accounts
+// with iss's key.
+func idTokenVerifier(t testing.TB, iss *oidctest.Issuer) *oidc.Verifier {
+	t.Helper()
+	v, err := oidc.NewVerifier(context.Background(), oidc.Config{
 		Audience: "https://ingest.example", CertsURL: iss.CertsURL(),
 		ServiceAccounts: []string{"all@saas.iam.gserviceaccount.com", "globex@saas.iam.gserviceaccount.com"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// idTokenEnvWith is idTokenEnv on a verifier of idTokenVerifier, which a
+// fuzz target shares between inputs.
+func idTokenEnvWith(t testing.TB, v *oidc.Verifier) *env {
+	t.Helper()
 	return newEnv(t, func(c *ingest.Config) {
 		c.ProducerServiceAccounts = "all@saas.iam.gserviceaccount.com globex@saas.iam.gserviceaccount.com=globex"
 		c.ProducerAudience = "https://ingest.example"

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	fs "cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -107,22 +106,9 @@ func (s *Store) ListProducerKeys(ctx context.Context, pageSize int, token string
 		}
 		q = q.StartAfter(last)
 	}
-	it := q.Documents(ctx)
-	defer it.Stop()
-	var out []hookrun.ProducerKey
-	for {
-		snap, err := it.Next()
-		if err == iterator.Done {
-			break
-		}
-		if err != nil {
-			return nil, "", coded(err, "producer keys")
-		}
-		k, err := decodeProducerKey(snap)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, k)
+	out, err := decodeAll(q.Documents(ctx), "producer keys", decodeProducerKey)
+	if err != nil {
+		return nil, "", err
 	}
 	out, next := page(out, pageSize, func(k hookrun.ProducerKey) (time.Time, string) { return k.CreatedAt, k.ID })
 	return out, next, nil

@@ -16,11 +16,7 @@ func sameProducerKey(a, b hookrun.ProducerKey) bool {
 }
 
 func producerKeyIDs(ks []hookrun.ProducerKey) []string {
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = k.ID
-	}
-	return out
+	return idsOf(ks, func(k hookrun.ProducerKey) string { return k.ID })
 }
 
 func testProducerKeys(t *testing.T, open Opener) {

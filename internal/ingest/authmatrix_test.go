@@ -32,6 +32,9 @@ const (
 	tenantKeys
 	// anyone: no credentials needed, whatever is sent (public documents).
 	anyone
+	// ownTenantKeys: the keys of the path's {tenant} only; not the admin
+	// token (POST /v1/tenants/{tenant}/events:batch).
+	ownTenantKeys
 )
 
 // routeAccess says who may call each route. Every route of s.routes()
@@ -60,6 +63,8 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"PUT /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"POST /v1/events":                                              tenantKeys,
+	"POST /v1/events:batch":                                        tenantKeys,
+	"POST /v1/tenants/{tenant}/events:batch":                       ownTenantKeys,
 	"GET /v1/tenants/{tenant}/events":                              adminOrTenant,
 	"GET /v1/tenants/{tenant}/events/{event}":                      adminOrTenant,
 	"POST /v1/tenants/{tenant}/events/{event}":                     adminOrTenant,
@@ -91,6 +96,8 @@ var matrixBodies = map[string]string{
 	"POST /v1/tenants/{tenant}/endpoints":             `{"url":"https://example.com/hooks","event_types":["*"]}`,
 	"PATCH /v1/tenants/{tenant}/endpoints/{endpoint}": `{"description":"changed"}`,
 	"POST /v1/events":                                 `{"type":"user.created","data":{}}`,
+	"POST /v1/events:batch":                           `{"events":[{"type":"user.created","data":{}}]}`,
+	"POST /v1/tenants/{tenant}/events:batch":          `{"events":[{"type":"user.created","data":{}}]}`,
 }
 
 // Callers of the matrix.
@@ -123,7 +130,7 @@ func wantStatus(a access, method, caller string) int {
 		}
 		return http.StatusForbidden
 	case callerAdmin, callerAdminOff:
-		if a == tenantKeys {
+		if a == tenantKeys || a == ownTenantKeys {
 			return http.StatusForbidden
 		}
 		return 0

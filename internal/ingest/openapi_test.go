@@ -64,6 +64,8 @@ var schemaTypes = map[string]struct {
 	"EventTypeCatalogue":         {reflect.TypeFor[catalogueJSON](), true, true},
 	"PublishEventRequest":        {reflect.TypeFor[publishEventRequest](), true, false},
 	"PublishEventResponse":       {reflect.TypeFor[publishEventResponse](), false, true},
+	"PublishEventsResponse":      {reflect.TypeFor[batchResponse](), false, true},
+	"PublishEventsResult":        {reflect.TypeFor[batchResult](), false, true},
 	"Event":                      {reflect.TypeFor[hookrun.Event](), false, true},
 	"EventWithDeliveries":        {reflect.TypeFor[eventResponse](), false, true},
 	"EventList":                  {reflect.TypeFor[eventsResponse](), false, true},
@@ -87,8 +89,9 @@ var schemaTypes = map[string]struct {
 
 // otherSchemas are the component schemas of no Go struct this test can
 // see: Error is httpapi's unexported errorBody, Duration a string, Health
-// a literal.
-var otherSchemas = []string{"Error", "Duration", "Health"}
+// a literal, PublishEventsRequest a list that httpapi.DecodeJSONList
+// hands over item by item, each a PublishEventRequest.
+var otherSchemas = []string{"Error", "Duration", "Health", "PublishEventsRequest"}
 
 type jsonObject = map[string]any
 
@@ -392,6 +395,7 @@ func TestOpenAPIErrorStatusesAreTheCodes(t *testing.T) {
 var untypedEnums = map[string][]string{
 	"Event.source":        {hookrun.SourceAPI, hookrun.SourcePubSub},
 	"EventSummary.source": {hookrun.SourceAPI, hookrun.SourcePubSub},
+	"batchResult.result":  {resultAccepted, resultDuplicate, resultRefused},
 }
 
 // enumSubsets are the properties of requests that take only some of their

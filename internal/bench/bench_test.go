@@ -53,7 +53,7 @@ func TestQuickRun(t *testing.T) {
 	for _, s := range res.Scenarios {
 		names = append(names, s.Name)
 	}
-	want := []string{"baseline", "ingest", "ingest batch", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start"}
+	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start", "ingest batch"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("scenarios = %q, want %q", names, want)
 	}

@@ -30,35 +30,17 @@ func DecodeJSONLenient(w http.ResponseWriter, r *http.Request, limit int64, dst 
 	return decode(w, r, limit, dst, false)
 }
 
-// DecodeJSONList decodes a request body that is an object with one
-// field, name, a list: {"events":[…]}. It refuses the body as DecodeJSON
-// would, and returns the list's items as sent, for the caller to decode
-// each with UnmarshalJSON, so that an item that is wrong (invalid UTF-8
-// included) is refused alone. An absent or null list is an empty one.
-func DecodeJSONList(w http.ResponseWriter, r *http.Request, limit int64, name string) ([]json.RawMessage, error) {
+// DecodeJSONParts is DecodeJSON for a body whose parts the caller decodes
+// one by one, such as {"events":[…]}: the json.RawMessage values of dst
+// keep their bytes as sent, unchecked for UTF-8, so that the caller's
+// UnmarshalJSON of each refuses that part alone. dst must hold no string
+// of its own: invalid UTF-8 in it would pass unnoticed.
+func DecodeJSONParts(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
 	body, err := read(w, r, limit)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	// The items stay raw, and the object's keys are checked below: no
-	// other string of body is decoded here, so UTF-8 is the items' own
-	// business.
-	var fields map[string]json.RawMessage
-	if err := unmarshal(body, &fields, false); err != nil {
-		return nil, err
-	}
-	for k := range fields {
-		if k != name {
-			return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: unknown field", k)
-		}
-	}
-	var items []json.RawMessage
-	if raw, ok := fields[name]; ok {
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: must be an array", name)
-		}
-	}
-	return items, nil
+	return unmarshal(body, dst, true)
 }
 
 // UnmarshalJSON decodes data, one JSON value, into dst as DecodeJSON

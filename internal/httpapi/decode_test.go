@@ -274,15 +274,15 @@ func codeOf(err error) hookrun.Code {
 	return hookrun.ErrorCode(err)
 }
 
-// A list's items come back as sent, for the caller to judge one by one:
-// an item that is wrong, invalid UTF-8 included, does not refuse the list.
-func TestDecodeJSONList(t *testing.T) {
+// A body's parts come back as sent, for the caller to judge one by one:
+// a part that is wrong, invalid UTF-8 included, does not refuse the body.
+func TestDecodeJSONParts(t *testing.T) {
 	tests := []struct {
 		name, body string
 		want       []string
 		wantErr    string
 	}{
-		{"items as sent", `{"events":[{"a":1}, "x",` + "\"\xff\"" + `]}`, []string{`{"a":1}`, `"x"`, "\"\xff\""}, ""},
+		{"parts as sent", `{"events":[{"a":1}, "x",` + "\"\xff\"" + `]}`, []string{`{"a":1}`, `"x"`, "\"\xff\""}, ""},
 		{"no list", `{}`, nil, ""},
 		{"null list", `{"events":null}`, nil, ""},
 		{"not a list", `{"events":{"a":1}}`, nil, "events: must be an array"},
@@ -293,7 +293,10 @@ func TestDecodeJSONList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			items, err := httpapi.DecodeJSONList(httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), "application/json"), 1024, "events")
+			var dst struct {
+				Events []json.RawMessage `json:"events"`
+			}
+			err := httpapi.DecodeJSONParts(httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), "application/json"), 1024, &dst)
 			if tt.wantErr != "" {
 				if hookrun.ErrorCode(err) != hookrun.CodeInvalidArgument || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want INVALID_ARGUMENT containing %q", err, tt.wantErr)
@@ -304,11 +307,11 @@ func TestDecodeJSONList(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 			var got []string
-			for _, it := range items {
+			for _, it := range dst.Events {
 				got = append(got, string(it))
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("items = %q, want %q", got, tt.want)
+				t.Errorf("parts = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -1,10 +1,14 @@
 package ingest
 
 import (
+	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -24,7 +28,42 @@ const (
 	// enough that one batch does not crowd out the instance's other
 	// requests.
 	batchStoreCalls = 50
+	// maxBatchBytesInFlight bounds the batch bodies an instance holds at
+	// once. A batch holds its body several times over while it runs (as
+	// read, as events, in its Firestore and Pub/Sub messages), so 64 MiB
+	// of bodies keeps an instance of infra's 512 MiB clear of its limit
+	// even with 80 requests of 5 MiB at once.
+	maxBatchBytesInFlight = 64 << 20
+	// batchWait is how long a batch waits for room among them before it
+	// is refused with UNAVAILABLE, to retry.
+	batchWait = 2 * time.Second
 )
+
+// batchRoom is the room an instance has for batch bodies.
+type batchRoom struct {
+	bytes *semaphore.Weighted
+	wait  time.Duration
+}
+
+func newBatchRoom() batchRoom {
+	return batchRoom{bytes: semaphore.NewWeighted(maxBatchBytesInFlight), wait: batchWait}
+}
+
+// take takes room for the body of r, by its Content-Length or, unknown,
+// the most a batch may be, and returns what gives it back.
+func (b batchRoom) take(r *http.Request) (release func(), err error) {
+	n := int64(maxBatchBytes)
+	if r.ContentLength > 0 {
+		n = min(r.ContentLength, n)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), b.wait)
+	defer cancel()
+	if err := b.bytes.Acquire(ctx, n); err != nil {
+		return nil, &hookrun.Error{Code: hookrun.CodeUnavailable, Err: err, RetryAfter: time.Second,
+			Message: "this instance holds as many batches as it can: retry"}
+	}
+	return func() { b.bytes.Release(n) }, nil
+}
 
 func (s *Service) batchRoutes() []route {
 	return []route{
@@ -39,6 +78,11 @@ const (
 	resultDuplicate = "duplicate"
 	resultRefused   = "refused"
 )
+
+// batchRequest is a batch as sent: its events are decoded one by one.
+type batchRequest struct {
+	Events []json.RawMessage `json:"events"`
+}
 
 type batchResponse struct {
 	// Results answers the request's events in their order.
@@ -115,10 +159,16 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 	if err := maySend(t); err != nil {
 		return nil, err
 	}
-	raws, err := httpapi.DecodeJSONList(w, r, maxBatchBytes, "events")
+	release, err := s.batches.take(r)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
+	var req batchRequest
+	if err := httpapi.DecodeJSONParts(w, r, maxBatchBytes, &req); err != nil {
+		return nil, err
+	}
+	raws := req.Events
 	if len(raws) == 0 || len(raws) > maxBatchEvents {
 		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(raws))
 	}

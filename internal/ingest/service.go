@@ -39,6 +39,8 @@ type Service struct {
 	now        func() time.Time
 	// eventRates enforces tenants' max_events_per_second (limits.go).
 	eventRates eventRates
+	// batches bounds the batch bodies held at once (batch.go).
+	batches batchRoom
 	// opMetrics are the operator's metrics (events accepted and refused,
 	// endpoints disabled), not a tenant's (metrics.go); nil counts nothing.
 	opMetrics *metrics.Recorder
@@ -79,6 +81,7 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		tenants:    cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
 		catalogues: cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
 		now:        time.Now,
+		batches:    newBatchRoom(),
 		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
 	s.portal = newPortalSigner(cfg.PortalKey)

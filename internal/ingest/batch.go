@@ -173,13 +173,17 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(raws))
 	}
 
+	cat, err := s.catalogue(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
 	items := make([]batchItem, len(raws))
 	firsts := make(map[string]int, len(raws))
 	var claims []int
 	for i, raw := range raws {
 		it := &items[i]
 		it.first = -1
-		it.id, it.e, it.err = s.checkBatchEvent(r, t, raw)
+		it.id, it.e, it.err = s.checkBatchEvent(t, cat, raw)
 		if it.err != nil {
 			continue
 		}
@@ -223,7 +227,7 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 // checkBatchEvent decodes one event of a batch and checks it as
 // POST /v1/events checks its body; id is the event's ID, as given or
 // made, or what it gave when refused.
-func (s *Service) checkBatchEvent(r *http.Request, t hookrun.Tenant, raw []byte) (id string, e hookrun.Event, err error) {
+func (s *Service) checkBatchEvent(t hookrun.Tenant, cat hookrun.Catalogue, raw []byte) (id string, e hookrun.Event, err error) {
 	if int64(len(raw)) > s.cfg.MaxBodyBytes {
 		return "", hookrun.Event{}, hookrun.Errorf(hookrun.CodePayloadTooLarge,
 			"event is larger than %d bytes, the limit of one event (HOOKRUN_MAX_BODY_BYTES)", s.cfg.MaxBodyBytes)
@@ -232,7 +236,7 @@ func (s *Service) checkBatchEvent(r *http.Request, t hookrun.Tenant, raw []byte)
 	if err := httpapi.UnmarshalJSON(raw, &req); err != nil {
 		return req.ID, hookrun.Event{}, err
 	}
-	if e, err = s.checkEvent(r.Context(), t, req); err != nil {
+	if e, err = s.checkEvent(t, cat, req); err != nil {
 		return req.ID, hookrun.Event{}, err
 	}
 	return e.ID, e, nil

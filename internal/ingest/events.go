@@ -147,7 +147,11 @@ func maySend(t hookrun.Tenant) error {
 // at once (batch.go).
 func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequest, only string) (e hookrun.Event, duplicate bool, err error) {
 	ctx := r.Context()
-	if e, err = s.checkEvent(ctx, t, req); err != nil {
+	cat, err := s.catalogue(ctx, t.ID)
+	if err != nil {
+		return hookrun.Event{}, false, err
+	}
+	if e, err = s.checkEvent(t, cat, req); err != nil {
 		return hookrun.Event{}, false, err
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
@@ -176,13 +180,9 @@ func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequ
 
 // checkEvent makes an event of tenant t from req, by every rule an event
 // must meet before it is claimed: the event's own (newEvent) and the
-// tenant's catalogue.
-func (s *Service) checkEvent(ctx context.Context, t hookrun.Tenant, req publishEventRequest) (hookrun.Event, error) {
+// tenant's catalogue, cat.
+func (s *Service) checkEvent(t hookrun.Tenant, cat hookrun.Catalogue, req publishEventRequest) (hookrun.Event, error) {
 	e, err := s.newEvent(t.ID, req)
-	if err != nil {
-		return hookrun.Event{}, err
-	}
-	cat, err := s.catalogue(ctx, t.ID)
 	if err != nil {
 		return hookrun.Event{}, err
 	}

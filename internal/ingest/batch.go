@@ -177,9 +177,16 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 	if err != nil {
 		return nil, err
 	}
-	items := make([]batchItem, len(raws))
+	items, claims := s.checkBatch(t, cat, raws)
+	s.sendBatch(r, items, claims)
+	return items, nil
+}
+
+// checkBatch checks each event of a batch and takes it from the tenant's
+// rate limit; claims are the events to claim, the first of each ID.
+func (s *Service) checkBatch(t hookrun.Tenant, cat hookrun.Catalogue, raws []json.RawMessage) (items []batchItem, claims []int) {
+	items = make([]batchItem, len(raws))
 	firsts := make(map[string]int, len(raws))
-	var claims []int
 	for i, raw := range raws {
 		it := &items[i]
 		it.first = -1
@@ -196,7 +203,14 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 			claims = append(claims, i)
 		}
 	}
+	return items, claims
+}
 
+// sendBatch claims, publishes and settles the events of items at claims,
+// and gives each later event with the ID of an earlier one that one's
+// refusal, if any.
+func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
+	ctx := r.Context()
 	each(claims, batchStoreCalls, func(i int) {
 		it := &items[i]
 		it.c = s.claim(ctx, it.e)
@@ -215,13 +229,11 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 	each(fresh, batchStoreCalls, func(i int) {
 		s.settle(ctx, items[i].e, items[i].msgID, items[i].err)
 	})
-
 	for i := range items {
 		if j := items[i].first; j >= 0 {
 			items[i].err = items[j].err
 		}
 	}
-	return items, nil
 }
 
 // checkBatchEvent decodes one event of a batch and checks it as

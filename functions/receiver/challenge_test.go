@@ -66,12 +66,7 @@ func TestSlackChallenge(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &fakeHandoff{}
-			rc := newReceiver(t, tt.cfg, Deps{Handoff: h})
-			w := serve(rc, tt.req)
-			if w.Code != tt.want {
-				t.Fatalf("status = %d, want %d (body %s)", w.Code, tt.want, w.Body)
-			}
+			w, h := serveNew(t, tt.cfg, tt.req, tt.want)
 			if tt.want == http.StatusOK && strings.TrimSpace(w.Body.String()) != want {
 				t.Errorf("body = %s, want %s", w.Body, want)
 			}

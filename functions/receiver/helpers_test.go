@@ -111,6 +111,19 @@ func signedRequest(id string, ts time.Time, body string, keys ...[]byte) *http.R
 	return r
 }
 
+// serveNew serves r with a new Receiver of cfg on testNow's clock, which
+// hands off to the returned fake, and fails the test unless it answers
+// want.
+func serveNew(t *testing.T, cfg Config, r *http.Request, want int) (*httptest.ResponseRecorder, *fakeHandoff) {
+	t.Helper()
+	h := &fakeHandoff{}
+	w := serve(newReceiver(t, cfg, Deps{Handoff: h}), r)
+	if w.Code != want {
+		t.Fatalf("status = %d, want %d (body %s)", w.Code, want, w.Body)
+	}
+	return w, h
+}
+
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)

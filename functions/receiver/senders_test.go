@@ -100,12 +100,7 @@ func TestSenders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &fakeHandoff{}
-			rc := newReceiver(t, tt.cfg, Deps{Handoff: h})
-			w := serve(rc, tt.req)
-			if w.Code != tt.want {
-				t.Fatalf("status = %d, want %d (body %s)", w.Code, tt.want, w.Body)
-			}
+			_, h := serveNew(t, tt.cfg, tt.req, tt.want)
 			got := h.sent()
 			if tt.want != http.StatusAccepted {
 				if len(got) != 0 {

@@ -18,12 +18,9 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/devstack"
-	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/memstore"
-	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/signature"
-	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 const adminToken = "receivertest-admin-token"
@@ -41,16 +38,7 @@ func (droppedEvents) Publish(context.Context, []byte, map[string]string) (string
 // allowing http:// endpoints on loopback, and returns a client of it.
 func ingestAPI(t *testing.T) *devstack.Client {
 	t.Helper()
-	em, err := smemu.Serve(t.Context(), "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("start Secret Manager emulator: %v", err)
-	}
-	t.Cleanup(func() { _ = em.Close() })
-	secrets, err := secretmanager.New(t.Context(), secretmanager.Config{ProjectID: testenv.ProjectID(t), Endpoint: em.Addr()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = secrets.Close() })
+	secrets, _ := secretManager(t)
 	svc, err := ingest.New(ingest.Config{AdminToken: adminToken, AllowHTTPEndpoints: true, AllowPrivateNetworks: true},
 		memstore.New(), droppedEvents{}, secrets)
 	if err != nil {

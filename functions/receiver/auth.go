@@ -43,6 +43,26 @@ type scheme struct {
 	verifier signatureVerifier
 }
 
+// senderSchemes are the schemes of the senders other than Standard
+// Webhooks, in the order a request's headers are matched: the sender, the
+// signature header that tells its requests, the variable of its secrets,
+// and its verifier of them.
+var senderSchemes = []struct {
+	sender, header, variable string
+	secrets                  func(Config) string
+	verifier                 func(secrets []string) signatureVerifier
+}{
+	{SenderSlack, verify.HeaderSlackSignature, "SLACK_SIGNING_SECRET",
+		func(c Config) string { return c.SlackSigningSecret },
+		func(s []string) signatureVerifier { v, _ := verify.NewSlack(s...); return v }},
+	{SenderGitHub, verify.HeaderGitHubSignature, "GITHUB_WEBHOOK_SECRET",
+		func(c Config) string { return c.GitHubWebhookSecret },
+		func(s []string) signatureVerifier { v, _ := verify.NewGitHub(s...); return v }},
+	{SenderStripe, verify.HeaderStripeSignature, "STRIPE_WEBHOOK_SECRET",
+		func(c Config) string { return c.StripeWebhookSecret },
+		func(s []string) signatureVerifier { v, _ := verify.NewStripe(s...); return v }},
+}
+
 // newSchemes returns the signature schemes whose secrets c holds, in the
 // order a request's headers are matched. Its errors name the variable,
 // never a secret.
@@ -57,20 +77,25 @@ func newSchemes(c Config) ([]scheme, error) {
 		schemes = append(schemes, scheme{SenderStandardWebhooks, verify.HeaderSignature, v})
 	}
 	// Each sender's secrets are space-separated, several while one is
-	// rotated; a sender's verifier takes any of them.
-	if s := strings.Fields(c.SlackSigningSecret); len(s) > 0 {
-		v, _ := verify.NewSlack(s...) // fails only without a secret
-		schemes = append(schemes, scheme{SenderSlack, verify.HeaderSlackSignature, v})
-	}
-	if s := strings.Fields(c.GitHubWebhookSecret); len(s) > 0 {
-		v, _ := verify.NewGitHub(s...)
-		schemes = append(schemes, scheme{SenderGitHub, verify.HeaderGitHubSignature, v})
-	}
-	if s := strings.Fields(c.StripeWebhookSecret); len(s) > 0 {
-		v, _ := verify.NewStripe(s...)
-		schemes = append(schemes, scheme{SenderStripe, verify.HeaderStripeSignature, v})
+	// rotated; its verifier takes any of them, and fails only with none.
+	for _, s := range senderSchemes {
+		if secrets := strings.Fields(s.secrets(c)); len(secrets) > 0 {
+			schemes = append(schemes, scheme{s.sender, s.header, s.verifier(secrets)})
+		}
 	}
 	return schemes, nil
+}
+
+// unsetSecret names the variable whose secrets a request's signature
+// header asks for when it is not set, "" otherwise, so that the tenant's
+// log says what to configure.
+func (rc *Receiver) unsetSecret(h http.Header) string {
+	for _, s := range senderSchemes {
+		if h.Get(s.header) != "" && strings.TrimSpace(s.secrets(rc.cfg)) == "" {
+			return s.variable
+		}
+	}
+	return ""
 }
 
 // Reasons a request is refused besides a signature's. Like verify's

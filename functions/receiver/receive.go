@@ -17,7 +17,7 @@ var (
 	errNotJSON         = errorf(http.StatusBadRequest, "Content-Type must be application/json")
 	errInvalidJSON     = errorf(http.StatusBadRequest, "body is not valid JSON")
 	errBadWebhookID    = errorf(http.StatusBadRequest, "the delivery ID (webhook-id, X-GitHub-Delivery, or the event's id) must be 1 to %d visible ASCII characters", maxWebhookID)
-	errInFlight        = errorf(http.StatusServiceUnavailable, "this webhook-id is being handled right now: retry later")
+	errInFlight        = errorf(http.StatusServiceUnavailable, "this delivery is being handled right now: retry later")
 	errRetry           = errorf(http.StatusServiceUnavailable, "could not take the webhook now: retry later")
 	errCannotHandOff   = errorf(http.StatusRequestEntityTooLarge, "webhook too large to hand off")
 )
@@ -58,7 +58,11 @@ func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 		if s != nil {
 			tried = s.sender
 		}
-		slog.WarnContext(ctx, "webhook refused", "reason", err.Error(), "sender", tried)
+		attrs := []any{"reason", err.Error(), "sender", tried}
+		if v := rc.unsetSecret(r.Header); v != "" {
+			attrs = append(attrs, "hint", "the request is signed by a sender whose secret is not set: set "+v)
+		}
+		slog.WarnContext(ctx, "webhook refused", attrs...)
 		writeError(w, r, errUnauthenticated)
 		return
 	}

@@ -185,3 +185,29 @@ func TestSenderDuplicates(t *testing.T) {
 		}
 	}
 }
+
+// A request signed by a sender whose secret is not set is refused, and
+// the tenant's log says which variable to set, and nothing of the
+// signature.
+func TestUnsetSenderSecretIsLogged(t *testing.T) {
+	logs := captureLogs(t)
+	secret, _ := newSecret(t)
+	r := stripeRequest(testNow, stripeCheckout, stripeSecret)
+	serveNew(t, Config{Secret: secret}, r, http.StatusUnauthorized)
+	var refusals int
+	for _, l := range logs.Lines(t) {
+		if l["message"] != "webhook refused" {
+			continue
+		}
+		refusals++
+		if hint, _ := l["hint"].(string); !strings.Contains(hint, "STRIPE_WEBHOOK_SECRET") {
+			t.Errorf("refusal line %v, want a hint naming STRIPE_WEBHOOK_SECRET", l)
+		}
+	}
+	if refusals != 1 {
+		t.Errorf("%d refusal lines, want 1:\n%s", refusals, logs)
+	}
+	if sig := r.Header.Get(verify.HeaderStripeSignature); strings.Contains(logs.String(), sig[strings.Index(sig, "v1=")+3:]) {
+		t.Errorf("logs hold the signature:\n%s", logs)
+	}
+}

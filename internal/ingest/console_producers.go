@@ -69,11 +69,7 @@ func (s *Service) consoleCreateProducerKey(w http.ResponseWriter, r *http.Reques
 // /console/producer-keys/{key}/revoke: the page asks before a key stops
 // working, with a second form to post.
 func (s *Service) consoleConfirmRevokeProducer(w http.ResponseWriter, r *http.Request, cr consoleRequest) error {
-	id := r.PathValue("key")
-	if !hookrun.ValidProducerKeyID(id) {
-		return errProducerKeyNotFound(id)
-	}
-	k, err := s.store.GetProducerKey(r.Context(), id)
+	k, err := s.producerKey(r.Context(), r.PathValue("key"))
 	if err != nil {
 		return err
 	}

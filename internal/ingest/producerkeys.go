@@ -126,16 +126,20 @@ func (s *Service) getProducerKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorizeAdmin(r, "manage producer keys"); err != nil {
 		return err
 	}
-	id := r.PathValue("key")
-	if !hookrun.ValidProducerKeyID(id) {
-		return errProducerKeyNotFound(id)
-	}
-	k, err := s.store.GetProducerKey(r.Context(), id)
+	k, err := s.producerKey(r.Context(), r.PathValue("key"))
 	if err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, k)
 	return nil
+}
+
+// producerKey reads producer key id, for the API and the console alike.
+func (s *Service) producerKey(ctx context.Context, id string) (hookrun.ProducerKey, error) {
+	if !hookrun.ValidProducerKeyID(id) {
+		return hookrun.ProducerKey{}, errProducerKeyNotFound(id)
+	}
+	return s.store.GetProducerKey(ctx, id)
 }
 
 // revokeProducerKey handles DELETE /v1/producer-keys/{key}. A revoked key

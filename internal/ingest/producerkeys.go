@@ -71,16 +71,26 @@ func (s *Service) createProducerKey(w http.ResponseWriter, r *http.Request) erro
 			return err
 		}
 	}
-	key, k, err := hookrun.NewProducerKey(req.Name, req.Tenants, s.now())
+	created, err := s.newProducerKey(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateProducerKey(r.Context(), k); err != nil {
-		return err
-	}
-	httpapi.AddLogAttrs(r.Context(), slog.String("producer_key_id", k.ID))
-	httpapi.WriteJSON(w, http.StatusCreated, createProducerKeyResponse{ProducerKey: k, Key: key})
+	httpapi.AddLogAttrs(r.Context(), slog.String("producer_key_id", created.ID))
+	httpapi.WriteJSON(w, http.StatusCreated, created)
 	return nil
+}
+
+// newProducerKey validates req and stores a new producer key, for the API
+// and the console alike, and returns it with the key, shown this once.
+func (s *Service) newProducerKey(ctx context.Context, req createProducerKeyRequest) (createProducerKeyResponse, error) {
+	key, k, err := hookrun.NewProducerKey(req.Name, req.Tenants, s.now())
+	if err != nil {
+		return createProducerKeyResponse{}, err
+	}
+	if err := s.store.CreateProducerKey(ctx, k); err != nil {
+		return createProducerKeyResponse{}, err
+	}
+	return createProducerKeyResponse{ProducerKey: k, Key: key}, nil
 }
 
 type listProducerKeysResponse struct {
@@ -116,16 +126,20 @@ func (s *Service) getProducerKey(w http.ResponseWriter, r *http.Request) error {
 	if err := s.authorizeAdmin(r, "manage producer keys"); err != nil {
 		return err
 	}
-	id := r.PathValue("key")
-	if !hookrun.ValidProducerKeyID(id) {
-		return errProducerKeyNotFound(id)
-	}
-	k, err := s.store.GetProducerKey(r.Context(), id)
+	k, err := s.producerKey(r.Context(), r.PathValue("key"))
 	if err != nil {
 		return err
 	}
 	httpapi.WriteJSON(w, http.StatusOK, k)
 	return nil
+}
+
+// producerKey reads producer key id, for the API and the console alike.
+func (s *Service) producerKey(ctx context.Context, id string) (hookrun.ProducerKey, error) {
+	if !hookrun.ValidProducerKeyID(id) {
+		return hookrun.ProducerKey{}, errProducerKeyNotFound(id)
+	}
+	return s.store.GetProducerKey(ctx, id)
 }
 
 // revokeProducerKey handles DELETE /v1/producer-keys/{key}. A revoked key

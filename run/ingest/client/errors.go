@@ -54,21 +54,20 @@ func (e *Error) Error() string {
 }
 
 // retryable reports whether the API asks for the call to be made again:
-// over a rate limit (429), a claim held by another request (ABORTED with
-// Retry-After), a dependency or the service unavailable (503, and a
-// gateway's 502 or 504).
+// over a rate limit (429), a claim held by another request (ABORTED), a
+// dependency or the service unavailable (503, and a gateway's 502 or 504).
 func (e *Error) retryable() bool {
 	switch e.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
-	return e.Code == CodeAborted && e.RetryAfter > 0
+	return e.Code == CodeAborted
 }
 
 // refusedBeforeWork reports whether the API refused the call before doing
 // anything, so that even a call that is not idempotent may be repeated.
 func (e *Error) refusedBeforeWork() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.Code == CodeAborted && e.RetryAfter > 0
+	return e.StatusCode == http.StatusTooManyRequests || e.Code == CodeAborted
 }
 
 // TransportError is a call that got no answer: the connection failed, or
@@ -84,7 +83,7 @@ func (e *TransportError) Error() string { return e.Err.Error() }
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether err is a failure worth trying again: an
-// *Error that asks for it (429, 503, 502, 504, ABORTED with Retry-After) or
+// *Error that asks for it (429, 503, 502, 504, ABORTED) or
 // a *TransportError. A Client retries these itself (WithRetry); a caller
 // that gets one has seen its retries run out. Repeating a call that is not
 // idempotent (creating an endpoint) after a TransportError may do it twice.

@@ -117,15 +117,23 @@ func prepare(spec []byte) ([]byte, error) {
 }
 
 // goNames name (with oapi-codegen's extensions, by their path below
-// components) what would otherwise get colliding Go names:
-// Endpoint.auth_kind and EndpointAuth.kind would both be EndpointAuthKind,
-// the delivery_state parameter and Delivery.state both DeliveryState, and
-// CreateApiKeyResponse's api_key field would take the name of the APIKey
-// it embeds.
+// components) what would otherwise get colliding or needlessly many Go
+// types. Collisions: the delivery_state parameter and Delivery.state would
+// both be DeliveryState, and CreateApiKeyResponse's api_key field would
+// take the name of the APIKey it embeds. One enumeration declared inline
+// in several schemas gets one Go type (x-go-type refers to the type the
+// first site declares), so that a caller sets the same type it reads:
+// on_client_error, the auth kind, an event's source, a tenant's status.
 var goNames = map[string]map[string]any{
-	"schemas/CreateApiKeyResponse/allOf/1/properties/api_key": {"x-go-name": "Key"},
-	"schemas/Endpoint/properties/auth_kind":                   {"x-go-type-name": "AuthKind"},
 	"parameters/deliveryState":                                {"x-go-name": "DeliveryStateParameter"},
+	"schemas/CreateApiKeyResponse/allOf/1/properties/api_key": {"x-go-name": "Key"},
+
+	"schemas/Endpoint/properties/on_client_error":              {"x-go-type-name": "OnClientError"},
+	"schemas/CreateEndpointRequest/properties/on_client_error": {"x-go-type": "OnClientError"},
+	"schemas/PatchEndpointRequest/properties/on_client_error":  {"x-go-type": "OnClientError"},
+	"schemas/Endpoint/properties/auth_kind":                    {"x-go-type": "EndpointAuthKind"},
+	"schemas/EventSummary/properties/source":                   {"x-go-type": "EventSource"},
+	"schemas/TenantUpdate/properties/status":                   {"x-go-type": "TenantStatus"},
 }
 
 // objectAt answers the object at a path below components.

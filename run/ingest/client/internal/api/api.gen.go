@@ -105,40 +105,40 @@ func (e EndpointAuthKind) Valid() bool {
 
 // Defines values for ErrorErrorStatus.
 const (
-	ABORTED            ErrorErrorStatus = "ABORTED"
-	ALREADYEXISTS      ErrorErrorStatus = "ALREADY_EXISTS"
-	FAILEDPRECONDITION ErrorErrorStatus = "FAILED_PRECONDITION"
-	INTERNAL           ErrorErrorStatus = "INTERNAL"
-	INVALIDARGUMENT    ErrorErrorStatus = "INVALID_ARGUMENT"
-	NOTFOUND           ErrorErrorStatus = "NOT_FOUND"
-	PERMISSIONDENIED   ErrorErrorStatus = "PERMISSION_DENIED"
-	RESOURCEEXHAUSTED  ErrorErrorStatus = "RESOURCE_EXHAUSTED"
-	UNAUTHENTICATED    ErrorErrorStatus = "UNAUTHENTICATED"
-	UNAVAILABLE        ErrorErrorStatus = "UNAVAILABLE"
+	ErrorErrorStatusABORTED            ErrorErrorStatus = "ABORTED"
+	ErrorErrorStatusALREADYEXISTS      ErrorErrorStatus = "ALREADY_EXISTS"
+	ErrorErrorStatusFAILEDPRECONDITION ErrorErrorStatus = "FAILED_PRECONDITION"
+	ErrorErrorStatusINTERNAL           ErrorErrorStatus = "INTERNAL"
+	ErrorErrorStatusINVALIDARGUMENT    ErrorErrorStatus = "INVALID_ARGUMENT"
+	ErrorErrorStatusNOTFOUND           ErrorErrorStatus = "NOT_FOUND"
+	ErrorErrorStatusPERMISSIONDENIED   ErrorErrorStatus = "PERMISSION_DENIED"
+	ErrorErrorStatusRESOURCEEXHAUSTED  ErrorErrorStatus = "RESOURCE_EXHAUSTED"
+	ErrorErrorStatusUNAUTHENTICATED    ErrorErrorStatus = "UNAUTHENTICATED"
+	ErrorErrorStatusUNAVAILABLE        ErrorErrorStatus = "UNAVAILABLE"
 )
 
 // Valid indicates whether the value is a known member of the ErrorErrorStatus enum.
 func (e ErrorErrorStatus) Valid() bool {
 	switch e {
-	case ABORTED:
+	case ErrorErrorStatusABORTED:
 		return true
-	case ALREADYEXISTS:
+	case ErrorErrorStatusALREADYEXISTS:
 		return true
-	case FAILEDPRECONDITION:
+	case ErrorErrorStatusFAILEDPRECONDITION:
 		return true
-	case INTERNAL:
+	case ErrorErrorStatusINTERNAL:
 		return true
-	case INVALIDARGUMENT:
+	case ErrorErrorStatusINVALIDARGUMENT:
 		return true
-	case NOTFOUND:
+	case ErrorErrorStatusNOTFOUND:
 		return true
-	case PERMISSIONDENIED:
+	case ErrorErrorStatusPERMISSIONDENIED:
 		return true
-	case RESOURCEEXHAUSTED:
+	case ErrorErrorStatusRESOURCEEXHAUSTED:
 		return true
-	case UNAUTHENTICATED:
+	case ErrorErrorStatusUNAUTHENTICATED:
 		return true
-	case UNAVAILABLE:
+	case ErrorErrorStatusUNAVAILABLE:
 		return true
 	default:
 		return false
@@ -147,16 +147,16 @@ func (e ErrorErrorStatus) Valid() bool {
 
 // Defines values for EventSource.
 const (
-	API    EventSource = "api"
-	Pubsub EventSource = "pubsub"
+	EventSourceAPI    EventSource = "api"
+	EventSourcePubsub EventSource = "pubsub"
 )
 
 // Valid indicates whether the value is a known member of the EventSource enum.
 func (e EventSource) Valid() bool {
 	switch e {
-	case API:
+	case EventSourceAPI:
 		return true
-	case Pubsub:
+	case EventSourcePubsub:
 		return true
 	default:
 		return false
@@ -165,13 +165,13 @@ func (e EventSource) Valid() bool {
 
 // Defines values for HealthStatus.
 const (
-	Ok HealthStatus = "ok"
+	HealthStatusOk HealthStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
+	case HealthStatusOk:
 		return true
 	default:
 		return false

@@ -15,7 +15,12 @@ import (
 
 // config is how the core is generated: models and the request builders of
 // the client, named with Go initialisms (ID, URL), optional fields as
-// pointers so that a PATCH can tell absent from zero.
+// pointers so that a PATCH can tell absent from zero (slices and maps
+// excepted: nil is absent). An allOf of a schema and more fields embeds
+// the schema's type (OldMergeSchemas), so that a CreatedEndpoint is an
+// Endpoint and its secret. Enumeration values are always prefixed with
+// their type (TenantStatusActive), so that a new enumeration in the
+// document never renames an existing value.
 var config = codegen.Configuration{
 	PackageName: "api",
 	Generate: codegen.GenerateOptions{
@@ -27,7 +32,10 @@ var config = codegen.Configuration{
 		PreferSkipOptionalPointerOnContainerTypes: true,
 		ResolveTypeNameCollisions:                 true,
 	},
-	Compatibility:       codegen.CompatibilityOptions{OldMergeSchemas: true},
+	Compatibility: codegen.CompatibilityOptions{
+		OldMergeSchemas:        true,
+		AlwaysPrefixEnumValues: true,
+	},
 	AllowRemoteRefsFrom: []string{},
 }
 

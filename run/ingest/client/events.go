@@ -148,6 +148,7 @@ func (c *Client) RedeliverEvent(ctx context.Context, tenant, event, endpoint str
 		return api.NewRedeliverEventRequest(base, tenant, event, api.RedeliverRequest{EndpointID: optional(endpoint)})
 	}))
 }
+
 // SendTo is Send for a tenant named in the path: how a producer key (or a
 // GCP workload's ID token) sends, to any tenant it may send to; a tenant's
 // own key may send to its tenant this way too.

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// maxKeyBytes bounds the key read from stdin; keys are under 100 bytes.
+const maxKeyBytes = 4096
+
+func (a *app) loginCmd() *cobra.Command {
+	var keyStdin bool
+	c := &cobra.Command{
+		Use:   "login --url URL [--tenant TENANT]",
+		Short: "Save the API's base URL and a key (prompted for, or read from stdin)",
+		Long: `login saves a base URL, a key and optionally a default tenant as a profile
+(--profile, default "default") in the user's config directory, readable by the
+user only. The key is prompted for without echo, or read from the first line of
+stdin with --key-stdin (or when stdin is not a terminal); it never appears on
+the command line. The key can be a tenant's API key, a producer key or the
+admin token. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
+		Example: `  hookrun login --url https://ingest.example.com --tenant acme
+  printf '%s\n' "$HOOKRUN_ADMIN_TOKEN" | hookrun login --url http://localhost:8080 --key-stdin`,
+		Args: exactArgs(),
+		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
+			if a.flags.url == "" {
+				return usageErrorf("login needs --url")
+			}
+			u, err := url.Parse(a.flags.url)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return usageErrorf("--url %q: want an absolute http(s) URL", a.flags.url)
+			}
+			key, err := a.readKey(keyStdin)
+			if err != nil {
+				return err
+			}
+			p := Profile{URL: strings.TrimRight(a.flags.url, "/"), Key: key, Tenant: a.flags.tenant}
+			name := first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)
+			path, err := configPath(a.env.ConfigDir)
+			if err != nil {
+				return err
+			}
+			cfg, err := loadConfig(path)
+			if err != nil {
+				return err
+			}
+			cfg.Profiles[name] = p
+			if err := saveConfig(path, cfg); err != nil {
+				return err
+			}
+			out := struct {
+				Profile string `json:"profile"`
+				URL     string `json:"url"`
+				Tenant  string `json:"tenant,omitempty"`
+				Path    string `json:"path"`
+			}{name, p.URL, p.Tenant, path}
+			return printObject(a, out, field{"profile", name}, field{"url", p.URL}, field{"tenant", p.Tenant}, field{"saved in", path})
+		}),
+	}
+	c.Flags().BoolVar(&keyStdin, "key-stdin", false, "read the key from the first line of stdin instead of prompting")
+	return c
+}
+
+// readKey prompts for the key without echo, or reads stdin's first line.
+func (a *app) readKey(fromStdin bool) (string, error) {
+	var key string
+	if fromStdin || a.env.ReadSecret == nil {
+		line, err := bufio.NewReader(io.LimitReader(a.env.Stdin, maxKeyBytes)).ReadString('\n')
+		if err != nil && err != io.EOF {
+			return "", fmt.Errorf("read the key from stdin: %w", err)
+		}
+		key = line
+	} else {
+		var err error
+		if key, err = a.env.ReadSecret("API key: "); err != nil {
+			return "", fmt.Errorf("read the key: %w", err)
+		}
+	}
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return "", usageErrorf("no key given: type it at the prompt or pipe it with --key-stdin")
+	}
+	return key, nil
+}
+
+func (a *app) logoutCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout",
+		Short: "Forget a saved login (--profile, default \"default\")",
+		Args:  exactArgs(),
+		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
+			name := first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)
+			path, err := configPath(a.env.ConfigDir)
+			if err != nil {
+				return err
+			}
+			cfg, err := loadConfig(path)
+			if err != nil {
+				return err
+			}
+			if _, ok := cfg.Profiles[name]; !ok {
+				return &exitError{ExitNotFound, fmt.Errorf("no saved login named %q", name)}
+			}
+			delete(cfg.Profiles, name)
+			return saveConfig(path, cfg)
+		}),
+	}
+}

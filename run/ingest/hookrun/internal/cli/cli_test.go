@@ -105,7 +105,7 @@ func TestCompletionScripts(t *testing.T) {
 func TestLoginSavesTheKeyForTheUserOnly(t *testing.T) {
 	e := newTestEnv(t)
 	const key = "hkr_secretsecretsecret"
-	r := e.run(t, key+"\n", "login", "--url", "http://api.example/", "--tenant", "acme", "--key-stdin")
+	r := e.run(t, key+"\n", "login", "--url", "http://api.example/", "--tenant", "acme", "--key-stdin", "--no-verify")
 	if r.code != ExitOK {
 		t.Fatalf("login: exit %d; stderr %s", r.code, r.stderr)
 	}
@@ -129,7 +129,7 @@ func TestLoginSavesTheKeyForTheUserOnly(t *testing.T) {
 	}
 
 	// A second profile leaves the first alone; logout removes it again.
-	e.must(t, "hkr_other\n", "login", "--profile", "staging", "--url", "https://staging.example")
+	e.must(t, "hkr_other\n", "login", "--profile", "staging", "--url", "https://staging.example", "--no-verify")
 	if cfg, _ = loadConfig(path); len(cfg.Profiles) != 2 || cfg.Profiles["default"].Key != key {
 		t.Errorf("profiles after a second login: %+v", cfg.Profiles)
 	}
@@ -137,14 +137,14 @@ func TestLoginSavesTheKeyForTheUserOnly(t *testing.T) {
 	if r := e.run(t, "", "logout", "--profile", "staging"); r.code != ExitNotFound {
 		t.Errorf("second logout: exit %d, want %d", r.code, ExitNotFound)
 	}
-	if r := e.run(t, "\n", "login", "--url", "http://api.example"); r.code != ExitUsage {
+	if r := e.run(t, "\n", "login", "--url", "http://api.example", "--no-verify"); r.code != ExitUsage {
 		t.Errorf("login with an empty key: exit %d, want %d", r.code, ExitUsage)
 	}
 }
 
 func TestResolvePrecedence(t *testing.T) {
 	e := newTestEnv(t)
-	e.must(t, "saved-key\n", "login", "--url", "http://saved.example", "--tenant", "saved")
+	e.must(t, "saved-key\n", "login", "--url", "http://saved.example", "--tenant", "saved", "--no-verify")
 	for _, tc := range []struct {
 		name  string
 		vars  map[string]string

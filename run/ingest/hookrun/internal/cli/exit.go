@@ -77,6 +77,9 @@ func exitCode(err error) int {
 	case errors.Is(err, context.DeadlineExceeded):
 		return ExitTemporary
 	}
+	if code, ok := apiExitCode(err); ok {
+		return code
+	}
 	if errors.As(err, &ne) {
 		return ExitTemporary
 	}

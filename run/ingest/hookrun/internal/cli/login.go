@@ -14,7 +14,7 @@ import (
 const maxKeyBytes = 4096
 
 func (a *app) loginCmd() *cobra.Command {
-	var keyStdin bool
+	var keyStdin, noVerify bool
 	c := &cobra.Command{
 		Use:   "login --url URL [--tenant TENANT]",
 		Short: "Save the API's base URL and a key (prompted for, or read from stdin)",
@@ -23,7 +23,9 @@ func (a *app) loginCmd() *cobra.Command {
 user only. The key is prompted for without echo, or read from the first line of
 stdin with --key-stdin (or when stdin is not a terminal); it never appears on
 the command line. The key can be a tenant's API key, a producer key or the
-admin token. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
+admin token. Unless --no-verify, login first checks the key with a call the
+credential may make: the tenant when --tenant is given, the tenants list
+otherwise. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
 		Example: `  hookrun login --url https://ingest.example.com --tenant acme
   printf '%s\n' "$HOOKRUN_ADMIN_TOKEN" | hookrun login --url http://localhost:8080 --key-stdin`,
 		Args: exactArgs(),
@@ -40,6 +42,11 @@ admin token. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.
 				return err
 			}
 			p := Profile{URL: strings.TrimRight(a.flags.url, "/"), Key: key, Tenant: a.flags.tenant}
+			if !noVerify {
+				if err := a.verifyLogin(cmd.Context(), p); err != nil {
+					return fmt.Errorf("check the key: %w", err)
+				}
+			}
 			name := first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)
 			path, err := configPath(a.env.ConfigDir)
 			if err != nil {
@@ -63,6 +70,7 @@ admin token. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.
 		}),
 	}
 	c.Flags().BoolVar(&keyStdin, "key-stdin", false, "read the key from the first line of stdin instead of prompting")
+	c.Flags().BoolVar(&noVerify, "no-verify", false, "save without checking the key against the API")
 	return c
 }
 

@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/hookrun/hookrun/run/ingest/client"
+)
+
+// Bounds of one batch request, the API's for POST …/events:batch.
+const (
+	maxBatchEvents = 500
+	maxBatchBytes  = 5 << 20
+)
+
+// Results of one event of a batch, as the batch route names them.
+const (
+	resultAccepted  = "accepted"
+	resultDuplicate = "duplicate"
+	resultRefused   = "refused"
+)
+
+// batchResult is what became of one line of a batch.
+type batchResult struct {
+	Line   int          `json:"line"`
+	ID     string       `json:"id,omitempty"`
+	Result string       `json:"result"`
+	Error  *resultError `json:"error,omitempty"`
+}
+
+// resultError is why an event was refused, in the API's error shape.
+type resultError struct {
+	Code    int    `json:"code,omitempty"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+}
+
+// batchSummary is a whole batch's results, in line order, and their counts.
+type batchSummary struct {
+	Results    []batchResult `json:"results"`
+	Accepted   int           `json:"accepted"`
+	Duplicates int           `json:"duplicates"`
+	Refused    int           `json:"refused"`
+}
+
+func (s *batchSummary) add(r batchResult) {
+	s.Results = append(s.Results, r)
+	switch r.Result {
+	case resultAccepted:
+		s.Accepted++
+	case resultDuplicate:
+		s.Duplicates++
+	default:
+		s.Refused++
+	}
+}
+
+// pendingEvent is a line read and waiting to be sent with its chunk.
+type pendingEvent struct {
+	line  int
+	event client.Event
+	size  int
+}
+
+// sendBatch sends the NDJSON events of file ("" or "-": stdin) in chunks
+// of at most maxBatchEvents and maxBatchBytes, and prints every line's
+// result. A chunk that fails as a whole (the API unreachable, the key
+// refused) stops the run after printing what was sent before it.
+func (a *app) sendBatch(ctx context.Context, file string) error {
+	in := a.env.Stdin
+	if file != "" && file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return usageErrorf("send --batch: %v", err)
+		}
+		defer f.Close()
+		in = f
+	}
+	s, err := a.connect()
+	if err != nil {
+		return err
+	}
+	var (
+		sum        batchSummary
+		chunk      []pendingEvent
+		chunkBytes int
+		prog       = a.progress()
+		runErr     error
+		r          = newNDJSONReader(in)
+		flushed    int
+	)
+	emit := func() error {
+		for _, res := range sum.Results[flushed:] {
+			if a.flags.output == formatNDJSON {
+				if err := writeJSON(a.env.Stdout, res, false); err != nil {
+					return err
+				}
+			}
+		}
+		flushed = len(sum.Results)
+		return nil
+	}
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		results, err := a.sendChunk(ctx, s, chunk)
+		for _, res := range results {
+			sum.add(res)
+		}
+		chunk, chunkBytes = chunk[:0], 0
+		prog.show(false, "sent %d events: %d accepted, %d duplicates, %d refused", len(sum.Results), sum.Accepted, sum.Duplicates, sum.Refused)
+		if eerr := emit(); eerr != nil {
+			return eerr
+		}
+		return err
+	}
+	for runErr == nil {
+		ev, line, err := r.next()
+		var le *lineError
+		switch {
+		case errors.Is(err, io.EOF):
+			runErr = flush()
+			return a.endBatch(prog, sum, runErr)
+		case errors.As(err, &le):
+			// Refused here, in line order after the events before it.
+			if runErr = flush(); runErr == nil {
+				sum.add(batchResult{Line: line, Result: resultRefused, Error: &resultError{Status: string(client.CodeInvalidArgument), Message: le.err.Error()}})
+				runErr = emit()
+			}
+			continue
+		case err != nil:
+			runErr = fmt.Errorf("read the batch: %w", err)
+			continue
+		}
+		size := len(ev.ID) + len(ev.Type) + len(ev.Data) + 64
+		if len(chunk) == maxBatchEvents || chunkBytes+size > maxBatchBytes {
+			if runErr = flush(); runErr != nil {
+				continue
+			}
+		}
+		chunk = append(chunk, pendingEvent{line: line, event: client.Event{ID: ev.ID, Type: ev.Type, Data: ev.Data}, size: size})
+		chunkBytes += size
+	}
+	return a.endBatch(prog, sum, runErr)
+}
+
+// endBatch prints the results and turns the run's end into its error:
+// runErr if it stopped early, a partial failure if any event was refused.
+func (a *app) endBatch(prog *progress, sum batchSummary, runErr error) error {
+	prog.done()
+	if err := a.printBatch(sum); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return fmt.Errorf("send --batch stopped after %d events: %w", len(sum.Results), runErr)
+	}
+	if sum.Refused > 0 {
+		return &exitError{ExitPartial, fmt.Errorf("%d of %d events refused", sum.Refused, len(sum.Results))}
+	}
+	return nil
+}
+
+// printBatch writes the results at the end (ndjson wrote them as they
+// came): a table with the counts under it, or the summary as JSON.
+func (a *app) printBatch(sum batchSummary) error {
+	switch a.flags.output {
+	case formatNDJSON:
+		return nil
+	case formatJSON:
+		if sum.Results == nil {
+			sum.Results = []batchResult{}
+		}
+		return writeJSON(a.env.Stdout, sum, true)
+	}
+	err := printList(a, sum.Results,
+		column[batchResult]{"LINE", func(r batchResult) string { return strconv.Itoa(r.Line) }},
+		column[batchResult]{"ID", func(r batchResult) string { return r.ID }},
+		column[batchResult]{"RESULT", func(r batchResult) string { return r.Result }},
+		column[batchResult]{"ERROR", func(r batchResult) string {
+			if r.Error == nil {
+				return ""
+			}
+			return r.Error.Status + ": " + r.Error.Message
+		}},
+	)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(a.env.Stdout, "%d accepted, %d duplicates, %d refused\n", sum.Accepted, sum.Duplicates, sum.Refused)
+	return err
+}
+
+// sendChunk sends one chunk's events and answers their results in order.
+// The client has no batch method yet, so the events go one request each,
+// in order; an event the API refuses (400, 409, 413) is that event's
+// result, any other failure (unreachable, key refused, retries run out)
+// stops the chunk and is answered with the results before it.
+func (a *app) sendChunk(ctx context.Context, s *session, chunk []pendingEvent) ([]batchResult, error) {
+	out := make([]batchResult, 0, len(chunk))
+	for _, p := range chunk {
+		id, err := a.sendOne(ctx, s, p.event)
+		var apiErr *client.Error
+		switch {
+		case err == nil:
+			out = append(out, batchResult{Line: p.line, ID: id, Result: resultAccepted})
+		case errors.As(err, &apiErr) && refusesEvent(apiErr):
+			out = append(out, batchResult{Line: p.line, ID: id, Result: resultRefused,
+				Error: &resultError{Code: apiErr.StatusCode, Status: string(apiErr.Code), Message: apiErr.Message}})
+		default:
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// refusesEvent reports whether the API refused the event itself (its
+// type, data, size or ID), not the request or the caller.
+func refusesEvent(e *client.Error) bool {
+	switch e.StatusCode {
+	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		return !client.IsRetryable(e)
+	}
+	return false
+}

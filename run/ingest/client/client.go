@@ -172,11 +172,11 @@ func (c *Client) attempt(ctx context.Context, r request, out any) error {
 	}
 	defer resp.Body.Close()
 	if err := decodeAnswer(resp, out); err != nil {
-		var apiErr *Error
-		if errors.As(err, &apiErr) {
-			return fmt.Errorf("%s: %w", op, err)
+		var te *TransportError
+		if errors.As(err, &te) {
+			return c.transportError(ctx, op, te.Err)
 		}
-		return c.transportError(ctx, op, err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }

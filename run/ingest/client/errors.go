@@ -120,7 +120,8 @@ const (
 )
 
 // decodeAnswer reads resp: a 2xx into out (unless nil), anything else into
-// an *Error. A failure to read or decode a 2xx is a plain error.
+// an *Error. A body cut off in transit is a *TransportError; a 2xx that
+// does not decode, a plain error.
 func decodeAnswer(resp *http.Response, out any) error {
 	if resp.StatusCode/100 != 2 {
 		return readError(resp)
@@ -131,7 +132,7 @@ func decodeAnswer(resp *http.Response, out any) error {
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	if err != nil {
-		return fmt.Errorf("read answer: %w", err)
+		return &TransportError{Err: fmt.Errorf("read answer: %w", err)}
 	}
 	if len(b) > maxAnswerBytes {
 		return fmt.Errorf("answer over %d bytes", maxAnswerBytes)

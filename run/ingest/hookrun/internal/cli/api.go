@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strings"
 
@@ -101,6 +102,21 @@ func apiExitCode(err error) (int, bool) {
 		return ExitTemporary, true
 	}
 	return 0, false
+}
+
+// collect reads the items of seq, at most limit of them (0: all).
+func collect[T any](seq iter.Seq2[T, error], limit int) ([]T, error) {
+	var items []T
+	for it, err := range seq {
+		if err != nil {
+			return items, err
+		}
+		items = append(items, it)
+		if limit > 0 && len(items) == limit {
+			break
+		}
+	}
+	return items, nil
 }
 
 // str is *p, or "" for nil: the API's optional text fields.

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hookrun/hookrun/internal/devstack"
 	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/memstore"
@@ -62,20 +60,6 @@ func newAPI(t *testing.T) string {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(svc.Handler())
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// newReceiver is an endpoint that answers the ownership challenge and
-// acknowledges everything else.
-func newReceiver(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		if !devstack.AnswerChallenge(w, body) {
-			w.WriteHeader(http.StatusNoContent)
-		}
-	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
@@ -142,7 +126,7 @@ func TestTenantsCommands(t *testing.T) {
 func TestEndpointsCommands(t *testing.T) {
 	url := newAPI(t)
 	e := tenantEnv(t, url, "acme")
-	rcv := newReceiver(t)
+	_, rcv := newReceiver(t)
 
 	var ep struct {
 		ID, Status, Secret, URL string

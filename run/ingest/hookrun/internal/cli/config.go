@@ -131,19 +131,35 @@ type credentials struct {
 	Tenant  string
 }
 
+// savedLogins is the file of saved logins and the profile that --profile
+// or HOOKRUN_PROFILE selects in it.
+type savedLogins struct {
+	profile string
+	path    string
+	configFile
+}
+
+func (a *app) savedLogins() (savedLogins, error) {
+	s := savedLogins{profile: first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)}
+	var err error
+	if s.path, err = configPath(a.env.ConfigDir); err != nil {
+		return s, err
+	}
+	s.configFile, err = loadConfig(s.path)
+	return s, err
+}
+
+func (s savedLogins) save() error { return saveConfig(s.path, s.configFile) }
+
 // resolve combines, field by field, the flags (url, tenant), then the
 // environment, then the saved profile: the first that is set wins.
 func (a *app) resolve() (credentials, error) {
-	c := credentials{Profile: first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)}
-	path, err := configPath(a.env.ConfigDir)
+	saved, err := a.savedLogins()
+	c := credentials{Profile: saved.profile}
 	if err != nil {
 		return c, err
 	}
-	cfg, err := loadConfig(path)
-	if err != nil {
-		return c, err
-	}
-	p := cfg.Profiles[c.Profile]
+	p := saved.Profiles[c.Profile]
 	c.URL = strings.TrimRight(first(a.flags.url, a.env.Getenv(envURL), p.URL), "/")
 	c.Key = first(a.env.Getenv(envKey), p.Key)
 	c.Tenant = first(a.flags.tenant, a.env.Getenv(envTenant), p.Tenant)

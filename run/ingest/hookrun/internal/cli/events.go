@@ -79,15 +79,9 @@ func (a *app) eventsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var evs []client.EventSummary
-			for e, err := range s.Events(cmd.Context(), tenant, q) {
-				if err != nil {
-					return fmt.Errorf("list events: %w", err)
-				}
-				evs = append(evs, e)
-				if limit > 0 && len(evs) == limit {
-					break
-				}
+			evs, err := collect(s.Events(cmd.Context(), tenant, q), limit)
+			if err != nil {
+				return fmt.Errorf("list events: %w", err)
 			}
 			return printList(a, evs, eventColumns...)
 		}),

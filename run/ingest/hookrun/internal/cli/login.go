@@ -47,17 +47,12 @@ otherwise. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
 					return fmt.Errorf("check the key: %w", err)
 				}
 			}
-			name := first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)
-			path, err := configPath(a.env.ConfigDir)
+			saved, err := a.savedLogins()
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(path)
-			if err != nil {
-				return err
-			}
-			cfg.Profiles[name] = p
-			if err := saveConfig(path, cfg); err != nil {
+			saved.Profiles[saved.profile] = p
+			if err := saved.save(); err != nil {
 				return err
 			}
 			out := struct {
@@ -65,8 +60,8 @@ otherwise. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
 				URL     string `json:"url"`
 				Tenant  string `json:"tenant,omitempty"`
 				Path    string `json:"path"`
-			}{name, p.URL, p.Tenant, path}
-			return printObject(a, out, field{"profile", name}, field{"url", p.URL}, field{"tenant", p.Tenant}, field{"saved in", path})
+			}{saved.profile, p.URL, p.Tenant, saved.path}
+			return printObject(a, out, field{"profile", saved.profile}, field{"url", p.URL}, field{"tenant", p.Tenant}, field{"saved in", saved.path})
 		}),
 	}
 	c.Flags().BoolVar(&keyStdin, "key-stdin", false, "read the key from the first line of stdin instead of prompting")
@@ -102,20 +97,15 @@ func (a *app) logoutCmd() *cobra.Command {
 		Short: "Forget a saved login (--profile, default \"default\")",
 		Args:  exactArgs(),
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			name := first(a.flags.profile, a.env.Getenv(envProfile), defaultProfile)
-			path, err := configPath(a.env.ConfigDir)
+			saved, err := a.savedLogins()
 			if err != nil {
 				return err
 			}
-			cfg, err := loadConfig(path)
-			if err != nil {
-				return err
+			if _, ok := saved.Profiles[saved.profile]; !ok {
+				return &exitError{ExitNotFound, fmt.Errorf("no saved login named %q", saved.profile)}
 			}
-			if _, ok := cfg.Profiles[name]; !ok {
-				return &exitError{ExitNotFound, fmt.Errorf("no saved login named %q", name)}
-			}
-			delete(cfg.Profiles, name)
-			return saveConfig(path, cfg)
+			delete(saved.Profiles, saved.profile)
+			return saved.save()
 		}),
 	}
 }

@@ -16,10 +16,8 @@ const replayPollInterval = 500 * time.Millisecond
 
 func (a *app) replayCmd() *cobra.Command {
 	var (
-		all                  bool
-		noWait               bool
-		endpoint, eventType  string
-		sinceFlag, untilFlag string
+		all, noWait bool
+		sel         deadLetterFlags
 	)
 	c := &cobra.Command{
 		Use:   "replay DEAD_LETTER_ID | replay --all [--endpoint ID] [--type TYPE] [--since T] [--until T]",
@@ -40,7 +38,7 @@ failed replay exits 1.`,
 			if all == (len(args) == 1) {
 				return usageErrorf("replay takes a dead letter's ID or --all, one of the two")
 			}
-			if !all && (endpoint != "" || eventType != "" || sinceFlag != "" || untilFlag != "") {
+			if !all && sel != (deadLetterFlags{}) {
 				return usageErrorf("--endpoint, --type, --since and --until select dead letters for --all")
 			}
 			s, tenant, err := a.connectTenant()
@@ -55,25 +53,9 @@ failed replay exits 1.`,
 				}
 				return printObject(a, r, field{"replay", r.ReplayID}, field{"event", str(r.EventID)}, field{"endpoint", str(r.EndpointID)})
 			}
-			now := time.Now()
-			var f client.DeadLetterFilter
-			if endpoint != "" {
-				f.EndpointID = &endpoint
-			}
-			if eventType != "" {
-				f.EventType = &eventType
-			}
-			for _, tf := range []struct {
-				name, v string
-				dst     **time.Time
-			}{{"since", sinceFlag, &f.Since}, {"until", untilFlag, &f.Until}} {
-				t, err := parseTimeFlag(tf.name, tf.v, now)
-				if err != nil {
-					return err
-				}
-				if !t.IsZero() {
-					*tf.dst = &t
-				}
+			f, err := sel.filter(time.Now())
+			if err != nil {
+				return err
 			}
 			started, err := s.ReplayDeadLetters(ctx, tenant, f)
 			if err != nil {
@@ -100,10 +82,7 @@ failed replay exits 1.`,
 	f := c.Flags()
 	f.BoolVar(&all, "all", false, "replay every dead letter the filters select")
 	f.BoolVar(&noWait, "no-wait", false, "with --all: print the replay's start, do not follow it")
-	f.StringVar(&endpoint, "endpoint", "", "only this endpoint's dead letters")
-	f.StringVar(&eventType, "type", "", "only dead letters of this event type")
-	f.StringVar(&sinceFlag, "since", "", "only dead letters that died at or after: RFC 3339, or a duration ago")
-	f.StringVar(&untilFlag, "until", "", "only dead letters that died before: RFC 3339, or a duration ago (default now)")
+	sel.register(c)
 	return c
 }
 
@@ -151,50 +130,25 @@ func moreText(more bool) string {
 
 func (a *app) deadLettersCmd() *cobra.Command {
 	var (
-		f                    client.DeadLetterFilter
-		endpoint, eventType  string
-		sinceFlag, untilFlag string
-		limit                int
+		sel   deadLetterFlags
+		limit int
 	)
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List the tenant's dead letters, newest first",
 		Args:  exactArgs(),
 		RunE: a.run(func(cmd *cobra.Command, _ []string) error {
-			now := time.Now()
-			if endpoint != "" {
-				f.EndpointID = &endpoint
-			}
-			if eventType != "" {
-				f.EventType = &eventType
-			}
-			since, err := parseTimeFlag("since", sinceFlag, now)
+			f, err := sel.filter(time.Now())
 			if err != nil {
 				return err
-			}
-			until, err := parseTimeFlag("until", untilFlag, now)
-			if err != nil {
-				return err
-			}
-			if !since.IsZero() {
-				f.Since = &since
-			}
-			if !until.IsZero() {
-				f.Until = &until
 			}
 			s, tenant, err := a.connectTenant()
 			if err != nil {
 				return err
 			}
-			var ds []client.Delivery
-			for d, err := range s.DeadLetters(cmd.Context(), tenant, f) {
-				if err != nil {
-					return fmt.Errorf("list dead letters: %w", err)
-				}
-				ds = append(ds, d)
-				if limit > 0 && len(ds) == limit {
-					break
-				}
+			ds, err := collect(s.DeadLetters(cmd.Context(), tenant, f), limit)
+			if err != nil {
+				return fmt.Errorf("list dead letters: %w", err)
 			}
 			return printList(a, ds,
 				column[client.Delivery]{"ID", func(d client.Delivery) string { return d.ID }},
@@ -206,11 +160,45 @@ func (a *app) deadLettersCmd() *cobra.Command {
 			)
 		}),
 	}
-	fl := list.Flags()
-	fl.StringVar(&endpoint, "endpoint", "", "only this endpoint's")
-	fl.StringVar(&eventType, "type", "", "only this event type's")
-	fl.StringVar(&sinceFlag, "since", "", "died at or after: RFC 3339, or a duration ago")
-	fl.StringVar(&untilFlag, "until", "", "died before: RFC 3339, or a duration ago")
-	fl.IntVar(&limit, "limit", 50, "list at most this many (0: all)")
+	sel.register(list)
+	list.Flags().IntVar(&limit, "limit", 50, "list at most this many (0: all)")
 	return group("dead-letters", "List the tenant's dead letters (replay them with hookrun replay)", list)
+}
+
+// deadLetterFlags select dead letters, for dead-letters list and replay
+// --all alike.
+type deadLetterFlags struct {
+	endpoint, eventType, since, until string
+}
+
+func (d *deadLetterFlags) register(c *cobra.Command) {
+	f := c.Flags()
+	f.StringVar(&d.endpoint, "endpoint", "", "only this endpoint's dead letters")
+	f.StringVar(&d.eventType, "type", "", "only dead letters of this event type")
+	f.StringVar(&d.since, "since", "", "only dead letters that died at or after: RFC 3339, or a duration ago")
+	f.StringVar(&d.until, "until", "", "only dead letters that died before: RFC 3339, or a duration ago (default now)")
+}
+
+// filter is the API's filter of the flags; times are read against now.
+func (d deadLetterFlags) filter(now time.Time) (client.DeadLetterFilter, error) {
+	var f client.DeadLetterFilter
+	if d.endpoint != "" {
+		f.EndpointID = &d.endpoint
+	}
+	if d.eventType != "" {
+		f.EventType = &d.eventType
+	}
+	for _, tf := range []struct {
+		name, v string
+		dst     **time.Time
+	}{{"since", d.since, &f.Since}, {"until", d.until, &f.Until}} {
+		t, err := parseTimeFlag(tf.name, tf.v, now)
+		if err != nil {
+			return f, err
+		}
+		if !t.IsZero() {
+			*tf.dst = &t
+		}
+	}
+	return f, nil
 }

@@ -7,8 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,24 +17,22 @@ import (
 	"github.com/hookrun/hookrun/internal/testenv"
 )
 
-// countingReceiver answers the ownership challenge, then every delivery
-// with status (204 unless set), and counts deliveries by event ID.
-type countingReceiver struct {
-	status atomic.Int32
-	mu     sync.Mutex
-	byID   map[string]int
-	change chan struct{}
+// receiver answers the ownership challenge, then every delivery with
+// status (204 unless set), and logs each accepted one's event ID.
+type receiver struct {
+	status    atomic.Int32
+	delivered *devstack.LineWatcher
 }
 
-func newCountingReceiver(t *testing.T) (*countingReceiver, string) {
-	r := &countingReceiver{byID: map[string]int{}, change: make(chan struct{})}
+func newReceiver(t *testing.T) (*receiver, string) {
+	r := &receiver{delivered: devstack.NewLineWatcher()}
 	r.status.Store(http.StatusNoContent)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	return r, srv.URL
 }
 
-func (r *countingReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	if devstack.AnswerChallenge(w, body) {
 		return
@@ -45,37 +43,19 @@ func (r *countingReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(body, &ev)
-		r.mu.Lock()
-		r.byID[ev.ID]++
-		close(r.change)
-		r.change = make(chan struct{})
-		r.mu.Unlock()
+		fmt.Fprintf(r.delivered, "delivered %q\n", ev.ID)
 	}
 	w.WriteHeader(status)
 }
 
 // waitFor waits until every id was delivered.
-func (r *countingReceiver) waitFor(ctx context.Context, ids ...string) error {
-	for {
-		r.mu.Lock()
-		missing := ""
-		for _, id := range ids {
-			if r.byID[id] == 0 {
-				missing = id
-				break
-			}
-		}
-		change := r.change
-		r.mu.Unlock()
-		if missing == "" {
-			return nil
-		}
-		select {
-		case <-change:
-		case <-ctx.Done():
-			return fmt.Errorf("event %s never delivered: %w", missing, ctx.Err())
+func (r *receiver) waitFor(ctx context.Context, ids ...string) error {
+	for _, id := range ids {
+		if _, err := r.delivered.WaitFor(ctx, strconv.Quote(id)); err != nil {
+			return fmt.Errorf("event %s never delivered: %w", id, err)
 		}
 	}
+	return nil
 }
 
 // TestCLIAgainstTheLocalStack runs the real commands against ingest, the
@@ -114,7 +94,7 @@ func TestCLIAgainstTheLocalStack(t *testing.T) {
 	e := newTestEnv(t)
 	e.must(t, created.APIKey+"\n", "login", "--url", stack.IngestURL, "--tenant", "shop", "--key-stdin")
 
-	orders, ordersURL := newCountingReceiver(t)
+	orders, ordersURL := newReceiver(t)
 	var ep struct{ ID, Status string }
 	decode(t, e.must(t, "", "endpoints", "create", "--url", ordersURL, "--type", "order.*", "-o", "json"), &ep)
 	if ep.Status != "active" {
@@ -194,7 +174,7 @@ func TestCLIAgainstTheLocalStack(t *testing.T) {
 	}
 
 	// A dead letter, replayed in bulk once the receiver is fixed.
-	invoices, invoicesURL := newCountingReceiver(t)
+	invoices, invoicesURL := newReceiver(t)
 	var ep2 struct{ ID string }
 	decode(t, e.must(t, "", "endpoints", "create", "--url", invoicesURL, "--type", "invoice.*", "--on-client-error", "dead_letter", "-o", "json"), &ep2)
 	invoices.status.Store(http.StatusBadRequest)

@@ -48,16 +48,9 @@ func (a *app) tenantsListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			var ts []client.Tenant
-			for t, err := range s.Tenants(ctx) {
-				if err != nil {
-					return fmt.Errorf("list tenants: %w", err)
-				}
-				ts = append(ts, t)
-				if limit > 0 && len(ts) == limit {
-					break
-				}
+			ts, err := collect(s.Tenants(cmd.Context()), limit)
+			if err != nil {
+				return fmt.Errorf("list tenants: %w", err)
 			}
 			return printList(a, ts, tenantColumns...)
 		}),

@@ -71,7 +71,13 @@ func WithTokenSource(ts oauth2.TokenSource) Option {
 // WithHTTPClient sends the requests with hc instead of a client of its
 // own (for a proxy, custom TLS or instrumentation). Its Timeout, if any,
 // bounds each attempt too.
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.http = hc
+		}
+	}
+}
 
 // WithRetry sets how retryable failures are retried; RetryConfig{MaxAttempts: 1}
 // turns retries off.

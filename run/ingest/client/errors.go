@@ -17,16 +17,16 @@ type Code string
 
 // The codes the API answers (the Error schema of the OpenAPI document).
 const (
-	CodeInvalidArgument    = Code(api.INVALIDARGUMENT)
-	CodeFailedPrecondition = Code(api.FAILEDPRECONDITION)
-	CodeUnauthenticated    = Code(api.UNAUTHENTICATED)
-	CodePermissionDenied   = Code(api.PERMISSIONDENIED)
-	CodeNotFound           = Code(api.NOTFOUND)
-	CodeAlreadyExists      = Code(api.ALREADYEXISTS)
-	CodeAborted            = Code(api.ABORTED)
-	CodeResourceExhausted  = Code(api.RESOURCEEXHAUSTED)
-	CodeUnavailable        = Code(api.UNAVAILABLE)
-	CodeInternal           = Code(api.INTERNAL)
+	CodeInvalidArgument    = Code(api.ErrorErrorStatusINVALIDARGUMENT)
+	CodeFailedPrecondition = Code(api.ErrorErrorStatusFAILEDPRECONDITION)
+	CodeUnauthenticated    = Code(api.ErrorErrorStatusUNAUTHENTICATED)
+	CodePermissionDenied   = Code(api.ErrorErrorStatusPERMISSIONDENIED)
+	CodeNotFound           = Code(api.ErrorErrorStatusNOTFOUND)
+	CodeAlreadyExists      = Code(api.ErrorErrorStatusALREADYEXISTS)
+	CodeAborted            = Code(api.ErrorErrorStatusABORTED)
+	CodeResourceExhausted  = Code(api.ErrorErrorStatusRESOURCEEXHAUSTED)
+	CodeUnavailable        = Code(api.ErrorErrorStatusUNAVAILABLE)
+	CodeInternal           = Code(api.ErrorErrorStatusINTERNAL)
 )
 
 // Error is the API's refusal of a call: a non-2xx answer.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"iter"
 	"net/http"
 	"time"
@@ -53,6 +54,13 @@ func (e *Event) body() (eventBody, error) {
 // (WithRetry) with the same ID. A failed Send still answers the ID it
 // sent, for a later retry with the same.
 func (c *Client) Send(ctx context.Context, e Event) (string, error) {
+	return c.send(ctx, e, func(base string, body io.Reader) (*http.Request, error) {
+		return api.NewPublishEventRequestWithBody(base, "application/json", body)
+	})
+}
+
+// send sends e with the request that build makes of its JSON.
+func (c *Client) send(ctx context.Context, e Event, build func(base string, body io.Reader) (*http.Request, error)) (string, error) {
 	b, err := e.body()
 	if err != nil {
 		return "", err
@@ -62,7 +70,7 @@ func (c *Client) Send(ctx context.Context, e Event) (string, error) {
 		return "", fmt.Errorf("event %s: %w", e.ID, err)
 	}
 	out, err := call[api.PublishEventResponse](ctx, c, set(func(base string) (*http.Request, error) {
-		return api.NewPublishEventRequestWithBody(base, "application/json", bytes.NewReader(body))
+		return build(base, bytes.NewReader(body))
 	}))
 	if err != nil {
 		return e.ID, fmt.Errorf("send event %s: %w", e.ID, err)

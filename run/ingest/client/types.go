@@ -38,6 +38,12 @@ type (
 	EndpointStatus = api.EndpointStatus
 	// EndpointAuth is the credential hookrun sends to an endpoint.
 	EndpointAuth = api.EndpointAuth
+	// AuthKind is the kind of an EndpointAuth: none, bearer, api_key or
+	// basic.
+	AuthKind = api.EndpointAuthKind
+	// OnClientError is what a 4xx answer of an endpoint does: retry or
+	// dead_letter.
+	OnClientError = api.OnClientError
 	// CreateEndpointRequest is the body of CreateEndpoint.
 	CreateEndpointRequest = api.CreateEndpointRequest
 	// CreatedEndpoint is a new endpoint with its signing secret, shown only
@@ -56,6 +62,10 @@ type (
 	// EventWithDeliveries is an event with its data and its deliveries,
 	// each with its attempts.
 	EventWithDeliveries = api.EventWithDeliveries
+	// EventSource is how an event came: api or pubsub.
+	EventSource = api.EventSource
+	// DeliverySummary counts an event's deliveries by state.
+	DeliverySummary = api.DeliverySummary
 	// Delivery is one event's delivery to one endpoint; a dead one is a
 	// dead letter.
 	Delivery = api.Delivery
@@ -72,6 +82,8 @@ type (
 	Replay = api.Replay
 	// ReplayState is running, done or failed.
 	ReplayState = api.ReplayState
+	// ReplayCounts is a replay's progress.
+	ReplayCounts = api.ReplayCounts
 
 	// PortalSession is a one-time link into a tenant's portal.
 	PortalSession = api.PortalSession
@@ -91,6 +103,14 @@ const (
 	DeliverySucceeded = api.DeliveryStateSucceeded
 	DeliveryRetrying  = api.DeliveryStateRetrying
 	DeliveryDead      = api.DeliveryStateDead
+
+	AuthNone   = api.EndpointAuthKindNone
+	AuthBearer = api.EndpointAuthKindBearer
+	AuthAPIKey = api.EndpointAuthKindAPIKey
+	AuthBasic  = api.EndpointAuthKindBasic
+
+	OnClientErrorRetry      = api.OnClientErrorRetry
+	OnClientErrorDeadLetter = api.OnClientErrorDeadLetter
 
 	ReplayRunning = api.ReplayStateRunning
 	ReplayDone    = api.ReplayStateDone

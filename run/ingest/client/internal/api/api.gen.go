@@ -16,24 +16,6 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
-// Defines values for CreateEndpointRequestOnClientError.
-const (
-	CreateEndpointRequestOnClientErrorDeadLetter CreateEndpointRequestOnClientError = "dead_letter"
-	CreateEndpointRequestOnClientErrorRetry      CreateEndpointRequestOnClientError = "retry"
-)
-
-// Valid indicates whether the value is a known member of the CreateEndpointRequestOnClientError enum.
-func (e CreateEndpointRequestOnClientError) Valid() bool {
-	switch e {
-	case CreateEndpointRequestOnClientErrorDeadLetter:
-		return true
-	case CreateEndpointRequestOnClientErrorRetry:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for DeliveryState.
 const (
 	DeliveryStateDead      DeliveryState = "dead"
@@ -58,42 +40,18 @@ func (e DeliveryState) Valid() bool {
 	}
 }
 
-// Defines values for AuthKind.
+// Defines values for OnClientError.
 const (
-	AuthKindAPIKey AuthKind = "api_key"
-	AuthKindBasic  AuthKind = "basic"
-	AuthKindBearer AuthKind = "bearer"
-	AuthKindNone   AuthKind = "none"
+	OnClientErrorDeadLetter OnClientError = "dead_letter"
+	OnClientErrorRetry      OnClientError = "retry"
 )
 
-// Valid indicates whether the value is a known member of the AuthKind enum.
-func (e AuthKind) Valid() bool {
+// Valid indicates whether the value is a known member of the OnClientError enum.
+func (e OnClientError) Valid() bool {
 	switch e {
-	case AuthKindAPIKey:
+	case OnClientErrorDeadLetter:
 		return true
-	case AuthKindBasic:
-		return true
-	case AuthKindBearer:
-		return true
-	case AuthKindNone:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for EndpointOnClientError.
-const (
-	EndpointOnClientErrorDeadLetter EndpointOnClientError = "dead_letter"
-	EndpointOnClientErrorRetry      EndpointOnClientError = "retry"
-)
-
-// Valid indicates whether the value is a known member of the EndpointOnClientError enum.
-func (e EndpointOnClientError) Valid() bool {
-	switch e {
-	case EndpointOnClientErrorDeadLetter:
-		return true
-	case EndpointOnClientErrorRetry:
+	case OnClientErrorRetry:
 		return true
 	default:
 		return false
@@ -147,40 +105,40 @@ func (e EndpointAuthKind) Valid() bool {
 
 // Defines values for ErrorErrorStatus.
 const (
-	ABORTED            ErrorErrorStatus = "ABORTED"
-	ALREADYEXISTS      ErrorErrorStatus = "ALREADY_EXISTS"
-	FAILEDPRECONDITION ErrorErrorStatus = "FAILED_PRECONDITION"
-	INTERNAL           ErrorErrorStatus = "INTERNAL"
-	INVALIDARGUMENT    ErrorErrorStatus = "INVALID_ARGUMENT"
-	NOTFOUND           ErrorErrorStatus = "NOT_FOUND"
-	PERMISSIONDENIED   ErrorErrorStatus = "PERMISSION_DENIED"
-	RESOURCEEXHAUSTED  ErrorErrorStatus = "RESOURCE_EXHAUSTED"
-	UNAUTHENTICATED    ErrorErrorStatus = "UNAUTHENTICATED"
-	UNAVAILABLE        ErrorErrorStatus = "UNAVAILABLE"
+	ErrorErrorStatusABORTED            ErrorErrorStatus = "ABORTED"
+	ErrorErrorStatusALREADYEXISTS      ErrorErrorStatus = "ALREADY_EXISTS"
+	ErrorErrorStatusFAILEDPRECONDITION ErrorErrorStatus = "FAILED_PRECONDITION"
+	ErrorErrorStatusINTERNAL           ErrorErrorStatus = "INTERNAL"
+	ErrorErrorStatusINVALIDARGUMENT    ErrorErrorStatus = "INVALID_ARGUMENT"
+	ErrorErrorStatusNOTFOUND           ErrorErrorStatus = "NOT_FOUND"
+	ErrorErrorStatusPERMISSIONDENIED   ErrorErrorStatus = "PERMISSION_DENIED"
+	ErrorErrorStatusRESOURCEEXHAUSTED  ErrorErrorStatus = "RESOURCE_EXHAUSTED"
+	ErrorErrorStatusUNAUTHENTICATED    ErrorErrorStatus = "UNAUTHENTICATED"
+	ErrorErrorStatusUNAVAILABLE        ErrorErrorStatus = "UNAVAILABLE"
 )
 
 // Valid indicates whether the value is a known member of the ErrorErrorStatus enum.
 func (e ErrorErrorStatus) Valid() bool {
 	switch e {
-	case ABORTED:
+	case ErrorErrorStatusABORTED:
 		return true
-	case ALREADYEXISTS:
+	case ErrorErrorStatusALREADYEXISTS:
 		return true
-	case FAILEDPRECONDITION:
+	case ErrorErrorStatusFAILEDPRECONDITION:
 		return true
-	case INTERNAL:
+	case ErrorErrorStatusINTERNAL:
 		return true
-	case INVALIDARGUMENT:
+	case ErrorErrorStatusINVALIDARGUMENT:
 		return true
-	case NOTFOUND:
+	case ErrorErrorStatusNOTFOUND:
 		return true
-	case PERMISSIONDENIED:
+	case ErrorErrorStatusPERMISSIONDENIED:
 		return true
-	case RESOURCEEXHAUSTED:
+	case ErrorErrorStatusRESOURCEEXHAUSTED:
 		return true
-	case UNAUTHENTICATED:
+	case ErrorErrorStatusUNAUTHENTICATED:
 		return true
-	case UNAVAILABLE:
+	case ErrorErrorStatusUNAVAILABLE:
 		return true
 	default:
 		return false
@@ -205,51 +163,15 @@ func (e EventSource) Valid() bool {
 	}
 }
 
-// Defines values for EventSummarySource.
-const (
-	EventSummarySourceAPI    EventSummarySource = "api"
-	EventSummarySourcePubsub EventSummarySource = "pubsub"
-)
-
-// Valid indicates whether the value is a known member of the EventSummarySource enum.
-func (e EventSummarySource) Valid() bool {
-	switch e {
-	case EventSummarySourceAPI:
-		return true
-	case EventSummarySourcePubsub:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for HealthStatus.
 const (
-	Ok HealthStatus = "ok"
+	HealthStatusOk HealthStatus = "ok"
 )
 
 // Valid indicates whether the value is a known member of the HealthStatus enum.
 func (e HealthStatus) Valid() bool {
 	switch e {
-	case Ok:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for PatchEndpointRequestOnClientError.
-const (
-	PatchEndpointRequestOnClientErrorDeadLetter PatchEndpointRequestOnClientError = "dead_letter"
-	PatchEndpointRequestOnClientErrorRetry      PatchEndpointRequestOnClientError = "retry"
-)
-
-// Valid indicates whether the value is a known member of the PatchEndpointRequestOnClientError enum.
-func (e PatchEndpointRequestOnClientError) Valid() bool {
-	switch e {
-	case PatchEndpointRequestOnClientErrorDeadLetter:
-		return true
-	case PatchEndpointRequestOnClientErrorRetry:
+	case HealthStatusOk:
 		return true
 	default:
 		return false
@@ -313,24 +235,6 @@ func (e TenantDeletionState) Valid() bool {
 	case TenantDeletionStateFailed:
 		return true
 	case TenantDeletionStateRunning:
-		return true
-	default:
-		return false
-	}
-}
-
-// Defines values for TenantUpdateStatus.
-const (
-	TenantUpdateStatusActive   TenantUpdateStatus = "active"
-	TenantUpdateStatusDisabled TenantUpdateStatus = "disabled"
-)
-
-// Valid indicates whether the value is a known member of the TenantUpdateStatus enum.
-func (e TenantUpdateStatus) Valid() bool {
-	switch e {
-	case TenantUpdateStatusActive:
-		return true
-	case TenantUpdateStatusDisabled:
 		return true
 	default:
 		return false
@@ -457,7 +361,7 @@ type CreateEndpointRequest struct {
 	Headers map[string]string `json:"headers,omitempty"`
 
 	// OnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
-	OnClientError *CreateEndpointRequestOnClientError `json:"on_client_error,omitempty"`
+	OnClientError *OnClientError `json:"on_client_error,omitempty"`
 
 	// PropagateTrace Send the delivery's W3C trace context (traceparent, tracestate headers) to the endpoint, so a receiver that traces can join hookrun's trace of the event. Default false: no trace headers are sent.
 	PropagateTrace *bool `json:"propagate_trace,omitempty"`
@@ -478,9 +382,6 @@ type CreateEndpointRequest struct {
 	// Examples: https://acme.example/webhooks
 	URL string `json:"url"`
 }
-
-// CreateEndpointRequestOnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
-type CreateEndpointRequestOnClientError string
 
 // CreateEndpointResponse defines model for CreateEndpointResponse.
 type CreateEndpointResponse struct {
@@ -612,7 +513,7 @@ type Duration = string
 
 // Endpoint defines model for Endpoint.
 type Endpoint struct {
-	AuthKind *AuthKind `json:"auth_kind,omitempty"`
+	AuthKind *EndpointAuthKind `json:"auth_kind,omitempty"`
 
 	// ConsecutiveDeadLetters Dead letters since the endpoint's last success; reaching the dispatcher's HOOKRUN_DISABLE_AFTER_DEAD_LETTERS (default 50) disables the endpoint.
 	ConsecutiveDeadLetters *int      `json:"consecutive_dead_letters,omitempty"`
@@ -630,7 +531,7 @@ type Endpoint struct {
 	ID string `json:"id"`
 
 	// OnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
-	OnClientError *EndpointOnClientError `json:"on_client_error,omitempty"`
+	OnClientError *OnClientError `json:"on_client_error,omitempty"`
 
 	// PreviousSecretExpireTime Until then, after a rotation, the previous secret signs too.
 	PreviousSecretExpireTime *time.Time `json:"previous_secret_expire_time,omitempty"`
@@ -658,11 +559,8 @@ type Endpoint struct {
 	VerificationError *string `json:"verification_error,omitempty"`
 }
 
-// AuthKind defines model for Endpoint.auth_kind.
-type AuthKind string
-
-// EndpointOnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
-type EndpointOnClientError string
+// OnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
+type OnClientError string
 
 // EndpointStatus pending until the endpoint answers the ownership challenge; pending and disabled endpoints receive nothing.
 type EndpointStatus string
@@ -742,13 +640,10 @@ type EventSummary struct {
 	ReceiveTime time.Time       `json:"receive_time"`
 
 	// Source api: POST /v1/events; pubsub: published to the events topic directly.
-	Source   EventSummarySource `json:"source"`
-	TenantID string             `json:"tenant_id"`
-	Type     string             `json:"type"`
+	Source   EventSource `json:"source"`
+	TenantID string      `json:"tenant_id"`
+	Type     string      `json:"type"`
 }
-
-// EventSummarySource api: POST /v1/events; pubsub: published to the events topic directly.
-type EventSummarySource string
 
 // EventTypeCatalogue A tenant's event types. When it has some, events of other types are refused, and endpoints may only subscribe to patterns that match one of them.
 type EventTypeCatalogue struct {
@@ -821,7 +716,7 @@ type PatchEndpointRequest struct {
 	Headers map[string]string `json:"headers,omitempty"`
 
 	// OnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
-	OnClientError *PatchEndpointRequestOnClientError `json:"on_client_error,omitempty"`
+	OnClientError *OnClientError `json:"on_client_error,omitempty"`
 
 	// PropagateTrace Send the delivery's W3C trace context (traceparent, tracestate headers) to the endpoint, so a receiver that traces can join hookrun's trace of the event. Default false: no trace headers are sent.
 	PropagateTrace *bool `json:"propagate_trace,omitempty"`
@@ -840,9 +735,6 @@ type PatchEndpointRequest struct {
 	// URL A new URL makes the endpoint pending until it answers the ownership challenge again.
 	URL *string `json:"url,omitempty"`
 }
-
-// PatchEndpointRequestOnClientError What a 4xx answer (but 408, 410, 429) does: retry (default) or dead_letter at once.
-type PatchEndpointRequestOnClientError string
 
 // PortalSession defines model for PortalSession.
 type PortalSession struct {
@@ -1111,11 +1003,8 @@ type TenantUpdate struct {
 	RetryPolicy *RetryPolicy `json:"retry_policy,omitempty"`
 
 	// Status Admin token only. DELETE the tenant to delete it.
-	Status *TenantUpdateStatus `json:"status,omitempty"`
+	Status *TenantStatus `json:"status,omitempty"`
 }
-
-// TenantUpdateStatus Admin token only. DELETE the tenant to delete it.
-type TenantUpdateStatus string
 
 // DeadLetter defines model for deadLetter.
 type DeadLetter = string

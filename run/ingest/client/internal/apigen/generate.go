@@ -15,7 +15,12 @@ import (
 
 // config is how the core is generated: models and the request builders of
 // the client, named with Go initialisms (ID, URL), optional fields as
-// pointers so that a PATCH can tell absent from zero.
+// pointers so that a PATCH can tell absent from zero (slices and maps
+// excepted: nil is absent). An allOf of a schema and more fields embeds
+// the schema's type (OldMergeSchemas), so that a CreatedEndpoint is an
+// Endpoint and its secret. Enumeration values are always prefixed with
+// their type (TenantStatusActive), so that a new enumeration in the
+// document never renames an existing value.
 var config = codegen.Configuration{
 	PackageName: "api",
 	Generate: codegen.GenerateOptions{
@@ -27,7 +32,10 @@ var config = codegen.Configuration{
 		PreferSkipOptionalPointerOnContainerTypes: true,
 		ResolveTypeNameCollisions:                 true,
 	},
-	Compatibility:       codegen.CompatibilityOptions{OldMergeSchemas: true},
+	Compatibility: codegen.CompatibilityOptions{
+		OldMergeSchemas:        true,
+		AlwaysPrefixEnumValues: true,
+	},
 	AllowRemoteRefsFrom: []string{},
 }
 
@@ -117,15 +125,23 @@ func prepare(spec []byte) ([]byte, error) {
 }
 
 // goNames name (with oapi-codegen's extensions, by their path below
-// components) what would otherwise get colliding Go names:
-// Endpoint.auth_kind and EndpointAuth.kind would both be EndpointAuthKind,
-// the delivery_state parameter and Delivery.state both DeliveryState, and
-// CreateApiKeyResponse's api_key field would take the name of the APIKey
-// it embeds.
+// components) what would otherwise get colliding or needlessly many Go
+// types. Collisions: the delivery_state parameter and Delivery.state would
+// both be DeliveryState, and CreateApiKeyResponse's api_key field would
+// take the name of the APIKey it embeds. One enumeration declared inline
+// in several schemas gets one Go type (x-go-type refers to the type the
+// first site declares), so that a caller sets the same type it reads:
+// on_client_error, the auth kind, an event's source, a tenant's status.
 var goNames = map[string]map[string]any{
-	"schemas/CreateApiKeyResponse/allOf/1/properties/api_key": {"x-go-name": "Key"},
-	"schemas/Endpoint/properties/auth_kind":                   {"x-go-type-name": "AuthKind"},
 	"parameters/deliveryState":                                {"x-go-name": "DeliveryStateParameter"},
+	"schemas/CreateApiKeyResponse/allOf/1/properties/api_key": {"x-go-name": "Key"},
+
+	"schemas/Endpoint/properties/on_client_error":              {"x-go-type-name": "OnClientError"},
+	"schemas/CreateEndpointRequest/properties/on_client_error": {"x-go-type": "OnClientError"},
+	"schemas/PatchEndpointRequest/properties/on_client_error":  {"x-go-type": "OnClientError"},
+	"schemas/Endpoint/properties/auth_kind":                    {"x-go-type": "EndpointAuthKind"},
+	"schemas/EventSummary/properties/source":                   {"x-go-type": "EventSource"},
+	"schemas/TenantUpdate/properties/status":                   {"x-go-type": "TenantStatus"},
 }
 
 // objectAt answers the object at a path below components.

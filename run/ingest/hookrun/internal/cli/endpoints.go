@@ -70,7 +70,7 @@ was not running yet, start it with the secret and run hookrun endpoints verify.`
 				req.Timeout = &attemptTimeout
 			}
 			if onClientError != "" {
-				setEnum(&req.OnClientError, onClientError)
+				req.OnClientError = client.Ptr(client.OnClientError(onClientError))
 			}
 			e, err := s.CreateEndpoint(cmd.Context(), tenant, req)
 			if err != nil {
@@ -86,7 +86,7 @@ was not running yet, start it with the secret and run hookrun endpoints verify.`
 	f.StringVar(&attemptTimeout, "attempt-timeout", "", "how long each delivery attempt waits for an answer (1s to 60s; default 15s)")
 	f.StringVar(&onClientError, "on-client-error", "", "what a 4xx answer does: retry (default) or dead_letter")
 	f.IntVar(&rateLimit, "rate-limit", 0, "deliveries per second at most (0: no limit)")
-	_ = c.RegisterFlagCompletionFunc("on-client-error", cobra.FixedCompletions([]string{"retry", "dead_letter"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("on-client-error", cobra.FixedCompletions([]string{string(client.OnClientErrorRetry), string(client.OnClientErrorDeadLetter)}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
 
@@ -221,9 +221,3 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// setEnum points *p at v, for the API's optional enumerations whose
-// generated types the client does not name.
-func setEnum[T ~string](p **T, v string) {
-	t := T(v)
-	*p = &t
-}

@@ -21,14 +21,13 @@ var eventColumns = []column[client.EventSummary]{
 	{"ID", func(e client.EventSummary) string { return e.ID }},
 	{"TYPE", func(e client.EventSummary) string { return e.Type }},
 	{"RECEIVED", func(e client.EventSummary) string { return timeCell(e.ReceiveTime) }},
-	{"DELIVERIES", func(e client.EventSummary) string { return deliveryCounts(e) }},
+	{"DELIVERIES", func(e client.EventSummary) string { return deliveryCounts(e.Deliveries) }},
 	{"LAST STATUS", func(e client.EventSummary) string { return statusCell(e.Deliveries.LastStatusCode) }},
 }
 
 // deliveryCounts says how an event's deliveries stand, the states that
 // have any: "2 succeeded, 1 retrying"; "none" when no endpoint got it yet.
-func deliveryCounts(e client.EventSummary) string {
-	d := e.Deliveries
+func deliveryCounts(d client.DeliverySummary) string {
 	var parts []string
 	for _, c := range []struct {
 		n    int

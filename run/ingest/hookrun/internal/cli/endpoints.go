@@ -220,4 +220,3 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
-

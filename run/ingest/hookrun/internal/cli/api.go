@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
-	"strings"
 
-	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/run/ingest/client"
 )
 
@@ -56,10 +54,6 @@ func (s *session) tenant() (string, error) {
 	}
 	return s.creds.Tenant, nil
 }
-
-// tenantKey reports whether the login is a tenant's API key, which sends
-// as its own tenant; other credentials name the tenant they send to.
-func (s *session) tenantKey() bool { return strings.HasPrefix(s.creds.Key, hookrun.APIKeyPrefix) }
 
 // verifyLogin checks a key before login saves it, with a call the
 // credential may make: the tenant when one is named, else the tenants list

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/hookrun/hookrun/internal/devstack"
 	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/memstore"
@@ -326,3 +328,41 @@ func TestExitCodesOfFailures(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestTailShowsOnlyNewEvents(t *testing.T) {
+	url := newAPI(t)
+	e := tenantEnv(t, url, "acme")
+	e.must(t, "", "send", "--type", "user.created", "--id", "before", "--data", "{}")
+
+	stdout, stderr := devstack.NewLineWatcher(), devstack.NewLineWatcher()
+	ctx, stop := context.WithCancel(t.Context())
+	code := make(chan int, 1)
+	go func() {
+		code <- Main(ctx, []string{"tail", "--interval", "250ms", "-o", "ndjson"}, Env{
+			Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
+			Getenv: func(string) string { return "" }, ConfigDir: e.configDir,
+		})
+	}()
+	if _, err := stderr.WaitFor(ctx, "Following tenant acme"); err != nil {
+		t.Fatal(err)
+	}
+	e.must(t, "", "send", "--type", "user.deleted", "--id", "after", "--data", "{}")
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	line, err := stdout.WaitFor(wctx, `"event_id":"after"`)
+	if err != nil {
+		t.Fatalf("tail did not show the new event: %v", err)
+	}
+	var rec tailRecord
+	decode(t, line, &rec)
+	if rec.Kind != "event" || rec.EventType != "user.deleted" {
+		t.Errorf("tail's line %s: want the event record of user.deleted", line)
+	}
+	stop()
+	if c := <-code; c != ExitOK {
+		t.Errorf("tail stopped by its context: exit %d, want 0", c)
+	}
+	if n := stdout.Count(`"event_id":"before"`); n != 0 {
+		t.Errorf("tail showed the event sent before it started")
+	}
+}

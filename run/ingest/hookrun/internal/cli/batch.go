@@ -109,7 +109,7 @@ func (a *app) sendBatch(ctx context.Context, file string) error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		results, err := a.sendChunk(ctx, s, chunk)
+		results, err := sendChunk(ctx, s, chunk)
 		for _, res := range results {
 			sum.add(res)
 		}
@@ -201,10 +201,10 @@ func (a *app) printBatch(sum batchSummary) error {
 // in order; an event the API refuses (400, 409, 413) is that event's
 // result, any other failure (unreachable, key refused, retries run out)
 // stops the chunk and is answered with the results before it.
-func (a *app) sendChunk(ctx context.Context, s *session, chunk []pendingEvent) ([]batchResult, error) {
+func sendChunk(ctx context.Context, s *session, chunk []pendingEvent) ([]batchResult, error) {
 	out := make([]batchResult, 0, len(chunk))
 	for _, p := range chunk {
-		id, err := a.sendOne(ctx, s, p.event)
+		id, err := s.Send(ctx, p.event)
 		var apiErr *client.Error
 		switch {
 		case err == nil:

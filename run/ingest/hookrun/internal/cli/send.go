@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,8 +36,7 @@ of at most 500, shows progress on a terminal, and prints each event's result
 not an event is refused without being sent. Some refused: exit 5. Give every
 line an id to make sending the file again safe.
 
-A tenant's API key sends as its tenant; any other credential (a producer key)
-sends to --tenant.`,
+It sends with the login's key as that key's tenant (POST /v1/events).`,
 		Example: `  hookrun send --type user.created --data '{"name":"Ada"}'
   hookrun send --type invoice.paid --id inv-42 --data @invoice.json
   jq -c '{id, type: "user.created", data: .}' users.json | hookrun send --batch`,
@@ -68,7 +66,7 @@ sends to --tenant.`,
 			if err != nil {
 				return err
 			}
-			sent, err := a.sendOne(cmd.Context(), s, client.Event{ID: id, Type: typ, Data: raw})
+			sent, err := s.Send(cmd.Context(), client.Event{ID: id, Type: typ, Data: raw})
 			if err != nil {
 				return err
 			}
@@ -122,13 +120,4 @@ func readBounded(r io.Reader, name string) ([]byte, error) {
 		return nil, usageErrorf("%s: data over %d bytes, the API's limit", name, maxDataBytes)
 	}
 	return b, nil
-}
-
-// sendOne sends e as the key's tenant.
-func (a *app) sendOne(ctx context.Context, s *session, e client.Event) (string, error) {
-	id, err := s.Send(ctx, e)
-	if err != nil {
-		return id, err
-	}
-	return id, nil
 }

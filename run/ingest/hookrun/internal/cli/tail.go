@@ -134,9 +134,7 @@ func (t *tailer) run(ctx context.Context, from time.Time, interval time.Duration
 			return done(ctx, err)
 		}
 	}
-	if t.a.flags.output == formatTable {
-		fmt.Fprintf(t.a.env.Stderr, "Following tenant %s (polling every %v; Ctrl-C ends)\n", t.tenant, interval)
-	}
+	fmt.Fprintf(t.a.env.Stderr, "Following tenant %s (polling every %v; Ctrl-C ends)\n", t.tenant, interval)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {

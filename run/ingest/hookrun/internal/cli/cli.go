@@ -132,7 +132,7 @@ one JSON object per line. Exit codes: 0 ok, 1 error, 2 usage, 3 not found,
 	f.StringVar(&a.flags.url, "url", "", "API base URL (overrides $"+envURL+" and the profile)")
 	f.StringVar(&a.flags.tenant, "tenant", "", "tenant to act on (overrides $"+envTenant+" and the profile)")
 	f.StringVarP(&a.flags.output, "output", "o", formatTable, "output format: table, json or ndjson")
-	f.DurationVar(&a.flags.timeout, "timeout", defaultTimeout, "deadline of each API call")
+	f.DurationVar(&a.flags.timeout, "timeout", defaultTimeout, "deadline of each API request; a retried request gets it anew each attempt")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{formatTable, formatJSON, formatNDJSON}, cobra.ShellCompDirectiveNoFileComp))
 
 	// Before the completion command is made: it keeps the writer it sees.

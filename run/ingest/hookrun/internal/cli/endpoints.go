@@ -174,7 +174,10 @@ func (a *app) endpointsDeleteCmd() *cobra.Command {
 		if err := s.DeleteEndpoint(cmd.Context(), tenant, id); err != nil {
 			return fmt.Errorf("delete endpoint %s: %w", id, err)
 		}
-		return printObject(a, map[string]string{"id": id, "deleted": "true"}, field{"deleted", id})
+		return printObject(a, struct {
+			ID      string `json:"id"`
+			Deleted bool   `json:"deleted"`
+		}{id, true}, field{"deleted", id})
 	})
 }
 

@@ -40,6 +40,10 @@ locals {
   tasks_target_url     = "${local.dispatcher_url}/tasks/deliver"
   retire_target_url    = "${local.dispatcher_url}/tasks/retire-secret"
 
+  # Audience of the ID tokens producers' GCP workloads send ingest: its
+  # URL, unless var.producer_audience says otherwise (a custom domain).
+  producer_audience = var.producer_audience != "" ? var.producer_audience : local.service_urls.ingest
+
   # OIDC audience of Pub/Sub's pushes (both subscriptions): the service URL.
   push_audience = local.dispatcher_url
 
@@ -108,6 +112,13 @@ locals {
       "PROCESS_AUTH",
       "PROCESS_SERVICE_ACCOUNT",
       "PROCESS_AUDIENCE",
+    ]
+
+    # Where ingest fetches the keys that sign producers' ID tokens: Google's
+    # in production; a loopback URL in the end-to-end tests, which sign
+    # their own tokens.
+    ingest = [
+      "HOOKRUN_GOOGLE_CERTS_URL",
     ]
   }
 

@@ -113,6 +113,9 @@ func TestTenantsCommands(t *testing.T) {
 	if out := admin.must(t, "", "tenants", "list", "-o", "ndjson"); strings.Count(out, "\n") != 2 {
 		t.Errorf("tenants list -o ndjson: %q, want one line per tenant", out)
 	}
+	if out := admin.must(t, "", "__complete", "events", "list", "--tenant", ""); !strings.Contains(out, "acme\tTenant acme") || !strings.Contains(out, "globex") {
+		t.Errorf("completion of --tenant: %q lacks the tenants", out)
+	}
 	if r := admin.run(t, "", "tenants", "get", "nope"); r.code != ExitNotFound {
 		t.Errorf("tenants get nope: exit %d, want %d", r.code, ExitNotFound)
 	}

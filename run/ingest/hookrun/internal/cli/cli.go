@@ -133,6 +133,7 @@ one JSON object per line. Exit codes: 0 ok, 1 error, 2 usage, 3 not found,
 	f.StringVar(&a.flags.tenant, "tenant", "", "tenant to act on (overrides $"+envTenant+" and the profile)")
 	f.StringVarP(&a.flags.output, "output", "o", formatTable, "output format: table, json or ndjson")
 	f.DurationVar(&a.flags.timeout, "timeout", defaultTimeout, "deadline of each API request; a retried request gets it anew each attempt")
+	_ = root.RegisterFlagCompletionFunc("tenant", a.completeTenants)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{formatTable, formatJSON, formatNDJSON}, cobra.ShellCompDirectiveNoFileComp))
 
 	// Before the completion command is made: it keeps the writer it sees.
@@ -189,4 +190,17 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// completions offers items to shell completion, each as a value and its
+// description; a failure to list them (no login, not allowed) offers none.
+func completions[T any](items []T, err error, show func(T) (value, desc string)) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	out := make([]cobra.Completion, len(items))
+	for i, it := range items {
+		out[i] = cobra.CompletionWithDesc(show(it))
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }

@@ -192,14 +192,7 @@ func (a *app) completeEndpoints(cmd *cobra.Command, args []string, _ string) ([]
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	es, err := s.ListEndpoints(cmd.Context(), tenant)
-	if err != nil {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	out := make([]cobra.Completion, len(es))
-	for i, e := range es {
-		out[i] = cobra.CompletionWithDesc(e.ID, e.URL)
-	}
-	return out, cobra.ShellCompDirectiveNoFileComp
+	return completions(es, err, func(e client.Endpoint) (string, string) { return e.ID, e.URL })
 }
 
 // connectTenant connects and names the tenant the command acts on.

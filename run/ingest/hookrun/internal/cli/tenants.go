@@ -126,3 +126,14 @@ func optionalInt(n int) *int {
 	}
 	return &n
 }
+
+// completeTenants offers tenant IDs to shell completion of --tenant, when
+// the saved login may list them (the admin token).
+func (a *app) completeTenants(cmd *cobra.Command, _ []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	s, err := a.connect()
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	ts, err := collect(s.Tenants(cmd.Context()), 1000)
+	return completions(ts, err, func(t client.Tenant) (string, string) { return t.ID, t.Name })
+}

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -246,14 +247,25 @@ func TestCreatesAreRetriedWhenRefusedBeforeAnyWork(t *testing.T) {
 
 func TestEachAttemptHasATimeoutAndTheContextBoundsTheCall(t *testing.T) {
 	t.Run("attempt timeout", func(t *testing.T) {
-		rec := &recorder{answers: []func(http.ResponseWriter, *http.Request){hang}}
-		c := newClient(t, rec, client.WithTimeout(20*time.Millisecond), client.WithRetry(client.RetryConfig{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
-		_, err := c.GetTenant(t.Context(), "acme")
-		var te *client.TransportError
-		if !errors.As(err, &te) || !client.IsRetryable(err) {
-			t.Fatalf("GetTenant: %v, want a *client.TransportError", err)
+		// A transport that never answers: each attempt ends at its own
+		// timeout, not the caller's.
+		var attempts atomic.Int32
+		hung := roundTripper(func(r *http.Request) (*http.Response, error) {
+			attempts.Add(1)
+			<-r.Context().Done()
+			return nil, r.Context().Err()
+		})
+		c, err := client.New("https://ingest.example.com", client.WithHTTPClient(&http.Client{Transport: hung}),
+			client.WithTimeout(20*time.Millisecond), client.WithRetry(client.RetryConfig{MaxAttempts: 2, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n := len(rec.got()); n != 2 {
+		_, err = c.GetTenant(t.Context(), "acme")
+		var te *client.TransportError
+		if !errors.As(err, &te) || !client.IsRetryable(err) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("GetTenant: %v, want a *client.TransportError of the attempt's deadline", err)
+		}
+		if n := attempts.Load(); n != 2 {
 			t.Errorf("%d attempts, want 2", n)
 		}
 	})
@@ -345,3 +357,33 @@ func (s *countingSource) Token() (*oauth2.Token, error) {
 	s.n++
 	return &oauth2.Token{AccessToken: fmt.Sprintf("id-token-%d", s.n)}, nil
 }
+
+func TestSendToSendsOnTheTenantsRouteWithOneIDAcrossRetries(t *testing.T) {
+	rec := &recorder{answers: []func(http.ResponseWriter, *http.Request){
+		answer(503, apiError(503, "UNAVAILABLE", "retry")),
+		func(w http.ResponseWriter, r *http.Request) {
+			var e struct{ ID string }
+			_ = json.NewDecoder(r.Body).Decode(&e)
+			answer(202, `{"id":"`+e.ID+`"}`)(w, r)
+		},
+	}}
+	c := newClient(t, rec, client.WithProducerKey("hkrp_test"))
+	id, err := c.SendTo(t.Context(), "acme", client.Event{Type: "order.paid", Data: map[string]any{}})
+	if err != nil {
+		t.Fatalf("SendTo: %v", err)
+	}
+	got := rec.got()
+	if len(got) != 2 {
+		t.Fatalf("%d attempts, want 2", len(got))
+	}
+	for i, r := range got {
+		if r.path != "/v1/tenants/acme/events" || r.auth != "Bearer hkrp_test" || !strings.Contains(string(r.body), `"id":"`+id+`"`) {
+			t.Errorf("attempt %d: %s auth %q body %s, want id %s", i+1, r.path, r.auth, r.body, id)
+		}
+	}
+}
+
+// roundTripper is an http.RoundTripper of a function.
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -59,6 +59,15 @@ func (c *Client) Send(ctx context.Context, e Event) (string, error) {
 	})
 }
 
+// SendTo is Send for a tenant named in the path: how a producer key (or a
+// GCP workload's ID token) sends, to any tenant it may send to; a tenant's
+// own key may send to its tenant this way too.
+func (c *Client) SendTo(ctx context.Context, tenant string, e Event) (string, error) {
+	return c.send(ctx, e, func(base string, body io.Reader) (*http.Request, error) {
+		return api.NewPublishTenantEventRequestWithBody(base, tenant, "application/json", body)
+	})
+}
+
 // send sends e with the request that build makes of its JSON.
 func (c *Client) send(ctx context.Context, e Event, build func(base string, body io.Reader) (*http.Request, error)) (string, error) {
 	b, err := e.body()

@@ -20,8 +20,8 @@ import (
 // TestClientAgainstTheLocalStack drives the real services (ingest and
 // dispatcher on the Pub/Sub and Firestore emulators) through the client:
 // the operator creates a tenant, the tenant an endpoint, events are sent,
-// listed and read with their attempts, and dead letters are replayed one
-// by one and in bulk.
+// listed and read with their attempts, dead letters are replayed one by
+// one and in bulk, and a producer key sends on the tenant's route.
 func TestClientAgainstTheLocalStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
@@ -163,6 +163,43 @@ func TestClientAgainstTheLocalStack(t *testing.T) {
 			t.Fatalf("replay failed: %+v", r)
 		}
 		pause(ctx, t, "the bulk replay to deliver")
+	}
+
+	// A producer key limited to the tenant sends on the tenant's route,
+	// and to no other tenant; revoked, it sends nothing.
+	pk, err := admin.CreateProducerKey(ctx, "sdk test", []string{tenantID})
+	if err != nil || !strings.HasPrefix(pk.Key, "hkrp_") {
+		t.Fatalf("CreateProducerKey: %+v, %v", pk, err)
+	}
+	producer, err := client.New(stack.IngestURL, client.WithProducerKey(pk.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := producer.SendTo(ctx, tenantID, client.Event{Type: "order.paid", Data: map[string]any{"order": 2}})
+	if err != nil {
+		t.Fatalf("SendTo: %v", err)
+	}
+	waitForEvent(ctx, t, c, tenantID, pid, func(e *client.EventWithDeliveries) bool {
+		return len(e.Deliveries) == 1 && e.Deliveries[0].State == client.DeliverySucceeded
+	})
+	if _, err := producer.SendTo(ctx, "another-tenant", client.Event{Type: "order.paid", Data: map[string]any{}}); !client.IsCode(err, client.CodePermissionDenied) {
+		t.Errorf("SendTo a tenant the key is not for: %v, want PERMISSION_DENIED", err)
+	}
+	listedKey := false
+	for k, err := range admin.ProducerKeys(ctx) {
+		if err != nil {
+			t.Fatalf("ProducerKeys: %v", err)
+		}
+		listedKey = listedKey || k.ID == pk.ID && len(k.Tenants) == 1
+	}
+	if !listedKey {
+		t.Errorf("ProducerKeys does not list %s", pk.ID)
+	}
+	if err := admin.RevokeProducerKey(ctx, pk.ID); err != nil {
+		t.Fatalf("RevokeProducerKey: %v", err)
+	}
+	if _, err := producer.SendTo(ctx, tenantID, client.Event{Type: "order.paid", Data: map[string]any{}}); !client.IsCode(err, client.CodeUnauthenticated) {
+		t.Errorf("SendTo with a revoked key: %v, want UNAUTHENTICATED", err)
 	}
 
 	// Errors carry the API's code.

@@ -87,6 +87,12 @@ type (
 
 	// PortalSession is a one-time link into a tenant's portal.
 	PortalSession = api.PortalSession
+
+	// ProducerKey is a producer key as the API shows it: never the key.
+	ProducerKey = api.ProducerKey
+	// CreatedProducerKey is a new producer key with the key itself, shown
+	// only here.
+	CreatedProducerKey = api.CreateProducerKeyResponse
 )
 
 // Values of the enumerations that callers branch on.

@@ -400,6 +400,24 @@ type CreatePortalSessionRequest struct {
 	TTL *Duration `json:"ttl,omitempty"`
 }
 
+// CreateProducerKeyRequest defines model for CreateProducerKeyRequest.
+type CreateProducerKeyRequest struct {
+	// Name One line of text: no control characters (NUL, CR, LF, …).
+	Name *string `json:"name,omitempty"`
+
+	// Tenants Limit the key to these tenants (which need not exist yet); leave it out for every tenant. An empty list is refused.
+	Tenants []string `json:"tenants,omitempty"`
+}
+
+// CreateProducerKeyResponse defines model for CreateProducerKeyResponse.
+type CreateProducerKeyResponse struct {
+	// Embedded struct due to allOf(#/components/schemas/ProducerKey)
+	ProducerKey `yaml:",inline"`
+	// Embedded fields due to inline allOf schema
+	// Key The key, shown only here.
+	Key string `json:"producer_key"`
+}
+
 // CreateTenantRequest defines model for CreateTenantRequest.
 type CreateTenantRequest struct {
 	// ID 3-40 lowercase letters, digits or '-', starting with a letter.
@@ -747,6 +765,33 @@ type PortalSession struct {
 	URL string `json:"url"`
 }
 
+// ProducerKey A producer key as the API shows it: never the key itself after creation.
+type ProducerKey struct {
+	CreateTime time.Time `json:"create_time"`
+	ID         string    `json:"id"`
+
+	// Last4 The key's last 4 characters.
+	Last4 string  `json:"last4"`
+	Name  *string `json:"name,omitempty"`
+
+	// Prefix The 8 characters after "hkrp_".
+	Prefix     string     `json:"prefix"`
+	RevokeTime *time.Time `json:"revoke_time,omitempty"`
+	Revoked    bool       `json:"revoked"`
+
+	// Tenants The tenants whose events it may send; absent, every tenant.
+	Tenants []string `json:"tenants,omitempty"`
+}
+
+// ProducerKeyList defines model for ProducerKeyList.
+type ProducerKeyList struct {
+	// NextPageToken Pass as page_token for the next page; absent on the last.
+	NextPageToken *string `json:"next_page_token,omitempty"`
+
+	// ProducerKeys Newest first, revoked keys included.
+	ProducerKeys []ProducerKey `json:"producer_keys"`
+}
+
 // PublishEventRequest defines model for PublishEventRequest.
 type PublishEventRequest struct {
 	// Data The payload, delivered as it is; at most 1,000,000 bytes (what one stored event holds), whatever the body limit.
@@ -1042,6 +1087,9 @@ type PageSize = int
 // PageToken defines model for pageToken.
 type PageToken = string
 
+// ProducerKeyParameter defines model for producerKey.
+type ProducerKeyParameter = string
+
 // ReceivedSince defines model for receivedSince.
 type ReceivedSince = time.Time
 
@@ -1086,6 +1134,15 @@ type Unauthenticated = Error
 
 // Unavailable Google's JSON error shape, for every error.
 type Unavailable = Error
+
+// ListProducerKeysParams defines parameters for ListProducerKeys.
+type ListProducerKeysParams struct {
+	// PageSize Items per page.
+	PageSize *PageSize `form:"page_size,omitempty" json:"page_size,omitempty"`
+
+	// PageToken next_page_token of the previous page.
+	PageToken *PageToken `form:"page_token,omitempty" json:"page_token,omitempty"`
+}
 
 // ListRejectedMessagesParams defines parameters for ListRejectedMessages.
 type ListRejectedMessagesParams struct {
@@ -1189,6 +1246,9 @@ type ListTenantRejectedMessagesParams struct {
 // PublishEventJSONRequestBody defines body for PublishEvent for application/json ContentType.
 type PublishEventJSONRequestBody = PublishEventRequest
 
+// CreateProducerKeyJSONRequestBody defines body for CreateProducerKey for application/json ContentType.
+type CreateProducerKeyJSONRequestBody = CreateProducerKeyRequest
+
 // CreateTenantJSONRequestBody defines body for CreateTenant for application/json ContentType.
 type CreateTenantJSONRequestBody = CreateTenantRequest
 
@@ -1212,6 +1272,9 @@ type RotateEndpointSecretJSONRequestBody = RotateSecretRequest
 
 // PutEventTypesJSONRequestBody defines body for PutEventTypes for application/json ContentType.
 type PutEventTypesJSONRequestBody = EventTypeCatalogue
+
+// PublishTenantEventJSONRequestBody defines body for PublishTenantEvent for application/json ContentType.
+type PublishTenantEventJSONRequestBody = PublishEventRequest
 
 // RedeliverEventJSONRequestBody defines body for RedeliverEvent for application/json ContentType.
 type RedeliverEventJSONRequestBody = RedeliverRequest
@@ -1305,7 +1368,7 @@ type ClientInterface interface {
 
 	// PublishEventWithBody Send an event
 	//
-	// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+	// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1314,12 +1377,51 @@ type ClientInterface interface {
 
 	// PublishEvent Send an event
 	//
-	// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+	// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /v1/events (the `PublishEvent` operationId).
 	PublishEvent(ctx context.Context, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListProducerKeys List producer keys
+	//
+	// Admin token only.
+	//
+	// Corresponds with GET /v1/producer-keys (the `ListProducerKeys` operationId).
+	ListProducerKeys(ctx context.Context, params *ListProducerKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProducerKeyWithBody Create a producer key
+	//
+	// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+	CreateProducerKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateProducerKey Create a producer key
+	//
+	// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+	CreateProducerKey(ctx context.Context, body CreateProducerKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// RevokeProducerKey Revoke a producer key
+	//
+	// Admin token only.
+	//
+	// Corresponds with DELETE /v1/producer-keys/{key} (the `RevokeProducerKey` operationId).
+	RevokeProducerKey(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProducerKey Get a producer key
+	//
+	// Admin token only.
+	//
+	// Corresponds with GET /v1/producer-keys/{key} (the `GetProducerKey` operationId).
+	GetProducerKey(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRejectedMessages List every tenant's rejected messages
 	//
@@ -1545,6 +1647,24 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/tenants/{tenant}/events (the `ListEvents` operationId).
 	ListEvents(ctx context.Context, tenant TenantParameter, params *ListEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PublishTenantEventWithBody Send an event of a tenant
+	//
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+	PublishTenantEventWithBody(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishTenantEvent Send an event of a tenant
+	//
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+	PublishTenantEvent(ctx context.Context, tenant TenantParameter, body PublishTenantEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetEvent Get an event with its deliveries
 	//
 	// Corresponds with GET /v1/tenants/{tenant}/events/{event} (the `GetEvent` operationId).
@@ -1636,7 +1756,7 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // PublishEventWithBody Send an event
 //
-// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1655,13 +1775,102 @@ func (c *Client) PublishEventWithBody(ctx context.Context, contentType string, b
 
 // PublishEvent Send an event
 //
-// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /v1/events (the `PublishEvent` operationId).
 func (c *Client) PublishEvent(ctx context.Context, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublishEventRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListProducerKeys List producer keys
+//
+// Admin token only.
+//
+// Corresponds with GET /v1/producer-keys (the `ListProducerKeys` operationId).
+func (c *Client) ListProducerKeys(ctx context.Context, params *ListProducerKeysParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListProducerKeysRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProducerKeyWithBody Create a producer key
+//
+// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+func (c *Client) CreateProducerKeyWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProducerKeyRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateProducerKey Create a producer key
+//
+// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+func (c *Client) CreateProducerKey(ctx context.Context, body CreateProducerKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateProducerKeyRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// RevokeProducerKey Revoke a producer key
+//
+// Admin token only.
+//
+// Corresponds with DELETE /v1/producer-keys/{key} (the `RevokeProducerKey` operationId).
+func (c *Client) RevokeProducerKey(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRevokeProducerKeyRequest(c.Server, key)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetProducerKey Get a producer key
+//
+// Admin token only.
+//
+// Corresponds with GET /v1/producer-keys/{key} (the `GetProducerKey` operationId).
+func (c *Client) GetProducerKey(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProducerKeyRequest(c.Server, key)
 	if err != nil {
 		return nil, err
 	}
@@ -2216,6 +2425,44 @@ func (c *Client) ListEvents(ctx context.Context, tenant TenantParameter, params 
 	return c.Client.Do(req)
 }
 
+// PublishTenantEventWithBody Send an event of a tenant
+//
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+func (c *Client) PublishTenantEventWithBody(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishTenantEventRequestWithBody(c.Server, tenant, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishTenantEvent Send an event of a tenant
+//
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+func (c *Client) PublishTenantEvent(ctx context.Context, tenant TenantParameter, body PublishTenantEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishTenantEventRequest(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetEvent Get an event with its deliveries
 //
 // Corresponds with GET /v1/tenants/{tenant}/events/{event} (the `GetEvent` operationId).
@@ -2444,6 +2691,180 @@ func NewPublishEventRequestWithBody(server string, contentType string, body io.R
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewListProducerKeysRequest constructs an http.Request for the ListProducerKeys method
+func NewListProducerKeysRequest(server string, params *ListProducerKeysParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/producer-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_size", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "page_token", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateProducerKeyRequest calls the generic CreateProducerKey builder with application/json body
+func NewCreateProducerKeyRequest(server string, body CreateProducerKeyJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateProducerKeyRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateProducerKeyRequestWithBody constructs an http.Request for the CreateProducerKey method, with any body, and a specified content type
+func NewCreateProducerKeyRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/producer-keys")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewRevokeProducerKeyRequest constructs an http.Request for the RevokeProducerKey method
+func NewRevokeProducerKeyRequest(server string, key ProducerKeyParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/producer-keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetProducerKeyRequest constructs an http.Request for the GetProducerKey method
+func NewGetProducerKeyRequest(server string, key ProducerKeyParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "key", key, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/producer-keys/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -3718,6 +4139,53 @@ func NewListEventsRequest(server string, tenant TenantParameter, params *ListEve
 	return req, nil
 }
 
+// NewPublishTenantEventRequest calls the generic PublishTenantEvent builder with application/json body
+func NewPublishTenantEventRequest(server string, tenant TenantParameter, body PublishTenantEventJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishTenantEventRequestWithBody(server, tenant, "application/json", bodyReader)
+}
+
+// NewPublishTenantEventRequestWithBody constructs an http.Request for the PublishTenantEvent method, with any body, and a specified content type
+func NewPublishTenantEventRequestWithBody(server string, tenant TenantParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetEventRequest constructs an http.Request for the GetEvent method
 func NewGetEventRequest(server string, tenant TenantParameter, event EventParameter) (*http.Request, error) {
 	var err error
@@ -4119,7 +4587,7 @@ type ClientWithResponsesInterface interface {
 
 	// PublishEventWithBodyWithResponse Send an event
 	//
-	// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+	// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4128,12 +4596,57 @@ type ClientWithResponsesInterface interface {
 
 	// PublishEventWithResponse Send an event
 	//
-	// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+	// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /v1/events (the `PublishEvent` operationId).
 	PublishEventWithResponse(ctx context.Context, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishEventResponse2, error)
+
+	// ListProducerKeysWithResponse List producer keys
+	//
+	// Admin token only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/producer-keys (the `ListProducerKeys` operationId).
+	ListProducerKeysWithResponse(ctx context.Context, params *ListProducerKeysParams, reqEditors ...RequestEditorFn) (*ListProducerKeysResponse, error)
+
+	// CreateProducerKeyWithBodyWithResponse Create a producer key
+	//
+	// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+	CreateProducerKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProducerKeyResponse2, error)
+
+	// CreateProducerKeyWithResponse Create a producer key
+	//
+	// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+	CreateProducerKeyWithResponse(ctx context.Context, body CreateProducerKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProducerKeyResponse2, error)
+
+	// RevokeProducerKeyWithResponse Revoke a producer key
+	//
+	// Admin token only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/producer-keys/{key} (the `RevokeProducerKey` operationId).
+	RevokeProducerKeyWithResponse(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*RevokeProducerKeyResponse, error)
+
+	// GetProducerKeyWithResponse Get a producer key
+	//
+	// Admin token only.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/producer-keys/{key} (the `GetProducerKey` operationId).
+	GetProducerKeyWithResponse(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*GetProducerKeyResponse, error)
 
 	// ListRejectedMessagesWithResponse List every tenant's rejected messages
 	//
@@ -4391,6 +4904,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/tenants/{tenant}/events (the `ListEvents` operationId).
 	ListEventsWithResponse(ctx context.Context, tenant TenantParameter, params *ListEventsParams, reqEditors ...RequestEditorFn) (*ListEventsResponse, error)
 
+	// PublishTenantEventWithBodyWithResponse Send an event of a tenant
+	//
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+	PublishTenantEventWithBodyWithResponse(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishTenantEventResponse, error)
+
+	// PublishTenantEventWithResponse Send an event of a tenant
+	//
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+	PublishTenantEventWithResponse(ctx context.Context, tenant TenantParameter, body PublishTenantEventJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishTenantEventResponse, error)
+
 	// GetEventWithResponse Get an event with its deliveries
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4645,6 +5176,324 @@ func (r PublishEventResponse2) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublishEventResponse2) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ListProducerKeysResponse503Headers the declared response headers of an HTTP 503 response for ListProducerKeys
+type ListProducerKeysResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListProducerKeysResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProducerKeyList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListProducerKeysResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListProducerKeysResponse) GetJSON200() *ProducerKeyList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListProducerKeysResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListProducerKeysResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListProducerKeysResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListProducerKeysResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListProducerKeysResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListProducerKeysResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListProducerKeysResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListProducerKeysResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateProducerKeyResponse2503Headers the declared response headers of an HTTP 503 response for CreateProducerKey
+type CreateProducerKeyResponse2503Headers struct {
+	RetryAfter *int
+}
+
+type CreateProducerKeyResponse2 struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *CreateProducerKeyResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateProducerKeyResponse2503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateProducerKeyResponse2) GetJSON201() *CreateProducerKeyResponse {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateProducerKeyResponse2) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateProducerKeyResponse2) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateProducerKeyResponse2) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateProducerKeyResponse2) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateProducerKeyResponse2) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateProducerKeyResponse2) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateProducerKeyResponse2) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateProducerKeyResponse2) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateProducerKeyResponse2) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// RevokeProducerKeyResponse503Headers the declared response headers of an HTTP 503 response for RevokeProducerKey
+type RevokeProducerKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type RevokeProducerKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *RevokeProducerKeyResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r RevokeProducerKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r RevokeProducerKeyResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RevokeProducerKeyResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r RevokeProducerKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r RevokeProducerKeyResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r RevokeProducerKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r RevokeProducerKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r RevokeProducerKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r RevokeProducerKeyResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetProducerKeyResponse503Headers the declared response headers of an HTTP 503 response for GetProducerKey
+type GetProducerKeyResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetProducerKeyResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ProducerKey
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProducerKeyResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProducerKeyResponse) GetJSON200() *ProducerKey {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetProducerKeyResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetProducerKeyResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetProducerKeyResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetProducerKeyResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetProducerKeyResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProducerKeyResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProducerKeyResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProducerKeyResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProducerKeyResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6657,6 +7506,124 @@ func (r ListEventsResponse) ContentType() string {
 	return ""
 }
 
+// PublishTenantEventResponse409Headers the declared response headers of an HTTP 409 response for PublishTenantEvent
+type PublishTenantEventResponse409Headers struct {
+	RetryAfter *int
+}
+
+// PublishTenantEventResponse429Headers the declared response headers of an HTTP 429 response for PublishTenantEvent
+type PublishTenantEventResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PublishTenantEventResponse503Headers the declared response headers of an HTTP 503 response for PublishTenantEvent
+type PublishTenantEventResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PublishTenantEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON202 the response for an HTTP 202 `application/json` response
+	JSON202 *PublishEventResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *ResourceExhausted
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PublishTenantEventResponse409Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PublishTenantEventResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishTenantEventResponse503Headers
+}
+
+// GetJSON202 returns the response for an HTTP 202 `application/json` response
+func (r PublishTenantEventResponse) GetJSON202() *PublishEventResponse {
+	return r.JSON202
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PublishTenantEventResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishTenantEventResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishTenantEventResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishTenantEventResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PublishTenantEventResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PublishTenantEventResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r PublishTenantEventResponse) GetJSON429() *ResourceExhausted {
+	return r.JSON429
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishTenantEventResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishTenantEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishTenantEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishTenantEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishTenantEventResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetEventResponse503Headers the declared response headers of an HTTP 503 response for GetEvent
 type GetEventResponse503Headers struct {
 	RetryAfter *int
@@ -7190,7 +8157,7 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 
 // PublishEventWithBodyWithResponse Send an event
 //
-// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7205,7 +8172,7 @@ func (c *ClientWithResponses) PublishEventWithBodyWithResponse(ctx context.Conte
 
 // PublishEventWithResponse Send an event
 //
-// With the tenant's API key; the admin token is refused. When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
+// With the tenant's API key; the admin token and producer credentials are refused (a producer names the tenant: POST /v1/tenants/{tenant}/events). When the tenant has an event-type catalogue, other types are refused. A tenant over its limits.max_events_per_second is answered 429. A 429 or 503 keeps nothing: retry with the same id.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7216,6 +8183,81 @@ func (c *ClientWithResponses) PublishEventWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParsePublishEventResponse2(rsp)
+}
+
+// ListProducerKeysWithResponse List producer keys
+//
+// Admin token only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/producer-keys (the `ListProducerKeys` operationId).
+func (c *ClientWithResponses) ListProducerKeysWithResponse(ctx context.Context, params *ListProducerKeysParams, reqEditors ...RequestEditorFn) (*ListProducerKeysResponse, error) {
+	rsp, err := c.ListProducerKeys(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListProducerKeysResponse(rsp)
+}
+
+// CreateProducerKeyWithBodyWithResponse Create a producer key
+//
+// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+func (c *ClientWithResponses) CreateProducerKeyWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProducerKeyResponse2, error) {
+	rsp, err := c.CreateProducerKeyWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProducerKeyResponse2(rsp)
+}
+
+// CreateProducerKeyWithResponse Create a producer key
+//
+// Admin token only. The body is optional: without tenants, the key sends events of every tenant.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/producer-keys (the `CreateProducerKey` operationId).
+func (c *ClientWithResponses) CreateProducerKeyWithResponse(ctx context.Context, body CreateProducerKeyJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProducerKeyResponse2, error) {
+	rsp, err := c.CreateProducerKey(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateProducerKeyResponse2(rsp)
+}
+
+// RevokeProducerKeyWithResponse Revoke a producer key
+//
+// Admin token only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/producer-keys/{key} (the `RevokeProducerKey` operationId).
+func (c *ClientWithResponses) RevokeProducerKeyWithResponse(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*RevokeProducerKeyResponse, error) {
+	rsp, err := c.RevokeProducerKey(ctx, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseRevokeProducerKeyResponse(rsp)
+}
+
+// GetProducerKeyWithResponse Get a producer key
+//
+// Admin token only.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/producer-keys/{key} (the `GetProducerKey` operationId).
+func (c *ClientWithResponses) GetProducerKeyWithResponse(ctx context.Context, key ProducerKeyParameter, reqEditors ...RequestEditorFn) (*GetProducerKeyResponse, error) {
+	rsp, err := c.GetProducerKey(ctx, key, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProducerKeyResponse(rsp)
 }
 
 // ListRejectedMessagesWithResponse List every tenant's rejected messages
@@ -7666,6 +8708,36 @@ func (c *ClientWithResponses) ListEventsWithResponse(ctx context.Context, tenant
 	return ParseListEventsResponse(rsp)
 }
 
+// PublishTenantEventWithBodyWithResponse Send an event of a tenant
+//
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+func (c *ClientWithResponses) PublishTenantEventWithBodyWithResponse(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishTenantEventResponse, error) {
+	rsp, err := c.PublishTenantEventWithBody(ctx, tenant, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishTenantEventResponse(rsp)
+}
+
+// PublishTenantEventWithResponse Send an event of a tenant
+//
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token is refused. The same rules as POST /v1/events: event-type catalogue, limits.max_events_per_second (429), idempotency by id. A 429 or 503 keeps nothing: retry with the same id. A tenant that does not exist is 404 for a producer credential.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant}/events (the `PublishTenantEvent` operationId).
+func (c *ClientWithResponses) PublishTenantEventWithResponse(ctx context.Context, tenant TenantParameter, body PublishTenantEventJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishTenantEventResponse, error) {
+	rsp, err := c.PublishTenantEvent(ctx, tenant, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishTenantEventResponse(rsp)
+}
+
 // GetEventWithResponse Get an event with its deliveries
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7927,6 +8999,291 @@ func ParsePublishEventResponse2(rsp *http.Response) (*PublishEventResponse2, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PublishEventResponse2503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListProducerKeysResponse parses an HTTP response from a ListProducerKeysWithResponse call
+func ParseListProducerKeysResponse(rsp *http.Response) (*ListProducerKeysResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListProducerKeysResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProducerKeyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListProducerKeysResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateProducerKeyResponse2 parses an HTTP response from a CreateProducerKeyWithResponse call
+func ParseCreateProducerKeyResponse2(rsp *http.Response) (*CreateProducerKeyResponse2, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateProducerKeyResponse2{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest CreateProducerKeyResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers CreateProducerKeyResponse2503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseRevokeProducerKeyResponse parses an HTTP response from a RevokeProducerKeyWithResponse call
+func ParseRevokeProducerKeyResponse(rsp *http.Response) (*RevokeProducerKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &RevokeProducerKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers RevokeProducerKeyResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProducerKeyResponse parses an HTTP response from a GetProducerKeyWithResponse call
+func ParseGetProducerKeyResponse(rsp *http.Response) (*GetProducerKeyResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProducerKeyResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ProducerKey
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetProducerKeyResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -9729,6 +11086,121 @@ func ParseListEventsResponse(rsp *http.Response) (*ListEventsResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers ListEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishTenantEventResponse parses an HTTP response from a PublishTenantEventWithResponse call
+func ParsePublishTenantEventResponse(rsp *http.Response) (*PublishTenantEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishTenantEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
+		var dest PublishEventResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON202 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest ResourceExhausted
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers PublishTenantEventResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 429:
+		var headers PublishTenantEventResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers PublishTenantEventResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

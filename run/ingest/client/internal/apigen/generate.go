@@ -127,14 +127,16 @@ func prepare(spec []byte) ([]byte, error) {
 // goNames name (with oapi-codegen's extensions, by their path below
 // components) what would otherwise get colliding or needlessly many Go
 // types. Collisions: the delivery_state parameter and Delivery.state would
-// both be DeliveryState, and CreateApiKeyResponse's api_key field would
-// take the name of the APIKey it embeds. One enumeration declared inline
-// in several schemas gets one Go type (x-go-type refers to the type the
-// first site declares), so that a caller sets the same type it reads:
-// on_client_error, the auth kind, an event's source, a tenant's status.
+// both be DeliveryState, and the key fields of CreateApiKeyResponse and
+// CreateProducerKeyResponse would take the names of the types they embed.
+// One enumeration declared inline in several schemas gets one Go type
+// (x-go-type refers to the type the first site declares), so that a
+// caller sets the same type it reads: on_client_error, the auth kind, an
+// event's source, a tenant's status.
 var goNames = map[string]map[string]any{
-	"parameters/deliveryState":                                {"x-go-name": "DeliveryStateParameter"},
-	"schemas/CreateApiKeyResponse/allOf/1/properties/api_key": {"x-go-name": "Key"},
+	"parameters/deliveryState":                                          {"x-go-name": "DeliveryStateParameter"},
+	"schemas/CreateApiKeyResponse/allOf/1/properties/api_key":           {"x-go-name": "Key"},
+	"schemas/CreateProducerKeyResponse/allOf/1/properties/producer_key": {"x-go-name": "Key"},
 
 	"schemas/Endpoint/properties/on_client_error":              {"x-go-type-name": "OnClientError"},
 	"schemas/CreateEndpointRequest/properties/on_client_error": {"x-go-type": "OnClientError"},

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"strings"
 
+	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/run/ingest/client"
 )
 
@@ -57,7 +59,9 @@ func (s *session) tenant() (string, error) {
 
 // verifyLogin checks a key before login saves it, with a call the
 // credential may make: the tenant when one is named, else the tenants list
-// (the admin token's).
+// (the admin token's). A producer key may only send, so the API refusing
+// it these calls (403, where an unknown key is 401) shows that it knows
+// the key; a tenant's key refused its tenant names the wrong one.
 func (a *app) verifyLogin(ctx context.Context, p Profile) error {
 	s, err := a.connectAs(credentials{URL: p.URL, Key: p.Key, Tenant: p.Tenant})
 	if err != nil {
@@ -65,10 +69,16 @@ func (a *app) verifyLogin(ctx context.Context, p Profile) error {
 	}
 	if p.Tenant != "" {
 		_, err = s.GetTenant(ctx, p.Tenant)
-		return err
+	} else {
+		_, err = s.ListTenants(ctx, 1, "")
 	}
-	_, err = s.ListTenants(ctx, 1, "")
-	if client.IsCode(err, client.CodePermissionDenied) {
+	tenantKey := strings.HasPrefix(p.Key, hookrun.APIKeyPrefix)
+	switch {
+	case !client.IsCode(err, client.CodePermissionDenied):
+		return err
+	case !tenantKey:
+		return nil
+	case p.Tenant == "":
 		return fmt.Errorf("%w (a tenant's key needs --tenant)", err)
 	}
 	return err

@@ -369,3 +369,43 @@ func TestTailShowsOnlyNewEvents(t *testing.T) {
 		t.Errorf("tail showed the event sent before it started")
 	}
 }
+
+func TestProducerKeySendsToItsTenants(t *testing.T) {
+	url := newAPI(t)
+	acme := tenantEnv(t, url, "acme")
+	tenantEnv(t, url, "globex")
+	admin := newTestEnv(t, envURL, url, envKey, testAdminToken)
+	var created struct {
+		ID  string `json:"id"`
+		Key string `json:"producer_key"`
+	}
+	decode(t, admin.must(t, "", "producer-keys", "create", "--name", "billing", "--tenant-only", "acme", "-o", "json"), &created)
+	if created.Key == "" || strings.Contains(admin.must(t, "", "producer-keys", "list"), created.Key) {
+		t.Fatalf("producer-keys create answered %+v; list must not show the key", created)
+	}
+
+	// login knows a producer key, which may only send, from a wrong one.
+	producer := newTestEnv(t)
+	producer.must(t, created.Key+"\n", "login", "--url", url, "--key-stdin")
+	if r := newTestEnv(t).run(t, "hkp_wrong\n", "login", "--url", url, "--key-stdin"); r.code != ExitAuth {
+		t.Errorf("login with an unknown key: exit %d, want %d", r.code, ExitAuth)
+	}
+	producer.must(t, "", "send", "--tenant", "acme", "--type", "invoice.paid", "--id", "p-1", "--data", "{}")
+	if r := producer.run(t, "", "send", "--tenant", "globex", "--type", "invoice.paid", "--data", "{}"); r.code != ExitAuth {
+		t.Errorf("send to a tenant the key may not send to: exit %d, want %d; stderr %s", r.code, ExitAuth, r.stderr)
+	}
+	r := producer.run(t, `{"type":"invoice.paid","data":{}}`+"\n", "send", "--tenant", "globex", "--batch")
+	if r.code != ExitAuth {
+		t.Errorf("send --batch to a tenant the key may not send to: exit %d, want %d", r.code, ExitAuth)
+	}
+	if out := acme.must(t, "", "events", "get", "p-1"); !strings.Contains(out, "invoice.paid") {
+		t.Errorf("the producer's event did not reach acme:\n%s", out)
+	}
+	// A tenant's key sends to its own tenant by the same route.
+	acme.must(t, "", "send", "--type", "invoice.paid", "--id", "t-1", "--data", "{}")
+
+	admin.must(t, "", "producer-keys", "revoke", created.ID)
+	if r := producer.run(t, "", "send", "--tenant", "acme", "--type", "invoice.paid", "--data", "{}"); r.code != ExitAuth {
+		t.Errorf("send with a revoked key: exit %d, want %d", r.code, ExitAuth)
+	}
+}

@@ -204,7 +204,7 @@ func (a *app) printBatch(sum batchSummary) error {
 func sendChunk(ctx context.Context, s *session, chunk []pendingEvent) ([]batchResult, error) {
 	out := make([]batchResult, 0, len(chunk))
 	for _, p := range chunk {
-		id, err := s.Send(ctx, p.event)
+		id, err := s.send(ctx, p.event)
 		var apiErr *client.Error
 		switch {
 		case err == nil:

@@ -8,6 +8,7 @@ func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.logoutCmd(),
 		a.tenantsCmd(),
+		a.producerKeysCmd(),
 		a.endpointsCmd(),
 		a.sendCmd(),
 		a.eventsCmd(),

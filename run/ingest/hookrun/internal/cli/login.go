@@ -25,7 +25,8 @@ stdin with --key-stdin (or when stdin is not a terminal); it never appears on
 the command line. The key can be a tenant's API key, a producer key or the
 admin token. Unless --no-verify, login first checks the key with a call the
 credential may make: the tenant when --tenant is given, the tenants list
-otherwise. HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
+otherwise (a producer key, which may only send, passes when the API knows
+it). HOOKRUN_URL, HOOKRUN_KEY and HOOKRUN_TENANT override a saved login.`,
 		Example: `  hookrun login --url https://ingest.example.com --tenant acme
   printf '%s\n' "$HOOKRUN_ADMIN_TOKEN" | hookrun login --url http://localhost:8080 --key-stdin`,
 		Args: exactArgs(),

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +38,10 @@ refused, with the error) in line order. A line that is
 not an event is refused without being sent. Some refused: exit 5. Give every
 line an id to make sending the file again safe.
 
-It sends with the login's key as that key's tenant (POST /v1/events).`,
+With a tenant (--tenant, HOOKRUN_TENANT or the login's) the events go to that
+tenant (POST /v1/tenants/{tenant}/events): how a producer key sends, and a
+tenant's own key may too. Without one, a tenant's key sends as its tenant
+(POST /v1/events).`,
 		Example: `  hookrun send --type user.created --data '{"name":"Ada"}'
   hookrun send --type invoice.paid --id inv-42 --data @invoice.json
   jq -c '{id, type: "user.created", data: .}' users.json | hookrun send --batch`,
@@ -67,7 +71,7 @@ It sends with the login's key as that key's tenant (POST /v1/events).`,
 			if err != nil {
 				return err
 			}
-			sent, err := s.Send(cmd.Context(), client.Event{ID: id, Type: typ, Data: raw})
+			sent, err := s.send(cmd.Context(), client.Event{ID: id, Type: typ, Data: raw})
 			if err != nil {
 				return err
 			}
@@ -121,4 +125,14 @@ func readBounded(r io.Reader, name string) ([]byte, error) {
 		return nil, usageErrorf("%s: data over %d bytes, the API's limit", name, maxDataBytes)
 	}
 	return b, nil
+}
+
+// send sends e to the tenant the login names (the route of producer keys,
+// which a tenant's key may use for its own tenant), or as the key's own
+// tenant when it names none.
+func (s *session) send(ctx context.Context, e client.Event) (string, error) {
+	if s.creds.Tenant != "" {
+		return s.SendTo(ctx, s.creds.Tenant, e)
+	}
+	return s.Send(ctx, e)
 }

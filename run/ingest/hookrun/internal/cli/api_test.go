@@ -409,3 +409,29 @@ func TestProducerKeySendsToItsTenants(t *testing.T) {
 		t.Errorf("send with a revoked key: exit %d, want %d", r.code, ExitAuth)
 	}
 }
+
+func TestReplayArguments(t *testing.T) {
+	url := newAPI(t)
+	e := tenantEnv(t, url, "acme")
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"replay"}, ExitUsage},
+		{[]string{"replay", "evt_x:ep_y", "--all"}, ExitUsage},
+		{[]string{"replay", "evt_x:ep_y", "--endpoint", "ep_y"}, ExitUsage},
+		{[]string{"replay", "--all", "--since", "soon"}, ExitUsage},
+		{[]string{"replay", "evt_x:ep_y"}, ExitNotFound},
+	} {
+		if r := e.run(t, "", tc.args...); r.code != tc.want {
+			t.Errorf("%s: exit %d, want %d; stderr %s", strings.Join(tc.args, " "), r.code, tc.want, r.stderr)
+		}
+	}
+	var started struct {
+		ReplayID string `json:"replay_id"`
+	}
+	decode(t, e.must(t, "", "replay", "--all", "--no-wait", "-o", "json"), &started)
+	if !strings.HasPrefix(started.ReplayID, "rp_") {
+		t.Errorf("replay --all --no-wait answered %+v", started)
+	}
+}

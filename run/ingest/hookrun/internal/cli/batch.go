@@ -64,7 +64,6 @@ func (s *batchSummary) add(r batchResult) {
 type pendingEvent struct {
 	line  int
 	event client.Event
-	size  int
 }
 
 // sendBatch sends the NDJSON events of file ("" or "-": stdin) in chunks
@@ -85,83 +84,101 @@ func (a *app) sendBatch(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	var (
-		sum        batchSummary
-		chunk      []pendingEvent
-		chunkBytes int
-		prog       = a.progress()
-		runErr     error
-		r          = newNDJSONReader(in)
-		flushed    int
-	)
-	emit := func() error {
-		for _, res := range sum.Results[flushed:] {
-			if a.flags.output == formatNDJSON {
-				if err := writeJSON(a.env.Stdout, res, false); err != nil {
-					return err
-				}
-			}
-		}
-		flushed = len(sum.Results)
-		return nil
-	}
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
-		}
-		results, err := sendChunk(ctx, s, chunk)
-		for _, res := range results {
-			sum.add(res)
-		}
-		chunk, chunkBytes = chunk[:0], 0
-		prog.show(false, "sent %d events: %d accepted, %d duplicates, %d refused", len(sum.Results), sum.Accepted, sum.Duplicates, sum.Refused)
-		if eerr := emit(); eerr != nil {
-			return eerr
-		}
-		return err
-	}
-	for runErr == nil {
+	b := &batchRun{a: a, s: s, prog: a.progress()}
+	return b.end(b.run(ctx, newNDJSONReader(in)))
+}
+
+// batchRun is one send --batch: the chunk being filled and the results so
+// far.
+type batchRun struct {
+	a          *app
+	s          *session
+	prog       *progress
+	sum        batchSummary
+	chunk      []pendingEvent
+	chunkBytes int
+}
+
+// run reads and sends every line; an error stops it.
+func (b *batchRun) run(ctx context.Context, r *ndjsonReader) error {
+	for {
 		ev, line, err := r.next()
 		var le *lineError
 		switch {
 		case errors.Is(err, io.EOF):
-			runErr = flush()
-			return a.endBatch(prog, sum, runErr)
+			return b.flush(ctx)
 		case errors.As(err, &le):
 			// Refused here, in line order after the events before it.
-			if runErr = flush(); runErr == nil {
-				sum.add(batchResult{Line: line, Result: resultRefused, Error: &resultError{Status: string(client.CodeInvalidArgument), Message: le.err.Error()}})
-				runErr = emit()
+			if err := b.flush(ctx); err != nil {
+				return err
 			}
-			continue
+			if err := b.record(batchResult{Line: line, Result: resultRefused,
+				Error: &resultError{Status: string(client.CodeInvalidArgument), Message: le.err.Error()}}); err != nil {
+				return err
+			}
 		case err != nil:
-			runErr = fmt.Errorf("read the batch: %w", err)
-			continue
-		}
-		size := len(ev.ID) + len(ev.Type) + len(ev.Data) + 64
-		if len(chunk) == maxBatchEvents || chunkBytes+size > maxBatchBytes {
-			if runErr = flush(); runErr != nil {
-				continue
+			return fmt.Errorf("read the batch: %w", err)
+		default:
+			if err := b.add(ctx, line, ev); err != nil {
+				return err
 			}
 		}
-		chunk = append(chunk, pendingEvent{line: line, event: client.Event{ID: ev.ID, Type: ev.Type, Data: ev.Data}, size: size})
-		chunkBytes += size
 	}
-	return a.endBatch(prog, sum, runErr)
 }
 
-// endBatch prints the results and turns the run's end into its error:
-// runErr if it stopped early, a partial failure if any event was refused.
-func (a *app) endBatch(prog *progress, sum batchSummary, runErr error) error {
-	prog.done()
-	if err := a.printBatch(sum); err != nil {
+// add puts an event in the chunk, sending the chunk first when the event
+// would take it over the batch route's limits.
+func (b *batchRun) add(ctx context.Context, line int, ev batchLine) error {
+	size := len(ev.ID) + len(ev.Type) + len(ev.Data) + 64 // the JSON around them
+	if len(b.chunk) == maxBatchEvents || b.chunkBytes+size > maxBatchBytes {
+		if err := b.flush(ctx); err != nil {
+			return err
+		}
+	}
+	b.chunk = append(b.chunk, pendingEvent{line: line, event: client.Event{ID: ev.ID, Type: ev.Type, Data: ev.Data}})
+	b.chunkBytes += size
+	return nil
+}
+
+// flush sends the chunk and records its results.
+func (b *batchRun) flush(ctx context.Context) error {
+	if len(b.chunk) == 0 {
+		return nil
+	}
+	results, err := sendChunk(ctx, b.s, b.chunk)
+	b.chunk, b.chunkBytes = b.chunk[:0], 0
+	for _, res := range results {
+		if rerr := b.record(res); rerr != nil {
+			return rerr
+		}
+	}
+	sum := &b.sum
+	b.prog.show(false, "sent %d events: %d accepted, %d duplicates, %d refused", len(sum.Results), sum.Accepted, sum.Duplicates, sum.Refused)
+	return err
+}
+
+// record counts a line's result; ndjson writes it at once.
+func (b *batchRun) record(r batchResult) error {
+	b.sum.add(r)
+	if b.a.flags.output == formatNDJSON {
+		return writeJSON(b.a.env.Stdout, r, false)
+	}
+	return nil
+}
+
+// end prints the results and turns the run's end into its error: runErr
+// if it stopped early, a partial failure if any event was refused.
+func (b *batchRun) end(runErr error) error {
+	b.prog.done()
+	if err := b.a.printBatch(b.sum); err != nil {
 		return err
 	}
+	n := len(b.sum.Results)
 	if runErr != nil {
-		return fmt.Errorf("send --batch stopped after %d events: %w", len(sum.Results), runErr)
+		return fmt.Errorf("send --batch stopped after %d events: %w", n, runErr)
 	}
-	if sum.Refused > 0 {
-		return &exitError{ExitPartial, fmt.Errorf("%d of %d events refused", sum.Refused, len(sum.Results))}
+	if b.sum.Refused > 0 {
+		return &exitError{ExitPartial, fmt.Errorf("%d of %d events refused", b.sum.Refused, n)}
 	}
 	return nil
 }

@@ -53,30 +53,7 @@ failed replay exits 1.`,
 				}
 				return printObject(a, r, field{"replay", r.ReplayID}, field{"event", str(r.EventID)}, field{"endpoint", str(r.EndpointID)})
 			}
-			f, err := sel.filter(time.Now())
-			if err != nil {
-				return err
-			}
-			started, err := s.ReplayDeadLetters(ctx, tenant, f)
-			if err != nil {
-				return fmt.Errorf("replay dead letters: %w", err)
-			}
-			if noWait {
-				return printObject(a, started, field{"replay", started.ReplayID},
-					field{"claimed", strconv.Itoa(deref(started.Count))}, field{"skipped", strconv.Itoa(deref(started.Skipped))},
-					field{"more", moreText(deref(started.More))})
-			}
-			r, err := a.followReplay(ctx, s, tenant, started.ReplayID)
-			if err != nil {
-				return err
-			}
-			if err := printObject(a, r, replayFields(r)...); err != nil {
-				return err
-			}
-			if r.State == client.ReplayFailed {
-				return &exitError{ExitError, fmt.Errorf("replay %s failed: %s", r.ReplayID, str(r.Error))}
-			}
-			return nil
+			return a.replayAll(ctx, s, tenant, sel, noWait)
 		}),
 	}
 	f := c.Flags()
@@ -84,6 +61,35 @@ failed replay exits 1.`,
 	f.BoolVar(&noWait, "no-wait", false, "with --all: print the replay's start, do not follow it")
 	sel.register(c)
 	return c
+}
+
+// replayAll replays the dead letters sel selects and, unless noWait,
+// follows the replay until it is done.
+func (a *app) replayAll(ctx context.Context, s *session, tenant string, sel deadLetterFlags, noWait bool) error {
+	f, err := sel.filter(time.Now())
+	if err != nil {
+		return err
+	}
+	started, err := s.ReplayDeadLetters(ctx, tenant, f)
+	if err != nil {
+		return fmt.Errorf("replay dead letters: %w", err)
+	}
+	if noWait {
+		return printObject(a, started, field{"replay", started.ReplayID},
+			field{"claimed", strconv.Itoa(deref(started.Count))}, field{"skipped", strconv.Itoa(deref(started.Skipped))},
+			field{"more", moreText(deref(started.More))})
+	}
+	r, err := a.followReplay(ctx, s, tenant, started.ReplayID)
+	if err != nil {
+		return err
+	}
+	if err := printObject(a, r, replayFields(r)...); err != nil {
+		return err
+	}
+	if r.State == client.ReplayFailed {
+		return &exitError{ExitError, fmt.Errorf("replay %s failed: %s", r.ReplayID, str(r.Error))}
+	}
+	return nil
 }
 
 // followReplay reads a replay until it is done, drawing its progress.

@@ -98,10 +98,14 @@ locals {
     # Sample receiver features this deployment leaves off: it authenticates
     # by signature (WEBHOOK_SECRET from Secret Manager, so not
     # WEBHOOK_SECRET_NAME) and handles webhooks inline. Set these in run.tf
-    # (and drop them here) for a shared-secret header, Meta verification,
-    # or a Pub/Sub / Cloud Tasks hand-off consumed at POST /process.
+    # (and drop them here) for Slack, GitHub or Stripe signatures, a
+    # shared-secret header, Meta verification, or a Pub/Sub / Cloud Tasks
+    # hand-off consumed at POST /process.
     receiver = [
       "WEBHOOK_SECRET_NAME",
+      "SLACK_SIGNING_SECRET",
+      "GITHUB_WEBHOOK_SECRET",
+      "STRIPE_WEBHOOK_SECRET",
       "SHARED_SECRET_HEADER",
       "SHARED_SECRET",
       "VERIFY_TOKEN",

@@ -386,10 +386,6 @@ resource "google_cloud_run_v2_service" "receiver" {
         value = var.receiver_tolerance
       }
       env {
-        name  = "SLACK_CHALLENGE_UNAUTHENTICATED"
-        value = "false"
-      }
-      env {
         name  = "HANDOFF_TIMEOUT"
         value = var.receiver_handoff_timeout
       }

@@ -36,7 +36,7 @@ const (
 	tenantKeys
 	// senders: the keys of the path's {tenant}, and producer credentials
 	// allowed that tenant; not the admin token
-	// (POST /v1/tenants/{tenant}/events).
+	// (POST /v1/tenants/{tenant}/events and …/events:batch).
 	senders
 	// anyone: no credentials needed, whatever is sent (public documents).
 	anyone
@@ -73,6 +73,8 @@ var routeAccess = map[string]access{
 	"GET /v1/producer-keys":                                        adminOnly,
 	"GET /v1/producer-keys/{key}":                                  adminOnly,
 	"DELETE /v1/producer-keys/{key}":                               adminOnly,
+	"POST /v1/events:batch":                                        tenantKeys,
+	"POST /v1/tenants/{tenant}/events:batch":                       senders,
 	"GET /v1/tenants/{tenant}/events":                              adminOrTenant,
 	"GET /v1/tenants/{tenant}/events/{event}":                      adminOrTenant,
 	"POST /v1/tenants/{tenant}/events/{event}":                     adminOrTenant,
@@ -106,6 +108,8 @@ var matrixBodies = map[string]string{
 	"POST /v1/events":                                 `{"type":"user.created","data":{}}`,
 	"POST /v1/tenants/{tenant}/events":                `{"type":"user.created","data":{}}`,
 	"POST /v1/producer-keys":                          `{"name":"ci","tenants":["acme"]}`,
+	"POST /v1/events:batch":                           `{"events":[{"type":"user.created","data":{}}]}`,
+	"POST /v1/tenants/{tenant}/events:batch":          `{"events":[{"type":"user.created","data":{}}]}`,
 }
 
 // Callers of the matrix.

@@ -42,6 +42,8 @@ type Service struct {
 	now        func() time.Time
 	// eventRates enforces tenants' max_events_per_second (limits.go).
 	eventRates eventRates
+	// batches bounds the batch bodies held at once (batch.go).
+	batches batchRoom
 	// opMetrics are the operator's metrics (events accepted and refused,
 	// endpoints disabled), not a tenant's (metrics.go); nil counts nothing.
 	opMetrics *metrics.Recorder
@@ -93,6 +95,7 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		tenants:      cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
 		catalogues:   cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
 		now:          time.Now,
+		batches:      newBatchRoom(),
 		challenge:    senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
 	s.portal = newPortalSigner(cfg.PortalKey)
@@ -133,7 +136,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.producerKeyRoutes(), s.endpointRoutes(), s.eventRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
+	return slices.Concat(s.tenantRoutes(), s.producerKeyRoutes(), s.endpointRoutes(), s.eventRoutes(), s.batchRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

@@ -13,8 +13,9 @@
 // HTTP status, the API's code (such as "INVALID_ARGUMENT") and its
 // Retry-After. Retryable failures (429, 503, ABORTED, a request lost in
 // transit) are retried with exponential backoff and jitter
-// (WithRetry); Send gives an event its ID before the first attempt, so
-// every retry carries the same ID and the event is accepted once.
+// (WithRetry); Send, SendTo and SendBatch give each event its ID before
+// the first attempt, so every retry carries the same ID and the event is
+// accepted once.
 //
 // The request and answer types are generated from the OpenAPI document
 // (see internal/api); a test keeps them in step with it.

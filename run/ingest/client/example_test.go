@@ -24,7 +24,11 @@ func standIn() *httptest.Server {
 		status int
 		body   string
 	}{
-		"POST /v1/events": {202, `{"id":"order-1042-paid"}`},
+		"POST /v1/events":              {202, `{"id":"order-1042-paid"}`},
+		"POST /v1/tenants/acme/events": {202, `{"id":"order-1043-paid"}`},
+		"POST /v1/events:batch": {200, `{"results":[{"id":"order-1044-paid","result":"accepted"},
+			{"result":"refused","error":{"code":400,"status":"INVALID_ARGUMENT","message":"type: \"Order Paid\" is not a valid event type"}}],
+			"accepted":1,"duplicates":0,"refused":1}`},
 		"POST /v1/tenants/acme/endpoints": {201, `{"id":"ep_2qhc3ouwj4rhk7k3h6nql4c2ua","tenant_id":"acme","url":"https://acme.example/webhooks",
 			"event_types":["order.*"],"status":"active","create_time":"2026-12-07T12:00:00Z","propagate_trace":false,"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}`},
 		"GET /v1/tenants/acme/events": {200, `{"events":[
@@ -92,6 +96,57 @@ func ExampleClient_Send() {
 	}
 	fmt.Println("accepted", id)
 	// Output: accepted order-1042-paid
+}
+
+// A SaaS backend holds one producer key for all its customers and names
+// the tenant of each event.
+func ExampleClient_SendTo() {
+	srv := standIn()
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithProducerKey("hkrp_…"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	id, err := c.SendTo(context.Background(), "acme", client.Event{
+		ID:   "order-1043-paid",
+		Type: "order.paid",
+		Data: map[string]any{"order": 1043},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("accepted", id)
+	// Output: accepted order-1043-paid
+}
+
+// SendBatch sends many events in few requests and answers each one's
+// outcome, in order: one bad event refuses only itself.
+func ExampleClient_SendBatch() {
+	srv := standIn()
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.WithAPIKey("hkr_…"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := c.SendBatch(context.Background(), []client.Event{
+		{ID: "order-1044-paid", Type: "order.paid", Data: map[string]any{"order": 1044}},
+		{ID: "order-1045-paid", Type: "Order Paid", Data: map[string]any{"order": 1045}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, r := range res.Results {
+		if r.Outcome == client.Refused {
+			fmt.Println(r.ID, r.Outcome, r.Err.Code)
+			continue
+		}
+		fmt.Println(r.ID, r.Outcome)
+	}
+	fmt.Printf("%d accepted, %d refused\n", res.Accepted, res.Refused)
+	// Output:
+	// order-1044-paid accepted
+	// order-1045-paid refused INVALID_ARGUMENT
+	// 1 accepted, 1 refused
 }
 
 // A tenant registers its webhook endpoint and keeps the signing secret,

@@ -20,8 +20,9 @@ import (
 // TestClientAgainstTheLocalStack drives the real services (ingest and
 // dispatcher on the Pub/Sub and Firestore emulators) through the client:
 // the operator creates a tenant, the tenant an endpoint, events are sent,
-// listed and read with their attempts, dead letters are replayed one by
-// one and in bulk, and a producer key sends on the tenant's route.
+// sent in a batch, listed and read with their attempts, dead letters are
+// replayed one by one and in bulk, and a producer key sends on the
+// tenant's route.
 func TestClientAgainstTheLocalStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
@@ -113,6 +114,25 @@ func TestClientAgainstTheLocalStack(t *testing.T) {
 		t.Errorf("Events does not list %s", id)
 	}
 
+	// A batch with a bad event: the others are accepted and delivered.
+	batch, err := c.SendBatch(ctx, []client.Event{
+		{Type: "order.paid", Data: map[string]any{"order": 3}},
+		{Type: "Not A Type", Data: map[string]any{}},
+		{ID: id, Type: "order.paid", Data: map[string]any{"order": 1}},
+		{Type: "order.paid", Data: map[string]any{"order": 4}},
+	})
+	if err != nil {
+		t.Fatalf("SendBatch: %v", err)
+	}
+	if batch.Accepted != 2 || batch.Duplicates != 1 || batch.Refused != 1 || !client.IsCode(batch.Results[1].Err, client.CodeInvalidArgument) || batch.Results[2].Outcome != client.Duplicate {
+		t.Fatalf("SendBatch: %+v, want 2 accepted, the bad event refused, the known ID a duplicate", batch)
+	}
+	for _, i := range []int{0, 3} {
+		waitForEvent(ctx, t, c, tenantID, batch.Results[i].ID, func(e *client.EventWithDeliveries) bool {
+			return len(e.Deliveries) == 1 && e.Deliveries[0].State == client.DeliverySucceeded
+		})
+	}
+
 	// Two events the receiver refuses become dead letters; one is
 	// replayed alone, the other in bulk, once the receiver accepts them.
 	rcv.refuse("order.refused")
@@ -182,6 +202,9 @@ func TestClientAgainstTheLocalStack(t *testing.T) {
 	waitForEvent(ctx, t, c, tenantID, pid, func(e *client.EventWithDeliveries) bool {
 		return len(e.Deliveries) == 1 && e.Deliveries[0].State == client.DeliverySucceeded
 	})
+	if pb, err := producer.SendBatchTo(ctx, tenantID, []client.Event{{Type: "order.paid", Data: map[string]any{}}, {Type: "order.paid", Data: map[string]any{}}}); err != nil || pb.Accepted != 2 {
+		t.Errorf("SendBatchTo with the producer key: %+v, %v", pb, err)
+	}
 	if _, err := producer.SendTo(ctx, "another-tenant", client.Event{Type: "order.paid", Data: map[string]any{}}); !client.IsCode(err, client.CodePermissionDenied) {
 		t.Errorf("SendTo a tenant the key is not for: %v, want PERMISSION_DENIED", err)
 	}

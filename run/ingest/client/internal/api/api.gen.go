@@ -178,6 +178,42 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for PublishEventsResultErrorDetailsType.
+const (
+	PublishEventsResultErrorDetailsTypeTypeGoogleapisComGoogleRPCRetryInfo PublishEventsResultErrorDetailsType = "type.googleapis.com/google.rpc.RetryInfo"
+)
+
+// Valid indicates whether the value is a known member of the PublishEventsResultErrorDetailsType enum.
+func (e PublishEventsResultErrorDetailsType) Valid() bool {
+	switch e {
+	case PublishEventsResultErrorDetailsTypeTypeGoogleapisComGoogleRPCRetryInfo:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PublishEventsResultResult.
+const (
+	PublishEventsResultResultAccepted  PublishEventsResultResult = "accepted"
+	PublishEventsResultResultDuplicate PublishEventsResultResult = "duplicate"
+	PublishEventsResultResultRefused   PublishEventsResultResult = "refused"
+)
+
+// Valid indicates whether the value is a known member of the PublishEventsResultResult enum.
+func (e PublishEventsResultResult) Valid() bool {
+	switch e {
+	case PublishEventsResultResultAccepted:
+		return true
+	case PublishEventsResultResultDuplicate:
+		return true
+	case PublishEventsResultResultRefused:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ReplayState.
 const (
 	ReplayStateDone    ReplayState = "done"
@@ -811,6 +847,58 @@ type PublishEventResponse struct {
 	ID string `json:"id"`
 }
 
+// PublishEventsRequest defines model for PublishEventsRequest.
+type PublishEventsRequest struct {
+	// Events Each event as POST /v1/events takes it. An event that is not one (a wrong field, a bad type) is refused in its result, not the request.
+	Events []PublishEventRequest `json:"events"`
+}
+
+// PublishEventsResponse defines model for PublishEventsResponse.
+type PublishEventsResponse struct {
+	// Accepted Events Pub/Sub has now.
+	Accepted int `json:"accepted"`
+
+	// Duplicates Events accepted before, or earlier in this batch: not sent again.
+	Duplicates int `json:"duplicates"`
+
+	// Refused Events refused, each with its error.
+	Refused int `json:"refused"`
+
+	// Results results[i] answers events[i].
+	Results []PublishEventsResult `json:"results"`
+}
+
+// PublishEventsResult defines model for PublishEventsResult.
+type PublishEventsResult struct {
+	// Error Why the event was refused: the object an Error answer holds under error, with, when retrying later can succeed, a google.rpc.RetryInfo in details.
+	Error *struct {
+		// Code The HTTP status the event would have been answered alone.
+		Code    int `json:"code"`
+		Details []struct {
+			Type PublishEventsResultErrorDetailsType `json:"@type"`
+
+			// RetryDelay Seconds to wait before sending the event again with the same id, as "3s".
+			//
+			// Examples: 1s
+			RetryDelay string `json:"retryDelay"`
+		} `json:"details,omitempty"`
+		Message string `json:"message"`
+
+		// Status The google.rpc.Code name. A 413 says RESOURCE_EXHAUSTED, as gRPC does for a message over its size limit.
+		Status ErrorErrorStatus `json:"status"`
+	} `json:"error,omitempty"`
+
+	// ID The event's id, as sent or generated (evt_…); a refused event that sent none has none.
+	ID     *string                   `json:"id,omitempty"`
+	Result PublishEventsResultResult `json:"result"`
+}
+
+// PublishEventsResultErrorDetailsType defines model for PublishEventsResult.Error.Details.Type.
+type PublishEventsResultErrorDetailsType string
+
+// PublishEventsResultResult defines model for PublishEventsResult.Result.
+type PublishEventsResultResult string
+
 // RedeliverRequest defines model for RedeliverRequest.
 type RedeliverRequest struct {
 	// EndpointID Only this endpoint, which must be active; default every matching endpoint.
@@ -1246,6 +1334,9 @@ type ListTenantRejectedMessagesParams struct {
 // PublishEventJSONRequestBody defines body for PublishEvent for application/json ContentType.
 type PublishEventJSONRequestBody = PublishEventRequest
 
+// PublishEventsJSONRequestBody defines body for PublishEvents for application/json ContentType.
+type PublishEventsJSONRequestBody = PublishEventsRequest
+
 // CreateProducerKeyJSONRequestBody defines body for CreateProducerKey for application/json ContentType.
 type CreateProducerKeyJSONRequestBody = CreateProducerKeyRequest
 
@@ -1278,6 +1369,9 @@ type PublishTenantEventJSONRequestBody = PublishEventRequest
 
 // RedeliverEventJSONRequestBody defines body for RedeliverEvent for application/json ContentType.
 type RedeliverEventJSONRequestBody = RedeliverRequest
+
+// PublishTenantEventsJSONRequestBody defines body for PublishTenantEvents for application/json ContentType.
+type PublishTenantEventsJSONRequestBody = PublishEventsRequest
 
 // CreatePortalSessionJSONRequestBody defines body for CreatePortalSession for application/json ContentType.
 type CreatePortalSessionJSONRequestBody = CreatePortalSessionRequest
@@ -1383,6 +1477,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/events (the `PublishEvent` operationId).
 	PublishEvent(ctx context.Context, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishEventsWithBody Send a batch of events
+	//
+	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+	PublishEventsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishEvents Send a batch of events
+	//
+	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+	PublishEvents(ctx context.Context, body PublishEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListProducerKeys List producer keys
 	//
@@ -1688,6 +1800,24 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/tenants/{tenant}/events/{event}:redeliver (the `RedeliverEvent` operationId).
 	RedeliverEvent(ctx context.Context, tenant TenantParameter, event EventParameter, body RedeliverEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PublishTenantEventsWithBody Send a batch of a tenant's events
+	//
+	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+	PublishTenantEventsWithBody(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PublishTenantEvents Send a batch of a tenant's events
+	//
+	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+	PublishTenantEvents(ctx context.Context, tenant TenantParameter, body PublishTenantEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetTenantMetrics Delivery metrics of a tenant
 	//
 	// Corresponds with GET /v1/tenants/{tenant}/metrics (the `GetTenantMetrics` operationId).
@@ -1782,6 +1912,44 @@ func (c *Client) PublishEventWithBody(ctx context.Context, contentType string, b
 // Corresponds with POST /v1/events (the `PublishEvent` operationId).
 func (c *Client) PublishEvent(ctx context.Context, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPublishEventRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishEventsWithBody Send a batch of events
+//
+// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+func (c *Client) PublishEventsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishEventsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishEvents Send a batch of events
+//
+// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+func (c *Client) PublishEvents(ctx context.Context, body PublishEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishEventsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2516,6 +2684,44 @@ func (c *Client) RedeliverEvent(ctx context.Context, tenant TenantParameter, eve
 	return c.Client.Do(req)
 }
 
+// PublishTenantEventsWithBody Send a batch of a tenant's events
+//
+// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+func (c *Client) PublishTenantEventsWithBody(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishTenantEventsRequestWithBody(c.Server, tenant, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PublishTenantEvents Send a batch of a tenant's events
+//
+// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+func (c *Client) PublishTenantEvents(ctx context.Context, tenant TenantParameter, body PublishTenantEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPublishTenantEventsRequest(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetTenantMetrics Delivery metrics of a tenant
 //
 // Corresponds with GET /v1/tenants/{tenant}/metrics (the `GetTenantMetrics` operationId).
@@ -2676,6 +2882,46 @@ func NewPublishEventRequestWithBody(server string, contentType string, body io.R
 	}
 
 	operationPath := fmt.Sprintf("/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewPublishEventsRequest calls the generic PublishEvents builder with application/json body
+func NewPublishEventsRequest(server string, body PublishEventsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishEventsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPublishEventsRequestWithBody constructs an http.Request for the PublishEvents method, with any body, and a specified content type
+func NewPublishEventsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/events:batch")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -4281,6 +4527,53 @@ func NewRedeliverEventRequestWithBody(server string, tenant TenantParameter, eve
 	return req, nil
 }
 
+// NewPublishTenantEventsRequest calls the generic PublishTenantEvents builder with application/json body
+func NewPublishTenantEventsRequest(server string, tenant TenantParameter, body PublishTenantEventsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPublishTenantEventsRequestWithBody(server, tenant, "application/json", bodyReader)
+}
+
+// NewPublishTenantEventsRequestWithBody constructs an http.Request for the PublishTenantEvents method, with any body, and a specified content type
+func NewPublishTenantEventsRequestWithBody(server string, tenant TenantParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/events:batch", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetTenantMetricsRequest constructs an http.Request for the GetTenantMetrics method
 func NewGetTenantMetricsRequest(server string, tenant TenantParameter, params *GetTenantMetricsParams) (*http.Request, error) {
 	var err error
@@ -4602,6 +4895,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/events (the `PublishEvent` operationId).
 	PublishEventWithResponse(ctx context.Context, body PublishEventJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishEventResponse2, error)
+
+	// PublishEventsWithBodyWithResponse Send a batch of events
+	//
+	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+	PublishEventsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishEventsResponse2, error)
+
+	// PublishEventsWithResponse Send a batch of events
+	//
+	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+	PublishEventsWithResponse(ctx context.Context, body PublishEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishEventsResponse2, error)
 
 	// ListProducerKeysWithResponse List producer keys
 	//
@@ -4947,6 +5258,24 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/tenants/{tenant}/events/{event}:redeliver (the `RedeliverEvent` operationId).
 	RedeliverEventWithResponse(ctx context.Context, tenant TenantParameter, event EventParameter, body RedeliverEventJSONRequestBody, reqEditors ...RequestEditorFn) (*RedeliverEventResponse, error)
 
+	// PublishTenantEventsWithBodyWithResponse Send a batch of a tenant's events
+	//
+	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+	PublishTenantEventsWithBodyWithResponse(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishTenantEventsResponse, error)
+
+	// PublishTenantEventsWithResponse Send a batch of a tenant's events
+	//
+	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+	PublishTenantEventsWithResponse(ctx context.Context, tenant TenantParameter, body PublishTenantEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishTenantEventsResponse, error)
+
 	// GetTenantMetricsWithResponse Delivery metrics of a tenant
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -5176,6 +5505,89 @@ func (r PublishEventResponse2) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PublishEventResponse2) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PublishEventsResponse2503Headers the declared response headers of an HTTP 503 response for PublishEvents
+type PublishEventsResponse2503Headers struct {
+	RetryAfter *int
+}
+
+type PublishEventsResponse2 struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublishEventsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishEventsResponse2503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishEventsResponse2) GetJSON200() *PublishEventsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PublishEventsResponse2) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishEventsResponse2) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishEventsResponse2) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PublishEventsResponse2) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishEventsResponse2) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishEventsResponse2) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishEventsResponse2) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishEventsResponse2) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishEventsResponse2) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7797,6 +8209,89 @@ func (r RedeliverEventResponse) ContentType() string {
 	return ""
 }
 
+// PublishTenantEventsResponse503Headers the declared response headers of an HTTP 503 response for PublishTenantEvents
+type PublishTenantEventsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type PublishTenantEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *PublishEventsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PublishTenantEventsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON200() *PublishEventsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PublishTenantEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PublishTenantEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PublishTenantEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PublishTenantEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetTenantMetricsResponse503Headers the declared response headers of an HTTP 503 response for GetTenantMetrics
 type GetTenantMetricsResponse503Headers struct {
 	RetryAfter *int
@@ -8183,6 +8678,36 @@ func (c *ClientWithResponses) PublishEventWithResponse(ctx context.Context, body
 		return nil, err
 	}
 	return ParsePublishEventResponse2(rsp)
+}
+
+// PublishEventsWithBodyWithResponse Send a batch of events
+//
+// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+func (c *ClientWithResponses) PublishEventsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishEventsResponse2, error) {
+	rsp, err := c.PublishEventsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishEventsResponse2(rsp)
+}
+
+// PublishEventsWithResponse Send a batch of events
+//
+// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/events:batch (the `PublishEvents` operationId).
+func (c *ClientWithResponses) PublishEventsWithResponse(ctx context.Context, body PublishEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishEventsResponse2, error) {
+	rsp, err := c.PublishEvents(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishEventsResponse2(rsp)
 }
 
 // ListProducerKeysWithResponse List producer keys
@@ -8781,6 +9306,36 @@ func (c *ClientWithResponses) RedeliverEventWithResponse(ctx context.Context, te
 	return ParseRedeliverEventResponse(rsp)
 }
 
+// PublishTenantEventsWithBodyWithResponse Send a batch of a tenant's events
+//
+// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+func (c *ClientWithResponses) PublishTenantEventsWithBodyWithResponse(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PublishTenantEventsResponse, error) {
+	rsp, err := c.PublishTenantEventsWithBody(ctx, tenant, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishTenantEventsResponse(rsp)
+}
+
+// PublishTenantEventsWithResponse Send a batch of a tenant's events
+//
+// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant}/events:batch (the `PublishTenantEvents` operationId).
+func (c *ClientWithResponses) PublishTenantEventsWithResponse(ctx context.Context, tenant TenantParameter, body PublishTenantEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*PublishTenantEventsResponse, error) {
+	rsp, err := c.PublishTenantEvents(ctx, tenant, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePublishTenantEventsResponse(rsp)
+}
+
 // GetTenantMetricsWithResponse Delivery metrics of a tenant
 //
 // Returns a wrapper object for the known response body format(s).
@@ -8999,6 +9554,80 @@ func ParsePublishEventResponse2(rsp *http.Response) (*PublishEventResponse2, err
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers PublishEventResponse2503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishEventsResponse2 parses an HTTP response from a PublishEventsWithResponse call
+func ParsePublishEventsResponse2(rsp *http.Response) (*PublishEventsResponse2, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishEventsResponse2{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublishEventsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers PublishEventsResponse2503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -11356,6 +11985,80 @@ func ParseRedeliverEventResponse(rsp *http.Response) (*RedeliverEventResponse, e
 	switch {
 	case rsp.StatusCode == 503:
 		var headers RedeliverEventResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePublishTenantEventsResponse parses an HTTP response from a PublishTenantEventsWithResponse call
+func ParsePublishTenantEventsResponse(rsp *http.Response) (*PublishTenantEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PublishTenantEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest PublishEventsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers PublishTenantEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

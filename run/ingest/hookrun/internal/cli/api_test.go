@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ import (
 	"github.com/hookrun/hookrun/internal/memstore"
 	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/testenv"
+	"github.com/hookrun/hookrun/run/ingest/client"
 )
 
 const testAdminToken = "cli-test-admin-token"
@@ -262,21 +264,21 @@ func TestSendBatch(t *testing.T) {
 			t.Fatalf("result %d is of line %d: results must be in line order", i, res.Line)
 		}
 	}
-	if bad := sum.Results[7]; bad.Result != resultRefused || bad.Error == nil || !strings.Contains(bad.Error.Message, "not an event") {
+	if bad := sum.Results[7]; bad.Result != client.Refused || bad.Error == nil || !strings.Contains(bad.Error.Message, "not an event") {
 		t.Errorf("line 8 (not JSON): %+v", bad)
 	}
-	if bad := sum.Results[600]; bad.Result != resultRefused || bad.Error == nil || bad.Error.Status != "INVALID_ARGUMENT" {
+	if bad := sum.Results[600]; bad.Result != client.Refused || bad.Error == nil || bad.Error.Status != "INVALID_ARGUMENT" {
 		t.Errorf("line 601 (bad type): %+v", bad)
 	}
 
-	// The same file again, as a table: ids make it safe.
+	// An event of the file again, as a table: its id makes it a duplicate.
 	file := t.TempDir() + "/events.ndjson"
 	if err := os.WriteFile(file, []byte(`{"id":"b-1","type":"order.created","data":{"n":1}}`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out := e.must(t, "", "send", "--batch", file)
-	if !strings.Contains(out, "b-1") || !strings.HasSuffix(out, "1 accepted, 0 duplicates, 0 refused\n") {
-		t.Errorf("send --batch FILE table:\n%s", out)
+	if !regexp.MustCompile(`(?m)^1 +b-1 +duplicate`).MatchString(out) || !strings.HasSuffix(out, "0 accepted, 1 duplicates, 0 refused\n") {
+		t.Errorf("send --batch FILE table:\n%s\nwant b-1 a duplicate", out)
 	}
 	if r := e.run(t, "", "send", "--batch", "--type", "a.b"); r.code != ExitUsage {
 		t.Errorf("send --batch --type: exit %d, want %d", r.code, ExitUsage)

@@ -5,32 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strconv"
 
 	"github.com/hookrun/hookrun/run/ingest/client"
 )
 
-// Bounds of one batch request, the API's for POST …/events:batch.
-const (
-	maxBatchEvents = 500
-	maxBatchBytes  = 5 << 20
-)
-
-// Results of one event of a batch, as the batch route names them.
-const (
-	resultAccepted  = "accepted"
-	resultDuplicate = "duplicate"
-	resultRefused   = "refused"
-)
-
 // batchResult is what became of one line of a batch.
 type batchResult struct {
-	Line   int          `json:"line"`
-	ID     string       `json:"id,omitempty"`
-	Result string       `json:"result"`
-	Error  *resultError `json:"error,omitempty"`
+	Line   int                 `json:"line"`
+	ID     string              `json:"id,omitempty"`
+	Result client.BatchOutcome `json:"result"`
+	Error  *resultError        `json:"error,omitempty"`
 }
 
 // resultError is why an event was refused, in the API's error shape.
@@ -51,9 +37,9 @@ type batchSummary struct {
 func (s *batchSummary) add(r batchResult) {
 	s.Results = append(s.Results, r)
 	switch r.Result {
-	case resultAccepted:
+	case client.Accepted:
 		s.Accepted++
-	case resultDuplicate:
+	case client.Duplicate:
 		s.Duplicates++
 	default:
 		s.Refused++
@@ -67,7 +53,7 @@ type pendingEvent struct {
 }
 
 // sendBatch sends the NDJSON events of file ("" or "-": stdin) in chunks
-// of at most maxBatchEvents and maxBatchBytes, and prints every line's
+// within the batch route's bounds, and prints every line's
 // result. A chunk that fails as a whole (the API unreachable, the key
 // refused) stops the run after printing what was sent before it.
 func (a *app) sendBatch(ctx context.Context, file string) error {
@@ -112,7 +98,7 @@ func (b *batchRun) run(ctx context.Context, r *ndjsonReader) error {
 			if err := b.flush(ctx); err != nil {
 				return err
 			}
-			if err := b.record(batchResult{Line: line, Result: resultRefused,
+			if err := b.record(batchResult{Line: line, Result: client.Refused,
 				Error: &resultError{Status: string(client.CodeInvalidArgument), Message: le.err.Error()}}); err != nil {
 				return err
 			}
@@ -130,7 +116,7 @@ func (b *batchRun) run(ctx context.Context, r *ndjsonReader) error {
 // would take it over the batch route's limits.
 func (b *batchRun) add(ctx context.Context, line int, ev batchLine) error {
 	size := len(ev.ID) + len(ev.Type) + len(ev.Data) + 64 // the JSON around them
-	if len(b.chunk) == maxBatchEvents || b.chunkBytes+size > maxBatchBytes {
+	if len(b.chunk) == client.MaxBatchEvents || b.chunkBytes+size > client.MaxBatchBytes {
 		if err := b.flush(ctx); err != nil {
 			return err
 		}
@@ -198,7 +184,7 @@ func (a *app) printBatch(sum batchSummary) error {
 	err := printList(a, sum.Results,
 		column[batchResult]{"LINE", func(r batchResult) string { return strconv.Itoa(r.Line) }},
 		column[batchResult]{"ID", func(r batchResult) string { return r.ID }},
-		column[batchResult]{"RESULT", func(r batchResult) string { return r.Result }},
+		column[batchResult]{"RESULT", func(r batchResult) string { return string(r.Result) }},
 		column[batchResult]{"ERROR", func(r batchResult) string {
 			if r.Error == nil {
 				return ""
@@ -213,35 +199,32 @@ func (a *app) printBatch(sum batchSummary) error {
 	return err
 }
 
-// sendChunk sends one chunk's events and answers their results in order.
-// The client has no batch method yet, so the events go one request each,
-// in order; an event the API refuses (400, 409, 413) is that event's
-// result, any other failure (unreachable, key refused, retries run out)
-// stops the chunk and is answered with the results before it.
+// sendChunk sends one chunk's events in one batch request (the client
+// splits it further if its JSON is over the route's bounds), to the
+// login's tenant or as the key's own, and answers each line's result in
+// order. An error means a request failed as a whole: it comes with the
+// results of the events before it.
 func sendChunk(ctx context.Context, s *session, chunk []pendingEvent) ([]batchResult, error) {
-	out := make([]batchResult, 0, len(chunk))
-	for _, p := range chunk {
-		id, err := s.send(ctx, p.event)
-		var apiErr *client.Error
-		switch {
-		case err == nil:
-			out = append(out, batchResult{Line: p.line, ID: id, Result: resultAccepted})
-		case errors.As(err, &apiErr) && refusesEvent(apiErr):
-			out = append(out, batchResult{Line: p.line, ID: id, Result: resultRefused,
-				Error: &resultError{Code: apiErr.StatusCode, Status: string(apiErr.Code), Message: apiErr.Message}})
-		default:
-			return out, err
+	events := make([]client.Event, len(chunk))
+	for i, p := range chunk {
+		events[i] = p.event
+	}
+	var res *client.BatchResults
+	var err error
+	if s.creds.Tenant != "" {
+		res, err = s.SendBatchTo(ctx, s.creds.Tenant, events)
+	} else {
+		res, err = s.SendBatch(ctx, events)
+	}
+	if res == nil {
+		return nil, err
+	}
+	out := make([]batchResult, len(res.Results))
+	for i, r := range res.Results {
+		out[i] = batchResult{Line: chunk[i].line, ID: r.ID, Result: r.Outcome}
+		if r.Err != nil {
+			out[i].Error = &resultError{Code: r.Err.StatusCode, Status: string(r.Err.Code), Message: r.Err.Message}
 		}
 	}
-	return out, nil
-}
-
-// refusesEvent reports whether the API refused the event itself (its
-// type, data, size or ID), not the request or the caller.
-func refusesEvent(e *client.Error) bool {
-	switch e.StatusCode {
-	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
-		return !client.IsRetryable(e)
-	}
-	return false
+	return out, err
 }

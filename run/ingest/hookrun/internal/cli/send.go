@@ -31,10 +31,10 @@ func (a *app) sendCmd() *cobra.Command {
 prints the event's ID; --id makes sending it again safe (accepted once).
 
 send --batch reads NDJSON (FILE, or stdin when FILE is absent or -): one event
-per line, {"id":…,"type":…,"data":{…}}, id optional. It sends them in order
-(one request per event until the Go client has a batch call), shows progress
-on a terminal, and prints each event's result (accepted, duplicate or
-refused, with the error) in line order. A line that is
+per line, {"id":…,"type":…,"data":{…}}, id optional. It sends them in batch
+requests of at most 500 events (POST …/events:batch), shows progress on a
+terminal, and prints each event's result (accepted, duplicate or refused,
+with the error) in line order. A line that is
 not an event is refused without being sent. Some refused: exit 5. Give every
 line an id to make sending the file again safe.
 

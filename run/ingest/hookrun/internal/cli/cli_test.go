@@ -173,3 +173,19 @@ func TestResolvePrecedence(t *testing.T) {
 		t.Errorf("resolve with no login: %v (exit %d), want exit %d", err, exitCode(err), ExitAuth)
 	}
 }
+
+func TestProgressIsDrawnOnlyOnATerminal(t *testing.T) {
+	for _, terminal := range []bool{true, false} {
+		var stderr bytes.Buffer
+		p := (&app{env: Env{Stderr: &stderr, StderrTerminal: terminal}}).progress()
+		p.show(true, "sent %d events", 500)
+		p.show(true, "sent %d events", 1000)
+		p.done()
+		switch got := stderr.String(); {
+		case !terminal && got != "":
+			t.Errorf("progress with stderr not a terminal wrote %q, want nothing", got)
+		case terminal && (!strings.Contains(got, "\rsent 1000 events") || !strings.HasSuffix(got, "\r")):
+			t.Errorf("progress on a terminal wrote %q, want the line redrawn and cleared at the end", got)
+		}
+	}
+}

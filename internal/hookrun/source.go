@@ -26,31 +26,31 @@ const MaxSourceBindings = 50
 // SourceMatch says which messages a binding takes. Exactly one of its
 // fields is set.
 type SourceMatch struct {
-	CloudEvents *CloudEventsMatch `json:"cloudevents,omitempty" firestore:"cloudevents,omitempty"`
-	Storage     *StorageMatch     `json:"storage,omitempty" firestore:"storage,omitempty"`
-	AuditLog    *AuditLogMatch    `json:"audit_log,omitempty" firestore:"audit_log,omitempty"`
+	CloudEvents *CloudEventsMatch `json:"cloudevents,omitempty"`
+	Storage     *StorageMatch     `json:"storage,omitempty"`
+	AuditLog    *AuditLogMatch    `json:"audit_log,omitempty"`
 }
 
 // CloudEventsMatch matches CloudEvents, binary or structured, by source
 // and optionally by type (exact) or type prefix.
 type CloudEventsMatch struct {
-	Source     string `json:"source" firestore:"source"`
-	Type       string `json:"type,omitempty" firestore:"type,omitempty"`
-	TypePrefix string `json:"type_prefix,omitempty" firestore:"type_prefix,omitempty"`
+	Source     string `json:"source"`
+	Type       string `json:"type,omitempty"`
+	TypePrefix string `json:"type_prefix,omitempty"`
 }
 
 // StorageMatch matches the events of a Cloud Storage bucket: its Pub/Sub
 // notifications and the CloudEvents Eventarc makes of them.
 type StorageMatch struct {
-	Bucket string `json:"bucket" firestore:"bucket"`
+	Bucket string `json:"bucket"`
 }
 
 // AuditLogMatch matches Cloud Audit Logs events delivered by Eventarc
 // (google.cloud.audit.log.v1.written) by the service that wrote them and
 // optionally the method.
 type AuditLogMatch struct {
-	ServiceName string `json:"service_name" firestore:"service_name"`
-	MethodName  string `json:"method_name,omitempty" firestore:"method_name,omitempty"`
+	ServiceName string `json:"service_name"`
+	MethodName  string `json:"method_name,omitempty"`
 }
 
 // EventTypeRule says how a binding makes an event type of a message.
@@ -220,6 +220,21 @@ func (m SourceMatch) Claim() string {
 
 func storageClaim(bucket string) string   { return "storage bucket " + bucket }
 func auditLogClaim(service string) string { return "audit-log service " + service }
+
+// CheckNewSourceBinding decides whether b may join held, the bindings
+// that hold b's claim: not when they are another tenant's, nor when one
+// overlaps b. Both are CodeAlreadyExists; the other tenant is not named.
+func CheckNewSourceBinding(held []SourceBinding, b SourceBinding) error {
+	for _, h := range held {
+		if h.TenantID != b.TenantID {
+			return Errorf(CodeAlreadyExists, "%s is bound to another tenant", b.Match.Claim())
+		}
+		if h.Match.Overlaps(b.Match) {
+			return Errorf(CodeAlreadyExists, "source binding %s already takes these messages: delete it first", h.ID)
+		}
+	}
+	return nil
+}
 
 // Overlaps reports whether a message could match both m and o: one
 // message must not have two bindings, so a binding that overlaps another

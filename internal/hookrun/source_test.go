@@ -168,3 +168,39 @@ func TestSourceMessageClaimsAndString(t *testing.T) {
 		t.Errorf("empty String() = %q", s)
 	}
 }
+
+func TestCheckNewSourceBinding(t *testing.T) {
+	mk := func(tenant string, m SourceMatch) SourceBinding {
+		b, err := NewSourceBinding(tenant, m, "", "", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	acmeCreate := mk("acme", auditMatch("storage.googleapis.com", "storage.buckets.create"))
+	tests := []struct {
+		name    string
+		held    []SourceBinding
+		b       SourceBinding
+		wantErr string
+	}{
+		{"first", nil, mk("acme", bucketMatch("uploads")), ""},
+		{"another method of the tenant's service", []SourceBinding{acmeCreate}, mk("acme", auditMatch("storage.googleapis.com", "storage.buckets.delete")), ""},
+		{"the same method", []SourceBinding{acmeCreate}, mk("acme", auditMatch("storage.googleapis.com", "storage.buckets.create")), "source binding " + acmeCreate.ID},
+		{"another tenant's service", []SourceBinding{acmeCreate}, mk("globex", auditMatch("storage.googleapis.com", "storage.buckets.delete")), "bound to another tenant"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckNewSourceBinding(tt.held, tt.b)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if ErrorCode(err) != CodeAlreadyExists || !strings.Contains(ErrorMessage(err), tt.wantErr) || strings.Contains(ErrorMessage(err), "acme") {
+				t.Errorf("err = %v, want ALREADY_EXISTS containing %q and no tenant", err, tt.wantErr)
+			}
+		})
+	}
+}

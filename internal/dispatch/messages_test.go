@@ -76,7 +76,7 @@ func TestPushOfOtherPublishersIsDelivered(t *testing.T) {
 			name: "audit log of a bound service",
 			attrs: map[string]string{
 				"ce-specversion": "1.0", "ce-type": "google.cloud.audit.log.v1.written", "ce-id": "log-1",
-				"ce-source": "//cloudaudit.googleapis.com/projects/p/logs/cloudaudit.googleapis.com%2Factivity",
+				"ce-source":      "//cloudaudit.googleapis.com/projects/p/logs/cloudaudit.googleapis.com%2Factivity",
 				"ce-servicename": "cloudkms.googleapis.com", "ce-methodname": "CreateKeyRing", "ce-resourcename": "projects/p/locations/global/keyRings/r",
 			},
 			pattern: "audit.*", wantID: "log-1", wantType: "audit.cloudkms.createkeyring",

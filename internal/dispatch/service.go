@@ -39,7 +39,7 @@ type Service struct {
 	endpoints *cache.TTL[[]hookrun.Endpoint]
 	// sources: claim (hookrun.SourceMatch.Claim) → its source bindings
 	sources *cache.TTL[[]hookrun.SourceBinding]
-	creds     *cache.TTL[sender.Credentials]
+	creds   *cache.TTL[sender.Credentials]
 	// limiters: endpoint ID → *rate.Limiter, for endpoint rate limits.
 	limiters sync.Map
 	// fanOuts joins the messages of one event and chain that this instance

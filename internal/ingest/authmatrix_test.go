@@ -59,6 +59,10 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/metrics":                             adminOrTenant,
 	"GET /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"PUT /v1/tenants/{tenant}/event-types":                         adminOrTenant,
+	"POST /v1/tenants/{tenant}/source-bindings":                    adminOrTenant,
+	"GET /v1/tenants/{tenant}/source-bindings":                     adminOrTenant,
+	"GET /v1/tenants/{tenant}/source-bindings/{binding}":           adminOrTenant,
+	"DELETE /v1/tenants/{tenant}/source-bindings/{binding}":        adminOrTenant,
 	"POST /v1/events":                                              tenantKeys,
 	"GET /v1/tenants/{tenant}/events":                              adminOrTenant,
 	"GET /v1/tenants/{tenant}/events/{event}":                      adminOrTenant,
@@ -91,6 +95,7 @@ var matrixBodies = map[string]string{
 	"POST /v1/tenants/{tenant}/endpoints":             `{"url":"https://example.com/hooks","event_types":["*"]}`,
 	"PATCH /v1/tenants/{tenant}/endpoints/{endpoint}": `{"description":"changed"}`,
 	"POST /v1/events":                                 `{"type":"user.created","data":{}}`,
+	"POST /v1/tenants/{tenant}/source-bindings":       `{"match":{"storage":{"bucket":"acme-other"}}}`,
 }
 
 // Callers of the matrix.
@@ -233,8 +238,8 @@ func newMatrixService(t *testing.T) *Service {
 const matrixAdminToken = "matrix-admin-token-0123456789"
 
 // matrixFixture is a service with two tenants made through the API: acme
-// (the path's tenant, with an endpoint, an event, a revoked key and a spare
-// key) and globex (the other tenant).
+// (the path's tenant, with an endpoint, an event, a source binding, a
+// revoked key and a spare key) and globex (the other tenant).
 type matrixFixture struct {
 	h      http.Handler
 	tokens map[string]string // caller → bearer token
@@ -269,13 +274,14 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	evt := created(http.MethodPost, "/v1/events", own, `{"type":"user.created","data":{}}`)
 	// A replay of no dead letters: its record exists, done.
 	rp := created(http.MethodPost, "/v1/tenants/acme/dead-letters:replay", own, "")
+	sb := created(http.MethodPost, "/v1/tenants/acme/source-bindings", own, `{"match":{"storage":{"bucket":"acme-uploads"}}}`)
 
 	f.tokens = map[string]string{
 		callerAdmin: matrixAdminToken, callerAdminOff: matrixAdminToken, callerOwn: own, callerDisabled: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
 	}
 	f.values = map[string]string{
 		"tenant": "acme", "endpoint": str(ep, "id"), "event": str(evt, "id"), "key": str(spare, "id"),
-		"id": str(evt, "id") + ":" + str(ep, "id"), "replay": str(rp, "replay_id"),
+		"id": str(evt, "id") + ":" + str(ep, "id"), "replay": str(rp, "replay_id"), "binding": str(sb, "id"),
 	}
 	for k, v := range f.tokens {
 		if v == "" && k != callerNone {

@@ -189,3 +189,31 @@ func (a *Admin) EnsurePushSubscription(ctx context.Context, s PushSubscription) 
 	}
 	return nil
 }
+
+// EnsurePullSubscription creates pull subscription id on topic unless it
+// exists; it fails if an existing one reads another topic.
+func (a *Admin) EnsurePullSubscription(ctx context.Context, id, topic string) error {
+	if err := validateID("subscription", id); err != nil {
+		return fmt.Errorf("ensure pull subscription: %w", err)
+	}
+	if err := validateID("topic", topic); err != nil {
+		return fmt.Errorf("ensure pull subscription: %w", err)
+	}
+	want := &pb.Subscription{Name: subscriptionName(a.project, id), Topic: topicName(a.project, topic)}
+	subs := a.client.SubscriptionAdminClient
+	_, err := subs.CreateSubscription(ctx, want)
+	if err == nil {
+		return nil
+	}
+	if status.Code(err) != codes.AlreadyExists {
+		return fmt.Errorf("create subscription %s: %w", want.Name, err)
+	}
+	got, err := subs.GetSubscription(ctx, &pb.GetSubscriptionRequest{Subscription: want.Name})
+	if err != nil {
+		return fmt.Errorf("get subscription %s: %w", want.Name, err)
+	}
+	if got.GetTopic() != want.Topic {
+		return fmt.Errorf("subscription %s reads %s, want %s: delete it first", want.Name, got.GetTopic(), want.Topic)
+	}
+	return nil
+}

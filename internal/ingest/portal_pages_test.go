@@ -348,7 +348,7 @@ func TestPortalSources(t *testing.T) {
 	if w.Code != http.StatusCreated {
 		t.Fatalf("add: %d %s", w.Code, w.Body)
 	}
-	wantIn(t, w.Body.String(), "Source added", "acme-uploads", "derived")
+	wantIn(t, w.Body.String(), "Source added", "acme-uploads", "derived: <code>storage.object.finalize</code>")
 	bs, err := e.store.ListSourceBindings(t.Context(), "acme")
 	if err != nil || len(bs) != 1 || bs[0].Match.Storage == nil || bs[0].Match.Storage.Bucket != "acme-uploads" {
 		t.Fatalf("bindings = %+v, %v; want the bucket's", bs, err)

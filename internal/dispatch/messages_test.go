@@ -267,3 +267,37 @@ func TestHealthzAndUnknownRoutes(t *testing.T) {
 		}
 	}
 }
+
+// A source binding routes messages from when the dispatcher's cache of
+// its source expires (Config.EndpointCacheTTL, here a nanosecond) until
+// its deletion does: no redeploy either way.
+func TestSourceBindingChangesTakeEffect(t *testing.T) {
+	cfg := localConfig
+	cfg.EndpointCacheTTL = time.Nanosecond
+	e := newEnv(t, cfg)
+	e.addTenant("acme", hookrun.TenantActive)
+	rc := newReceiver(t, nil)
+	e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+	attrs := map[string]string{"ce-source": "https://billing.example.com", "ce-type": "invoice.paid", "ce-id": "in-1"}
+	push := func(id string) {
+		t.Helper()
+		wantAck(t, e.push(t, message{id: id, data: []byte(`{}`), attrs: attrs, publishTime: time.Now()}))
+	}
+
+	push("9101")
+	b := e.bind(t, "acme", hookrun.SourceMatch{CloudEvents: &hookrun.CloudEventsMatch{Source: "https://billing.example.com"}}, "", "")
+	push("9102")
+	if err := e.store.DeleteSourceBinding(t.Context(), "acme", b.ID); err != nil {
+		t.Fatal(err)
+	}
+	attrs["ce-id"] = "in-2"
+	push("9103")
+
+	if n := len(rc.requests()); n != 1 {
+		t.Errorf("receiver got %d requests, want 1: only while bound", n)
+	}
+	rejs := e.store.rejections()
+	if len(rejs) != 2 || rejs[0].MessageID != "9101" || rejs[1].MessageID != "9103" || !strings.Contains(rejs[1].Reason, "no source binding matches") {
+		t.Errorf("rejections = %+v, want 9101 and 9103, unbound", rejs)
+	}
+}

@@ -10,6 +10,7 @@
 package bench
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -106,6 +107,16 @@ func eventBody(eventType string) []byte {
 	return []byte(head + strings.Repeat("x", max(pad, 0)) + tail)
 }
 
+// batchEvents is the events of one request of the batch scenario.
+const batchEvents = 100
+
+// batchBody is a POST /v1/events:batch body of n events, each the
+// producers' payload for eventType, without IDs: each is a new event.
+func batchBody(eventType string, n int) []byte {
+	events := bytes.Repeat(append(eventBody(eventType), ','), n)
+	return append(append([]byte(`{"events":[`), events[:len(events)-1]...), "]}"...)
+}
+
 // bench is one run: the stack, the sink that receives deliveries, and the
 // tenants the scenarios made.
 type bench struct {
@@ -119,7 +130,10 @@ type bench struct {
 
 	// Figures later scenarios compare against.
 	baselineRate, ceilingRate float64
-	e2e                       tenant
+	// ingestRate and ingestCPU are single posts' events/s and CPU-µs per
+	// event, for the batch scenario.
+	ingestRate, ingestCPU float64
+	e2e                   tenant
 }
 
 // tenant is a tenant the bench made, with its API key.
@@ -192,6 +206,10 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		{"retry", b.runRetry},
 		{"receiver", b.runReceiver},
 		{"cold start", b.runColdStart},
+		// Last: the events it accepts, many times those of the other
+		// scenarios, keep the dispatcher and the Pub/Sub emulator busy
+		// well after it, which would slow every scenario after it.
+		{"ingest batch", b.runIngestBatch},
 	} {
 		b.log.Info("scenario", "name", s.name)
 		sc, err := s.run(ctx)

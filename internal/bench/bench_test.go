@@ -53,7 +53,7 @@ func TestQuickRun(t *testing.T) {
 	for _, s := range res.Scenarios {
 		names = append(names, s.Name)
 	}
-	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start"}
+	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start", "ingest batch"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("scenarios = %q, want %q", names, want)
 	}
@@ -81,6 +81,9 @@ func TestQuickRun(t *testing.T) {
 		{"baseline", "requests/s"},
 		{"ingest", "events/s accepted"},
 		{"ingest", "ingest CPU per event"},
+		{"ingest batch", "events/s accepted"},
+		{"ingest batch", "ingest CPU per event"},
+		{"ingest batch", "of single posts' CPU per event"},
 		{"push ceiling", "pushes/s"},
 		{"end to end", "deliveries/s"},
 		{"end to end", "dispatcher CPU per delivery"},
@@ -101,6 +104,8 @@ func TestQuickRun(t *testing.T) {
 	// Nothing accepted may be lost, under load or not.
 	for _, c := range []struct{ scenario, name string }{
 		{"ingest", "failed requests"},
+		{"ingest batch", "failed requests"},
+		{"ingest batch", "refused events"},
 		{"push ceiling", "not pushed after drain"},
 		{"end to end", "failed requests"},
 		{"end to end", "undelivered after drain"},
@@ -113,7 +118,7 @@ func TestQuickRun(t *testing.T) {
 	}
 
 	// -profile: a CPU profile per profiled service and load scenario.
-	for _, name := range []string{"ingest-ingest", "e2e-ingest", "e2e-dispatcher", "push-dispatcher", "fan100-dispatcher"} {
+	for _, name := range []string{"ingest-ingest", "batch-ingest", "e2e-ingest", "e2e-dispatcher", "push-dispatcher", "fan100-dispatcher"} {
 		if fi, err := os.Stat(filepath.Join(profiles, name+".pprof")); err != nil || fi.Size() == 0 {
 			t.Errorf("profile %s.pprof: %v", name, err)
 		}
@@ -220,6 +225,20 @@ func TestEventBodyIsOneKiBOfJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &v); err != nil || v.Type != "bench.e2e" || len(v.Data) == 0 {
 		t.Errorf("body does not decode as an event: %v, %+v", err, v)
+	}
+}
+
+func TestBatchBodyIsABatchOfEventBodies(t *testing.T) {
+	var v struct {
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(batchBody("bench.batch", 3), &v); err != nil || len(v.Events) != 3 {
+		t.Fatalf("batch body: %v, %d events; want 3", err, len(v.Events))
+	}
+	for i, e := range v.Events {
+		if !bytes.Equal(e, eventBody("bench.batch")) {
+			t.Errorf("events[%d] = %s, want the producers' payload", i, e)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,9 @@ type load struct {
 	// Next, when set, adjusts a copy of the request for each send (a fresh
 	// body, a signature).
 	Next func(*vegeta.Target)
+	// MaxBody is how much of each answer is read; 0 means 4 KiB, enough
+	// for any answer but a batch's.
+	MaxBody int
 }
 
 // errGateClosed ends the requests still waiting for a token when a run's
@@ -44,6 +48,10 @@ type loadResult struct {
 	// arrived: the moment the producer knew its event was accepted.
 	accepted   map[string]time.Time
 	ok, failed int
+	// events counts the events the 2xx answers accepted: one per answer
+	// of POST /v1/events, a batch's "accepted"; refused, the events a
+	// batch's 200 refused.
+	events, refused int
 	// firstError is one failed request's error or status, for the report.
 	firstError string
 }
@@ -56,7 +64,7 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 		vegeta.MaxWorkers(workers),
 		vegeta.KeepAlive(true),
 		vegeta.Connections(int(workers)),
-		vegeta.MaxBody(4096),
+		vegeta.MaxBody(int64(cmp.Or(l.MaxBody, 4096))),
 		vegeta.Timeout(30*time.Second),
 	)
 	target := vegeta.Target{Method: http.MethodPost, URL: l.URL, Header: l.Header, Body: l.Body}
@@ -98,10 +106,20 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 		}
 		res.ok++
 		var v struct {
-			ID string `json:"id"`
+			ID       string `json:"id"`
+			Accepted *int   `json:"accepted"`
+			Refused  int    `json:"refused"`
 		}
-		if json.Unmarshal(r.Body, &v) == nil && v.ID != "" {
-			res.accepted[v.ID] = r.End()
+		err := json.Unmarshal(r.Body, &v)
+		switch {
+		case err == nil && v.Accepted != nil:
+			res.events += *v.Accepted
+			res.refused += v.Refused
+		default:
+			res.events++
+			if err == nil && v.ID != "" {
+				res.accepted[v.ID] = r.End()
+			}
 		}
 	}
 	res.to = time.Now()

@@ -50,7 +50,7 @@ type Scenario struct {
 }
 
 // Figure is one measured number. Units are spelled for people: "µs",
-// "ms", "MiB", "/s", "%", "" for a count.
+// "ms", "MiB", "/s", "%", "×" for a ratio, "" for a count.
 type Figure struct {
 	Name   string  `json:"name"`
 	Value  float64 `json:"value"`
@@ -155,7 +155,7 @@ func formatValue(v float64, unit string) string {
 	switch unit {
 	case "":
 		return s
-	case "%", "/s":
+	case "%", "/s", "×":
 		return s + unit
 	default:
 		return s + " " + unit

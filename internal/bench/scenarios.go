@@ -64,6 +64,7 @@ func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
 		return Scenario{}, err
 	}
 	r := rate(res.ok, res.to.Sub(res.from))
+	b.ingestRate, b.ingestCPU = r, perOp(use["ingest"].CPU, res.ok)
 	return Scenario{
 		Name:        "ingest",
 		Description: fmt.Sprintf("%d producers POST 1 KiB events to /v1/events (API key, Firestore record, Pub/Sub publish before 202)", b.cfg.Producers),
@@ -71,6 +72,44 @@ func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
 			figure("events/s accepted", r, "/s"),
 			figure("of baseline requests/s", percent(r, b.baselineRate), "%"),
 		}, serviceFigures(res, use["ingest"], "ingest CPU per event", targetIngestCPU, "ingest peak RSS", targetRSS)...),
+	}, nil
+}
+
+// runIngestBatch puts the producers' load on ingest as batches of
+// batchEvents events, for a tenant without endpoints, and compares the
+// CPU per event and events/s with the single posts of runIngest.
+func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
+	t, err := b.newTenant(ctx, "bench-batch", nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	l := b.producerLoad(t, "bench.batch")
+	l.URL = b.stack.IngestURL + "/v1/events:batch"
+	l.Body = batchBody("bench.batch", batchEvents)
+	l.MaxBody = 64 << 10 // batchEvents results
+	res, use, err := b.measure(ctx, "batch", l, []string{"ingest"}, nil, nil)
+	if err != nil {
+		return Scenario{}, err
+	}
+	window := res.to.Sub(res.from)
+	r := rate(res.events, window)
+	cpu := perOp(use["ingest"].CPU, res.events)
+	m := res.metrics.Latencies
+	return Scenario{
+		Name:        "ingest batch",
+		Description: fmt.Sprintf("%d producers POST batches of %d 1 KiB events to /v1/events:batch, against the single posts of the ingest scenario", b.cfg.Producers, batchEvents),
+		Figures: []Figure{
+			figure("events/s accepted", r, "/s"),
+			figure("times single posts' events/s", ratio(r, b.ingestRate), "×"),
+			figure("requests/s", rate(res.ok, window), "/s"),
+			figure("latency p50", millis(m.P50), "ms"),
+			figure("latency p99", millis(m.P99), "ms"),
+			atMost(figure("ingest CPU per event", cpu, "µs"), targetIngestCPU),
+			figure("of single posts' CPU per event", percent(cpu, b.ingestCPU), "%"),
+			atMost(figure("ingest peak RSS", mebibytes(use["ingest"].PeakRSS), "MiB"), targetRSS),
+			figure("failed requests", float64(res.failed), ""),
+			figure("refused events", float64(res.refused), ""),
+		},
 	}, nil
 }
 
@@ -519,4 +558,11 @@ func percent(a, b float64) float64 {
 		return 0
 	}
 	return 100 * a / b
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
 }

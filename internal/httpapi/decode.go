@@ -30,22 +30,63 @@ func DecodeJSONLenient(w http.ResponseWriter, r *http.Request, limit int64, dst 
 	return decode(w, r, limit, dst, false)
 }
 
-func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any, strict bool) error {
-	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+// DecodeJSONParts is DecodeJSON for a body whose parts the caller decodes
+// one by one, such as {"events":[…]}: the json.RawMessage values of dst
+// keep their bytes as sent, unchecked for UTF-8, so that the caller's
+// UnmarshalJSON of each refuses that part alone. dst must hold no string
+// of its own: invalid UTF-8 in it would pass unnoticed.
+func DecodeJSONParts(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
+	body, err := read(w, r, limit)
+	if err != nil {
 		return err
 	}
+	return unmarshal(body, dst, true)
+}
+
+// UnmarshalJSON decodes data, one JSON value, into dst as DecodeJSON
+// decodes a body: unknown fields, trailing data and invalid UTF-8 are
+// refused, with errors that name what to fix.
+func UnmarshalJSON(data []byte, dst any) error {
+	if err := unmarshal(data, dst, true); err != nil {
+		return err
+	}
+	return checkUTF8(data)
+}
+
+func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any, strict bool) error {
+	body, err := read(w, r, limit)
+	if err != nil {
+		return err
+	}
+	if err := unmarshal(body, dst, strict); err != nil {
+		return err
+	}
+	return checkUTF8(body)
+}
+
+// read reads a JSON body of at most limit bytes, refusing a longer one by
+// its Content-Length before reading.
+func read(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
+		return nil, err
+	}
 	if r.ContentLength > limit {
-		return tooLarge(limit)
+		return nil, tooLarge(limit)
 	}
 	// Read whole, within the limit, to check its encoding once decoded.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return tooLarge(limit)
+			return nil, tooLarge(limit)
 		}
-		return hookrun.WrapError(hookrun.CodeInvalidArgument, err, "could not read the body")
+		return nil, hookrun.WrapError(hookrun.CodeInvalidArgument, err, "could not read the body")
 	}
+	return body, nil
+}
+
+// unmarshal decodes body, a single JSON value, into dst.
+func unmarshal(body []byte, dst any, strict bool) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
 		dec.DisallowUnknownFields()
@@ -56,8 +97,13 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, dst any, strict
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return hookrun.Errorf(hookrun.CodeInvalidArgument, "body must hold a single JSON object")
 	}
-	// encoding/json replaces invalid UTF-8 in strings with U+FFFD, silently,
-	// and keeps it in a json.RawMessage, which Firestore then refuses.
+	return nil
+}
+
+// checkUTF8 refuses body, valid JSON, unless it is valid UTF-8:
+// encoding/json replaces invalid UTF-8 in strings with U+FFFD, silently,
+// and keeps it in a json.RawMessage, which Firestore then refuses.
+func checkUTF8(body []byte) error {
 	if !utf8.Valid(body) {
 		field, what := invalidUTF8(body)
 		return hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: %s: send JSON in UTF-8", field, what)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -271,4 +272,66 @@ func codeOf(err error) hookrun.Code {
 		return ""
 	}
 	return hookrun.ErrorCode(err)
+}
+
+// A body's parts come back as sent, for the caller to judge one by one:
+// a part that is wrong, invalid UTF-8 included, does not refuse the body.
+func TestDecodeJSONParts(t *testing.T) {
+	tests := []struct {
+		name, body string
+		want       []string
+		wantErr    string
+	}{
+		{"parts as sent", `{"events":[{"a":1}, "x",` + "\"\xff\"" + `]}`, []string{`{"a":1}`, `"x"`, "\"\xff\""}, ""},
+		{"no list", `{}`, nil, ""},
+		{"null list", `{"events":null}`, nil, ""},
+		{"not a list", `{"events":{"a":1}}`, nil, "events: must be an array"},
+		{"unknown field", `{"events":[],"x":1}`, nil, "x: unknown field"},
+		{"not an object", `[1]`, nil, "must be a JSON object"},
+		{"trailing data", `{"events":[]} {}`, nil, "single JSON object"},
+		{"malformed", `{"events":[1,}`, nil, "not valid JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var dst struct {
+				Events []json.RawMessage `json:"events"`
+			}
+			err := httpapi.DecodeJSONParts(httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), "application/json"), 1024, &dst)
+			if tt.wantErr != "" {
+				if hookrun.ErrorCode(err) != hookrun.CodeInvalidArgument || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want INVALID_ARGUMENT containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			var got []string
+			for _, it := range dst.Events {
+				got = append(got, string(it))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("parts = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnmarshalJSONNamesWhatToFix(t *testing.T) {
+	var v struct {
+		Name string          `json:"name"`
+		Data json.RawMessage `json:"data"`
+	}
+	for body, want := range map[string]string{
+		`{"name":1}`:                  "name: must be a string",
+		`{"other":1}`:                 "other: unknown field",
+		"{\"data\":{\"s\":\"\xff\"}}": "data.s: invalid UTF-8",
+	} {
+		if err := httpapi.UnmarshalJSON([]byte(body), &v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("UnmarshalJSON(%q) = %v, want an error containing %q", body, err, want)
+		}
+	}
+	if err := httpapi.UnmarshalJSON([]byte(`{"name":"a","data":{"b":[1]}}`), &v); err != nil || v.Name != "a" || string(v.Data) != `{"b":[1]}` {
+		t.Errorf("UnmarshalJSON of a valid value = %v, %+v", err, v)
+	}
 }

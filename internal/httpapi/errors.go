@@ -84,6 +84,44 @@ type errorDetail struct {
 	Message string `json:"message"`
 }
 
+// ItemError is the error of one item of an answer that carries a result
+// per item (a batch of events): the object WriteError writes under
+// "error", and, as an item has no Retry-After header of its own, a
+// retryable error's delay as a google.rpc.RetryInfo detail.
+type ItemError struct {
+	Code    int    `json:"code"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	// Details holds a RetryInfo when the item is worth retrying later.
+	Details []RetryInfo `json:"details,omitempty"`
+}
+
+// RetryInfo is google.rpc.RetryInfo in Google's JSON error shape.
+type RetryInfo struct {
+	Type string `json:"@type"` // retryInfoType
+	// RetryDelay is a google.protobuf.Duration in JSON: whole seconds
+	// and "s", as Retry-After would say.
+	RetryDelay string `json:"retryDelay"`
+}
+
+const retryInfoType = "type.googleapis.com/google.rpc.RetryInfo"
+
+// ErrorOf returns err as the error of one item of the answer to r, coded
+// and logged as WriteError codes and logs a request's error.
+func ErrorOf(r *http.Request, err error) ItemError {
+	err = timedOut(r, err)
+	code := hookrun.ErrorCode(err)
+	status := Status(code)
+	if status >= 500 && !clientGone(r.Context()) {
+		slog.ErrorContext(r.Context(), "request item failed", "error", err.Error(), "method", r.Method, "path", r.URL.Path)
+	}
+	e := ItemError{Code: status, Status: statusName(code), Message: hookrun.ErrorMessage(err)}
+	if retryable(code) {
+		e.Details = []RetryInfo{{Type: retryInfoType, RetryDelay: retryAfter(err) + "s"}}
+	}
+	return e
+}
+
 // WriteError answers with err in Google's JSON error shape. Uncoded errors
 // become a 500 with a generic message; their text goes to the log only.
 // An uncoded error that a deadline caused, the request's or a dependency

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -158,5 +159,25 @@ func TestWriteErrorAfterTheRequestsDeadline(t *testing.T) {
 	httpapi.WriteError(w, r, errors.New("rpc error: code = DeadlineExceeded desc = context deadline exceeded"))
 	if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
 		t.Errorf("answer = %d, Retry-After %q; want 503 with a Retry-After", w.Code, w.Header().Get("Retry-After"))
+	}
+}
+
+// An item's error is WriteError's body without the envelope; a retryable
+// one says when to retry in a RetryInfo, as the item has no header.
+func TestErrorOf(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/x", nil)
+	got := httpapi.ErrorOf(r, &hookrun.Error{Code: hookrun.CodeResourceExhausted, Message: "slow down", RetryAfter: 2500 * time.Millisecond})
+	want := httpapi.ItemError{Code: 429, Status: "RESOURCE_EXHAUSTED", Message: "slow down",
+		Details: []httpapi.RetryInfo{{Type: "type.googleapis.com/google.rpc.RetryInfo", RetryDelay: "3s"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("ErrorOf = %+v, want %+v", got, want)
+	}
+	got = httpapi.ErrorOf(r, hookrun.Errorf(hookrun.CodeInvalidArgument, "type: required"))
+	if want := (httpapi.ItemError{Code: 400, Status: "INVALID_ARGUMENT", Message: "type: required"}); !reflect.DeepEqual(got, want) {
+		t.Errorf("ErrorOf = %+v, want %+v", got, want)
+	}
+	got = httpapi.ErrorOf(r, errors.New("dial 10.0.0.7: secret"))
+	if got.Code != 500 || got.Message != "internal error" || got.Details != nil {
+		t.Errorf("ErrorOf of an uncoded error = %+v, want a generic 500", got)
 	}
 }

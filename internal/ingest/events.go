@@ -18,6 +18,7 @@ import (
 func (s *Service) eventRoutes() []route {
 	return []route{
 		{"POST /v1/events", s.publishEvent},
+		{"POST /v1/tenants/{tenant}/events", s.publishEvent},
 		{"GET /v1/tenants/{tenant}/events", s.listEvents},
 		{"GET /v1/tenants/{tenant}/events/{event}", s.getEvent},
 		{"POST /v1/tenants/{tenant}/events/{event}", s.eventAction},
@@ -56,7 +57,9 @@ type publishEventResponse struct {
 	ID string `json:"id"`
 }
 
-// publishEvent handles POST /v1/events and counts what it answered: an
+// publishEvent handles POST /v1/events (a tenant's key sends its own
+// events) and POST /v1/tenants/{tenant}/events (a producer credential or
+// the tenant's key sends the path's tenant's events), and counts what it answered: an
 // event accepted (a duplicate's 202 accepts nothing new) or refused, by
 // the error's status.
 func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
@@ -73,24 +76,12 @@ func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
 // acceptEvent answers 202 once Pub/Sub has the event; fresh is false when
 // the event had been accepted before (a producer's retry).
 func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh bool, err error) {
-	ctx := r.Context()
-	c, err := s.authenticate(r)
+	t, err := s.sendingTenant(r)
 	if err != nil {
 		return false, err
 	}
-	if c.admin {
-		return false, hookrun.Errorf(hookrun.CodePermissionDenied, "send events with the tenant's API key, not the admin token")
-	}
-	t, err := s.tenant(ctx, c.tenantID)
-	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
-		return false, errUnauthenticated // the key outlived its tenant
-	}
-	if err != nil {
-		return false, err
-	}
-	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.ID))
 	// Before the body is read: an event over the limit costs nothing more.
-	if err := s.mayAccept(w, t); err != nil {
+	if err := s.mayAccept(t); err != nil {
 		return false, err
 	}
 	var req publishEventRequest
@@ -105,13 +96,59 @@ func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh boo
 	return !duplicate, nil
 }
 
+// sendingTenant returns the tenant whose events the request may send: the
+// path's {tenant}, for a producer credential allowed that tenant or the
+// tenant's own API key; without {tenant} in the route, the tenant of the
+// API key. The admin token sends no events: the operator gives producers a
+// producer key instead.
+func (s *Service) sendingTenant(r *http.Request) (hookrun.Tenant, error) {
+	ctx := r.Context()
+	c, err := s.identify(r)
+	if err != nil {
+		return hookrun.Tenant{}, err
+	}
+	id := r.PathValue("tenant")
+	switch {
+	case c.admin:
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "send events with a producer key (POST /v1/producer-keys) or the tenant's API key, not the admin token")
+	case id == "" && c.producer != nil:
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "a producer credential names the tenant in the path: POST /v1/tenants/{tenant}/events (or …/events:batch)")
+	case id == "":
+		id = c.tenantID
+	case c.producer != nil && !hookrun.MayProduce(c.producer.tenants, id):
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this producer credential may not send events of tenant %q", id)
+	case c.producer == nil && c.tenantID != id:
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not send events of tenant %q", id)
+	}
+	if hookrun.ValidateTenantID(id) != nil {
+		return hookrun.Tenant{}, errTenantNotFound(id)
+	}
+	t, err := s.tenant(ctx, id)
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound && c.producer == nil {
+		return hookrun.Tenant{}, errUnauthenticated // the key outlived its tenant
+	}
+	if err != nil {
+		return hookrun.Tenant{}, err
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("tenant_id", t.ID))
+	return t, nil
+}
+
 // mayAccept checks that tenant t may send an event now: it is active and
-// within its rate limit (whose Retry-After goes on w).
-func (s *Service) mayAccept(w http.ResponseWriter, t hookrun.Tenant) error {
+// within its rate limit.
+func (s *Service) mayAccept(t hookrun.Tenant) error {
+	if err := maySend(t); err != nil {
+		return err
+	}
+	return s.allowEvent(t)
+}
+
+// maySend checks that tenant t's events are accepted at all.
+func maySend(t hookrun.Tenant) error {
 	if !t.Active() {
 		return hookrun.Errorf(hookrun.CodePermissionDenied, "tenant %q is disabled: its events are not accepted", t.ID)
 	}
-	return s.allowEvent(w, t)
+	return nil
 }
 
 // accept makes an event of tenant t from req and hands it to Pub/Sub,
@@ -121,64 +158,106 @@ func (s *Service) mayAccept(w http.ResponseWriter, t hookrun.Tenant) error {
 // (wire.Event.RedeliveryAttributes), whatever the endpoint subscribes to;
 // otherwise to every subscribed endpoint. duplicate is true when an event
 // with the same id was accepted before: e is that event, nothing is
-// published again.
+// published again. A batch takes the same steps, each for all its events
+// at once (batch.go).
 func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequest, only string) (e hookrun.Event, duplicate bool, err error) {
 	ctx := r.Context()
-	if e, err = s.newEvent(t.ID, req); err != nil {
-		return hookrun.Event{}, false, err
-	}
 	cat, err := s.catalogue(ctx, t.ID)
 	if err != nil {
 		return hookrun.Event{}, false, err
 	}
-	if !cat.AllowsType(e.Type) {
-		return hookrun.Event{}, false, hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
-	}
-	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
-
-	claimed := time.Now()
-	stored, duplicate, err := s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
-	var held *hookrun.Error
-	if errors.As(err, &held) && held.Code == hookrun.CodeAborted {
-		// No lease is longer than ours, whatever a clock that is off says.
-		return hookrun.Event{}, false, &hookrun.Error{Code: held.Code, Message: held.Message, Err: err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
-	}
-	if err != nil {
+	if e, err = s.checkEvent(t, cat, req); err != nil {
 		return hookrun.Event{}, false, err
 	}
-	if duplicate {
+	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
+	c := s.claim(ctx, e)
+	if c.err != nil {
+		return hookrun.Event{}, false, c.err
+	}
+	if c.duplicate {
 		// Same answer as the first time; nothing is published again.
 		httpapi.AddLogAttrs(ctx, slog.Bool("duplicate", true))
-		return stored, true, nil
+		return c.stored, true, nil
 	}
-
 	var attrs map[string]string
 	if only == "" {
 		attrs = wire.Event(e).Attributes()
 	} else {
 		attrs = wire.Event(e).RedeliveryAttributes(hookrun.NewID("test_"), only)
 	}
-	// The publish ends before the lease does, which began no earlier than
-	// claimed: past it, a retry may take the claim over and publish too.
-	pctx, cancel := context.WithDeadline(ctx, claimed.Add(s.cfg.ClaimLease-claimMargin))
-	defer cancel()
-	msgID, err := s.publish(r.WithContext(pctx), e.Data, attrs, "could not hand the event to Pub/Sub; retry with the same id")
+	msgID, err := s.publishClaimed(r, c, attrs)
+	s.settle(ctx, e, msgID, err)
 	if err != nil {
-		// The claim must not outlive the failure: the producer's retry with
-		// the same ID has to be able to publish.
-		if rerr := s.store.ReleaseEvent(context.WithoutCancel(ctx), t.ID, e.ID); rerr != nil {
-			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
-				"tenant_id", t.ID, "event_id", e.ID, "error", rerr.Error())
-		}
 		return hookrun.Event{}, false, err
 	}
-	if err := s.store.AcceptEvent(context.WithoutCancel(ctx), t.ID, e.ID, msgID); err != nil {
+	return e, false, nil
+}
+
+// checkEvent makes an event of tenant t from req, by every rule an event
+// must meet before it is claimed: the event's own (newEvent) and the
+// tenant's catalogue, cat.
+func (s *Service) checkEvent(t hookrun.Tenant, cat hookrun.Catalogue, req publishEventRequest) (hookrun.Event, error) {
+	e, err := s.newEvent(t.ID, req)
+	if err != nil {
+		return hookrun.Event{}, err
+	}
+	if !cat.AllowsType(e.Type) {
+		return hookrun.Event{}, hookrun.Errorf(hookrun.CodeInvalidArgument, "type: %q is not in the tenant's event catalogue (GET /v1/tenants/%s/event-types)", e.Type, t.ID)
+	}
+	return e, nil
+}
+
+// claimed is an event's claim (EventStore.ClaimEvent): err, or a
+// duplicate and the event accepted before (stored), or the claim to
+// publish e, taken no earlier than at.
+type claimed struct {
+	e         hookrun.Event
+	at        time.Time
+	stored    hookrun.Event
+	duplicate bool
+	err       error
+}
+
+// claim claims e's ID, so that no other request publishes it meanwhile.
+func (s *Service) claim(ctx context.Context, e hookrun.Event) claimed {
+	c := claimed{e: e, at: time.Now()}
+	c.stored, c.duplicate, c.err = s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
+	var held *hookrun.Error
+	if errors.As(c.err, &held) && held.Code == hookrun.CodeAborted {
+		// No lease is longer than ours, whatever a clock that is off says.
+		c.err = &hookrun.Error{Code: held.Code, Message: held.Message, Err: c.err, RetryAfter: min(held.RetryAfter, s.cfg.ClaimLease)}
+	}
+	return c
+}
+
+// publishClaimed publishes the event of claim c with attrs. The publish
+// ends before the lease does, which began no earlier than c.at: past it,
+// a retry may take the claim over and publish too.
+func (s *Service) publishClaimed(r *http.Request, c claimed, attrs map[string]string) (string, error) {
+	ctx, cancel := context.WithDeadline(r.Context(), c.at.Add(s.cfg.ClaimLease-claimMargin))
+	defer cancel()
+	return s.publish(r.WithContext(ctx), c.e.Data, attrs, "could not hand the event to Pub/Sub; retry with the same id")
+}
+
+// settle records how the publish of claimed event e ended: accepted with
+// Pub/Sub's msgID, or, on pubErr, its claim released.
+func (s *Service) settle(ctx context.Context, e hookrun.Event, msgID string, pubErr error) {
+	ctx = context.WithoutCancel(ctx)
+	if pubErr != nil {
+		// The claim must not outlive the failure: the producer's retry with
+		// the same ID has to be able to publish.
+		if err := s.store.ReleaseEvent(ctx, e.TenantID, e.ID); err != nil {
+			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
+				"tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())
+		}
+		return
+	}
+	if err := s.store.AcceptEvent(ctx, e.TenantID, e.ID, msgID); err != nil {
 		// Pub/Sub has the event, so it is durable and the 202 is true. At
 		// worst a retry after the lease publishes it again, and delivery
 		// skips endpoints that already succeeded.
-		slog.ErrorContext(ctx, "mark event accepted", "tenant_id", t.ID, "event_id", e.ID, "error", err.Error())
+		slog.ErrorContext(ctx, "mark event accepted", "tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())
 	}
-	return e, false, nil
 }
 
 func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Event, error) {

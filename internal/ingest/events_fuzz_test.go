@@ -66,17 +66,24 @@ func FuzzPublishEvent(f *testing.F) {
 			t.Fatalf("202 for %q: stored %+v (found %v), published %d; want it stored accepted and published once", id, rec, ok, len(published))
 		}
 		ev := rec.event
-		if err := hookrun.ValidateEventID(ev.ID); err != nil {
-			t.Fatalf("202 for event id %q: %v", ev.ID, err)
-		}
-		if err := hookrun.ValidateEventType(ev.Type); err != nil {
-			t.Fatalf("202 for event type %q: %v", ev.Type, err)
-		}
-		if !json.Valid(ev.Data) || !utf8.Valid(ev.Data) || !bytes.HasPrefix(ev.Data, []byte("{")) {
-			t.Fatalf("202 for event data %q: want a JSON object, valid UTF-8", ev.Data)
-		}
+		checkAcceptedEvent(t, ev)
 		if !bytes.Equal(published[0].data, ev.Data) || published[0].attrs[wire.AttrEventID] != ev.ID || published[0].attrs[wire.AttrEventType] != ev.Type {
 			t.Fatalf("published %q %v, stored %+v: want the same event", published[0].data, published[0].attrs, ev)
 		}
 	})
+}
+
+// checkAcceptedEvent checks an event that was accepted against the rules
+// of an event: a valid id and type, data a JSON object in UTF-8.
+func checkAcceptedEvent(t *testing.T, ev hookrun.Event) {
+	t.Helper()
+	if err := hookrun.ValidateEventID(ev.ID); err != nil {
+		t.Fatalf("accepted event id %q: %v", ev.ID, err)
+	}
+	if err := hookrun.ValidateEventType(ev.Type); err != nil {
+		t.Fatalf("accepted event type %q: %v", ev.Type, err)
+	}
+	if !json.Valid(ev.Data) || !utf8.Valid(ev.Data) || !bytes.HasPrefix(ev.Data, []byte("{")) {
+		t.Fatalf("accepted event data %q: want a JSON object, valid UTF-8", ev.Data)
+	}
 }

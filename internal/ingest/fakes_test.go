@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/memstore"
+	"github.com/hookrun/hookrun/internal/wire"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/ingest"
@@ -23,8 +24,8 @@ var (
 // The auth matrix (authmatrix_test.go) is an internal test, to read the
 // router's routes; it runs on these.
 func init() {
-	ingest.NewMatrixService = func(cfg ingest.Config) (*ingest.Service, error) {
-		return ingest.New(cfg, newTestStore(), &fakePublisher{}, newFakeSecrets(), ingest.WithChallenger(&fakeChallenger{}))
+	ingest.NewMatrixService = func(cfg ingest.Config, opts ...ingest.Option) (*ingest.Service, error) {
+		return ingest.New(cfg, newTestStore(), &fakePublisher{}, newFakeSecrets(), append(opts, ingest.WithChallenger(&fakeChallenger{}))...)
 	}
 }
 
@@ -222,11 +223,13 @@ func (s *testStore) tenantCount() int {
 	return len(ts)
 }
 
-// fakePublisher records what it publishes; err makes Publish fail.
+// fakePublisher records what it publishes; err makes Publish fail, and
+// so does an event ID in failing.
 type fakePublisher struct {
-	mu   sync.Mutex
-	msgs []published
-	err  error
+	mu      sync.Mutex
+	msgs    []published
+	err     error
+	failing map[string]bool // event ID → its publish fails
 }
 
 type published struct {
@@ -242,6 +245,9 @@ func (p *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[stri
 	if p.err != nil {
 		return "", p.err
 	}
+	if id := attrs[wire.AttrEventID]; p.failing[id] {
+		return "", fmt.Errorf("publish %s: rpc error: code = Unavailable", id)
+	}
 	deadline, _ := ctx.Deadline()
 	p.msgs = append(p.msgs, published{data: slices.Clone(data), attrs: attrs, deadline: deadline})
 	return fmt.Sprintf("msg-%d", len(p.msgs)), nil
@@ -251,6 +257,17 @@ func (p *fakePublisher) setErr(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.err = err
+}
+
+// failEvents makes the publishes of these event IDs fail, and only
+// those; none lets every publish through again.
+func (p *fakePublisher) failEvents(ids ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failing = map[string]bool{}
+	for _, id := range ids {
+		p.failing[id] = true
+	}
 }
 
 func (p *fakePublisher) published() []published {

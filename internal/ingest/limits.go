@@ -2,9 +2,8 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"math"
-	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,14 +42,14 @@ func (s *Service) checkEndpointLimit(ctx context.Context, t hookrun.Tenant) erro
 }
 
 // allowEvent takes one of the tenant's events from its rate limit. Over
-// it, it sets Retry-After on w and returns CodeResourceExhausted (429).
+// it, it returns CodeResourceExhausted (429) with the wait in RetryAfter.
 //
 // The limit holds per ingest instance: each instance keeps its own token
 // bucket, so a tenant whose events Cloud Run spreads over M instances can
 // send up to M × max_events_per_second. Holding it exactly across
 // instances would need shared state (Redis, or Firestore counters) on
 // every event's path; as it is, the limit costs no I/O.
-func (s *Service) allowEvent(w http.ResponseWriter, t hookrun.Tenant) error {
+func (s *Service) allowEvent(t hookrun.Tenant) error {
 	lim := s.eventRates.limiter(t.ID, t.Limits.MaxEventsPerSecond)
 	if lim == nil {
 		return nil
@@ -59,9 +58,11 @@ func (s *Service) allowEvent(w http.ResponseWriter, t hookrun.Tenant) error {
 	if lim.AllowN(now, 1) {
 		return nil
 	}
-	w.Header().Set("Retry-After", strconv.Itoa(retryAfter(lim, now)))
-	return hookrun.Errorf(hookrun.CodeResourceExhausted,
-		"tenant %q may send at most %d events per second: retry after the seconds in Retry-After", t.ID, t.Limits.MaxEventsPerSecond)
+	return &hookrun.Error{
+		Code:       hookrun.CodeResourceExhausted,
+		Message:    fmt.Sprintf("tenant %q may send at most %d events per second: retry after the delay given (Retry-After)", t.ID, t.Limits.MaxEventsPerSecond),
+		RetryAfter: time.Duration(retryAfter(lim, now)) * time.Second,
+	}
 }
 
 // retryAfter is the whole seconds, at least 1, until lim has a token

@@ -52,6 +52,10 @@ var schemaTypes = map[string]struct {
 	"ApiKeyList":                 {reflect.TypeFor[listAPIKeysResponse](), false, true},
 	"CreateApiKeyRequest":        {reflect.TypeFor[createAPIKeyRequest](), true, false},
 	"CreateApiKeyResponse":       {reflect.TypeFor[createAPIKeyResponse](), false, true},
+	"ProducerKey":                {reflect.TypeFor[hookrun.ProducerKey](), false, true},
+	"ProducerKeyList":            {reflect.TypeFor[listProducerKeysResponse](), false, true},
+	"CreateProducerKeyRequest":   {reflect.TypeFor[createProducerKeyRequest](), true, false},
+	"CreateProducerKeyResponse":  {reflect.TypeFor[createProducerKeyResponse](), false, true},
 	"RetryPolicy":                {reflect.TypeFor[hookrun.RetryPolicy](), true, true},
 	"EndpointAuth":               {reflect.TypeFor[hookrun.EndpointAuth](), true, false},
 	"Endpoint":                   {reflect.TypeFor[hookrun.Endpoint](), false, true},
@@ -64,6 +68,9 @@ var schemaTypes = map[string]struct {
 	"EventTypeCatalogue":         {reflect.TypeFor[catalogueJSON](), true, true},
 	"PublishEventRequest":        {reflect.TypeFor[publishEventRequest](), true, false},
 	"PublishEventResponse":       {reflect.TypeFor[publishEventResponse](), false, true},
+	"PublishEventsRequest":       {reflect.TypeFor[batchRequest](), true, false},
+	"PublishEventsResponse":      {reflect.TypeFor[batchResponse](), false, true},
+	"PublishEventsResult":        {reflect.TypeFor[batchResult](), false, true},
 	"Event":                      {reflect.TypeFor[hookrun.Event](), false, true},
 	"EventWithDeliveries":        {reflect.TypeFor[eventResponse](), false, true},
 	"EventList":                  {reflect.TypeFor[eventsResponse](), false, true},
@@ -399,6 +406,7 @@ func TestOpenAPIErrorStatusesAreTheCodes(t *testing.T) {
 var untypedEnums = map[string][]string{
 	"Event.source":        {hookrun.SourceAPI, hookrun.SourcePubSub},
 	"EventSummary.source": {hookrun.SourceAPI, hookrun.SourcePubSub},
+	"batchResult.result":  {resultAccepted, resultDuplicate, resultRefused},
 }
 
 // enumSubsets are the properties of requests that take only some of their

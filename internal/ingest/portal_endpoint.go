@@ -251,7 +251,7 @@ func (s *Service) portalTestEvent(w http.ResponseWriter, r *http.Request, pr por
 	if !json.Valid([]byte(data)) {
 		return s.refusedOr(w, r, pr, hookrun.Errorf(hookrun.CodeInvalidArgument, "data: not valid JSON; write a JSON object such as {\"test\": true}"), v)
 	}
-	if err := s.mayAccept(w, t); err != nil {
+	if err := s.mayAccept(t); err != nil {
 		return s.refusedOr(w, r, pr, err, v)
 	}
 	e, _, err := s.accept(r, t, publishEventRequest{Type: typ, Data: json.RawMessage(data)}, ep.ID)

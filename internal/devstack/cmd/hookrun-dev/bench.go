@@ -36,8 +36,8 @@ func runBench(ctx context.Context, args []string) error {
 Starts the local stack on free ports and measures, in order: a bare
 baseline service, ingest, the Pub/Sub emulator's push ceiling, end to end,
 direct pushes to the dispatcher, fan-out to 10 and 100 endpoints, the retry
-path, the sample receiver and cold starts. Prints a table and writes the
-same figures as JSON.
+path, the sample receiver, cold starts and ingest with batches of 100
+events. Prints a table and writes the same figures as JSON.
 
 `)
 		fs.PrintDefaults()

@@ -16,6 +16,27 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for CreateSourceBindingRequestEventTypeRule.
+const (
+	CreateSourceBindingRequestEventTypeRuleCloudeventsType CreateSourceBindingRequestEventTypeRule = "cloudevents_type"
+	CreateSourceBindingRequestEventTypeRuleDerived         CreateSourceBindingRequestEventTypeRule = "derived"
+	CreateSourceBindingRequestEventTypeRuleFixed           CreateSourceBindingRequestEventTypeRule = "fixed"
+)
+
+// Valid indicates whether the value is a known member of the CreateSourceBindingRequestEventTypeRule enum.
+func (e CreateSourceBindingRequestEventTypeRule) Valid() bool {
+	switch e {
+	case CreateSourceBindingRequestEventTypeRuleCloudeventsType:
+		return true
+	case CreateSourceBindingRequestEventTypeRuleDerived:
+		return true
+	case CreateSourceBindingRequestEventTypeRuleFixed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DeliveryState.
 const (
 	DeliveryStateDead      DeliveryState = "dead"
@@ -235,6 +256,27 @@ func (e ReplayState) Valid() bool {
 	}
 }
 
+// Defines values for SourceBindingEventTypeRule.
+const (
+	SourceBindingEventTypeRuleCloudeventsType SourceBindingEventTypeRule = "cloudevents_type"
+	SourceBindingEventTypeRuleDerived         SourceBindingEventTypeRule = "derived"
+	SourceBindingEventTypeRuleFixed           SourceBindingEventTypeRule = "fixed"
+)
+
+// Valid indicates whether the value is a known member of the SourceBindingEventTypeRule enum.
+func (e SourceBindingEventTypeRule) Valid() bool {
+	switch e {
+	case SourceBindingEventTypeRuleCloudeventsType:
+		return true
+	case SourceBindingEventTypeRuleDerived:
+		return true
+	case SourceBindingEventTypeRuleFixed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TenantStatus.
 const (
 	TenantStatusActive   TenantStatus = "active"
@@ -367,6 +409,26 @@ type Attempt struct {
 	StatusCode *int `json:"status_code,omitempty"`
 }
 
+// AuditLogMatch Cloud Audit Logs events Eventarc delivers (google.cloud.audit.log.v1.written), by the ce-servicename and optionally ce-methodname attributes.
+type AuditLogMatch struct {
+	MethodName *string `json:"method_name,omitempty"`
+
+	// ServiceName Like storage.googleapis.com.
+	ServiceName string `json:"service_name"`
+}
+
+// CloudEventsMatch CloudEvents, binary (ce- attributes) or structured (Content-Type application/cloudevents+json), of one source, optionally one type or types with a prefix. Sources of Cloud Storage and Cloud Audit Logs are bound by a storage or audit_log match instead.
+type CloudEventsMatch struct {
+	// Source The ce-source, exactly.
+	Source string `json:"source"`
+
+	// Type Only this ce-type.
+	Type *string `json:"type,omitempty"`
+
+	// TypePrefix Only ce-types that start with this.
+	TypePrefix *string `json:"type_prefix,omitempty"`
+}
+
 // CreateAPIKeyRequest defines model for CreateApiKeyRequest.
 type CreateAPIKeyRequest struct {
 	// Name One line of text: no control characters (NUL, CR, LF, …).
@@ -453,6 +515,21 @@ type CreateProducerKeyResponse struct {
 	// Key The key, shown only here.
 	Key string `json:"producer_key"`
 }
+
+// CreateSourceBindingRequest defines model for CreateSourceBindingRequest.
+type CreateSourceBindingRequest struct {
+	// EventType The type of a fixed rule.
+	EventType *string `json:"event_type,omitempty"`
+
+	// EventTypeRule cloudevents_type: the ce-type as it is (a message whose type is no valid event type is rejected); derived: storage.object.finalize (OBJECT_FINALIZE, or its CloudEvent), storage.object.delete, .archive, .metadata_update, and for audit logs audit.<first label of the service>.<method, lowercased>; fixed: event_type. The default is cloudevents_type for a cloudevents match, derived otherwise.
+	EventTypeRule *CreateSourceBindingRequestEventTypeRule `json:"event_type_rule,omitempty"`
+
+	// Match Which messages a binding takes: exactly one of its members.
+	Match SourceMatch `json:"match"`
+}
+
+// CreateSourceBindingRequestEventTypeRule cloudevents_type: the ce-type as it is (a message whose type is no valid event type is rejected); derived: storage.object.finalize (OBJECT_FINALIZE, or its CloudEvent), storage.object.delete, .archive, .metadata_update, and for audit logs audit.<first label of the service>.<method, lowercased>; fixed: event_type. The default is cloudevents_type for a cloudevents match, derived otherwise.
+type CreateSourceBindingRequestEventTypeRule string
 
 // CreateTenantRequest defines model for CreateTenantRequest.
 type CreateTenantRequest struct {
@@ -1047,6 +1124,47 @@ type RotateSecretResponse struct {
 	Secret string `json:"secret"`
 }
 
+// SourceBinding A route from a source to the tenant.
+type SourceBinding struct {
+	CreateTime time.Time `json:"create_time"`
+
+	// EventType The type of a fixed rule.
+	EventType *string `json:"event_type,omitempty"`
+
+	// EventTypeRule cloudevents_type: the ce-type as it is (a message whose type is no valid event type is rejected); derived: storage.object.finalize (OBJECT_FINALIZE, or its CloudEvent), storage.object.delete, .archive, .metadata_update, and for audit logs audit.<first label of the service>.<method, lowercased>; fixed: event_type. The default is cloudevents_type for a cloudevents match, derived otherwise.
+	EventTypeRule SourceBindingEventTypeRule `json:"event_type_rule"`
+	ID            string                     `json:"id"`
+
+	// Match Which messages a binding takes: exactly one of its members.
+	Match    SourceMatch `json:"match"`
+	TenantID string      `json:"tenant_id"`
+}
+
+// SourceBindingEventTypeRule cloudevents_type: the ce-type as it is (a message whose type is no valid event type is rejected); derived: storage.object.finalize (OBJECT_FINALIZE, or its CloudEvent), storage.object.delete, .archive, .metadata_update, and for audit logs audit.<first label of the service>.<method, lowercased>; fixed: event_type. The default is cloudevents_type for a cloudevents match, derived otherwise.
+type SourceBindingEventTypeRule string
+
+// SourceBindingList defines model for SourceBindingList.
+type SourceBindingList struct {
+	SourceBindings []SourceBinding `json:"source_bindings"`
+}
+
+// SourceMatch Which messages a binding takes: exactly one of its members.
+type SourceMatch struct {
+	// AuditLog Cloud Audit Logs events Eventarc delivers (google.cloud.audit.log.v1.written), by the ce-servicename and optionally ce-methodname attributes.
+	AuditLog *AuditLogMatch `json:"audit_log,omitempty"`
+
+	// Cloudevents CloudEvents, binary (ce- attributes) or structured (Content-Type application/cloudevents+json), of one source, optionally one type or types with a prefix. Sources of Cloud Storage and Cloud Audit Logs are bound by a storage or audit_log match instead.
+	Cloudevents *CloudEventsMatch `json:"cloudevents,omitempty"`
+
+	// Storage A Cloud Storage bucket's Pub/Sub notifications, and Eventarc's CloudEvents of its objects.
+	Storage *StorageMatch `json:"storage,omitempty"`
+}
+
+// StorageMatch A Cloud Storage bucket's Pub/Sub notifications, and Eventarc's CloudEvents of its objects.
+type StorageMatch struct {
+	Bucket string `json:"bucket"`
+}
+
 // Tenant defines model for Tenant.
 type Tenant struct {
 	CreateTime time.Time `json:"create_time"`
@@ -1138,6 +1256,9 @@ type TenantUpdate struct {
 	// Status Admin token only. DELETE the tenant to delete it.
 	Status *TenantStatus `json:"status,omitempty"`
 }
+
+// Binding defines model for binding.
+type Binding = string
 
 // DeadLetter defines model for deadLetter.
 type DeadLetter = string
@@ -1375,6 +1496,9 @@ type PublishTenantEventsJSONRequestBody = PublishEventsRequest
 
 // CreatePortalSessionJSONRequestBody defines body for CreatePortalSession for application/json ContentType.
 type CreatePortalSessionJSONRequestBody = CreatePortalSessionRequest
+
+// CreateSourceBindingJSONRequestBody defines body for CreateSourceBinding for application/json ContentType.
+type CreateSourceBindingJSONRequestBody = CreateSourceBindingRequest
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -1852,6 +1976,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/tenants/{tenant}/replays/{replay} (the `GetReplay` operationId).
 	GetReplay(ctx context.Context, tenant TenantParameter, replay ReplayParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListSourceBindings List source bindings
+	//
+	// Corresponds with GET /v1/tenants/{tenant}/source-bindings (the `ListSourceBindings` operationId).
+	ListSourceBindings(ctx context.Context, tenant TenantParameter, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSourceBindingWithBody Create a source binding
+	//
+	// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+	CreateSourceBindingWithBody(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateSourceBinding Create a source binding
+	//
+	// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+	CreateSourceBinding(ctx context.Context, tenant TenantParameter, body CreateSourceBindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteSourceBinding Delete a source binding
+	//
+	// Its messages are rejected again (no source binding matches), and its source is free for any tenant to bind. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+	//
+	// Corresponds with DELETE /v1/tenants/{tenant}/source-bindings/{binding} (the `DeleteSourceBinding` operationId).
+	DeleteSourceBinding(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSourceBinding Get a source binding
+	//
+	// Corresponds with GET /v1/tenants/{tenant}/source-bindings/{binding} (the `GetSourceBinding` operationId).
+	GetSourceBinding(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // Healthz Liveness
@@ -2797,6 +2956,91 @@ func (c *Client) ListTenantRejectedMessages(ctx context.Context, tenant TenantPa
 // Corresponds with GET /v1/tenants/{tenant}/replays/{replay} (the `GetReplay` operationId).
 func (c *Client) GetReplay(ctx context.Context, tenant TenantParameter, replay ReplayParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReplayRequest(c.Server, tenant, replay)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListSourceBindings List source bindings
+//
+// Corresponds with GET /v1/tenants/{tenant}/source-bindings (the `ListSourceBindings` operationId).
+func (c *Client) ListSourceBindings(ctx context.Context, tenant TenantParameter, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSourceBindingsRequest(c.Server, tenant)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSourceBindingWithBody Create a source binding
+//
+// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+func (c *Client) CreateSourceBindingWithBody(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSourceBindingRequestWithBody(c.Server, tenant, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateSourceBinding Create a source binding
+//
+// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+func (c *Client) CreateSourceBinding(ctx context.Context, tenant TenantParameter, body CreateSourceBindingJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateSourceBindingRequest(c.Server, tenant, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteSourceBinding Delete a source binding
+//
+// Its messages are rejected again (no source binding matches), and its source is free for any tenant to bind. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+//
+// Corresponds with DELETE /v1/tenants/{tenant}/source-bindings/{binding} (the `DeleteSourceBinding` operationId).
+func (c *Client) DeleteSourceBinding(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteSourceBindingRequest(c.Server, tenant, binding)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSourceBinding Get a source binding
+//
+// Corresponds with GET /v1/tenants/{tenant}/source-bindings/{binding} (the `GetSourceBinding` operationId).
+func (c *Client) GetSourceBinding(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSourceBindingRequest(c.Server, tenant, binding)
 	if err != nil {
 		return nil, err
 	}
@@ -4820,6 +5064,169 @@ func NewGetReplayRequest(server string, tenant TenantParameter, replay ReplayPar
 	return req, nil
 }
 
+// NewListSourceBindingsRequest constructs an http.Request for the ListSourceBindings method
+func NewListSourceBindingsRequest(server string, tenant TenantParameter) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/source-bindings", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateSourceBindingRequest calls the generic CreateSourceBinding builder with application/json body
+func NewCreateSourceBindingRequest(server string, tenant TenantParameter, body CreateSourceBindingJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateSourceBindingRequestWithBody(server, tenant, "application/json", bodyReader)
+}
+
+// NewCreateSourceBindingRequestWithBody constructs an http.Request for the CreateSourceBinding method, with any body, and a specified content type
+func NewCreateSourceBindingRequestWithBody(server string, tenant TenantParameter, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/source-bindings", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteSourceBindingRequest constructs an http.Request for the DeleteSourceBinding method
+func NewDeleteSourceBindingRequest(server string, tenant TenantParameter, binding Binding) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "binding", binding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/source-bindings/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSourceBindingRequest constructs an http.Request for the GetSourceBinding method
+func NewGetSourceBindingRequest(server string, tenant TenantParameter, binding Binding) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenant", tenant, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "binding", binding, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/tenants/%s/source-bindings/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -5316,6 +5723,47 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/tenants/{tenant}/replays/{replay} (the `GetReplay` operationId).
 	GetReplayWithResponse(ctx context.Context, tenant TenantParameter, replay ReplayParameter, reqEditors ...RequestEditorFn) (*GetReplayResponse, error)
+
+	// ListSourceBindingsWithResponse List source bindings
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant}/source-bindings (the `ListSourceBindings` operationId).
+	ListSourceBindingsWithResponse(ctx context.Context, tenant TenantParameter, reqEditors ...RequestEditorFn) (*ListSourceBindingsResponse, error)
+
+	// CreateSourceBindingWithBodyWithResponse Create a source binding
+	//
+	// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+	CreateSourceBindingWithBodyWithResponse(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceBindingResponse, error)
+
+	// CreateSourceBindingWithResponse Create a source binding
+	//
+	// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+	CreateSourceBindingWithResponse(ctx context.Context, tenant TenantParameter, body CreateSourceBindingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceBindingResponse, error)
+
+	// DeleteSourceBindingWithResponse Delete a source binding
+	//
+	// Its messages are rejected again (no source binding matches), and its source is free for any tenant to bind. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/tenants/{tenant}/source-bindings/{binding} (the `DeleteSourceBinding` operationId).
+	DeleteSourceBindingWithResponse(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*DeleteSourceBindingResponse, error)
+
+	// GetSourceBindingWithResponse Get a source binding
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/tenants/{tenant}/source-bindings/{binding} (the `GetSourceBinding` operationId).
+	GetSourceBindingWithResponse(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*GetSourceBindingResponse, error)
 }
 
 type HealthzResponse struct {
@@ -8624,6 +9072,352 @@ func (r GetReplayResponse) ContentType() string {
 	return ""
 }
 
+// ListSourceBindingsResponse503Headers the declared response headers of an HTTP 503 response for ListSourceBindings
+type ListSourceBindingsResponse503Headers struct {
+	RetryAfter *int
+}
+
+type ListSourceBindingsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SourceBindingList
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListSourceBindingsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSourceBindingsResponse) GetJSON200() *SourceBindingList {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListSourceBindingsResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSourceBindingsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListSourceBindingsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ListSourceBindingsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListSourceBindingsResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSourceBindingsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSourceBindingsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSourceBindingsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSourceBindingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateSourceBindingResponse409Headers the declared response headers of an HTTP 409 response for CreateSourceBinding
+type CreateSourceBindingResponse409Headers struct {
+	RetryAfter *int
+}
+
+// CreateSourceBindingResponse503Headers the declared response headers of an HTTP 503 response for CreateSourceBinding
+type CreateSourceBindingResponse503Headers struct {
+	RetryAfter *int
+}
+
+type CreateSourceBindingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *SourceBinding
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *CreateSourceBindingResponse409Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *CreateSourceBindingResponse503Headers
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON201() *SourceBinding {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateSourceBindingResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateSourceBindingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateSourceBindingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateSourceBindingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateSourceBindingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteSourceBindingResponse503Headers the declared response headers of an HTTP 503 response for DeleteSourceBinding
+type DeleteSourceBindingResponse503Headers struct {
+	RetryAfter *int
+}
+
+type DeleteSourceBindingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteSourceBindingResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteSourceBindingResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteSourceBindingResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r DeleteSourceBindingResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteSourceBindingResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteSourceBindingResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteSourceBindingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteSourceBindingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteSourceBindingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteSourceBindingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSourceBindingResponse503Headers the declared response headers of an HTTP 503 response for GetSourceBinding
+type GetSourceBindingResponse503Headers struct {
+	RetryAfter *int
+}
+
+type GetSourceBindingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SourceBinding
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Unavailable
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSourceBindingResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSourceBindingResponse) GetJSON200() *SourceBinding {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetSourceBindingResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetSourceBindingResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSourceBindingResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSourceBindingResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSourceBindingResponse) GetJSON503() *Unavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSourceBindingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSourceBindingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSourceBindingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSourceBindingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // HealthzWithResponse Liveness
 //
 // Returns a wrapper object for the known response body format(s).
@@ -9405,6 +10199,77 @@ func (c *ClientWithResponses) GetReplayWithResponse(ctx context.Context, tenant 
 		return nil, err
 	}
 	return ParseGetReplayResponse(rsp)
+}
+
+// ListSourceBindingsWithResponse List source bindings
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant}/source-bindings (the `ListSourceBindings` operationId).
+func (c *ClientWithResponses) ListSourceBindingsWithResponse(ctx context.Context, tenant TenantParameter, reqEditors ...RequestEditorFn) (*ListSourceBindingsResponse, error) {
+	rsp, err := c.ListSourceBindings(ctx, tenant, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSourceBindingsResponse(rsp)
+}
+
+// CreateSourceBindingWithBodyWithResponse Create a source binding
+//
+// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+func (c *ClientWithResponses) CreateSourceBindingWithBodyWithResponse(ctx context.Context, tenant TenantParameter, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateSourceBindingResponse, error) {
+	rsp, err := c.CreateSourceBindingWithBody(ctx, tenant, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSourceBindingResponse(rsp)
+}
+
+// CreateSourceBindingWithResponse Create a source binding
+//
+// Routes the messages the match takes to the tenant, with the event type the rule makes. A source (CloudEvents source, bucket, audit-log service) belongs to one tenant: binding one that another tenant bound is 409 ALREADY_EXISTS, as is a binding that overlaps one of the tenant's own. At most 50 bindings a tenant (400 FAILED_PRECONDITION beyond). The operator still points the bucket's notification or the Eventarc trigger at the events topic. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/tenants/{tenant}/source-bindings (the `CreateSourceBinding` operationId).
+func (c *ClientWithResponses) CreateSourceBindingWithResponse(ctx context.Context, tenant TenantParameter, body CreateSourceBindingJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateSourceBindingResponse, error) {
+	rsp, err := c.CreateSourceBinding(ctx, tenant, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateSourceBindingResponse(rsp)
+}
+
+// DeleteSourceBindingWithResponse Delete a source binding
+//
+// Its messages are rejected again (no source binding matches), and its source is free for any tenant to bind. The dispatcher caches bindings for HOOKRUN_ENDPOINT_CACHE_TTL (10 s by default): a change takes effect within it, without a redeploy.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/tenants/{tenant}/source-bindings/{binding} (the `DeleteSourceBinding` operationId).
+func (c *ClientWithResponses) DeleteSourceBindingWithResponse(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*DeleteSourceBindingResponse, error) {
+	rsp, err := c.DeleteSourceBinding(ctx, tenant, binding, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteSourceBindingResponse(rsp)
+}
+
+// GetSourceBindingWithResponse Get a source binding
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/tenants/{tenant}/source-bindings/{binding} (the `GetSourceBinding` operationId).
+func (c *ClientWithResponses) GetSourceBindingWithResponse(ctx context.Context, tenant TenantParameter, binding Binding, reqEditors ...RequestEditorFn) (*GetSourceBindingResponse, error) {
+	rsp, err := c.GetSourceBinding(ctx, tenant, binding, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSourceBindingResponse(rsp)
 }
 
 // ParseHealthzResponse parses an HTTP response from a HealthzWithResponse call
@@ -12355,6 +13220,322 @@ func ParseGetReplayResponse(rsp *http.Response) (*GetReplayResponse, error) {
 	switch {
 	case rsp.StatusCode == 503:
 		var headers GetReplayResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListSourceBindingsResponse parses an HTTP response from a ListSourceBindingsWithResponse call
+func ParseListSourceBindingsResponse(rsp *http.Response) (*ListSourceBindingsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSourceBindingsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SourceBindingList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers ListSourceBindingsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateSourceBindingResponse parses an HTTP response from a CreateSourceBindingWithResponse call
+func ParseCreateSourceBindingResponse(rsp *http.Response) (*CreateSourceBindingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateSourceBindingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest SourceBinding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 409:
+		var headers CreateSourceBindingResponse409Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 503:
+		var headers CreateSourceBindingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteSourceBindingResponse parses an HTTP response from a DeleteSourceBindingWithResponse call
+func ParseDeleteSourceBindingResponse(rsp *http.Response) (*DeleteSourceBindingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteSourceBindingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers DeleteSourceBindingResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSourceBindingResponse parses an HTTP response from a GetSourceBindingWithResponse call
+func ParseGetSourceBindingResponse(rsp *http.Response) (*GetSourceBindingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSourceBindingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SourceBinding
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 503:
+		var headers GetSourceBindingResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -3,12 +3,12 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -28,41 +28,42 @@ const (
 	// enough that one batch does not crowd out the instance's other
 	// requests.
 	batchStoreCalls = 50
-	// maxBatchBytesInFlight bounds the batch bodies an instance holds at
-	// once. A batch holds its body several times over while it runs (as
-	// read, as events, in its Firestore and Pub/Sub messages), so 64 MiB
-	// of bodies keeps an instance of infra's 512 MiB clear of its limit
-	// even with 80 requests of 5 MiB at once.
-	maxBatchBytesInFlight = 64 << 20
-	// batchWait is how long a batch waits for room among them before it
-	// is refused with UNAVAILABLE, to retry.
-	batchWait = 2 * time.Second
+	// maxBatchesInFlight bounds the batches an instance runs at once. A
+	// batch at its largest holds about 30 MiB while it runs: its 5 MiB
+	// body several times over (as read, as events, in its Firestore and
+	// Pub/Sub messages) and 500 events' calls with their goroutines. Eight
+	// keep an instance of infra's 512 MiB clear of its limit beside its
+	// other requests, and are more events in flight than one CPU can take.
+	maxBatchesInFlight = 8
+	// batchWait is how long a batch waits for one of them to end before
+	// it is refused with UNAVAILABLE, to retry: its body is not read
+	// meanwhile.
+	batchWait = 10 * time.Second
 )
 
-// batchRoom is the room an instance has for batch bodies.
+// batchRoom is the room an instance has for batches.
 type batchRoom struct {
-	bytes *semaphore.Weighted
+	slots chan struct{}
 	wait  time.Duration
 }
 
 func newBatchRoom() batchRoom {
-	return batchRoom{bytes: semaphore.NewWeighted(maxBatchBytesInFlight), wait: batchWait}
+	return batchRoom{slots: make(chan struct{}, maxBatchesInFlight), wait: batchWait}
 }
 
-// take takes room for the body of r, by its Content-Length or, unknown,
-// the most a batch may be, and returns what gives it back.
-func (b batchRoom) take(r *http.Request) (release func(), err error) {
-	n := int64(maxBatchBytes)
-	if r.ContentLength > 0 {
-		n = min(r.ContentLength, n)
+// take takes room for one batch and returns what gives it back.
+func (b batchRoom) take(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(b.wait)
+	defer timer.Stop()
+	select {
+	case b.slots <- struct{}{}:
+		return func() { <-b.slots }, nil
+	case <-timer.C:
+		return nil, &hookrun.Error{Code: hookrun.CodeUnavailable, RetryAfter: time.Second,
+			Message: "this instance runs as many batches as it can: retry"}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for room for a batch: %w", ctx.Err())
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), b.wait)
-	defer cancel()
-	if err := b.bytes.Acquire(ctx, n); err != nil {
-		return nil, &hookrun.Error{Code: hookrun.CodeUnavailable, Err: err, RetryAfter: time.Second,
-			Message: "this instance holds as many batches as it can: retry"}
-	}
-	return func() { b.bytes.Release(n) }, nil
 }
 
 func (s *Service) batchRoutes() []route {
@@ -159,7 +160,7 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 	if err := maySend(t); err != nil {
 		return nil, err
 	}
-	release, err := s.batches.take(r)
+	release, err := s.batches.take(ctx)
 	if err != nil {
 		return nil, err
 	}

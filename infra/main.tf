@@ -40,6 +40,10 @@ locals {
   tasks_target_url     = "${local.dispatcher_url}/tasks/deliver"
   retire_target_url    = "${local.dispatcher_url}/tasks/retire-secret"
 
+  # Audience of the ID tokens producers' GCP workloads send ingest: its
+  # URL, unless var.producer_audience says otherwise (a custom domain).
+  producer_audience = var.producer_audience != "" ? var.producer_audience : local.service_urls.ingest
+
   # OIDC audience of Pub/Sub's pushes (both subscriptions): the service URL.
   push_audience = local.dispatcher_url
 
@@ -94,10 +98,14 @@ locals {
     # Sample receiver features this deployment leaves off: it authenticates
     # by signature (WEBHOOK_SECRET from Secret Manager, so not
     # WEBHOOK_SECRET_NAME) and handles webhooks inline. Set these in run.tf
-    # (and drop them here) for a shared-secret header, Meta verification,
-    # or a Pub/Sub / Cloud Tasks hand-off consumed at POST /process.
+    # (and drop them here) for Slack, GitHub or Stripe signatures, a
+    # shared-secret header, Meta verification, or a Pub/Sub / Cloud Tasks
+    # hand-off consumed at POST /process.
     receiver = [
       "WEBHOOK_SECRET_NAME",
+      "SLACK_SIGNING_SECRET",
+      "GITHUB_WEBHOOK_SECRET",
+      "STRIPE_WEBHOOK_SECRET",
       "SHARED_SECRET_HEADER",
       "SHARED_SECRET",
       "VERIFY_TOKEN",
@@ -108,6 +116,13 @@ locals {
       "PROCESS_AUTH",
       "PROCESS_SERVICE_ACCOUNT",
       "PROCESS_AUDIENCE",
+    ]
+
+    # Where ingest fetches the keys that sign producers' ID tokens: Google's
+    # in production; a loopback URL in the end-to-end tests, which sign
+    # their own tokens.
+    ingest = [
+      "HOOKRUN_GOOGLE_CERTS_URL",
     ]
   }
 

@@ -118,6 +118,16 @@ resource "google_cloud_run_v2_service" "ingest" {
         name  = "HOOKRUN_KEY_CACHE_TTL"
         value = var.key_cache_ttl
       }
+      # Producers' GCP workloads send events with ID tokens of these
+      # service accounts, issued for this audience.
+      env {
+        name  = "HOOKRUN_PRODUCER_SERVICE_ACCOUNTS"
+        value = var.producer_service_accounts
+      }
+      env {
+        name  = "HOOKRUN_PRODUCER_AUDIENCE"
+        value = local.producer_audience
+      }
       # Old signing secrets are disabled by a task calling the dispatcher
       # when a rotation's grace period ends.
       env {
@@ -374,10 +384,6 @@ resource "google_cloud_run_v2_service" "receiver" {
       env {
         name  = "WEBHOOK_TOLERANCE"
         value = var.receiver_tolerance
-      }
-      env {
-        name  = "SLACK_CHALLENGE_UNAUTHENTICATED"
-        value = "false"
       }
       env {
         name  = "HANDOFF_TIMEOUT"

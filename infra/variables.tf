@@ -292,6 +292,18 @@ variable "key_cache_ttl" {
   default     = "10s"
 }
 
+variable "producer_service_accounts" {
+  description = "HOOKRUN_PRODUCER_SERVICE_ACCOUNTS: space-separated service accounts whose Google-signed ID tokens may send events (POST /v1/tenants/{tenant}/events), each of every tenant (\"sender@proj.iam.gserviceaccount.com\") or of some (\"sender@proj.iam.gserviceaccount.com=acme,globex\"); empty, none."
+  type        = string
+  default     = ""
+}
+
+variable "producer_audience" {
+  description = "HOOKRUN_PRODUCER_AUDIENCE: the audience producers' ID tokens are issued for; empty means ingest's URL (https://hookrun-ingest-<project number>.<region>.run.app). Set it when producers call ingest through a custom domain."
+  type        = string
+  default     = ""
+}
+
 # --- dispatcher settings (defaults as in run/dispatcher) -------------------
 
 variable "dispatcher_request_timeout" {

@@ -8,16 +8,20 @@ import (
 	"net/http"
 )
 
-// Event types of the ownership challenges sent in a POST body.
+// Event types of the ownership challenges sent in a POST body, and of
+// GitHub's ping (in X-GitHub-Event), sent when a webhook is created.
 const (
 	hookrunChallengeType = "webhook.verification" // {"type", "data": {"challenge"}}
 	slackChallengeType   = "url_verification"     // {"type", "challenge"}
+	githubPingEvent      = "ping"
 )
 
 // payload is what the receiver reads of a JSON body.
 type payload struct {
 	valid            bool   // the body is JSON
 	typ              string // its "type", when it is an object with one
+	id               string // its "id": a Stripe event's evt_…
+	eventID          string // its "event_id": a Slack event callback's
 	hookrunChallenge string
 	slackChallenge   string
 }
@@ -28,6 +32,8 @@ type payload struct {
 func parsePayload(body []byte) payload {
 	var v struct {
 		Type      string          `json:"type"`
+		ID        string          `json:"id"`
+		EventID   string          `json:"event_id"`
 		Challenge string          `json:"challenge"`
 		Data      json.RawMessage `json:"data"`
 	}
@@ -36,7 +42,7 @@ func parsePayload(body []byte) payload {
 	if err != nil && !errors.As(err, &typeErr) {
 		return payload{}
 	}
-	p := payload{valid: true, typ: v.Type}
+	p := payload{valid: true, typ: v.Type, id: v.ID, eventID: v.EventID}
 	switch v.Type {
 	case hookrunChallengeType:
 		var d struct {
@@ -56,6 +62,14 @@ func parsePayload(body []byte) payload {
 func answerChallenge(w http.ResponseWriter, r *http.Request, kind, challenge string) {
 	addLogAttrs(r.Context(), slog.String("outcome", "challenge"), slog.String("challenge", kind))
 	writeJSON(w, http.StatusOK, map[string]string{"challenge": challenge})
+}
+
+// answerPing answers GitHub's ping, sent when a webhook is created or
+// from its settings' "Redeliver": 204 once verified, and it is not
+// handed off.
+func answerPing(w http.ResponseWriter, r *http.Request) {
+	addLogAttrs(r.Context(), slog.String("outcome", "ping"))
+	w.WriteHeader(http.StatusNoContent)
 }
 
 var errForbidden = errorf(http.StatusForbidden, "forbidden")

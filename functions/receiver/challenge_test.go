@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestHookrunChallenge(t *testing.T) {
@@ -31,6 +32,8 @@ func TestHookrunChallenge(t *testing.T) {
 	}
 }
 
+// Slack's url_verification is answered once it is authenticated: signed
+// by Slack (SLACK_SIGNING_SECRET), or by the receiver's other schemes.
 func TestSlackChallenge(t *testing.T) {
 	secret, key := newSecret(t)
 	const (
@@ -52,20 +55,18 @@ func TestSlackChallenge(t *testing.T) {
 		req  *http.Request
 		want int
 	}{
+		{"signed by Slack", Config{SlackSigningSecret: slackSecret}, slackRequest(testNow, body, slackSecret), http.StatusOK},
+		{"signed by Slack, receiver has Standard Webhooks too", Config{Secret: secret, SlackSigningSecret: slackSecret}, slackRequest(testNow, body, slackSecret), http.StatusOK},
+		{"signed by Slack with another secret", Config{SlackSigningSecret: slackSecret}, slackRequest(testNow, body, "another-signing-secret"), http.StatusUnauthorized},
+		{"signed by Slack 6 minutes ago", Config{SlackSigningSecret: slackSecret}, slackRequest(testNow.Add(-6*time.Minute), body, slackSecret), http.StatusUnauthorized},
 		{"signed (Standard Webhooks)", Config{Secret: secret}, signedRequest("msg_s", testNow, body, key), http.StatusOK},
 		{"shared secret", Config{SharedSecretHeader: header, SharedSecret: token}, plain(token), http.StatusOK},
-		{"unauthenticated, allowed", Config{Secret: secret, SlackChallengeUnauthenticated: true}, plain(""), http.StatusOK},
-		{"unauthenticated", Config{Secret: secret}, plain(""), http.StatusUnauthorized},
+		{"unauthenticated", Config{Secret: secret, SlackSigningSecret: slackSecret}, plain(""), http.StatusUnauthorized},
 		{"wrong shared secret", Config{SharedSecretHeader: header, SharedSecret: token}, plain("nope"), http.StatusUnauthorized},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &fakeHandoff{}
-			rc := newReceiver(t, tt.cfg, Deps{Handoff: h})
-			w := serve(rc, tt.req)
-			if w.Code != tt.want {
-				t.Fatalf("status = %d, want %d (body %s)", w.Code, tt.want, w.Body)
-			}
+			w, h := serveNew(t, tt.cfg, tt.req, tt.want)
 			if tt.want == http.StatusOK && strings.TrimSpace(w.Body.String()) != want {
 				t.Errorf("body = %s, want %s", w.Body, want)
 			}
@@ -73,13 +74,6 @@ func TestSlackChallenge(t *testing.T) {
 				t.Errorf("handed off %d challenges, want none", n)
 			}
 		})
-	}
-	// The unauthenticated allowance is for the challenge only.
-	rc := newReceiver(t, Config{Secret: secret, SlackChallengeUnauthenticated: true}, Deps{Handoff: &fakeHandoff{}})
-	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"type":"event_callback","event":{}}`))
-	r.Header.Set("Content-Type", "application/json")
-	if w := serve(rc, r); w.Code != http.StatusUnauthorized {
-		t.Errorf("unauthenticated Slack event: %d, want 401", w.Code)
 	}
 }
 

@@ -57,8 +57,19 @@ type Config struct {
 	// SecretManagerEndpoint points the Secret Manager client at a local
 	// emulator (plaintext, no auth); empty in production.
 	SecretManagerEndpoint string `env:"HOOKRUN_SECRETMANAGER_ENDPOINT"`
-	// Tolerance is how far webhook-timestamp may be from now.
+	// Tolerance is how far webhook-timestamp may be from now. Slack and
+	// Stripe have tolerances of their own (verify.SlackTolerance,
+	// verify.StripeTolerance).
 	Tolerance time.Duration `env:"WEBHOOK_TOLERANCE"`
+
+	// SlackSigningSecret, GitHubWebhookSecret and StripeWebhookSecret
+	// verify those senders' own signatures: Slack's app signing secret,
+	// a GitHub webhook's secret, a Stripe endpoint's whsec_ signing
+	// secret. Each may hold several, space-separated, while one is
+	// rotated.
+	SlackSigningSecret  string `env:"SLACK_SIGNING_SECRET,unset"`
+	GitHubWebhookSecret string `env:"GITHUB_WEBHOOK_SECRET,unset"`
+	StripeWebhookSecret string `env:"STRIPE_WEBHOOK_SECRET,unset"`
 
 	// SharedSecretHeader and SharedSecret authenticate senders that can
 	// only send a fixed secret in a header (X-Webhook-Token, say).
@@ -67,10 +78,6 @@ type Config struct {
 
 	// VerifyToken answers Meta/WhatsApp style GET verification requests.
 	VerifyToken string `env:"VERIFY_TOKEN,unset"`
-	// SlackChallengeUnauthenticated answers Slack's url_verification
-	// without authentication: Slack signs its requests its own way, and
-	// the challenge carries no secret.
-	SlackChallengeUnauthenticated bool `env:"SLACK_CHALLENGE_UNAUTHENTICATED"`
 
 	// HandoffTopic is the Pub/Sub topic verified webhooks are published
 	// to: an ID (in ProjectID) or projects/P/topics/T.
@@ -186,8 +193,8 @@ func (c Config) validateAuth() error {
 	switch {
 	case c.Secret != "" && c.SecretName != "":
 		return errors.New("set WEBHOOK_SECRET or WEBHOOK_SECRET_NAME, not both")
-	case c.Secret == "" && c.SecretName == "" && c.SharedSecretHeader == "":
-		return errors.New("no authentication configured: set WEBHOOK_SECRET (the endpoint's whsec_ signing secret), WEBHOOK_SECRET_NAME, or SHARED_SECRET_HEADER and SHARED_SECRET")
+	case strings.TrimSpace(c.Secret+c.SlackSigningSecret+c.GitHubWebhookSecret+c.StripeWebhookSecret) == "" && c.SecretName == "" && c.SharedSecretHeader == "":
+		return errors.New("no authentication configured: set WEBHOOK_SECRET (the endpoint's whsec_ signing secret), WEBHOOK_SECRET_NAME, SLACK_SIGNING_SECRET, GITHUB_WEBHOOK_SECRET, STRIPE_WEBHOOK_SECRET, or SHARED_SECRET_HEADER and SHARED_SECRET")
 	case c.SecretName != "" && !secretNamePattern.MatchString(c.SecretName):
 		return fmt.Errorf("WEBHOOK_SECRET_NAME %q: want projects/PROJECT/secrets/SECRET/versions/VERSION", c.SecretName)
 	case (c.SharedSecretHeader == "") != (c.SharedSecret == ""):
@@ -197,7 +204,7 @@ func (c Config) validateAuth() error {
 	case c.Tolerance < 0:
 		return fmt.Errorf("WEBHOOK_TOLERANCE %v must be positive", c.Tolerance)
 	}
-	if _, err := newVerifier(c); err != nil {
+	if _, err := newSchemes(c); err != nil {
 		return err
 	}
 	switch c.ProcessAuth {
@@ -210,20 +217,6 @@ func (c Config) validateAuth() error {
 		return fmt.Errorf("PROCESS_AUTH %q: want oidc, none, or unset (POST /process off)", c.ProcessAuth)
 	}
 	return nil
-}
-
-// newVerifier returns the verifier of c.Secret, nil without one. Its
-// errors give the position of a bad secret, never the secret.
-func newVerifier(c Config) (*verify.Verifier, error) {
-	if strings.TrimSpace(c.Secret) == "" {
-		return nil, nil
-	}
-	v, err := verify.NewVerifier(c.Secret)
-	if err != nil {
-		return nil, fmt.Errorf("WEBHOOK_SECRET: %w", err)
-	}
-	v.Tolerance = c.withDefaults().Tolerance
-	return v, nil
 }
 
 func (c Config) validateHandoff() error {

@@ -13,19 +13,23 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("SHARED_SECRET_HEADER", "X-Webhook-Token")
 	t.Setenv("SHARED_SECRET", "tok")
 	t.Setenv("DEDUPE_WINDOW", "30s")
+	t.Setenv("SLACK_SIGNING_SECRET", "slack-a slack-b")
+	t.Setenv("GITHUB_WEBHOOK_SECRET", "gh")
+	t.Setenv("STRIPE_WEBHOOK_SECRET", "whsec_stripe")
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		t.Fatalf("ConfigFromEnv: %v", err)
 	}
 	want := Config{
 		Secret: a + " " + b, SharedSecretHeader: "X-Webhook-Token", SharedSecret: "tok",
+		SlackSigningSecret: "slack-a slack-b", GitHubWebhookSecret: "gh", StripeWebhookSecret: "whsec_stripe",
 		Tolerance: 5 * time.Minute, HandoffTimeout: DefaultHandoffTimeout,
 		DedupeWindow: 30 * time.Second, DedupeMaxIDs: DefaultDedupeMaxIDs, MaxBody: DefaultMaxBody,
 	}
 	if cfg != want {
 		t.Errorf("ConfigFromEnv = %+v, want %+v", cfg, want)
 	}
-	for _, name := range []string{"WEBHOOK_SECRET", "SHARED_SECRET"} {
+	for _, name := range []string{"WEBHOOK_SECRET", "SHARED_SECRET", "SLACK_SIGNING_SECRET", "GITHUB_WEBHOOK_SECRET", "STRIPE_WEBHOOK_SECRET"} {
 		if _, ok := os.LookupEnv(name); ok {
 			t.Errorf("%s is still in the environment after it was read", name)
 		}
@@ -59,7 +63,11 @@ func TestConfigValidate(t *testing.T) {
 		{"secret", Config{Secret: secret}, ""},
 		{"Secret Manager name", Config{SecretName: "projects/p/secrets/s/versions/latest"}, ""},
 		{"shared secret only", Config{SharedSecretHeader: "X-Token", SharedSecret: "t"}, ""},
+		{"Slack only", Config{SlackSigningSecret: "s"}, ""},
+		{"GitHub only", Config{GitHubWebhookSecret: "s"}, ""},
+		{"Stripe only", Config{StripeWebhookSecret: "whsec_s"}, ""},
 		{"nothing", Config{}, "no authentication"},
+		{"blank sender secrets", Config{SlackSigningSecret: " ", GitHubWebhookSecret: "\t"}, "no authentication"},
 		{"secret and name", Config{Secret: secret, SecretName: "projects/p/secrets/s/versions/1"}, "not both"},
 		{"bad name", Config{SecretName: "projects/p/secrets/s"}, "WEBHOOK_SECRET_NAME"},
 		{"bad secret", Config{Secret: secret + " whsec_%%%"}, "secret 2 of 2"},

@@ -28,6 +28,7 @@ type Handoff interface {
 // Attributes of a handed-off message, which POST /process reads back.
 const (
 	AttrWebhookID   = "webhook_id"
+	AttrSender      = "sender"
 	AttrEventType   = "event_type"
 	AttrContentType = "content_type"
 )
@@ -39,13 +40,14 @@ const maxAttr = 256
 
 // attributes are the message attributes of wh.
 func attributes(wh Webhook) map[string]string {
-	a := make(map[string]string, 3)
+	a := make(map[string]string, 4)
 	add := func(k, v string) {
 		if v != "" && len(v) <= maxAttr && utf8.ValidString(v) {
 			a[k] = v
 		}
 	}
 	add(AttrWebhookID, wh.ID)
+	add(AttrSender, wh.Sender)
 	add(AttrEventType, wh.Type)
 	add(AttrContentType, wh.ContentType)
 	return a
@@ -96,8 +98,8 @@ var _ scheduler = (*tasksQueue)(nil)
 // errTooLarge is a body that no hand-off can carry: retrying cannot help.
 var errTooLarge = errors.New("webhook too large to hand off")
 
-// taskHandoff creates one Cloud Task per webhook, named from its
-// webhook-id: Cloud Tasks refuses a second task of that name for a while
+// taskHandoff creates one Cloud Task per webhook, named from its delivery
+// key (Webhook.deliveryKey): Cloud Tasks refuses a second task of that name for a while
 // after the first, so duplicates collapse across instances too. The task
 // body is the same envelope a Pub/Sub push sends, so POST /process reads
 // both. The task's request carries the trace context of its span in
@@ -108,8 +110,8 @@ type taskHandoff struct {
 }
 
 func (h taskHandoff) Send(ctx context.Context, wh Webhook) error {
-	id := wh.ID
-	if id == "" { // no webhook-id to collapse duplicates by
+	id := wh.deliveryKey()
+	if id == "" { // no delivery ID to collapse duplicates by
 		var b [16]byte
 		_, _ = rand.Read(b[:])
 		id = "anon-" + hex.EncodeToString(b[:])

@@ -36,9 +36,9 @@ func TestTopicHandoff(t *testing.T) {
 		body      string
 		wantAttrs map[string]string
 	}{
-		{"hookrun event", testBody, map[string]string{AttrWebhookID: "msg_1", AttrEventType: "user.created", AttrContentType: "application/json"}},
-		{"JSON without a type", `{"a":1}`, map[string]string{AttrWebhookID: "msg_1", AttrContentType: "application/json"}},
-		{"type too long for an attribute", `{"type":"` + strings.Repeat("t", maxAttr+1) + `"}`, map[string]string{AttrWebhookID: "msg_1", AttrContentType: "application/json"}},
+		{"hookrun event", testBody, map[string]string{AttrWebhookID: "msg_1", AttrSender: SenderStandardWebhooks, AttrEventType: "user.created", AttrContentType: "application/json"}},
+		{"JSON without a type", `{"a":1}`, map[string]string{AttrWebhookID: "msg_1", AttrSender: SenderStandardWebhooks, AttrContentType: "application/json"}},
+		{"type too long for an attribute", `{"type":"` + strings.Repeat("t", maxAttr+1) + `"}`, map[string]string{AttrWebhookID: "msg_1", AttrSender: SenderStandardWebhooks, AttrContentType: "application/json"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +118,21 @@ func TestTaskHandoff(t *testing.T) {
 		t.Errorf("handled %+v, want msg_1 with its body", got)
 	}
 
+	t.Run("the same ID from two senders is two tasks", func(t *testing.T) {
+		sched := &fakeScheduler{}
+		rc := newReceiver(t, Config{GitHubWebhookSecret: githubSecret, StripeWebhookSecret: stripeSecret}, Deps{Handoff: taskHandoff{sched: sched}})
+		for _, r := range []*http.Request{
+			githubRequest("evt_1NG8Du2eZvKYlo2CUI79vXWy", "push", githubPush, githubSecret),
+			stripeRequest(testNow, stripeCheckout, stripeSecret),
+		} {
+			if w := serve(rc, r); w.Code != http.StatusAccepted {
+				t.Fatalf("status = %d, want 202 (body %s)", w.Code, w.Body)
+			}
+		}
+		if len(sched.tasks) != 2 {
+			t.Errorf("%d tasks, want 2", len(sched.tasks))
+		}
+	})
 	t.Run("too large for a task", func(t *testing.T) {
 		big := &fakeScheduler{err: fmt.Errorf("schedule: %w", errTooLarge)}
 		rc := newReceiver(t, Config{Secret: secret}, Deps{Handoff: taskHandoff{sched: big}})
@@ -127,7 +142,7 @@ func TestTaskHandoff(t *testing.T) {
 	})
 	t.Run("the largest body fits", func(t *testing.T) {
 		body := `{"pad":"` + strings.Repeat("x", MaxTasksBody-10) + `"}`
-		wh := Webhook{ID: strings.Repeat("i", maxWebhookID), Type: strings.Repeat("t", maxAttr), ContentType: strings.Repeat("c", maxAttr), Body: []byte(body)}
+		wh := Webhook{ID: strings.Repeat("i", maxWebhookID), Sender: SenderStandardWebhooks, Type: strings.Repeat("t", maxAttr), ContentType: strings.Repeat("c", maxAttr), Body: []byte(body)}
 		var task []byte
 		rec := schedulerFunc(func(_ string, b []byte) { task = b })
 		if err := (taskHandoff{sched: rec}).Send(t.Context(), wh); err != nil {

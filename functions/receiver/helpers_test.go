@@ -3,8 +3,11 @@ package receiver
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -108,6 +111,19 @@ func signedRequest(id string, ts time.Time, body string, keys ...[]byte) *http.R
 	return r
 }
 
+// serveNew serves r with a new Receiver of cfg on testNow's clock, which
+// hands off to the returned fake, and fails the test unless it answers
+// want.
+func serveNew(t *testing.T, cfg Config, r *http.Request, want int) (*httptest.ResponseRecorder, *fakeHandoff) {
+	t.Helper()
+	h := &fakeHandoff{}
+	w := serve(newReceiver(t, cfg, Deps{Handoff: h}), r)
+	if w.Code != want {
+		t.Fatalf("status = %d, want %d (body %s)", w.Code, want, w.Body)
+	}
+	return w, h
+}
+
 func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
@@ -172,4 +188,60 @@ func captureLogs(t testing.TB) *logBuffer {
 	slog.SetDefault(NewLogger(b, slog.LevelDebug))
 	t.Cleanup(func() { slog.SetDefault(prev) })
 	return b
+}
+
+// The senders' secrets in tests, shaped like theirs.
+const (
+	slackSecret  = "8f742231b10e8888abcd99yyyzzz85a5"
+	githubSecret = "gh-webhook-secret-0123456789"
+	stripeSecret = "whsec_0123456789abcdefghijklmnopqrstuv"
+)
+
+// hexHMAC is the hex HMAC-SHA256 of parts under key, which Slack, GitHub
+// and Stripe all sign with.
+func hexHMAC(key string, parts ...string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	for _, p := range parts {
+		m.Write([]byte(p))
+	}
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// slackRequest is a POST of a JSON body signed at ts with secret by
+// Slack's documented scheme: X-Slack-Signature "v0=" and the hex HMAC of
+// "v0:{timestamp}:{body}".
+func slackRequest(ts time.Time, body, secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/slack/events", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	sec := strconv.FormatInt(ts.Unix(), 10)
+	r.Header.Set(verify.HeaderSlackTimestamp, sec)
+	r.Header.Set(verify.HeaderSlackSignature, "v0="+hexHMAC(secret, "v0:", sec, ":", body))
+	return r
+}
+
+// githubRequest is a delivery of event with a JSON body, signed with
+// secret by GitHub's documented scheme: X-Hub-Signature-256 "sha256=" and
+// the hex HMAC of the body.
+func githubRequest(delivery, event, body, secret string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/github", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set(verify.HeaderGitHubDelivery, delivery)
+	r.Header.Set(verify.HeaderGitHubEvent, event)
+	r.Header.Set(verify.HeaderGitHubSignature, "sha256="+hexHMAC(secret, body))
+	return r
+}
+
+// stripeRequest is an event body signed at ts with secrets by Stripe's
+// documented scheme: Stripe-Signature "t={ts}" and a "v1=" hex HMAC of
+// "{ts}.{body}" per secret.
+func stripeRequest(ts time.Time, body string, secrets ...string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/stripe", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json; charset=utf-8")
+	sec := strconv.FormatInt(ts.Unix(), 10)
+	sig := "t=" + sec
+	for _, s := range secrets {
+		sig += ",v1=" + hexHMAC(s, sec, ".", body)
+	}
+	r.Header.Set(verify.HeaderStripeSignature, sig)
+	return r
 }

@@ -25,8 +25,8 @@ func (rc *Receiver) processLimit() int64 { return rc.cfg.MaxBody/3*4 + 4 + 64<<1
 // receiver's Cloud Task delivers one handed-off webhook, and handleWebhook
 // runs. A 2xx acknowledges it; a 5xx makes Pub/Sub or Cloud Tasks retry.
 //
-// A push repeated within DEDUPE_WINDOW (the same webhook-id, or message ID
-// without one) is acknowledged without running handleWebhook again, on
+// A push repeated within DEDUPE_WINDOW (the same delivery ID and sender,
+// or message ID without one) is acknowledged without running handleWebhook again, on
 // this instance.
 func (rc *Receiver) process(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -54,11 +54,12 @@ func (rc *Receiver) process(w http.ResponseWriter, r *http.Request) {
 	defer span.End()
 	wh := Webhook{
 		ID:          m.Attributes[AttrWebhookID],
+		Sender:      m.Attributes[AttrSender],
 		Type:        m.Attributes[AttrEventType],
 		ContentType: m.Attributes[AttrContentType],
 		Body:        m.Data,
 	}
-	key := wh.ID
+	key := wh.deliveryKey()
 	if key == "" && m.MessageID != "" {
 		key = "message:" + m.MessageID
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -85,23 +86,30 @@ func TestProcess(t *testing.T) {
 func TestProcessDuplicates(t *testing.T) {
 	secret, _ := newSecret(t)
 	rc := newReceiver(t, Config{Secret: secret, ProcessAuth: ProcessNone}, Deps{})
-	handled := 0
-	rc.handle = func(context.Context, Webhook) error { handled++; return nil }
+	var handled []string
+	rc.handle = func(_ context.Context, wh Webhook) error { handled = append(handled, wh.Sender+" "+wh.ID); return nil }
 
 	// The same webhook pushed twice (two hand-offs from two instances, or
-	// a redelivery), and a message without webhook_id redelivered.
+	// a redelivery), a message without webhook_id redelivered, and the
+	// same ID from two other senders, each pushed twice.
+	github := map[string]string{AttrWebhookID: "msg_1", AttrSender: SenderGitHub}
+	stripe := map[string]string{AttrWebhookID: "msg_1", AttrSender: SenderStripe}
 	pushes := []*http.Request{
 		pushRequest(t, "10", testBody, map[string]string{AttrWebhookID: "msg_1"}),
-		pushRequest(t, "11", testBody, map[string]string{AttrWebhookID: "msg_1"}),
+		pushRequest(t, "11", testBody, map[string]string{AttrWebhookID: "msg_1", AttrSender: SenderStandardWebhooks}),
 		pushRequest(t, "12", "raw", nil),
 		pushRequest(t, "12", "raw", nil),
+		pushRequest(t, "13", "{}", github),
+		pushRequest(t, "14", "{}", github),
+		pushRequest(t, "15", "{}", stripe),
+		pushRequest(t, "16", "{}", stripe),
 	}
 	for i, r := range pushes {
 		if w := serve(rc, r); w.Code != http.StatusNoContent {
 			t.Fatalf("push #%d: %d, want 204", i+1, w.Code)
 		}
 	}
-	if handled != 2 {
-		t.Errorf("handled %d times, want 2", handled)
+	if want := []string{" msg_1", " ", "github msg_1", "stripe msg_1"}; !slices.Equal(handled, want) {
+		t.Errorf("handled %q, want %q", handled, want)
 	}
 }

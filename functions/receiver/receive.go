@@ -16,8 +16,8 @@ var (
 	errUnauthenticated = errorf(http.StatusUnauthorized, "unauthenticated")
 	errNotJSON         = errorf(http.StatusBadRequest, "Content-Type must be application/json")
 	errInvalidJSON     = errorf(http.StatusBadRequest, "body is not valid JSON")
-	errBadWebhookID    = errorf(http.StatusBadRequest, "webhook-id must be 1 to %d visible ASCII characters", maxWebhookID)
-	errInFlight        = errorf(http.StatusServiceUnavailable, "this webhook-id is being handled right now: retry later")
+	errBadWebhookID    = errorf(http.StatusBadRequest, "the delivery ID (webhook-id, X-GitHub-Delivery, or the event's id) must be 1 to %d visible ASCII characters", maxWebhookID)
+	errInFlight        = errorf(http.StatusServiceUnavailable, "this delivery is being handled right now: retry later")
 	errRetry           = errorf(http.StatusServiceUnavailable, "could not take the webhook now: retry later")
 	errCannotHandOff   = errorf(http.StatusRequestEntityTooLarge, "webhook too large to hand off")
 )
@@ -25,18 +25,19 @@ var (
 // errUnfinished stands for the outcome of a function that panicked.
 var errUnfinished = errors.New("did not return")
 
-// maxWebhookID bounds webhook-id, which becomes a message attribute.
+// maxWebhookID bounds a delivery ID, which becomes a message attribute.
 const maxWebhookID = 256
 
-// receive handles a POSTed webhook: checks, challenges, authentication,
+// receive handles a POSTed webhook: checks, authentication, challenges,
 // dedupe, then hand-off or inline handling.
 func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ct := r.Header.Get("Content-Type")
 	isJSON := isJSONType(ct)
-	// Standard Webhooks senders send JSON. Shared-secret senders may send
-	// anything (forms, text), so their content type is theirs to check.
-	if !isJSON && rc.signedMode(r) {
+	s := rc.schemeOf(r.Header)
+	// Standard Webhooks senders send JSON. Slack and GitHub may send forms,
+	// shared-secret senders anything, so their content type is theirs.
+	if !isJSON && s != nil && s.sender == SenderStandardWebhooks {
 		writeError(w, r, errNotJSON)
 		return
 	}
@@ -49,20 +50,27 @@ func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 	if isJSON {
 		p = parsePayload(body)
 	}
-	if p.slackChallenge != "" && rc.cfg.SlackChallengeUnauthenticated {
-		answerChallenge(w, r, "slack", p.slackChallenge)
-		return
-	}
 
-	id := r.Header.Get(verify.HeaderID)
-	mode, err := rc.authenticate(r, body)
+	sender, err := rc.authenticate(r, s, body)
 	if err != nil {
 		// The reason is for the tenant's log; the sender learns nothing.
-		slog.WarnContext(ctx, "webhook refused", "reason", err.Error(), "webhook_id", truncate(id, maxWebhookID))
+		tried := SenderSharedSecret
+		if s != nil {
+			tried = s.sender
+		}
+		attrs := []any{"reason", err.Error(), "sender", tried}
+		if v := rc.unsetSecret(r.Header); v != "" {
+			attrs = append(attrs, "hint", "the request is signed by a sender whose secret is not set: set "+v)
+		}
+		slog.WarnContext(ctx, "webhook refused", attrs...)
 		writeError(w, r, errUnauthenticated)
 		return
 	}
-	addLogAttrs(ctx, slog.String("webhook_id", truncate(id, maxWebhookID)), slog.String("auth", mode))
+	id, typ := delivery(sender, r.Header, p)
+	addLogAttrs(ctx, slog.String("webhook_id", truncate(id, maxWebhookID)), slog.String("sender", sender))
+	if n := r.Header.Get(verify.HeaderSlackRetryNum); sender == SenderSlack && n != "" {
+		addLogAttrs(ctx, slog.String("retry_num", truncate(n, 8)))
+	}
 	switch {
 	case isJSON && !p.valid:
 		writeError(w, r, errInvalidJSON)
@@ -75,18 +83,21 @@ func (rc *Receiver) receive(w http.ResponseWriter, r *http.Request) {
 	case p.slackChallenge != "":
 		answerChallenge(w, r, "slack", p.slackChallenge)
 		return
+	case sender == SenderGitHub && typ == githubPingEvent:
+		answerPing(w, r)
+		return
 	case id != "" && !validWebhookID(id):
 		writeError(w, r, errBadWebhookID)
 		return
 	}
-	rc.accept(w, r, Webhook{ID: id, Type: p.typ, ContentType: ct, Body: body})
+	rc.accept(w, r, Webhook{ID: id, Sender: sender, Type: typ, ContentType: ct, Body: body})
 }
 
 // accept hands wh off (or handles it inline) unless its webhook-id was
 // handed off within the window, and answers the sender.
 func (rc *Receiver) accept(w http.ResponseWriter, r *http.Request, wh Webhook) {
 	ctx := r.Context()
-	c, err := rc.once(rc.accepted, wh.ID, func() error { return rc.take(ctx, wh) })
+	c, err := rc.once(rc.accepted, wh.deliveryKey(), func() error { return rc.take(ctx, wh) })
 	switch {
 	case c == duplicate:
 		addLogAttrs(ctx, slog.String("outcome", "duplicate"))

@@ -5,13 +5,18 @@
 //
 // For each POST it:
 //
-//  1. answers ownership challenges: hookrun's webhook.verification event,
-//     Slack's url_verification, and (on GET) Meta's hub.challenge;
-//  2. authenticates the sender: a Standard Webhooks signature
-//     (WEBHOOK_SECRET or WEBHOOK_SECRET_NAME), or a shared-secret header;
-//     anything else gets 401 without detail;
-//  3. drops a webhook-id it already handed off within DEDUPE_WINDOW,
-//     acknowledging it again;
+//  1. authenticates the sender, told by the signature header it sends: a
+//     Standard Webhooks signature (WEBHOOK_SECRET or WEBHOOK_SECRET_NAME;
+//     hookrun, Svix…), Slack's (SLACK_SIGNING_SECRET), GitHub's
+//     (GITHUB_WEBHOOK_SECRET) or Stripe's (STRIPE_WEBHOOK_SECRET), or a
+//     shared-secret header; anything else gets 401 without detail;
+//  2. answers ownership challenges once authenticated: hookrun's
+//     webhook.verification event, Slack's url_verification and GitHub's
+//     ping; and (on GET) Meta's hub.challenge;
+//  3. drops a delivery it already handed off within DEDUPE_WINDOW, by
+//     the ID its sender repeats on retries (webhook-id,
+//     X-GitHub-Delivery, the Stripe or Slack event's ID), acknowledging
+//     it again;
 //  4. hands the webhook off to a Pub/Sub topic or a Cloud Tasks queue and
 //     acknowledges at once, or, with no hand-off configured, runs
 //     handleWebhook inline. A failed hand-off is a 503, so the sender
@@ -31,8 +36,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/hookrun/hookrun/functions/receiver/verify"
 )
 
 // Paths the receiver serves besides webhooks, which it takes on any other
@@ -69,13 +72,13 @@ type Deps struct {
 // http.Handler, safe for concurrent use.
 type Receiver struct {
 	cfg          Config
-	verifier     *verify.Verifier // Standard Webhooks secrets; nil without WEBHOOK_SECRET
+	schemes      []scheme // the signature schemes whose secrets are configured
 	sharedSecret [sha256.Size]byte
 	verifyToken  [sha256.Size]byte
 	handoff      Handoff
 	pushVerifier PushVerifier
-	accepted     *recentIDs // webhook IDs handed off (or handled inline)
-	processed    *recentIDs // webhook IDs handled in POST /process
+	accepted     *recentIDs // delivery keys handed off (or handled inline)
+	processed    *recentIDs // delivery keys handled in POST /process
 	closers      []io.Closer
 
 	handle func(context.Context, Webhook) error // Deps.Handle
@@ -95,7 +98,7 @@ func New(cfg Config, deps Deps) (*Receiver, error) {
 	if cfg.ProcessAuth == ProcessOIDC && deps.PushVerifier == nil {
 		return nil, errors.New("PROCESS_AUTH=oidc needs a PushVerifier")
 	}
-	v, err := newVerifier(cfg)
+	schemes, err := newSchemes(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +108,7 @@ func New(cfg Config, deps Deps) (*Receiver, error) {
 	}
 	return &Receiver{
 		cfg:          cfg,
-		verifier:     v,
+		schemes:      schemes,
 		sharedSecret: sha256.Sum256([]byte(cfg.SharedSecret)),
 		verifyToken:  sha256.Sum256([]byte(cfg.VerifyToken)),
 		handoff:      deps.Handoff,

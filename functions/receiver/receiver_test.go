@@ -145,12 +145,7 @@ func TestSharedSecret(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := &fakeHandoff{}
-			rc := newReceiver(t, tt.cfg, Deps{Handoff: h})
-			w := serve(rc, tt.req)
-			if w.Code != tt.want {
-				t.Fatalf("status = %d, want %d (body %s)", w.Code, tt.want, w.Body)
-			}
+			_, h := serveNew(t, tt.cfg, tt.req, tt.want)
 			if tt.want != http.StatusAccepted {
 				if n := len(h.sent()); n != 0 {
 					t.Errorf("handed off %d webhooks, want none", n)

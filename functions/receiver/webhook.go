@@ -8,18 +8,39 @@ import (
 
 // Webhook is one authenticated delivery.
 type Webhook struct {
-	// ID is the webhook-id header: the same on every retry of one event to
-	// one endpoint, so use it to drop duplicates. Empty when a
-	// shared-secret sender sends none.
+	// ID is what its sender repeats on every retry of one delivery, so use
+	// it (with Sender) to drop duplicates: the webhook-id header (Standard
+	// Webhooks, and shared-secret senders that send one), X-GitHub-Delivery,
+	// the Stripe event's "id", the Slack event's "event_id". Empty when
+	// there is none (a Slack command, a shared-secret sender's webhook
+	// without webhook-id).
 	ID string
-	// Type is the "type" field of a JSON object body, if it has one
-	// (hookrun: "user.created", say).
+	// Sender is the scheme that authenticated it: SenderStandardWebhooks,
+	// SenderSlack, SenderGitHub, SenderStripe or SenderSharedSecret.
+	Sender string
+	// Type is the event type: the "type" field of a JSON object body, if
+	// it has one (hookrun: "user.created"; Stripe:
+	// "checkout.session.completed"), or GitHub's X-GitHub-Event ("push").
 	Type string
 	// ContentType is the request's Content-Type.
 	ContentType string
 	// Body is the raw body as received, byte for byte. From hookrun it is
 	// JSON: {"id","type","timestamp","data"}.
 	Body []byte
+}
+
+// deliveryKey is what duplicates of wh are dropped by: its ID, prefixed by
+// the sender for Slack, GitHub and Stripe, whose IDs another sender could
+// repeat. Empty without an ID.
+func (wh Webhook) deliveryKey() string {
+	switch {
+	case wh.ID == "":
+		return ""
+	case wh.Sender == SenderSlack || wh.Sender == SenderGitHub || wh.Sender == SenderStripe:
+		return wh.Sender + ":" + wh.ID
+	default:
+		return wh.ID
+	}
 }
 
 // ─────────────────────────────────────────────────────────────────────────
@@ -46,7 +67,7 @@ func handleWebhook(ctx context.Context, wh Webhook) error {
 	var payload struct {
 		ID string `json:"id"`
 	}
-	_ = json.Unmarshal(wh.Body, &payload) // a body from hookrun is JSON; log what we can anyway
-	slog.InfoContext(ctx, "webhook received", "webhook_id", wh.ID, "event_id", payload.ID, "event_type", wh.Type, "bytes", len(wh.Body))
+	_ = json.Unmarshal(wh.Body, &payload) // hookrun's and Stripe's bodies are JSON; log what we can anyway
+	slog.InfoContext(ctx, "webhook received", "webhook_id", wh.ID, "sender", wh.Sender, "event_id", payload.ID, "event_type", wh.Type, "bytes", len(wh.Body))
 	return nil
 }

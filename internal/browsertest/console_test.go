@@ -10,8 +10,8 @@ import (
 )
 
 // The operator signs in to the console with the admin token, sees the
-// tenants, creates one (its API key shown once), and opens its portal,
-// landing on the tenant's Endpoints page.
+// tenants, creates one (its API key shown once), creates a producer key,
+// and opens the tenant's portal, landing on its Endpoints page.
 func TestConsole(t *testing.T) {
 	s := newStack(t)
 	s.call(t, http.MethodPost, "/v1/tenants", `{"id":"acme","name":"Acme Inc.","limits":{"max_endpoints":5}}`, nil)
@@ -75,6 +75,25 @@ func TestConsole(t *testing.T) {
 		narrow(ctx, t, dir, p.name)
 	}
 
+	// A producer key for two tenants, shown once, listed with links to
+	// its tenants.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/console/producer-keys"),
+		chromedp.WaitVisible(css("#create-heading")),
+		chromedp.SendKeys(css("#name"), "billing backend"),
+		chromedp.SendKeys(css("#tenants"), "acme globex\r"),
+		chromedp.WaitVisible(css(".notice")),
+	)
+	if err != nil {
+		t.Fatalf("create producer key: %v", err)
+	}
+	if key, err := chromedp.Run(ctx, chromedp.Value(css("#new-key"))); err != nil || !strings.HasPrefix(key, "hkrp_") {
+		t.Errorf("producer key shown = %q (%v), want hkrp_…", key, err)
+	}
+	wantText(t, text(ctx, t), "billing backend")
+	Screenshot(ctx, t, dir, "7-producer-keys")
+	narrow(ctx, t, dir, "7-producer-keys")
+
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(s.url+"/console/tenants/globex"),
 		chromedp.WaitVisible(css("#portal-heading")),
@@ -88,5 +107,5 @@ func TestConsole(t *testing.T) {
 		t.Errorf("after Open portal the browser is at %q (%v), want globex's Endpoints page", loc, err)
 	}
 	wantText(t, text(ctx, t), "No endpoints yet")
-	Screenshot(ctx, t, dir, "7-portal-as-tenant")
+	Screenshot(ctx, t, dir, "8-portal-as-tenant")
 }

@@ -127,8 +127,20 @@ func AnswerChallenge(w http.ResponseWriter, body []byte) bool {
 	return true
 }
 
-// SendEvent publishes an event and returns its ID.
+// SendEvent publishes an event with a tenant's API key and returns its
+// ID.
 func (c *Client) SendEvent(ctx context.Context, apiKey, id, eventType string, data any) (string, error) {
+	return c.sendTo(ctx, "/v1/events", apiKey, id, eventType, data)
+}
+
+// SendTenantEvent publishes an event of tenantID with a producer
+// credential (a producer key or an ID token) or the tenant's API key, and
+// returns its ID.
+func (c *Client) SendTenantEvent(ctx context.Context, token, tenantID, id, eventType string, data any) (string, error) {
+	return c.sendTo(ctx, "/v1/tenants/"+tenantID+"/events", token, id, eventType, data)
+}
+
+func (c *Client) sendTo(ctx context.Context, path, token, id, eventType string, data any) (string, error) {
 	body := map[string]any{"type": eventType, "data": data}
 	if id != "" {
 		body["id"] = id
@@ -136,7 +148,7 @@ func (c *Client) SendEvent(ctx context.Context, apiKey, id, eventType string, da
 	var out struct {
 		ID string `json:"id"`
 	}
-	err := c.Do(ctx, http.MethodPost, "/v1/events", apiKey, body, &out)
+	err := c.Do(ctx, http.MethodPost, path, token, body, &out)
 	return out.ID, err
 }
 

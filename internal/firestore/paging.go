@@ -4,6 +4,7 @@ import (
 	"time"
 
 	fs "cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -35,4 +36,25 @@ func page[T any](items []T, pageSize int, key func(T) (time.Time, string)) ([]T,
 	}
 	items = items[:pageSize]
 	return items, hookrun.PageToken(key(items[len(items)-1]))
+}
+
+// decodeAll reads every document of it with decode; what names the
+// documents in an error.
+func decodeAll[T any](it *fs.DocumentIterator, what string, decode func(*fs.DocumentSnapshot) (T, error)) ([]T, error) {
+	defer it.Stop()
+	var out []T
+	for {
+		snap, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, coded(err, what)
+		}
+		v, err := decode(snap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
 }

@@ -12,6 +12,7 @@
 //	tenants/{tenant}/events/{event}                 expire_time is the TTL field
 //	tenants/{tenant}/deliveries/{event}:{endpoint}  attempts kept in the document
 //	api_keys/{sha256(key)}
+//	producer_keys/{sha256(key)}
 //	rejected_messages/{message id}
 //	portal_links/{sha256(token)}                    expire_time is the TTL field
 package firestore

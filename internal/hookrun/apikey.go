@@ -48,12 +48,13 @@ func NewTenantAPIKey(tenantID, name string, now time.Time) (key string, k APIKey
 		return "", APIKey{}, err
 	}
 	key, hash := NewAPIKey()
+	prefix, last4 := shownParts(key, APIKeyPrefix)
 	return key, APIKey{
 		ID:        NewID(APIKeyIDPrefix),
 		TenantID:  tenantID,
 		Name:      name,
-		Prefix:    key[len(APIKeyPrefix) : len(APIKeyPrefix)+8],
-		Last4:     key[len(key)-4:],
+		Prefix:    prefix,
+		Last4:     last4,
 		CreatedAt: now.UTC(),
 		Hash:      hash,
 	}, nil
@@ -67,14 +68,28 @@ func ValidAPIKeyID(id string) bool { return apiKeyIDPattern.MatchString(id) }
 
 // NewAPIKey returns a new tenant API key and its hash. Only the hash is ever
 // stored; the key is shown to the caller once.
-func NewAPIKey() (key, hash string) {
+func NewAPIKey() (key, hash string) { return newKey(APIKeyPrefix) }
+
+// newKey returns a new key made of prefix and 256 random bits, and its
+// hash: tenant API keys and producer keys are made alike.
+func newKey(prefix string) (key, hash string) {
 	var b [32]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
-	key = APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	key = prefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return key, HashAPIKey(key)
 }
 
-// HashAPIKey returns the lowercase hex SHA-256 of key. Keys carry 256 bits
+// keyLen is the length of a key made by newKey, without its prefix.
+const keyLen = 43
+
+// shownParts returns what is shown of a key made by newKey: the 8
+// characters after its prefix, and its last 4.
+func shownParts(key, prefix string) (shown, last4 string) {
+	return key[len(prefix) : len(prefix)+8], key[len(key)-4:]
+}
+
+// HashAPIKey returns the lowercase hex SHA-256 of key (a tenant API key or
+// a producer key). Keys carry 256 bits
 // of randomness, so a fast unsalted hash is enough: there is nothing to
 // brute-force. Lookups go by hash, so no key is ever compared as a string.
 func HashAPIKey(key string) string {
@@ -85,5 +100,5 @@ func HashAPIKey(key string) string {
 // LooksLikeAPIKey reports whether s has the shape of a tenant API key, so
 // the admin token and tenant keys can be told apart without a lookup.
 func LooksLikeAPIKey(s string) bool {
-	return strings.HasPrefix(s, APIKeyPrefix) && len(s) == len(APIKeyPrefix)+43
+	return strings.HasPrefix(s, APIKeyPrefix) && len(s) == len(APIKeyPrefix)+keyLen
 }

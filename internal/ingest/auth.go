@@ -12,33 +12,76 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 )
 
-// caller is who made a request: the operator (admin token) or a tenant.
+// caller is who made a request: the operator (admin token), a tenant (its
+// API key) or a producer (a producer key, or an allowed service account's
+// ID token).
 type caller struct {
 	admin    bool
 	tenantID string
+	// producer is set for a producer credential, which may only send
+	// events (sendingTenant).
+	producer *producer
+}
+
+// producer is who holds a producer credential, and what it may send.
+type producer struct {
+	// id names it in logs: the producer key's ID or the service
+	// account's email, never the key or the token.
+	id string
+	// tenants are the tenants it may send events of; nil, every tenant.
+	tenants []string
 }
 
 var errUnauthenticated = hookrun.Errorf(hookrun.CodeUnauthenticated,
-	"missing or invalid credentials: send \"Authorization: Bearer <admin token or tenant API key>\"")
+	"missing or invalid credentials: send \"Authorization: Bearer <admin token, tenant API key or producer credential>\"")
 
-// authenticate identifies the caller. Every failure looks the same to the
-// client, so it cannot tell an unknown key from a revoked one.
+// errProducerOnlySends refuses a producer credential on any route but
+// sending events.
+var errProducerOnlySends = hookrun.Errorf(hookrun.CodePermissionDenied,
+	"a producer credential may only send events (POST /v1/tenants/{tenant}/events): use the admin token or the tenant's API key here")
+
+// authenticate identifies the caller of a route that is not for sending
+// events: the admin or a tenant; a producer credential is refused.
 func (s *Service) authenticate(r *http.Request) (caller, error) {
+	c, err := s.identify(r)
+	if err != nil {
+		return caller{}, err
+	}
+	if c.producer != nil {
+		return caller{}, errProducerOnlySends
+	}
+	return c, nil
+}
+
+// identify identifies the caller by any credential. Every failure looks
+// the same to the client, so it cannot tell an unknown key from a revoked
+// one, or a forged token from an expired one.
+func (s *Service) identify(r *http.Request) (caller, error) {
 	// The auth scheme is case-insensitive (RFC 9110, section 11.1).
 	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return caller{}, errUnauthenticated
 	}
-	if s.isAdmin(token) {
-		httpapi.AddLogAttrs(r.Context(), slog.String("caller", "admin"))
+	ctx := r.Context()
+	switch {
+	case s.isAdmin(token):
+		httpapi.AddLogAttrs(ctx, slog.String("caller", "admin"))
 		return caller{admin: true}, nil
+	case hookrun.LooksLikeAPIKey(token):
+		return s.tenantCaller(ctx, token)
+	case hookrun.LooksLikeProducerKey(token):
+		return s.producerKeyCaller(ctx, token)
+	case s.idTokens != nil && strings.Count(token, ".") == 2:
+		return s.idTokenCaller(ctx, token)
 	}
-	if !hookrun.LooksLikeAPIKey(token) {
-		return caller{}, errUnauthenticated
-	}
-	hash := hookrun.HashAPIKey(token)
-	tenantID, err := s.keys.Get(r.Context(), hash, func(ctx context.Context) (string, error) {
+	return caller{}, errUnauthenticated
+}
+
+// tenantCaller looks a tenant API key up.
+func (s *Service) tenantCaller(ctx context.Context, key string) (caller, error) {
+	hash := hookrun.HashAPIKey(key)
+	tenantID, err := s.keys.Get(ctx, hash, func(ctx context.Context) (string, error) {
 		return s.store.TenantForKey(ctx, hash)
 	})
 	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
@@ -47,8 +90,45 @@ func (s *Service) authenticate(r *http.Request) (caller, error) {
 	if err != nil {
 		return caller{}, err
 	}
-	httpapi.AddLogAttrs(r.Context(), slog.String("caller", "tenant"))
+	httpapi.AddLogAttrs(ctx, slog.String("caller", "tenant"))
 	return caller{tenantID: tenantID}, nil
+}
+
+// producerKeyCaller looks a producer key up, cached as tenant keys are.
+func (s *Service) producerKeyCaller(ctx context.Context, key string) (caller, error) {
+	hash := hookrun.HashAPIKey(key)
+	k, err := s.producerKeys.Get(ctx, hash, func(ctx context.Context) (hookrun.ProducerKey, error) {
+		return s.store.ProducerKeyForHash(ctx, hash)
+	})
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+		return caller{}, errUnauthenticated
+	}
+	if err != nil {
+		return caller{}, err
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("caller", k.ID))
+	return caller{producer: &producer{id: k.ID, tenants: k.Tenants}}, nil
+}
+
+// idTokenCaller verifies a Google-signed ID token of an allowed service
+// account. Why a token was refused goes to the log, not to the client; a
+// verifier that could not fetch Google's keys is a 503, not a 401.
+func (s *Service) idTokenCaller(ctx context.Context, token string) (caller, error) {
+	email, err := s.idTokens.ServiceAccount(ctx, token)
+	if hookrun.ErrorCode(err) == hookrun.CodeUnavailable {
+		return caller{}, err
+	}
+	if err != nil {
+		httpapi.AddLogAttrs(ctx, slog.String("auth_error", err.Error()))
+		return caller{}, errUnauthenticated
+	}
+	tenants, ok := s.producerAccounts[email]
+	if !ok {
+		// The verifier holds the same list; this is a second lock.
+		return caller{}, errUnauthenticated
+	}
+	httpapi.AddLogAttrs(ctx, slog.String("caller", email))
+	return caller{producer: &producer{id: email, tenants: tenants}}, nil
 }
 
 // isAdmin compares in constant time. Hashing first makes the comparison

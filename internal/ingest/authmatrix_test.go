@@ -12,12 +12,16 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/hookrun/hookrun/internal/oidc"
+	"github.com/hookrun/hookrun/internal/oidc/oidctest"
 )
 
 // NewMatrixService builds a Service on the external tests' fakes; it is
 // set in fakes_tenants_test.go.
-var NewMatrixService func(Config) (*Service, error)
+var NewMatrixService func(Config, ...Option) (*Service, error)
 
 // access is who may call a route.
 type access int
@@ -28,13 +32,14 @@ const (
 	// adminOrTenant: the admin token and the keys of the path's {tenant}.
 	adminOrTenant
 	// tenantKeys: any tenant's key, acting for its own tenant; not the
-	// admin token (POST /v1/events).
+	// admin token, not a producer credential (POST /v1/events).
 	tenantKeys
+	// senders: the keys of the path's {tenant}, and producer credentials
+	// allowed that tenant; not the admin token
+	// (POST /v1/tenants/{tenant}/events and …/events:batch).
+	senders
 	// anyone: no credentials needed, whatever is sent (public documents).
 	anyone
-	// ownTenantKeys: the keys of the path's {tenant} only; not the admin
-	// token (POST /v1/tenants/{tenant}/events:batch).
-	ownTenantKeys
 )
 
 // routeAccess says who may call each route. Every route of s.routes()
@@ -63,8 +68,13 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"PUT /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"POST /v1/events":                                              tenantKeys,
+	"POST /v1/tenants/{tenant}/events":                             senders,
+	"POST /v1/producer-keys":                                       adminOnly,
+	"GET /v1/producer-keys":                                        adminOnly,
+	"GET /v1/producer-keys/{key}":                                  adminOnly,
+	"DELETE /v1/producer-keys/{key}":                               adminOnly,
 	"POST /v1/events:batch":                                        tenantKeys,
-	"POST /v1/tenants/{tenant}/events:batch":                       ownTenantKeys,
+	"POST /v1/tenants/{tenant}/events:batch":                       senders,
 	"GET /v1/tenants/{tenant}/events":                              adminOrTenant,
 	"GET /v1/tenants/{tenant}/events/{event}":                      adminOrTenant,
 	"POST /v1/tenants/{tenant}/events/{event}":                     adminOrTenant,
@@ -96,6 +106,8 @@ var matrixBodies = map[string]string{
 	"POST /v1/tenants/{tenant}/endpoints":             `{"url":"https://example.com/hooks","event_types":["*"]}`,
 	"PATCH /v1/tenants/{tenant}/endpoints/{endpoint}": `{"description":"changed"}`,
 	"POST /v1/events":                                 `{"type":"user.created","data":{}}`,
+	"POST /v1/tenants/{tenant}/events":                `{"type":"user.created","data":{}}`,
+	"POST /v1/producer-keys":                          `{"name":"ci","tenants":["acme"]}`,
 	"POST /v1/events:batch":                           `{"events":[{"type":"user.created","data":{}}]}`,
 	"POST /v1/tenants/{tenant}/events:batch":          `{"events":[{"type":"user.created","data":{}}]}`,
 }
@@ -109,9 +121,24 @@ const (
 	callerOther    = "other tenant's key"
 	callerRevoked  = "revoked key"
 	callerNone     = "no key"
+	// Producer credentials: keys made with POST /v1/producer-keys, and
+	// ID tokens of the service accounts of matrixProducerAccounts.
+	callerProducerAll     = "producer key for every tenant"
+	callerProducerOwn     = "producer key limited to the path's tenant and another"
+	callerProducerOther   = "producer key limited to another tenant"
+	callerProducerOff     = "producer key for every tenant, tenant disabled"
+	callerProducerRevoked = "revoked producer key"
+	callerTokenAll        = "ID token of a service account for every tenant"
+	callerTokenOther      = "ID token of a service account limited to another tenant"
+	callerTokenStranger   = "ID token of a service account not allowed"
+	callerTokenAudience   = "ID token of an allowed service account for another audience"
 )
 
-var matrixCallers = []string{callerAdmin, callerAdminOff, callerOwn, callerDisabled, callerOther, callerRevoked, callerNone}
+var matrixCallers = []string{
+	callerAdmin, callerAdminOff, callerOwn, callerDisabled, callerOther, callerRevoked, callerNone,
+	callerProducerAll, callerProducerOwn, callerProducerOther, callerProducerOff, callerProducerRevoked,
+	callerTokenAll, callerTokenOther, callerTokenStranger, callerTokenAudience,
+}
 
 // wantStatus is what caller gets from a route of access a with method: 0
 // means allowed (any answer but 401, 403 or 5xx).
@@ -120,7 +147,7 @@ func wantStatus(a access, method, caller string) int {
 		return 0
 	}
 	switch caller {
-	case callerRevoked, callerNone:
+	case callerRevoked, callerNone, callerProducerRevoked, callerTokenStranger, callerTokenAudience:
 		return http.StatusUnauthorized
 	case callerDisabled:
 		// A disabled tenant's keys may read what they could, and change
@@ -130,7 +157,7 @@ func wantStatus(a access, method, caller string) int {
 		}
 		return http.StatusForbidden
 	case callerAdmin, callerAdminOff:
-		if a == tenantKeys || a == ownTenantKeys {
+		if a == tenantKeys || a == senders {
 			return http.StatusForbidden
 		}
 		return 0
@@ -139,6 +166,14 @@ func wantStatus(a access, method, caller string) int {
 			return http.StatusForbidden
 		}
 		return 0
+	case callerProducerAll, callerProducerOwn, callerTokenAll:
+		// A producer credential only sends events, of its tenants.
+		if a == senders {
+			return 0
+		}
+		return http.StatusForbidden
+	case callerProducerOther, callerTokenOther, callerProducerOff:
+		return http.StatusForbidden
 	default: // another tenant's key: only its own events
 		if a == tenantKeys {
 			return 0
@@ -185,7 +220,7 @@ func TestAuthMatrix(t *testing.T) {
 				// A fresh world per call: allowed calls change it
 				// (DELETE, revoke), and must not affect the next.
 				f := newMatrixFixture(t)
-				if caller == callerDisabled || caller == callerAdminOff {
+				if caller == callerDisabled || caller == callerAdminOff || caller == callerProducerOff {
 					f.disable(t)
 				}
 				method, path, _ := strings.Cut(r.pattern, " ")
@@ -230,14 +265,43 @@ func newMatrixService(t *testing.T) *Service {
 	if NewMatrixService == nil {
 		t.Fatal("NewMatrixService is not set: fakes_tenants_test.go sets it")
 	}
-	s, err := NewMatrixService(Config{AdminToken: matrixAdminToken})
+	iss := matrixIssuer(t)
+	v, err := oidc.NewVerifier(t.Context(), oidc.Config{
+		Audience: matrixAudience, ServiceAccounts: strings.Fields(matrixAccountEmails), CertsURL: iss.CertsURL(),
+	})
+	if err != nil {
+		t.Fatalf("oidc verifier: %v", err)
+	}
+	s, err := NewMatrixService(Config{
+		AdminToken: matrixAdminToken, ProducerServiceAccounts: matrixProducerAccounts, ProducerAudience: matrixAudience,
+	}, WithIDTokens(v))
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
 	return s
 }
 
-const matrixAdminToken = "matrix-admin-token-0123456789"
+const (
+	matrixAdminToken = "matrix-admin-token-0123456789"
+	// The service accounts whose ID tokens the matrix service accepts,
+	// and the audience they are issued for.
+	matrixProducerAccounts = "all@sender.iam.gserviceaccount.com globex-only@sender.iam.gserviceaccount.com=globex"
+	matrixAccountEmails    = "all@sender.iam.gserviceaccount.com globex-only@sender.iam.gserviceaccount.com"
+	matrixAudience         = "https://ingest.example"
+)
+
+// matrixIssuer signs the matrix's ID tokens; it is made once (an RSA key
+// takes a while) and serves its key on loopback while the tests run.
+var matrixIssuer = sync.OnceValue(func() func(*testing.T) *oidctest.Issuer {
+	iss, err := oidctest.NewIssuer()
+	return func(t *testing.T) *oidctest.Issuer {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("oidctest issuer: %v", err)
+		}
+		return iss
+	}
+})()
 
 // matrixFixture is a service with two tenants made through the API: acme
 // (the path's tenant, with an endpoint, an event, a revoked key and a spare
@@ -246,6 +310,8 @@ type matrixFixture struct {
 	h      http.Handler
 	tokens map[string]string // caller → bearer token
 	values map[string]string // path wildcard → value
+	// producerKeyID fills {key} of /v1/producer-keys/{key}.
+	producerKeyID string
 }
 
 func newMatrixFixture(t *testing.T) *matrixFixture {
@@ -276,14 +342,30 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	evt := created(http.MethodPost, "/v1/events", own, `{"type":"user.created","data":{}}`)
 	// A replay of no dead letters: its record exists, done.
 	rp := created(http.MethodPost, "/v1/tenants/acme/dead-letters:replay", own, "")
+	producerAll := created(http.MethodPost, "/v1/producer-keys", matrixAdminToken, `{"name":"all"}`)
+	producerOwn := created(http.MethodPost, "/v1/producer-keys", matrixAdminToken, `{"tenants":["globex","acme"]}`)
+	producerOther := created(http.MethodPost, "/v1/producer-keys", matrixAdminToken, `{"tenants":["globex"]}`)
+	producerRevoked := created(http.MethodPost, "/v1/producer-keys", matrixAdminToken, `{"name":"revoked"}`)
+	created(http.MethodDelete, "/v1/producer-keys/"+str(producerRevoked, "id"), matrixAdminToken, "")
+	iss := matrixIssuer(t)
 
 	f.tokens = map[string]string{
 		callerAdmin: matrixAdminToken, callerAdminOff: matrixAdminToken, callerOwn: own, callerDisabled: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
+		callerProducerAll: str(producerAll, "producer_key"), callerProducerOwn: str(producerOwn, "producer_key"),
+		callerProducerOther: str(producerOther, "producer_key"), callerProducerOff: str(producerAll, "producer_key"),
+		callerProducerRevoked: str(producerRevoked, "producer_key"),
+		callerTokenAll:        iss.Token("all@sender.iam.gserviceaccount.com", matrixAudience),
+		callerTokenOther:      iss.Token("globex-only@sender.iam.gserviceaccount.com", matrixAudience),
+		callerTokenStranger:   iss.Token("stranger@sender.iam.gserviceaccount.com", matrixAudience),
+		callerTokenAudience:   iss.Token("all@sender.iam.gserviceaccount.com", "https://elsewhere.example"),
 	}
 	f.values = map[string]string{
 		"tenant": "acme", "endpoint": str(ep, "id"), "event": str(evt, "id"), "key": str(spare, "id"),
 		"id": str(evt, "id") + ":" + str(ep, "id"), "replay": str(rp, "replay_id"),
 	}
+	// {key} is a tenant's API key under /v1/tenants, a producer key
+	// under /v1/producer-keys (fill).
+	f.producerKeyID = str(producerOwn, "id")
 	for k, v := range f.tokens {
 		if v == "" && k != callerNone {
 			t.Fatalf("setup: no token for %s", k)
@@ -305,6 +387,9 @@ var wildcard = regexp.MustCompile(`\{([^}]*)\}`)
 // fill replaces the wildcards of a route's path by values of the fixture;
 // one it does not know becomes "x".
 func (f *matrixFixture) fill(path string) string {
+	if strings.HasPrefix(path, "/v1/producer-keys/") {
+		return strings.Replace(path, "{key}", f.producerKeyID, 1)
+	}
 	return wildcard.ReplaceAllStringFunc(path, func(w string) string {
 		name := strings.TrimSuffix(strings.Trim(w, "{}"), "...")
 		if name == "$" {

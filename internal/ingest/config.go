@@ -3,7 +3,9 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +58,22 @@ type Config struct {
 	// portal's session cookie is SameSite=None; Secure; Partitioned, as a
 	// cross-site iframe gets no other cookie.
 	PortalFrameAncestors string `env:"HOOKRUN_PORTAL_FRAME_ANCESTORS"`
+	// ProducerServiceAccounts lists, space-separated, the service
+	// accounts whose Google-signed ID tokens may send events
+	// (POST /v1/tenants/{tenant}/events) with no stored secret, each of
+	// every tenant ("sender@proj.iam.gserviceaccount.com") or of some
+	// ("sender@proj.iam.gserviceaccount.com=acme,globex"). Empty means no
+	// ID token is accepted.
+	ProducerServiceAccounts string `env:"HOOKRUN_PRODUCER_SERVICE_ACCOUNTS"`
+	// ProducerAudience is the audience those ID tokens must be issued
+	// for: the ingest service's URL, which producers ask their token for.
+	// Required with ProducerServiceAccounts.
+	ProducerAudience string `env:"HOOKRUN_PRODUCER_AUDIENCE"`
+	// GoogleCertsURL replaces Google's key URL
+	// (https://www.googleapis.com/oauth2/v3/certs) when checking ID tokens:
+	// for the local stack and tests, which sign their own. Only a loopback
+	// URL is accepted; production leaves it unset.
+	GoogleCertsURL string `env:"HOOKRUN_GOOGLE_CERTS_URL"`
 	// ClaimLease is how long a request holds an event ID while publishing:
 	// meanwhile a request with the same ID gets 409, after it a retry
 	// takes over, so it is also how long a request killed mid-publish
@@ -95,7 +113,47 @@ func (c Config) Validate() error {
 	if _, err := frameAncestors(c.PortalFrameAncestors); err != nil {
 		return fmt.Errorf("portal frame ancestors (HOOKRUN_PORTAL_FRAME_ANCESTORS): %w", err)
 	}
+	accounts, err := producerAccounts(c.ProducerServiceAccounts)
+	if err != nil {
+		return fmt.Errorf("producer service accounts (HOOKRUN_PRODUCER_SERVICE_ACCOUNTS): %w", err)
+	}
+	if len(accounts) > 0 && c.ProducerAudience == "" {
+		return errors.New("producer service accounts (HOOKRUN_PRODUCER_SERVICE_ACCOUNTS) need the audience of their ID tokens (HOOKRUN_PRODUCER_AUDIENCE), the ingest service's URL")
+	}
 	return nil
+}
+
+// ProducerAccountEmails returns the service accounts of
+// ProducerServiceAccounts, in order, for the ID token verifier; c must be
+// valid.
+func (c Config) ProducerAccountEmails() []string {
+	accounts, _ := producerAccounts(c.ProducerServiceAccounts)
+	return slices.Sorted(maps.Keys(accounts))
+}
+
+// producerAccounts parses ProducerServiceAccounts: email → the tenants its
+// ID tokens may send events of (nil: every tenant).
+func producerAccounts(list string) (map[string][]string, error) {
+	accounts := map[string][]string{}
+	for _, entry := range strings.Fields(list) {
+		email, tenantList, limited := strings.Cut(entry, "=")
+		local, domain, ok := strings.Cut(email, "@")
+		if !ok || local == "" || domain == "" || strings.ContainsAny(domain, "@,") || strings.Contains(local, ",") {
+			return nil, fmt.Errorf("%q is not a service account's email, optionally followed by =tenant,tenant", entry)
+		}
+		if _, dup := accounts[email]; dup {
+			return nil, fmt.Errorf("%s is listed twice", email)
+		}
+		var tenants []string
+		if limited {
+			tenants = strings.Split(tenantList, ",")
+			if err := hookrun.ValidateProducerTenants(email, tenants); err != nil {
+				return nil, errors.New(hookrun.ErrorMessage(err))
+			}
+		}
+		accounts[email] = tenants
+	}
+	return accounts, nil
 }
 
 // frameAncestors parses PortalFrameAncestors: each an origin, scheme and

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -20,8 +21,13 @@ func TestConfigDefaults(t *testing.T) {
 	good := want
 	good.PortalKey = "a-portal-key-of-at-least-32-chars!"
 	good.PortalFrameAncestors = "https://app.example.com http://localhost:3000"
+	good.ProducerServiceAccounts = "all@p.iam.gserviceaccount.com  some@p.iam.gserviceaccount.com=acme,globex"
+	good.ProducerAudience = "https://ingest.example"
 	if err := good.Validate(); err != nil {
-		t.Errorf("Validate() = %v for a portal key and two frame ancestors", err)
+		t.Errorf("Validate() = %v for a portal key, two frame ancestors and two producer service accounts", err)
+	}
+	if got := good.ProducerAccountEmails(); !slices.Equal(got, []string{"all@p.iam.gserviceaccount.com", "some@p.iam.gserviceaccount.com"}) {
+		t.Errorf("ProducerAccountEmails() = %v", got)
 	}
 	for name, edit := range map[string]func(*Config){
 		"short admin token":   func(c *Config) { c.AdminToken = "short" },
@@ -34,6 +40,21 @@ func TestConfigDefaults(t *testing.T) {
 		"ancestor no scheme":  func(c *Config) { c.PortalFrameAncestors = "app.example.com" },
 		"ancestor injection":  func(c *Config) { c.PortalFrameAncestors = "https://a.example.com;script-src" },
 		"ancestor keyword":    func(c *Config) { c.PortalFrameAncestors = "'self'" },
+		"accounts without audience": func(c *Config) {
+			c.ProducerServiceAccounts = "sa@p.iam.gserviceaccount.com"
+		},
+		"account not an email": func(c *Config) {
+			c.ProducerServiceAccounts, c.ProducerAudience = "sender", "https://ingest.example"
+		},
+		"account twice": func(c *Config) {
+			c.ProducerServiceAccounts, c.ProducerAudience = "a@p.iam a@p.iam=acme", "https://ingest.example"
+		},
+		"account with no tenant after =": func(c *Config) {
+			c.ProducerServiceAccounts, c.ProducerAudience = "a@p.iam=", "https://ingest.example"
+		},
+		"account with a bad tenant": func(c *Config) {
+			c.ProducerServiceAccounts, c.ProducerAudience = "a@p.iam=Acme", "https://ingest.example"
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			bad := want

@@ -26,12 +26,13 @@ var consoleFiles embed.FS
 
 // consolePages are the console's templates, each parsed with its layout.
 var consolePages = map[string]*template.Template{
-	"signin":   parseConsolePage("signin.html"),
-	"error":    parseConsolePage("error.html"),
-	"tenants":  parseConsolePage("tenants.html"),
-	"tenant":   parseConsolePage("tenant.html"),
-	"rejected": parseConsolePage("rejected.html"),
-	"system":   parseConsolePage("system.html"),
+	"signin":       parseConsolePage("signin.html"),
+	"error":        parseConsolePage("error.html"),
+	"tenants":      parseConsolePage("tenants.html"),
+	"tenant":       parseConsolePage("tenant.html"),
+	"rejected":     parseConsolePage("rejected.html"),
+	"system":       parseConsolePage("system.html"),
+	"producerkeys": parseConsolePage("producerkeys.html"),
 }
 
 func parseConsolePage(name string) *template.Template {
@@ -51,6 +52,10 @@ func (s *Service) consoleHandler() http.Handler {
 	mux.HandleFunc("POST /console/tenants/{tenant}/status", s.consolePage(s.consoleSetStatus))
 	mux.HandleFunc("POST /console/tenants/{tenant}/limits", s.consolePage(s.consoleSetLimits))
 	mux.HandleFunc("POST /console/tenants/{tenant}/portal", s.consolePage(s.consoleOpenPortal))
+	mux.HandleFunc("GET /console/producer-keys", s.consolePage(s.consoleProducerKeys))
+	mux.HandleFunc("POST /console/producer-keys", s.consolePage(s.consoleCreateProducerKey))
+	mux.HandleFunc("GET /console/producer-keys/{key}/revoke", s.consolePage(s.consoleConfirmRevokeProducer))
+	mux.HandleFunc("POST /console/producer-keys/{key}/revoke", s.consolePage(s.consoleRevokeProducer))
 	mux.HandleFunc("GET /console/rejected-messages", s.consolePage(s.consoleRejected))
 	mux.HandleFunc("GET /console/system", s.consolePage(s.consoleSystem))
 	mux.HandleFunc("/console/", func(w http.ResponseWriter, r *http.Request) {

@@ -85,7 +85,37 @@ var consoleRoutes = []struct {
 	{http.MethodPost, "/console/tenants/acme/portal", url.Values{}},
 	{http.MethodGet, "/console/rejected-messages", nil},
 	{http.MethodGet, "/console/system", nil},
+	{http.MethodGet, "/console/producer-keys", nil},
+	{http.MethodPost, "/console/producer-keys", url.Values{"name": {"backend"}}},
+	{http.MethodGet, "/console/producer-keys/pkey_aaaaaaaaaaaaaaaaaaaaaaaaaa/revoke", nil},
+	{http.MethodPost, "/console/producer-keys/pkey_aaaaaaaaaaaaaaaaaaaaaaaaaa/revoke", url.Values{}},
 	{http.MethodPost, "/console/sign-out", url.Values{}},
+}
+
+// consolePoster signs in to the console and returns the session's cookie
+// and a function that posts a form with the session's CSRF token,
+// returning the answer's status, Location and body.
+func (e *env) consolePoster(t *testing.T) (*http.Cookie, func(t *testing.T, path string, form url.Values) (int, string, string)) {
+	t.Helper()
+	c, csrf := e.consoleSession(t)
+	return c, func(t *testing.T, path string, form url.Values) (int, string, string) {
+		t.Helper()
+		form.Set("csrf_token", csrf)
+		w := e.page(http.MethodPost, path, c, form)
+		return w.Code, w.Header().Get("Location"), w.Body.String()
+	}
+}
+
+// shownKey returns the key a console page shows once after creating it.
+func shownKey(t *testing.T, body string) string {
+	t.Helper()
+	const mark = `id="new-key" class="secret" readonly value="`
+	i := strings.Index(body, mark)
+	if i < 0 {
+		t.Fatalf("no key shown:\n%s", body)
+	}
+	key := body[i+len(mark):]
+	return key[:strings.IndexByte(key, '"')]
 }
 
 func TestConsoleNeedsSession(t *testing.T) {
@@ -149,25 +179,13 @@ func TestConsoleCSRF(t *testing.T) {
 
 func TestConsoleTenants(t *testing.T) {
 	e := newEnv(t, nil)
-	c, csrf := e.consoleSession(t)
-	post := func(t *testing.T, path string, form url.Values) (int, string, string) {
-		t.Helper()
-		form.Set("csrf_token", csrf)
-		w := e.page(http.MethodPost, path, c, form)
-		return w.Code, w.Header().Get("Location"), w.Body.String()
-	}
+	c, post := e.consolePoster(t)
 
 	code, _, body := post(t, "/console/tenants", url.Values{"id": {"newco"}, "name": {"New Co"}})
 	if code != http.StatusCreated {
 		t.Fatalf("create: %d\n%s", code, body)
 	}
-	const mark = `id="new-key" class="secret" readonly value="`
-	i := strings.Index(body, mark)
-	if i < 0 {
-		t.Fatalf("no API key shown:\n%s", body)
-	}
-	key := body[i+len(mark):]
-	key = key[:strings.IndexByte(key, '"')]
+	key := shownKey(t, body)
 	if w := e.do(t, http.MethodGet, "/v1/tenants/newco", key, ""); w.Code != http.StatusOK {
 		t.Errorf("the shown key on the API: %d, want 200", w.Code)
 	}
@@ -247,4 +265,44 @@ func (e *env) getTenant(t *testing.T, id string) (hookrun.Tenant, int) {
 		t.Fatalf("get tenant %s: %d %s", id, w.Code, w.Body)
 	}
 	return decode[hookrun.Tenant](t, w), w.Code
+}
+
+func TestConsoleProducerKeys(t *testing.T) {
+	e := newEnv(t, nil)
+	e.createTenant(t, "acme")
+	e.createTenant(t, "globex")
+	c, post := e.consolePoster(t)
+	wantIn(t, e.page(http.MethodGet, "/console/producer-keys", c, nil).Body.String(), "No producer keys yet")
+
+	code, _, body := post(t, "/console/producer-keys", url.Values{"name": {"billing backend"}, "tenants": {"acme, globex"}})
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d\n%s", code, body)
+	}
+	key := shownKey(t, body)
+	if w := send(t, e, "globex", key, "from-console"); w.Code != http.StatusAccepted {
+		t.Errorf("the shown key sending to globex: %d %s, want 202", w.Code, w.Body)
+	}
+	wantIn(t, body, "billing backend", `href="/console/tenants/acme"`, `href="/console/tenants/globex"`)
+
+	t.Run("invalid tenants", func(t *testing.T) {
+		code, _, body := post(t, "/console/producer-keys", url.Values{"name": {"x"}, "tenants": {"Not_Valid"}})
+		if code != http.StatusBadRequest || !strings.Contains(body, `value="Not_Valid"`) {
+			t.Fatalf("%d, want 400 with the form kept:\n%s", code, body)
+		}
+	})
+	t.Run("revoke", func(t *testing.T) {
+		ks := decode[struct {
+			ProducerKeys []producerKeyJSON `json:"producer_keys"`
+		}](t, e.do(t, http.MethodGet, "/v1/producer-keys", adminToken, "")).ProducerKeys
+		if len(ks) != 1 {
+			t.Fatalf("producer keys %+v, want the one created", ks)
+		}
+		confirm := e.page(http.MethodGet, "/console/producer-keys/"+ks[0].ID+"/revoke", c, nil)
+		wantIn(t, confirm.Body.String(), "Revoke “billing backend”?", `action="/console/producer-keys/`+ks[0].ID+`/revoke"`)
+		if code, loc, body := post(t, "/console/producer-keys/"+ks[0].ID+"/revoke", url.Values{}); code != http.StatusSeeOther || loc != "/console/producer-keys" {
+			t.Fatalf("revoke: %d %q\n%s", code, loc, body)
+		}
+		wantError(t, send(t, e, "globex", key, "after-revoke"), 401, hookrun.CodeUnauthenticated, "credentials")
+		wantIn(t, e.page(http.MethodGet, "/console/producer-keys", c, nil).Body.String(), "revoked")
+	})
 }

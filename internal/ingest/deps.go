@@ -19,6 +19,7 @@ type Store interface {
 	MetricsStore
 	CatalogueStore
 	PortalStore
+	ProducerKeyStore
 }
 
 // PortalStore keeps the links into tenants' portals, by their token's
@@ -60,4 +61,14 @@ type Secrets interface {
 // taskID that exists, or existed, is not an error.
 type Scheduler interface {
 	Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error
+}
+
+// IDTokenVerifier checks a Google-signed ID token (signature, expiry,
+// issuer, audience, and the verified email of one of the service accounts
+// it was built for) and returns the service account's email. A failure to
+// fetch Google's keys is CodeUnavailable; any other error refuses the
+// token, and describes why without repeating it. It must be safe for
+// concurrent use.
+type IDTokenVerifier interface {
+	ServiceAccount(ctx context.Context, token string) (email string, err error)
 }

@@ -18,6 +18,7 @@ import (
 func (s *Service) eventRoutes() []route {
 	return []route{
 		{"POST /v1/events", s.publishEvent},
+		{"POST /v1/tenants/{tenant}/events", s.publishEvent},
 		{"GET /v1/tenants/{tenant}/events", s.listEvents},
 		{"GET /v1/tenants/{tenant}/events/{event}", s.getEvent},
 		{"POST /v1/tenants/{tenant}/events/{event}", s.eventAction},
@@ -56,7 +57,9 @@ type publishEventResponse struct {
 	ID string `json:"id"`
 }
 
-// publishEvent handles POST /v1/events and counts what it answered: an
+// publishEvent handles POST /v1/events (a tenant's key sends its own
+// events) and POST /v1/tenants/{tenant}/events (a producer credential or
+// the tenant's key sends the path's tenant's events), and counts what it answered: an
 // event accepted (a duplicate's 202 accepts nothing new) or refused, by
 // the error's status.
 func (s *Service) publishEvent(w http.ResponseWriter, r *http.Request) error {
@@ -93,23 +96,35 @@ func (s *Service) acceptEvent(w http.ResponseWriter, r *http.Request) (fresh boo
 	return !duplicate, nil
 }
 
-// sendingTenant returns the tenant whose events r sends: the tenant of
-// its API key, which on a route under /v1/tenants/{tenant} must be that
-// tenant. The admin token sends no events.
+// sendingTenant returns the tenant whose events the request may send: the
+// path's {tenant}, for a producer credential allowed that tenant or the
+// tenant's own API key; without {tenant} in the route, the tenant of the
+// API key. The admin token sends no events: the operator gives producers a
+// producer key instead.
 func (s *Service) sendingTenant(r *http.Request) (hookrun.Tenant, error) {
 	ctx := r.Context()
-	c, err := s.authenticate(r)
+	c, err := s.identify(r)
 	if err != nil {
 		return hookrun.Tenant{}, err
 	}
-	if c.admin {
-		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "send events with the tenant's API key, not the admin token")
+	id := r.PathValue("tenant")
+	switch {
+	case c.admin:
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "send events with a producer key (POST /v1/producer-keys) or the tenant's API key, not the admin token")
+	case id == "" && c.producer != nil:
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "a producer credential names the tenant in the path: POST /v1/tenants/{tenant}/events (or …/events:batch)")
+	case id == "":
+		id = c.tenantID
+	case c.producer != nil && !hookrun.MayProduce(c.producer.tenants, id):
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this producer credential may not send events of tenant %q", id)
+	case c.producer == nil && c.tenantID != id:
+		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not send events of tenant %q", id)
 	}
-	if path := r.PathValue("tenant"); path != "" && path != c.tenantID {
-		return hookrun.Tenant{}, hookrun.Errorf(hookrun.CodePermissionDenied, "this API key may not send events of tenant %q", path)
+	if hookrun.ValidateTenantID(id) != nil {
+		return hookrun.Tenant{}, errTenantNotFound(id)
 	}
-	t, err := s.tenant(ctx, c.tenantID)
-	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+	t, err := s.tenant(ctx, id)
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound && c.producer == nil {
 		return hookrun.Tenant{}, errUnauthenticated // the key outlived its tenant
 	}
 	if err != nil {

@@ -24,8 +24,8 @@ var (
 // The auth matrix (authmatrix_test.go) is an internal test, to read the
 // router's routes; it runs on these.
 func init() {
-	ingest.NewMatrixService = func(cfg ingest.Config) (*ingest.Service, error) {
-		return ingest.New(cfg, newTestStore(), &fakePublisher{}, newFakeSecrets(), ingest.WithChallenger(&fakeChallenger{}))
+	ingest.NewMatrixService = func(cfg ingest.Config, opts ...ingest.Option) (*ingest.Service, error) {
+		return ingest.New(cfg, newTestStore(), &fakePublisher{}, newFakeSecrets(), append(opts, ingest.WithChallenger(&fakeChallenger{}))...)
 	}
 }
 

@@ -5,6 +5,7 @@ package ingest
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -32,8 +33,10 @@ type Service struct {
 	// background, so a client repeating DELETE meanwhile starts no second.
 	purges    sync.Map // tenant ID → struct{}
 	adminHash [sha256.Size]byte
-	keys      *cache.TTL[string]         // key hash → tenant ID
-	tenants   *cache.TTL[hookrun.Tenant] // tenant ID → tenant
+	keys      *cache.TTL[string] // key hash → tenant ID
+	// producerKeys: producer key hash → producer key
+	producerKeys *cache.TTL[hookrun.ProducerKey]
+	tenants      *cache.TTL[hookrun.Tenant] // tenant ID → tenant
 	// catalogues: tenant ID → event-type catalogue
 	catalogues *cache.TTL[hookrun.Catalogue]
 	now        func() time.Time
@@ -48,6 +51,11 @@ type Service struct {
 	// frameAncestors may embed the portal (Config.PortalFrameAncestors).
 	portal         portalSigner
 	frameAncestors []string
+	// idTokens verifies producers' ID tokens; producerAccounts maps each
+	// allowed service account to the tenants it may send events of (nil:
+	// every tenant), from Config.ProducerServiceAccounts.
+	idTokens         IDTokenVerifier
+	producerAccounts map[string][]string
 }
 
 // Option changes a Service built by New.
@@ -62,6 +70,11 @@ func WithRetirer(s Scheduler) Option { return func(svc *Service) { svc.retirer =
 // endpoints disabled) on m.
 func WithMetrics(m *metrics.Recorder) Option { return func(s *Service) { s.opMetrics = m } }
 
+// WithIDTokens accepts ID tokens of Config.ProducerServiceAccounts, as v
+// verifies them, as producer credentials. New requires it when any
+// service account is configured.
+func WithIDTokens(v IDTokenVerifier) Option { return func(s *Service) { s.idTokens = v } }
+
 // WithChallenger replaces the ownership challenge (tests).
 func WithChallenger(c Challenger) Option { return func(s *Service) { s.challenge = c } }
 
@@ -72,22 +85,30 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		return nil, fmt.Errorf("ingest config: %w", err)
 	}
 	s := &Service{
-		cfg:        cfg,
-		store:      store,
-		pub:        pub,
-		secrets:    secrets,
-		adminHash:  sha256.Sum256([]byte(cfg.AdminToken)),
-		keys:       cache.New[string](cfg.KeyCacheTTL, 100_000),
-		tenants:    cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
-		catalogues: cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
-		now:        time.Now,
-		batches:    newBatchRoom(),
-		challenge:  senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
+		cfg:          cfg,
+		store:        store,
+		pub:          pub,
+		secrets:      secrets,
+		adminHash:    sha256.Sum256([]byte(cfg.AdminToken)),
+		keys:         cache.New[string](cfg.KeyCacheTTL, 100_000),
+		producerKeys: cache.New[hookrun.ProducerKey](cfg.KeyCacheTTL, 10_000),
+		tenants:      cache.New[hookrun.Tenant](cfg.KeyCacheTTL, 100_000),
+		catalogues:   cache.New[hookrun.Catalogue](cfg.KeyCacheTTL, 100_000),
+		now:          time.Now,
+		batches:      newBatchRoom(),
+		challenge:    senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
 	s.portal = newPortalSigner(cfg.PortalKey)
-	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors) // Validate checked it
+	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors)        // Validate checked it
+	s.producerAccounts, _ = producerAccounts(cfg.ProducerServiceAccounts) // so did it
 	for _, o := range opts {
 		o(s)
+	}
+	switch {
+	case len(s.producerAccounts) > 0 && s.idTokens == nil:
+		return nil, errors.New("ingest config: producer service accounts are set, but no ID token verifier is given (WithIDTokens)")
+	case len(s.producerAccounts) == 0:
+		s.idTokens = nil // no service account, no ID token
 	}
 	return s, nil
 }
@@ -115,7 +136,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.endpointRoutes(), s.eventRoutes(), s.batchRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
+	return slices.Concat(s.tenantRoutes(), s.producerKeyRoutes(), s.endpointRoutes(), s.eventRoutes(), s.batchRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

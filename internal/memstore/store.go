@@ -28,16 +28,18 @@ import (
 type Store struct {
 	now func() time.Time
 
-	mu         sync.Mutex
-	tenants    map[string]hookrun.Tenant
-	keys       map[string]hookrun.APIKey // by hash
-	endpoints  map[string]hookrun.Endpoint
-	events     map[string]eventRecord
-	deliveries map[string]*deliveryRecord
-	rejected   map[string]hookrun.RejectedMessage
-	catalogues map[string]hookrun.Catalogue
-	replays    map[string]hookrun.Replay // by key(tenant, replay ID)
-	deletions  map[string]hookrun.TenantDeletion
+	mu      sync.Mutex
+	tenants map[string]hookrun.Tenant
+	keys    map[string]hookrun.APIKey // by hash
+	// producerKeys: key hash → producer key
+	producerKeys map[string]hookrun.ProducerKey
+	endpoints    map[string]hookrun.Endpoint
+	events       map[string]eventRecord
+	deliveries   map[string]*deliveryRecord
+	rejected     map[string]hookrun.RejectedMessage
+	catalogues   map[string]hookrun.Catalogue
+	replays      map[string]hookrun.Replay // by key(tenant, replay ID)
+	deletions    map[string]hookrun.TenantDeletion
 	// portalLinks: token hash → link
 	portalLinks map[string]hookrun.PortalLink
 }
@@ -52,17 +54,18 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // New returns an empty store.
 func New(opts ...Option) *Store {
 	s := &Store{
-		now:         time.Now,
-		tenants:     map[string]hookrun.Tenant{},
-		keys:        map[string]hookrun.APIKey{},
-		endpoints:   map[string]hookrun.Endpoint{},
-		events:      map[string]eventRecord{},
-		deliveries:  map[string]*deliveryRecord{},
-		rejected:    map[string]hookrun.RejectedMessage{},
-		catalogues:  map[string]hookrun.Catalogue{},
-		replays:     map[string]hookrun.Replay{},
-		deletions:   map[string]hookrun.TenantDeletion{},
-		portalLinks: map[string]hookrun.PortalLink{},
+		now:          time.Now,
+		tenants:      map[string]hookrun.Tenant{},
+		keys:         map[string]hookrun.APIKey{},
+		producerKeys: map[string]hookrun.ProducerKey{},
+		endpoints:    map[string]hookrun.Endpoint{},
+		events:       map[string]eventRecord{},
+		deliveries:   map[string]*deliveryRecord{},
+		rejected:     map[string]hookrun.RejectedMessage{},
+		catalogues:   map[string]hookrun.Catalogue{},
+		replays:      map[string]hookrun.Replay{},
+		deletions:    map[string]hookrun.TenantDeletion{},
+		portalLinks:  map[string]hookrun.PortalLink{},
 	}
 	for _, o := range opts {
 		o(s)

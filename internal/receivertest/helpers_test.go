@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
+	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
@@ -71,4 +73,22 @@ func post(t *testing.T, h http.Handler, secret, id, body string) *httptest.Respo
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w
+}
+
+// secretManager starts hookrun's in-process Secret Manager emulator and
+// returns a store on it, in the test's own project, and its address. Both
+// end with the test.
+func secretManager(t *testing.T) (*secretmanager.Store, string) {
+	t.Helper()
+	em, err := smemu.Serve(t.Context(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start Secret Manager emulator: %v", err)
+	}
+	t.Cleanup(func() { _ = em.Close() })
+	store, err := secretmanager.New(t.Context(), secretmanager.Config{ProjectID: testenv.ProjectID(t), Endpoint: em.Addr()})
+	if err != nil {
+		t.Fatalf("secretmanager.New: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return store, em.Addr()
 }

@@ -72,7 +72,7 @@ func TestPubSubHandoffEmulator(t *testing.T) {
 		}
 	}
 
-	wantAttrs := map[string]string{receiver.AttrWebhookID: "msg_1", receiver.AttrEventType: "user.created", receiver.AttrContentType: "application/json"}
+	wantAttrs := map[string]string{receiver.AttrWebhookID: "msg_1", receiver.AttrSender: receiver.SenderStandardWebhooks, receiver.AttrEventType: "user.created", receiver.AttrContentType: "application/json"}
 	rctx, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
 	var (

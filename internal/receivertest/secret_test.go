@@ -9,9 +9,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/hookrun/hookrun/functions/receiver"
-	smemu "github.com/hookrun/hookrun/internal/emulator/secretmanager"
 	"github.com/hookrun/hookrun/internal/hookrun"
-	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/signature"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
@@ -21,17 +19,8 @@ import (
 // hookrun itself stores.
 func TestOpenReadsSecretManager(t *testing.T) {
 	ctx := t.Context()
-	em, err := smemu.Serve(ctx, "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("start Secret Manager emulator: %v", err)
-	}
-	t.Cleanup(func() { em.Close() })
+	store, addr := secretManager(t)
 	project := testenv.ProjectID(t)
-	store, err := secretmanager.New(ctx, secretmanager.Config{ProjectID: project, Endpoint: em.Addr()})
-	if err != nil {
-		t.Fatalf("secretmanager.New: %v", err)
-	}
-	defer store.Close()
 
 	secret := signature.NewSecret()
 	endpointSecret, err := json.Marshal(hookrun.EndpointSecret{SigningSecret: secret})
@@ -47,7 +36,7 @@ func TestOpenReadsSecretManager(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Create: %v", err)
 			}
-			rc, err := receiver.Open(ctx, receiver.Config{SecretName: version, SecretManagerEndpoint: em.Addr()})
+			rc, err := receiver.Open(ctx, receiver.Config{SecretName: version, SecretManagerEndpoint: addr})
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
@@ -57,7 +46,7 @@ func TestOpenReadsSecretManager(t *testing.T) {
 			}
 		})
 	}
-	_, err = receiver.Open(ctx, receiver.Config{SecretName: "projects/" + project + "/secrets/missing/versions/1", SecretManagerEndpoint: em.Addr()})
+	_, err = receiver.Open(ctx, receiver.Config{SecretName: "projects/" + project + "/secrets/missing/versions/1", SecretManagerEndpoint: addr})
 	if status.Code(err) != codes.NotFound {
 		t.Errorf("Open with a missing secret: %v, want NOT_FOUND", err)
 	}

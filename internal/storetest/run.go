@@ -44,6 +44,8 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"Rejected", testRejected},
 		{"APIKeys", testAPIKeys},
+		{"ProducerKeys", testProducerKeys},
+		{"ListProducerKeysPages", testListProducerKeysPages},
 		{"CreateTenantFromHash", testCreateTenantFromHash},
 		{"UpdateTenant", testUpdateTenant},
 		{"ListTenantsPages", testListTenantsPages},

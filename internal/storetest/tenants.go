@@ -33,9 +33,14 @@ func sameKey(a, b hookrun.APIKey) bool {
 }
 
 func keyIDs(ks []hookrun.APIKey) []string {
-	out := make([]string, len(ks))
-	for i, k := range ks {
-		out[i] = k.ID
+	return idsOf(ks, func(k hookrun.APIKey) string { return k.ID })
+}
+
+// idsOf returns the ID of each of xs, in order.
+func idsOf[T any](xs []T, id func(T) string) []string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = id(x)
 	}
 	return out
 }

@@ -82,10 +82,10 @@ func run(ctx context.Context) error {
 	var deps dispatch.Deps
 	switch cfg.Auth {
 	case "oidc":
-		if deps.PushVerifier, err = oidc.NewVerifier(ctx, cfg.PushAudience, cfg.PushServiceAccount); err != nil {
+		if deps.PushVerifier, err = oidc.NewVerifier(ctx, oidc.Config{Audience: cfg.PushAudience, ServiceAccounts: []string{cfg.PushServiceAccount}}); err != nil {
 			return fmt.Errorf("push auth (set HOOKRUN_PUSH_AUDIENCE and HOOKRUN_PUSH_SERVICE_ACCOUNT): %w", err)
 		}
-		if deps.TaskVerifier, err = oidc.NewVerifier(ctx, tasks.Audience(), tasks.OIDCServiceAccount); err != nil {
+		if deps.TaskVerifier, err = oidc.NewVerifier(ctx, oidc.Config{Audience: tasks.Audience(), ServiceAccounts: []string{tasks.OIDCServiceAccount}}); err != nil {
 			return fmt.Errorf("task auth (set HOOKRUN_TASKS_SERVICE_ACCOUNT): %w", err)
 		}
 	case "none":

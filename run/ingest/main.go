@@ -14,6 +14,7 @@ import (
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/metrics"
+	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
 )
@@ -94,6 +95,14 @@ func run(ctx context.Context) error {
 		opts = append(opts, ingest.WithRetirer(retirer))
 	} else {
 		slog.Warn("HOOKRUN_RETIRE_TARGET_URL is not set: old signing secrets are disabled at the endpoint's next change, not when their grace period ends")
+	}
+
+	if emails := cfg.Ingest.ProducerAccountEmails(); len(emails) > 0 {
+		v, err := oidc.NewVerifier(ctx, oidc.Config{Audience: cfg.Ingest.ProducerAudience, ServiceAccounts: emails, CertsURL: cfg.Ingest.GoogleCertsURL})
+		if err != nil {
+			return fmt.Errorf("producer ID tokens (HOOKRUN_PRODUCER_SERVICE_ACCOUNTS, HOOKRUN_PRODUCER_AUDIENCE, HOOKRUN_GOOGLE_CERTS_URL): %w", err)
+		}
+		opts = append(opts, ingest.WithIDTokens(v))
 	}
 
 	icfg := cfg.Ingest

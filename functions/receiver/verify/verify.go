@@ -1,12 +1,18 @@
-// Package verify checks that a webhook request really comes from hookrun, for
-// tenants who write their own handler instead of deploying the sample
-// receiver. hookrun signs every delivery by the Standard Webhooks
-// specification (https://www.standardwebhooks.com): an HMAC-SHA256 of
+// Package verify checks that a webhook request really comes from its
+// sender, for tenants who write their own handler instead of deploying the
+// sample receiver, and for the sample receiver itself.
+//
+// hookrun signs every delivery by the Standard Webhooks specification
+// (https://www.standardwebhooks.com): an HMAC-SHA256 of
 // "webhook-id.webhook-timestamp.body" keyed with the endpoint's whsec_
-// secret, sent in the webhook-signature header.
+// secret, sent in the webhook-signature header (Verify, Verifier). Other
+// Standard Webhooks senders (Svix and its users, among others) verify the
+// same way. Slack, GitHub and Stripe sign by schemes of their own, each an
+// HMAC-SHA256 over the body too: NewSlack, NewGitHub and NewStripe.
 //
 // Verify the raw body, exactly as received, before parsing it: re-encoded
-// JSON does not verify. Answer 401 when Verify fails, without saying why.
+// JSON does not verify. Answer 401 when verification fails, without saying
+// why.
 //
 //	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 //	…
@@ -14,14 +20,9 @@
 //		http.Error(w, "unauthenticated", http.StatusUnauthorized)
 //		return
 //	}
-//
-// Other Standard Webhooks senders (Svix and its users, among others) verify
-// the same way.
 package verify
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -55,24 +56,26 @@ var ErrInvalidSecret = errors.New("signing secret must be whsec_ followed by bas
 // of the errors below, which is safe to log: none repeats a header value.
 var ErrUnverified = errors.New("webhook not verified")
 
-// The reasons a request is not verified; each comes wrapped with
-// ErrUnverified.
+// The reasons a request is not verified, whatever the sender's scheme;
+// each comes wrapped with ErrUnverified and the header it is about
+// ("webhook not verified: webhook-timestamp: timestamp is too old").
 var (
-	// ErrMissingHeaders: webhook-id, webhook-timestamp or webhook-signature
-	// is missing or empty.
-	ErrMissingHeaders = errors.New("missing webhook-id, webhook-timestamp or webhook-signature header")
-	// ErrInvalidTimestamp: webhook-timestamp is not Unix seconds.
-	ErrInvalidTimestamp = errors.New("webhook-timestamp is not a Unix time in seconds")
-	// ErrTimestampTooOld: the message was signed more than Tolerance ago,
-	// so it may be a replay.
-	ErrTimestampTooOld = errors.New("webhook-timestamp is too old")
-	// ErrTimestampTooNew: the message claims to be signed more than
-	// Tolerance in the future. Check this machine's clock.
-	ErrTimestampTooNew = errors.New("webhook-timestamp is too far in the future")
-	// ErrNoMatch: no v1 signature in webhook-signature matches any secret,
-	// because the body, id or timestamp was altered or the secret is not
-	// the endpoint's.
-	ErrNoMatch = errors.New("no webhook-signature matches")
+	// ErrMissingHeaders: a header the scheme needs (for Standard
+	// Webhooks webhook-id, webhook-timestamp and webhook-signature) is
+	// missing or empty.
+	ErrMissingHeaders = errors.New("missing header")
+	// ErrInvalidTimestamp: the timestamp is not Unix seconds.
+	ErrInvalidTimestamp = errors.New("timestamp is not a Unix time in seconds")
+	// ErrTimestampTooOld: the message was signed longer ago than the
+	// scheme's tolerance, so it may be a replay.
+	ErrTimestampTooOld = errors.New("timestamp is too old")
+	// ErrTimestampTooNew: the message claims to be signed further in the
+	// future than the scheme's tolerance. Check this machine's clock.
+	ErrTimestampTooNew = errors.New("timestamp is too far in the future")
+	// ErrNoMatch: no signature in the header matches any secret, because
+	// the body, id or timestamp was altered or the secret is not the
+	// sender's.
+	ErrNoMatch = errors.New("no signature matches")
 )
 
 // Verify checks a received webhook's headers and raw body against secret.
@@ -133,58 +136,30 @@ func (v *Verifier) Verify(headers http.Header, body []byte) error {
 
 // VerifyAt is Verify with the receiver's clock reading now, for tests.
 func (v *Verifier) VerifyAt(headers http.Header, body []byte, now time.Time) error {
-	if err := v.check(lookup(headers, HeaderID), lookup(headers, HeaderTimestamp), lookup(headers, HeaderSignature), body, now); err != nil {
-		return fmt.Errorf("%w: %w", ErrUnverified, err)
-	}
-	return nil
+	return v.check(lookup(headers, HeaderID), lookup(headers, HeaderTimestamp), lookup(headers, HeaderSignature), body, now)
 }
 
-// check returns the reason id, ts and sigs do not verify body, or nil.
+// check returns why id, ts and sigs do not verify body, or nil.
 func (v *Verifier) check(id, ts, sigs string, body []byte, now time.Time) error {
 	if id == "" || ts == "" || sigs == "" {
-		return ErrMissingHeaders
+		return unverified(HeaderID+", "+HeaderTimestamp+", "+HeaderSignature, ErrMissingHeaders)
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	sec, err := fresh(ts, now, v.Tolerance)
 	if err != nil {
-		return ErrInvalidTimestamp
+		return unverified(HeaderTimestamp, err)
 	}
-	sent := time.Unix(sec, 0)
-	if now.Sub(sent) > v.Tolerance {
-		return ErrTimestampTooOld
-	}
-	if sent.Sub(now) > v.Tolerance {
-		return ErrTimestampTooNew
-	}
-	signed := []byte(id + "." + strconv.FormatInt(sec, 10) + ".")
-	for _, key := range v.keys {
-		mac := hmac.New(sha256.New, key)
-		mac.Write(signed)
-		mac.Write(body)
-		want := mac.Sum(nil)
-		for sig := range strings.FieldsSeq(sigs) {
-			version, b64, ok := strings.Cut(sig, ",")
-			if !ok || version != "v1" {
-				continue // other schemes (v1a…) are not ours to check
-			}
-			got, err := base64.StdEncoding.DecodeString(b64)
-			if err == nil && hmac.Equal(got, want) {
-				return nil
-			}
+	var got [][]byte
+	for sig := range strings.FieldsSeq(sigs) {
+		version, b64, ok := strings.Cut(sig, ",")
+		if !ok || version != "v1" {
+			continue // other schemes (v1a…) are not ours to check
+		}
+		if mac, err := base64.StdEncoding.DecodeString(b64); err == nil {
+			got = append(got, mac)
 		}
 	}
-	return ErrNoMatch
-}
-
-// lookup returns the values of the header name, joined by spaces when it
-// came in several lines, whatever the case of its key in h.
-func lookup(h http.Header, name string) string {
-	values := h.Values(name)
-	if len(values) == 0 {
-		for k, v := range h {
-			if strings.EqualFold(k, name) {
-				values = append(values, v...)
-			}
-		}
+	if !signedBy(v.keys, id+"."+strconv.FormatInt(sec, 10)+".", body, got) {
+		return unverified(HeaderSignature, ErrNoMatch)
 	}
-	return strings.Join(values, " ")
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,7 +43,7 @@ func specKeys(secret string) (keys [][]byte, ok bool) {
 }
 
 // reasons are every documented error of Verify.
-var reasons = []error{verify.ErrInvalidSecret, verify.ErrUnverified, verify.ErrMissingHeaders, verify.ErrInvalidTimestamp,
+var reasons = []error{verify.ErrInvalidSecret, verify.ErrNoSecret, verify.ErrUnverified, verify.ErrMissingHeaders, verify.ErrInvalidTimestamp,
 	verify.ErrTimestampTooOld, verify.ErrTimestampTooNew, verify.ErrNoMatch}
 
 // FuzzVerify feeds Verify any secret, headers and body. Whatever arrives,
@@ -148,8 +149,9 @@ func holdsSignature(sigs string, keys [][]byte, id string, ts int64, body []byte
 }
 
 // quietLeftover is what may be left of an error once the documented texts
-// are taken out: where in the secret the problem is, never a value.
-var quietLeftover = regexp.MustCompile(`^(no secret given|secret [0-9]+ of [0-9]+)?(: )*$`)
+// are taken out: where in the secret the problem is, or the names of the
+// headers it is about, never a value.
+var quietLeftover = regexp.MustCompile(`^(: )*(secret [0-9]+ of [0-9]+|[A-Za-z0-9-]+( t| v1| t and v1)?|webhook-id, webhook-timestamp, webhook-signature|X-Slack-Request-Timestamp, X-Slack-Signature)?(: )*$`)
 
 // checkQuiet checks that err, which receivers log, is made of the
 // documented texts only, so it repeats no secret or header.
@@ -162,4 +164,72 @@ func checkQuiet(t *testing.T, err error) {
 	if !quietLeftover.MatchString(msg) {
 		t.Fatalf("error %q says more than the documented reasons: %q", err, msg)
 	}
+}
+
+// FuzzStripe feeds the Stripe verifier any Stripe-Signature header and
+// body. It never panics, its errors are the documented ones, and it
+// accepts only a header holding a t within StripeTolerance and a v1 made
+// by the documented scheme over that t and the body. A header Stripe
+// would send verifies after anything else in the header.
+func FuzzStripe(f *testing.F) {
+	const (
+		secret = "whsec_test_secret_0123456789abcdef"
+		body   = `{"id":"evt_1","type":"checkout.session.completed"}`
+	)
+	good := stripeSign(1_800_000_000, body, secret)
+	for _, s := range [][2]string{
+		{good, body}, {good, body + " "}, {"t=1800000000,v1=zz", body},
+		{"t=1800000000,t=1,v1=" + good[len("t=1800000000,v1="):], body},
+		{"t=+1800000000" + good[len("t=1800000000"):], body},
+		{"t=-1,v1=,v1", ""}, {",,,=,t=,v1==", body}, {"", ""},
+	} {
+		f.Add(s[0], []byte(s[1]))
+	}
+	now := time.Unix(1_800_000_000, 0)
+	tolerance := int64(verify.StripeTolerance / time.Second)
+	v, err := verify.NewStripe(secret)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sigHeader string, body []byte) {
+		h := http.Header{verify.HeaderStripeSignature: {sigHeader}}
+		err := v.VerifyAt(h, body, now)
+		if err != nil {
+			if !errors.Is(err, verify.ErrUnverified) {
+				t.Fatalf("VerifyAt = %v, want ErrUnverified", err)
+			}
+			checkQuiet(t, err)
+		} else if !stripeHolds(sigHeader, secret, body, now.Unix(), tolerance) {
+			t.Fatalf("verified Stripe-Signature %q, which holds no fresh v1 by the secret over the body", sigHeader)
+		}
+		h.Set(verify.HeaderStripeSignature, strings.ReplaceAll(sigHeader, "t=", "x=")+","+stripeSign(now.Unix(), string(body), secret))
+		if sigHeader == "" {
+			h.Set(verify.HeaderStripeSignature, stripeSign(now.Unix(), string(body), secret))
+		}
+		if err := v.VerifyAt(h, body, now); err != nil {
+			t.Fatalf("Stripe's header after %q does not verify: %v", sigHeader, err)
+		}
+	})
+}
+
+// stripeHolds reports whether header's first t is within tolerance of now
+// and one of its v1 values is the documented signature over t and body.
+func stripeHolds(header, secret string, body []byte, now, tolerance int64) bool {
+	var ts string
+	var sigs []string
+	for item := range strings.SplitSeq(header, ",") {
+		k, val, ok := strings.Cut(strings.TrimSpace(item), "=")
+		switch {
+		case ok && k == "t" && ts == "":
+			ts = val
+		case ok && k == "v1":
+			sigs = append(sigs, strings.ToLower(val))
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || sec < now-tolerance || sec > now+tolerance {
+		return false
+	}
+	want := stripeSign(sec, string(body), secret)[len("t=,v1=")+len(strconv.FormatInt(sec, 10)):]
+	return slices.Contains(sigs, want)
 }

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -79,11 +78,6 @@ const (
 	resultDuplicate = "duplicate"
 	resultRefused   = "refused"
 )
-
-// batchRequest is a batch as sent: its events are decoded one by one.
-type batchRequest struct {
-	Events []json.RawMessage `json:"events"`
-}
 
 type batchResponse struct {
 	// Results answers the request's events in their order.
@@ -165,34 +159,38 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 		return nil, err
 	}
 	defer release()
-	var req batchRequest
-	if err := httpapi.DecodeJSONParts(w, r, maxBatchBytes, &req); err != nil {
+	reqs, errs, err := httpapi.DecodeJSONList[publishEventRequest](w, r, maxBatchBytes, s.cfg.MaxBodyBytes, "events")
+	if err != nil {
 		return nil, err
 	}
-	raws := req.Events
-	if len(raws) == 0 || len(raws) > maxBatchEvents {
-		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(raws))
+	if len(reqs) == 0 || len(reqs) > maxBatchEvents {
+		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(reqs))
 	}
 
 	cat, err := s.catalogue(ctx, t.ID)
 	if err != nil {
 		return nil, err
 	}
-	items, claims := s.checkBatch(t, cat, raws)
+	items, claims := s.checkBatch(t, cat, reqs, errs)
 	s.sendBatch(r, items, claims)
 	return items, nil
 }
 
-// checkBatch checks each event of a batch and takes it from the tenant's
-// rate limit; claims are the events to claim, the first of each ID.
-func (s *Service) checkBatch(t hookrun.Tenant, cat hookrun.Catalogue, raws []json.RawMessage) (items []batchItem, claims []int) {
-	items = make([]batchItem, len(raws))
-	firsts := make(map[string]int, len(raws))
-	for i, raw := range raws {
+// checkBatch checks each event of a batch, decoded (reqs) or not (errs),
+// as POST /v1/events checks one, and takes it from the tenant's rate
+// limit; claims are the events to claim, the first of each ID.
+func (s *Service) checkBatch(t hookrun.Tenant, cat hookrun.Catalogue, reqs []publishEventRequest, errs []error) (items []batchItem, claims []int) {
+	items = make([]batchItem, len(reqs))
+	firsts := make(map[string]int, len(reqs))
+	for i, req := range reqs {
 		it := &items[i]
-		it.first = -1
-		it.id, it.e, it.err = s.checkBatchEvent(t, cat, raw)
+		it.first, it.id, it.err = -1, req.ID, errs[i]
+		if it.err == nil {
+			it.e, it.err = s.checkEvent(t, cat, req)
+			it.id = it.e.ID
+		}
 		if it.err != nil {
+			it.id = req.ID
 			continue
 		}
 		if j, ok := firsts[it.id]; ok {
@@ -235,24 +233,6 @@ func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
 			items[i].err = items[j].err
 		}
 	}
-}
-
-// checkBatchEvent decodes one event of a batch and checks it as
-// POST /v1/events checks its body; id is the event's ID, as given or
-// made, or what it gave when refused.
-func (s *Service) checkBatchEvent(t hookrun.Tenant, cat hookrun.Catalogue, raw []byte) (id string, e hookrun.Event, err error) {
-	if int64(len(raw)) > s.cfg.MaxBodyBytes {
-		return "", hookrun.Event{}, hookrun.Errorf(hookrun.CodePayloadTooLarge,
-			"event is larger than %d bytes, the limit of one event (HOOKRUN_MAX_BODY_BYTES)", s.cfg.MaxBodyBytes)
-	}
-	var req publishEventRequest
-	if err := httpapi.UnmarshalJSON(raw, &req); err != nil {
-		return req.ID, hookrun.Event{}, err
-	}
-	if e, err = s.checkEvent(t, cat, req); err != nil {
-		return req.ID, hookrun.Event{}, err
-	}
-	return e.ID, e, nil
 }
 
 // each calls fn with every index of is, on at most limit goroutines at a

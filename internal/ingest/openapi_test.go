@@ -89,6 +89,13 @@ var schemaTypes = map[string]struct {
 	"Metrics":                    {reflect.TypeFor[hookrun.Metrics](), false, true},
 	"CreatePortalSessionRequest": {reflect.TypeFor[createPortalSessionRequest](), true, false},
 	"PortalSession":              {reflect.TypeFor[createPortalSessionResponse](), false, true},
+	"SourceMatch":                {reflect.TypeFor[hookrun.SourceMatch](), true, true},
+	"CloudEventsMatch":           {reflect.TypeFor[hookrun.CloudEventsMatch](), true, true},
+	"StorageMatch":               {reflect.TypeFor[hookrun.StorageMatch](), true, true},
+	"AuditLogMatch":              {reflect.TypeFor[hookrun.AuditLogMatch](), true, true},
+	"CreateSourceBindingRequest": {reflect.TypeFor[createSourceBindingRequest](), true, false},
+	"SourceBinding":              {reflect.TypeFor[hookrun.SourceBinding](), false, true},
+	"SourceBindingList":          {reflect.TypeFor[listSourceBindingsResponse](), false, true},
 }
 
 // otherSchemas are the component schemas of no Go struct this test can

@@ -80,6 +80,8 @@ func Run(t *testing.T, open Opener) {
 		{"DeadInARowCounter", testDeadInARowCounter},
 		{"StatusChangesAreStampedWhenTheyCommit", testStatusChangesAreStampedWhenTheyCommit},
 		{"Catalogue", testCatalogue},
+		{"SourceBindings", testSourceBindings},
+		{"SourceBindingsConcurrent", testSourceBindingsConcurrent},
 		{"MetricsWithConcurrentWriters", testMetricsWithConcurrentWriters},
 		{"PortalLinks", testPortalLinks},
 		{"PortalLinkClaimConcurrent", testPortalLinkClaimConcurrent},

@@ -1604,7 +1604,7 @@ type ClientInterface interface {
 
 	// PublishEventsWithBody Send a batch of events
 	//
-	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1613,7 +1613,7 @@ type ClientInterface interface {
 
 	// PublishEvents Send a batch of events
 	//
-	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1926,7 +1926,7 @@ type ClientInterface interface {
 
 	// PublishTenantEventsWithBody Send a batch of a tenant's events
 	//
-	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1935,7 +1935,7 @@ type ClientInterface interface {
 
 	// PublishTenantEvents Send a batch of a tenant's events
 	//
-	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2083,7 +2083,7 @@ func (c *Client) PublishEvent(ctx context.Context, body PublishEventJSONRequestB
 
 // PublishEventsWithBody Send a batch of events
 //
-// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2102,7 +2102,7 @@ func (c *Client) PublishEventsWithBody(ctx context.Context, contentType string, 
 
 // PublishEvents Send a batch of events
 //
-// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2845,7 +2845,7 @@ func (c *Client) RedeliverEvent(ctx context.Context, tenant TenantParameter, eve
 
 // PublishTenantEventsWithBody Send a batch of a tenant's events
 //
-// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2864,7 +2864,7 @@ func (c *Client) PublishTenantEventsWithBody(ctx context.Context, tenant TenantP
 
 // PublishTenantEvents Send a batch of a tenant's events
 //
-// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -5305,7 +5305,7 @@ type ClientWithResponsesInterface interface {
 
 	// PublishEventsWithBodyWithResponse Send a batch of events
 	//
-	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5314,7 +5314,7 @@ type ClientWithResponsesInterface interface {
 
 	// PublishEventsWithResponse Send a batch of events
 	//
-	// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5667,7 +5667,7 @@ type ClientWithResponsesInterface interface {
 
 	// PublishTenantEventsWithBodyWithResponse Send a batch of a tenant's events
 	//
-	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5676,7 +5676,7 @@ type ClientWithResponsesInterface interface {
 
 	// PublishTenantEventsWithResponse Send a batch of a tenant's events
 	//
-	// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+	// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8673,6 +8673,8 @@ type PublishTenantEventsResponse struct {
 	JSON401 *Unauthenticated
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
@@ -8699,6 +8701,11 @@ func (r PublishTenantEventsResponse) GetJSON401() *Unauthenticated {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r PublishTenantEventsResponse) GetJSON403() *PermissionDenied {
 	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PublishTenantEventsResponse) GetJSON404() *NotFound {
+	return r.JSON404
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -9476,7 +9483,7 @@ func (c *ClientWithResponses) PublishEventWithResponse(ctx context.Context, body
 
 // PublishEventsWithBodyWithResponse Send a batch of events
 //
-// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9491,7 +9498,7 @@ func (c *ClientWithResponses) PublishEventsWithBodyWithResponse(ctx context.Cont
 
 // PublishEventsWithResponse Send a batch of events
 //
-// With a tenant's API key, for its tenant; the admin token is refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a tenant's API key, for its tenant; the admin token is refused, and a producer credential names the tenant in the path (POST /v1/tenants/{tenant}/events:batch). Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10102,7 +10109,7 @@ func (c *ClientWithResponses) RedeliverEventWithResponse(ctx context.Context, te
 
 // PublishTenantEventsWithBodyWithResponse Send a batch of a tenant's events
 //
-// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10117,7 +10124,7 @@ func (c *ClientWithResponses) PublishTenantEventsWithBodyWithResponse(ctx contex
 
 // PublishTenantEventsWithResponse Send a batch of a tenant's events
 //
-// With the path tenant's own API key; the admin token and other tenants' keys are refused. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
+// With a producer key or an allowed service account's ID token (403 for a tenant it is not allowed), or the tenant's own API key; the admin token and other tenants' keys are refused. A tenant that does not exist is 404 for a producer credential. Up to 500 events and 5 MiB in one request, each shaped and judged like the body of POST /v1/events (its own size limit, type, catalogue, data, id), and answered one by one in results, in the request's order: accepted (Pub/Sub has it), duplicate (an event with this id was accepted before, or earlier in this batch: nothing is sent again) or refused with its error, in the Error shape; a refused event does not refuse the others. Each event counts against limits.max_events_per_second: one over it is refused with RESOURCE_EXHAUSTED. A refusal with RESOURCE_EXHAUSTED, UNAVAILABLE or ABORTED keeps nothing and says in its details (google.rpc.RetryInfo) when to retry: send those events again with the same ids. The events go to Pub/Sub in batches; an event accepted here is delivered as one sent alone.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -12904,6 +12911,13 @@ func ParsePublishTenantEventsResponse(rsp *http.Response) (*PublishTenantEventsR
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest Error

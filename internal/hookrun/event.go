@@ -18,6 +18,14 @@ const (
 // (1,048,576 bytes) with its other fields and its name.
 const MaxEventDataBytes = 1_000_000
 
+// A batch of events sent in one request (POST /v1/events:batch) holds at
+// most MaxBatchEvents events in a body of at most MaxBatchBytes. Ingest
+// refuses larger ones; the Go client splits larger batches to fit.
+const (
+	MaxBatchEvents = 500
+	MaxBatchBytes  = 5 << 20
+)
+
 // Event is one occurrence a producer reported for a tenant. Data is the
 // producer's JSON, delivered unchanged inside the webhook body.
 type Event struct {

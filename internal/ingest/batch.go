@@ -15,12 +15,10 @@ import (
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
-// A batch is up to maxBatchEvents events in one request of at most
-// maxBatchBytes, each shaped and judged like the body of POST /v1/events,
+// A batch is up to hookrun.MaxBatchEvents events in one request of at most
+// hookrun.MaxBatchBytes, each shaped and judged like the body of POST /v1/events,
 // and answered one by one, in order: one bad event refuses only itself.
 const (
-	maxBatchEvents = 500
-	maxBatchBytes  = 5 << 20
 	// batchStoreCalls bounds the store calls one batch makes at a time
 	// (claims, then the accepts and releases after the publish): enough
 	// that a batch takes a few store round trips, not hundreds, and few
@@ -159,12 +157,12 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 		return nil, err
 	}
 	defer release()
-	reqs, errs, err := httpapi.DecodeJSONList[publishEventRequest](w, r, maxBatchBytes, s.cfg.MaxBodyBytes, "events")
+	reqs, errs, err := httpapi.DecodeJSONList[publishEventRequest](w, r, hookrun.MaxBatchBytes, s.cfg.MaxBodyBytes, "events")
 	if err != nil {
 		return nil, err
 	}
-	if len(reqs) == 0 || len(reqs) > maxBatchEvents {
-		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(reqs))
+	if len(reqs) == 0 || len(reqs) > hookrun.MaxBatchEvents {
+		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", hookrun.MaxBatchEvents, len(reqs))
 	}
 
 	cat, err := s.catalogue(ctx, t.ID)

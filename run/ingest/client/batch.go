@@ -9,15 +9,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/run/ingest/client/internal/api"
 )
 
-// Bounds of one request to the batch routes (the API's, declared in
-// internal/ingest/batch.go): SendBatch splits larger batches into requests
-// within them.
+// Bounds of one request to the batch routes: SendBatch splits larger
+// batches into requests within them.
 const (
-	MaxBatchEvents = 500
-	MaxBatchBytes  = 5 << 20
+	MaxBatchEvents = hookrun.MaxBatchEvents // 500
+	MaxBatchBytes  = hookrun.MaxBatchBytes  // 5 MiB
 )
 
 // BatchOutcome is what became of one event of a batch.

@@ -36,7 +36,7 @@ type Service struct {
 	deps      Deps
 	sender    *sender.Sender
 	tenants   *cache.TTL[hookrun.Tenant]
-	endpoints *cache.TTL[[]hookrun.Endpoint]
+	endpoints *cache.TTL[endpointList]
 	creds     *cache.TTL[sender.Credentials]
 	// limiters: endpoint ID → *rate.Limiter, for endpoint rate limits.
 	limiters sync.Map
@@ -70,7 +70,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		deps:      deps,
 		sender:    sender.New(cfg.AllowPrivateNetworks, sender.UserAgent),
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
-		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
+		endpoints: cache.New[endpointList](cfg.EndpointCacheTTL, 10_000),
 		// Secret versions are immutable: cache credentials for long.
 		creds:             cache.New[sender.Credentials](time.Hour, 100_000),
 		deadLetterNotices: cache.New[struct{}](hookrun.DeadLetterNoticeWindow, 10_000),

@@ -161,3 +161,71 @@ resource "google_firestore_field" "portal_links_expire_time" {
   ttl_config {}
   index_config {}
 }
+
+# --- Single-field index exemptions -------------------------------------------------
+#
+# Firestore indexes every field by default. A collection with an indexed
+# field whose value only grows (a timestamp) takes at most 500 writes per
+# second (https://cloud.google.com/firestore/docs/solutions/shard-timestamp),
+# and every index entry is a write to pay. The timestamps of the per-event
+# collections that no query reads are therefore not indexed; the expire_time
+# fields are exempted with their TTL policies above. The queries' fields
+# (firestore.QueryFields, internal/firestore/indexes.go) stay indexed:
+# internal/infracheck checks that none of them is exempted, and that every
+# timestamp firestore.SequentialFields lists is either queried or exempted.
+# Operations on the fields of one collection group contend, so each waits
+# for the one before it.
+resource "google_firestore_field" "events_lease_until" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "events"
+  field      = "lease_until"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.events_expire_time]
+}
+
+resource "google_firestore_field" "deliveries_update_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "update_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_expire_time]
+}
+
+resource "google_firestore_field" "deliveries_next_attempt_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "next_attempt_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_update_time]
+}
+
+resource "google_firestore_field" "deliveries_replay_claim_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "replay_claim_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_next_attempt_time]
+}
+
+resource "google_firestore_field" "rejected_messages_publish_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "rejected_messages"
+  field      = "publish_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.rejected_messages_expire_time]
+}

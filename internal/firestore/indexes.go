@@ -103,3 +103,42 @@ var TTLPolicies = []TTLPolicy{
 	{Collection: "tenant_deletions", Field: "expire_time"},  // deletionDoc
 	{Collection: "portal_links", Field: "expire_time"},      // portalLinkDoc
 }
+
+// Field is a field of the documents of a collection (ID; the settings of a
+// field apply to the collection group).
+type Field struct {
+	Collection string
+	Field      string
+}
+
+// QueryFields are the fields the package's queries filter or order by
+// (fs.DocumentID aside): every other field is read by no query and may be
+// exempted from Firestore's automatic single-field indexing (infra/, a
+// google_firestore_field with an empty index_config). indexes_test.go
+// keeps the list true to the queries; internal/infracheck checks that
+// infra/ exempts none of these.
+var QueryFields = []Field{
+	{"api_keys", "key_id"}, {"api_keys", "tenant_id"},
+	{"deliveries", "chain"}, {"deliveries", "dead_time"}, {"deliveries", "endpoint_id"}, {"deliveries", "event_id"},
+	{"deliveries", "event_time"}, {"deliveries", "event_type"}, {"deliveries", "replay_chain"}, {"deliveries", "state"},
+	{"endpoints", "create_time"},
+	{"events", "receive_time"}, {"events", "state"}, {"events", "type"},
+	{"producer_keys", "create_time"}, {"producer_keys", "key_id"},
+	{"rejected_messages", "reject_time"}, {"rejected_messages", "tenant_id"},
+}
+
+// SequentialFields are the fields of the collections written once or more
+// per event (events, deliveries, rejected messages) whose values grow with
+// the time of the write: timestamps. A collection with such a field
+// indexed takes at most 500 writes per second
+// (https://cloud.google.com/firestore/docs/solutions/shard-timestamp), so
+// infra/ exempts each that is not in QueryFields from single-field
+// indexing (internal/infracheck checks it). Those that queries need stay
+// indexed: README "Cost and scale" says what that means for one tenant's
+// rate.
+var SequentialFields = []Field{
+	{"events", "receive_time"}, {"events", "lease_until"}, {"events", "expire_time"},
+	{"deliveries", "event_time"}, {"deliveries", "update_time"}, {"deliveries", "next_attempt_time"},
+	{"deliveries", "dead_time"}, {"deliveries", "replay_claim_time"}, {"deliveries", "expire_time"},
+	{"rejected_messages", "publish_time"}, {"rejected_messages", "reject_time"}, {"rejected_messages", "expire_time"},
+}

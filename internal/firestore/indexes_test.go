@@ -1014,3 +1014,41 @@ func fields() map[string]any { return map[string]any{"expire_time": 1} }
 		})
 	}
 }
+
+// queriedFields returns every field of a's queries, by collection.
+func queriedFields(a *queryAnalysis) []Field {
+	seen := map[Field]bool{}
+	for _, q := range slices.Concat(a.built, a.executed) {
+		if len(q.shape.argQuery) > 0 {
+			continue // a helper's query: its fields are found where it is called
+		}
+		for c := range q.shape.colls {
+			for f := range q.shape.fields {
+				seen[Field{c, f}] = true
+			}
+		}
+	}
+	return slices.SortedFunc(maps.Keys(seen), func(a, b Field) int {
+		return strings.Compare(a.Collection+"."+a.Field, b.Collection+"."+b.Field)
+	})
+}
+
+// QueryFields is what infra/ must leave indexed: a field a query uses that
+// it lacks could be exempted, and the query would fail in production only.
+func TestQueryFieldsAreTheQueriesFields(t *testing.T) {
+	a, err := analyzeQueries(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := queriedFields(a)
+	for _, f := range got {
+		if !slices.Contains(QueryFields, f) {
+			t.Errorf("a query uses %s.%s, which QueryFields does not list: add it, so that infra/ cannot exempt it from indexing", f.Collection, f.Field)
+		}
+	}
+	for _, f := range QueryFields {
+		if !slices.Contains(got, f) {
+			t.Errorf("QueryFields lists %s.%s, which no query uses: drop it", f.Collection, f.Field)
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package infracheck
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hookrun/hookrun/internal/firestore"
+	"github.com/hookrun/hookrun/internal/testenv"
+)
+
+// tfField is a google_firestore_field instance that exempts its field from
+// single-field indexing (an index_config with no indexes).
+type tfField struct {
+	addr  string
+	where string
+	field firestore.Field
+}
+
+// infraExemptions returns the fields the module exempts from single-field
+// indexing.
+func infraExemptions(infraDir string) ([]tfField, problems) {
+	mods, ps := loadModules(infraDir)
+	m := rootModule(mods, infraDir)
+	if m == nil {
+		ps.addf("%s: no Terraform files", displayName(infraDir, infraDir))
+		return nil, ps
+	}
+	e := newEvaluator(m)
+	var out []tfField
+	for _, b := range m.resources("google_firestore_field") {
+		insts, more := e.instances(b)
+		ps = append(ps, more...)
+		for _, inst := range insts {
+			c, diags := content(inst.body, []string{"collection", "field"}, "index_config")
+			ps = append(ps, diagProblems(inst.addr, diags)...)
+			if len(c.Blocks) == 0 {
+				continue // indexes as Firestore's default
+			}
+			idx, diags := content(c.Blocks[0].Body, nil, "indexes")
+			ps = append(ps, diagProblems(inst.addr, diags)...)
+			if len(idx.Blocks) > 0 {
+				continue // indexes of its own choosing, not an exemption
+			}
+			coll, ok1 := stringAttr(c, "collection", inst.ctx)
+			field, ok2 := stringAttr(c, "field", inst.ctx)
+			if !ok1 || !ok2 {
+				ps.addf("%s: %s: collection and field are not known offline", at(b.DefRange()), inst.addr)
+				continue
+			}
+			out = append(out, tfField{addr: inst.addr, where: at(b.DefRange()), field: firestore.Field{Collection: coll, Field: field}})
+		}
+	}
+	return out, ps
+}
+
+// checkExemptions reports the fields infraDir exempts from single-field
+// indexing that a query uses (it would fail in production only, with
+// FAILED_PRECONDITION), and the sequential fields no query uses that it
+// leaves indexed (each caps its collection at 500 writes per second).
+func checkExemptions(infraDir string, queried, sequential []firestore.Field) problems {
+	exempt, ps := infraExemptions(infraDir)
+	for _, x := range exempt {
+		if slices.Contains(queried, x.field) {
+			ps.addf("%s: %s exempts %s.%s from indexing, which a query uses (firestore.QueryFields): the query would fail in production", x.where, x.addr, x.field.Collection, x.field.Field)
+		}
+	}
+	for _, f := range sequential {
+		if slices.Contains(queried, f) {
+			continue
+		}
+		if !slices.ContainsFunc(exempt, func(x tfField) bool { return x.field == f }) {
+			ps.addf("%s: %s.%s grows with time and no query uses it, but no google_firestore_field exempts it from indexing: it caps its collection at 500 writes per second", displayName(infraDir, infraDir), f.Collection, f.Field)
+		}
+	}
+	return ps
+}
+
+func TestInfraExemptsOnlyUnqueriedFields(t *testing.T) {
+	report(t, "infra/ Firestore index exemptions",
+		checkExemptions(filepath.Join(testenv.RepoRoot(t), "infra"), firestore.QueryFields, firestore.SequentialFields))
+}
+
+func TestInfraExemptsOnlyUnqueriedFieldsFixtures(t *testing.T) {
+	queried := []firestore.Field{{Collection: "items", Field: "time"}, {Collection: "items", Field: "state"}}
+	sequential := []firestore.Field{{Collection: "items", Field: "time"}, {Collection: "items", Field: "update_time"}, {Collection: "logs", Field: "at"}}
+	const tf = `locals {
+  unindexed = {
+    items_update = { collection = "items", field = "update_time" }
+  }
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each   = local.unindexed
+  collection = each.value.collection
+  field      = each.value.field
+  index_config {}
+}
+
+resource "google_firestore_field" "logs_at" {
+  collection = "logs"
+  field      = "at"
+  ttl_config {}
+  index_config {}
+}
+
+resource "google_firestore_field" "state_asc_only" {
+  collection = "items"
+  field      = "state"
+  index_config {
+    indexes {
+      order = "ASCENDING"
+    }
+  }
+}
+`
+	tests := []struct {
+		name string
+		tf   string
+		want []string
+	}{
+		{"exempts what no query uses", tf, nil},
+		{"exempts a queried field", strings.Replace(tf, `field = "update_time"`, `field = "time"`, 1), []string{
+			"google_firestore_field.unindexed[\"items_update\"] exempts items.time from indexing, which a query uses",
+			"items.update_time grows with time and no query uses it, but no google_firestore_field exempts it",
+		}},
+		{"sequential field left indexed", strings.Replace(tf, "  ttl_config {}\n  index_config {}\n", "  ttl_config {}\n", 1), []string{
+			"logs.at grows with time and no query uses it",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := writeFiles(t, map[string]string{"infra/main.tf": tt.tf})
+			expectProblems(t, checkExemptions(filepath.Join(dir, "infra"), queried, sequential), tt.want...)
+		})
+	}
+}

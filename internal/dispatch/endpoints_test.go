@@ -179,3 +179,28 @@ func TestEndpointListSeesStatusChanges(t *testing.T) {
 		t.Errorf("disabled endpoint got %d requests, want only the first event's", n)
 	}
 }
+
+func (s *countingStore) ClaimDeadLetters(ctx context.Context, tenantID string, f hookrun.DeadLetterFilter, chain string, limit int, eligible func(hookrun.Delivery) bool) (hookrun.ReplayClaims, error) {
+	s.count("ClaimDeadLetters")
+	return s.testStore.ClaimDeadLetters(ctx, tenantID, f, chain, limit, eligible)
+}
+
+func (s *countingStore) EachReplayClaim(ctx context.Context, tenantID, chain string, fn func(hookrun.Delivery) error) error {
+	s.count("EachReplayClaim")
+	return s.testStore.EachReplayClaim(ctx, tenantID, chain, fn)
+}
+
+func (s *countingStore) StartReplay(ctx context.Context, tenantID, eventID, endpointID, chain string) (bool, error) {
+	s.count("StartReplay")
+	return s.testStore.StartReplay(ctx, tenantID, eventID, endpointID, chain)
+}
+
+func (s *countingStore) UpdateReplay(ctx context.Context, tenantID, id string, apply func(hookrun.Replay) hookrun.Replay) (hookrun.Replay, error) {
+	s.count("UpdateReplay")
+	return s.testStore.UpdateReplay(ctx, tenantID, id, apply)
+}
+
+func (s *countingStore) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
+	s.count("DisableEndpoint")
+	return s.testStore.DisableEndpoint(ctx, tenantID, endpointID, reason)
+}

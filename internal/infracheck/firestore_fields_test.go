@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/hookrun/hookrun/internal/firestore"
 	"github.com/hookrun/hookrun/internal/testenv"
 )
@@ -27,32 +29,17 @@ func infraExemptions(infraDir string) ([]tfField, problems) {
 		ps.addf("%s: no Terraform files", displayName(infraDir, infraDir))
 		return nil, ps
 	}
-	e := newEvaluator(m)
 	var out []tfField
-	for _, b := range m.resources("google_firestore_field") {
-		insts, more := e.instances(b)
-		ps = append(ps, more...)
-		for _, inst := range insts {
-			c, diags := content(inst.body, []string{"collection", "field"}, "index_config")
-			ps = append(ps, diagProblems(inst.addr, diags)...)
-			if len(c.Blocks) == 0 {
-				continue // indexes as Firestore's default
-			}
-			idx, diags := content(c.Blocks[0].Body, nil, "indexes")
-			ps = append(ps, diagProblems(inst.addr, diags)...)
-			if len(idx.Blocks) > 0 {
-				continue // indexes of its own choosing, not an exemption
-			}
-			coll, ok1 := stringAttr(c, "collection", inst.ctx)
-			field, ok2 := stringAttr(c, "field", inst.ctx)
-			if !ok1 || !ok2 {
-				ps.addf("%s: %s: collection and field are not known offline", at(b.DefRange()), inst.addr)
-				continue
-			}
-			out = append(out, tfField{addr: inst.addr, where: at(b.DefRange()), field: firestore.Field{Collection: coll, Field: field}})
+	var inner problems
+	ps = append(ps, eachFirestoreField(m, newEvaluator(m), "index_config", func(addr string, where hcl.Range, coll, field string, b *hcl.Block) {
+		idx, diags := content(b.Body, nil, "indexes")
+		inner = append(inner, diagProblems(addr, diags)...)
+		if len(idx.Blocks) > 0 {
+			return // indexes of its own choosing, not an exemption
 		}
-	}
-	return out, ps
+		out = append(out, tfField{addr: addr, where: at(where), field: firestore.Field{Collection: coll, Field: field}})
+	})...)
+	return out, append(ps, inner...)
 }
 
 // checkExemptions reports the fields infraDir exempts from single-field

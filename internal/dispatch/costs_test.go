@@ -3,11 +3,6 @@ package dispatch_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -147,52 +142,16 @@ var costRows = []struct {
 	{"replayed (one dead letter, by a replay job)", "replayed", true, false},
 }
 
-// costTableHeader starts the README's per-path table.
-const costTableHeader = "| path | Firestore reads | Firestore writes | Pub/Sub messages | Cloud Tasks operations |"
-
-// readmeCostRows returns the rows of the README's per-path table: label →
-// reads, writes, messages, task operations.
-func readmeCostRows(t *testing.T) map[string][4]int {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(string(b), "\n")
-	start := slices.Index(lines, costTableHeader)
-	if start < 0 {
-		t.Fatalf("README.md has no line %q", costTableHeader)
-	}
-	out := map[string][4]int{}
-	for _, line := range lines[start+2:] {
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		if len(cells) != 5 {
-			t.Fatalf("README.md cost row %q: want 5 cells", line)
-		}
-		var row [4]int
-		for i, c := range cells[1:] {
-			if row[i], err = strconv.Atoi(strings.TrimSpace(c)); err != nil {
-				t.Fatalf("README.md cost row %q: cell %d is not a count", line, i+2)
-			}
-		}
-		out[strings.TrimSpace(cells[0])] = row
-	}
-	return out
-}
-
 // The README's "Cost and scale" table says what each path costs: this
 // counts it on the dispatcher's code as it is. A change that makes a path
 // cheaper or dearer fails here until the table (and its prices below it)
 // says so.
 func TestREADMECostTableIsTheCode(t *testing.T) {
 	measured := measurePaths(t)
-	rows := readmeCostRows(t)
+	rows := testenv.CostTable(t)
 	for _, r := range costRows {
 		c := measured[r.step]
-		var want [4]int
+		var want testenv.CostRow
 		for method, n := range c.store {
 			ops, ok := firestoreOps[method]
 			if !ok {

@@ -116,10 +116,10 @@ func (s *Store) update(tenantID, endpointID string, fn func(*hookrun.Endpoint) b
 // endpointsChanged gives a tenant's endpoint list a new version, with the
 // change that calls it (holding s.mu).
 func (s *Store) endpointsChanged(tenantID string) {
-	v := s.endpointsVersions[tenantID]
+	v := s.epVersions[tenantID]
 	v.Seq++
 	v.ChangedAt = stamp(s.now())
-	s.endpointsVersions[tenantID] = v
+	s.epVersions[tenantID] = v
 }
 
 // EndpointsChanged returns the version of a tenant's endpoint list; a
@@ -127,7 +127,7 @@ func (s *Store) endpointsChanged(tenantID string) {
 func (s *Store) EndpointsChanged(ctx context.Context, tenantID string) (hookrun.EndpointsVersion, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.endpointsVersions[tenantID], nil
+	return s.epVersions[tenantID], nil
 }
 
 // DisableEndpoint disables an endpoint and records why and, if it was

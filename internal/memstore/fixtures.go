@@ -78,7 +78,7 @@ func (s *Store) copyFrom(from *Store) {
 	s.tenants, s.keys, s.endpoints = maps.Clone(from.tenants), maps.Clone(from.keys), maps.Clone(from.endpoints)
 	s.events, s.rejected, s.catalogues = maps.Clone(from.events), maps.Clone(from.rejected), maps.Clone(from.catalogues)
 	s.replays, s.deletions = maps.Clone(from.replays), maps.Clone(from.deletions)
-	s.endpointsVersions = maps.Clone(from.endpointsVersions)
+	s.epVersions = maps.Clone(from.epVersions)
 	s.deliveries = make(map[string]*deliveryRecord, len(from.deliveries))
 	for k, r := range from.deliveries {
 		c := *r
@@ -120,7 +120,7 @@ func (s *Store) TenantRecords(tenantID string) int {
 	if _, ok := s.catalogues[tenantID]; ok {
 		n++
 	}
-	if _, ok := s.endpointsVersions[tenantID]; ok {
+	if _, ok := s.epVersions[tenantID]; ok {
 		n++
 	}
 	for _, k := range s.keys {

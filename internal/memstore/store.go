@@ -34,16 +34,16 @@ type Store struct {
 	// producerKeys: key hash → producer key
 	producerKeys map[string]hookrun.ProducerKey
 	endpoints    map[string]hookrun.Endpoint
-	// endpointsVersions: tenant → the version of its endpoint list
-	endpointsVersions map[string]hookrun.EndpointsVersion
-	events            map[string]eventRecord
-	deliveries        map[string]*deliveryRecord
-	rejected          map[string]hookrun.RejectedMessage
-	catalogues        map[string]hookrun.Catalogue
-	replays           map[string]hookrun.Replay // by key(tenant, replay ID)
-	deletions         map[string]hookrun.TenantDeletion
+	events       map[string]eventRecord
+	deliveries   map[string]*deliveryRecord
+	rejected     map[string]hookrun.RejectedMessage
+	catalogues   map[string]hookrun.Catalogue
+	replays      map[string]hookrun.Replay // by key(tenant, replay ID)
+	deletions    map[string]hookrun.TenantDeletion
 	// portalLinks: token hash → link
 	portalLinks map[string]hookrun.PortalLink
+	// epVersions: tenant → the version of its endpoint list
+	epVersions map[string]hookrun.EndpointsVersion
 }
 
 // Option configures a Store.
@@ -56,19 +56,19 @@ func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = no
 // New returns an empty store.
 func New(opts ...Option) *Store {
 	s := &Store{
-		now:               time.Now,
-		tenants:           map[string]hookrun.Tenant{},
-		keys:              map[string]hookrun.APIKey{},
-		producerKeys:      map[string]hookrun.ProducerKey{},
-		endpoints:         map[string]hookrun.Endpoint{},
-		endpointsVersions: map[string]hookrun.EndpointsVersion{},
-		events:            map[string]eventRecord{},
-		deliveries:        map[string]*deliveryRecord{},
-		rejected:          map[string]hookrun.RejectedMessage{},
-		catalogues:        map[string]hookrun.Catalogue{},
-		replays:           map[string]hookrun.Replay{},
-		deletions:         map[string]hookrun.TenantDeletion{},
-		portalLinks:       map[string]hookrun.PortalLink{},
+		now:          time.Now,
+		tenants:      map[string]hookrun.Tenant{},
+		keys:         map[string]hookrun.APIKey{},
+		producerKeys: map[string]hookrun.ProducerKey{},
+		endpoints:    map[string]hookrun.Endpoint{},
+		epVersions:   map[string]hookrun.EndpointsVersion{},
+		events:       map[string]eventRecord{},
+		deliveries:   map[string]*deliveryRecord{},
+		rejected:     map[string]hookrun.RejectedMessage{},
+		catalogues:   map[string]hookrun.Catalogue{},
+		replays:      map[string]hookrun.Replay{},
+		deletions:    map[string]hookrun.TenantDeletion{},
+		portalLinks:  map[string]hookrun.PortalLink{},
 	}
 	for _, o := range opts {
 		o(s)

@@ -293,10 +293,6 @@ resource "google_cloud_run_v2_service" "dispatcher" {
         value = var.endpoint_cache_ttl
       }
       env {
-        name  = "HOOKRUN_CE_SOURCE_TENANTS"
-        value = join(",", [for source, tenant in var.ce_source_tenants : "${source}=${tenant}"])
-      }
-      env {
         name  = "HOOKRUN_MAX_FAN_OUT"
         value = tostring(var.max_fan_out)
       }

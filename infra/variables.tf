@@ -330,17 +330,6 @@ variable "disable_after_dead_letters" {
   default     = 50
 }
 
-variable "ce_source_tenants" {
-  description = "HOOKRUN_CE_SOURCE_TENANTS as a map: CloudEvents ce-source of messages other GCP services publish to the events topic => hookrun tenant ID."
-  type        = map(string)
-  default     = {}
-
-  validation {
-    condition     = alltrue([for s, t in var.ce_source_tenants : !strcontains(s, ",") && !strcontains(t, ",") && !strcontains(t, "=")])
-    error_message = "ce_source_tenants: sources may not contain ',', tenants neither ',' nor '='."
-  }
-}
-
 # --- sample receiver settings (defaults as in functions/receiver) -----------
 
 variable "receiver_secret_version" {

@@ -107,8 +107,10 @@ func eventBody(eventType string) []byte {
 	return []byte(head + strings.Repeat("x", max(pad, 0)) + tail)
 }
 
-// batchEvents is the events of one request of the batch scenario.
-const batchEvents = 100
+// batchEvents is the events of one request of the batch scenario, and
+// batchProducers its producers: as many batches as one ingest instance
+// runs at once (ingest's maxBatchesInFlight); more would only wait.
+const batchEvents, batchProducers = 100, 8
 
 // batchBody is a POST /v1/events:batch body of n events, each the
 // producers' payload for eventType, without IDs: each is a new event.

@@ -87,6 +87,7 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 	l.URL = b.stack.IngestURL + "/v1/events:batch"
 	l.Body = batchBody("bench.batch", batchEvents)
 	l.MaxBody = 64 << 10 // batchEvents results
+	l.Producers = min(l.Producers, batchProducers)
 	res, use, err := b.measure(ctx, "batch", l, []string{"ingest"}, nil, nil)
 	if err != nil {
 		return Scenario{}, err
@@ -97,7 +98,7 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 	m := res.metrics.Latencies
 	return Scenario{
 		Name:        "ingest batch",
-		Description: fmt.Sprintf("%d producers POST batches of %d 1 KiB events to /v1/events:batch, against the single posts of the ingest scenario", b.cfg.Producers, batchEvents),
+		Description: fmt.Sprintf("%d producers POST batches of %d 1 KiB events to /v1/events:batch, against the single posts of the ingest scenario", l.Producers, batchEvents),
 		Figures: []Figure{
 			figure("events/s accepted", r, "/s"),
 			figure("times single posts' events/s", ratio(r, b.ingestRate), "×"),

@@ -34,6 +34,11 @@ const (
 	// PushDeadLetterSubscription records what the dispatcher could not
 	// process.
 	PushDeadLetterSubscription = "events-dead-letter-recorder"
+	// DeadLettersLocalSubscription is a pull subscription on the
+	// dead-letters topic, local only, for a developer to watch the
+	// announcements of dead letters (README, "Publish from your own code
+	// against the local stack").
+	DeadLettersLocalSubscription = "dead-letters-local"
 	// TasksQueue and TasksLocation name the retry queue.
 	TasksQueue    = "deliveries"
 	TasksLocation = "local"
@@ -250,6 +255,9 @@ func (s *Stack) startServices(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := ps.EnsurePullSubscription(ctx, DeadLettersLocalSubscription, DeadLettersTopic); err != nil {
+		return err
+	}
 
 	ingestPort, err := portOrFree(s.cfg.IngestPort)
 	if err != nil {
@@ -393,6 +401,23 @@ func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, e
 
 // BinDir is where the stack's binaries were built.
 func (s *Stack) BinDir() string { return s.binDir }
+
+// GcloudEnv points gcloud's pubsub commands at the stack's Pub/Sub
+// emulator and project, without credentials ("NAME=value" pairs): gcloud
+// reads no PUBSUB_EMULATOR_HOST.
+func (s *Stack) GcloudEnv() []string {
+	host := ""
+	for _, kv := range s.Env {
+		if v, ok := strings.CutPrefix(kv, PubSubHostEnv+"="); ok {
+			host = v
+		}
+	}
+	return []string{
+		"CLOUDSDK_API_ENDPOINT_OVERRIDES_PUBSUB=http://" + host + "/",
+		"CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true",
+		"CLOUDSDK_CORE_PROJECT=" + s.cfg.ProjectID,
+	}
+}
 
 // PubSubOptions are the client options that reach the stack's Pub/Sub
 // emulator.

@@ -33,6 +33,7 @@ type verifyingReceiver struct {
 	mu         sync.Mutex
 	byEvent    map[string]int
 	webhookIDs map[string]string
+	types      map[string]string // event ID → type
 	bad        []string
 	changed    chan struct{}
 }
@@ -50,11 +51,15 @@ func (v *verifyingReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var p struct {
-		ID string `json:"id"`
+		ID   string `json:"id"`
+		Type string `json:"type"`
 	}
 	_ = json.Unmarshal(body, &p)
 	v.byEvent[p.ID]++
 	v.webhookIDs[p.ID] = r.Header.Get("webhook-id")
+	if v.types != nil {
+		v.types[p.ID] = p.Type
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -90,7 +95,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, project := startTestStack(t, "HOOKRUN_CE_SOURCE_TENANTS=//storage.googleapis.com/projects/_/buckets/uploads=demo")
+	stack, project := startTestStack(t)
 
 	// The demo: tenant, endpoint at the sample receiver (user.*), one event.
 	demo, err := stack.RunDemo(ctx, 0)
@@ -106,7 +111,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	rcv := &verifyingReceiver{byEvent: map[string]int{}, webhookIDs: map[string]string{}, changed: make(chan struct{})}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
-	_, secret, err := c.CreateEndpoint(ctx, demo.APIKey, demo.TenantID, srv.URL+"/hooks", []string{"user.*", "invoice.paid", "google.cloud.storage.object.v1.finalized"})
+	_, secret, err := c.CreateEndpoint(ctx, demo.APIKey, demo.TenantID, srv.URL+"/hooks", []string{"user.*", "invoice.paid", "storage.object.finalize"})
 	if err != nil {
 		t.Fatalf("CreateEndpoint: %v", err)
 	}
@@ -130,7 +135,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	// Straight to the topic, as a GCP service would: CloudEvents attributes,
-	// tenant from the ce-source mapping.
+	// tenant from the bucket's source binding.
+	if err := c.Do(ctx, http.MethodPost, "/v1/tenants/"+demo.TenantID+"/source-bindings", demo.APIKey,
+		map[string]any{"match": map[string]any{"storage": map[string]string{"bucket": "uploads"}}}, nil); err != nil {
+		t.Fatalf("create source binding: %v", err)
+	}
 	pub, err := pubsub.NewPublisher(ctx, pubsub.Config{ProjectID: project, Topic: EventsTopic})
 	if err != nil {
 		t.Fatalf("NewPublisher: %v", err)
@@ -181,23 +190,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	}
 
 	// The message without tenant or type is recorded as rejected.
-	store, err := firestore.New(ctx, firestore.Config{ProjectID: project})
-	if err != nil {
-		t.Fatalf("firestore.New: %v", err)
-	}
-	defer store.Close()
-	for {
-		rej, err := storetest.Rejected(ctx, store, rejectedID)
-		if err == nil {
-			if rej.Reason == "" || rej.Attributes["origin"] != "somewhere" {
-				t.Errorf("rejected record = %+v, want a reason and the attributes", rej)
-			}
-			break
-		}
-		if hookrun.ErrorCode(err) != hookrun.CodeNotFound || ctx.Err() != nil {
-			t.Fatalf("rejected message: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
+	if rej := waitRejected(ctx, t, project, rejectedID); rej.Reason == "" || rej.Attributes["origin"] != "somewhere" {
+		t.Errorf("rejected record = %+v, want a reason and the attributes", rej)
 	}
 
 	// The services' Prometheus endpoints count the run: five events
@@ -214,6 +208,27 @@ func TestPipelineEndToEnd(t *testing.T) {
 		`hookrun_attempts_total{status_class="2xx"}`:    7,
 		`hookrun_delivery_latency_seconds_count`:        7,
 	})
+}
+
+// waitRejected waits for the dispatcher to record message messageID of
+// project as rejected, and returns the record.
+func waitRejected(ctx context.Context, t *testing.T, project, messageID string) hookrun.RejectedMessage {
+	t.Helper()
+	store, err := firestore.New(ctx, firestore.Config{ProjectID: project})
+	if err != nil {
+		t.Fatalf("firestore.New: %v", err)
+	}
+	defer store.Close()
+	for {
+		rej, err := storetest.Rejected(ctx, store, messageID)
+		if err == nil {
+			return rej
+		}
+		if hookrun.ErrorCode(err) != hookrun.CodeNotFound || ctx.Err() != nil {
+			t.Fatalf("rejected message %s: %v", messageID, err)
+		}
+		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
+	}
 }
 
 // wantMetrics scrapes url until it shows want's series with their values.

@@ -3,7 +3,6 @@ package dispatch
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/settings"
@@ -20,8 +19,10 @@ type Config struct {
 	// Only the local stack sets it (HOOKRUN_PUSH_AUTH=none): the zero value
 	// is the secure production default.
 	InsecureSkipAuth bool
-	// EndpointCacheTTL is how long a tenant is cached (a disabled tenant's
-	// events stop within it) and bounds the endpoint cache. Endpoint lists
+	// EndpointCacheTTL is how long a tenant and the source bindings of a
+	// source are cached (a disabled tenant's events stop within it, a new
+	// or deleted source binding takes effect within it) and bounds the
+	// endpoint cache. Endpoint lists
 	// are in any case reloaded for events received after they were read,
 	// so a new endpoint never misses an event accepted after its creation.
 	// Zero means the default.
@@ -30,10 +31,6 @@ type Config struct {
 	// link-local addresses. Off in production, so a tenant cannot aim
 	// webhooks at the metadata server or the VPC.
 	AllowPrivateNetworks bool `env:"HOOKRUN_ALLOW_PRIVATE_NETWORKS" envDefault:"false"`
-	// CESourceTenants maps a CloudEvents ce-source to the tenant its
-	// messages belong to, for GCP services that publish without a
-	// tenant_id attribute (HOOKRUN_CE_SOURCE_TENANTS, ParseSourceTenants).
-	CESourceTenants map[string]string
 	// MaxFanOut bounds concurrent attempts of one message. Zero means the
 	// default.
 	MaxFanOut int `env:"HOOKRUN_MAX_FAN_OUT" envDefault:"32"`
@@ -64,22 +61,4 @@ func (c Config) Validate() error {
 		return fmt.Errorf("HOOKRUN_DISABLE_AFTER_DEAD_LETTERS %d: want 0 (never) or a number of dead letters", c.DisableAfterDead)
 	}
 	return nil
-}
-
-// ParseSourceTenants parses "source=tenant,source=tenant" as used by
-// HOOKRUN_CE_SOURCE_TENANTS.
-func ParseSourceTenants(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for pair := range strings.SplitSeq(s, ",") {
-		pair = strings.TrimSpace(pair)
-		if pair == "" {
-			continue
-		}
-		i := strings.LastIndex(pair, "=")
-		if i <= 0 || i == len(pair)-1 {
-			return nil, fmt.Errorf("%q is not source=tenant", pair)
-		}
-		out[pair[:i]] = pair[i+1:]
-	}
-	return out, nil
 }

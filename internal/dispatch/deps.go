@@ -28,6 +28,9 @@ type Store interface {
 	// atomically.
 	RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error
 	RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error
+	// SourceBindings returns the source bindings that hold a claim
+	// (hookrun.SourceMatch.Claim), all of one tenant; none is empty.
+	SourceBindings(ctx context.Context, claim string) ([]hookrun.SourceBinding, error)
 
 	GetEndpoint(ctx context.Context, tenantID, endpointID string) (hookrun.Endpoint, error)
 	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)

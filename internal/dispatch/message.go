@@ -19,23 +19,27 @@ type rejection struct {
 }
 
 // toEvent turns a pushed message into an event. Messages from ingest carry
-// tenant_id, event_id and event_type; other publishers may use those or the
-// CloudEvents attributes ce-type, ce-id and ce-source (mapped to a tenant
-// by configuration).
-func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
+// tenant_id, event_id and event_type; other publishers may use those (with
+// the CloudEvents attributes ce-type and ce-id as fallbacks), or publish
+// without tenant_id for a source binding to route (boundEvent). err is a
+// failure to read the bindings, for Pub/Sub to redeliver the message.
+func (s *Service) toEvent(ctx context.Context, env *wire.PushEnvelope) (hookrun.Event, *rejection, error) {
 	m := &env.Message
 	a := m.Attributes
 	tenantID := a[wire.AttrTenantID]
-	if tenantID == "" && a[wire.AttrCESource] != "" {
-		tenantID = s.cfg.CESourceTenants[a[wire.AttrCESource]]
-	}
 	if tenantID == "" {
-		return hookrun.Event{}, &rejection{reason: "no tenant: set the tenant_id attribute, or map the message's ce-source to a tenant (HOOKRUN_CE_SOURCE_TENANTS)"}
+		return s.boundEvent(ctx, m)
 	}
 	if err := hookrun.ValidateTenantID(tenantID); err != nil {
-		return hookrun.Event{}, &rejection{reason: fmt.Sprintf("tenant_id %q is not a valid tenant id", tenantID)}
+		return hookrun.Event{}, &rejection{reason: fmt.Sprintf("tenant_id %q is not a valid tenant id", tenantID)}, nil
 	}
+	e, rej := attributedEvent(m, tenantID)
+	return e, rej, nil
+}
 
+// attributedEvent is the event of a message with hookrun's attributes.
+func attributedEvent(m *wire.Message, tenantID string) (hookrun.Event, *rejection) {
+	a := m.Attributes
 	eventType := a[wire.AttrEventType]
 	if eventType == "" {
 		eventType = a[wire.AttrCEType]
@@ -59,24 +63,16 @@ func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
 		source = hookrun.SourcePubSub
 	}
 
-	id := a[wire.AttrEventID]
+	id, ok := a[wire.AttrEventID], false
 	if id != "" {
 		if hookrun.ValidateEventID(id) != nil {
 			return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("event_id %q is not a valid event id", id)}
 		}
-	} else if ce := a[wire.AttrCEID]; ce != "" && hookrun.ValidateEventID(ce) == nil {
-		id = ce
-	} else {
-		// The message ID is unique per topic and stable across
-		// redeliveries, so it keeps fan-out idempotent. Pub/Sub's are
-		// digits; anything else must still make a valid event id.
-		id = "msg-" + m.MessageID
-		if hookrun.ValidateEventID(id) != nil {
-			return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("message id %q does not make a valid event id: set the event_id attribute", m.MessageID)}
-		}
+	} else if id, ok = eventIDOf(m, a[wire.AttrCEID]); !ok {
+		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: fmt.Sprintf("message id %q does not make a valid event id: set the event_id attribute", m.MessageID)}
 	}
 
-	if !json.Valid(m.Data) || !utf8.Valid(m.Data) {
+	if !isJSON(m.Data) {
 		return hookrun.Event{}, &rejection{tenantID: tenantID, reason: "message data is not JSON in UTF-8"}
 	}
 
@@ -93,6 +89,22 @@ func (s *Service) toEvent(env *wire.PushEnvelope) (hookrun.Event, *rejection) {
 		ReceivedAt: received.UTC(),
 	}, nil
 }
+
+// eventIDOf returns the ID of the event a message without an event_id
+// attribute carries: its CloudEvents id when that is a valid event ID,
+// otherwise "msg-" and the message ID, which is unique per topic and
+// stable across redeliveries, so it keeps fan-out idempotent. ok is false
+// when that is no valid event ID either (Pub/Sub's are digits).
+func eventIDOf(m *wire.Message, ceID string) (id string, ok bool) {
+	if ceID != "" && hookrun.ValidateEventID(ceID) == nil {
+		return ceID, true
+	}
+	id = "msg-" + m.MessageID
+	return id, hookrun.ValidateEventID(id) == nil
+}
+
+// isJSON reports whether data is JSON in UTF-8, as event data must be.
+func isJSON(data []byte) bool { return json.Valid(data) && utf8.Valid(data) }
 
 // recordRejected stores a rejected message and counts it.
 func (s *Service) recordRejected(ctx context.Context, env *wire.PushEnvelope, r *rejection) error {

@@ -29,7 +29,8 @@ const (
 // fuzzEnv is a dispatcher on fakes: tenant acme (active) with endpoint
 // ep_fuzz for every type on a loopback receiver, a delivery of its event
 // evt_fuzz waiting for attempt 2, and tenant globex (disabled). It is
-// built once per fuzz target, and reset puts every fake back as it was
+// acme binds bucket "bkt" and CloudEvents source "//bound", globex source
+// "//globex" (fuzzBindings). It is built once per fuzz target, and reset puts every fake back as it was
 // before each input, so that every input meets the same state and a
 // failure replays.
 type fuzzEnv struct {
@@ -58,6 +59,9 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 		ep.PreviousSecretVersion, ep.PreviousSecretUntil = fuzzOldVersion, time.Now().Add(-time.Hour)
 	})
 	e.secrets.put(fuzzOldVersion, signature.NewSecret())
+	e.bind(f, "acme", hookrun.SourceMatch{Storage: &hookrun.StorageMatch{Bucket: "bkt"}}, "", "")
+	e.bind(f, "acme", hookrun.SourceMatch{CloudEvents: &hookrun.CloudEventsMatch{Source: "//bound"}}, "", "")
+	e.bind(f, "globex", hookrun.SourceMatch{CloudEvents: &hookrun.CloudEventsMatch{Source: "//globex"}}, "", "")
 	key, err := signature.ParseSecret(secret)
 	if err != nil {
 		f.Fatalf("ParseSecret: %v", err)
@@ -188,7 +192,7 @@ func FuzzPushEnvelope(f *testing.F) {
 		httpapitest.CheckAnswer(t, w, http.StatusNoContent, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		var env wire.PushEnvelope
 		_ = json.Unmarshal(body, &env) // for the tenant, when it is an envelope
-		fe.checkPushed(t, w, deadLetter, env.Message.Attributes[wire.AttrTenantID])
+		fe.checkPushed(t, w, deadLetter, fuzzTenant(env.Message.Attributes))
 	})
 }
 
@@ -208,6 +212,12 @@ func FuzzPushMessage(f *testing.F) {
 		{"1008", event + "ce-id=a/b", `[1,"x",null]`},
 		{"1009", "tenant_id=Acme\nevent_type=User.Created", `{}`},
 		{"1010", "ce-source=//unmapped\nce-type=x", `{}`},
+		{"1015", "content-type=application/cloudevents+json", `{"specversion":"1.0","id":"e1","source":"//bound","type":"a.b","data":{"k":1}}`},
+		{"1016", "Content-Type=application/cloudevents+json; charset=utf-8", `{"specversion":"1.0","id":"e1","source":"//bound","type":"a.b","data_base64":"eyJrIjoxfQ=="}`},
+		{"1017", "notificationConfig=c\neventType=OBJECT_FINALIZE\npayloadFormat=JSON_API_V1\nbucketId=bkt\nobjectId=o", `{"name":"o"}`},
+		{"1018", "notificationConfig=c\neventType=OBJECT_DELETE\npayloadFormat=NONE\nbucketId=bkt\nobjectId=o", ``},
+		{"1019", "ce-source=//globex\nce-type=a.b\nce-id=1", `{}`},
+		{"1020", "ce-source=//storage.googleapis.com/projects/_/buckets/bkt\nce-type=google.cloud.storage.object.v1.archived\nce-id=9", `{}`},
 		{"1011", event + "hookrun_chain=c1\nhookrun_endpoint=" + fuzzEndpointID + "\nreceived_at=yesterday", `{}`},
 		{"1012", "tenant_id=acme\nhookrun_job=replay_dead_letters\nhookrun_chain=replay_1", `{"event_type":"user.created"}`},
 		{"1013", "tenant_id=acme\nhookrun_job=replay_dead_letters\nhookrun_chain=replay_1", `"not a filter"`},
@@ -232,8 +242,18 @@ func FuzzPushMessage(f *testing.F) {
 		} else {
 			httpapitest.CheckAnswer(t, w, http.StatusNoContent)
 		}
-		fe.checkPushed(t, w, false, attrs[wire.AttrTenantID])
+		fe.checkPushed(t, w, false, fuzzTenant(attrs))
 	})
+}
+
+// fuzzTenant is the tenant a message is for: the one its tenant_id
+// attribute names or, without one, acme, the one active tenant that
+// fuzzEnv's source bindings may route it to.
+func fuzzTenant(attrs map[string]string) string {
+	if t := attrs[wire.AttrTenantID]; t != "" {
+		return t
+	}
+	return "acme"
 }
 
 // checkPushed checks what became of a pushed message of tenant tenantID
@@ -245,8 +265,8 @@ func (fe *fuzzEnv) checkPushed(t *testing.T, w *httptest.ResponseRecorder, deadL
 	t.Helper()
 	fe.checkSent(t)
 	for k, ev := range fe.store.savedEvents() {
-		if hookrun.ValidateEventID(ev.ID) != nil || hookrun.ValidateEventType(ev.Type) != nil || !json.Valid(ev.Data) {
-			t.Fatalf("saved event %s: id %q, type %q, data %q: want a valid event", k, ev.ID, ev.Type, ev.Data)
+		if hookrun.ValidateEventID(ev.ID) != nil || hookrun.ValidateEventType(ev.Type) != nil || !json.Valid(ev.Data) || ev.TenantID != "acme" {
+			t.Fatalf("saved event %s: id %q, type %q, data %q: want a valid event of acme", k, ev.ID, ev.Type, ev.Data)
 		}
 	}
 	rejected := fe.store.rejections()

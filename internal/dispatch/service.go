@@ -37,7 +37,9 @@ type Service struct {
 	sender    *sender.Sender
 	tenants   *cache.TTL[hookrun.Tenant]
 	endpoints *cache.TTL[endpointList]
-	creds     *cache.TTL[sender.Credentials]
+	// sources: claim (hookrun.SourceMatch.Claim) → its source bindings
+	sources *cache.TTL[[]hookrun.SourceBinding]
+	creds   *cache.TTL[sender.Credentials]
 	// limiters: endpoint ID → *rate.Limiter, for endpoint rate limits.
 	limiters sync.Map
 	// fanOuts joins the messages of one event and chain that this instance
@@ -71,6 +73,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		sender:    sender.New(cfg.AllowPrivateNetworks, sender.UserAgent),
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
 		endpoints: cache.New[endpointList](cfg.EndpointCacheTTL, 10_000),
+		sources:   cache.New[[]hookrun.SourceBinding](cfg.EndpointCacheTTL, 10_000),
 		// Secret versions are immutable: cache credentials for long.
 		creds:             cache.New[sender.Credentials](time.Hour, 100_000),
 		deadLetterNotices: cache.New[struct{}](hookrun.DeadLetterNoticeWindow, 10_000),
@@ -141,11 +144,13 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	if env.Message.Attributes[wire.AttrJob] != "" {
 		return s.runReplayJob(ctx, env)
 	}
-	e, rej := s.toEvent(env)
+	e, rej, err := s.toEvent(ctx, env)
+	if err != nil {
+		return err
+	}
 	var t hookrun.Tenant
 	if rej == nil {
 		httpapi.AddLogAttrs(ctx, slog.String("tenant_id", e.TenantID), slog.String("event_id", e.ID), slog.String("event_type", e.Type))
-		var err error
 		t, err = s.tenant(ctx, e.TenantID)
 		switch {
 		case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
@@ -181,7 +186,7 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	// arrives later finds the deliveries recorded and skips them.
 	attrs := env.Message.Attributes
 	key := e.TenantID + "\x00" + e.ID + "\x00" + attrs[wire.AttrChain] + "\x00" + attrs[wire.AttrEndpoint]
-	_, err, _ := s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs) })
+	_, err, _ = s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs) })
 	return err
 }
 

@@ -129,6 +129,7 @@ var QueryFields = []Field{
 	{"events", "receive_time"}, {"events", "shard"}, {"events", "state"}, {"events", "type"},
 	{"producer_keys", "create_time"}, {"producer_keys", "key_id"},
 	{"rejected_messages", "reject_time"}, {"rejected_messages", "tenant_id"},
+	{"source_claims", "tenant_id"},
 }
 
 // ShardedFields are the queried fields that every query reads together

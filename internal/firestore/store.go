@@ -16,6 +16,7 @@
 //	producer_keys/{sha256(key)}
 //	rejected_messages/{message id}
 //	portal_links/{sha256(token)}                    expire_time is the TTL field
+//	source_claims/{sha256(claim)}                   a source's tenant and its bindings (sources.go)
 package firestore
 
 import (

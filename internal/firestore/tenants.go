@@ -168,11 +168,11 @@ const deleteBatchSize = 500
 // DeleteTenantData deletes the records of a tenant whose deletion has
 // started (status deleting): its API keys, every subcollection of its
 // document (endpoints, events, deliveries, and whatever is added later),
-// its rejected messages, and then the tenant document. It deletes at most
-// limit documents (limit <= 0: no bound) and reports whether it got to the
-// end, and how many documents it deleted; calling it again continues, so
-// an interrupted deletion is finished by running it again. A tenant that
-// is gone is done.
+// its source bindings and rejected messages, and then the tenant
+// document. It deletes at most limit documents (limit <= 0: no bound) and
+// reports whether it got to the end, and how many documents it deleted;
+// calling it again continues, so an interrupted deletion is finished by
+// running it again. A tenant that is gone is done.
 //
 // Endpoint secrets live in Secret Manager: the caller deletes them before,
 // while the endpoints can still be listed. A delivery the dispatcher
@@ -203,7 +203,8 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 		}
 		queries = append(queries, c.Query)
 	}
-	queries = append(queries, s.c.Collection("rejected_messages").Where("tenant_id", "==", tenantID))
+	queries = append(queries, s.sourceClaims().Where("tenant_id", "==", tenantID),
+		s.c.Collection("rejected_messages").Where("tenant_id", "==", tenantID))
 
 	left := limit
 	for _, q := range queries {

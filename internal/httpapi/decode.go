@@ -30,17 +30,110 @@ func DecodeJSONLenient(w http.ResponseWriter, r *http.Request, limit int64, dst 
 	return decode(w, r, limit, dst, false)
 }
 
-// DecodeJSONParts is DecodeJSON for a body whose parts the caller decodes
-// one by one, such as {"events":[…]}: the json.RawMessage values of dst
-// keep their bytes as sent, unchecked for UTF-8, so that the caller's
-// UnmarshalJSON of each refuses that part alone. dst must hold no string
-// of its own: invalid UTF-8 in it would pass unnoticed.
-func DecodeJSONParts(w http.ResponseWriter, r *http.Request, limit int64, dst any) error {
+// DecodeJSONList decodes a request body that is an object with one
+// field, name, a list of objects of type T: {"events":[…]}. The body is
+// refused whole as DecodeJSON refuses it (size, Content-Type, syntax,
+// another field); each item is decoded as DecodeJSON decodes a body,
+// strictly, and one that is wrong (over itemLimit bytes, a field unknown
+// or of the wrong type, invalid UTF-8) is refused alone: errs[i] says why,
+// and items[i] holds what could be decoded of it. An absent or null list
+// is an empty one. Each item is read once, not once for the list and
+// again for itself.
+func DecodeJSONList[T any](w http.ResponseWriter, r *http.Request, limit, itemLimit int64, name string) (items []T, errs []error, err error) {
 	body, err := read(w, r, limit)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	return unmarshal(body, dst, true)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := expectDelim(dec, '{', "body must be a JSON object"); err != nil {
+		return nil, nil, err
+	}
+	seen := false
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, nil, decodeError(err)
+		}
+		if k, _ := key.(string); k != name || seen {
+			return nil, nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: unknown field, or given twice", k)
+		}
+		seen = true
+		if items, errs, err = decodeItems[T](dec, body, itemLimit, name); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := closing(dec); err != nil {
+		return nil, nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "body must hold a single JSON object")
+	}
+	return items, errs, nil
+}
+
+// decodeItems decodes the list of name that dec, reading body, is at.
+func decodeItems[T any](dec *json.Decoder, body []byte, itemLimit int64, name string) (items []T, errs []error, err error) {
+	if !bytes.HasPrefix(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n:"), []byte("[")) {
+		var null *struct{}
+		if err := dec.Decode(&null); err != nil || null != nil {
+			return nil, nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "%s: must be an array", name)
+		}
+		return nil, nil, nil
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, decodeError(err)
+	}
+	for dec.More() {
+		start := dec.InputOffset()
+		var item T
+		err := dec.Decode(&item)
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, nil, decodeError(err) // the rest cannot be read
+		}
+		raw := bytes.TrimLeft(body[start:dec.InputOffset()], " \t\r\n,")
+		var typ *json.UnmarshalTypeError
+		switch {
+		case int64(len(raw)) > itemLimit:
+			err = hookrun.Errorf(hookrun.CodePayloadTooLarge, "each of %s may be at most %d bytes, not %d", name, itemLimit, len(raw))
+		case errors.As(err, &typ) && typ.Field == "":
+			err = hookrun.Errorf(hookrun.CodeInvalidArgument, "each of %s must be a JSON object, not %s", name, typ.Value)
+		case err != nil:
+			err = decodeError(err)
+		default:
+			err = checkUTF8(raw)
+		}
+		items, errs = append(items, item), append(errs, err)
+	}
+	if err := closing(dec); err != nil {
+		return nil, nil, err
+	}
+	return items, errs, nil
+}
+
+// closing reads the bracket or brace that dec.More said comes next.
+func closing(dec *json.Decoder) error {
+	_, err := dec.Token()
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return decodeError(err)
+	}
+	return nil
+}
+
+// expectDelim reads the next token of dec, which must be d.
+func expectDelim(dec *json.Decoder, d json.Delim, otherwise string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeError(err)
+	}
+	if tok != d {
+		return hookrun.Errorf(hookrun.CodeInvalidArgument, "%s", otherwise)
+	}
+	return nil
 }
 
 // UnmarshalJSON decodes data, one JSON value, into dst as DecodeJSON

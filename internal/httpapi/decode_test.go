@@ -274,29 +274,39 @@ func codeOf(err error) hookrun.Code {
 	return hookrun.ErrorCode(err)
 }
 
-// A body's parts come back as sent, for the caller to judge one by one:
-// a part that is wrong, invalid UTF-8 included, does not refuse the body.
-func TestDecodeJSONParts(t *testing.T) {
+// A list's items are decoded one by one: an item that is wrong, invalid
+// UTF-8 included, is refused alone; a body that is not a list is refused
+// whole.
+func TestDecodeJSONList(t *testing.T) {
+	type item struct {
+		N int    `json:"n"`
+		S string `json:"s"`
+	}
 	tests := []struct {
 		name, body string
-		want       []string
+		want       []item
+		wantErrs   []string // "" for none
 		wantErr    string
 	}{
-		{"parts as sent", `{"events":[{"a":1}, "x",` + "\"\xff\"" + `]}`, []string{`{"a":1}`, `"x"`, "\"\xff\""}, ""},
-		{"no list", `{}`, nil, ""},
-		{"null list", `{"events":null}`, nil, ""},
-		{"not a list", `{"events":{"a":1}}`, nil, "events: must be an array"},
-		{"unknown field", `{"events":[],"x":1}`, nil, "x: unknown field"},
-		{"not an object", `[1]`, nil, "must be a JSON object"},
-		{"trailing data", `{"events":[]} {}`, nil, "single JSON object"},
-		{"malformed", `{"events":[1,}`, nil, "not valid JSON"},
+		{"items", `{"events":[{"n":1}, {"s":"a"}]}`, []item{{N: 1}, {S: "a"}}, []string{"", ""}, ""},
+		{"items wrong alone", "{\"events\":[{\"n\":\"x\",\"s\":\"kept\"},{\"m\":1},\"x\",{\"s\":\"\xff\"},{\"s\":\"" + strings.Repeat("y", 40) + "\"},{\"n\":2}]}",
+			[]item{{S: "kept"}, {}, {}, {S: "\ufffd"}, {S: strings.Repeat("y", 40)}, {N: 2}},
+			[]string{"n: must be a int, not string", "m: unknown field", "each of events must be a JSON object, not string", "s: invalid UTF-8", "at most 32 bytes", ""}, ""},
+		{"no list", `{}`, nil, nil, ""},
+		{"null list", `{"events":null}`, nil, nil, ""},
+		{"not a list", `{"events":{"a":1}}`, nil, nil, "events: must be an array"},
+		{"unknown field", `{"events":[],"x":1}`, nil, nil, "x: unknown field"},
+		{"list twice", `{"events":[],"events":[]}`, nil, nil, "given twice"},
+		{"not an object", `[1]`, nil, nil, "must be a JSON object"},
+		{"empty", ``, nil, nil, "body is empty"},
+		{"trailing data", `{"events":[]} {}`, nil, nil, "single JSON object"},
+		{"malformed", `{"events":[{"n":1},}`, nil, nil, "not valid JSON"},
+		{"ends early", `{"events":[{"n":1}`, nil, nil, "ends early"},
+		{"ends early after the list", `{"events":[]`, nil, nil, "ends early"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var dst struct {
-				Events []json.RawMessage `json:"events"`
-			}
-			err := httpapi.DecodeJSONParts(httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), "application/json"), 1024, &dst)
+			items, errs, err := httpapi.DecodeJSONList[item](httptest.NewRecorder(), newJSONRequest(strings.NewReader(tt.body), "application/json"), 1024, 32, "events")
 			if tt.wantErr != "" {
 				if hookrun.ErrorCode(err) != hookrun.CodeInvalidArgument || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want INVALID_ARGUMENT containing %q", err, tt.wantErr)
@@ -306,12 +316,16 @@ func TestDecodeJSONParts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("err = %v", err)
 			}
-			var got []string
-			for _, it := range dst.Events {
-				got = append(got, string(it))
+			if !slices.Equal(items, tt.want) {
+				t.Errorf("items = %+v, want %+v", items, tt.want)
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("parts = %q, want %q", got, tt.want)
+			if len(errs) != len(tt.wantErrs) {
+				t.Fatalf("%d errors, want %d: %v", len(errs), len(tt.wantErrs), errs)
+			}
+			for i, want := range tt.wantErrs {
+				if (want == "") != (errs[i] == nil) || (want != "" && !strings.Contains(errs[i].Error(), want)) {
+					t.Errorf("errs[%d] = %v, want %q", i, errs[i], want)
+				}
 			}
 		})
 	}

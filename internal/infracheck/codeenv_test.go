@@ -64,6 +64,8 @@ var notServiceEnv = map[string]string{
 	"internal/app/app.go":             "LoadEnv parses the mains' config structs; Common is followed from them",
 	"internal/telemetry/telemetry.go": "reads only variables infra need not set: K_SERVICE, which Cloud Run sets itself; " +
 		"OTEL_TRACES_EXPORTER, whose absence on Cloud Run means Cloud Trace; HOOKRUN_TRACES_FILE, for the local stack's console exporter",
+	"run/ingest/hookrun/internal/cli/cli.go": "the hookrun CLI runs on users' machines, not in infra: it passes os.Getenv to its commands, " +
+		"which read HOOKRUN_URL, HOOKRUN_KEY, HOOKRUN_TENANT and HOOKRUN_PROFILE to override a saved login (README's CLI section)",
 	"functions/receiver/tracing.go": "reads only K_SERVICE (Cloud Run sets it), GOOGLE_CLOUD_PROJECT (config.go declares it) and " +
 		"OTEL_TRACES_EXPORTER, whose absence on Cloud Run means Cloud Trace",
 }

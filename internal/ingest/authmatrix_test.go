@@ -67,6 +67,10 @@ var routeAccess = map[string]access{
 	"GET /v1/tenants/{tenant}/metrics":                             adminOrTenant,
 	"GET /v1/tenants/{tenant}/event-types":                         adminOrTenant,
 	"PUT /v1/tenants/{tenant}/event-types":                         adminOrTenant,
+	"POST /v1/tenants/{tenant}/source-bindings":                    adminOrTenant,
+	"GET /v1/tenants/{tenant}/source-bindings":                     adminOrTenant,
+	"GET /v1/tenants/{tenant}/source-bindings/{binding}":           adminOrTenant,
+	"DELETE /v1/tenants/{tenant}/source-bindings/{binding}":        adminOrTenant,
 	"POST /v1/events":                                              tenantKeys,
 	"POST /v1/tenants/{tenant}/events":                             senders,
 	"POST /v1/producer-keys":                                       adminOnly,
@@ -110,6 +114,7 @@ var matrixBodies = map[string]string{
 	"POST /v1/producer-keys":                          `{"name":"ci","tenants":["acme"]}`,
 	"POST /v1/events:batch":                           `{"events":[{"type":"user.created","data":{}}]}`,
 	"POST /v1/tenants/{tenant}/events:batch":          `{"events":[{"type":"user.created","data":{}}]}`,
+	"POST /v1/tenants/{tenant}/source-bindings":       `{"match":{"storage":{"bucket":"acme-other"}}}`,
 }
 
 // Callers of the matrix.
@@ -304,8 +309,8 @@ var matrixIssuer = sync.OnceValue(func() func(*testing.T) *oidctest.Issuer {
 })()
 
 // matrixFixture is a service with two tenants made through the API: acme
-// (the path's tenant, with an endpoint, an event, a revoked key and a spare
-// key) and globex (the other tenant).
+// (the path's tenant, with an endpoint, an event, a source binding, a
+// revoked key and a spare key) and globex (the other tenant).
 type matrixFixture struct {
 	h      http.Handler
 	tokens map[string]string // caller → bearer token
@@ -348,6 +353,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	producerRevoked := created(http.MethodPost, "/v1/producer-keys", matrixAdminToken, `{"name":"revoked"}`)
 	created(http.MethodDelete, "/v1/producer-keys/"+str(producerRevoked, "id"), matrixAdminToken, "")
 	iss := matrixIssuer(t)
+	sb := created(http.MethodPost, "/v1/tenants/acme/source-bindings", own, `{"match":{"storage":{"bucket":"acme-uploads"}}}`)
 
 	f.tokens = map[string]string{
 		callerAdmin: matrixAdminToken, callerAdminOff: matrixAdminToken, callerOwn: own, callerDisabled: own, callerOther: other, callerRevoked: str(revoked, "api_key"), callerNone: "",
@@ -361,7 +367,7 @@ func newMatrixFixture(t *testing.T) *matrixFixture {
 	}
 	f.values = map[string]string{
 		"tenant": "acme", "endpoint": str(ep, "id"), "event": str(evt, "id"), "key": str(spare, "id"),
-		"id": str(evt, "id") + ":" + str(ep, "id"), "replay": str(rp, "replay_id"),
+		"id": str(evt, "id") + ":" + str(ep, "id"), "replay": str(rp, "replay_id"), "binding": str(sb, "id"),
 	}
 	// {key} is a tenant's API key under /v1/tenants, a producer key
 	// under /v1/producer-keys (fill).

@@ -2,13 +2,12 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
@@ -28,41 +27,42 @@ const (
 	// enough that one batch does not crowd out the instance's other
 	// requests.
 	batchStoreCalls = 50
-	// maxBatchBytesInFlight bounds the batch bodies an instance holds at
-	// once. A batch holds its body several times over while it runs (as
-	// read, as events, in its Firestore and Pub/Sub messages), so 64 MiB
-	// of bodies keeps an instance of infra's 512 MiB clear of its limit
-	// even with 80 requests of 5 MiB at once.
-	maxBatchBytesInFlight = 64 << 20
-	// batchWait is how long a batch waits for room among them before it
-	// is refused with UNAVAILABLE, to retry.
-	batchWait = 2 * time.Second
+	// maxBatchesInFlight bounds the batches an instance runs at once. A
+	// batch at its largest holds about 30 MiB while it runs: its 5 MiB
+	// body several times over (as read, as events, in its Firestore and
+	// Pub/Sub messages) and 500 events' calls with their goroutines. Eight
+	// keep an instance of infra's 512 MiB clear of its limit beside its
+	// other requests, and are more events in flight than one CPU can take.
+	maxBatchesInFlight = 8
+	// batchWait is how long a batch waits for one of them to end before
+	// it is refused with UNAVAILABLE, to retry: its body is not read
+	// meanwhile.
+	batchWait = 10 * time.Second
 )
 
-// batchRoom is the room an instance has for batch bodies.
+// batchRoom is the room an instance has for batches.
 type batchRoom struct {
-	bytes *semaphore.Weighted
+	slots chan struct{}
 	wait  time.Duration
 }
 
 func newBatchRoom() batchRoom {
-	return batchRoom{bytes: semaphore.NewWeighted(maxBatchBytesInFlight), wait: batchWait}
+	return batchRoom{slots: make(chan struct{}, maxBatchesInFlight), wait: batchWait}
 }
 
-// take takes room for the body of r, by its Content-Length or, unknown,
-// the most a batch may be, and returns what gives it back.
-func (b batchRoom) take(r *http.Request) (release func(), err error) {
-	n := int64(maxBatchBytes)
-	if r.ContentLength > 0 {
-		n = min(r.ContentLength, n)
+// take takes room for one batch and returns what gives it back.
+func (b batchRoom) take(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(b.wait)
+	defer timer.Stop()
+	select {
+	case b.slots <- struct{}{}:
+		return func() { <-b.slots }, nil
+	case <-timer.C:
+		return nil, &hookrun.Error{Code: hookrun.CodeUnavailable, RetryAfter: time.Second,
+			Message: "this instance runs as many batches as it can: retry"}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for room for a batch: %w", ctx.Err())
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), b.wait)
-	defer cancel()
-	if err := b.bytes.Acquire(ctx, n); err != nil {
-		return nil, &hookrun.Error{Code: hookrun.CodeUnavailable, Err: err, RetryAfter: time.Second,
-			Message: "this instance holds as many batches as it can: retry"}
-	}
-	return func() { b.bytes.Release(n) }, nil
 }
 
 func (s *Service) batchRoutes() []route {
@@ -78,11 +78,6 @@ const (
 	resultDuplicate = "duplicate"
 	resultRefused   = "refused"
 )
-
-// batchRequest is a batch as sent: its events are decoded one by one.
-type batchRequest struct {
-	Events []json.RawMessage `json:"events"`
-}
 
 type batchResponse struct {
 	// Results answers the request's events in their order.
@@ -159,39 +154,43 @@ func (s *Service) acceptBatch(w http.ResponseWriter, r *http.Request) ([]batchIt
 	if err := maySend(t); err != nil {
 		return nil, err
 	}
-	release, err := s.batches.take(r)
+	release, err := s.batches.take(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	var req batchRequest
-	if err := httpapi.DecodeJSONParts(w, r, maxBatchBytes, &req); err != nil {
+	reqs, errs, err := httpapi.DecodeJSONList[publishEventRequest](w, r, maxBatchBytes, s.cfg.MaxBodyBytes, "events")
+	if err != nil {
 		return nil, err
 	}
-	raws := req.Events
-	if len(raws) == 0 || len(raws) > maxBatchEvents {
-		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(raws))
+	if len(reqs) == 0 || len(reqs) > maxBatchEvents {
+		return nil, hookrun.Errorf(hookrun.CodeInvalidArgument, "events: 1 to %d events, not %d", maxBatchEvents, len(reqs))
 	}
 
 	cat, err := s.catalogue(ctx, t.ID)
 	if err != nil {
 		return nil, err
 	}
-	items, claims := s.checkBatch(t, cat, raws)
+	items, claims := s.checkBatch(t, cat, reqs, errs)
 	s.sendBatch(r, items, claims)
 	return items, nil
 }
 
-// checkBatch checks each event of a batch and takes it from the tenant's
-// rate limit; claims are the events to claim, the first of each ID.
-func (s *Service) checkBatch(t hookrun.Tenant, cat hookrun.Catalogue, raws []json.RawMessage) (items []batchItem, claims []int) {
-	items = make([]batchItem, len(raws))
-	firsts := make(map[string]int, len(raws))
-	for i, raw := range raws {
+// checkBatch checks each event of a batch, decoded (reqs) or not (errs),
+// as POST /v1/events checks one, and takes it from the tenant's rate
+// limit; claims are the events to claim, the first of each ID.
+func (s *Service) checkBatch(t hookrun.Tenant, cat hookrun.Catalogue, reqs []publishEventRequest, errs []error) (items []batchItem, claims []int) {
+	items = make([]batchItem, len(reqs))
+	firsts := make(map[string]int, len(reqs))
+	for i, req := range reqs {
 		it := &items[i]
-		it.first = -1
-		it.id, it.e, it.err = s.checkBatchEvent(t, cat, raw)
+		it.first, it.id, it.err = -1, req.ID, errs[i]
+		if it.err == nil {
+			it.e, it.err = s.checkEvent(t, cat, req)
+			it.id = it.e.ID
+		}
 		if it.err != nil {
+			it.id = req.ID
 			continue
 		}
 		if j, ok := firsts[it.id]; ok {
@@ -234,24 +233,6 @@ func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
 			items[i].err = items[j].err
 		}
 	}
-}
-
-// checkBatchEvent decodes one event of a batch and checks it as
-// POST /v1/events checks its body; id is the event's ID, as given or
-// made, or what it gave when refused.
-func (s *Service) checkBatchEvent(t hookrun.Tenant, cat hookrun.Catalogue, raw []byte) (id string, e hookrun.Event, err error) {
-	if int64(len(raw)) > s.cfg.MaxBodyBytes {
-		return "", hookrun.Event{}, hookrun.Errorf(hookrun.CodePayloadTooLarge,
-			"event is larger than %d bytes, the limit of one event (HOOKRUN_MAX_BODY_BYTES)", s.cfg.MaxBodyBytes)
-	}
-	var req publishEventRequest
-	if err := httpapi.UnmarshalJSON(raw, &req); err != nil {
-		return req.ID, hookrun.Event{}, err
-	}
-	if e, err = s.checkEvent(t, cat, req); err != nil {
-		return req.ID, hookrun.Event{}, err
-	}
-	return e.ID, e, nil
 }
 
 // each calls fn with every index of is, on at most limit goroutines at a

@@ -18,6 +18,7 @@ type Store interface {
 	DeliveryStore
 	MetricsStore
 	CatalogueStore
+	SourceBindingStore
 	PortalStore
 	ProducerKeyStore
 }

@@ -68,7 +68,6 @@ var schemaTypes = map[string]struct {
 	"EventTypeCatalogue":         {reflect.TypeFor[catalogueJSON](), true, true},
 	"PublishEventRequest":        {reflect.TypeFor[publishEventRequest](), true, false},
 	"PublishEventResponse":       {reflect.TypeFor[publishEventResponse](), false, true},
-	"PublishEventsRequest":       {reflect.TypeFor[batchRequest](), true, false},
 	"PublishEventsResponse":      {reflect.TypeFor[batchResponse](), false, true},
 	"PublishEventsResult":        {reflect.TypeFor[batchResult](), false, true},
 	"Event":                      {reflect.TypeFor[hookrun.Event](), false, true},
@@ -90,12 +89,20 @@ var schemaTypes = map[string]struct {
 	"Metrics":                    {reflect.TypeFor[hookrun.Metrics](), false, true},
 	"CreatePortalSessionRequest": {reflect.TypeFor[createPortalSessionRequest](), true, false},
 	"PortalSession":              {reflect.TypeFor[createPortalSessionResponse](), false, true},
+	"SourceMatch":                {reflect.TypeFor[hookrun.SourceMatch](), true, true},
+	"CloudEventsMatch":           {reflect.TypeFor[hookrun.CloudEventsMatch](), true, true},
+	"StorageMatch":               {reflect.TypeFor[hookrun.StorageMatch](), true, true},
+	"AuditLogMatch":              {reflect.TypeFor[hookrun.AuditLogMatch](), true, true},
+	"CreateSourceBindingRequest": {reflect.TypeFor[createSourceBindingRequest](), true, false},
+	"SourceBinding":              {reflect.TypeFor[hookrun.SourceBinding](), false, true},
+	"SourceBindingList":          {reflect.TypeFor[listSourceBindingsResponse](), false, true},
 }
 
 // otherSchemas are the component schemas of no Go struct this test can
 // see: Error is httpapi's unexported errorBody, Duration a string, Health
-// a literal.
-var otherSchemas = []string{"Error", "Duration", "Health"}
+// a literal, PublishEventsRequest the list httpapi.DecodeJSONList decodes
+// into PublishEventRequests.
+var otherSchemas = []string{"Error", "Duration", "Health", "PublishEventsRequest"}
 
 type jsonObject = map[string]any
 

@@ -34,6 +34,7 @@ var portalPages = map[string]*template.Template{
 	"replay":      parsePortalPage("replay.html"),
 	"apikeys":     parsePortalPage("apikeys.html"),
 	"eventtypes":  parsePortalPage("eventtypes.html"),
+	"sources":     parsePortalPage("sources.html"),
 	"metrics":     parsePortalPage("metrics.html"),
 }
 
@@ -131,6 +132,10 @@ func (s *Service) portalHandler() http.Handler {
 	mux.HandleFunc("POST /portal/tenants/{tenant}/api-keys/{key}/revoke", s.portalPage(s.portalRevokeAPIKey))
 	mux.HandleFunc("GET /portal/tenants/{tenant}/event-types", s.portalPage(s.portalCatalogue))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/event-types", s.portalPage(s.portalSetCatalogue))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/source-bindings", s.portalPage(s.portalSources))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/source-bindings", s.portalPage(s.portalCreateSource))
+	mux.HandleFunc("GET /portal/tenants/{tenant}/source-bindings/{binding}/delete", s.portalPage(s.portalConfirmDeleteSource))
+	mux.HandleFunc("POST /portal/tenants/{tenant}/source-bindings/{binding}/delete", s.portalPage(s.portalDeleteSource))
 	mux.HandleFunc("GET /portal/tenants/{tenant}/endpoints/{endpoint}", s.portalPage(s.portalEndpoint))
 	mux.HandleFunc("GET /portal/tenants/{tenant}/metrics", s.portalPage(s.portalMetrics))
 	mux.HandleFunc("POST /portal/tenants/{tenant}/endpoints/{endpoint}/settings", s.portalPage(s.portalEditEndpoint))

@@ -247,6 +247,8 @@ func TestPortalPagesIsolation(t *testing.T) {
 		{"revoke globex key", http.MethodPost, "/portal/tenants/globex/api-keys/" + keyGlobex + "/revoke", form(), http.StatusForbidden},
 		{"revoke globex key under acme", http.MethodPost, "/portal/tenants/acme/api-keys/" + keyGlobex + "/revoke", form(), http.StatusNotFound},
 		{"set globex catalogue", http.MethodPost, "/portal/tenants/globex/event-types", form("event_types", "x.y"), http.StatusForbidden},
+		{"globex sources", http.MethodGet, "/portal/tenants/globex/source-bindings", nil, http.StatusForbidden},
+		{"add a globex source", http.MethodPost, "/portal/tenants/globex/source-bindings", form("kind", "storage", "bucket", "globex-x"), http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,6 +276,7 @@ func TestPortalPagesIsolation(t *testing.T) {
 		{"create key", "/portal/tenants/acme/api-keys", form("name", "x")},
 		{"revoke key", "/portal/tenants/acme/api-keys/" + acmeKeys[0].ID + "/revoke", form()},
 		{"set catalogue", "/portal/tenants/acme/event-types", form("event_types", "order.created")},
+		{"add source", "/portal/tenants/acme/source-bindings", form("kind", "storage", "bucket", "acme-uploads")},
 	}
 	unchanged := func(t *testing.T) {
 		t.Helper()
@@ -282,6 +285,9 @@ func TestPortalPagesIsolation(t *testing.T) {
 		}
 		if cat, _ := e.store.GetCatalogue(t.Context(), "acme"); len(cat) != 0 {
 			t.Errorf("acme catalogue = %v, want none", cat)
+		}
+		if bs, _ := e.store.ListSourceBindings(t.Context(), "acme"); len(bs) != 0 {
+			t.Errorf("acme source bindings = %v, want none", bs)
 		}
 		if d, _ := e.store.GetDelivery(t.Context(), "acme", evOrder, "ep_a"); d.Chain != "rp_earlier" || d.ClaimableAt(time.Now()) != nil {
 			t.Errorf("acme's dead letter = %+v, want it unclaimed", d)
@@ -309,7 +315,7 @@ func TestPortalPagesIsolation(t *testing.T) {
 	if w := e.do(t, http.MethodPatch, "/v1/tenants/acme", adminToken, `{"status":"disabled","disabled_reason":"unpaid"}`); w.Code != http.StatusOK {
 		t.Fatalf("disable acme: %d %s", w.Code, w.Body)
 	}
-	for _, p := range []string{"dead-letters", "api-keys", "event-types", "api-keys/" + acmeKeys[0].ID + "/revoke"} {
+	for _, p := range []string{"dead-letters", "api-keys", "event-types", "source-bindings", "api-keys/" + acmeKeys[0].ID + "/revoke"} {
 		t.Run("disabled reads "+p, func(t *testing.T) { e.portalGet(t, "/portal/tenants/acme/"+p, c) })
 	}
 	for _, a := range actions {
@@ -321,4 +327,70 @@ func TestPortalPagesIsolation(t *testing.T) {
 		})
 	}
 	unchanged(t)
+}
+
+// The Sources page adds and removes the tenant's source bindings with the
+// API's rules: a bucket another tenant bound is refused without naming it.
+func TestPortalSources(t *testing.T) {
+	e := newEnv(t, nil)
+	e.createTenant(t, "acme")
+	globex := e.createTenant(t, "globex")
+	if w := e.do(t, http.MethodPost, "/v1/tenants/globex/source-bindings", globex, `{"match":{"storage":{"bucket":"globex-uploads"}}}`); w.Code != http.StatusCreated {
+		t.Fatalf("globex binding: %d %s", w.Code, w.Body)
+	}
+	c := e.session(t, "acme")
+	const sources = "/portal/tenants/acme/source-bindings"
+	page := e.portalGet(t, sources, c)
+	wantIn(t, page, "No sources yet", `aria-current="page">Sources`)
+	csrf := csrfOf(t, page)
+
+	w := e.page(http.MethodPost, sources, c, url.Values{"csrf_token": {csrf}, "kind": {"storage"}, "bucket": {"acme-uploads"}, "source": {"ignored"}})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("add: %d %s", w.Code, w.Body)
+	}
+	wantIn(t, w.Body.String(), "Source added", "acme-uploads", "derived: <code>storage.object.finalize</code>")
+	bs, err := e.store.ListSourceBindings(t.Context(), "acme")
+	if err != nil || len(bs) != 1 || bs[0].Match.Storage == nil || bs[0].Match.Storage.Bucket != "acme-uploads" {
+		t.Fatalf("bindings = %+v, %v; want the bucket's", bs, err)
+	}
+	w = e.page(http.MethodPost, sources, c, url.Values{"csrf_token": {csrf}, "kind": {"cloudevents"}, "source": {"https://billing.example.com"},
+		"type_prefix": {"invoice."}, "event_type_rule": {"fixed"}, "event_type": {"billing.invoice"}})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("add CloudEvents source: %d %s", w.Code, w.Body)
+	}
+
+	w = e.page(http.MethodPost, sources, c, url.Values{"csrf_token": {csrf}, "kind": {"storage"}, "bucket": {"globex-uploads"}})
+	if w.Code != http.StatusConflict {
+		t.Errorf("another tenant's bucket: %d, want 409", w.Code)
+	}
+	wantIn(t, w.Body.String(), "bound to another tenant", `value="globex-uploads"`)
+	if strings.Contains(w.Body.String(), "globex\"") {
+		t.Errorf("the refusal names the other tenant:\n%s", w.Body)
+	}
+
+	list := e.portalGet(t, sources, c)
+	wantIn(t, list, "acme-uploads", "https://billing.example.com", "invoice.…", "billing.invoice", sources+"/"+bs[0].ID+"/delete")
+	wantIn(t, e.portalGet(t, sources+"/"+bs[0].ID+"/delete", c), "Remove this source?", `action="`+sources+"/"+bs[0].ID+`/delete"`)
+	if got, _ := e.store.ListSourceBindings(t.Context(), "acme"); len(got) != 2 {
+		t.Fatal("the confirmation page removed the source")
+	}
+	if w := e.page(http.MethodPost, sources+"/"+bs[0].ID+"/delete", c, url.Values{"csrf_token": {csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("remove: %d %s", w.Code, w.Body)
+	}
+	if got, _ := e.store.ListSourceBindings(t.Context(), "acme"); len(got) != 1 || got[0].Match.CloudEvents == nil {
+		t.Errorf("bindings after removal = %+v, want the CloudEvents source only", got)
+	}
+	if w := e.page(http.MethodGet, "/portal/tenants/globex/source-bindings", c, nil); w.Code != http.StatusForbidden {
+		t.Errorf("globex's sources: %d, want 403", w.Code)
+	}
+	gbs, _ := e.store.ListSourceBindings(t.Context(), "globex")
+	if w := e.page(http.MethodPost, sources+"/"+gbs[0].ID+"/delete", c, url.Values{"csrf_token": {csrf}}); w.Code != http.StatusNotFound {
+		t.Errorf("remove globex's binding under acme: %d, want 404", w.Code)
+	}
+	if w := e.page(http.MethodPost, sources, c, url.Values{"kind": {"storage"}, "bucket": {"acme-more"}}); w.Code != http.StatusForbidden {
+		t.Errorf("add without the CSRF token: %d, want 403", w.Code)
+	}
+	if got, _ := e.store.ListSourceBindings(t.Context(), "globex"); len(got) != 1 {
+		t.Errorf("globex bindings = %+v, want its one untouched", got)
+	}
 }

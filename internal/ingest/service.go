@@ -136,7 +136,7 @@ type route struct {
 
 // routes is every API route but /healthz.
 func (s *Service) routes() []route {
-	return slices.Concat(s.tenantRoutes(), s.producerKeyRoutes(), s.endpointRoutes(), s.eventRoutes(), s.batchRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
+	return slices.Concat(s.tenantRoutes(), s.producerKeyRoutes(), s.endpointRoutes(), s.eventRoutes(), s.batchRoutes(), s.deliveryRoutes(), s.metricsRoutes(), s.catalogueRoutes(), s.sourceBindingRoutes(), s.portalSessionRoutes(), s.openAPIRoutes())
 }
 
 // handle adapts a handler that returns an error to http.HandlerFunc, so

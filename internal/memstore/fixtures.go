@@ -77,7 +77,7 @@ func (s *Store) copyFrom(from *Store) {
 	defer s.mu.Unlock()
 	s.tenants, s.keys, s.endpoints = maps.Clone(from.tenants), maps.Clone(from.keys), maps.Clone(from.endpoints)
 	s.events, s.rejected, s.catalogues = maps.Clone(from.events), maps.Clone(from.rejected), maps.Clone(from.catalogues)
-	s.replays, s.deletions = maps.Clone(from.replays), maps.Clone(from.deletions)
+	s.replays, s.deletions, s.sources = maps.Clone(from.replays), maps.Clone(from.deletions), maps.Clone(from.sources)
 	s.epVersions = maps.Clone(from.epVersions)
 	s.deliveries = make(map[string]*deliveryRecord, len(from.deliveries))
 	for k, r := range from.deliveries {

@@ -42,6 +42,8 @@ type Store struct {
 	deletions    map[string]hookrun.TenantDeletion
 	// portalLinks: token hash → link
 	portalLinks map[string]hookrun.PortalLink
+	// sources: claim (hookrun.SourceMatch.Claim) → the bindings holding it
+	sources map[string][]hookrun.SourceBinding
 	// epVersions: tenant → the version of its endpoint list
 	epVersions map[string]hookrun.EndpointsVersion
 }
@@ -69,6 +71,7 @@ func New(opts ...Option) *Store {
 		replays:      map[string]hookrun.Replay{},
 		deletions:    map[string]hookrun.TenantDeletion{},
 		portalLinks:  map[string]hookrun.PortalLink{},
+		sources:      map[string][]hookrun.SourceBinding{},
 	}
 	for _, o := range opts {
 		o(s)

@@ -107,7 +107,7 @@ func (s *Store) ListTenants(ctx context.Context, pageSize int, token string) ([]
 // DeleteTenantData deletes the records of a tenant whose deletion has
 // started, at most limit of them (limit <= 0: no bound) besides the
 // tenant's own, in the Firestore store's order: API keys, then the
-// tenant's collections, then its rejected messages; the tenant goes last,
+// tenant's collections, then its source bindings and rejected messages; the tenant goes last,
 // and done reports it gone. It returns how many records it deleted.
 func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int) (deleted int, done bool, err error) {
 	s.mu.Lock()
@@ -144,6 +144,7 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 		drop(func(k string) { delete(s.deliveries, k) }, sortedKeys(s.deliveries), own) &&
 		drop(func(k string) { delete(s.replays, k) }, sortedKeys(s.replays), own) &&
 		drop(func(k string) { delete(s.catalogues, k) }, sortedKeys(s.catalogues), func(k string) bool { return k == tenantID }) &&
+		drop(func(k string) { delete(s.sources, k) }, sortedKeys(s.sources), func(k string) bool { return s.sources[k][0].TenantID == tenantID }) &&
 		drop(func(k string) { delete(s.rejected, k) }, sortedKeys(s.rejected), func(k string) bool { return s.rejected[k].TenantID == tenantID })
 	if !all {
 		return deleted, false, nil

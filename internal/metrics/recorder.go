@@ -121,8 +121,9 @@ func (r *Recorder) EventAccepted(ctx context.Context, source Source) {
 	}
 }
 
-// EventRefused counts a POST /v1/events that ingest refused with err; the
-// reason is err's status (INTERNAL for an error without one).
+// EventRefused counts a POST /v1/events, or an event of a batch, that
+// ingest refused with err; the reason is err's status (INTERNAL for an
+// error without one).
 func (r *Recorder) EventRefused(ctx context.Context, err error) {
 	if r == nil {
 		return

@@ -147,19 +147,9 @@ func (a *Admin) EnsurePushSubscription(ctx context.Context, s PushSubscription) 
 	}
 	want := s.withDefaults().proto(a.project)
 	subs := a.client.SubscriptionAdminClient
-	_, err := subs.CreateSubscription(ctx, want)
-	if err == nil {
-		return nil
-	}
-	if status.Code(err) != codes.AlreadyExists {
-		return fmt.Errorf("create subscription %s: %w", want.Name, err)
-	}
-	got, err := subs.GetSubscription(ctx, &pb.GetSubscriptionRequest{Subscription: want.Name})
-	if err != nil {
-		return fmt.Errorf("get subscription %s: %w", want.Name, err)
-	}
-	if got.GetTopic() != want.Topic {
-		return fmt.Errorf("subscription %s reads %s, want %s: delete it first", want.Name, got.GetTopic(), want.Topic)
+	got, err := a.ensureSubscription(ctx, want)
+	if err != nil || got == nil {
+		return err
 	}
 	if got.GetPushConfig().GetPushEndpoint() != want.PushConfig.PushEndpoint {
 		// ModifyPushConfig rather than UpdateSubscription: every emulator
@@ -188,4 +178,40 @@ func (a *Admin) EnsurePushSubscription(ctx context.Context, s PushSubscription) 
 		return fmt.Errorf("update subscription %s %v: %w", want.Name, paths, err)
 	}
 	return nil
+}
+
+// EnsurePullSubscription creates pull subscription id on topic unless it
+// exists; it fails if an existing one reads another topic.
+func (a *Admin) EnsurePullSubscription(ctx context.Context, id, topic string) error {
+	if err := validateID("subscription", id); err != nil {
+		return fmt.Errorf("ensure pull subscription: %w", err)
+	}
+	if err := validateID("topic", topic); err != nil {
+		return fmt.Errorf("ensure pull subscription: %w", err)
+	}
+	want := &pb.Subscription{Name: subscriptionName(a.project, id), Topic: topicName(a.project, topic)}
+	_, err := a.ensureSubscription(ctx, want)
+	return err
+}
+
+// ensureSubscription creates want unless it exists, and returns the
+// existing one (nil when it created want). An existing one that reads
+// another topic is an error: Pub/Sub cannot change that.
+func (a *Admin) ensureSubscription(ctx context.Context, want *pb.Subscription) (*pb.Subscription, error) {
+	subs := a.client.SubscriptionAdminClient
+	_, err := subs.CreateSubscription(ctx, want)
+	if err == nil {
+		return nil, nil
+	}
+	if status.Code(err) != codes.AlreadyExists {
+		return nil, fmt.Errorf("create subscription %s: %w", want.Name, err)
+	}
+	got, err := subs.GetSubscription(ctx, &pb.GetSubscriptionRequest{Subscription: want.Name})
+	if err != nil {
+		return nil, fmt.Errorf("get subscription %s: %w", want.Name, err)
+	}
+	if got.GetTopic() != want.Topic {
+		return nil, fmt.Errorf("subscription %s reads %s, want %s: delete it first", want.Name, got.GetTopic(), want.Topic)
+	}
+	return got, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	sdk "cloud.google.com/go/pubsub/v2"
-	pb "cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -21,13 +20,19 @@ func TestPublishIsReceived(t *testing.T) {
 	if err := a.EnsureTopic(ctx, "events"); err != nil {
 		t.Fatalf("EnsureTopic: %v", err)
 	}
-	// A pull subscription, which only tests need, so it is made here
-	// rather than offered by Admin.
-	sub := subscriptionName(a.project, "events-pull")
-	_, err := a.client.SubscriptionAdminClient.CreateSubscription(ctx, &pb.Subscription{Name: sub, Topic: topicName(a.project, "events")})
-	if err != nil {
-		t.Fatalf("create pull subscription: %v", err)
+	// Twice: a restarted local stack ensures it again.
+	for range 2 {
+		if err := a.EnsurePullSubscription(ctx, "events-pull", "events"); err != nil {
+			t.Fatalf("EnsurePullSubscription: %v", err)
+		}
 	}
+	if err := a.EnsureTopic(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.EnsurePullSubscription(ctx, "events-pull", "other"); err == nil {
+		t.Error("EnsurePullSubscription of another topic = nil, want an error")
+	}
+	sub := subscriptionName(a.project, "events-pull")
 	p := newTestPublisher(t, ctx, a, "events")
 
 	wantData := []byte(`{"hello":"world"}`)

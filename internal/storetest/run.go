@@ -81,6 +81,8 @@ func Run(t *testing.T, open Opener) {
 		{"EveryEndpointChangeMovesTheVersion", testEveryEndpointChangeMovesTheVersion},
 		{"StatusChangesAreStampedWhenTheyCommit", testStatusChangesAreStampedWhenTheyCommit},
 		{"Catalogue", testCatalogue},
+		{"SourceBindings", testSourceBindings},
+		{"SourceBindingsConcurrent", testSourceBindingsConcurrent},
 		{"MetricsWithConcurrentWriters", testMetricsWithConcurrentWriters},
 		{"PortalLinks", testPortalLinks},
 		{"PortalLinkClaimConcurrent", testPortalLinkClaimConcurrent},

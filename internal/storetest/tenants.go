@@ -225,6 +225,13 @@ func seedTenantData(t *testing.T, s Store, id string, n int) int {
 	if err := s.CreateAPIKey(ctx, k); err != nil {
 		t.Fatalf("CreateAPIKey: %v", err)
 	}
+	b, err := hookrun.NewSourceBinding(id, hookrun.SourceMatch{Storage: &hookrun.StorageMatch{Bucket: id + "-uploads"}}, "", "", Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateSourceBinding(ctx, b); err != nil {
+		t.Fatalf("CreateSourceBinding: %v", err)
+	}
 	for i := range n {
 		ep := newEndpoint(t, id, fmt.Sprintf("https://%d.example.com/", i), Now(), "*")
 		if err := s.CreateEndpoint(ctx, ep); err != nil {
@@ -241,9 +248,9 @@ func seedTenantData(t *testing.T, s Store, id string, n int) int {
 			t.Fatalf("RecordRejected: %v", err)
 		}
 	}
-	// The tenant and its key, each round's four records, and the version
-	// of its endpoint list once it has one.
-	return 2 + 4*n + min(n, 1)
+	// The tenant, its key and source binding, each round's four records,
+	// and the version of its endpoint list once it has one.
+	return 3 + 4*n + min(n, 1)
 }
 
 func markDeleting(t *testing.T, s Store, id string) {
@@ -273,7 +280,11 @@ func tenantLeft(t *testing.T, s Store, tenantID string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n += len(keys) + len(eps) + len(rejected)
+	sources, err := s.ListSourceBindings(ctx, tenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n += len(keys) + len(eps) + len(rejected) + len(sources)
 	if v, err := s.EndpointsChanged(ctx, tenantID); err != nil {
 		t.Fatal(err)
 	} else if v != (hookrun.EndpointsVersion{}) {

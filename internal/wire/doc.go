@@ -23,8 +23,14 @@
 //     such as the sample receiver's hand-off target).
 //   - event.go: an event as Pub/Sub attributes plus data, as ingest
 //     publishes it and outside publishers may (the dispatcher reads them,
-//     with its fallbacks to CloudEvents attributes, in
+//     with its fallbacks to CloudEvents and source bindings, in
 //     internal/dispatch/message.go), and the redelivery of one event.
+//   - cloudevents.go: CloudEvents on Pub/Sub, binary (ce- attributes) and
+//     structured (application/cloudevents+json), and what Eventarc's
+//     events of Cloud Storage and Cloud Audit Logs carry; outside
+//     publishers' messages that the dispatcher routes by source binding.
+//   - storage.go: Cloud Storage's Pub/Sub notifications (bucketId,
+//     eventType, payloadFormat…).
 //   - replay.go: the replay job messages ingest publishes for the
 //     dispatcher.
 //   - task.go: the Cloud Tasks bodies: a scheduled retry

@@ -19,13 +19,17 @@ const (
 )
 
 // runServices are the services run/Dockerfile builds: the directories
-// under run/ that hold a main package.
+// right under run/ that hold a main package. A main package deeper down
+// is a tool that goes with a service (run/ingest/hookrun, the CLI), not
+// a service.
 func runServices(t *testing.T, root string) []string {
 	t.Helper()
 	out := testenv.Run(t, root, nil, "go", "list", "-f", "{{if eq .Name \"main\"}}{{.Dir}}{{end}}", "./run/...")
 	var names []string
 	for _, dir := range strings.Fields(out) {
-		names = append(names, filepath.Base(dir))
+		if filepath.Dir(dir) == filepath.Join(root, "run") {
+			names = append(names, filepath.Base(dir))
+		}
 	}
 	if len(names) == 0 {
 		t.Fatal("no main packages under run/")

@@ -47,9 +47,6 @@ type config struct {
 	// so that attempts cut short are still recorded and answered for.
 	// Each dependency call has its own, short, deadline (HOOKRUN_CALL_TIMEOUT).
 	RequestTimeout time.Duration `env:"HOOKRUN_REQUEST_TIMEOUT" envDefault:"4m"`
-
-	// CESourceTenants is "source=tenant,…" (dispatch.ParseSourceTenants).
-	CESourceTenants string `env:"HOOKRUN_CE_SOURCE_TENANTS"`
 }
 
 // Validate reports what is wrong with c.
@@ -73,9 +70,6 @@ func run(ctx context.Context) error {
 	dcfg := cfg.Dispatch
 	dcfg.ProjectID = cfg.ProjectID
 	var err error
-	if dcfg.CESourceTenants, err = dispatch.ParseSourceTenants(cfg.CESourceTenants); err != nil {
-		return fmt.Errorf("HOOKRUN_CE_SOURCE_TENANTS: %w", err)
-	}
 	tasks := cfg.Tasks
 	tasks.ProjectID, tasks.TargetURL, tasks.CallTimeout = cfg.ProjectID, cfg.TasksTargetURL, cfg.CallTimeout
 

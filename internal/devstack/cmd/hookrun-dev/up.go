@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -75,7 +76,7 @@ func runUp(ctx context.Context, args []string) error {
 	traces, traceEnv := localTraces(logDir)
 	fmt.Fprintln(os.Stderr, "hookrun: building services and starting emulators (logs of the emulators: "+emuLog.Name()+")")
 	stack, err := devstack.StartStack(ctx, devstack.StackConfig{
-		ProjectID:             "hookrun-local",
+		ProjectID:             localProject,
 		AdminToken:            os.Getenv("HOOKRUN_ADMIN_TOKEN"),
 		IngestPort:            ports["HOOKRUN_INGEST_PORT"],
 		DispatcherPort:        ports["HOOKRUN_DISPATCHER_PORT"],
@@ -168,6 +169,10 @@ func checkPortsFree(ports map[string]int) error {
 	return nil
 }
 
+// localProject is the local stack's project ID, which a developer's own
+// publisher uses against the emulator.
+const localProject = "hookrun-local"
+
 // exportLines are env ("NAME=value" pairs) as lines a user can paste into
 // a shell to point their own clients at the stack.
 func exportLines(env []string) string {
@@ -213,8 +218,13 @@ hookrun is running locally.
   metrics          %s   (ingest, Prometheus text format)
                    %s   (dispatcher)
 
-Emulator settings for your own clients (paste into a shell):
+Emulator settings for your own clients and gcloud (paste into a shell;
+project %s, topic %s; README "Publish from your own code against the
+local stack"):
 %s
+Watch the announcements of dead letters (subscription %s on topic %s):
+  gcloud pubsub subscriptions pull %s --auto-ack --limit=10 --format=json
+
 The demo event %s (user.created) was delivered to the sample receiver:
   %s
 
@@ -235,6 +245,9 @@ List the demo tenant's endpoints:
 
 Ctrl-C stops everything.
 ================================================================================
-`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, traces, s.IngestMetricsURL, s.DispatcherMetricsURL, exportLines(s.Env), d.EventID, d.Delivered,
+`, s.IngestURL, s.DispatcherURL, d.ReceiverURL, traces, s.IngestMetricsURL, s.DispatcherMetricsURL,
+		localProject, devstack.EventsTopic, exportLines(slices.Concat(s.Env, s.GcloudEnv())),
+		devstack.DeadLettersLocalSubscription, devstack.DeadLettersTopic, devstack.DeadLettersLocalSubscription,
+		d.EventID, d.Delivered,
 		s.AdminToken, d.APIKey, d.PortalExpire.Local().Format("2 Jan 15:04 MST"), s.IngestURL, d.PortalURL, s.IngestURL, d.APIKey, s.IngestURL, d.APIKey)
 }

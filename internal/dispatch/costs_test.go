@@ -117,7 +117,7 @@ var firestoreOps = map[string]struct{ reads, writes int }{
 	"GetEvent":         {1, 0},
 	"GetEndpoint":      {1, 0},
 	"CountDeadInARow":  {1, 2},
-	"ResetDeadInARow":  {0, 2},
+	"ResetDeadInARow":  {1, 2}, // when not zero already (no write then)
 	"MarkAnnounced":    {0, 1},
 	"SaveEvent":        {0, 1},
 	"ClaimDeadLetters": {1, 1}, // one of each per dead letter claimed

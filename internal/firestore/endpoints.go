@@ -334,10 +334,20 @@ func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string
 }
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success
-// back to zero after a success.
+// back to zero after a success. One that is zero already is left alone:
+// the dispatcher's cached endpoint may say otherwise for a while, and its
+// resets must not each write the endpoint and the list's version.
 func (s *Store) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
+	ref := s.endpoints(tenantID).Doc(endpointID)
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
-		if err := tx.Update(s.endpoints(tenantID).Doc(endpointID), []fs.Update{{Path: "consecutive_dead", Value: 0}}); err != nil {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		if n, _ := snap.DataAt("consecutive_dead"); n == int64(0) {
+			return nil
+		}
+		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: 0}}); err != nil {
 			return err
 		}
 		return s.endpointsChanged(tx, tenantID)

@@ -182,7 +182,11 @@ func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string
 }
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success
-// back to zero.
+// back to zero; one that is zero already is left alone.
 func (s *Store) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
-	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool { e.ConsecutiveDead = 0; return true })
+	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool {
+		changed := e.ConsecutiveDead != 0
+		e.ConsecutiveDead = 0
+		return changed
+	})
 }

@@ -3,26 +3,24 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
-	"maps"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // countingStore counts the dispatcher's calls to its store, by method, on
 // the paths an event takes; the other methods pass through uncounted.
 type countingStore struct {
 	*testStore
-	mu    sync.Mutex
-	calls map[string]int
+	calls testenv.Calls
 }
 
 // newCountingEnv is newEnv on a store that counts calls.
 func newCountingEnv(t testing.TB, cfg dispatch.Config) (*env, *countingStore) {
-	cs := &countingStore{calls: map[string]int{}}
+	cs := &countingStore{}
 	e := newEnv(t, cfg, func(d *dispatch.Deps) {
 		cs.testStore = d.Store.(*testStore)
 		d.Store = cs
@@ -30,20 +28,10 @@ func newCountingEnv(t testing.TB, cfg dispatch.Config) (*env, *countingStore) {
 	return e, cs
 }
 
-func (s *countingStore) count(method string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[method]++
-}
+func (s *countingStore) count(method string) { s.calls.Add(method) }
 
-// take returns the calls counted since the last take, and starts again.
-func (s *countingStore) take() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := maps.Clone(s.calls)
-	clear(s.calls)
-	return out
-}
+// take returns the calls counted since the last take.
+func (s *countingStore) take() map[string]int { return s.calls.Take() }
 
 func (s *countingStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, error) {
 	s.count("GetTenant")

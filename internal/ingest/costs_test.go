@@ -2,9 +2,7 @@ package ingest_test
 
 import (
 	"context"
-	"maps"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,23 +15,13 @@ import (
 // method; the other methods pass through uncounted.
 type countingStore struct {
 	*testStore
-	mu    sync.Mutex
-	calls map[string]int
+	calls testenv.Calls
 }
 
-func (s *countingStore) count(method string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[method]++
-}
+func (s *countingStore) count(method string) { s.calls.Add(method) }
 
-func (s *countingStore) take() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := maps.Clone(s.calls)
-	clear(s.calls)
-	return out
-}
+// take returns the calls counted since the last take.
+func (s *countingStore) take() map[string]int { return s.calls.Take() }
 
 func (s *countingStore) TenantForKey(ctx context.Context, hash string) (string, error) {
 	s.count("TenantForKey")
@@ -78,7 +66,7 @@ var firestoreOps = map[string]struct{ reads, writes int }{
 func TestREADMECostTableAcceptedRow(t *testing.T) {
 	e := newEnv(t, nil)
 	key := e.createTenant(t, "acme")
-	cs := &countingStore{testStore: e.store, calls: map[string]int{}}
+	cs := &countingStore{testStore: e.store}
 	svc, err := ingest.New(ingest.Config{AdminToken: adminToken}, cs, e.pub, e.secrets, ingest.WithChallenger(e.challenger), ingest.WithRetirer(e.retirer))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -46,6 +47,36 @@ func CostTable(t testing.TB) map[string]CostRow {
 			}
 		}
 		out[strings.TrimSpace(cells[0])] = row
+	}
+	return out
+}
+
+// Calls counts calls by name, for a test double that counts what a path
+// asks of a dependency. It is safe for concurrent use; the zero value is
+// ready.
+type Calls struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// Add counts one call of name.
+func (c *Calls) Add(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[name]++
+}
+
+// Take returns the calls counted since the last Take, by name.
+func (c *Calls) Take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = nil
+	if out == nil {
+		out = map[string]int{}
 	}
 	return out
 }

@@ -49,24 +49,29 @@ locals {
     deliveries_dead_by_type_asc          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_type", "ASCENDING"], ["dead_time", "ASCENDING"]] }
     deliveries_dead_by_endpoint_type_asc = { collection = "deliveries", fields = [["state", "ASCENDING"], ["endpoint_id", "ASCENDING"], ["event_type", "ASCENDING"], ["dead_time", "ASCENDING"]] }
 
-    # Metrics (metrics.go): COUNT and SUM over an event_time window, of one
-    # endpoint, per state, or both.
-    deliveries_endpoint_window       = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["event_time", "ASCENDING"]] }
-    deliveries_state_window          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_time", "ASCENDING"]] }
-    deliveries_endpoint_state_window = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["state", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    # Metrics (metrics.go): COUNT and SUM over an event_time window of
+    # every shard, of one endpoint, per state, both, or all; COUNT of the
+    # accepted events of every shard in a receive_time window.
+    deliveries_window                = { collection = "deliveries", fields = [["shard", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    deliveries_endpoint_window       = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["shard", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    deliveries_state_window          = { collection = "deliveries", fields = [["state", "ASCENDING"], ["shard", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    deliveries_endpoint_state_window = { collection = "deliveries", fields = [["endpoint_id", "ASCENDING"], ["state", "ASCENDING"], ["shard", "ASCENDING"], ["event_time", "ASCENDING"]] }
+    events_accepted_window           = { collection = "events", fields = [["state", "ASCENDING"], ["shard", "ASCENDING"], ["receive_time", "ASCENDING"]] }
 
     # GetReplay (replayrecords.go): COUNT of a replay's deliveries by state.
     deliveries_replay_outcomes = { collection = "deliveries", fields = [["replay_chain", "ASCENDING"], ["chain", "ASCENDING"], ["state", "ASCENDING"]] }
 
     # ListEvents (eventlist.go) without a state filter: accepted events,
-    # optionally of one type, a receive_time range, newest first.
-    events_accepted         = { collection = "events", fields = [["state", "ASCENDING"], ["receive_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
-    events_accepted_by_type = { collection = "events", fields = [["state", "ASCENDING"], ["type", "ASCENDING"], ["receive_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    # optionally of one type, of every shard, a receive_time range, newest
+    # first.
+    events_accepted         = { collection = "events", fields = [["state", "ASCENDING"], ["shard", "ASCENDING"], ["receive_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    events_accepted_by_type = { collection = "events", fields = [["state", "ASCENDING"], ["type", "ASCENDING"], ["shard", "ASCENDING"], ["receive_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
 
     # ListEvents (eventlist.go) by delivery state: deliveries in one state,
-    # optionally of one event type, an event_time range, newest event first.
-    deliveries_state_newest      = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
-    deliveries_state_type_newest = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_type", "ASCENDING"], ["event_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    # optionally of one event type, of every shard, an event_time range,
+    # newest event first.
+    deliveries_state_newest      = { collection = "deliveries", fields = [["state", "ASCENDING"], ["shard", "ASCENDING"], ["event_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
+    deliveries_state_type_newest = { collection = "deliveries", fields = [["state", "ASCENDING"], ["event_type", "ASCENDING"], ["shard", "ASCENDING"], ["event_time", "DESCENDING"], ["__name__", "DESCENDING"]] }
 
     # ListRejected (deliveries.go): rejected_messages, a top-level
     # collection, of one tenant, newest first. Across tenants the automatic
@@ -160,4 +165,121 @@ resource "google_firestore_field" "portal_links_expire_time" {
 
   ttl_config {}
   index_config {}
+}
+
+# --- Single-field index exemptions -------------------------------------------------
+#
+# Firestore indexes every field by default. A collection with an indexed
+# field whose value only grows (a timestamp) takes at most 500 writes per
+# second (https://cloud.google.com/firestore/docs/solutions/shard-timestamp),
+# and every index entry is a write to pay. The timestamps of the per-event
+# collections that no query reads are therefore not indexed; the expire_time
+# fields are exempted with their TTL policies above. The timestamps queries
+# order by (events' receive_time, deliveries' event_time) are read only
+# through the composite indexes above, which hold the document's shard
+# before them (internal/firestore/shards.go), so their single-field indexes
+# (and the shard's) go too (firestore.ShardedFields). The other queried
+# fields (firestore.QueryFields) stay indexed: internal/infracheck checks
+# that none of them is exempted, and that every timestamp
+# firestore.SequentialFields lists is either exempted or read by a query
+# through its single-field index.
+# Operations on the fields of one collection group contend, so each waits
+# for the one before it.
+resource "google_firestore_field" "events_lease_until" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "events"
+  field      = "lease_until"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.events_expire_time]
+}
+
+resource "google_firestore_field" "deliveries_update_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "update_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_expire_time]
+}
+
+resource "google_firestore_field" "deliveries_next_attempt_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "next_attempt_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_update_time]
+}
+
+resource "google_firestore_field" "deliveries_replay_claim_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "replay_claim_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_next_attempt_time]
+}
+
+resource "google_firestore_field" "events_receive_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "events"
+  field      = "receive_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.events_lease_until]
+}
+
+resource "google_firestore_field" "events_shard" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "events"
+  field      = "shard"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.events_receive_time]
+}
+
+resource "google_firestore_field" "deliveries_event_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "event_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_replay_claim_time]
+}
+
+resource "google_firestore_field" "deliveries_shard" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "deliveries"
+  field      = "shard"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.deliveries_event_time]
+}
+
+resource "google_firestore_field" "rejected_messages_publish_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "rejected_messages"
+  field      = "publish_time"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.rejected_messages_expire_time]
 }

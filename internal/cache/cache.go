@@ -48,6 +48,16 @@ func (c *TTL[V]) Get(ctx context.Context, key string, load func(context.Context)
 // used. The dispatcher passes an event's receive time, so an endpoint
 // created before the event was accepted is always seen.
 func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, load func(context.Context) (V, error)) (V, error) {
+	return c.GetChecked(ctx, key, notBefore, nil, load)
+}
+
+// GetChecked is GetFresh for values that can be checked for a change more
+// cheaply than loaded again: a cached value that is too old for notBefore,
+// or expired, is first passed to check, which reports whether it is still
+// current; only if it is not (or check fails) is load called. A value check
+// confirms counts as loaded when the check started, and is kept for
+// another ttl. A nil check checks nothing.
+func (c *TTL[V]) GetChecked(ctx context.Context, key string, notBefore time.Time, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) (V, error) {
 	// A time still to come (a publisher's clock ahead, or a forged
 	// attribute) asks for no more than a load that starts now: waiting
 	// for it would spin reloading until then.
@@ -66,8 +76,16 @@ func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, 
 		loading := c.group.DoChan(key, func() (any, error) {
 			// The load outlives one caller's cancellation and deadline:
 			// others may wait on it. Its calls have deadlines of their own.
+			ctx := context.WithoutCancel(ctx)
 			e := entry[V]{loaded: c.now()}
-			v, err := load(context.WithoutCancel(ctx))
+			if v, ok, err := c.check(ctx, key, check); err != nil {
+				return nil, err
+			} else if ok {
+				e.v, e.expires = v, e.loaded.Add(c.ttl)
+				c.put(key, e)
+				return e, nil
+			}
+			v, err := load(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -94,6 +112,26 @@ func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, 
 		}
 		// We joined a load that started too early for us; start our own.
 	}
+}
+
+// check passes the value cached for key, expired or not, to check, and
+// returns it if check finds it current.
+func (c *TTL[V]) check(ctx context.Context, key string, check func(context.Context, V) (bool, error)) (V, bool, error) {
+	var zero V
+	if check == nil || c.ttl <= 0 {
+		return zero, false, nil
+	}
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	c.mu.Unlock()
+	if !ok {
+		return zero, false, nil
+	}
+	current, err := check(ctx, e.v)
+	if err != nil || !current {
+		return zero, false, err
+	}
+	return e.v, true, nil
 }
 
 // Delete drops key, so the next Get loads it afresh (after a write).

@@ -155,3 +155,43 @@ func TestCallerLeavesASlowLoadAtItsDeadline(t *testing.T) {
 		t.Errorf("Get after the load = %d, %v; want the cached 7", v, err)
 	}
 }
+
+// A value too old for the caller is checked before it is loaded again:
+// loaded only when the check finds it changed, and confirmed values count
+// as loaded when their check started.
+func TestGetCheckedLoadsOnlyWhatChanged(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	now := time.Unix(0, 0)
+	c.now = func() time.Time { return now }
+	ctx := context.Background()
+	loads, checks, changed := 0, 0, false
+	var checkErr error
+	load := func(context.Context) (int, error) { loads++; return loads, nil }
+	check := func(_ context.Context, v int) (bool, error) { checks++; return !changed, checkErr }
+	get := func(notBefore time.Time) (int, error) { return c.GetChecked(ctx, "k", notBefore, check, load) }
+
+	if v, _ := get(now); v != 1 || loads != 1 || checks != 0 {
+		t.Fatalf("first get = %d after %d loads, %d checks; want 1 after 1 load, no check", v, loads, checks)
+	}
+	now = now.Add(time.Second)
+	if v, _ := get(now); v != 1 || loads != 1 || checks != 1 {
+		t.Errorf("unchanged = %d after %d loads, %d checks; want cached 1 after 1 check", v, loads, checks)
+	}
+	if v, _ := get(now); v != 1 || checks != 1 {
+		t.Errorf("just checked = %d after %d checks; want 1 without another check", v, checks)
+	}
+	now = now.Add(2 * time.Minute) // expired: checked all the same
+	if v, _ := get(time.Time{}); v != 1 || loads != 1 || checks != 2 {
+		t.Errorf("expired, unchanged = %d after %d loads, %d checks; want 1 after a second check", v, loads, checks)
+	}
+	now = now.Add(time.Second)
+	changed = true
+	if v, _ := get(now); v != 2 || loads != 2 || checks != 3 {
+		t.Errorf("changed = %d after %d loads, %d checks; want reload 2", v, loads, checks)
+	}
+	now = now.Add(time.Second)
+	checkErr = errors.New("boom")
+	if _, err := get(now); err == nil || loads != 2 {
+		t.Errorf("failed check = %v after %d loads; want the error, no load", err, loads)
+	}
+}

@@ -61,9 +61,7 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 	if chain != "" {
 		fresh = s.now()
 	}
-	all, err := s.endpoints.GetFresh(ctx, e.TenantID, fresh, func(ctx context.Context) ([]hookrun.Endpoint, error) {
-		return s.store.ListEndpoints(ctx, e.TenantID)
-	})
+	all, err := s.tenantEndpoints(ctx, e.TenantID, fresh)
 	if err != nil {
 		return fmt.Errorf("list endpoints: %w", err)
 	}

@@ -14,6 +14,10 @@ import (
 type Store interface {
 	GetTenant(ctx context.Context, id string) (hookrun.Tenant, error)
 	ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.Endpoint, error)
+	// EndpointsChanged returns the version of a tenant's endpoint list
+	// (hookrun.EndpointsVersion), reading one document: every change to
+	// an endpoint gives the list a new one, in the same transaction.
+	EndpointsChanged(ctx context.Context, tenantID string) (hookrun.EndpointsVersion, error)
 	// SaveEvent records an event that did not come through ingest; an
 	// existing record is kept.
 	SaveEvent(ctx context.Context, e hookrun.Event, messageID string) error

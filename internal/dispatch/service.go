@@ -36,7 +36,7 @@ type Service struct {
 	deps      Deps
 	sender    *sender.Sender
 	tenants   *cache.TTL[hookrun.Tenant]
-	endpoints *cache.TTL[[]hookrun.Endpoint]
+	endpoints *cache.TTL[endpointList]
 	// sources: claim (hookrun.SourceMatch.Claim) → its source bindings
 	sources *cache.TTL[[]hookrun.SourceBinding]
 	creds   *cache.TTL[sender.Credentials]
@@ -72,7 +72,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		deps:      deps,
 		sender:    sender.New(cfg.AllowPrivateNetworks, sender.UserAgent),
 		tenants:   cache.New[hookrun.Tenant](cfg.EndpointCacheTTL, 10_000),
-		endpoints: cache.New[[]hookrun.Endpoint](cfg.EndpointCacheTTL, 10_000),
+		endpoints: cache.New[endpointList](cfg.EndpointCacheTTL, 10_000),
 		sources:   cache.New[[]hookrun.SourceBinding](cfg.EndpointCacheTTL, 10_000),
 		// Secret versions are immutable: cache credentials for long.
 		creds:             cache.New[sender.Credentials](time.Hour, 100_000),

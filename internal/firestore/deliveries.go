@@ -222,6 +222,7 @@ func deliveryFields(d hookrun.Delivery, retention time.Duration) map[string]any 
 		"announced":         d.Announced,
 		"update_time":       d.UpdatedAt,
 		"expire_time":       d.UpdatedAt.Add(retention),
+		"shard":             shardOf(hookrun.DeliveryID(d.EventID, d.EndpointID)),
 	}
 	if !d.EventAt.IsZero() { // state-only writes keep the stored one
 		f["event_time"] = d.EventAt

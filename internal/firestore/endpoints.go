@@ -8,6 +8,8 @@ import (
 
 	fs "cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -63,7 +65,12 @@ func toEndpointDoc(e hookrun.Endpoint) endpointDoc {
 
 // CreateEndpoint stores a new endpoint.
 func (s *Store) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
-	_, err := s.endpoints(e.TenantID).Doc(e.ID).Create(ctx, toEndpointDoc(e))
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		if err := tx.Create(s.endpoints(e.TenantID).Doc(e.ID), toEndpointDoc(e)); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, e.TenantID)
+	})
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }
 
@@ -99,7 +106,12 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string) ([]hookrun.E
 
 // DeleteEndpoint deletes an endpoint; a missing one is CodeNotFound.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, endpointID string) error {
-	_, err := s.endpoints(tenantID).Doc(endpointID).Delete(ctx, fs.Exists)
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		if err := tx.Delete(s.endpoints(tenantID).Doc(endpointID), fs.Exists); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, tenantID)
+	})
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }
 
@@ -188,10 +200,13 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 		if stamped {
 			updates = append(updates, fs.Update{Path: "inactive_since", Value: provisional})
 		}
-		return tx.Update(ref, updates)
+		if err := tx.Update(ref, updates); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, tenantID)
 	})
 	if err == nil && stamped {
-		s.restampInactive(ctx, ref, provisional)
+		s.restampInactive(ctx, tenantID, ref, provisional)
 	}
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }
@@ -200,7 +215,7 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 // provisional time its status change wrote with the server's time, now
 // that the change is visible. A failure leaves the provisional stamp,
 // which is logged.
-func (s *Store) restampInactive(ctx context.Context, ref *fs.DocumentRef, provisional time.Time) {
+func (s *Store) restampInactive(ctx context.Context, tenantID string, ref *fs.DocumentRef, provisional time.Time) {
 	if s.beforeRestamp != nil {
 		s.beforeRestamp()
 	}
@@ -216,7 +231,10 @@ func (s *Store) restampInactive(ctx context.Context, ref *fs.DocumentRef, provis
 		if d.Status == string(hookrun.EndpointActive) || !d.InactiveSince.Equal(provisional) {
 			return nil // enabled again, or changed since
 		}
-		return tx.Update(ref, []fs.Update{{Path: "inactive_since", Value: fs.ServerTimestamp}})
+		if err := tx.Update(ref, []fs.Update{{Path: "inactive_since", Value: fs.ServerTimestamp}}); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, tenantID)
 	})
 	if err != nil {
 		slog.ErrorContext(ctx, "stamp the time an endpoint became inactive with the server's time; events accepted in the next "+inactiveProvisional.String()+" get a dead letter",
@@ -242,6 +260,9 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		if err := tx.Set(ref, toEndpointDoc(e)); err != nil {
 			return err
 		}
+		if err := s.endpointsChanged(tx, e.TenantID); err != nil {
+			return err
+		}
 		var stamps []fs.Update
 		if !e.ActiveSince.IsZero() && !e.ActiveSince.Equal(stored.ActiveSince) {
 			stamps = append(stamps, fs.Update{Path: "active_since", Value: fs.ServerTimestamp})
@@ -256,7 +277,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		return tx.Update(ref, stamps)
 	})
 	if err == nil && inactive {
-		s.restampInactive(ctx, ref, provisional)
+		s.restampInactive(ctx, e.TenantID, ref, provisional)
 	}
 	return coded(err, fmt.Sprintf("endpoint %q", e.ID))
 }
@@ -277,10 +298,13 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 			return nil
 		}
 		cleared = true
-		return tx.Update(ref, []fs.Update{
+		if err := tx.Update(ref, []fs.Update{
 			{Path: "previous_secret_version", Value: ""},
 			{Path: "previous_secret_until", Value: time.Time{}},
-		})
+		}); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, tenantID)
 	})
 	return cleared, coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }
@@ -289,21 +313,82 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 // success and returns the new count.
 func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
 	ref := s.endpoints(tenantID).Doc(endpointID)
-	if _, err := ref.Update(ctx, []fs.Update{{Path: "consecutive_dead", Value: fs.Increment(1)}}); err != nil {
-		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
-	}
-	snap, err := ref.Get(ctx)
+	n := 0
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		v, _ := snap.DataAt("consecutive_dead")
+		count, _ := v.(int64)
+		n = int(count) + 1
+		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: n}}); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, tenantID)
+	})
 	if err != nil {
 		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
 	}
-	n, _ := snap.DataAt("consecutive_dead")
-	v, _ := n.(int64)
-	return int(v), nil
+	return n, nil
 }
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success
-// back to zero after a success.
+// back to zero after a success. One that is zero already is left alone:
+// the dispatcher's cached endpoint may say otherwise for a while, and its
+// resets must not each write the endpoint and the list's version.
 func (s *Store) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
-	_, err := s.endpoints(tenantID).Doc(endpointID).Update(ctx, []fs.Update{{Path: "consecutive_dead", Value: 0}})
+	ref := s.endpoints(tenantID).Doc(endpointID)
+	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		if n, _ := snap.DataAt("consecutive_dead"); n == int64(0) {
+			return nil
+		}
+		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: 0}}); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, tenantID)
+	})
 	return coded(err, fmt.Sprintf("endpoint %q", endpointID))
+}
+
+// endpointsMarker is the document that holds the version of a tenant's
+// endpoint list (hookrun.EndpointsVersion). It lives under the tenant, so
+// that deleting the tenant's data deletes it, and apart from the tenant's
+// document, so that a change racing a deletion cannot bring that back.
+func (s *Store) endpointsMarker(tenantID string) *fs.DocumentRef {
+	return s.tenantRef(tenantID).Collection("markers").Doc("endpoints")
+}
+
+// endpointsChanged gives a tenant's endpoint list a new version in tx,
+// which changes one of its endpoints: every write to an endpoint must call
+// it in the same transaction, or the dispatcher keeps a stale list.
+func (s *Store) endpointsChanged(tx *fs.Transaction, tenantID string) error {
+	return tx.Set(s.endpointsMarker(tenantID), map[string]any{
+		"changed_at": fs.ServerTimestamp,
+		"seq":        fs.Increment(1),
+	}, fs.MergeAll)
+}
+
+// EndpointsChanged returns the version of a tenant's endpoint list, reading
+// one document; a tenant whose endpoints never changed has the zero one.
+func (s *Store) EndpointsChanged(ctx context.Context, tenantID string) (hookrun.EndpointsVersion, error) {
+	snap, err := s.endpointsMarker(tenantID).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return hookrun.EndpointsVersion{}, nil
+	}
+	if err != nil {
+		return hookrun.EndpointsVersion{}, coded(err, fmt.Sprintf("endpoint list version of tenant %q", tenantID))
+	}
+	var d struct {
+		ChangedAt time.Time `firestore:"changed_at"`
+		Seq       int64     `firestore:"seq"`
+	}
+	if err := snap.DataTo(&d); err != nil {
+		return hookrun.EndpointsVersion{}, fmt.Errorf("decode endpoint list version of tenant %s: %w", tenantID, err)
+	}
+	return hookrun.EndpointsVersion{ChangedAt: d.ChangedAt, Seq: d.Seq}, nil
 }

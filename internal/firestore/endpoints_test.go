@@ -2,10 +2,18 @@ package firestore
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"cloud.google.com/go/firestore/apiv1/firestorepb"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/testenv"
 )
 
 // Between a status change's commit and its second stamp, a reader that
@@ -64,5 +72,83 @@ func TestInactiveBeforeSecondStampOwesEventsAcceptedNow(t *testing.T) {
 				t.Errorf("after the second stamp: inactive since %v, in the future", got.InactiveSince)
 			}
 		})
+	}
+}
+
+// docCounter counts the documents Firestore's answers carry: what
+// Firestore bills as reads (a lookup of a missing document counts too).
+type docCounter struct{ n atomic.Int64 }
+
+func (c *docCounter) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	cs, err := streamer(ctx, desc, cc, method, opts...)
+	return &countedDocs{ClientStream: cs, c: c}, err
+}
+
+type countedDocs struct {
+	grpc.ClientStream
+	c *docCounter
+}
+
+func (s *countedDocs) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		return err
+	}
+	switch r := m.(type) {
+	case *firestorepb.BatchGetDocumentsResponse:
+		s.c.n.Add(1) // found or missing, one read
+	case *firestorepb.RunQueryResponse:
+		if r.Document != nil {
+			s.c.n.Add(1)
+		}
+	}
+	return nil
+}
+
+// Reading an endpoint list's version reads one document, however many
+// endpoints the tenant has: that is what makes an event's check of the
+// dispatcher's cached list cost one read.
+func TestEndpointsChangedReadsOneDocument(t *testing.T) {
+	host := testenv.FirestoreHost(t)
+	var docs docCounter
+	conn, err := grpc.NewClient("passthrough:///"+host,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(emulatorAdmin{}),
+		grpc.WithChainStreamInterceptor(docs.stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(t.Context(), Config{ProjectID: testenv.ProjectID(t)}, option.WithGRPCConn(conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	const endpoints = 12
+	for i := range endpoints {
+		ep, err := hookrun.NewEndpoint("acme", hookrun.EndpointInput{URL: fmt.Sprintf("https://%d.example/h", i), EventTypes: []string{"*"}}, hookrun.URLPolicy{}, now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateEndpoint(ctx, ep); err != nil {
+			t.Fatalf("CreateEndpoint: %v", err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		read func() error
+		want int64
+	}{
+		{"ListEndpoints", func() error { _, err := s.ListEndpoints(ctx, "acme"); return err }, endpoints},
+		{"EndpointsChanged", func() error { _, err := s.EndpointsChanged(ctx, "acme"); return err }, 1},
+		{"EndpointsChanged of a tenant without endpoints", func() error { _, err := s.EndpointsChanged(ctx, "globex"); return err }, 1},
+	} {
+		docs.n.Store(0)
+		if err := c.read(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := docs.n.Load(); got != c.want {
+			t.Errorf("%s read %d documents, want %d", c.name, got, c.want)
+		}
 	}
 }

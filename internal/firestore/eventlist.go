@@ -63,6 +63,7 @@ func (s *Store) listEventsByTime(ctx context.Context, tenantID string, f hookrun
 	if f.EventType != "" {
 		q = q.Where("type", "==", f.EventType)
 	}
+	q = q.Where("shard", "in", allShards)
 	if !f.Since.IsZero() {
 		q = q.Where("receive_time", ">=", f.Since)
 	}
@@ -98,6 +99,7 @@ func (s *Store) listEventsByDeliveryState(ctx context.Context, tenantID string, 
 	if f.EventType != "" {
 		q = q.Where("event_type", "==", f.EventType)
 	}
+	q = q.Where("shard", "in", allShards)
 	if !f.Since.IsZero() {
 		q = q.Where("event_time", ">=", f.Since)
 	}

@@ -28,6 +28,7 @@ type eventDoc struct {
 	LeaseUntil  time.Time `firestore:"lease_until,omitempty"`
 	MessageID   string    `firestore:"message_id,omitempty"`
 	ExpireTime  time.Time `firestore:"expire_time"` // TTL policy field
+	Shard       int       `firestore:"shard"`       // shardOf(ID)
 }
 
 func (s *Store) newEventDoc(e hookrun.Event, state string, leaseUntil time.Time) eventDoc {
@@ -39,6 +40,7 @@ func (s *Store) newEventDoc(e hookrun.Event, state string, leaseUntil time.Time)
 		State:       state,
 		LeaseUntil:  leaseUntil,
 		ExpireTime:  e.ReceivedAt.Add(s.retention),
+		Shard:       shardOf(e.ID),
 	}
 }
 

@@ -56,29 +56,33 @@ var CompositeIndexes = []Index{
 	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), asc("dead_time")}},
 	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), asc("dead_time")}},
 
-	// Metrics: COUNT and SUM over an event_time range, by state, by
-	// endpoint, and by both.
-	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_time")}},
-	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("event_time")}},
-	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("state"), asc("event_time")}},
+	// Metrics: COUNT and SUM over an event_time range of every shard, by
+	// state, by endpoint, by both, and of all; COUNT of the accepted
+	// events of every shard over a receive_time range.
+	{Collection: "deliveries", Fields: []IndexField{asc("shard"), asc("event_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("shard"), asc("event_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("shard"), asc("event_time")}},
+	{Collection: "deliveries", Fields: []IndexField{asc("endpoint_id"), asc("state"), asc("shard"), asc("event_time")}},
+	{Collection: "events", Fields: []IndexField{asc("state"), asc("shard"), asc("receive_time")}},
 
 	// GetReplay: COUNT of a replay's deliveries by state (replay_chain ==,
 	// chain ==, state ==).
 	{Collection: "deliveries", Fields: []IndexField{asc("replay_chain"), asc("chain"), asc("state")}},
 
 	// ListEvents without a state filter (listEventsByTime, newestFirst):
-	// accepted events (state ==), optionally of one type, optionally a
-	// receive_time range, newest first.
-	{Collection: "events", Fields: []IndexField{asc("state"), desc("receive_time"), desc(fs.DocumentID)}},
-	{Collection: "events", Fields: []IndexField{asc("state"), asc("type"), desc("receive_time"), desc(fs.DocumentID)}},
+	// accepted events (state ==), optionally of one type, of every shard,
+	// optionally a receive_time range, newest first.
+	{Collection: "events", Fields: []IndexField{asc("state"), asc("shard"), desc("receive_time"), desc(fs.DocumentID)}},
+	{Collection: "events", Fields: []IndexField{asc("state"), asc("type"), asc("shard"), desc("receive_time"), desc(fs.DocumentID)}},
 
 	// ListEvents by delivery state (listEventsByDeliveryState,
 	// newestFirst): deliveries in one state, optionally of one event
-	// type, optionally an event_time range, newest event first. Its
+	// type, of every shard, optionally an event_time range, newest event
+	// first. Its
 	// summaries (event_id in) and the events by ID need no composite
 	// index.
-	{Collection: "deliveries", Fields: []IndexField{asc("state"), desc("event_time"), desc(fs.DocumentID)}},
-	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), desc("event_time"), desc(fs.DocumentID)}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("shard"), desc("event_time"), desc(fs.DocumentID)}},
+	{Collection: "deliveries", Fields: []IndexField{asc("state"), asc("event_type"), asc("shard"), desc("event_time"), desc(fs.DocumentID)}},
 
 	// ListRejected (newestFirst): tenant_id ==, newest first. Without a
 	// tenant, the single-field index on reject_time serves.
@@ -102,4 +106,56 @@ var TTLPolicies = []TTLPolicy{
 	{Collection: "rejected_messages", Field: "expire_time"}, // rejectedDoc
 	{Collection: "tenant_deletions", Field: "expire_time"},  // deletionDoc
 	{Collection: "portal_links", Field: "expire_time"},      // portalLinkDoc
+}
+
+// Field is a field of the documents of a collection (ID; the settings of a
+// field apply to the collection group).
+type Field struct {
+	Collection string
+	Field      string
+}
+
+// QueryFields are the fields the package's queries filter or order by
+// (fs.DocumentID aside): every other field is read by no query and may be
+// exempted from Firestore's automatic single-field indexing (infra/, a
+// google_firestore_field with an empty index_config). indexes_test.go
+// keeps the list true to the queries; internal/infracheck checks that
+// infra/ exempts none of these.
+var QueryFields = []Field{
+	{"api_keys", "key_id"}, {"api_keys", "tenant_id"},
+	{"deliveries", "chain"}, {"deliveries", "dead_time"}, {"deliveries", "endpoint_id"}, {"deliveries", "event_id"},
+	{"deliveries", "event_time"}, {"deliveries", "event_type"}, {"deliveries", "replay_chain"}, {"deliveries", "shard"}, {"deliveries", "state"},
+	{"endpoints", "create_time"},
+	{"events", "receive_time"}, {"events", "shard"}, {"events", "state"}, {"events", "type"},
+	{"producer_keys", "create_time"}, {"producer_keys", "key_id"},
+	{"rejected_messages", "reject_time"}, {"rejected_messages", "tenant_id"},
+	{"source_claims", "tenant_id"},
+}
+
+// ShardedFields are the queried fields that every query reads together
+// with a filter on all shards (shards.go) and an equality filter, which
+// only composite indexes serve: the timestamps that queries order by, and
+// the shard. Their single-field indexes serve no query, and a timestamp's
+// would cap its collection at 500 writes per second whatever the shards,
+// so infra/ exempts them; indexes_test.go checks that every query on them
+// has a composite index. internal/infracheck allows exempting these of
+// QueryFields, and no other.
+var ShardedFields = []Field{
+	{"deliveries", "event_time"}, {"deliveries", "shard"},
+	{"events", "receive_time"}, {"events", "shard"},
+}
+
+// SequentialFields are the fields of the collections written once or more
+// per event (events, deliveries, rejected messages) whose values grow with
+// the time of the write: timestamps. A collection with such a field
+// indexed takes at most 500 writes per second
+// (https://cloud.google.com/firestore/docs/solutions/shard-timestamp), so
+// infra/ exempts each that no query reads through a single-field index
+// (not in QueryFields, or in ShardedFields) from single-field indexing;
+// internal/infracheck checks it.
+var SequentialFields = []Field{
+	{"events", "receive_time"}, {"events", "lease_until"}, {"events", "expire_time"},
+	{"deliveries", "event_time"}, {"deliveries", "update_time"}, {"deliveries", "next_attempt_time"},
+	{"deliveries", "dead_time"}, {"deliveries", "replay_claim_time"}, {"deliveries", "expire_time"},
+	{"rejected_messages", "publish_time"}, {"rejected_messages", "reject_time"}, {"rejected_messages", "expire_time"},
 }

@@ -557,22 +557,7 @@ func uncovered(a *queryAnalysis, idx []Index) []string {
 			return
 		}
 		for _, c := range slices.Sorted(maps.Keys(q.shape.colls)) {
-			covered := slices.ContainsFunc(idx, func(ix Index) bool {
-				if ix.Collection != c {
-					return false
-				}
-				for _, f := range fields {
-					i := slices.IndexFunc(ix.Fields, func(x IndexField) bool { return x.Path == f })
-					if i < 0 {
-						return false
-					}
-					if desc, matters := q.shape.direction(f); directions && matters && ix.Fields[i].Desc != desc {
-						return false
-					}
-				}
-				return true
-			})
-			if covered {
+			if covered(idx, c, q.shape, directions) {
 				continue
 			}
 			uses := fmt.Sprint(fields)
@@ -590,6 +575,26 @@ func uncovered(a *queryAnalysis, idx []Index) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// covered reports whether an index of idx on collection c holds every
+// field of q, in the direction q needs where directions is set.
+func covered(idx []Index, c string, q queryShape, directions bool) bool {
+	return slices.ContainsFunc(idx, func(ix Index) bool {
+		if ix.Collection != c {
+			return false
+		}
+		for f := range q.fields {
+			i := slices.IndexFunc(ix.Fields, func(x IndexField) bool { return x.Path == f })
+			if i < 0 {
+				return false
+			}
+			if desc, matters := q.direction(f); directions && matters && ix.Fields[i].Desc != desc {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // describe lists fields with the direction the query needs on each.
@@ -623,7 +628,7 @@ func TestCompositeIndexesCoverQueries(t *testing.T) {
 		{"deliveries", "[endpoint_id, state]"},                             // ListEndpointDeliveries
 		{"deliveries", "[dead_time desc, endpoint_id, event_type, state]"}, // ListDeadLetters
 		{"deliveries", "[dead_time asc, endpoint_id, event_type, state]"},  // ClaimDeadLetters
-		{"deliveries", "[endpoint_id, event_time asc, state]"},             // Metrics
+		{"deliveries", "[endpoint_id, event_time asc, shard, state]"},      // Metrics
 		{"rejected_messages", "[reject_time desc, tenant_id]"},             // ListRejected
 	}
 	for _, w := range want {
@@ -745,7 +750,7 @@ func TestCompositeIndexesCoverQueriesWithoutAnEntry(t *testing.T) {
 	}{
 		{"ListDeadLetters by endpoint and type", []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), desc("dead_time"), desc(fs.DocumentID)}},
 		{"ClaimDeadLetters by endpoint and type", []IndexField{asc("state"), asc("endpoint_id"), asc("event_type"), asc("dead_time")}},
-		{"Metrics by endpoint and state", []IndexField{asc("endpoint_id"), asc("state"), asc("event_time")}},
+		{"Metrics by endpoint and state", []IndexField{asc("endpoint_id"), asc("state"), asc("shard"), asc("event_time")}},
 		{"ListRejected", []IndexField{asc("tenant_id"), desc("reject_time"), desc(fs.DocumentID)}},
 	}
 	for _, d := range drops {
@@ -1012,5 +1017,71 @@ func fields() map[string]any { return map[string]any{"expire_time": 1} }
 				t.Errorf("problems = %q, want one mentioning %q", ps, tt.want)
 			}
 		})
+	}
+}
+
+// queriedFields returns every field of a's queries, by collection.
+func queriedFields(a *queryAnalysis) []Field {
+	seen := map[Field]bool{}
+	for _, q := range slices.Concat(a.built, a.executed) {
+		if len(q.shape.argQuery) > 0 {
+			continue // a helper's query: its fields are found where it is called
+		}
+		for c := range q.shape.colls {
+			for f := range q.shape.fields {
+				seen[Field{c, f}] = true
+			}
+		}
+	}
+	return slices.SortedFunc(maps.Keys(seen), func(a, b Field) int {
+		return strings.Compare(a.Collection+"."+a.Field, b.Collection+"."+b.Field)
+	})
+}
+
+// QueryFields is what infra/ must leave indexed: a field a query uses that
+// it lacks could be exempted, and the query would fail in production only.
+func TestQueryFieldsAreTheQueriesFields(t *testing.T) {
+	a, err := analyzeQueries(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := queriedFields(a)
+	for _, f := range got {
+		if !slices.Contains(QueryFields, f) {
+			t.Errorf("a query uses %s.%s, which QueryFields does not list: add it, so that infra/ cannot exempt it from indexing", f.Collection, f.Field)
+		}
+	}
+	for _, f := range QueryFields {
+		if !slices.Contains(got, f) {
+			t.Errorf("QueryFields lists %s.%s, which no query uses: drop it", f.Collection, f.Field)
+		}
+	}
+}
+
+// A field of ShardedFields may lose its single-field index only if no
+// query needs it: every query that reads it also asks for every shard,
+// with another field, and a composite index serves it.
+func TestShardedFieldsAreReadThroughCompositeIndexes(t *testing.T) {
+	a, err := analyzeQueries(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range ShardedFields {
+		if !slices.Contains(QueryFields, f) {
+			t.Errorf("ShardedFields lists %s.%s, which QueryFields does not", f.Collection, f.Field)
+		}
+		queries := 0
+		for _, q := range a.executed {
+			if len(q.shape.argQuery) > 0 || !q.shape.colls[f.Collection] || !q.shape.fields[f.Field] {
+				continue
+			}
+			queries++
+			if !q.shape.fields["shard"] || len(q.shape.fields) < 3 && f.Field != "shard" || !covered(CompositeIndexes, f.Collection, q.shape, true) {
+				t.Errorf("%s: a query reads %s.%s without every shard, an equality filter and a composite index: it needs the single-field index infra/ exempts", q.pos, f.Collection, f.Field)
+			}
+		}
+		if queries == 0 {
+			t.Errorf("no query reads %s.%s: the analysis no longer follows the code", f.Collection, f.Field)
+		}
 	}
 }

@@ -11,6 +11,7 @@
 //	tenants/{tenant}/endpoints/{endpoint}
 //	tenants/{tenant}/events/{event}                 expire_time is the TTL field
 //	tenants/{tenant}/deliveries/{event}:{endpoint}  attempts kept in the document
+//	tenants/{tenant}/markers/endpoints              the endpoint list's version
 //	api_keys/{sha256(key)}
 //	producer_keys/{sha256(key)}
 //	rejected_messages/{message id}

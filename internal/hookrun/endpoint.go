@@ -341,3 +341,22 @@ func ValidateRateLimit(perSecond int) error {
 	}
 	return nil
 }
+
+// EndpointsVersion identifies the state of a tenant's endpoint list: every
+// change to any of its endpoints (created, updated, deleted, disabled,
+// stamped, counted) gives the list a new version, written atomically with
+// the change. The dispatcher reads it (one document) to learn whether the
+// list it cached is still current, instead of reading the list again. The
+// zero value is a list that never changed since versions were kept.
+type EndpointsVersion struct {
+	// ChangedAt is when the last change committed, by the store's clock.
+	ChangedAt time.Time
+	// Seq counts the changes, so that two within one tick of the clock
+	// still differ.
+	Seq int64
+}
+
+// Equal reports whether v and o are the same version.
+func (v EndpointsVersion) Equal(o EndpointsVersion) bool {
+	return v.Seq == o.Seq && v.ChangedAt.Equal(o.ChangedAt)
+}

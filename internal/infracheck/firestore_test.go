@@ -95,16 +95,26 @@ type tfTTL struct {
 // infraTTLs returns the google_firestore_field instances with a
 // ttl_config.
 func infraTTLs(m *tfModule, e *evaluator) ([]tfTTL, problems) {
-	var ps problems
 	var out []tfTTL
+	ps := eachFirestoreField(m, e, "ttl_config", func(addr string, where hcl.Range, coll, field string, _ *hcl.Block) {
+		out = append(out, tfTTL{addr: addr, where: where, collection: coll, field: field})
+	})
+	return out, ps
+}
+
+// eachFirestoreField calls fn for every google_firestore_field instance
+// with a block of type block, with its collection and field (which must
+// be known offline) and that block.
+func eachFirestoreField(m *tfModule, e *evaluator, block string, fn func(addr string, where hcl.Range, coll, field string, b *hcl.Block)) problems {
+	var ps problems
 	for _, b := range m.resources("google_firestore_field") {
 		insts, more := e.instances(b)
 		ps = append(ps, more...)
 		for _, inst := range insts {
-			c, diags := content(inst.body, []string{"collection", "field"}, "ttl_config")
+			c, diags := content(inst.body, []string{"collection", "field"}, block)
 			ps = append(ps, diagProblems(inst.addr, diags)...)
 			if len(c.Blocks) == 0 {
-				continue // index settings only
+				continue
 			}
 			coll, ok1 := stringAttr(c, "collection", inst.ctx)
 			field, ok2 := stringAttr(c, "field", inst.ctx)
@@ -112,10 +122,10 @@ func infraTTLs(m *tfModule, e *evaluator) ([]tfTTL, problems) {
 				ps.addf("%s: %s: collection and field are not known offline", at(b.DefRange()), inst.addr)
 				continue
 			}
-			out = append(out, tfTTL{addr: inst.addr, where: b.DefRange(), collection: coll, field: field})
+			fn(inst.addr, b.DefRange(), coll, field, c.Blocks[0])
 		}
 	}
-	return out, ps
+	return ps
 }
 
 // checkFirestore reports the indexes of want that infraDir's root module

@@ -249,8 +249,9 @@ func (s *Store) Metrics(ctx context.Context, tenantID, endpointID string, since,
 		m.EventsReceived = m.Deliveries // the events that matched the endpoint
 	} else {
 		for k, e := range s.events {
-			// Every event has a receive time, the zero time too.
-			if t := e.Event.ReceivedAt; ofTenant(k, tenantID) && !t.Before(since) && t.Before(until) {
+			// Every event has a receive time, the zero time too; one
+			// still being accepted is not counted yet.
+			if t := e.Event.ReceivedAt; e.Accepted && ofTenant(k, tenantID) && !t.Before(since) && t.Before(until) {
 				m.EventsReceived++
 			}
 		}

@@ -47,6 +47,7 @@ func (s *Store) CreateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 		return hookrun.Errorf(hookrun.CodeAlreadyExists, "endpoint %q already exists", e.ID)
 	}
 	s.endpoints[k] = storedEndpoint(e)
+	s.endpointsChanged(e.TenantID)
 	return nil
 }
 
@@ -91,11 +92,13 @@ func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, endpointID string)
 		return endpointNotFound(endpointID)
 	}
 	delete(s.endpoints, k)
+	s.endpointsChanged(tenantID)
 	return nil
 }
 
-// update applies fn to a stored endpoint; a missing one is CodeNotFound.
-func (s *Store) update(tenantID, endpointID string, fn func(*hookrun.Endpoint)) error {
+// update applies fn to a stored endpoint, which reports whether it changed
+// it; a missing one is CodeNotFound.
+func (s *Store) update(tenantID, endpointID string, fn func(*hookrun.Endpoint) bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := key(tenantID, endpointID)
@@ -103,19 +106,39 @@ func (s *Store) update(tenantID, endpointID string, fn func(*hookrun.Endpoint)) 
 	if !ok {
 		return endpointNotFound(endpointID)
 	}
-	fn(&e)
-	s.endpoints[k] = e
+	if fn(&e) {
+		s.endpoints[k] = e
+		s.endpointsChanged(tenantID)
+	}
 	return nil
+}
+
+// endpointsChanged gives a tenant's endpoint list a new version, with the
+// change that calls it (holding s.mu).
+func (s *Store) endpointsChanged(tenantID string) {
+	v := s.epVersions[tenantID]
+	v.Seq++
+	v.ChangedAt = stamp(s.now())
+	s.epVersions[tenantID] = v
+}
+
+// EndpointsChanged returns the version of a tenant's endpoint list; a
+// tenant whose endpoints never changed has the zero one.
+func (s *Store) EndpointsChanged(ctx context.Context, tenantID string) (hookrun.EndpointsVersion, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epVersions[tenantID], nil
 }
 
 // DisableEndpoint disables an endpoint and records why and, if it was
 // active, since when: the store's time, as Firestore stamps its own.
 func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
-	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) {
+	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool {
 		if e.Status == hookrun.EndpointActive {
 			e.InactiveSince = stamp(s.now())
 		}
 		e.Status, e.DisabledReason = hookrun.EndpointDisabled, reason
+		return true
 	})
 }
 
@@ -123,7 +146,7 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, endpointID, reaso
 // CodeNotFound. A status change e records (SetStatus) is stamped with the
 // store's time.
 func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
-	return s.update(e.TenantID, e.ID, func(stored *hookrun.Endpoint) {
+	return s.update(e.TenantID, e.ID, func(stored *hookrun.Endpoint) bool {
 		now := stamp(s.now())
 		next := storedEndpoint(e)
 		if !e.ActiveSince.IsZero() && !next.ActiveSince.Equal(stored.ActiveSince) {
@@ -133,6 +156,7 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 			next.InactiveSince = now
 		}
 		*stored = next
+		return true
 	})
 }
 
@@ -140,10 +164,11 @@ func (s *Store) UpdateEndpoint(ctx context.Context, e hookrun.Endpoint) error {
 // is still version, and reports whether it did.
 func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, version string) (bool, error) {
 	cleared := false
-	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) {
+	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool {
 		if e.PreviousSecretVersion == version {
 			e.PreviousSecretVersion, e.PreviousSecretUntil, cleared = "", time.Time{}, true
 		}
+		return cleared
 	})
 	return cleared, err
 }
@@ -152,12 +177,16 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 // success and returns the new count.
 func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
 	n := 0
-	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) { e.ConsecutiveDead++; n = e.ConsecutiveDead })
+	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool { e.ConsecutiveDead++; n = e.ConsecutiveDead; return true })
 	return n, err
 }
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success
-// back to zero.
+// back to zero; one that is zero already is left alone.
 func (s *Store) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {
-	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) { e.ConsecutiveDead = 0 })
+	return s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool {
+		changed := e.ConsecutiveDead != 0
+		e.ConsecutiveDead = 0
+		return changed
+	})
 }

@@ -78,6 +78,7 @@ func (s *Store) copyFrom(from *Store) {
 	s.tenants, s.keys, s.endpoints = maps.Clone(from.tenants), maps.Clone(from.keys), maps.Clone(from.endpoints)
 	s.events, s.rejected, s.catalogues = maps.Clone(from.events), maps.Clone(from.rejected), maps.Clone(from.catalogues)
 	s.replays, s.deletions, s.sources = maps.Clone(from.replays), maps.Clone(from.deletions), maps.Clone(from.sources)
+	s.epVersions = maps.Clone(from.epVersions)
 	s.deliveries = make(map[string]*deliveryRecord, len(from.deliveries))
 	for k, r := range from.deliveries {
 		c := *r
@@ -107,8 +108,8 @@ func (s *Store) DeliveryCount() int {
 }
 
 // TenantRecords counts what the store holds of a tenant: its own record,
-// API keys, endpoints, events, deliveries, replays, catalogue and
-// rejected messages.
+// API keys, endpoints and their list's version, events, deliveries,
+// replays, catalogue and rejected messages.
 func (s *Store) TenantRecords(tenantID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,6 +118,9 @@ func (s *Store) TenantRecords(tenantID string) int {
 		n++
 	}
 	if _, ok := s.catalogues[tenantID]; ok {
+		n++
+	}
+	if _, ok := s.epVersions[tenantID]; ok {
 		n++
 	}
 	for _, k := range s.keys {

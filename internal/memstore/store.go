@@ -44,6 +44,8 @@ type Store struct {
 	portalLinks map[string]hookrun.PortalLink
 	// sources: claim (hookrun.SourceMatch.Claim) → the bindings holding it
 	sources map[string][]hookrun.SourceBinding
+	// epVersions: tenant → the version of its endpoint list
+	epVersions map[string]hookrun.EndpointsVersion
 }
 
 // Option configures a Store.
@@ -61,6 +63,7 @@ func New(opts ...Option) *Store {
 		keys:         map[string]hookrun.APIKey{},
 		producerKeys: map[string]hookrun.ProducerKey{},
 		endpoints:    map[string]hookrun.Endpoint{},
+		epVersions:   map[string]hookrun.EndpointsVersion{},
 		events:       map[string]eventRecord{},
 		deliveries:   map[string]*deliveryRecord{},
 		rejected:     map[string]hookrun.RejectedMessage{},

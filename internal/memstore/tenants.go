@@ -139,6 +139,7 @@ func (s *Store) DeleteTenantData(ctx context.Context, tenantID string, limit int
 	own := func(k string) bool { return ofTenant(k, tenantID) }
 	all := drop(func(k string) { delete(s.keys, k) }, sortedKeys(s.keys), func(k string) bool { return s.keys[k].TenantID == tenantID }) &&
 		drop(func(k string) { delete(s.endpoints, k) }, sortedKeys(s.endpoints), own) &&
+		drop(func(k string) { delete(s.epVersions, k) }, sortedKeys(s.epVersions), func(k string) bool { return k == tenantID }) &&
 		drop(func(k string) { delete(s.events, k) }, sortedKeys(s.events), own) &&
 		drop(func(k string) { delete(s.deliveries, k) }, sortedKeys(s.deliveries), own) &&
 		drop(func(k string) { delete(s.replays, k) }, sortedKeys(s.replays), own) &&

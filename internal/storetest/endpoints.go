@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,4 +111,118 @@ func testStatusChangesAreStampedWhenTheyCommit(t *testing.T, open Opener) {
 	if disabled.InactiveSince.Before(got.ActiveSince) || !disabled.Owes(got.ActiveSince) {
 		t.Errorf("inactive since %v (active since %v); want the commit time, owing what was accepted while it was active", disabled.InactiveSince, got.ActiveSince)
 	}
+}
+
+// Every method that writes an endpoint gives its tenant's endpoint list a
+// new version (EndpointsChanged), in the same transaction: the dispatcher
+// trusts a cached list while the version is the one it was read at, so a
+// write that does not move it leaves the dispatcher on a stale list. A new
+// method that writes endpoints belongs in this table.
+func testEveryEndpointChangeMovesTheVersion(t *testing.T, open Opener) {
+	tests := []struct {
+		name   string
+		change func(ctx context.Context, s Store, ep hookrun.Endpoint) error
+	}{
+		{"CreateEndpoint", func(ctx context.Context, s Store, _ hookrun.Endpoint) error {
+			return s.CreateEndpoint(ctx, newEndpoint(t, "acme", "https://b.example/h", Now(), "*"))
+		}},
+		{"UpdateEndpoint", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			ep.URL = "https://renamed.example/h"
+			return s.UpdateEndpoint(ctx, ep)
+		}},
+		{"UpdateEndpoint status", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			ep.SetStatus(hookrun.EndpointDisabled, Now())
+			return s.UpdateEndpoint(ctx, ep)
+		}},
+		{"UpdateEndpoint verification", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			ep.Status, ep.VerificationError = hookrun.EndpointPending, "no answer"
+			return s.UpdateEndpoint(ctx, ep)
+		}},
+		{"DeleteEndpoint", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			return s.DeleteEndpoint(ctx, "acme", ep.ID)
+		}},
+		{"DisableEndpoint", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			return s.DisableEndpoint(ctx, "acme", ep.ID, "gone")
+		}},
+		{"ClearPreviousSecret", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			if ok, err := s.ClearPreviousSecret(ctx, "acme", ep.ID, "v1"); !ok {
+				return fmt.Errorf("ClearPreviousSecret cleared nothing: %v", err)
+			}
+			return nil
+		}},
+		{"CountDeadInARow", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			_, err := s.CountDeadInARow(ctx, "acme", ep.ID)
+			return err
+		}},
+		{"ResetDeadInARow", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
+			return s.ResetDeadInARow(ctx, "acme", ep.ID)
+		}},
+		{"DeleteTenantData", func(ctx context.Context, s Store, _ hookrun.Endpoint) error {
+			markDeleting(t, s, "acme")
+			_, _, err := s.DeleteTenantData(ctx, "acme", 0)
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open.store(t)
+			ctx := t.Context()
+			createTenant(t, s, "acme", Now())
+			ep := newEndpoint(t, "acme", "https://a.example/h", Now(), "*")
+			ep.PreviousSecretVersion, ep.PreviousSecretUntil = "v1", Now().Add(time.Hour)
+			ep.ConsecutiveDead = 2
+			if err := s.CreateEndpoint(ctx, ep); err != nil {
+				t.Fatalf("CreateEndpoint: %v", err)
+			}
+			if err := s.CreateEndpoint(ctx, newEndpoint(t, "globex", "https://g.example/h", Now(), "*")); err != nil {
+				t.Fatalf("CreateEndpoint(globex): %v", err)
+			}
+			before := endpointsVersion(t, s, "acme")
+			if before == (hookrun.EndpointsVersion{}) {
+				t.Fatalf("version after CreateEndpoint is the zero one")
+			}
+			other := endpointsVersion(t, s, "globex")
+			if err := tc.change(ctx, s, ep); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if after := endpointsVersion(t, s, "acme"); after.Equal(before) {
+				t.Errorf("after %s the version is still %+v", tc.name, after)
+			}
+			if got := endpointsVersion(t, s, "globex"); !got.Equal(other) {
+				t.Errorf("after %s of acme, globex's version is %+v, want its own %+v", tc.name, got, other)
+			}
+		})
+	}
+	t.Run("reads and changes that change nothing", func(t *testing.T) {
+		s := open.store(t)
+		ep := newEndpoint(t, "acme", "https://a.example/h", Now(), "*")
+		if err := s.CreateEndpoint(t.Context(), ep); err != nil {
+			t.Fatal(err)
+		}
+		v := endpointsVersion(t, s, "acme")
+		if _, err := s.GetEndpoint(t.Context(), "acme", ep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ListEndpoints(t.Context(), "acme"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.ResetDeadInARow(t.Context(), "acme", ep.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := endpointsVersion(t, s, "acme"); !got.Equal(v) {
+			t.Errorf("reading endpoints, or resetting a counter at zero, moved the version from %+v to %+v", v, got)
+		}
+		if got := endpointsVersion(t, s, "never"); got != (hookrun.EndpointsVersion{}) {
+			t.Errorf("a tenant without endpoints has version %+v, want the zero one", got)
+		}
+	})
+}
+
+func endpointsVersion(t *testing.T, s Store, tenantID string) hookrun.EndpointsVersion {
+	t.Helper()
+	v, err := s.EndpointsChanged(t.Context(), tenantID)
+	if err != nil {
+		t.Fatalf("EndpointsChanged(%s): %v", tenantID, err)
+	}
+	return v
 }

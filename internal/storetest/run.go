@@ -78,6 +78,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReplaysDeletedWithTenant", testReplaysDeletedWithTenant},
 		{"UpdateEndpointRoundTripsEveryField", testUpdateEndpointRoundTripsEveryField},
 		{"DeadInARowCounter", testDeadInARowCounter},
+		{"EveryEndpointChangeMovesTheVersion", testEveryEndpointChangeMovesTheVersion},
 		{"StatusChangesAreStampedWhenTheyCommit", testStatusChangesAreStampedWhenTheyCommit},
 		{"Catalogue", testCatalogue},
 		{"SourceBindings", testSourceBindings},

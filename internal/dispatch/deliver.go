@@ -51,7 +51,11 @@ func (at attempt) delivery(now time.Time) hookrun.Delivery {
 // and every failed attempt's retry is scheduled; an error (storage,
 // secrets or scheduling unavailable) means the message must be
 // redelivered, and the redelivery picks up where this one stopped.
-func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string) error {
+//
+// deliveryAttempt is Pub/Sub's count of the message's deliveries (0 when
+// it does not say): whether the message may follow an earlier one of the
+// same event (firstMessage).
+func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string, deliveryAttempt int) error {
 	chain, only := attrs[wire.AttrChain], attrs[wire.AttrEndpoint]
 	// The list must be no older than the event: an endpoint created before
 	// the event was accepted must get it, whatever the cache holds. A
@@ -76,9 +80,9 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 	for i, c := range cands {
 		ids[i] = c.ep.ID
 	}
-	prev, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
+	prev, err := s.earlierDeliveries(ctx, e, attrs, deliveryAttempt, ids)
 	if err != nil {
-		return fmt.Errorf("get deliveries: %w", err)
+		return err
 	}
 
 	body := hookrun.WebhookBody(e)
@@ -114,6 +118,35 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		}
 	}
 	return g.Wait()
+}
+
+// earlierDeliveries returns the deliveries of e to the endpoints ids that
+// earlier messages of e made. The store is read only when the message may
+// not be e's first (firstMessage): the first message of an event has none
+// to find, and sparing it the read keeps the happy path free of a
+// Firestore round trip before the push is acknowledged.
+func (s *Service) earlierDeliveries(ctx context.Context, e hookrun.Event, attrs map[string]string, deliveryAttempt int, ids []string) (map[string]hookrun.Delivery, error) {
+	if firstMessage(e, attrs, deliveryAttempt) {
+		return nil, nil
+	}
+	prev, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("get deliveries: %w", err)
+	}
+	return prev, nil
+}
+
+// firstMessage reports whether a message is known to be the first of its
+// event, so that no delivery of the event can exist yet: ingest published
+// it (other publishers may publish one event twice under new message
+// IDs), it is not a replay or redelivery (those follow earlier
+// deliveries), Pub/Sub delivers it for the first time (its
+// deliveryAttempt is 1; absent, it may be a redelivery), and ingest did
+// not mark it as possibly following an earlier publish of the event
+// (wire.AttrCheckDeliveries).
+func firstMessage(e hookrun.Event, attrs map[string]string, deliveryAttempt int) bool {
+	return deliveryAttempt == 1 && e.Source == hookrun.SourceAPI &&
+		attrs[wire.AttrChain] == "" && attrs[wire.AttrEndpoint] == "" && attrs[wire.AttrCheckDeliveries] == ""
 }
 
 // candidate is an endpoint a message may concern: owed, it gets the

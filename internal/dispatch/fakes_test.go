@@ -34,6 +34,8 @@ type testStore struct {
 	recordRejectErr  error
 	// replays is every replay record UpdateReplay stored, in order.
 	replays []hookrun.Replay
+	// deliveryReads counts GetDeliveries calls.
+	deliveryReads int
 }
 
 func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
@@ -50,6 +52,21 @@ func (s *testStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, e
 		return hookrun.Tenant{}, err
 	}
 	return s.Store.GetTenant(ctx, id)
+}
+
+// GetDeliveries counts the reads of earlier deliveries.
+func (s *testStore) GetDeliveries(ctx context.Context, tenantID, eventID string, endpointIDs []string) (map[string]hookrun.Delivery, error) {
+	s.mu.Lock()
+	s.deliveryReads++
+	s.mu.Unlock()
+	return s.Store.GetDeliveries(ctx, tenantID, eventID, endpointIDs)
+}
+
+// reads returns how many times GetDeliveries was called.
+func (s *testStore) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deliveryReads
 }
 
 func (s *testStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {

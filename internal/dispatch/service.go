@@ -181,7 +181,7 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	// arrives later finds the deliveries recorded and skips them.
 	attrs := env.Message.Attributes
 	key := e.TenantID + "\x00" + e.ID + "\x00" + attrs[wire.AttrChain] + "\x00" + attrs[wire.AttrEndpoint]
-	_, err, _ := s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs) })
+	_, err, _ := s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs, env.DeliveryAttempt) })
 	return err
 }
 

@@ -330,6 +330,12 @@ variable "disable_after_dead_letters" {
   default     = 50
 }
 
+variable "attempt_flush_interval" {
+  description = "HOOKRUN_ATTEMPT_FLUSH_INTERVAL: how long the record of a successful first attempt may wait, after its push is acknowledged, to be written in a batch; 0s records every attempt before acknowledging."
+  type        = string
+  default     = "100ms"
+}
+
 variable "ce_source_tenants" {
   description = "HOOKRUN_CE_SOURCE_TENANTS as a map: CloudEvents ce-source of messages other GCP services publish to the events topic => hookrun tenant ID."
   type        = map(string)

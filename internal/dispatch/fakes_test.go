@@ -36,6 +36,8 @@ type testStore struct {
 	replays []hookrun.Replay
 	// deliveryReads counts GetDeliveries calls.
 	deliveryReads int
+	// batches receives the records of each RecordAttempts call, when set.
+	batches chan []hookrun.AttemptRecord
 }
 
 func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
@@ -74,6 +76,18 @@ func (s *testStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hoo
 		return err
 	}
 	return s.Store.RecordAttempt(ctx, d, a)
+}
+
+// RecordAttempts stores the records and hands them to batches, when set.
+func (s *testStore) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error {
+	errs := s.Store.RecordAttempts(ctx, recs)
+	s.mu.Lock()
+	batches := s.batches
+	s.mu.Unlock()
+	if batches != nil {
+		batches <- slices.Clone(recs)
+	}
+	return errs
 }
 
 func (s *testStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {

@@ -34,6 +34,7 @@ var localConfig = dispatch.Config{InsecureSkipAuth: true, AllowPrivateNetworks: 
 
 // env is a dispatcher on fakes, delivering to real receivers on 127.0.0.1.
 type env struct {
+	svc         *dispatch.Service
 	h           http.Handler
 	store       *testStore
 	secrets     *fakeSecrets
@@ -62,7 +63,7 @@ func newEnv(t testing.TB, cfg dispatch.Config, edits ...func(*dispatch.Deps)) *e
 	if err != nil {
 		t.Fatalf("dispatch.New: %v", err)
 	}
-	e.h = svc.Handler()
+	e.svc, e.h = svc, svc.Handler()
 	return e
 }
 

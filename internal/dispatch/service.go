@@ -47,7 +47,10 @@ type Service struct {
 	// this instance published (notifyDeadLetter), so that a flood of dead
 	// letters costs one publish per endpoint and window, not one each.
 	deadLetterNotices *cache.TTL[struct{}]
-	metrics           *metrics.Recorder
+	// attempts writes the records of successful first attempts after
+	// their push is acknowledged; nil records every attempt before.
+	attempts *attemptLog
+	metrics  *metrics.Recorder
 	now               func() time.Time
 }
 
@@ -63,6 +66,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Store == nil || deps.Secrets == nil || deps.Scheduler == nil || deps.DeadLetters == nil || deps.Events == nil {
 		return nil, fmt.Errorf("dispatcher: store, secrets, scheduler, dead-letters and events publishers are required")
 	}
+	var attempts *attemptLog
+	if cfg.AttemptFlushInterval > 0 {
+		attempts = newAttemptLog(deps.Store, cfg.AttemptFlushInterval)
+	}
 	return &Service{
 		cfg:       cfg,
 		store:     deps.Store,
@@ -74,6 +81,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		// Secret versions are immutable: cache credentials for long.
 		creds:             cache.New[sender.Credentials](time.Hour, 100_000),
 		deadLetterNotices: cache.New[struct{}](hookrun.DeadLetterNoticeWindow, 10_000),
+		attempts:          attempts,
 		metrics:           deps.Metrics,
 		now:               time.Now,
 	}, nil

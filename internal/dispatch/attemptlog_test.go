@@ -60,7 +60,7 @@ func TestFirstSuccessIsRecordedAfterTheAcknowledgement(t *testing.T) {
 // it, and a message of the same event that this instance handles
 // meanwhile finds it and sends nothing.
 func TestUnwrittenSuccessIsFlushedAndSeenByLaterMessages(t *testing.T) {
-	e := newEnv(t, batchedConfig(5 * time.Second))
+	e := newEnv(t, batchedConfig(5*time.Second))
 	e.addTenant("acme", hookrun.TenantActive)
 	rc := newReceiver(t, alwaysStatus(http.StatusOK))
 	ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"user.*"})
@@ -111,7 +111,7 @@ func TestAttemptsThatNeedDurabilityAreRecordedBeforeTheAcknowledgement(t *testin
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, batchedConfig(5 * time.Second))
+			e := newEnv(t, batchedConfig(5*time.Second))
 			e.addTenant("acme", hookrun.TenantActive)
 			rc := newReceiver(t, alwaysStatus(tt.status))
 			ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"user.*"})

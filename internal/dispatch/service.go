@@ -51,7 +51,7 @@ type Service struct {
 	// their push is acknowledged; nil records every attempt before.
 	attempts *attemptLog
 	metrics  *metrics.Recorder
-	now               func() time.Time
+	now      func() time.Time
 }
 
 // New returns a Service.

@@ -95,7 +95,7 @@ func pollEvents(ctx context.Context, c *Client, key string, ids []string, done f
 
 // settleDeliveries polls every accepted event until each delivery it needs
 // is final and none it has is still retrying, or faultSettle passes.
-func settleDeliveries(ctx context.Context, c *Client, key string, events []sentEvent, eps []*faultEndpoint, watch *endpointWatch, kills []faultKill) (map[string]map[string]deliveryView, map[string]map[string]need) {
+func settleDeliveries(ctx context.Context, c *Client, key string, events []sentEvent, eps []*faultEndpoint, watch *endpointWatch) (map[string]map[string]deliveryView, map[string]map[string]need) {
 	needs := map[string]map[string]need{}
 	var ids []string
 	for _, ev := range events {
@@ -110,14 +110,9 @@ func settleDeliveries(ctx context.Context, c *Client, key string, events []sentE
 	}
 	sctx, cancel := context.WithTimeout(ctx, faultSettle)
 	defer cancel()
-	byID := map[string]*faultEndpoint{}
-	for _, ep := range eps {
-		byID[ep.id] = ep
-	}
 	views := pollEvents(sctx, c, key, ids, func(id string, ds map[string]deliveryView) bool {
 		for epID, n := range needs[id] {
-			d, ok := ds[epID]
-			if (n == needFinal && !ok && !recordLostToKill(byID[epID], id, kills, faultKillWindow)) || (ok && !d.final()) {
+			if d, ok := ds[epID]; (n == needFinal && !ok) || (ok && !d.final()) {
 				return false
 			}
 		}
@@ -128,8 +123,8 @@ func settleDeliveries(ctx context.Context, c *Client, key string, events []sentE
 
 // checkSettled reports every needed delivery that is missing or not final,
 // and dead letters without a reason; it returns the counts per endpoint.
-func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs map[string]map[string]need, views map[string]map[string]deliveryView, watch *endpointWatch, kills []faultKill) string {
-	type tally struct{ needed, maybe, succeeded, recordLost, dead, deadDisabled, missing, unsettled int }
+func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs map[string]map[string]need, views map[string]map[string]deliveryView, watch *endpointWatch) string {
+	type tally struct{ needed, maybe, succeeded, dead, deadDisabled, missing, unsettled int }
 	tallies := map[string]*tally{}
 	for _, ep := range eps {
 		tallies[ep.id] = &tally{}
@@ -158,9 +153,6 @@ func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs m
 				continue
 			}
 			switch {
-			case !ok && n == needFinal && recordLostToKill(ep, ev.ID, kills, faultKillWindow):
-				// Delivered; its record died with the killed instance.
-				tl.recordLost++
 			case !ok && n == needFinal:
 				tl.missing++
 				p.add("accepted events without a delivery to an endpoint active when they were accepted (lost)", "%s: no delivery record", where)
@@ -188,8 +180,8 @@ func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs m
 	var parts []string
 	for _, ep := range eps {
 		tl := tallies[ep.id]
-		parts = append(parts, fmt.Sprintf("%s: needed %d (+%d disabled while sent), succeeded %d (+%d whose record a kill lost), dead %d (%d endpoint disabled), missing %d, unsettled %d",
-			ep.name, tl.needed, tl.maybe, tl.succeeded, tl.recordLost, tl.dead, tl.deadDisabled, tl.missing, tl.unsettled))
+		parts = append(parts, fmt.Sprintf("%s: needed %d (+%d disabled while sent), succeeded %d, dead %d (%d endpoint disabled), missing %d, unsettled %d",
+			ep.name, tl.needed, tl.maybe, tl.succeeded, tl.dead, tl.deadDisabled, tl.missing, tl.unsettled))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -223,28 +215,6 @@ func (p *problems) report(errorf func(string, ...any)) {
 		}
 		errorf("%s: %d\n\t%s%s", k, len(p.items[k]), strings.Join(items, "\n\t"), more)
 	}
-}
-
-// recordLostToKill reports whether ep's receiver answered 2xx for eventID
-// while a kill of the dispatcher could lose the record: the record of a
-// first message's success is written after the acknowledgement, batched
-// (HOOKRUN_ATTEMPT_FLUSH_INTERVAL), so a SIGKILL loses those of the
-// instance's last moments (README: Delivery semantics). window is as
-// generous as for duplicates: on a loaded 2-core box a write may lag.
-func recordLostToKill(ep *faultEndpoint, eventID string, kills []faultKill, window time.Duration) bool {
-	ep.rc.mu.Lock()
-	defer ep.rc.mu.Unlock()
-	for _, r := range ep.rc.reqs[eventID] {
-		if r.status/100 != 2 {
-			continue
-		}
-		for _, k := range kills {
-			if !r.at.Before(k.at.Add(-window)) && !r.at.After(k.restarted.Add(time.Second)) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // faultKill is one kill of the dispatcher: at is just before SIGKILL,

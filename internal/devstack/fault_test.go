@@ -43,10 +43,7 @@ var faultTypes = []string{"order.created", "user.updated", "invoice.paid"}
 // concurrent single and bulk replays. It asserts that:
 //   - every accepted event ends delivered or a dead letter with its
 //     history for every endpoint that was active and subscribed when it
-//     was accepted; one disabled since is dead saying so; a delivery
-//     without a record is allowed only where the receiver answered 2xx
-//     just before a kill (the record of a first message's success is
-//     written after the acknowledgement, and a SIGKILL loses it);
+//     was accepted; one disabled since is dead saying so;
 //   - every dead letter is replayed exactly once, then delivered;
 //   - every request carries the event's and endpoint's webhook-id, and a
 //     second 2xx for one comes only after a kill interrupted the first.
@@ -62,8 +59,8 @@ func TestPromisesHoldUnderFaults(t *testing.T) {
 	// Phase 1: every delivery an accepted event needs ends succeeded or dead.
 	var p problems
 	settleStart := time.Now()
-	views, needs := settleDeliveries(ctx, r.c, r.key, events, r.eps, r.watch, r.kills)
-	phase1 := checkSettled(&p, events, r.eps, needs, views, r.watch, r.kills)
+	views, needs := settleDeliveries(ctx, r.c, r.key, events, r.eps, r.watch)
+	phase1 := checkSettled(&p, events, r.eps, needs, views, r.watch)
 	settleTime := time.Since(settleStart)
 
 	// Phase 2: heal and re-enable, then replay every dead letter once. An

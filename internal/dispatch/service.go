@@ -186,7 +186,9 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	// published again. Each would find no delivery yet and send; the one
 	// that arrives while the other fans out shares its outcome instead
 	// (acknowledged once the first has recorded every attempt). One that
-	// arrives later finds the deliveries recorded and skips them.
+	// arrives later, marked by ingest as possibly a second publish
+	// (firstMessage), finds the deliveries recorded, or queued in this
+	// instance's attempt log, and skips them.
 	attrs := env.Message.Attributes
 	key := e.TenantID + "\x00" + e.ID + "\x00" + attrs[wire.AttrChain] + "\x00" + attrs[wire.AttrEndpoint]
 	_, err, _ := s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs, env.DeliveryAttempt) })

@@ -300,6 +300,10 @@ resource "google_cloud_run_v2_service" "dispatcher" {
         name  = "HOOKRUN_DISABLE_AFTER_DEAD_LETTERS"
         value = tostring(var.disable_after_dead_letters)
       }
+      env {
+        name  = "HOOKRUN_ATTEMPT_FLUSH_INTERVAL"
+        value = var.attempt_flush_interval
+      }
     }
   }
 

@@ -330,6 +330,12 @@ variable "disable_after_dead_letters" {
   default     = 50
 }
 
+variable "attempt_flush_interval" {
+  description = "HOOKRUN_ATTEMPT_FLUSH_INTERVAL: how long the record of a successful first attempt may wait, after its push is acknowledged, to be written in a batch; 0s records every attempt before acknowledging."
+  type        = string
+  default     = "100ms"
+}
+
 # --- sample receiver settings (defaults as in functions/receiver) -----------
 
 variable "receiver_secret_version" {

@@ -38,6 +38,15 @@ type Config struct {
 	// in a row (no success between them). Zero never does, in Go as in the
 	// environment; a variable that is not set is the default.
 	DisableAfterDead int `env:"HOOKRUN_DISABLE_AFTER_DEAD_LETTERS" envDefault:"50" zero:"never"`
+	// AttemptFlushInterval is how long the record of a successful first
+	// attempt may wait, after its push is acknowledged, to be written
+	// with others in one batch (the attempt log, attemptlog.go): a
+	// delivery may show as pending that long after its endpoint
+	// answered, and an instance that dies without SIGTERM loses the
+	// records of its last interval. Zero records every attempt before
+	// its push is acknowledged, in Go as in the environment; a variable
+	// that is not set is the default.
+	AttemptFlushInterval time.Duration `env:"HOOKRUN_ATTEMPT_FLUSH_INTERVAL" envDefault:"100ms" zero:"synchronous"`
 }
 
 // RecordTimeout bounds what follows an attempt once it was made: recording
@@ -47,6 +56,18 @@ type Config struct {
 // deadline too (HOOKRUN_CALL_TIMEOUT), and the server gives a handler
 // httpapi.AnswerGrace, longer than this, to finish after its request's.
 const RecordTimeout = 30 * time.Second
+
+// maxAttemptFlushInterval bounds Config.AttemptFlushInterval: what an
+// instance that dies without SIGTERM may lose, and how long a delivery may
+// look pending after it succeeded, stays short.
+const maxAttemptFlushInterval = 5 * time.Second
+
+// ShutdownFlushTimeout bounds the last flush of the attempt log at
+// shutdown (Service.Flush), after the server's httpapi.ShutdownBudget: the
+// two stay within the 10 s Cloud Run leaves between SIGTERM and SIGKILL.
+// The log keeps flushing every AttemptFlushInterval while the server
+// shuts down, so little is left for it.
+const ShutdownFlushTimeout = time.Second
 
 // setDefaults gives the settings left zero, where zero means the default,
 // their default.
@@ -59,6 +80,8 @@ func (c Config) Validate() error {
 		return errors.New("max fan-out (HOOKRUN_MAX_FAN_OUT) must be at least 1")
 	case c.DisableAfterDead < 0:
 		return fmt.Errorf("HOOKRUN_DISABLE_AFTER_DEAD_LETTERS %d: want 0 (never) or a number of dead letters", c.DisableAfterDead)
+	case c.AttemptFlushInterval < 0 || c.AttemptFlushInterval > maxAttemptFlushInterval:
+		return fmt.Errorf("HOOKRUN_ATTEMPT_FLUSH_INTERVAL %v: want 0 (record before acknowledging) up to %v", c.AttemptFlushInterval, maxAttemptFlushInterval)
 	}
 	return nil
 }

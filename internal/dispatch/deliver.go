@@ -25,6 +25,10 @@ type attempt struct {
 	chain  string
 	n      int
 	body   []byte
+	// firstMessage is whether the attempt is made for its event's first
+	// message (firstMessage): its success may then be recorded after
+	// the push is acknowledged (Service.record).
+	firstMessage bool
 }
 
 // delivery is the record of at's delivery before attempt at.n: its chain
@@ -51,7 +55,11 @@ func (at attempt) delivery(now time.Time) hookrun.Delivery {
 // and every failed attempt's retry is scheduled; an error (storage,
 // secrets or scheduling unavailable) means the message must be
 // redelivered, and the redelivery picks up where this one stopped.
-func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string) error {
+//
+// deliveryAttempt is Pub/Sub's count of the message's deliveries (0 when
+// it does not say): whether the message may follow an earlier one of the
+// same event (firstMessage).
+func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string, deliveryAttempt int) error {
 	chain, only := attrs[wire.AttrChain], attrs[wire.AttrEndpoint]
 	// The list must be no older than the event: an endpoint created before
 	// the event was accepted must get it, whatever the cache holds. A
@@ -74,9 +82,10 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 	for i, c := range cands {
 		ids[i] = c.ep.ID
 	}
-	prev, err := s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids)
+	first := firstMessage(e, attrs, deliveryAttempt)
+	prev, err := s.earlierDeliveries(ctx, e, first, ids)
 	if err != nil {
-		return fmt.Errorf("get deliveries: %w", err)
+		return err
 	}
 
 	body := hookrun.WebhookBody(e)
@@ -98,7 +107,7 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		case !c.owed:
 		case !seen, chain != "":
 			// First delivery, or a redelivery starting a fresh chain.
-			at := attempt{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body}
+			at := attempt{tenant: t, event: e, ep: ep, chain: chain, n: 1, body: body, firstMessage: first}
 			if ep.Status != hookrun.EndpointActive {
 				// Owed, but the endpoint went inactive after the event
 				// was accepted (or before a redelivery reached it).
@@ -112,6 +121,40 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 		}
 	}
 	return g.Wait()
+}
+
+// earlierDeliveries returns the deliveries of e to the endpoints ids that
+// earlier messages of e made. The store is read only when the message may
+// not be e's first (first false): the first message of an event has none
+// to find, and sparing it the read keeps the happy path free of a
+// Firestore round trip before the push is acknowledged. The deliveries
+// whose records this instance has yet to write (attemptLog) are added
+// either way.
+func (s *Service) earlierDeliveries(ctx context.Context, e hookrun.Event, first bool, ids []string) (map[string]hookrun.Delivery, error) {
+	var prev map[string]hookrun.Delivery
+	if !first {
+		var err error
+		if prev, err = s.store.GetDeliveries(ctx, e.TenantID, e.ID, ids); err != nil {
+			return nil, fmt.Errorf("get deliveries: %w", err)
+		}
+	}
+	if s.attempts != nil {
+		prev = s.attempts.addUnwritten(prev, e.TenantID, e.ID, ids)
+	}
+	return prev, nil
+}
+
+// firstMessage reports whether a message is known to be the first of its
+// event, so that no delivery of the event can exist yet: ingest published
+// it (other publishers may publish one event twice under new message
+// IDs), it is not a replay or redelivery (those follow earlier
+// deliveries), Pub/Sub delivers it for the first time (its
+// deliveryAttempt is 1; absent, it may be a redelivery), and ingest did
+// not mark it as possibly following an earlier publish of the event
+// (wire.AttrCheckDeliveries).
+func firstMessage(e hookrun.Event, attrs map[string]string, deliveryAttempt int) bool {
+	return deliveryAttempt == 1 && e.Source == hookrun.SourceAPI &&
+		attrs[wire.AttrChain] == "" && attrs[wire.AttrEndpoint] == "" && attrs[wire.AttrCheckDeliveries] == ""
 }
 
 // candidate is an endpoint a message may concern: owed, it gets the
@@ -210,7 +253,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 	// happened, and what follows must not be cut short either.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RecordTimeout)
 	defer cancel()
-	if err := s.store.RecordAttempt(ctx, d, a); err != nil {
+	if err := s.record(ctx, at, d, a); err != nil {
 		return fmt.Errorf("record attempt %d of %s: %w", a.Number, hookrun.DeliveryID(e.ID, at.ep.ID), err)
 	}
 	s.countAttempt(ctx, e, d, a, now)
@@ -235,6 +278,19 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 		s.metrics.RetryScheduled(ctx)
 	}
 	return nil
+}
+
+// record stores attempt a of at with the state d it left the delivery in.
+// The success of an event's first message needs nothing durable before
+// its push is acknowledged (no retry hangs on it, no earlier delivery
+// exists), so the attempt log writes it afterwards, batched, when there
+// is one and it has room; every other attempt is stored before.
+func (s *Service) record(ctx context.Context, at attempt, d hookrun.Delivery, a hookrun.Attempt) error {
+	if at.firstMessage && d.State == hookrun.DeliverySucceeded && s.attempts != nil &&
+		s.attempts.add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
+		return nil
+	}
+	return s.store.RecordAttempt(ctx, d, a)
 }
 
 // countAttempt records the metrics of an attempt once it is recorded: its

@@ -27,6 +27,12 @@ type Store interface {
 	// RecordAttempt stores an attempt and the delivery's resulting state
 	// atomically.
 	RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error
+	// RecordAttempts stores several attempts, each as RecordAttempt
+	// does, in as few round trips as the store can; each is stored or
+	// fails on its own, and records of one delivery are stored in their
+	// order. It returns nil when all were stored, else one error per
+	// record, nil for those stored.
+	RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error
 	RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error
 	// SourceBindings returns the source bindings that hold a claim
 	// (hookrun.SourceMatch.Claim), all of one tenant; none is empty.

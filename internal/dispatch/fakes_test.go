@@ -34,6 +34,10 @@ type testStore struct {
 	recordRejectErr  error
 	// replays is every replay record UpdateReplay stored, in order.
 	replays []hookrun.Replay
+	// deliveryReads counts GetDeliveries calls.
+	deliveryReads int
+	// batches receives the records of each RecordAttempts call, when set.
+	batches chan []hookrun.AttemptRecord
 }
 
 func newTestStore() *testStore { return &testStore{Store: memstore.New()} }
@@ -52,11 +56,38 @@ func (s *testStore) GetTenant(ctx context.Context, id string) (hookrun.Tenant, e
 	return s.Store.GetTenant(ctx, id)
 }
 
+// GetDeliveries counts the reads of earlier deliveries.
+func (s *testStore) GetDeliveries(ctx context.Context, tenantID, eventID string, endpointIDs []string) (map[string]hookrun.Delivery, error) {
+	s.mu.Lock()
+	s.deliveryReads++
+	s.mu.Unlock()
+	return s.Store.GetDeliveries(ctx, tenantID, eventID, endpointIDs)
+}
+
+// reads returns how many times GetDeliveries was called.
+func (s *testStore) reads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deliveryReads
+}
+
 func (s *testStore) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {
 	if err := s.fault(&s.recordAttemptErr); err != nil {
 		return err
 	}
 	return s.Store.RecordAttempt(ctx, d, a)
+}
+
+// RecordAttempts stores the records and hands them to batches, when set.
+func (s *testStore) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error {
+	errs := s.Store.RecordAttempts(ctx, recs)
+	s.mu.Lock()
+	batches := s.batches
+	s.mu.Unlock()
+	if batches != nil {
+		batches <- slices.Clone(recs)
+	}
+	return errs
 }
 
 func (s *testStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {

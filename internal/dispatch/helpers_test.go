@@ -34,6 +34,7 @@ var localConfig = dispatch.Config{InsecureSkipAuth: true, AllowPrivateNetworks: 
 
 // env is a dispatcher on fakes, delivering to real receivers on 127.0.0.1.
 type env struct {
+	svc         *dispatch.Service
 	h           http.Handler
 	store       *testStore
 	secrets     *fakeSecrets
@@ -42,6 +43,11 @@ type env struct {
 	deadLetters *fakePublisher
 	// events receives the operational events the dispatcher publishes.
 	events *fakePublisher
+
+	// pushes counts the pushes of each message ID, Pub/Sub's
+	// deliveryAttempt.
+	mu     sync.Mutex
+	pushes map[string]int
 }
 
 // newEnv builds the dispatcher on fakes; edits change its Deps (metrics).
@@ -57,7 +63,7 @@ func newEnv(t testing.TB, cfg dispatch.Config, edits ...func(*dispatch.Deps)) *e
 	if err != nil {
 		t.Fatalf("dispatch.New: %v", err)
 	}
-	e.h = svc.Handler()
+	e.svc, e.h = svc, svc.Handler()
 	return e
 }
 
@@ -96,6 +102,10 @@ type message struct {
 	data        []byte // nil: no data field
 	attrs       map[string]string
 	publishTime time.Time
+	// deliveryAttempt is Pub/Sub's count of the message's pushes; push
+	// sets it as Pub/Sub does (1, then one more each time a message ID is
+	// pushed again) unless the test sets it; -1 leaves it out.
+	deliveryAttempt int
 }
 
 // apiMessage is the message ingest publishes for an event.
@@ -117,11 +127,17 @@ func pushBody(m message) []byte {
 	if m.data != nil {
 		msg["data"] = base64.StdEncoding.EncodeToString(m.data)
 	}
-	b, _ := json.Marshal(map[string]any{
-		"message":         msg,
-		"subscription":    "projects/test/subscriptions/events-dispatcher",
-		"deliveryAttempt": 1,
-	})
+	env := map[string]any{
+		"message":      msg,
+		"subscription": "projects/test/subscriptions/events-dispatcher",
+	}
+	switch {
+	case m.deliveryAttempt == 0:
+		env["deliveryAttempt"] = 1
+	case m.deliveryAttempt > 0:
+		env["deliveryAttempt"] = m.deliveryAttempt
+	}
+	b, _ := json.Marshal(env)
 	return b
 }
 
@@ -129,6 +145,15 @@ func pushBody(m message) []byte {
 // which Pub/Sub takes as ack (2xx) or nack.
 func (e *env) push(t testing.TB, m message) *httptest.ResponseRecorder {
 	t.Helper()
+	e.mu.Lock()
+	if e.pushes == nil {
+		e.pushes = map[string]int{}
+	}
+	e.pushes[m.id]++
+	if m.deliveryAttempt == 0 {
+		m.deliveryAttempt = e.pushes[m.id]
+	}
+	e.mu.Unlock()
 	return e.pushRaw(pushBody(m))
 }
 

@@ -252,7 +252,9 @@ func TestRedeliveredMessageFinishesADeliveryOfADisabledEndpoint(t *testing.T) {
 	})
 	e.store.PutDelivery(hookrun.Delivery{TenantID: "acme", EventID: ev.ID, EndpointID: ep.ID,
 		EventType: ev.Type, State: hookrun.DeliveryRetrying, ChainAttempts: 1, NextAttemptAt: time.Now().Add(time.Minute)})
-	wantAck(t, e.push(t, apiMessage("1", ev)))
+	redelivered := apiMessage("1", ev)
+	redelivered.deliveryAttempt = 2 // the crashed push was the first
+	wantAck(t, e.push(t, redelivered))
 	if n := len(e.scheduler.scheduled()); n != 1 {
 		t.Errorf("%d retries scheduled; want the one the crash left undone", n)
 	}

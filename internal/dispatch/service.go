@@ -49,8 +49,11 @@ type Service struct {
 	// this instance published (notifyDeadLetter), so that a flood of dead
 	// letters costs one publish per endpoint and window, not one each.
 	deadLetterNotices *cache.TTL[struct{}]
-	metrics           *metrics.Recorder
-	now               func() time.Time
+	// attempts writes the records of successful first attempts after
+	// their push is acknowledged; nil records every attempt before.
+	attempts *attemptLog
+	metrics  *metrics.Recorder
+	now      func() time.Time
 }
 
 // New returns a Service.
@@ -65,6 +68,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Store == nil || deps.Secrets == nil || deps.Scheduler == nil || deps.DeadLetters == nil || deps.Events == nil {
 		return nil, fmt.Errorf("dispatcher: store, secrets, scheduler, dead-letters and events publishers are required")
 	}
+	var attempts *attemptLog
+	if cfg.AttemptFlushInterval > 0 {
+		attempts = newAttemptLog(deps.Store, cfg.AttemptFlushInterval)
+	}
 	return &Service{
 		cfg:       cfg,
 		store:     deps.Store,
@@ -77,6 +84,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		// Secret versions are immutable: cache credentials for long.
 		creds:             cache.New[sender.Credentials](time.Hour, 100_000),
 		deadLetterNotices: cache.New[struct{}](hookrun.DeadLetterNoticeWindow, 10_000),
+		attempts:          attempts,
 		metrics:           deps.Metrics,
 		now:               time.Now,
 	}, nil
@@ -183,10 +191,12 @@ func (s *Service) handleMessage(ctx context.Context, env *wire.PushEnvelope) err
 	// published again. Each would find no delivery yet and send; the one
 	// that arrives while the other fans out shares its outcome instead
 	// (acknowledged once the first has recorded every attempt). One that
-	// arrives later finds the deliveries recorded and skips them.
+	// arrives later, marked by ingest as possibly a second publish
+	// (firstMessage), finds the deliveries recorded, or queued in this
+	// instance's attempt log, and skips them.
 	attrs := env.Message.Attributes
 	key := e.TenantID + "\x00" + e.ID + "\x00" + attrs[wire.AttrChain] + "\x00" + attrs[wire.AttrEndpoint]
-	_, err, _ = s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs) })
+	_, err, _ = s.fanOuts.Do(key, func() (any, error) { return nil, s.fanOut(ctx, t, e, attrs, env.DeliveryAttempt) })
 	return err
 }
 

@@ -41,6 +41,37 @@ func BenchmarkRecordAttempt(b *testing.B) {
 	})
 }
 
+// BenchmarkRecordAttempts is the attempt log's write: batches of 100
+// records, as a busy dispatcher flushes them; the figures are per record.
+func BenchmarkRecordAttempts(b *testing.B) {
+	s := newTestStore(b)
+	ctx := context.Background()
+	const batch = 100
+	recs := make([]hookrun.AttemptRecord, batch)
+	var n int64
+	before := processCPU(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i += batch {
+		k := min(batch, b.N-i)
+		for j := range k {
+			n++
+			recs[j] = hookrun.AttemptRecord{
+				Delivery: hookrun.Delivery{
+					TenantID: "t1", EventID: "evt_" + strconv.FormatInt(n, 10), EndpointID: "ep_1", EventType: "user.created",
+					WebhookID: "msg_x", State: hookrun.DeliverySucceeded, LastStatusCode: 204, ChainAttempts: 1,
+					UpdatedAt: now(), EventAt: now(),
+				},
+				Attempt: hookrun.Attempt{Number: 1, StartedAt: now(), StatusCode: 204, Latency: 3 * time.Millisecond},
+			}
+		}
+		if errs := s.RecordAttempts(ctx, recs[:k]); errs != nil {
+			b.Fatal(errs)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-before)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+}
+
 func BenchmarkClaimAndAcceptEvent(b *testing.B) {
 	s := newTestStore(b)
 	ctx := context.Background()

@@ -160,6 +160,59 @@ func decodeDelivery(tenantID string, snap *fs.DocumentSnapshot, withAttempts boo
 // state in a single write: the attempt is appended to the delivery's list,
 // so there is no multi-document transaction on the hot path.
 func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun.Attempt) error {
+	fields := s.attemptFields(d, a)
+	ref := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID)
+	err := s.writes.write(ctx,
+		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Set(ref, fields, fs.MergeAll) },
+		func(ctx context.Context) error { _, err := ref.Set(ctx, fields, fs.MergeAll); return err })
+	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
+}
+
+// RecordAttempts stores each record as RecordAttempt does, all through
+// one BulkWriter, which sends them in batches of up to 20 writes. A
+// BulkWriter takes one write per document: a second record of one
+// delivery is written after the others, by RecordAttempt.
+func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error {
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(recs))
+		}
+		d := recs[i].Delivery
+		errs[i] = coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
+	}
+	bw := s.c.BulkWriter(ctx)
+	jobs := make([]*fs.BulkWriterJob, len(recs))
+	var again []int
+	for i, r := range recs {
+		d := r.Delivery
+		job, err := bw.Set(s.deliveryRef(d.TenantID, d.EventID, d.EndpointID), s.attemptFields(d, r.Attempt), fs.MergeAll)
+		if err != nil {
+			again = append(again, i)
+			continue
+		}
+		jobs[i] = job
+	}
+	bw.End()
+	for i, job := range jobs {
+		if job == nil {
+			continue
+		}
+		if _, err := job.Results(); err != nil {
+			fail(i, err)
+		}
+	}
+	for _, i := range again {
+		if err := s.RecordAttempt(ctx, recs[i].Delivery, recs[i].Attempt); err != nil {
+			fail(i, err)
+		}
+	}
+	return errs
+}
+
+// attemptFields are the fields RecordAttempt merges into a delivery's
+// document for attempt a, which left the delivery in state d.
+func (s *Store) attemptFields(d hookrun.Delivery, a hookrun.Attempt) map[string]any {
 	fields := deliveryFields(d, s.retention)
 	fields["attempt_count"] = fs.Increment(1)
 	fields["last_status_code"] = d.LastStatusCode
@@ -184,11 +237,7 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 		Error:        a.Error,
 		ResponseBody: a.ResponseBody,
 	})
-	ref := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID)
-	err := s.writes.write(ctx,
-		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Set(ref, fields, fs.MergeAll) },
-		func(ctx context.Context) error { _, err := ref.Set(ctx, fields, fs.MergeAll); return err })
-	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
+	return fields
 }
 
 // SetDeliveryState stores a delivery's state without an attempt: dead

@@ -50,25 +50,25 @@ func (d eventDoc) event(tenantID, id string) hookrun.Event {
 
 // ClaimEvent implements ingest.Store. The common case, a new ID, costs one
 // write; only a duplicate or a retry reads.
-func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, hookrun.EventClaim, error) {
 	ref := s.eventRef(e.TenantID, e.ID)
 	doc := s.newEventDoc(e, eventAccepting, s.now().Add(lease))
 	err := s.writes.write(ctx,
 		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Create(ref, doc) },
 		func(ctx context.Context) error { _, err := ref.Create(ctx, doc); return err })
 	if err == nil {
-		return e, false, nil
+		return e, hookrun.ClaimedNew, nil
 	}
 	if status.Code(err) != codes.AlreadyExists {
-		return hookrun.Event{}, false, coded(err, fmt.Sprintf("event %q", e.ID))
+		return hookrun.Event{}, hookrun.ClaimedNew, coded(err, fmt.Sprintf("event %q", e.ID))
 	}
 
 	var (
-		stored    hookrun.Event
-		duplicate bool
+		stored hookrun.Event
+		claim  hookrun.EventClaim
 	)
 	err = s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
-		stored, duplicate = e, false
+		stored, claim = e, hookrun.ClaimedNew
 		snap, err := tx.Get(ref)
 		if status.Code(err) == codes.NotFound { // released meanwhile
 			return tx.Create(ref, s.newEventDoc(e, eventAccepting, s.now().Add(lease)))
@@ -83,22 +83,23 @@ func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Dura
 		now := s.now()
 		switch {
 		case d.State == eventAccepted:
-			stored, duplicate = d.event(e.TenantID, e.ID), true
+			stored, claim = d.event(e.TenantID, e.ID), hookrun.ClaimedDuplicate
 			return nil
 		case now.Before(d.LeaseUntil):
 			return &hookrun.Error{Code: hookrun.CodeAborted, RetryAfter: d.LeaseUntil.Sub(now),
 				Message: fmt.Sprintf("an earlier request with event id %q is still being accepted; retry after the seconds in Retry-After", e.ID)}
-		default: // the earlier request died holding the claim: take it over
+		default: // the earlier request died holding the claim, or released it: take it over
+			claim = hookrun.ClaimedTakenOver
 			return tx.Set(ref, s.newEventDoc(e, eventAccepting, now.Add(lease)))
 		}
 	})
 	if hookrun.ErrorCode(err) == hookrun.CodeAborted {
-		return hookrun.Event{}, false, err
+		return hookrun.Event{}, hookrun.ClaimedNew, err
 	}
 	if err != nil {
-		return hookrun.Event{}, false, coded(err, fmt.Sprintf("event %q", e.ID))
+		return hookrun.Event{}, hookrun.ClaimedNew, coded(err, fmt.Sprintf("event %q", e.ID))
 	}
-	return stored, duplicate, nil
+	return stored, claim, nil
 }
 
 // AcceptEvent implements ingest.Store.
@@ -115,8 +116,11 @@ func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID st
 	return coded(err, fmt.Sprintf("event %q", eventID))
 }
 
-// ReleaseEvent implements ingest.Store: it deletes the claim only while it
-// is still a claim, never an accepted event.
+// ReleaseEvent implements ingest.Store: it ends the claim's lease only
+// while it is still a claim, never an accepted event. The claim stays, so
+// that the request that takes it over knows an earlier publish may have
+// gone through (hookrun.ClaimedTakenOver); the event's TTL removes one
+// nobody takes over.
 func (s *Store) ReleaseEvent(ctx context.Context, tenantID, eventID string) error {
 	ref := s.eventRef(tenantID, eventID)
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
@@ -130,7 +134,7 @@ func (s *Store) ReleaseEvent(ctx context.Context, tenantID, eventID string) erro
 		if st, _ := snap.DataAt("state"); st != eventAccepting {
 			return nil
 		}
-		return tx.Delete(ref)
+		return tx.Update(ref, []fs.Update{{Path: "lease_until", Value: time.Time{}}})
 	})
 	return coded(err, fmt.Sprintf("event %q", eventID))
 }

@@ -114,6 +114,13 @@ type Attempt struct {
 	RetryAfter string `json:"-"`
 }
 
+// AttemptRecord is an attempt with the state it left its delivery in:
+// what a store records together.
+type AttemptRecord struct {
+	Delivery Delivery
+	Attempt  Attempt
+}
+
 // Succeeded reports whether the attempt got a 2xx answer.
 func (a Attempt) Succeeded() bool { return a.StatusCode >= 200 && a.StatusCode < 300 }
 

@@ -70,3 +70,21 @@ func WebhookBody(e Event) []byte {
 	b = append(b, e.Data...)
 	return append(b, '}')
 }
+
+// EventClaim is what claiming an event's ID for a publish found
+// (ingest's EventStore.ClaimEvent).
+type EventClaim int
+
+const (
+	// ClaimedNew: no request had the ID; the claim is the caller's.
+	ClaimedNew EventClaim = iota
+	// ClaimedTakenOver: an earlier request claimed the ID and ended
+	// without the event accepted, its lease run out or its claim
+	// released after a failed publish. The claim is the caller's, but
+	// the earlier publish may have reached Pub/Sub all the same, so the
+	// caller's message may be the event's second.
+	ClaimedTakenOver
+	// ClaimedDuplicate: the event was accepted before; nothing is
+	// claimed.
+	ClaimedDuplicate
+)

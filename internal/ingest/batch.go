@@ -12,7 +12,6 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/metrics"
-	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // A batch is up to hookrun.MaxBatchEvents events in one request of at most
@@ -221,7 +220,7 @@ func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
 	}
 	each(fresh, len(fresh), func(i int) {
 		it := &items[i]
-		it.msgID, it.err = s.publishClaimed(r, it.c, wire.Event(it.e).Attributes())
+		it.msgID, it.err = s.publishClaimed(r, it.c, it.c.attributes())
 	})
 	each(fresh, batchStoreCalls, func(i int) {
 		s.settle(ctx, items[i].e, items[i].msgID, items[i].err)

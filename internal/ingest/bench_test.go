@@ -21,8 +21,8 @@ import (
 // millions of events measures the handler, not a growing map.
 type benchStore struct{ *testStore }
 
-func (benchStore) ClaimEvent(_ context.Context, e hookrun.Event, _ time.Duration) (hookrun.Event, bool, error) {
-	return e, false, nil
+func (benchStore) ClaimEvent(_ context.Context, e hookrun.Event, _ time.Duration) (hookrun.Event, hookrun.EventClaim, error) {
+	return e, hookrun.ClaimedNew, nil
 }
 
 func (benchStore) AcceptEvent(context.Context, string, string, string) error { return nil }

@@ -33,7 +33,7 @@ func (s *countingStore) GetTenant(ctx context.Context, id string) (hookrun.Tenan
 	return s.testStore.GetTenant(ctx, id)
 }
 
-func (s *countingStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+func (s *countingStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, hookrun.EventClaim, error) {
 	s.count("ClaimEvent")
 	return s.testStore.ClaimEvent(ctx, e, lease)
 }

@@ -30,14 +30,15 @@ type EventStore interface {
 	// ClaimEvent records e as being accepted, for lease, so that a duplicate
 	// request cannot publish it a second time meanwhile. When an event with
 	// the same ID was already accepted, it returns that event and
-	// duplicate=true. While another request's lease runs it returns
-	// CodeAborted with RetryAfter what is left of that lease; an expired
-	// lease is taken over.
-	ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (stored hookrun.Event, duplicate bool, err error)
+	// hookrun.ClaimedDuplicate. While another request's lease runs it
+	// returns CodeAborted with RetryAfter what is left of that lease; an
+	// expired or released claim is taken over (hookrun.ClaimedTakenOver).
+	ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (stored hookrun.Event, claim hookrun.EventClaim, err error)
 	// AcceptEvent marks a claimed event accepted: Pub/Sub has it.
 	AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error
-	// ReleaseEvent drops a claim whose publish failed, so the producer's
-	// retry with the same ID starts afresh.
+	// ReleaseEvent ends the lease of a claim whose publish failed, so the
+	// producer's retry with the same ID takes it over at once, knowing
+	// that the failed publish may have gone through after all.
 	ReleaseEvent(ctx context.Context, tenantID, eventID string) error
 	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
 	// ListEvents returns a page of a tenant's accepted events that match
@@ -181,7 +182,7 @@ func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequ
 	}
 	var attrs map[string]string
 	if only == "" {
-		attrs = wire.Event(e).Attributes()
+		attrs = c.attributes()
 	} else {
 		attrs = wire.Event(e).RedeliveryAttributes(hookrun.NewID("test_"), only)
 	}
@@ -209,19 +210,35 @@ func (s *Service) checkEvent(t hookrun.Tenant, cat hookrun.Catalogue, req publis
 
 // claimed is an event's claim (EventStore.ClaimEvent): err, or a
 // duplicate and the event accepted before (stored), or the claim to
-// publish e, taken no earlier than at.
+// publish e, taken no earlier than at; takenOver when an earlier
+// request's publish of e may have gone through.
 type claimed struct {
 	e         hookrun.Event
 	at        time.Time
 	stored    hookrun.Event
 	duplicate bool
+	takenOver bool
 	err       error
+}
+
+// attributes returns the Pub/Sub attributes of the claimed event's
+// message: its own (wire.Event.Attributes), marked for the dispatcher to
+// look for an earlier delivery when an earlier publish may have gone
+// through.
+func (c claimed) attributes() map[string]string {
+	a := wire.Event(c.e).Attributes()
+	if c.takenOver {
+		a[wire.AttrCheckDeliveries] = "true"
+	}
+	return a
 }
 
 // claim claims e's ID, so that no other request publishes it meanwhile.
 func (s *Service) claim(ctx context.Context, e hookrun.Event) claimed {
 	c := claimed{e: e, at: time.Now()}
-	c.stored, c.duplicate, c.err = s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
+	var how hookrun.EventClaim
+	c.stored, how, c.err = s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
+	c.duplicate, c.takenOver = how == hookrun.ClaimedDuplicate, how == hookrun.ClaimedTakenOver
 	var held *hookrun.Error
 	if errors.As(c.err, &held) && held.Code == hookrun.CodeAborted {
 		// No lease is longer than ours, whatever a clock that is off says.
@@ -245,7 +262,10 @@ func (s *Service) settle(ctx context.Context, e hookrun.Event, msgID string, pub
 	ctx = context.WithoutCancel(ctx)
 	if pubErr != nil {
 		// The claim must not outlive the failure: the producer's retry with
-		// the same ID has to be able to publish.
+		// the same ID has to be able to publish. It takes the claim over
+		// and marks its message, as the Pub/Sub client retries a publish
+		// itself and a failure it reports may follow an attempt that went
+		// through.
 		if err := s.store.ReleaseEvent(ctx, e.TenantID, e.ID); err != nil {
 			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
 				"tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())

@@ -99,15 +99,15 @@ func (s *testStore) TenantForKey(ctx context.Context, keyHash string) (string, e
 }
 
 // ClaimEvent records each claim it makes.
-func (s *testStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
-	stored, dup, err := s.Store.ClaimEvent(ctx, e, lease)
-	if err == nil && !dup {
+func (s *testStore) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, hookrun.EventClaim, error) {
+	stored, how, err := s.Store.ClaimEvent(ctx, e, lease)
+	if err == nil && how != hookrun.ClaimedDuplicate {
 		rec, _ := s.Event(e.TenantID, e.ID)
 		s.mu.Lock()
 		s.claimed = append(s.claimed, claim{lease: lease, until: rec.LeaseUntil})
 		s.mu.Unlock()
 	}
-	return stored, dup, err
+	return stored, how, err
 }
 
 // Metrics records each query it answers.

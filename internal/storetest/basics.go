@@ -174,17 +174,18 @@ func testClaimEvent(t *testing.T, open Opener) {
 	clock := time.Now()
 	clk.set(func() time.Time { return clock })
 
-	claim := func(e hookrun.Event) (hookrun.Event, bool, error) {
+	claim := func(e hookrun.Event) (hookrun.Event, hookrun.EventClaim, error) {
 		t.Helper()
 		return s.ClaimEvent(ctx, e, lease)
 	}
-	wantNew := func(what string, e hookrun.Event) {
+	wantClaim := func(what string, e hookrun.Event, want hookrun.EventClaim) {
 		t.Helper()
-		got, dup, err := claim(e)
-		if err != nil || dup || !sameEvent(got, e) {
-			t.Errorf("%s: ClaimEvent = %+v, duplicate %v, %v; want the event, new, nil", what, got, dup, err)
+		got, how, err := claim(e)
+		if err != nil || how != want || !sameEvent(got, e) {
+			t.Errorf("%s: ClaimEvent = %+v, claim %v, %v; want the event, claim %v, nil", what, got, how, err, want)
 		}
 	}
+	wantNew := func(what string, e hookrun.Event) { t.Helper(); wantClaim(what, e, hookrun.ClaimedNew) }
 
 	first := newEvent("inv-1", "invoice.paid", `{"amount": 1200}`)
 	wantNew("new id", first)
@@ -196,28 +197,29 @@ func testClaimEvent(t *testing.T, open Opener) {
 		t.Fatalf("AcceptEvent: %v", err)
 	}
 	retry := newEvent("inv-1", "invoice.updated", `{"amount": 1}`)
-	got, dup, err := claim(retry)
-	if err != nil || !dup || !sameEvent(got, first) {
-		t.Errorf("claim after accept = %+v, duplicate %v, %v; want the first event, duplicate, nil", got, dup, err)
+	got, how, err := claim(retry)
+	if err != nil || how != hookrun.ClaimedDuplicate || !sameEvent(got, first) {
+		t.Errorf("claim after accept = %+v, claim %v, %v; want the first event, duplicate, nil", got, how, err)
 	}
 	// Release never drops an accepted event.
 	if err := s.ReleaseEvent(ctx, "acme", first.ID); err != nil {
 		t.Fatalf("ReleaseEvent(accepted): %v", err)
 	}
-	if _, dup, err := claim(retry); err != nil || !dup {
-		t.Errorf("claim after releasing an accepted event: duplicate %v, %v; want duplicate", dup, err)
+	if _, how, err := claim(retry); err != nil || how != hookrun.ClaimedDuplicate {
+		t.Errorf("claim after releasing an accepted event: claim %v, %v; want duplicate", how, err)
 	}
 	if stored, err := s.GetEvent(ctx, "acme", first.ID); err != nil || !sameEvent(stored, first) {
 		t.Errorf("GetEvent = %+v, %v; want the first event", stored, err)
 	}
 
-	// A failed publish releases the claim: the retry starts afresh.
+	// A failed publish releases the claim: the retry takes it over at
+	// once, told that the failed publish may have gone through.
 	second := newEvent("inv-2", "invoice.paid", `{}`)
 	wantNew("new id", second)
 	if err := s.ReleaseEvent(ctx, "acme", second.ID); err != nil {
 		t.Fatalf("ReleaseEvent: %v", err)
 	}
-	wantNew("claim after release", second)
+	wantClaim("claim after release", second, hookrun.ClaimedTakenOver)
 
 	// A request that died holding a claim: its lease runs out and the next
 	// claim takes over, with a lease of its own.
@@ -228,7 +230,7 @@ func testClaimEvent(t *testing.T, open Opener) {
 	WantCode(t, "claim just before the lease ends", err, hookrun.CodeAborted)
 	wantRetryAfter(t, "claim just before the lease ends", err, time.Second)
 	clock = clock.Add(2 * time.Second)
-	wantNew("claim after the lease ended", third)
+	wantClaim("claim after the lease ended", third, hookrun.ClaimedTakenOver)
 	_, _, err = claim(third)
 	WantCode(t, "claim during the new lease", err, hookrun.CodeAborted)
 
@@ -255,8 +257,8 @@ func testClaimEventConcurrent(t *testing.T, open Opener) {
 	for range n {
 		go func() {
 			<-start
-			_, dup, err := s.ClaimEvent(ctx, e, 30*time.Second)
-			results <- result{dup, err}
+			_, how, err := s.ClaimEvent(ctx, e, 30*time.Second)
+			results <- result{how == hookrun.ClaimedDuplicate, err}
 		}()
 	}
 	close(start)
@@ -294,8 +296,8 @@ func testSaveEvent(t *testing.T, open Opener) {
 		t.Errorf("GetEvent = %+v, %v; want the first save kept: %+v", got, err, e)
 	}
 	// A saved event is accepted: an ingest request with its ID is a duplicate.
-	if _, dup, err := s.ClaimEvent(ctx, later, time.Minute); err != nil || !dup {
-		t.Errorf("ClaimEvent of a saved event: duplicate %v, %v; want duplicate", dup, err)
+	if _, how, err := s.ClaimEvent(ctx, later, time.Minute); err != nil || how != hookrun.ClaimedDuplicate {
+		t.Errorf("ClaimEvent of a saved event: claim %v, %v; want duplicate", how, err)
 	}
 }
 

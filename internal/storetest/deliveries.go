@@ -473,3 +473,60 @@ func testListRejectedPagesNewestFirst(t *testing.T, open Opener) {
 		t.Errorf("garbage token: %v, want INVALID_ARGUMENT", err)
 	}
 }
+
+// RecordAttempts stores several attempts at once, each as RecordAttempt
+// would, two of one delivery among them in their order.
+func testRecordAttempts(t *testing.T, open Opener) {
+	s := open.store(t)
+	t0 := Now()
+	delivery := func(eventID, endpointID string, a hookrun.Attempt, state hookrun.DeliveryState) hookrun.AttemptRecord {
+		d := hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: endpointID, EventType: "order.created",
+			WebhookID: hookrun.WebhookID("acme", eventID, endpointID), State: state, ChainAttempts: a.Number,
+			LastStatusCode: a.StatusCode, LastError: a.Error, UpdatedAt: a.StartedAt.Add(a.Latency)}
+		if state == hookrun.DeliveryRetrying {
+			d.NextAttemptAt = a.StartedAt.Add(time.Minute)
+		}
+		return hookrun.AttemptRecord{Delivery: d, Attempt: a}
+	}
+	ok := func(n int, at time.Time) hookrun.Attempt {
+		return hookrun.Attempt{Number: n, StartedAt: at, StatusCode: 204, Latency: 3 * time.Millisecond}
+	}
+	recs := []hookrun.AttemptRecord{
+		delivery("evt_1", "ep_a", ok(1, t0), hookrun.DeliverySucceeded),
+		delivery("evt_2", "ep_b", failedAttempt(1, "", t0), hookrun.DeliveryRetrying),
+		delivery("evt_1", "ep_b", ok(1, t0), hookrun.DeliverySucceeded),
+		delivery("evt_2", "ep_b", ok(2, t0.Add(time.Second)), hookrun.DeliverySucceeded),
+	}
+	if errs := s.RecordAttempts(t.Context(), recs); errs != nil {
+		t.Fatalf("RecordAttempts = %v, want nil", errs)
+	}
+	for _, w := range []struct {
+		eventID, endpointID string
+		attempts            []hookrun.Attempt
+	}{
+		{"evt_1", "ep_a", []hookrun.Attempt{recs[0].Attempt}},
+		{"evt_1", "ep_b", []hookrun.Attempt{recs[2].Attempt}},
+		{"evt_2", "ep_b", []hookrun.Attempt{recs[1].Attempt, recs[3].Attempt}},
+	} {
+		got := getDelivery(t, s, w.eventID, w.endpointID)
+		last := w.attempts[len(w.attempts)-1]
+		if got.State != hookrun.DeliverySucceeded || got.Attempts != len(w.attempts) || got.ChainAttempts != last.Number ||
+			got.LastStatusCode != last.StatusCode || got.LastError != "" {
+			t.Errorf("%s: %s, attempts %d, chain attempts %d, last %d %q; want succeeded, %d, %d, %d \"\"",
+				hookrun.DeliveryID(w.eventID, w.endpointID), got.State, got.Attempts, got.ChainAttempts, got.LastStatusCode, got.LastError,
+				len(w.attempts), last.Number, last.StatusCode)
+		}
+		if len(got.AttemptLog) != len(w.attempts) {
+			t.Errorf("%s: attempt log %+v, want %d attempts", hookrun.DeliveryID(w.eventID, w.endpointID), got.AttemptLog, len(w.attempts))
+			continue
+		}
+		for i, a := range got.AttemptLog {
+			if a.Number != w.attempts[i].Number || a.StatusCode != w.attempts[i].StatusCode || !a.StartedAt.Equal(w.attempts[i].StartedAt) {
+				t.Errorf("%s: attempt %d = %+v, want %+v", hookrun.DeliveryID(w.eventID, w.endpointID), i, a, w.attempts[i])
+			}
+		}
+	}
+	if errs := s.RecordAttempts(t.Context(), nil); errs != nil {
+		t.Errorf("RecordAttempts(none) = %v, want nil", errs)
+	}
+}

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"TenantLimits", testTenantLimits},
 		{"CountEndpoints", testCountEndpoints},
 		{"RecordAttemptChains", testRecordAttemptChains},
+		{"RecordAttempts", testRecordAttempts},
 		{"SetDeliveryStateAndAnnounced", testSetDeliveryStateAndAnnounced},
 		{"DisableEndpoint", testDisableEndpoint},
 		{"ListDeliveries", testListDeliveries},

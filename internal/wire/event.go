@@ -25,6 +25,17 @@ const (
 	// announcement names its endpoint with AttrEndpoint too.
 	AttrChain    = "hookrun_chain"
 	AttrEndpoint = "hookrun_endpoint"
+
+	// AttrCheckDeliveries, set (to "true") by ingest, says that an
+	// earlier publish of the same event may have gone through: ingest
+	// took the event's claim over from a request whose publish ended
+	// without an answer (its lease ran out, or its publish failed, and a
+	// failed publish may still have reached Pub/Sub). The dispatcher then
+	// reads the event's earlier deliveries before sending, as it does for
+	// every redelivery; an ingest message without it, on its first
+	// delivery, is the event's first message, and is sent without that
+	// read.
+	AttrCheckDeliveries = "hookrun_check_deliveries"
 )
 
 // Event is an event as it travels between services: as the attributes and

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -128,5 +129,15 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout}, m)
+	err = app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout}, m)
+	// SIGTERM: the server has stopped and its requests have ended; the
+	// records of their last successful attempts are written before the
+	// store closes.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatch.ShutdownFlushTimeout)
+	defer cancel()
+	if ferr := svc.Flush(fctx); ferr != nil {
+		slog.Error("attempt records not written at shutdown", "error", ferr.Error())
+		err = errors.Join(err, ferr)
+	}
+	return err
 }

@@ -1,0 +1,157 @@
+package devstack
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/firestore"
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/wire"
+)
+
+// The attempt log's end-to-end tests post push envelopes to the
+// dispatcher themselves: the Pub/Sub emulator's pushes carry no
+// deliveryAttempt (it leaves the field out even on a subscription with a
+// dead-letter policy), so through it every message looks like a possible
+// redelivery and is recorded before its acknowledgement. Production
+// Pub/Sub sets it, as these envelopes do.
+
+// attemptLogRun is a stack with one tenant whose one endpoint always
+// answers 200, and the stack's Firestore, read directly.
+type attemptLogRun struct {
+	stack *Stack
+	store *firestore.Store
+	rc    *scripted
+	epID  string
+}
+
+const attemptLogTenant = "attemptlog"
+
+func startAttemptLogRun(ctx context.Context, t *testing.T, env ...string) attemptLogRun {
+	t.Helper()
+	stack, project := startTestStack(t, env...)
+	key := createTestTenant(ctx, t, stack, attemptLogTenant, "Attempt log")
+	rc, url := newScripted(t, func(string, int) (int, http.Header) { return http.StatusOK, nil })
+	c := &Client{BaseURL: stack.IngestURL}
+	epID, _, err := c.CreateEndpoint(ctx, key, attemptLogTenant, url, []string{"*"})
+	if err != nil {
+		t.Fatalf("create endpoint: %v", err)
+	}
+	store, err := firestore.New(ctx, firestore.Config{ProjectID: project})
+	if err != nil {
+		t.Fatalf("firestore.New: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return attemptLogRun{stack: stack, store: store, rc: rc, epID: epID}
+}
+
+// push posts eventID's first message to the dispatcher, as Pub/Sub pushes
+// it, and returns once it is acknowledged.
+func (r attemptLogRun) push(ctx context.Context, t *testing.T, eventID string) {
+	t.Helper()
+	now := time.Now().UTC()
+	e := wire.Event{ID: eventID, TenantID: attemptLogTenant, Type: "order.created", Data: []byte(`{"n":1}`), Source: hookrun.SourceAPI, ReceivedAt: now}
+	body, err := json.Marshal(wire.PushEnvelope{
+		Message:         wire.Message{Data: e.Data, Attributes: e.Attributes(), MessageID: "m-" + eventID, PublishTime: now},
+		Subscription:    "projects/test/subscriptions/" + DispatchSubscription,
+		DeliveryAttempt: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.stack.DispatcherURL+"/pubsub/push", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("push %s: %v", eventID, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("push %s answered %d, want 204", eventID, resp.StatusCode)
+	}
+	if n := len(r.rc.requests(eventID)); n != 1 {
+		t.Fatalf("receiver got %d requests for %s when the push was acknowledged, want 1", n, eventID)
+	}
+}
+
+// delivery reads the delivery of eventID to the endpoint from Firestore;
+// ok is false while there is none.
+func (r attemptLogRun) delivery(ctx context.Context, t *testing.T, eventID string) (d hookrun.Delivery, ok bool) {
+	t.Helper()
+	d, err := r.store.GetDelivery(ctx, attemptLogTenant, eventID, r.epID)
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+		return hookrun.Delivery{}, false
+	}
+	if err != nil {
+		t.Fatalf("GetDelivery(%s): %v", eventID, err)
+	}
+	return d, true
+}
+
+func wantSucceededOnce(t *testing.T, what string, d hookrun.Delivery, ok bool) {
+	t.Helper()
+	if !ok || d.State != hookrun.DeliverySucceeded || len(d.AttemptLog) != 1 || d.AttemptLog[0].StatusCode != http.StatusOK {
+		t.Fatalf("%s: delivery = %+v (found %v); want succeeded with its one attempt", what, d, ok)
+	}
+}
+
+// The record of a delivered event's attempt is written within the flush
+// interval (100 ms by default) of the acknowledgement, give or take what
+// a loaded machine takes to write and read it.
+func TestDeliveredAttemptIsRecordedWithinTheFlushInterval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the services")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := startAttemptLogRun(ctx, t)
+	r.push(ctx, t, "evt_flushed")
+	acked := time.Now()
+	const slack = 2 * time.Second
+	for {
+		d, ok := r.delivery(ctx, t, "evt_flushed")
+		if ok {
+			wantSucceededOnce(t, "flushed", d, ok)
+			t.Logf("attempt record read %v after the acknowledgement", time.Since(acked).Round(time.Millisecond))
+			return
+		}
+		if time.Since(acked) > 100*time.Millisecond+slack {
+			t.Fatalf("no delivery record %v after the acknowledgement; want it within the flush interval", time.Since(acked))
+		}
+		time.Sleep(10 * time.Millisecond) // polling Firestore: no change feed to wait on
+	}
+}
+
+// SIGTERM writes the attempt records the dispatcher still holds: with a
+// flush interval of 5 s, a delivery's record is not written when its push
+// is acknowledged, and stopping the dispatcher right then writes it.
+func TestSIGTERMFlushesAttemptRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the services")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := startAttemptLogRun(ctx, t, "HOOKRUN_ATTEMPT_FLUSH_INTERVAL=5s")
+	r.push(ctx, t, "evt_sigterm")
+	acked := time.Now()
+	if d, ok := r.delivery(ctx, t, "evt_sigterm"); ok {
+		t.Fatalf("delivery recorded when its push was acknowledged: %+v; want its record held for the flush", d)
+	}
+	if _, err := r.stack.Restart(ctx, "dispatcher"); err != nil { // SIGTERM, wait, start again
+		t.Fatalf("restart the dispatcher: %v", err)
+	}
+	if took := time.Since(acked); took >= 5*time.Second {
+		t.Logf("the stop ended %v after the acknowledgement, past the flush interval: the timer may have written the record", took)
+	}
+	d, ok := r.delivery(ctx, t, "evt_sigterm")
+	wantSucceededOnce(t, "after SIGTERM", d, ok)
+}

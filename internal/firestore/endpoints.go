@@ -310,19 +310,19 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 }
 
 // CountDeadInARow adds one to an endpoint's dead letters since its last
-// success and returns the new count.
+// success and returns the count after it. The transaction only writes (a
+// server-side increment): an endpoint that fails for good makes many of
+// its deliveries dead at about the same time, and transactions that each
+// read and then write its one document queue behind each other's locks
+// until the emulator, or Firestore, gives up on them ("Transaction lock
+// timeout": the fault test lost counts, and an auto-disable, that way).
+// The count read back after the commit is at least this call's own, so
+// of concurrent callers the one whose increment reaches the threshold
+// sees it reached (others may see it too; disabling twice is harmless).
 func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
 	ref := s.endpoints(tenantID).Doc(endpointID)
-	n := 0
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
-		snap, err := tx.Get(ref)
-		if err != nil {
-			return err
-		}
-		v, _ := snap.DataAt("consecutive_dead")
-		count, _ := v.(int64)
-		n = int(count) + 1
-		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: n}}); err != nil {
+		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: fs.Increment(1)}}); err != nil {
 			return err
 		}
 		return s.endpointsChanged(tx, tenantID)
@@ -330,7 +330,13 @@ func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string
 	if err != nil {
 		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
 	}
-	return n, nil
+	snap, err := ref.Get(ctx)
+	if err != nil {
+		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+	}
+	v, _ := snap.DataAt("consecutive_dead")
+	n, _ := v.(int64)
+	return int(n), nil
 }
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success

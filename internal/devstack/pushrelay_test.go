@@ -63,6 +63,15 @@ func startRelayTo(t *testing.T, target string) *relayServer {
 	return r
 }
 
+// relayToFake starts a fake dispatcher answering 204 and a relay to it.
+func relayToFake(t *testing.T) (*fakeDispatcher, *relayServer) {
+	t.Helper()
+	d := &fakeDispatcher{status: http.StatusNoContent}
+	srv := httptest.NewServer(d)
+	t.Cleanup(srv.Close)
+	return d, startRelayTo(t, srv.URL)
+}
+
 func relayPush(t *testing.T, r *relayServer, body []byte) int {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, r.URL+"/pubsub/push", bytes.NewReader(body))
@@ -91,10 +100,7 @@ func attemptOf(t *testing.T, f forwarded) int {
 // The relay numbers each message's pushes as Pub/Sub does, and forwards
 // the push otherwise as it came, answering what the dispatcher answered.
 func TestPushRelayNumbersPushes(t *testing.T) {
-	d := &fakeDispatcher{status: http.StatusNoContent}
-	srv := httptest.NewServer(d)
-	defer srv.Close()
-	r := startRelayTo(t, srv.URL)
+	d, r := relayToFake(t)
 	now := time.Now()
 
 	for i, step := range []struct {
@@ -129,10 +135,7 @@ func TestPushRelayNumbersPushes(t *testing.T) {
 // An envelope that carries deliveryAttempt reaches the dispatcher byte for
 // byte, and does not count.
 func TestPushRelayKeepsAPresentDeliveryAttempt(t *testing.T) {
-	d := &fakeDispatcher{status: http.StatusNoContent}
-	srv := httptest.NewServer(d)
-	defer srv.Close()
-	r := startRelayTo(t, srv.URL)
+	d, r := relayToFake(t)
 	body := []byte(`{"message":{"data":"e30=","messageId":"m1"},"deliveryAttempt":7,"subscription":"s"}`)
 	relayPush(t, r, body)
 	if got := d.last(t).body; !bytes.Equal(got, body) {
@@ -147,10 +150,7 @@ func TestPushRelayKeepsAPresentDeliveryAttempt(t *testing.T) {
 // A body over the bound of a push is refused without reaching the
 // dispatcher.
 func TestPushRelayBoundsTheBody(t *testing.T) {
-	d := &fakeDispatcher{status: http.StatusNoContent}
-	srv := httptest.NewServer(d)
-	defer srv.Close()
-	r := startRelayTo(t, srv.URL)
+	d, r := relayToFake(t)
 	big := []byte(`{"message":{"data":"` + strings.Repeat("A", wire.MaxPushBody) + `","messageId":"m1"}}`)
 	if got := relayPush(t, r, big); got != http.StatusRequestEntityTooLarge {
 		t.Errorf("body over %d bytes answered %d, want 413", wire.MaxPushBody, got)

@@ -13,12 +13,10 @@ import (
 	"github.com/hookrun/hookrun/internal/wire"
 )
 
-// The attempt log's end-to-end tests post push envelopes to the
-// dispatcher themselves: the Pub/Sub emulator's pushes carry no
-// deliveryAttempt (it leaves the field out even on a subscription with a
-// dead-letter policy), so through it every message looks like a possible
-// redelivery and is recorded before its acknowledgement. Production
-// Pub/Sub sets it, as these envelopes do.
+// Most of the attempt log's end-to-end tests post push envelopes to the
+// dispatcher themselves, to know when a push is acknowledged; the
+// envelopes carry deliveryAttempt as production Pub/Sub sets it (the
+// stack's push relay sets it on the emulator's pushes).
 
 // attemptLogRun is a stack with one tenant whose one endpoint always
 // answers 200, and the stack's Firestore, read directly.
@@ -27,6 +25,7 @@ type attemptLogRun struct {
 	store *firestore.Store
 	rc    *scripted
 	epID  string
+	key   string // the tenant's API key
 }
 
 const attemptLogTenant = "attemptlog"
@@ -46,7 +45,7 @@ func startAttemptLogRun(ctx context.Context, t *testing.T, env ...string) attemp
 		t.Fatalf("firestore.New: %v", err)
 	}
 	t.Cleanup(func() { store.Close() })
-	return attemptLogRun{stack: stack, store: store, rc: rc, epID: epID}
+	return attemptLogRun{stack: stack, store: store, rc: rc, epID: epID, key: key}
 }
 
 // push posts eventID's first message to the dispatcher, as Pub/Sub pushes
@@ -154,4 +153,49 @@ func TestSIGTERMFlushesAttemptRecords(t *testing.T) {
 	}
 	d, ok := r.delivery(ctx, t, "evt_sigterm")
 	wantSucceededOnce(t, "after SIGTERM", d, ok)
+}
+
+// Through the stack's Pub/Sub, as in production, an event's first push
+// takes the first-message path: the record of its successful attempt is
+// not written before the push is acknowledged but held for the flush
+// (here 5 s). A push taken for a possible redelivery would have written it
+// right after the endpoint answered.
+func TestFirstPushThroughPubSubIsRecordedAfterTheAck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the services")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const flush = 5 * time.Second
+	r := startAttemptLogRun(ctx, t, "HOOKRUN_ATTEMPT_FLUSH_INTERVAL="+flush.String())
+	c := &Client{BaseURL: r.stack.IngestURL}
+	const id = "evt_through_pubsub"
+	if _, err := c.SendEvent(ctx, r.key, id, "order.created", map[string]int{"n": 1}); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if err := r.rc.waitUntil(ctx, "the webhook", func(reqs map[string][]scriptedReq) bool { return len(reqs[id]) > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now()
+	const held = 2 * time.Second // far more than a write before the ack takes, well within the flush
+	for {
+		d, ok := r.delivery(ctx, t, id)
+		since := time.Since(answered)
+		if ok && since < held {
+			t.Fatalf("delivery recorded %v after the endpoint answered, with a %v flush interval: %+v; want the first push's record held for the flush", since.Round(time.Millisecond), flush, d)
+		}
+		if ok {
+			wantSucceededOnce(t, "flushed", d, ok)
+			t.Logf("attempt record read %v after the endpoint answered", since.Round(time.Millisecond))
+			break
+		}
+		if since > 2*flush {
+			t.Fatalf("no delivery record %v after the endpoint answered; want it within the flush interval (%v)", since, flush)
+		}
+		time.Sleep(50 * time.Millisecond) // polling Firestore: no change feed to wait on
+	}
+	if n := len(r.rc.requests(id)); n != 1 {
+		t.Errorf("the endpoint got %d requests for %s, want 1", n, id)
+	}
 }

@@ -93,9 +93,29 @@ func pollEvents(ctx context.Context, c *Client, key string, ids []string, done f
 	return last
 }
 
+// recordLostToKill reports whether ep answered 2xx to eventID just before
+// one of the kills, within faultRecordLostWindow: a first message's record
+// of success is written after its acknowledgement, and a dispatcher killed
+// without SIGTERM loses what it still held (README, "Records written after
+// the acknowledgement"). The event was delivered; nothing resends it.
+func recordLostToKill(ep *faultEndpoint, eventID string, kills []faultKill) bool {
+	for _, req := range ep.rc.requests(eventID) {
+		if req.status < 200 || req.status > 299 {
+			continue
+		}
+		for _, k := range kills {
+			if !req.at.Before(k.at.Add(-faultRecordLostWindow)) && !req.at.After(k.at.Add(time.Second)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // settleDeliveries polls every accepted event until each delivery it needs
-// is final and none it has is still retrying, or faultSettle passes.
-func settleDeliveries(ctx context.Context, c *Client, key string, events []sentEvent, eps []*faultEndpoint, watch *endpointWatch) (map[string]map[string]deliveryView, map[string]map[string]need) {
+// is final (or its record was lost to a kill after its 2xx) and none it
+// has is still retrying, or faultSettle passes.
+func settleDeliveries(ctx context.Context, c *Client, key string, events []sentEvent, eps []*faultEndpoint, watch *endpointWatch, kills []faultKill) (map[string]map[string]deliveryView, map[string]map[string]need) {
 	needs := map[string]map[string]need{}
 	var ids []string
 	for _, ev := range events {
@@ -111,8 +131,10 @@ func settleDeliveries(ctx context.Context, c *Client, key string, events []sentE
 	sctx, cancel := context.WithTimeout(ctx, faultSettle)
 	defer cancel()
 	views := pollEvents(sctx, c, key, ids, func(id string, ds map[string]deliveryView) bool {
-		for epID, n := range needs[id] {
-			if d, ok := ds[epID]; (n == needFinal && !ok) || (ok && !d.final()) {
+		for _, ep := range eps {
+			n := needs[id][ep.id]
+			d, ok := ds[ep.id]
+			if (n == needFinal && !ok && !recordLostToKill(ep, id, kills)) || (ok && !d.final()) {
 				return false
 			}
 		}
@@ -123,8 +145,10 @@ func settleDeliveries(ctx context.Context, c *Client, key string, events []sentE
 
 // checkSettled reports every needed delivery that is missing or not final,
 // and dead letters without a reason; it returns the counts per endpoint.
-func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs map[string]map[string]need, views map[string]map[string]deliveryView, watch *endpointWatch) string {
-	type tally struct{ needed, maybe, succeeded, dead, deadDisabled, missing, unsettled int }
+// A missing delivery whose endpoint answered 2xx just before a kill is
+// counted apart (recordLostToKill), not as lost.
+func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs map[string]map[string]need, views map[string]map[string]deliveryView, watch *endpointWatch, kills []faultKill) string {
+	type tally struct{ needed, maybe, succeeded, dead, deadDisabled, missing, recordLost, unsettled int }
 	tallies := map[string]*tally{}
 	for _, ep := range eps {
 		tallies[ep.id] = &tally{}
@@ -153,6 +177,8 @@ func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs m
 				continue
 			}
 			switch {
+			case !ok && n == needFinal && recordLostToKill(ep, ev.ID, kills):
+				tl.recordLost++
 			case !ok && n == needFinal:
 				tl.missing++
 				p.add("accepted events without a delivery to an endpoint active when they were accepted (lost)", "%s: no delivery record", where)
@@ -180,8 +206,8 @@ func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs m
 	var parts []string
 	for _, ep := range eps {
 		tl := tallies[ep.id]
-		parts = append(parts, fmt.Sprintf("%s: needed %d (+%d disabled while sent), succeeded %d, dead %d (%d endpoint disabled), missing %d, unsettled %d",
-			ep.name, tl.needed, tl.maybe, tl.succeeded, tl.dead, tl.deadDisabled, tl.missing, tl.unsettled))
+		parts = append(parts, fmt.Sprintf("%s: needed %d (+%d disabled while sent), succeeded %d, dead %d (%d endpoint disabled), missing %d, delivered with the record lost to a kill %d, unsettled %d",
+			ep.name, tl.needed, tl.maybe, tl.succeeded, tl.dead, tl.deadDisabled, tl.missing, tl.recordLost, tl.unsettled))
 	}
 	return strings.Join(parts, "; ")
 }

@@ -116,6 +116,7 @@ type Stack struct {
 	sm        *emulator.Server
 	tasks     *emulator.Server
 	procs     []*Process
+	relay     *relayServer
 	binDir    string
 	bins      map[string]string
 	// services by name, to restart one (the tests kill the dispatcher).
@@ -287,18 +288,29 @@ func (s *Stack) startServices(ctx context.Context) error {
 	); err != nil {
 		return err
 	}
+	// The events subscription pushes through the relay, which numbers
+	// each message's pushes (deliveryAttempt) as production Pub/Sub does
+	// and the emulator does not. It answers a push in no less time than
+	// the emulator waits for one.
+	const ackDeadline = 60 * time.Second
+	s.relay, err = startPushRelay(s.DispatcherURL, ackDeadline+10*time.Second, PrefixWriter(s.cfg.Output, "relay      | "))
+	if err != nil {
+		return err
+	}
 	// Subscribe only once the dispatcher is up, so the first push finds it.
 	if err := ps.EnsurePushSubscription(ctx, pubsub.PushSubscription{
 		ID:                  DispatchSubscription,
 		Topic:               EventsTopic,
-		Endpoint:            s.DispatcherURL + "/pubsub/push",
-		AckDeadline:         60 * time.Second,
+		Endpoint:            s.relay.URL + "/pubsub/push",
+		AckDeadline:         ackDeadline,
 		DeadLetterTopic:     PushDeadLetterTopic,
 		MaxDeliveryAttempts: 10,
 	}); err != nil {
 		return err
 	}
 	// What the events subscription gives up on is recorded, not lost.
+	// Pushed directly: without a dead-letter policy of its own, this
+	// subscription's pushes carry no deliveryAttempt in production either.
 	if err := ps.EnsurePushSubscription(ctx, pubsub.PushSubscription{
 		ID:       PushDeadLetterSubscription,
 		Topic:    PushDeadLetterTopic,
@@ -461,6 +473,9 @@ func (s *Stack) Stop(ctx context.Context) error {
 	var errs []error
 	for i := len(s.procs) - 1; i >= 0; i-- {
 		errs = append(errs, s.procs[i].Stop(ctx))
+	}
+	if s.relay != nil {
+		errs = append(errs, s.relay.Close())
 	}
 	if s.sm != nil {
 		errs = append(errs, s.sm.Close())

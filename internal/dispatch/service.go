@@ -24,10 +24,6 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// maxPushBody bounds a push request: Pub/Sub messages are at most 10 MB,
-// base64 makes that 4/3 larger, plus the envelope.
-const maxPushBody = 14 << 20
-
 // Service serves the dispatcher's HTTP routes. Build it with New.
 type Service struct {
 	cfg       Config
@@ -112,7 +108,7 @@ func (s *Service) pushed(handle func(context.Context, *wire.PushEnvelope) error)
 			return
 		}
 		var env wire.PushEnvelope
-		if err := httpapi.DecodeJSONLenient(w, r, maxPushBody, &env); err != nil {
+		if err := httpapi.DecodeJSONLenient(w, r, wire.MaxPushBody, &env); err != nil {
 			httpapi.WriteError(w, r, err)
 			return
 		}

@@ -46,7 +46,13 @@ type loadResult struct {
 	metrics  vegeta.Metrics
 	// accepted maps the ID in each 2xx answer's body to when that answer
 	// arrived: the moment the producer knew its event was accepted.
-	accepted   map[string]time.Time
+	accepted map[string]time.Time
+	// sent maps the same IDs to when their request was sent. A delivery
+	// can reach the endpoint before the producer has read its 202 (the
+	// dispatcher's first attempt goes out as soon as Pub/Sub pushes, while
+	// ingest still records the event), so end-to-end latency is measured
+	// from here.
+	sent       map[string]time.Time
 	ok, failed int
 	// events counts the events the 2xx answers accepted: one per answer
 	// of POST /v1/events, a batch's "accepted"; refused, the events a
@@ -91,7 +97,7 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 	stop := context.AfterFunc(ctx, func() { atk.Stop() })
 	defer stop()
 
-	res := loadResult{from: time.Now(), accepted: map[string]time.Time{}}
+	res := loadResult{from: time.Now(), accepted: map[string]time.Time{}, sent: map[string]time.Time{}}
 	for r := range atk.Attack(targeter, vegeta.Rate{Freq: l.Rate, Per: time.Second}, d, "") {
 		if r.Error == errGateClosed.Error() {
 			continue
@@ -119,6 +125,7 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 			res.events++
 			if err == nil && v.ID != "" {
 				res.accepted[v.ID] = r.End()
+				res.sent[v.ID] = r.Timestamp
 			}
 		}
 	}

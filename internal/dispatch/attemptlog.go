@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/writebehind"
 )
 
 // The attempt log writes the records of successful first attempts after
@@ -28,135 +28,61 @@ const (
 	maxQueuedAttempts = 5000
 )
 
-// attemptLog queues attempt records and writes them in batches. Its
-// flushes run on timers, not on a goroutine of its own, so an idle
-// instance spends nothing on it.
-type attemptLog struct {
-	store Store
-	every time.Duration
-	max   int // maxQueuedAttempts
-
-	mu     sync.Mutex
-	queued []hookrun.AttemptRecord
-	// scheduled is whether a flush of queued is due (a timer runs).
-	scheduled bool
-	// unwritten holds the delivery of every record queued or being
-	// written, by deliveryKey, so that a message of the same event that
-	// this instance handles meanwhile finds it (fanOut).
-	unwritten map[string]hookrun.Delivery
-	// writing holds a channel per write in flight, closed when it ends,
-	// for Flush to wait on.
-	writing map[chan struct{}]struct{}
-}
+// attemptLog queues attempt records and writes them in batches
+// (writebehind.Log); a record queued or being written is found by the
+// delivery it is of, so that a message of the same event that this
+// instance handles meanwhile finds it (fanOut).
+type attemptLog = writebehind.Log[string, hookrun.AttemptRecord]
 
 func newAttemptLog(store Store, every time.Duration) *attemptLog {
-	return &attemptLog{store: store, every: every, max: maxQueuedAttempts, unwritten: map[string]hookrun.Delivery{}, writing: map[chan struct{}]struct{}{}}
+	return writebehind.New(writebehind.Options[string, hookrun.AttemptRecord]{
+		Every: every, Batch: attemptBatch, Max: maxQueuedAttempts,
+		Key: func(r hookrun.AttemptRecord) string {
+			return deliveryKey(r.Delivery.TenantID, r.Delivery.EventID, r.Delivery.EndpointID)
+		},
+		Write: func(recs []hookrun.AttemptRecord) { writeAttempts(store, recs) },
+	})
 }
 
 func deliveryKey(tenantID, eventID, endpointID string) string {
 	return tenantID + "\x00" + eventID + "\x00" + endpointID
 }
 
-// add queues r and reports true, or reports false, queueing nothing, when
-// the queue is full: the caller then writes r itself.
-func (l *attemptLog) add(r hookrun.AttemptRecord) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.queued) >= l.max {
-		return false
-	}
-	d := r.Delivery
-	l.queued = append(l.queued, r)
-	l.unwritten[deliveryKey(d.TenantID, d.EventID, d.EndpointID)] = d
-	switch {
-	case len(l.queued) >= attemptBatch:
-		l.startFlushLocked()
-	case !l.scheduled:
-		l.scheduled = true
-		time.AfterFunc(l.every, l.flush)
-	}
-	return true
-}
-
-// flush writes what is queued, on a timer's goroutine.
-func (l *attemptLog) flush() {
-	l.mu.Lock()
-	recs, done := l.takeLocked()
-	l.mu.Unlock()
-	if recs != nil {
-		l.write(recs, done)
-	}
-}
-
-// startFlushLocked writes what is queued on a goroutine of its own: the
-// caller holds l.mu and is on a request's path.
-func (l *attemptLog) startFlushLocked() {
-	if recs, done := l.takeLocked(); recs != nil {
-		go l.write(recs, done)
-	}
-}
-
-// takeLocked takes the queued records, counting their write as in flight
-// until done is closed; the caller holds l.mu and must write them.
-func (l *attemptLog) takeLocked() (recs []hookrun.AttemptRecord, done chan struct{}) {
-	recs = l.queued
-	l.queued, l.scheduled = nil, false
-	if len(recs) == 0 {
-		return nil, nil
-	}
-	done = make(chan struct{})
-	l.writing[done] = struct{}{}
-	return recs, done
-}
-
-// write stores recs; one the batch could not store is tried once more on
-// its own, then logged as lost: its attempt was made and acknowledged, so
-// only its record is missing.
-func (l *attemptLog) write(recs []hookrun.AttemptRecord, done chan struct{}) {
+// writeAttempts stores recs; one the batch could not store is tried once
+// more on its own, then logged as lost: its attempt was made and
+// acknowledged, so only its record is missing.
+func writeAttempts(store Store, recs []hookrun.AttemptRecord) {
 	ctx, cancel := context.WithTimeout(context.Background(), RecordTimeout)
 	defer cancel()
-	errs := l.store.RecordAttempts(ctx, recs)
+	errs := store.RecordAttempts(ctx, recs)
 	for i, err := range errs {
 		if err == nil {
 			continue
 		}
 		r := recs[i]
-		if err = l.store.RecordAttempt(ctx, r.Delivery, r.Attempt); err != nil {
+		if err = store.RecordAttempt(ctx, r.Delivery, r.Attempt); err != nil {
 			d := r.Delivery
 			slog.ErrorContext(ctx, "attempt record lost: the attempt succeeded, its record could not be written",
 				"tenant_id", d.TenantID, "event_id", d.EventID, "endpoint_id", d.EndpointID, "attempt", r.Attempt.Number, "error", err.Error())
 		}
 	}
-	l.mu.Lock()
-	for _, r := range recs {
-		d := r.Delivery
-		delete(l.unwritten, deliveryKey(d.TenantID, d.EventID, d.EndpointID))
-	}
-	delete(l.writing, done)
-	l.mu.Unlock()
-	close(done)
 }
 
 // addUnwritten adds to prev the deliveries of event eventID to the
-// endpoints ids whose records are queued or being written.
-func (l *attemptLog) addUnwritten(prev map[string]hookrun.Delivery, tenantID, eventID string, ids []string) map[string]hookrun.Delivery {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.unwritten) == 0 {
-		return prev
-	}
+// endpoints ids whose records are queued or being written in log l.
+func addUnwritten(l *attemptLog, prev map[string]hookrun.Delivery, tenantID, eventID string, ids []string) map[string]hookrun.Delivery {
 	for _, id := range ids {
-		d, ok := l.unwritten[deliveryKey(tenantID, eventID, id)]
-		if !ok {
+		if _, stored := prev[id]; stored {
 			continue
 		}
-		if _, stored := prev[id]; stored {
+		r, ok := l.Unwritten(deliveryKey(tenantID, eventID, id))
+		if !ok {
 			continue
 		}
 		if prev == nil {
 			prev = map[string]hookrun.Delivery{}
 		}
-		prev[id] = d
+		prev[id] = r.Delivery
 	}
 	return prev
 }
@@ -169,24 +95,8 @@ func (s *Service) Flush(ctx context.Context) error {
 	if s.attempts == nil {
 		return nil
 	}
-	l := s.attempts
-	for {
-		l.flush()
-		l.mu.Lock()
-		var writing []chan struct{}
-		for done := range l.writing {
-			writing = append(writing, done)
-		}
-		l.mu.Unlock()
-		if len(writing) == 0 {
-			return nil
-		}
-		for _, done := range writing {
-			select {
-			case <-done:
-			case <-ctx.Done():
-				return fmt.Errorf("flush attempt records: %w", ctx.Err())
-			}
-		}
+	if err := s.attempts.Flush(ctx); err != nil {
+		return fmt.Errorf("attempt log: %w", err)
 	}
+	return nil
 }

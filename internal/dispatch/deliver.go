@@ -139,7 +139,7 @@ func (s *Service) earlierDeliveries(ctx context.Context, e hookrun.Event, first 
 		}
 	}
 	if s.attempts != nil {
-		prev = s.attempts.addUnwritten(prev, e.TenantID, e.ID, ids)
+		prev = addUnwritten(s.attempts, prev, e.TenantID, e.ID, ids)
 	}
 	return prev, nil
 }
@@ -287,7 +287,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 // is one and it has room; every other attempt is stored before.
 func (s *Service) record(ctx context.Context, at attempt, d hookrun.Delivery, a hookrun.Attempt) error {
 	if at.firstMessage && d.State == hookrun.DeliverySucceeded && s.attempts != nil &&
-		s.attempts.add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
+		s.attempts.Add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
 		return nil
 	}
 	return s.store.RecordAttempt(ctx, d, a)

@@ -1,0 +1,166 @@
+// Package writebehind queues records that a request made, to be written
+// after the request was answered, in batches: a record waits at most one
+// interval, and the records of one interval go to the store together.
+// ingest records accepted events this way, the dispatcher the attempts of
+// successful first deliveries.
+//
+// The queue is bounded: when it is full, Add refuses the record and its
+// caller writes it before answering (backpressure, never a dropped
+// record). A record is lost only if its instance dies before the flush
+// (Flush on SIGTERM, which Cloud Run sends, writes what is queued) or if
+// the write fails even when tried again (the write function's own
+// business, which logs it).
+package writebehind
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Options configure a Log.
+type Options[K comparable, R any] struct {
+	// Every is how long a record may wait for its batch's write.
+	Every time.Duration
+	// Batch is how many queued records start a write without waiting
+	// for the interval: about what one store call carries well.
+	Batch int
+	// Max bounds the records queued and unwritten; Add refuses more.
+	Max int
+	// Key names a record, for Unwritten: records of one key are expected
+	// to be about one thing (an event, a delivery), the last one wins.
+	Key func(R) K
+	// Write stores recs, with a deadline of its own. It gets each record
+	// once; one it cannot store it tries again or reports itself.
+	Write func(recs []R)
+}
+
+// Log is a queue of records written behind the requests that made them.
+// Its writes run on timers, not on a goroutine of its own, so an idle
+// instance spends nothing on it.
+type Log[K comparable, R any] struct {
+	o Options[K, R]
+
+	mu     sync.Mutex
+	queued []R
+	// scheduled is whether a write of queued is due (a timer runs).
+	scheduled bool
+	// unwritten holds the last record of each key queued or being
+	// written, with how many of that key are.
+	unwritten map[K]unwritten[R]
+	// pending counts the records queued or being written.
+	pending int
+	// writing holds a channel per write in flight, closed when it ends,
+	// for Flush to wait on.
+	writing map[chan struct{}]struct{}
+}
+
+type unwritten[R any] struct {
+	r R
+	n int
+}
+
+// New returns an empty Log.
+func New[K comparable, R any](o Options[K, R]) *Log[K, R] {
+	return &Log[K, R]{o: o, unwritten: map[K]unwritten[R]{}, writing: map[chan struct{}]struct{}{}}
+}
+
+// Add queues r and reports true, or reports false, queueing nothing, when
+// the queue is full: the caller then writes r itself.
+func (l *Log[K, R]) Add(r R) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pending >= l.o.Max {
+		return false
+	}
+	l.pending++
+	l.queued = append(l.queued, r)
+	k := l.o.Key(r)
+	l.unwritten[k] = unwritten[R]{r: r, n: l.unwritten[k].n + 1}
+	switch {
+	case len(l.queued) >= l.o.Batch:
+		if recs, done := l.takeLocked(); recs != nil {
+			go l.write(recs, done) // the caller is on a request's path
+		}
+	case !l.scheduled:
+		l.scheduled = true
+		time.AfterFunc(l.o.Every, l.flush)
+	}
+	return true
+}
+
+// Unwritten returns the record of key k that is queued or being written,
+// if any.
+func (l *Log[K, R]) Unwritten(k K) (R, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	u, ok := l.unwritten[k]
+	return u.r, ok
+}
+
+// flush writes what is queued, on a timer's goroutine (or Flush's).
+func (l *Log[K, R]) flush() {
+	l.mu.Lock()
+	recs, done := l.takeLocked()
+	l.mu.Unlock()
+	if recs != nil {
+		l.write(recs, done)
+	}
+}
+
+// takeLocked takes the queued records, counting their write as in flight
+// until done is closed; the caller holds l.mu and must write them.
+func (l *Log[K, R]) takeLocked() (recs []R, done chan struct{}) {
+	recs = l.queued
+	l.queued, l.scheduled = nil, false
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	done = make(chan struct{})
+	l.writing[done] = struct{}{}
+	return recs, done
+}
+
+func (l *Log[K, R]) write(recs []R, done chan struct{}) {
+	l.o.Write(recs)
+	l.mu.Lock()
+	l.pending -= len(recs)
+	for _, r := range recs {
+		k := l.o.Key(r)
+		if u := l.unwritten[k]; u.n > 1 {
+			u.n--
+			l.unwritten[k] = u
+		} else {
+			delete(l.unwritten, k)
+		}
+	}
+	delete(l.writing, done)
+	l.mu.Unlock()
+	close(done)
+}
+
+// Flush writes the records still queued and waits until every record
+// queued before it is written, or ctx ends. A service calls it on
+// shutdown, once its server has stopped taking requests.
+func (l *Log[K, R]) Flush(ctx context.Context) error {
+	for {
+		l.flush()
+		l.mu.Lock()
+		var writing []chan struct{}
+		for done := range l.writing {
+			writing = append(writing, done)
+		}
+		l.mu.Unlock()
+		if len(writing) == 0 {
+			return nil
+		}
+		for _, done := range writing {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return fmt.Errorf("flush records written behind: %w", ctx.Err())
+			}
+		}
+	}
+}

@@ -118,6 +118,10 @@ resource "google_cloud_run_v2_service" "ingest" {
         name  = "HOOKRUN_KEY_CACHE_TTL"
         value = var.key_cache_ttl
       }
+      env {
+        name  = "HOOKRUN_EVENT_FLUSH_INTERVAL"
+        value = var.event_flush_interval
+      }
       # Producers' GCP workloads send events with ID tokens of these
       # service accounts, issued for this audience.
       env {

@@ -330,6 +330,12 @@ variable "disable_after_dead_letters" {
   default     = 50
 }
 
+variable "event_flush_interval" {
+  description = "HOOKRUN_EVENT_FLUSH_INTERVAL: how long the record of an accepted event may wait, after its 202, to be written in a batch; 0s records every event before answering."
+  type        = string
+  default     = "100ms"
+}
+
 variable "attempt_flush_interval" {
   description = "HOOKRUN_ATTEMPT_FLUSH_INTERVAL: how long the record of a successful first attempt may wait, after its push is acknowledged, to be written in a batch; 0s records every attempt before acknowledging."
   type        = string

@@ -62,13 +62,6 @@ const RecordTimeout = 30 * time.Second
 // look pending after it succeeded, stays short.
 const maxAttemptFlushInterval = 5 * time.Second
 
-// ShutdownFlushTimeout bounds the last flush of the attempt log at
-// shutdown (Service.Flush), after the server's httpapi.ShutdownBudget: the
-// two stay within the 10 s Cloud Run leaves between SIGTERM and SIGKILL.
-// The log keeps flushing every AttemptFlushInterval while the server
-// shuts down, so little is left for it.
-const ShutdownFlushTimeout = time.Second
-
 // setDefaults gives the settings left zero, where zero means the default,
 // their default.
 func (c *Config) setDefaults() { settings.Defaults(c) }

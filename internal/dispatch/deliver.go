@@ -29,6 +29,9 @@ type attempt struct {
 	// message (firstMessage): its success may then be recorded after
 	// the push is acknowledged (Service.record).
 	firstMessage bool
+	// stored is whether the event was read from the store (a replay), so
+	// that keepEvent has nothing to do.
+	stored bool
 }
 
 // delivery is the record of at's delivery before attempt at.n: its chain
@@ -111,7 +114,12 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 			if ep.Status != hookrun.EndpointActive {
 				// Owed, but the endpoint went inactive after the event
 				// was accepted (or before a redelivery reached it).
-				g.Go(func() error { return s.markDead(ctx, at.delivery(s.now()), ep.InactiveReason()) })
+				g.Go(func() error {
+					if err := s.keepEvent(ctx, at); err != nil {
+						return err
+					}
+					return s.markDead(ctx, at.delivery(s.now()), ep.InactiveReason())
+				})
 				continue
 			}
 			g.Go(func() error { return s.settle(ctx, at) })
@@ -286,11 +294,32 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 // exists), so the attempt log writes it afterwards, batched, when there
 // is one and it has room; every other attempt is stored before.
 func (s *Service) record(ctx context.Context, at attempt, d hookrun.Delivery, a hookrun.Attempt) error {
-	if at.firstMessage && d.State == hookrun.DeliverySucceeded && s.attempts != nil &&
-		s.attempts.Add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
-		return nil
+	if d.State == hookrun.DeliverySucceeded {
+		if at.firstMessage && s.attempts != nil && s.attempts.Add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
+			return nil
+		}
+	} else if err := s.keepEvent(ctx, at); err != nil {
+		return err
 	}
 	return s.store.RecordAttempt(ctx, d, a)
+}
+
+// keepEvent stores the event of at, a first attempt about to leave a
+// delivery that is not a success (a retry, a dead letter), unless a
+// record of it is kept already: the retry of an event too large for its
+// task, and the replay of a dead letter, read the event back, and ingest
+// records an event after its 202 (internal/ingest/records.go), so its
+// record may not be written yet, or ever if that instance died first.
+// An existing record is kept (Store.SaveEvent); the message ID is
+// ingest's to record.
+func (s *Service) keepEvent(ctx context.Context, at attempt) error {
+	if at.n != 1 || at.stored || at.event.Source != hookrun.SourceAPI {
+		return nil
+	}
+	if err := s.store.SaveEvent(ctx, at.event, ""); err != nil {
+		return fmt.Errorf("keep event %s for its retries: %w", at.event.ID, err)
+	}
+	return nil
 }
 
 // countAttempt records the metrics of an attempt once it is recorded: its
@@ -311,6 +340,9 @@ func (s *Service) countAttempt(ctx context.Context, e hookrun.Event, d hookrun.D
 // deferAttempt puts attempt at.n off by wait, for the endpoint's rate limit:
 // no request is made and no attempt counted; a task makes it later.
 func (s *Service) deferAttempt(ctx context.Context, at attempt, wait time.Duration) error {
+	if err := s.keepEvent(ctx, at); err != nil {
+		return err
+	}
 	now := s.now()
 	d := at.delivery(now)
 	d.State, d.NextAttemptAt = hookrun.DeliveryRetrying, now.Add(wait).UTC()

@@ -174,7 +174,7 @@ func (s *Service) replayOne(ctx context.Context, d hookrun.Delivery) error {
 	case err != nil:
 		return fmt.Errorf("get event: %w", err)
 	}
-	return s.settle(ctx, attempt{tenant: t, event: e, ep: &ep, chain: d.Chain, n: 1, body: hookrun.WebhookBody(e)})
+	return s.settle(ctx, attempt{tenant: t, event: e, ep: &ep, chain: d.Chain, n: 1, body: hookrun.WebhookBody(e), stored: true})
 }
 
 // target loads the tenant and endpoint of a retry or replay, or says why

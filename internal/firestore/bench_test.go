@@ -86,8 +86,8 @@ func BenchmarkClaimAndAcceptEvent(b *testing.B) {
 				b.Error(err)
 				return
 			}
-			if err := s.AcceptEvent(ctx, "t1", id, "m1"); err != nil {
-				b.Error(err)
+			if errs := s.RecordEvents(ctx, []hookrun.AcceptedEvent{{Event: e, MessageID: "m1", Claimed: true}}); errs != nil {
+				b.Error(errs)
 				return
 			}
 		}

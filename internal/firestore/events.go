@@ -102,18 +102,67 @@ func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Dura
 	return stored, claim, nil
 }
 
-// AcceptEvent implements ingest.Store.
-func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
-	ref := s.eventRef(tenantID, eventID)
-	updates := []fs.Update{
+// RecordEvents implements ingest.Store, in one BulkWriter: a claimed
+// event's claim is marked accepted (or, if the claim is gone, the event
+// recorded as SaveEvent records one); an unclaimed one is created,
+// keeping a record the dispatcher made first (SaveEvent).
+func (s *Store) RecordEvents(ctx context.Context, evs []hookrun.AcceptedEvent) []error {
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(evs))
+		}
+		errs[i] = coded(err, fmt.Sprintf("event %q", evs[i].Event.ID))
+	}
+	bw := s.c.BulkWriter(ctx)
+	jobs := make([]*fs.BulkWriterJob, len(evs))
+	for i, ae := range evs {
+		e := ae.Event
+		ref := s.eventRef(e.TenantID, e.ID)
+		var err error
+		if ae.Claimed {
+			jobs[i], err = bw.Update(ref, acceptedUpdates(ae.MessageID))
+		} else {
+			jobs[i], err = bw.Create(ref, s.acceptedDoc(e, ae.MessageID))
+		}
+		if err != nil {
+			fail(i, err)
+		}
+	}
+	bw.End()
+	for i, job := range jobs {
+		if job == nil {
+			continue
+		}
+		_, err := job.Results()
+		switch code := status.Code(err); {
+		case err == nil, code == codes.AlreadyExists:
+		case code == codes.NotFound: // a claim gone (past retention): record it anew
+			if err := s.SaveEvent(ctx, evs[i].Event, evs[i].MessageID); err != nil {
+				fail(i, err)
+			}
+		default:
+			fail(i, err)
+		}
+	}
+	return errs
+}
+
+// acceptedUpdates mark a claimed event's record accepted, as message
+// messageID.
+func acceptedUpdates(messageID string) []fs.Update {
+	return []fs.Update{
 		{Path: "state", Value: eventAccepted},
 		{Path: "message_id", Value: messageID},
 		{Path: "lease_until", Value: fs.Delete},
 	}
-	err := s.writes.write(ctx,
-		func(bw *fs.BulkWriter) (*fs.BulkWriterJob, error) { return bw.Update(ref, updates) },
-		func(ctx context.Context) error { _, err := ref.Update(ctx, updates); return err })
-	return coded(err, fmt.Sprintf("event %q", eventID))
+}
+
+// acceptedDoc is the record of event e, accepted as message messageID.
+func (s *Store) acceptedDoc(e hookrun.Event, messageID string) eventDoc {
+	d := s.newEventDoc(e, eventAccepted, time.Time{})
+	d.MessageID = messageID
+	return d
 }
 
 // ReleaseEvent implements ingest.Store: it ends the claim's lease only
@@ -142,9 +191,7 @@ func (s *Store) ReleaseEvent(ctx context.Context, tenantID, eventID string) erro
 // SaveEvent records an event that arrived straight on the topic (not through
 // ingest) as accepted, so it can be replayed; an existing record is kept.
 func (s *Store) SaveEvent(ctx context.Context, e hookrun.Event, messageID string) error {
-	d := s.newEventDoc(e, eventAccepted, time.Time{})
-	d.MessageID = messageID
-	_, err := s.eventRef(e.TenantID, e.ID).Create(ctx, d)
+	_, err := s.eventRef(e.TenantID, e.ID).Create(ctx, s.acceptedDoc(e, messageID))
 	if status.Code(err) == codes.AlreadyExists {
 		return nil
 	}

@@ -88,3 +88,14 @@ const (
 	// claimed.
 	ClaimedDuplicate
 )
+
+// AcceptedEvent is an event Pub/Sub has, as message MessageID, for the
+// store to record as accepted (ingest's EventStore.RecordEvents). Claimed
+// is whether the record completes a claim of its ID (ClaimEvent): a
+// producer-chosen ID is claimed before its publish, an ID ingest made is
+// new by construction and claims nothing.
+type AcceptedEvent struct {
+	Event     Event
+	MessageID string
+	Claimed   bool
+}

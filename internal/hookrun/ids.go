@@ -3,7 +3,10 @@ package hookrun
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/binary"
 	"regexp"
+	"strings"
+	"time"
 )
 
 // idEncoding is lowercase base32 without padding: IDs stay URL-, Firestore-
@@ -16,6 +19,41 @@ func NewID(prefix string) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
 	return prefix + idEncoding.EncodeToString(b[:])
+}
+
+// madeEventPrefix begins the IDs ingest makes for events sent without
+// one (NewEventID).
+const madeEventPrefix = "evt_"
+
+// NewEventID returns the ID ingest makes for an event sent without one,
+// at time now: like NewID("evt_"), 26 characters, of which the first 48
+// bits are now in milliseconds and the other 80 random. Such an ID is new
+// by construction, so ingest records it after its answer without a claim;
+// MadeEventTime tells, for an ID a producer sends back, when it was made.
+func NewEventID(now time.Time) string {
+	var b [16]byte
+	_, _ = rand.Read(b[6:])
+	ms := uint64(now.UnixMilli())
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	return madeEventPrefix + idEncoding.EncodeToString(b[:])
+}
+
+// MadeEventTime returns when NewEventID made id, if id has the shape of
+// one. Any ID of that shape decodes to some time, so a caller only
+// trusts a time close to now: a random 128-bit ID lands within a minute
+// of now less than once in a billion.
+func MadeEventTime(id string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(id, madeEventPrefix)
+	if !ok || len(rest) != 26 {
+		return time.Time{}, false
+	}
+	b, err := idEncoding.DecodeString(rest)
+	if err != nil || len(b) != 16 {
+		return time.Time{}, false
+	}
+	var ms [8]byte
+	copy(ms[2:], b[:6])
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(ms[:]))), true
 }
 
 var (

@@ -93,8 +93,9 @@ type batchResult struct {
 
 // batchItem is one event of a batch on its way.
 type batchItem struct {
-	id string // as the event gave it, or as made for it
-	e  hookrun.Event
+	id   string // as the event gave it, or as made for it
+	made bool   // whether ingest made the ID
+	e    hookrun.Event
 	// first is the index of an earlier event of the batch with the same
 	// ID, whose answer this one shares; -1 when none.
 	first int
@@ -181,7 +182,7 @@ func (s *Service) checkBatch(t hookrun.Tenant, cat hookrun.Catalogue, reqs []pub
 	firsts := make(map[string]int, len(reqs))
 	for i, req := range reqs {
 		it := &items[i]
-		it.first, it.id, it.err = -1, req.ID, errs[i]
+		it.first, it.id, it.made, it.err = -1, req.ID, req.ID == "", errs[i]
 		if it.err == nil {
 			it.e, it.err = s.checkEvent(t, cat, req)
 			it.id = it.e.ID
@@ -209,7 +210,7 @@ func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
 	ctx := r.Context()
 	each(claims, batchStoreCalls, func(i int) {
 		it := &items[i]
-		it.c = s.claim(ctx, it.e)
+		it.c = s.claim(ctx, it.e, it.made)
 		it.err = it.c.err
 	})
 	var fresh []int
@@ -223,7 +224,7 @@ func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
 		it.msgID, it.err = s.publishClaimed(r, it.c, it.c.attributes())
 	})
 	each(fresh, batchStoreCalls, func(i int) {
-		s.settle(ctx, items[i].e, items[i].msgID, items[i].err)
+		s.settle(ctx, items[i].c, items[i].msgID, items[i].err)
 	})
 	for i := range items {
 		if j := items[i].first; j >= 0 {

@@ -25,7 +25,7 @@ func (benchStore) ClaimEvent(_ context.Context, e hookrun.Event, _ time.Duration
 	return e, hookrun.ClaimedNew, nil
 }
 
-func (benchStore) AcceptEvent(context.Context, string, string, string) error { return nil }
+func (benchStore) RecordEvents(context.Context, []hookrun.AcceptedEvent) []error { return nil }
 
 type benchPublisher struct{}
 

@@ -74,6 +74,14 @@ type Config struct {
 	// for the local stack and tests, which sign their own. Only a loopback
 	// URL is accepted; production leaves it unset.
 	GoogleCertsURL string `env:"HOOKRUN_GOOGLE_CERTS_URL"`
+	// EventFlushInterval is how long the record of an accepted event may
+	// wait, after its 202, to be written with others in one batch
+	// (records.go): GET …/events/{id} and the event list may miss the
+	// event that long, and an instance that dies without SIGTERM loses
+	// the records of its last interval (the events are delivered all the
+	// same). Zero records every event before its 202, in Go as in the
+	// environment; a variable that is not set is the default.
+	EventFlushInterval time.Duration `env:"HOOKRUN_EVENT_FLUSH_INTERVAL" envDefault:"100ms" zero:"synchronous"`
 	// ClaimLease is how long a request holds an event ID while publishing:
 	// meanwhile a request with the same ID gets 409, after it a retry
 	// takes over, so it is also how long a request killed mid-publish
@@ -86,6 +94,11 @@ type Config struct {
 // claim's own write, and clocks of ingest instances that disagree on when
 // the lease ends.
 const claimMargin = 2 * time.Second
+
+// maxEventFlushInterval bounds Config.EventFlushInterval: what an
+// instance that dies without SIGTERM may lose, and how long an event may
+// be missing from the API after its 202, stays short.
+const maxEventFlushInterval = 5 * time.Second
 
 // setDefaults gives the settings left zero, where zero means the default,
 // their default.
@@ -105,6 +118,8 @@ func (c Config) Validate() error {
 		return errors.New("max body bytes must be at least 1024")
 	case c.RotationGrace < 0 || c.RotationGrace > hookrun.MaxGracePeriod:
 		return fmt.Errorf("rotation grace (HOOKRUN_ROTATION_GRACE) %v: at most %v, as a request may ask", c.RotationGrace, hookrun.MaxGracePeriod)
+	case c.EventFlushInterval < 0 || c.EventFlushInterval > maxEventFlushInterval:
+		return fmt.Errorf("HOOKRUN_EVENT_FLUSH_INTERVAL %v: want 0 (record before answering) up to %v", c.EventFlushInterval, maxEventFlushInterval)
 	case c.ClaimLease < c.PublishTimeout+claimMargin:
 		return fmt.Errorf("claim lease must be at least the publish timeout plus %v", claimMargin)
 	case c.PortalKey != "" && len(c.PortalKey) < 32:

@@ -35,6 +35,8 @@ func TestConfigDefaults(t *testing.T) {
 		"grace over 7 days":   func(c *Config) { c.RotationGrace = 169 * time.Hour },
 		"negative grace":      func(c *Config) { c.RotationGrace = -time.Second },
 		"lease before margin": func(c *Config) { c.ClaimLease = c.PublishTimeout },
+		"negative flush":      func(c *Config) { c.EventFlushInterval = -time.Millisecond },
+		"flush over 5s":       func(c *Config) { c.EventFlushInterval = 6 * time.Second },
 		"short portal key":    func(c *Config) { c.PortalKey = "too-short" },
 		"ancestor with path":  func(c *Config) { c.PortalFrameAncestors = "https://app.example.com/x" },
 		"ancestor no scheme":  func(c *Config) { c.PortalFrameAncestors = "app.example.com" },

@@ -106,7 +106,7 @@ func (s *Service) getEvent(w http.ResponseWriter, r *http.Request) error {
 // eventWithDeliveries reads a tenant's event with its deliveries and their
 // attempts, for the API's read and the portal's event page.
 func (s *Service) eventWithDeliveries(ctx context.Context, tenantID, eventID string) (eventResponse, error) {
-	e, err := s.store.GetEvent(ctx, tenantID, eventID)
+	e, err := s.event(ctx, tenantID, eventID)
 	if err != nil {
 		return eventResponse{}, err
 	}
@@ -180,7 +180,7 @@ func (s *Service) redeliver(r *http.Request, tenantID, eventID, endpointID strin
 			return replayResponse{}, hookrun.Errorf(hookrun.CodeFailedPrecondition, "endpoint %q is disabled (%s): enable it before redelivering", ep.ID, ep.DisabledReason)
 		}
 	}
-	e, err := s.store.GetEvent(r.Context(), tenantID, eventID)
+	e, err := s.event(r.Context(), tenantID, eventID)
 	if err != nil {
 		return replayResponse{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -34,8 +35,12 @@ type EventStore interface {
 	// returns CodeAborted with RetryAfter what is left of that lease; an
 	// expired or released claim is taken over (hookrun.ClaimedTakenOver).
 	ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Duration) (stored hookrun.Event, claim hookrun.EventClaim, err error)
-	// AcceptEvent marks a claimed event accepted: Pub/Sub has it.
-	AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error
+	// RecordEvents records events Pub/Sub has as accepted, in as few
+	// round trips as the store can: a claimed one's claim is completed,
+	// an unclaimed one created unless a record exists (the dispatcher's
+	// SaveEvent may come first). Each is recorded or fails on its own;
+	// it returns nil when all were, else one error per event.
+	RecordEvents(ctx context.Context, evs []hookrun.AcceptedEvent) []error
 	// ReleaseEvent ends the lease of a claim whose publish failed, so the
 	// producer's retry with the same ID takes it over at once, knowing
 	// that the failed publish may have gone through after all.
@@ -171,7 +176,7 @@ func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequ
 		return hookrun.Event{}, false, err
 	}
 	httpapi.AddLogAttrs(ctx, slog.String("event_id", e.ID), slog.String("event_type", e.Type))
-	c := s.claim(ctx, e)
+	c := s.claim(ctx, e, req.ID == "")
 	if c.err != nil {
 		return hookrun.Event{}, false, c.err
 	}
@@ -187,7 +192,7 @@ func (s *Service) accept(r *http.Request, t hookrun.Tenant, req publishEventRequ
 		attrs = wire.Event(e).RedeliveryAttributes(hookrun.NewID("test_"), only)
 	}
 	msgID, err := s.publishClaimed(r, c, attrs)
-	s.settle(ctx, e, msgID, err)
+	s.settle(ctx, c, msgID, err)
 	if err != nil {
 		return hookrun.Event{}, false, err
 	}
@@ -211,10 +216,12 @@ func (s *Service) checkEvent(t hookrun.Tenant, cat hookrun.Catalogue, req publis
 // claimed is an event's claim (EventStore.ClaimEvent): err, or a
 // duplicate and the event accepted before (stored), or the claim to
 // publish e, taken no earlier than at; takenOver when an earlier
-// request's publish of e may have gone through.
+// request's publish of e may have gone through. An event whose ID ingest
+// made (made) claims nothing: its ID is new by construction.
 type claimed struct {
 	e         hookrun.Event
 	at        time.Time
+	made      bool
 	stored    hookrun.Event
 	duplicate bool
 	takenOver bool
@@ -234,8 +241,24 @@ func (c claimed) attributes() map[string]string {
 }
 
 // claim claims e's ID, so that no other request publishes it meanwhile.
-func (s *Service) claim(ctx context.Context, e hookrun.Event) claimed {
-	c := claimed{e: e, at: time.Now()}
+// An ID ingest made for e (made) needs no claim, and costs no store call.
+// A producer's ID this instance accepted moments ago, its record not yet
+// written, is a duplicate without one either.
+func (s *Service) claim(ctx context.Context, e hookrun.Event, made bool) claimed {
+	c := claimed{e: e, at: time.Now(), made: made}
+	if made {
+		return c
+	}
+	if stored, ok := s.unrecorded(e.TenantID, e.ID); ok {
+		c.stored, c.duplicate = stored, true
+		return c
+	}
+	if at, ok := hookrun.MadeEventTime(e.ID); ok {
+		if now := s.now(); at.After(now.Add(-madeIDWindow)) && at.Before(now.Add(time.Minute)) {
+			c.stored, c.duplicate, c.err = s.recentlyMade(ctx, e.TenantID, e.ID, at.Add(madeIDWindow).Sub(now))
+			return c
+		}
+	}
 	var how hookrun.EventClaim
 	c.stored, how, c.err = s.store.ClaimEvent(ctx, e, s.cfg.ClaimLease)
 	c.duplicate, c.takenOver = how == hookrun.ClaimedDuplicate, how == hookrun.ClaimedTakenOver
@@ -247,6 +270,24 @@ func (s *Service) claim(ctx context.Context, e hookrun.Event) claimed {
 	return c
 }
 
+// recentlyMade answers a producer that sends as its own an ID that ingest
+// made less than madeIDWindow ago (left is what remains of it): the event
+// it was made for is a duplicate once recorded, but until then another
+// instance may still be writing its record, and a claim now would publish
+// it a second time. So the producer waits for the window to pass.
+func (s *Service) recentlyMade(ctx context.Context, tenantID, eventID string, left time.Duration) (stored hookrun.Event, duplicate bool, err error) {
+	stored, err = s.store.GetEvent(ctx, tenantID, eventID)
+	switch {
+	case err == nil:
+		return stored, true, nil
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return hookrun.Event{}, false, &hookrun.Error{Code: hookrun.CodeAborted, RetryAfter: max(left, time.Second),
+			Message: fmt.Sprintf("event id %q was made by hookrun moments ago and its event is still being recorded; retry after the seconds in Retry-After", eventID)}
+	default:
+		return hookrun.Event{}, false, err
+	}
+}
+
 // publishClaimed publishes the event of claim c with attrs. The publish
 // ends before the lease does, which began no earlier than c.at: past it,
 // a retry may take the claim over and publish too.
@@ -256,27 +297,26 @@ func (s *Service) publishClaimed(r *http.Request, c claimed, attrs map[string]st
 	return s.publish(r.WithContext(ctx), c.e.Data, attrs, "could not hand the event to Pub/Sub; retry with the same id")
 }
 
-// settle records how the publish of claimed event e ended: accepted with
-// Pub/Sub's msgID, or, on pubErr, its claim released.
-func (s *Service) settle(ctx context.Context, e hookrun.Event, msgID string, pubErr error) {
-	ctx = context.WithoutCancel(ctx)
-	if pubErr != nil {
-		// The claim must not outlive the failure: the producer's retry with
-		// the same ID has to be able to publish. It takes the claim over
-		// and marks its message, as the Pub/Sub client retries a publish
-		// itself and a failure it reports may follow an attempt that went
-		// through.
-		if err := s.store.ReleaseEvent(ctx, e.TenantID, e.ID); err != nil {
-			slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
-				"tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())
-		}
+// settle records how the publish of claimed event c ended: accepted with
+// Pub/Sub's msgID (recorded after the answer, records.go), or, on pubErr,
+// its claim released.
+func (s *Service) settle(ctx context.Context, c claimed, msgID string, pubErr error) {
+	e := c.e
+	if pubErr == nil {
+		// Pub/Sub has the event, so it is durable and the 202 is true.
+		s.record(hookrun.AcceptedEvent{Event: e, MessageID: msgID, Claimed: !c.made})
 		return
 	}
-	if err := s.store.AcceptEvent(ctx, e.TenantID, e.ID, msgID); err != nil {
-		// Pub/Sub has the event, so it is durable and the 202 is true. At
-		// worst a retry after the lease publishes it again, and delivery
-		// skips endpoints that already succeeded.
-		slog.ErrorContext(ctx, "mark event accepted", "tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())
+	if c.made {
+		return // nothing claimed, nothing recorded
+	}
+	// The claim must not outlive the failure: the producer's retry with
+	// the same ID has to be able to publish. It takes the claim over and
+	// marks its message, as the Pub/Sub client retries a publish itself
+	// and a failure it reports may follow an attempt that went through.
+	if err := s.store.ReleaseEvent(context.WithoutCancel(ctx), e.TenantID, e.ID); err != nil {
+		slog.ErrorContext(ctx, "release event claim after failed publish; a retry can take over when the lease ends",
+			"tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())
 	}
 }
 
@@ -288,7 +328,7 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 		return hookrun.Event{}, hookrun.ErrReservedType(req.Type)
 	}
 	if req.ID == "" {
-		req.ID = hookrun.NewID("evt_")
+		req.ID = hookrun.NewEventID(s.now())
 	} else if err := hookrun.ValidateEventID(req.ID); err != nil {
 		return hookrun.Event{}, err
 	}

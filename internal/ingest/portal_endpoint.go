@@ -143,7 +143,7 @@ func (s *Service) renderEndpoint(w http.ResponseWriter, r *http.Request, pr port
 
 // testEvent reads an event of the tenant and the endpoint's delivery of it.
 func (s *Service) testEvent(r *http.Request, tenantID, eventID, endpointID string) (*testEventView, error) {
-	e, err := s.store.GetEvent(r.Context(), tenantID, eventID)
+	e, err := s.event(r.Context(), tenantID, eventID)
 	if err != nil {
 		return nil, err
 	}

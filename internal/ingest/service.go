@@ -44,6 +44,9 @@ type Service struct {
 	eventRates eventRates
 	// batches bounds the batch bodies held at once (batch.go).
 	batches batchRoom
+	// events records accepted events after their 202 (records.go); nil
+	// records each before it (Config.EventFlushInterval 0).
+	events *eventLog
 	// opMetrics are the operator's metrics (events accepted and refused,
 	// endpoints disabled), not a tenant's (metrics.go); nil counts nothing.
 	opMetrics *metrics.Recorder
@@ -97,6 +100,9 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		now:          time.Now,
 		batches:      newBatchRoom(),
 		challenge:    senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
+	}
+	if cfg.EventFlushInterval > 0 {
+		s.events = newEventLog(store, cfg.EventFlushInterval)
 	}
 	s.portal = newPortalSigner(cfg.PortalKey)
 	s.frameAncestors, _ = frameAncestors(cfg.PortalFrameAncestors)        // Validate checked it

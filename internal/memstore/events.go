@@ -55,17 +55,23 @@ func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Dura
 	return e, claim, nil
 }
 
-// AcceptEvent implements ingest.Store.
-func (s *Store) AcceptEvent(ctx context.Context, tenantID, eventID, messageID string) error {
+// RecordEvents implements ingest.Store: a claimed event's claim is
+// marked accepted (recorded anew if gone); an unclaimed one is recorded
+// unless a record exists.
+func (s *Store) RecordEvents(ctx context.Context, evs []hookrun.AcceptedEvent) []error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := key(tenantID, eventID)
-	r, ok := s.events[k]
-	if !ok {
-		return hookrun.Errorf(hookrun.CodeNotFound, "event %q not found", eventID)
+	for _, ae := range evs {
+		k := key(ae.Event.TenantID, ae.Event.ID)
+		r, ok := s.events[k]
+		switch {
+		case ok && ae.Claimed:
+			r.Accepted, r.MessageID, r.LeaseUntil = true, ae.MessageID, time.Time{}
+			s.events[k] = r
+		case !ok:
+			s.events[k] = eventRecord{Event: storedEvent(ae.Event), Accepted: true, MessageID: ae.MessageID}
+		}
 	}
-	r.Accepted, r.MessageID, r.LeaseUntil = true, messageID, time.Time{}
-	s.events[k] = r
 	return nil
 }
 

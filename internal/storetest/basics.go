@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -193,8 +194,8 @@ func testClaimEvent(t *testing.T, open Opener) {
 	WantCode(t, "claim while the lease runs", err, hookrun.CodeAborted)
 	wantRetryAfter(t, "claim while the lease runs", err, lease)
 
-	if err := s.AcceptEvent(ctx, "acme", first.ID, "msg-1"); err != nil {
-		t.Fatalf("AcceptEvent: %v", err)
+	if errs := s.RecordEvents(ctx, []hookrun.AcceptedEvent{{Event: first, MessageID: "msg-1", Claimed: true}}); errs != nil {
+		t.Fatalf("RecordEvents(claimed): %v", errs)
 	}
 	retry := newEvent("inv-1", "invoice.updated", `{"amount": 1}`)
 	got, how, err := claim(retry)
@@ -237,7 +238,6 @@ func testClaimEvent(t *testing.T, open Opener) {
 	if err := s.ReleaseEvent(ctx, "acme", "never-claimed"); err != nil {
 		t.Errorf("ReleaseEvent(missing) = %v, want nil", err)
 	}
-	WantCode(t, "AcceptEvent(missing)", s.AcceptEvent(ctx, "acme", "never-claimed", "msg-9"), hookrun.CodeNotFound)
 	_, err = s.GetEvent(ctx, "acme", "never-claimed")
 	WantCode(t, "GetEvent(missing)", err, hookrun.CodeNotFound)
 }
@@ -276,6 +276,53 @@ func testClaimEventConcurrent(t *testing.T, open Opener) {
 	}
 	if won != 1 || aborted != n-1 {
 		t.Errorf("%d claims won and %d aborted, want 1 and %d", won, aborted, n-1)
+	}
+}
+
+// RecordEvents records events Pub/Sub has, after ingest's answer, many
+// at once: an unclaimed one (an ID ingest made) is created, keeping a
+// record the dispatcher saved first; a claimed one's claim is accepted,
+// or the event recorded if its claim is gone. A recorded event is a
+// duplicate to a later claim of its ID.
+func testRecordEvents(t *testing.T, open Opener) {
+	s := open.store(t)
+	ctx := t.Context()
+	var evs []hookrun.AcceptedEvent
+	for i := range 45 { // more than one BulkWriter batch (20)
+		evs = append(evs, hookrun.AcceptedEvent{Event: newEvent(fmt.Sprintf("evt_made_%d", i), "user.created", fmt.Sprintf(`{"n":%d}`, i)), MessageID: fmt.Sprint(i)})
+	}
+	claimed := newEvent("inv-claimed", "invoice.paid", `{"amount":1}`)
+	if _, _, err := s.ClaimEvent(ctx, claimed, time.Minute); err != nil {
+		t.Fatalf("ClaimEvent: %v", err)
+	}
+	evs = append(evs, hookrun.AcceptedEvent{Event: claimed, MessageID: "m-claimed", Claimed: true})
+	// A claim gone (past retention) before its record: recorded anew.
+	evs = append(evs, hookrun.AcceptedEvent{Event: newEvent("inv-unclaimed", "invoice.paid", `{}`), MessageID: "m-gone", Claimed: true})
+	// The dispatcher saved this one first (its delivery failed): kept.
+	saved := newEvent("evt_saved", "user.created", `{"first":true}`)
+	if err := s.SaveEvent(ctx, saved, "m-saved"); err != nil {
+		t.Fatalf("SaveEvent: %v", err)
+	}
+	evs = append(evs, hookrun.AcceptedEvent{Event: newEvent("evt_saved", "user.created", `{"first":false}`), MessageID: "m-saved"})
+
+	if errs := s.RecordEvents(ctx, evs); errs != nil {
+		t.Fatalf("RecordEvents = %v, want nil", errs)
+	}
+	for _, ae := range evs {
+		want := ae.Event
+		if want.ID == saved.ID {
+			want = saved
+		}
+		got, err := s.GetEvent(ctx, "acme", want.ID)
+		if err != nil || !sameEvent(got, want) {
+			t.Errorf("GetEvent(%s) = %+v, %v; want %+v", want.ID, got, err, want)
+		}
+		if _, how, err := s.ClaimEvent(ctx, ae.Event, time.Minute); err != nil || how != hookrun.ClaimedDuplicate {
+			t.Errorf("ClaimEvent(%s) after RecordEvents: claim %v, %v; want duplicate", want.ID, how, err)
+		}
+	}
+	if errs := s.RecordEvents(ctx, evs[:3]); errs != nil {
+		t.Errorf("RecordEvents again = %v, want nil (recording is idempotent)", errs)
 	}
 }
 
@@ -416,7 +463,6 @@ func testMissingRecords(t *testing.T, open Opener) {
 		{"CountDeadInARow", func() error { _, err := s.CountDeadInARow(ctx, "acme", "ep_404"); return err }},
 		{"ResetDeadInARow", func() error { return s.ResetDeadInARow(ctx, "acme", "ep_404") }},
 		{"GetEvent", func() error { _, err := s.GetEvent(ctx, "acme", "evt_404"); return err }},
-		{"AcceptEvent", func() error { return s.AcceptEvent(ctx, "acme", "evt_404", "m1") }},
 		{"GetDelivery", func() error { _, err := s.GetDelivery(ctx, "acme", "evt_404", "ep_404"); return err }},
 		{"MarkAnnounced", func() error { return s.MarkAnnounced(ctx, "acme", "evt_404", "ep_404") }},
 		{"ClaimDeadLetter", func() error { return s.ClaimDeadLetter(ctx, "acme", "evt_404", "ep_404", "rp_1") }},

@@ -41,6 +41,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimEvent", testClaimEvent},
 		{"ClaimEventConcurrent", testClaimEventConcurrent},
 		{"SaveEvent", testSaveEvent},
+		{"RecordEvents", testRecordEvents},
 		{"Deliveries", testDeliveries},
 		{"Rejected", testRejected},
 		{"APIKeys", testAPIKeys},

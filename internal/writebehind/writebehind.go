@@ -19,6 +19,12 @@ import (
 	"time"
 )
 
+// ShutdownTimeout bounds a service's last Flush at shutdown, after the
+// server's httpapi.ShutdownBudget: the two stay within the 10 s Cloud Run
+// leaves between SIGTERM and SIGKILL. A Log keeps writing every interval
+// while the server shuts down, so little is left for it.
+const ShutdownTimeout = time.Second
+
 // Options configure a Log.
 type Options[K comparable, R any] struct {
 	// Every is how long a record may wait for its batch's write.

@@ -19,6 +19,7 @@ import (
 	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
+	"github.com/hookrun/hookrun/internal/writebehind"
 )
 
 // config is everything the dispatcher reads from its environment. The
@@ -133,7 +134,7 @@ func run(ctx context.Context) error {
 	// SIGTERM: the server has stopped and its requests have ended; the
 	// records of their last successful attempts are written before the
 	// store closes.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dispatch.ShutdownFlushTimeout)
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writebehind.ShutdownTimeout)
 	defer cancel()
 	if ferr := svc.Flush(fctx); ferr != nil {
 		slog.Error("attempt records not written at shutdown", "error", ferr.Error())

@@ -1,0 +1,120 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
+	"github.com/hookrun/hookrun/internal/writebehind"
+)
+
+// Accepted events are recorded after their 202, in batches (the event
+// log, a writebehind.Log): the 202 waits for Pub/Sub alone. An ID ingest
+// made (hookrun.NewEventID) needs nothing before it; a producer's ID is
+// claimed first (claim), and its record completes the claim.
+const (
+	// eventBatch is how many records start a write without waiting for
+	// the interval.
+	eventBatch = 500
+	// maxQueuedEvents bounds the records an instance holds unwritten, at
+	// most hookrun.MaxEventDataBytes each but a few KiB typically; when
+	// it is reached, an event is recorded before its 202 (backpressure,
+	// never a dropped record).
+	maxQueuedEvents = 5000
+	// eventRecordTimeout bounds one write of records, and the retry of
+	// each one that failed in it.
+	eventRecordTimeout = 10 * time.Second
+	// madeIDWindow is how long after it made an ID an instance may still
+	// be writing its record: the interval, then a write and a retry.
+	// Within it, a producer that sends that ID back as its own is told
+	// to wait (claim), so that no other instance claims and publishes an
+	// ID whose first publish is not yet recorded.
+	madeIDWindow = maxEventFlushInterval + 2*eventRecordTimeout
+)
+
+type eventLog = writebehind.Log[string, hookrun.AcceptedEvent]
+
+func newEventLog(store Store, every time.Duration) *eventLog {
+	return writebehind.New(writebehind.Options[string, hookrun.AcceptedEvent]{
+		Every: every, Batch: eventBatch, Max: maxQueuedEvents,
+		Key:   func(ae hookrun.AcceptedEvent) string { return eventKey(ae.Event.TenantID, ae.Event.ID) },
+		Write: func(evs []hookrun.AcceptedEvent) { writeEvents(store, evs) },
+	})
+}
+
+func eventKey(tenantID, eventID string) string { return tenantID + "\x00" + eventID }
+
+// writeEvents stores evs; one the batch could not store is tried once
+// more on its own, then logged as lost: Pub/Sub has the event, which is
+// delivered all the same, but the API does not show it, and a producer's
+// retry with its ID after the claim's lease publishes it again (the
+// dispatcher then skips endpoints that already have it).
+func writeEvents(store Store, evs []hookrun.AcceptedEvent) {
+	ctx, cancel := context.WithTimeout(context.Background(), eventRecordTimeout)
+	defer cancel()
+	for i, err := range store.RecordEvents(ctx, evs) {
+		if err != nil {
+			recordEvent(store, evs[i])
+		}
+	}
+}
+
+// recordEvent stores ae before its answer, with a deadline of its own,
+// logging a failure (see writeEvents).
+func recordEvent(store Store, ae hookrun.AcceptedEvent) {
+	ctx, cancel := context.WithTimeout(context.Background(), eventRecordTimeout)
+	defer cancel()
+	if errs := store.RecordEvents(ctx, []hookrun.AcceptedEvent{ae}); errs != nil {
+		e := ae.Event
+		slog.ErrorContext(ctx, "event record lost: Pub/Sub has the event, its record could not be written",
+			"tenant_id", e.TenantID, "event_id", e.ID, "error", errs[0].Error())
+	}
+}
+
+// record records ae, an event Pub/Sub has: in the event log, or at once
+// when there is none (Config.EventFlushInterval 0) or it is full.
+func (s *Service) record(ae hookrun.AcceptedEvent) {
+	if s.events != nil && s.events.Add(ae) {
+		return
+	}
+	recordEvent(s.store, ae)
+}
+
+// unrecorded returns the event with this ID that this instance accepted
+// and has not yet recorded, if any.
+func (s *Service) unrecorded(tenantID, eventID string) (hookrun.Event, bool) {
+	if s.events == nil {
+		return hookrun.Event{}, false
+	}
+	ae, ok := s.events.Unwritten(eventKey(tenantID, eventID))
+	return ae.Event, ok
+}
+
+// event returns a tenant's event: stored, or accepted by this instance
+// and not yet recorded, so that a read just after the 202 on the instance
+// that answered it finds it.
+func (s *Service) event(ctx context.Context, tenantID, eventID string) (hookrun.Event, error) {
+	e, err := s.store.GetEvent(ctx, tenantID, eventID)
+	if hookrun.ErrorCode(err) == hookrun.CodeNotFound {
+		if u, ok := s.unrecorded(tenantID, eventID); ok {
+			return u, nil
+		}
+	}
+	return e, err
+}
+
+// Flush writes the event records still queued and waits until every
+// record queued before it is written, or ctx ends. run/ingest calls it on
+// shutdown, once the server has stopped taking requests; without the
+// event log (Config.EventFlushInterval 0) it has nothing to do.
+func (s *Service) Flush(ctx context.Context) error {
+	if s.events == nil {
+		return nil
+	}
+	if err := s.events.Flush(ctx); err != nil {
+		return fmt.Errorf("event log: %w", err)
+	}
+	return nil
+}

@@ -132,6 +132,9 @@ type bench struct {
 
 	// Figures later scenarios compare against.
 	baselineRate, ceilingRate float64
+	// baselineCPU is the bare handler's CPU-µs per request, which the CPU
+	// targets are multiples of.
+	baselineCPU float64
 	// ingestRate and ingestCPU are single posts' events/s and CPU-µs per
 	// event, for the batch scenario.
 	ingestRate, ingestCPU float64

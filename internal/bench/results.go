@@ -58,7 +58,7 @@ type Figure struct {
 	Target *Target `json:"target,omitempty"`
 }
 
-// Target is the bound a figure is held to (issue #7's targets). Exactly
+// Target is the bound a figure is held to (issues #7 and #17). Exactly
 // one of AtMost and AtLeast is set.
 type Target struct {
 	AtMost  *float64 `json:"at_most,omitempty"`

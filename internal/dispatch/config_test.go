@@ -16,10 +16,14 @@ func TestConfigDefaults(t *testing.T) {
 	if c.DisableAfterDead != 0 {
 		t.Errorf("DisableAfterDead = %d, want 0 kept: zero never disables", c.DisableAfterDead)
 	}
+	if c.EndpointChangeDelay != 0 {
+		t.Errorf("EndpointChangeDelay = %v, want 0 kept: zero is exact", c.EndpointChangeDelay)
+	}
 	if err := c.Validate(); err != nil {
 		t.Errorf("Validate() = %v for the defaults", err)
 	}
-	for _, bad := range []Config{{MaxFanOut: -1}, {MaxFanOut: 1, DisableAfterDead: -1}} {
+	for _, bad := range []Config{{MaxFanOut: -1}, {MaxFanOut: 1, DisableAfterDead: -1},
+		{MaxFanOut: 1, EndpointChangeDelay: -time.Second}, {MaxFanOut: 1, EndpointChangeDelay: 11 * time.Second}} {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", bad)
 		}

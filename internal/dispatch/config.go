@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hookrun/hookrun/internal/settings"
-	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // Config is the dispatcher's behaviour. Each setting is declared here once
@@ -58,7 +57,7 @@ type Config struct {
 	// whatever it is: test events, redeliveries and replays (the list as
 	// it is when they are handled), and events accepted by the ingest
 	// instance that made the change (wire.AttrEndpointsChanged). At most
-	// wire.EndpointsChangedWindow. Zero checks the list for every event
+	// maxEndpointChangeDelay. Zero checks the list for every event
 	// accepted after it was read, in Go as in the environment; a
 	// variable that is not set is the default.
 	EndpointChangeDelay time.Duration `env:"HOOKRUN_ENDPOINT_CHANGE_DELAY" envDefault:"1s" zero:"exact"`
@@ -76,6 +75,12 @@ const RecordTimeout = 30 * time.Second
 // instance that dies without SIGTERM may lose, and how long a delivery may
 // look pending after it succeeded, stays short.
 const maxAttemptFlushInterval = 5 * time.Second
+
+// maxEndpointChangeDelay bounds Config.EndpointChangeDelay: how stale an
+// event's endpoint list may be stays short, and well within the window
+// for which ingest marks the events accepted after its own endpoint
+// changes (wire.EndpointsChangedWindow).
+const maxEndpointChangeDelay = 10 * time.Second
 
 // ShutdownFlushTimeout bounds the last flush of the attempt log at
 // shutdown (Service.Flush), after the server's httpapi.ShutdownBudget: the
@@ -97,8 +102,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("HOOKRUN_DISABLE_AFTER_DEAD_LETTERS %d: want 0 (never) or a number of dead letters", c.DisableAfterDead)
 	case c.AttemptFlushInterval < 0 || c.AttemptFlushInterval > maxAttemptFlushInterval:
 		return fmt.Errorf("HOOKRUN_ATTEMPT_FLUSH_INTERVAL %v: want 0 (record before acknowledging) up to %v", c.AttemptFlushInterval, maxAttemptFlushInterval)
-	case c.EndpointChangeDelay < 0 || c.EndpointChangeDelay > wire.EndpointsChangedWindow:
-		return fmt.Errorf("HOOKRUN_ENDPOINT_CHANGE_DELAY %v: want 0 (exact) up to %v", c.EndpointChangeDelay, wire.EndpointsChangedWindow)
+	case c.EndpointChangeDelay < 0 || c.EndpointChangeDelay > maxEndpointChangeDelay:
+		return fmt.Errorf("HOOKRUN_ENDPOINT_CHANGE_DELAY %v: want 0 (exact) up to %v", c.EndpointChangeDelay, maxEndpointChangeDelay)
 	}
 	return nil
 }

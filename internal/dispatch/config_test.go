@@ -3,6 +3,8 @@ package dispatch
 import (
 	"testing"
 	"time"
+
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // A Config built in Go gets the defaults declared on its fields, except
@@ -27,5 +29,16 @@ func TestConfigDefaults(t *testing.T) {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) = nil, want an error", bad)
 		}
+	}
+}
+
+// Ingest marks the events accepted after its own endpoint changes for
+// longer than the longest endpoint change delay, with room for the claim
+// between accepting an event and deciding its mark: a change made through
+// the instance that accepts the event reaches it whatever the delay.
+func TestEndpointsChangedWindowCoversTheLongestDelay(t *testing.T) {
+	if room := wire.EndpointsChangedWindow - maxEndpointChangeDelay; room < 30*time.Second {
+		t.Errorf("ingest marks events for %v after its endpoint changes, only %v more than the longest HOOKRUN_ENDPOINT_CHANGE_DELAY (%v); want 30s of room",
+			wire.EndpointsChangedWindow, room, maxEndpointChangeDelay)
 	}
 }

@@ -37,7 +37,7 @@ type costEnv struct {
 }
 
 func newCostEnv(t *testing.T, policy hookrun.RetryPolicy, respond func(n int) (int, string)) *costEnv {
-	e, cs := newCountingEnv(t, changeDelayConfig(wire.EndpointsChangedWindow))
+	e, cs := newCountingEnv(t, changeDelayConfig(10*time.Second))
 	e.addTenantWithPolicy("acme", policy)
 	calls := 0
 	warm := func(n int) (int, string) {

@@ -50,10 +50,13 @@ const (
 
 // EndpointsChangedWindow is how long after its own write to a tenant's
 // endpoints an ingest instance marks the tenant's events with
-// AttrEndpointsChanged. It bounds the dispatcher's
-// HOOKRUN_ENDPOINT_CHANGE_DELAY, so the mark covers the delay whatever
-// it is set to.
-const EndpointsChangedWindow = 10 * time.Second
+// AttrEndpointsChanged. It is longer than the dispatcher's longest
+// HOOKRUN_ENDPOINT_CHANGE_DELAY (10 s) by more than the time between
+// accepting an event and building its message (its claim), so that the
+// mark, decided then, covers every event accepted within the delay after
+// the write whatever the delay is set to. Marking more events than that
+// costs only a read of the endpoint list's version each.
+const EndpointsChangedWindow = time.Minute
 
 // Event is an event as it travels between services: as the attributes and
 // data of a Pub/Sub message, and inside a retry task. Its fields are

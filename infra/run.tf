@@ -308,6 +308,10 @@ resource "google_cloud_run_v2_service" "dispatcher" {
         name  = "HOOKRUN_ATTEMPT_FLUSH_INTERVAL"
         value = var.attempt_flush_interval
       }
+      env {
+        name  = "HOOKRUN_ENDPOINT_CHANGE_DELAY"
+        value = var.endpoint_change_delay
+      }
     }
   }
 

@@ -342,6 +342,12 @@ variable "attempt_flush_interval" {
   default     = "100ms"
 }
 
+variable "endpoint_change_delay" {
+  description = "HOOKRUN_ENDPOINT_CHANGE_DELAY: an endpoint change reaches every event accepted at least this long after it (exact for test events, redeliveries and events accepted by the ingest instance that made the change); at most 10s; 0s checks the endpoint list before every event newer than it."
+  type        = string
+  default     = "1s"
+}
+
 # --- sample receiver settings (defaults as in functions/receiver) -----------
 
 variable "receiver_secret_version" {

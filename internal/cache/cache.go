@@ -6,6 +6,7 @@ package cache
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -20,6 +21,10 @@ type TTL[V any] struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	entries map[string]entry[V]
+	// loading holds the keys with a load in flight, so that callers
+	// served a value to refresh (GetCheckedAhead) start none while one
+	// is under way: it started after their value was loaded.
+	loading map[string]bool
 	group   singleflight.Group
 }
 
@@ -33,7 +38,7 @@ type entry[V any] struct {
 // full, expired entries are dropped, then everything (simple and bounded,
 // which is what matters for a cache of configuration).
 func New[V any](ttl time.Duration, max int) *TTL[V] {
-	return &TTL[V]{ttl: ttl, max: max, now: time.Now, entries: make(map[string]entry[V])}
+	return &TTL[V]{ttl: ttl, max: max, now: time.Now, entries: make(map[string]entry[V]), loading: make(map[string]bool)}
 }
 
 // Get returns the cached value for key, or calls load once for all
@@ -58,43 +63,32 @@ func (c *TTL[V]) GetFresh(ctx context.Context, key string, notBefore time.Time, 
 // confirms counts as loaded when the check started, and is kept for
 // another ttl. A nil check checks nothing.
 func (c *TTL[V]) GetChecked(ctx context.Context, key string, notBefore time.Time, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) (V, error) {
+	return c.GetCheckedAhead(ctx, key, notBefore, time.Time{}, check, load)
+}
+
+// GetCheckedAhead is GetChecked that refreshes ahead of need: a cached
+// value it returns that was loaded (or confirmed by check) before
+// refreshBefore is returned at once, and checked, or loaded again if
+// check finds it changed, in the background, as one load shared with any
+// other of key. So callers that ask for ever fresher values in steady
+// succession find them current instead of waiting for the check. The
+// refresh outlives ctx's cancellation but not a deadline of its own, the
+// cache's ttl (what it brings would be stale by then); its error is
+// logged, not returned to anyone, and the next caller that needs a
+// fresher value checks again. A zero refreshBefore refreshes nothing
+// ahead.
+func (c *TTL[V]) GetCheckedAhead(ctx context.Context, key string, notBefore, refreshBefore time.Time, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) (V, error) {
 	// A time still to come (a publisher's clock ahead, or a forged
 	// attribute) asks for no more than a load that starts now: waiting
 	// for it would spin reloading until then.
 	if now := c.now(); notBefore.After(now) {
 		notBefore = now
 	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		e, ok := c.entries[key]
-		c.mu.Unlock()
-		if ok && c.now().Before(e.expires) && !e.loaded.Before(notBefore) {
-			return e.v, nil
-		}
+	if v, ok := c.cached(ctx, key, notBefore, refreshBefore, check, load); ok {
+		return v, nil
 	}
 	for {
-		loading := c.group.DoChan(key, func() (any, error) {
-			// The load outlives one caller's cancellation and deadline:
-			// others may wait on it. Its calls have deadlines of their own.
-			ctx := context.WithoutCancel(ctx)
-			e := entry[V]{loaded: c.now()}
-			if v, ok, err := c.check(ctx, key, check); err != nil {
-				return nil, err
-			} else if ok {
-				e.v, e.expires = v, e.loaded.Add(c.ttl)
-				c.put(key, e)
-				return e, nil
-			}
-			v, err := load(ctx)
-			if err != nil {
-				return nil, err
-			}
-			e.v, e.expires = v, e.loaded.Add(c.ttl)
-			if c.ttl > 0 {
-				c.put(key, e)
-			}
-			return e, nil
-		})
+		loading := c.group.DoChan(key, c.loader(context.WithoutCancel(ctx), key, check, load))
 		var r singleflight.Result
 		select {
 		case r = <-loading:
@@ -112,6 +106,79 @@ func (c *TTL[V]) GetChecked(ctx context.Context, key string, notBefore time.Time
 		}
 		// We joined a load that started too early for us; start our own.
 	}
+}
+
+// cached returns the value cached for key if it will do for notBefore,
+// and starts its refresh ahead if it was loaded before refreshBefore and
+// no load of key is in flight.
+func (c *TTL[V]) cached(ctx context.Context, key string, notBefore, refreshBefore time.Time, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) (V, bool) {
+	var zero V
+	if c.ttl <= 0 {
+		return zero, false
+	}
+	now := c.now()
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok || !now.Before(e.expires) || e.loaded.Before(notBefore) {
+		c.mu.Unlock()
+		return zero, false
+	}
+	refresh := e.loaded.Before(refreshBefore) && !c.loading[key]
+	c.mu.Unlock()
+	if refresh {
+		c.refreshAhead(ctx, key, check, load)
+	}
+	return e.v, true
+}
+
+// loader returns the load of key that concurrent callers share, made
+// with ctx: check the cached value, and load only if it is not current.
+// The load outlives one caller's cancellation and deadline (others may
+// wait on it), so ctx is none of theirs: its calls have deadlines of
+// their own.
+func (c *TTL[V]) loader(ctx context.Context, key string, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) func() (any, error) {
+	return func() (any, error) {
+		c.mu.Lock()
+		c.loading[key] = true
+		c.mu.Unlock()
+		defer func() {
+			c.mu.Lock()
+			delete(c.loading, key)
+			c.mu.Unlock()
+		}()
+		e := entry[V]{loaded: c.now()}
+		if v, ok, err := c.check(ctx, key, check); err != nil {
+			return nil, err
+		} else if ok {
+			e.v, e.expires = v, e.loaded.Add(c.ttl)
+			c.put(key, e)
+			return e, nil
+		}
+		v, err := load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		e.v, e.expires = v, e.loaded.Add(c.ttl)
+		if c.ttl > 0 {
+			c.put(key, e)
+		}
+		return e, nil
+	}
+}
+
+// refreshAhead starts the shared load of key in the background, within
+// the cache's ttl, or joins the one in flight. Nobody waits for it: its
+// error is logged.
+func (c *TTL[V]) refreshAhead(ctx context.Context, key string, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) {
+	c.group.DoChan(key, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.ttl)
+		defer cancel()
+		v, err := c.loader(ctx, key, check, load)()
+		if err != nil {
+			slog.WarnContext(ctx, "cache refresh failed; the next caller that needs a fresher value loads it", "key", key, "error", err.Error())
+		}
+		return v, err
+	})
 }
 
 // check passes the value cached for key, expired or not, to check, and

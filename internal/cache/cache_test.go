@@ -195,3 +195,125 @@ func TestGetCheckedLoadsOnlyWhatChanged(t *testing.T) {
 		t.Errorf("failed check = %v after %d loads; want the error, no load", err, loads)
 	}
 }
+
+// A value served from the cache that is older than refreshBefore is
+// checked in the background, once for every caller meanwhile, and a
+// later caller that needs a fresher value finds it confirmed without a
+// check of its own.
+func TestGetCheckedAheadRefreshesInTheBackground(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	now := time.Unix(0, 0)
+	c.now = func() time.Time { return now } // refreshes are waited for before now changes
+	ctx := context.Background()
+	var loads, checks atomic.Int32
+	release := make(chan struct{})
+	load := func(context.Context) (int, error) { return int(loads.Add(1)), nil }
+	check := func(context.Context, int) (bool, error) { checks.Add(1); <-release; return true, nil }
+	loaded := now
+	if v, _ := c.GetChecked(ctx, "k", loaded, check, load); v != 1 {
+		t.Fatalf("first get = %d, want 1", v)
+	}
+
+	now = now.Add(2 * time.Second)
+	later := now
+	for range 3 {
+		// Served at once while the check hangs: no caller waits for it.
+		if v, err := c.GetCheckedAhead(ctx, "k", loaded, later.Add(-time.Second), check, load); v != 1 || err != nil {
+			t.Fatalf("get with a value to refresh = %d, %v; want the cached 1", v, err)
+		}
+	}
+	close(release)
+	waitForLoads(c, "k")
+	if n := checks.Load(); n != 1 {
+		t.Errorf("%d checks for 3 callers served a value to refresh, want 1 in the background", n)
+	}
+
+	// A caller that needs a value confirmed at the refresh finds it.
+	now = now.Add(time.Second)
+	if v, _ := c.GetCheckedAhead(ctx, "k", later, time.Time{}, check, load); v != 1 || checks.Load() != 1 || loads.Load() != 1 {
+		t.Errorf("get fresh as of the refresh = %d after %d checks, %d loads; want 1 without another check", v, checks.Load(), loads.Load())
+	}
+}
+
+// waitForLoads waits until no load of key is in flight: a test's way to
+// wait for a refresh started in the background.
+func waitForLoads[V any](c *TTL[V], key string) {
+	_, _, _ = c.group.Do(key, func() (any, error) { return nil, nil })
+}
+
+// A refresh that finds the value changed loads it, in the background; a
+// refresh that fails is no caller's error, and the next caller that
+// needs a fresher value checks again.
+func TestGetCheckedAheadLoadsChangesAndSurvivesFailures(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	now := time.Unix(0, 0)
+	c.now = func() time.Time { return now } // refreshes are waited for before now changes
+	ctx := context.Background()
+	var loads, checks atomic.Int32
+	var current atomic.Bool
+	var checkErr atomic.Pointer[error]
+	load := func(context.Context) (int, error) { return int(loads.Add(1)), nil }
+	check := func(context.Context, int) (bool, error) {
+		checks.Add(1)
+		if err := checkErr.Load(); err != nil {
+			return false, *err
+		}
+		return current.Load(), nil
+	}
+	_, _ = c.GetChecked(ctx, "k", now, check, load)
+
+	now = now.Add(2 * time.Second)
+	if v, _ := c.GetCheckedAhead(ctx, "k", time.Time{}, now, check, load); v != 1 {
+		t.Fatalf("get with a changed value to refresh = %d, want the cached 1 at once", v)
+	}
+	waitForLoads(c, "k")
+	if v, _ := c.GetChecked(ctx, "k", now, check, load); v != 2 || loads.Load() != 2 || checks.Load() != 1 {
+		t.Errorf("after the refresh = %d after %d loads, %d checks; want the reloaded 2 with no further call", v, loads.Load(), checks.Load())
+	}
+
+	boom := errors.New("boom")
+	checkErr.Store(&boom)
+	now = now.Add(2 * time.Second)
+	if v, err := c.GetCheckedAhead(ctx, "k", time.Time{}, now, check, load); v != 2 || err != nil {
+		t.Fatalf("get with a refresh that fails = %d, %v; want the cached 2, no error", v, err)
+	}
+	waitForLoads(c, "k")
+	checkErr.Store(nil)
+	current.Store(true)
+	if v, err := c.GetChecked(ctx, "k", now, check, load); v != 2 || err != nil || checks.Load() != 3 {
+		t.Errorf("after a failed refresh = %d, %v after %d checks; want 2 after a check of its own", v, err, checks.Load())
+	}
+}
+
+// A refresh goes on when the caller that started it is cancelled, but
+// within a deadline of its own.
+func TestGetCheckedAheadRefreshOutlivesItsCallerWithADeadline(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	now := time.Unix(0, 0)
+	c.now = func() time.Time { return now }
+	load := func(context.Context) (int, error) { return 1, nil }
+	_, _ = c.Get(context.Background(), "k", load)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var deadline time.Time
+	var hasDeadline bool
+	var errAtCheck error
+	gate := make(chan struct{})
+	check := func(ctx context.Context, _ int) (bool, error) {
+		<-gate
+		deadline, hasDeadline = ctx.Deadline()
+		errAtCheck = ctx.Err()
+		return true, nil
+	}
+	now = now.Add(2 * time.Second)
+	_, _ = c.GetCheckedAhead(ctx, "k", time.Time{}, now, check, load)
+	cancel()
+	close(gate)
+	waitForLoads(c, "k")
+	if errAtCheck != nil || !hasDeadline {
+		t.Errorf("refresh's context: error %v, deadline %v (%v); want no error despite the caller's cancel, and a deadline", errAtCheck, hasDeadline, deadline)
+	}
+	if until := time.Until(deadline); until > time.Minute {
+		t.Errorf("refresh's deadline is %v away, want at most the cache's ttl (1m)", until)
+	}
+}

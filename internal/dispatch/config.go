@@ -22,9 +22,8 @@ type Config struct {
 	// EndpointCacheTTL is how long a tenant and the source bindings of a
 	// source are cached (a disabled tenant's events stop within it, a new
 	// or deleted source binding takes effect within it) and bounds the
-	// endpoint cache. Endpoint lists
-	// are in any case reloaded for events received after they were read,
-	// so a new endpoint never misses an event accepted after its creation.
+	// endpoint cache. Endpoint lists are in any case checked for events
+	// accepted later than EndpointChangeDelay after they were read.
 	// Zero means the default.
 	EndpointCacheTTL time.Duration `env:"HOOKRUN_ENDPOINT_CACHE_TTL" envDefault:"10s"`
 	// AllowPrivateNetworks lets deliveries reach loopback, private and
@@ -47,6 +46,21 @@ type Config struct {
 	// its push is acknowledged, in Go as in the environment; a variable
 	// that is not set is the default.
 	AttemptFlushInterval time.Duration `env:"HOOKRUN_ATTEMPT_FLUSH_INTERVAL" envDefault:"100ms" zero:"synchronous"`
+	// EndpointChangeDelay is how long a change to an endpoint (created,
+	// updated, disabled, deleted) may take to reach events: it reaches
+	// every event accepted at least this long after it. An event is
+	// served the tenant's cached endpoint list when the list was read,
+	// or checked unchanged, no earlier than this long before the event
+	// was accepted; otherwise its push waits for the check. A list
+	// served that was confirmed more than half of it ago is checked in
+	// the background, so that under steady traffic no push waits. Exact
+	// whatever it is: test events, redeliveries and replays (the list as
+	// it is when they are handled), and events accepted by the ingest
+	// instance that made the change (wire.AttrEndpointsChanged). At most
+	// maxEndpointChangeDelay. Zero checks the list for every event
+	// accepted after it was read, in Go as in the environment; a
+	// variable that is not set is the default.
+	EndpointChangeDelay time.Duration `env:"HOOKRUN_ENDPOINT_CHANGE_DELAY" envDefault:"1s" zero:"exact"`
 }
 
 // RecordTimeout bounds what follows an attempt once it was made: recording
@@ -62,6 +76,12 @@ const RecordTimeout = 30 * time.Second
 // look pending after it succeeded, stays short.
 const maxAttemptFlushInterval = 5 * time.Second
 
+// maxEndpointChangeDelay bounds Config.EndpointChangeDelay: how stale an
+// event's endpoint list may be stays short, and well within the window
+// for which ingest marks the events accepted after its own endpoint
+// changes (wire.EndpointsChangedWindow).
+const maxEndpointChangeDelay = 10 * time.Second
+
 // setDefaults gives the settings left zero, where zero means the default,
 // their default.
 func (c *Config) setDefaults() { settings.Defaults(c) }
@@ -75,6 +95,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("HOOKRUN_DISABLE_AFTER_DEAD_LETTERS %d: want 0 (never) or a number of dead letters", c.DisableAfterDead)
 	case c.AttemptFlushInterval < 0 || c.AttemptFlushInterval > maxAttemptFlushInterval:
 		return fmt.Errorf("HOOKRUN_ATTEMPT_FLUSH_INTERVAL %v: want 0 (record before acknowledging) up to %v", c.AttemptFlushInterval, maxAttemptFlushInterval)
+	case c.EndpointChangeDelay < 0 || c.EndpointChangeDelay > maxEndpointChangeDelay:
+		return fmt.Errorf("HOOKRUN_ENDPOINT_CHANGE_DELAY %v: want 0 (exact) up to %v", c.EndpointChangeDelay, maxEndpointChangeDelay)
 	}
 	return nil
 }

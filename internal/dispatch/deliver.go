@@ -64,15 +64,18 @@ func (at attempt) delivery(now time.Time) hookrun.Delivery {
 // same event (firstMessage).
 func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event, attrs map[string]string, deliveryAttempt int) error {
 	chain, only := attrs[wire.AttrChain], attrs[wire.AttrEndpoint]
-	// The list must be no older than the event: an endpoint created before
-	// the event was accepted must get it, whatever the cache holds. A
-	// redelivery must see the endpoints as they are now: one enabled just
-	// before it was asked for must not look disabled.
-	fresh := e.ReceivedAt
+	// The list must be no older than the event, less the endpoint change
+	// delay: an endpoint created that long before the event was accepted
+	// must get it, whatever the cache holds. A redelivery, replay or test
+	// event must see the endpoints as they are now, exactly: one enabled
+	// just before it was asked for must not look disabled. So must an
+	// event that ingest marks as accepted just after it changed the
+	// tenant's endpoints itself.
+	fresh, exact := e.ReceivedAt, attrs[wire.AttrEndpointsChanged] != "" || only != ""
 	if chain != "" {
-		fresh = s.now()
+		fresh, exact = s.now(), true
 	}
-	all, err := s.tenantEndpoints(ctx, e.TenantID, fresh)
+	all, err := s.tenantEndpoints(ctx, e.TenantID, fresh, exact)
 	if err != nil {
 		return fmt.Errorf("list endpoints: %w", err)
 	}

@@ -15,11 +15,15 @@ type endpointList struct {
 }
 
 // tenantEndpoints returns a tenant's endpoints as they were at fresh or
-// later. A cached list older than that costs one read, of the list's
-// version, when no endpoint changed since it was read; only a change
-// makes it read the whole list again. So at low rates, where every event
-// is newer than the cached list, an event costs one read whatever the
-// tenant's endpoint count.
+// later when exact, otherwise as they were at fresh less
+// Config.EndpointChangeDelay or later: a list read, or checked unchanged,
+// that recently is served from the cache, and when it was confirmed more
+// than half the delay ago it is checked in the background meanwhile, so
+// that under steady traffic no event waits for the check. A cached list
+// older than that costs one read, of the list's version, when no endpoint
+// changed since it was read; only a change makes it read the whole list
+// again. So at low rates, where every event is newer than the cached list,
+// an event costs at most one read whatever the tenant's endpoint count.
 //
 // The version is read before the list: a change that commits between the
 // two gives a version the next check finds different, so the list is read
@@ -27,27 +31,32 @@ type endpointList struct {
 // is the list as of that check. A check that finds a change hands the
 // version it read to the load that follows it (both run in turn, in the
 // one call that loads for all waiting), which is then one read and the list.
-func (s *Service) tenantEndpoints(ctx context.Context, tenantID string, fresh time.Time) ([]hookrun.Endpoint, error) {
+func (s *Service) tenantEndpoints(ctx context.Context, tenantID string, fresh time.Time, exact bool) ([]hookrun.Endpoint, error) {
 	var checked *hookrun.EndpointsVersion
-	l, err := s.endpoints.GetChecked(ctx, tenantID, fresh,
-		func(ctx context.Context, l endpointList) (bool, error) {
+	check := func(ctx context.Context, l endpointList) (bool, error) {
+		v, err := s.store.EndpointsChanged(ctx, tenantID)
+		if err != nil {
+			return false, err
+		}
+		checked = &v
+		return v.Equal(l.version), nil
+	}
+	load := func(ctx context.Context) (endpointList, error) {
+		if checked == nil {
 			v, err := s.store.EndpointsChanged(ctx, tenantID)
 			if err != nil {
-				return false, err
+				return endpointList{}, err
 			}
 			checked = &v
-			return v.Equal(l.version), nil
-		},
-		func(ctx context.Context) (endpointList, error) {
-			if checked == nil {
-				v, err := s.store.EndpointsChanged(ctx, tenantID)
-				if err != nil {
-					return endpointList{}, err
-				}
-				checked = &v
-			}
-			all, err := s.store.ListEndpoints(ctx, tenantID)
-			return endpointList{all: all, version: *checked}, err
-		})
+		}
+		all, err := s.store.ListEndpoints(ctx, tenantID)
+		return endpointList{all: all, version: *checked}, err
+	}
+	delay := s.cfg.EndpointChangeDelay
+	if exact || delay == 0 {
+		l, err := s.endpoints.GetChecked(ctx, tenantID, fresh, check, load)
+		return l.all, err
+	}
+	l, err := s.endpoints.GetCheckedAhead(ctx, tenantID, fresh.Add(-delay), s.now().Add(-delay/2), check, load)
 	return l.all, err
 }

@@ -3,12 +3,15 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/dispatch"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/testenv"
+	"github.com/hookrun/hookrun/internal/wire"
 )
 
 // countingStore counts the dispatcher's calls to its store, by method, on
@@ -191,4 +194,180 @@ func (s *countingStore) UpdateReplay(ctx context.Context, tenantID, id string, a
 func (s *countingStore) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
 	s.count("DisableEndpoint")
 	return s.testStore.DisableEndpoint(ctx, tenantID, endpointID, reason)
+}
+
+// changeDelayConfig is the local configuration with an endpoint change
+// delay.
+func changeDelayConfig(delay time.Duration) dispatch.Config {
+	c := localConfig
+	c.EndpointChangeDelay = delay
+	return c
+}
+
+// signallingStore is countingStore telling on checked each time it
+// answered a read of an endpoint list's version, which the dispatcher may
+// make in the background; once hold is called, such reads wait until the
+// test ends.
+type signallingStore struct {
+	*countingStore
+	checked chan struct{}
+	held    atomic.Pointer[chan struct{}]
+}
+
+func (s *signallingStore) EndpointsChanged(ctx context.Context, tenantID string) (hookrun.EndpointsVersion, error) {
+	if held := s.held.Load(); held != nil {
+		<-*held
+	}
+	v, err := s.countingStore.EndpointsChanged(ctx, tenantID)
+	select {
+	case s.checked <- struct{}{}:
+	default:
+	}
+	return v, err
+}
+
+// hold makes reads of the list's version wait until the test ends: a
+// push that needs one does not answer meanwhile.
+func (s *signallingStore) hold(t testing.TB) {
+	held := make(chan struct{})
+	s.held.Store(&held)
+	t.Cleanup(func() { close(held) })
+}
+
+// newSignallingEnv is newCountingEnv on a signallingStore.
+func newSignallingEnv(t testing.TB, cfg dispatch.Config) (*env, *signallingStore) {
+	ss := &signallingStore{countingStore: &countingStore{}, checked: make(chan struct{}, 1)}
+	e := newEnv(t, cfg, func(d *dispatch.Deps) {
+		ss.testStore = d.Store.(*testStore)
+		d.Store = ss
+	})
+	return e, ss
+}
+
+// eventAt is an event accepted at, pushed no earlier than that.
+func eventAt(id string, at time.Time) hookrun.Event {
+	time.Sleep(time.Until(at))
+	ev := userCreated(id)
+	ev.ReceivedAt = at.UTC()
+	return ev
+}
+
+// An event accepted within the endpoint change delay of the list's last
+// check is served the cached list, with no store call before its push is
+// acknowledged: an endpoint created meanwhile, not through the ingest
+// instance that accepted the event, gets only events accepted later.
+func TestEndpointListIsServedWithinTheChangeDelay(t *testing.T) {
+	e, cs := newCountingEnv(t, changeDelayConfig(10*time.Second))
+	e.addTenant("acme", hookrun.TenantActive)
+	first := newReceiver(t, nil)
+	e.addEndpoint(t, "acme", first.url(), []string{"user.*"})
+	wantAck(t, e.push(t, apiMessage("m1", nowEvent("evt_1"))))
+	cs.take()
+
+	second := newReceiver(t, nil)
+	e.addEndpoint(t, "acme", second.url(), []string{"user.*"})
+	wantAck(t, e.push(t, apiMessage("m2", nowEvent("evt_2"))))
+	if got := cs.take(); got["EndpointsChanged"] != 0 || got["ListEndpoints"] != 0 {
+		t.Errorf("event within the delay: %d version reads, %d list reads; want none", got["EndpointsChanged"], got["ListEndpoints"])
+	}
+	if n, m := len(first.requests()), len(second.requests()); n != 2 || m != 0 {
+		t.Errorf("endpoints got %d and %d requests; want 2 for the first, none yet for the one created within the delay", n, m)
+	}
+}
+
+// An event accepted later than the delay after the list's last check
+// waits for the check, and an endpoint created before it gets it.
+func TestEndpointListIsCheckedForEventsLaterThanTheDelay(t *testing.T) {
+	const delay = 100 * time.Millisecond
+	e, cs := newCountingEnv(t, changeDelayConfig(delay))
+	e.addTenant("acme", hookrun.TenantActive)
+	e.addEndpoint(t, "acme", newReceiver(t, nil).url(), []string{"user.*"})
+	wantAck(t, e.push(t, apiMessage("m1", nowEvent("evt_1"))))
+	loaded := time.Now() // the list was loaded before
+	cs.take()
+
+	second := newReceiver(t, nil)
+	created, _ := e.addEndpoint(t, "acme", second.url(), []string{"user.*"})
+	wantAck(t, e.push(t, apiMessage("m2", eventAt("evt_2", loaded.Add(delay+time.Millisecond)))))
+	if got := cs.take(); got["EndpointsChanged"] != 1 || got["ListEndpoints"] != 1 {
+		t.Errorf("event later than the delay: %d version reads, %d list reads; want 1 and 1", got["EndpointsChanged"], got["ListEndpoints"])
+	}
+	if reqs := second.requests(); len(reqs) != 1 || reqs[0].header.Get("webhook-id") != hookrun.WebhookID("acme", "evt_2", created.ID) {
+		t.Errorf("endpoint created before evt_2 got %d requests, want evt_2", len(reqs))
+	}
+}
+
+// Under steady traffic the list is checked in the background once it was
+// confirmed more than half the delay ago, so that a later event, which
+// the list as first loaded would be too old for, waits for no check.
+func TestEndpointListIsRefreshedAhead(t *testing.T) {
+	const delay = 200 * time.Millisecond
+	e, ss := newSignallingEnv(t, changeDelayConfig(delay))
+	e.addTenant("acme", hookrun.TenantActive)
+	rc := newReceiver(t, nil)
+	e.addEndpoint(t, "acme", rc.url(), []string{"user.*"})
+	start := time.Now()
+	wantAck(t, e.push(t, apiMessage("m1", eventAt("evt_1", start))))
+	loaded := time.Now() // the list was loaded before
+	<-ss.checked         // by the first push
+	ss.take()
+
+	// Accepted before the list was loaded, pushed more than half the
+	// delay after: served, and the list checked in the background.
+	time.Sleep(time.Until(loaded.Add(delay/2 + time.Millisecond)))
+	wantAck(t, e.push(t, apiMessage("m2", eventAt("evt_2", start))))
+	select {
+	case <-ss.checked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no background check of the list 5 s after an event was served a list to refresh")
+	}
+
+	// Accepted later than the delay after the first load: the background
+	// check, which started after evt_2's push, is recent enough, and the
+	// push answers while any further check hangs.
+	ss.hold(t)
+	m3 := apiMessage("m3", eventAt("evt_3", loaded.Add(delay+time.Millisecond)))
+	var w *httptest.ResponseRecorder
+	_ = testenv.AnswerWithin(t, time.Second, func() error { w = e.push(t, m3); return nil })
+	wantAck(t, w)
+	if got := ss.take(); got["EndpointsChanged"] != 1 || got["ListEndpoints"] != 0 {
+		t.Errorf("two events of steady traffic: %d version reads, %d list reads; want the 1 background check", got["EndpointsChanged"], got["ListEndpoints"])
+	}
+	if n := len(rc.requests()); n != 3 {
+		t.Errorf("endpoint got %d requests, want 3", n)
+	}
+}
+
+// Whatever the delay, the list is checked before sending an event that
+// ingest marks as accepted just after it changed the tenant's endpoints
+// itself, a test event to one endpoint, and a redelivery.
+func TestEndpointListIsExactWhenItMatters(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mark func(m *message, created hookrun.Endpoint)
+	}{
+		{"ingest changed the endpoints", func(m *message, _ hookrun.Endpoint) { m.attrs[wire.AttrEndpointsChanged] = "true" }},
+		{"test event", func(m *message, created hookrun.Endpoint) { m.attrs[wire.AttrEndpoint] = created.ID }},
+		{"redelivery", func(m *message, _ hookrun.Endpoint) { m.attrs[wire.AttrChain] = "redeliver_1" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, cs := newCountingEnv(t, changeDelayConfig(10*time.Second))
+			e.addTenant("acme", hookrun.TenantActive)
+			e.addEndpoint(t, "acme", newReceiver(t, nil).url(), []string{"user.*"})
+			wantAck(t, e.push(t, apiMessage("m1", nowEvent("evt_1"))))
+			cs.take()
+
+			second := newReceiver(t, nil)
+			created, _ := e.addEndpoint(t, "acme", second.url(), []string{"user.*"})
+			m := apiMessage("m2", nowEvent("evt_2"))
+			tc.mark(&m, created)
+			wantAck(t, e.push(t, m))
+			if got := cs.take(); got["EndpointsChanged"] != 1 || got["ListEndpoints"] != 1 {
+				t.Errorf("%d version reads, %d list reads; want 1 and 1", got["EndpointsChanged"], got["ListEndpoints"])
+			}
+			if n := len(second.requests()); n != 1 {
+				t.Errorf("endpoint created just before got %d requests, want 1", n)
+			}
+		})
+	}
 }

@@ -288,10 +288,15 @@ func (s *Service) recentlyMade(ctx context.Context, tenantID, eventID string, le
 	}
 }
 
-// publishClaimed publishes the event of claim c with attrs. The publish
+// publishClaimed publishes the event of claim c with attrs, marked for
+// the dispatcher to read the tenant's endpoint list afresh when this
+// instance changed it moments ago (endpoint_recent.go). The publish
 // ends before the lease does, which began no earlier than c.at: past it,
 // a retry may take the claim over and publish too.
 func (s *Service) publishClaimed(r *http.Request, c claimed, attrs map[string]string) (string, error) {
+	if s.endpointsChangedHere(c.e.TenantID) {
+		attrs[wire.AttrEndpointsChanged] = "true"
+	}
 	ctx, cancel := context.WithDeadline(r.Context(), c.at.Add(s.cfg.ClaimLease-claimMargin))
 	defer cancel()
 	return s.publish(r.WithContext(ctx), c.e.Data, attrs, "could not hand the event to Pub/Sub; retry with the same id")

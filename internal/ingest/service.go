@@ -40,6 +40,9 @@ type Service struct {
 	// catalogues: tenant ID → event-type catalogue
 	catalogues *cache.TTL[hookrun.Catalogue]
 	now        func() time.Time
+	// endpointWrites is when this instance last changed each tenant's
+	// endpoints (endpoint_recent.go); store notes every such write in it.
+	endpointWrites recentEndpointWrites
 	// eventRates enforces tenants' max_events_per_second (limits.go).
 	eventRates eventRates
 	// batches bounds the batch bodies held at once (batch.go).
@@ -101,6 +104,7 @@ func New(cfg Config, store Store, pub Publisher, secrets Secrets, opts ...Option
 		batches:      newBatchRoom(),
 		challenge:    senderChallenger{sender.New(cfg.AllowPrivateNetworks, sender.UserAgent)},
 	}
+	s.store = notingEndpointWrites{Store: store, s: s}
 	if cfg.EventFlushInterval > 0 {
 		s.events = newEventLog(store, cfg.EventFlushInterval)
 	}

@@ -36,7 +36,27 @@ const (
 	// delivery, is the event's first message, and is sent without that
 	// read.
 	AttrCheckDeliveries = "hookrun_check_deliveries"
+
+	// AttrEndpointsChanged, set (to "true") by ingest, says that the
+	// ingest instance that accepted the event changed one of the
+	// tenant's endpoints (created, updated, disabled or deleted it)
+	// within EndpointsChangedWindow before, while the dispatcher may
+	// still serve an endpoint list older than the change
+	// (HOOKRUN_ENDPOINT_CHANGE_DELAY). The dispatcher then uses a list no
+	// older than the event's receive time, so that an event sent right
+	// after an endpoint was created through the same instance reaches it.
+	AttrEndpointsChanged = "hookrun_endpoints_changed"
 )
+
+// EndpointsChangedWindow is how long after its own write to a tenant's
+// endpoints an ingest instance marks the tenant's events with
+// AttrEndpointsChanged. It is longer than the dispatcher's longest
+// HOOKRUN_ENDPOINT_CHANGE_DELAY (10 s) by more than the time between
+// accepting an event and building its message (its claim), so that the
+// mark, decided then, covers every event accepted within the delay after
+// the write whatever the delay is set to. Marking more events than that
+// costs only a read of the endpoint list's version each.
+const EndpointsChangedWindow = time.Minute
 
 // Event is an event as it travels between services: as the attributes and
 // data of a Pub/Sub message, and inside a retry task. Its fields are

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -149,13 +150,39 @@ func TestPushDeadLetterIsRecorded(t *testing.T) {
 // twice, and each dead letter is announced once.
 func TestDeadLetterCountFailureIsRetriedAndCountsOnce(t *testing.T) {
 	down := errors.New("firestore is down")
-	t.Run("message redelivered", func(t *testing.T) {
+	// failingEndpointEnv is a dispatcher that disables an endpoint after
+	// disableAfter dead letters in a row, and one endpoint that fails
+	// every attempt of maxAttempts.
+	failingEndpointEnv := func(t *testing.T, disableAfter, maxAttempts int) (*env, *receiver, hookrun.Endpoint) {
 		cfg := localConfig
-		cfg.DisableAfterDead = 2
+		cfg.DisableAfterDead = disableAfter
 		e := newEnv(t, cfg)
-		e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: 1})
+		e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: maxAttempts})
 		rc := newReceiver(t, alwaysStatus(http.StatusInternalServerError))
 		ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+		return e, rc, ep
+	}
+	// healed runs the failed step again, the fault gone, and once more
+	// (a late retry): each succeeds, the first counts the dead letter, the
+	// second nothing, and n dead letters are announced in all.
+	healed := func(t *testing.T, e *env, ep hookrun.Endpoint, retry func() *httptest.ResponseRecorder, n int, status hookrun.EndpointStatus) {
+		t.Helper()
+		for range 2 {
+			if w := retry(); w.Code != http.StatusNoContent {
+				t.Fatalf("the step run again answered %d %s, want 204", w.Code, w.Body)
+			}
+			e.wantDeadInARow(t, ep.ID, n, status, n)
+		}
+	}
+	// wantRequests checks that no attempt was made twice.
+	wantRequests := func(t *testing.T, rc *receiver, want int) {
+		t.Helper()
+		if n := len(rc.requests()); n != want {
+			t.Errorf("the endpoint got %d requests, want %d", n, want)
+		}
+	}
+	t.Run("message redelivered", func(t *testing.T) {
+		e, rc, ep := failingEndpointEnv(t, 2, 1)
 		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))
 
 		e.store.setFault(&e.store.countDeadErr, down)
@@ -171,21 +198,11 @@ func TestDeadLetterCountFailureIsRetriedAndCountsOnce(t *testing.T) {
 		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointActive, 1)
 
 		e.store.setFault(&e.store.disableErr, nil)
-		wantAck(t, e.push(t, m))
-		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointDisabled, 2)
-		wantAck(t, e.push(t, m)) // a late redelivery changes nothing
-		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointDisabled, 2)
-		if n := len(rc.requests()); n != 2 {
-			t.Errorf("the endpoint got %d requests, want one per event", n)
-		}
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, m) }, 2, hookrun.EndpointDisabled)
+		wantRequests(t, rc, 2) // one per event
 	})
 	t.Run("task retried", func(t *testing.T) {
-		cfg := localConfig
-		cfg.DisableAfterDead = 2
-		e := newEnv(t, cfg)
-		e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: 2})
-		rc := newReceiver(t, alwaysStatus(http.StatusInternalServerError))
-		ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+		e, rc, ep := failingEndpointEnv(t, 2, 2)
 		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))
 		e.runAll(t)
 		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
@@ -200,21 +217,11 @@ func TestDeadLetterCountFailureIsRetriedAndCountsOnce(t *testing.T) {
 		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
 
 		e.store.setFault(&e.store.countDeadErr, nil)
-		if w := e.runTask(t, last); w.Code != http.StatusNoContent {
-			t.Fatalf("retried task answered %d %s, want 204", w.Code, w.Body)
-		}
-		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointDisabled, 2)
-		if n := len(rc.requests()); n != 4 {
-			t.Errorf("the endpoint got %d requests, want two attempts per event", n)
-		}
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.runTask(t, last) }, 2, hookrun.EndpointDisabled)
+		wantRequests(t, rc, 4) // two attempts per event
 	})
 	t.Run("replay job redelivered", func(t *testing.T) {
-		cfg := localConfig
-		cfg.DisableAfterDead = 3
-		e := newEnv(t, cfg)
-		e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: 1})
-		rc := newReceiver(t, alwaysStatus(http.StatusInternalServerError))
-		ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+		e, rc, ep := failingEndpointEnv(t, 3, 1)
 		ev := nowEvent("evt_1")
 		e.store.putEvent(t, ev)
 		wantAck(t, e.push(t, apiMessage("1", ev)))
@@ -229,13 +236,8 @@ func TestDeadLetterCountFailureIsRetriedAndCountsOnce(t *testing.T) {
 		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
 
 		e.store.setFault(&e.store.countDeadErr, nil)
-		wantAck(t, e.push(t, job))
-		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointActive, 2)
-		wantAck(t, e.push(t, job))
-		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointActive, 2)
-		if n := len(rc.requests()); n != 2 {
-			t.Errorf("the endpoint got %d requests, want the attempt and its replay's", n)
-		}
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, job) }, 2, hookrun.EndpointActive)
+		wantRequests(t, rc, 2) // the attempt and its replay's
 	})
 }
 

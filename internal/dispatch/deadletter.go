@@ -114,6 +114,11 @@ func (s *Service) finishDead(ctx context.Context, d hookrun.Delivery) error {
 // countDead counts a dead letter against its endpoint and disables the
 // endpoint, which announces the dead letter too, once too many died in a
 // row; disabled reports whether it did.
+//
+// A retried follow-up counts nothing again but sees the count reached
+// still, maybe after the endpoint was disabled already, or disabled and
+// turned back on by its tenant since d died: the endpoint is disabled only
+// while active and active since before d died.
 func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) (disabled bool, err error) {
 	n, err := s.store.CountDeadInARow(ctx, d)
 	switch {
@@ -126,10 +131,19 @@ func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) (disabled b
 	}
 	// The next success must see the count to reset it.
 	s.endpoints.Delete(d.TenantID)
-	if s.cfg.DisableAfterDead > 0 && n >= s.cfg.DisableAfterDead {
-		return true, s.disableEndpoint(ctx, d, hookrun.DisabledByDeadLetters, fmt.Sprintf("%d deliveries in a row became dead letters", n))
+	if s.cfg.DisableAfterDead <= 0 || n < s.cfg.DisableAfterDead {
+		return false, nil
 	}
-	return false, nil
+	ep, err := s.store.GetEndpoint(ctx, d.TenantID, d.EndpointID)
+	switch {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("get endpoint %s to disable: %w", d.EndpointID, err)
+	case ep.Status != hookrun.EndpointActive || ep.ActiveSince.After(d.DeadAt):
+		return false, nil
+	}
+	return true, s.disableEndpoint(ctx, d, hookrun.DisabledByDeadLetters, fmt.Sprintf("%d deliveries in a row became dead letters", n))
 }
 
 // recordUndeliverable handles POST /pubsub/dead-letter: Pub/Sub's dead

@@ -201,6 +201,25 @@ func TestDeadLetterCountFailureIsRetriedAndCountsOnce(t *testing.T) {
 		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, m) }, 2, hookrun.EndpointDisabled)
 		wantRequests(t, rc, 2) // one per event
 	})
+	t.Run("redelivered after the endpoint was turned back on", func(t *testing.T) {
+		e, rc, ep := failingEndpointEnv(t, 2, 1)
+		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))
+		// evt_2 counts and disables the endpoint, but its announcement
+		// fails; the tenant turns the endpoint back on before the retry.
+		e.deadLetters.setErr(down)
+		m := apiMessage("2", nowEvent("evt_2"))
+		wantNack(t, e.push(t, m))
+		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointDisabled, 1)
+		enabled := e.store.endpoint("acme", ep.ID)
+		enabled.SetStatus(hookrun.EndpointActive, time.Now())
+		if err := e.store.UpdateEndpoint(t.Context(), enabled); err != nil {
+			t.Fatal(err)
+		}
+
+		e.deadLetters.setErr(nil)
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, m) }, 2, hookrun.EndpointActive)
+		wantRequests(t, rc, 2)
+	})
 	t.Run("task retried", func(t *testing.T) {
 		e, rc, ep := failingEndpointEnv(t, 2, 2)
 		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))

@@ -283,6 +283,13 @@ func (f *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[stri
 	return "dl-1", nil
 }
 
+// setErr makes Publish fail with err (nil: work again).
+func (f *fakePublisher) setErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
+
 func (f *fakePublisher) published() []publishedMessage {
 	f.mu.Lock()
 	defer f.mu.Unlock()

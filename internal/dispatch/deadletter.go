@@ -123,7 +123,8 @@ func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) (disabled b
 	n, err := s.store.CountDeadInARow(ctx, d)
 	switch {
 	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
-		// The endpoint was deleted meanwhile: there is nothing to disable.
+		// The endpoint, or the tenant's data, was deleted meanwhile:
+		// there is nothing to disable.
 		slog.InfoContext(ctx, "dead letter not counted: endpoint or delivery gone", "endpoint_id", d.EndpointID, "error", err.Error())
 		return false, nil
 	case err != nil:

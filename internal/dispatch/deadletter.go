@@ -17,10 +17,12 @@ import (
 )
 
 // markDead makes a waiting delivery dead without an attempt, and announces
-// it.
+// it. Such a dead letter is not its endpoint's failure: it does not count
+// in a row.
 func (s *Service) markDead(ctx context.Context, d hookrun.Delivery, reason string) error {
 	now := s.now().UTC()
 	d.State, d.DeadReason, d.DeadAt, d.UpdatedAt, d.NextAttemptAt = hookrun.DeliveryDead, reason, now, now, time.Time{}
+	d.CountsInARow = false
 	slog.WarnContext(ctx, "delivery dead", "tenant_id", d.TenantID, "event_id", d.EventID, "endpoint_id", d.EndpointID, "dead_reason", reason)
 	if err := s.store.SetDeliveryState(ctx, d); err != nil {
 		return fmt.Errorf("mark delivery dead: %w", err)
@@ -87,21 +89,62 @@ func (s *Service) disableEndpoint(ctx context.Context, d hookrun.Delivery, cause
 	return nil
 }
 
-// countDead counts a dead letter against its endpoint and disables the
-// endpoint once too many died in a row.
-func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) error {
-	n, err := s.store.CountDeadInARow(ctx, d.TenantID, d.EndpointID)
-	if err != nil {
-		// Only the auto-disable depends on it; the dead letter is recorded.
-		slog.ErrorContext(ctx, "count dead letters of endpoint", "endpoint_id", d.EndpointID, "error", err.Error())
+// finishDead does what follows the death of a delivery recorded dead,
+// unless it is done (announced): a dead letter that counts in a row
+// (hookrun.Delivery.CountsInARow) is counted against its endpoint, which
+// is disabled once too many died in a row, and then the dead letter is
+// announced. Announcing comes last, so that a failure on the way leaves it
+// unannounced, and the retry of the step (a retry task's, a message's
+// redelivery, a replay job's) runs finishDead again (Service.resume):
+// the store counts a chain's dead letter once, however often it is asked
+// to, and nothing was published yet.
+func (s *Service) finishDead(ctx context.Context, d hookrun.Delivery) error {
+	if d.Announced {
 		return nil
+	}
+	if d.CountsInARow {
+		disabled, err := s.countDead(ctx, d)
+		if err != nil || disabled {
+			return err // disabling announced d
+		}
+	}
+	return s.announce(ctx, d)
+}
+
+// countDead counts a dead letter against its endpoint and disables the
+// endpoint, which announces the dead letter too, once too many died in a
+// row; disabled reports whether it did.
+//
+// A retried follow-up counts nothing again but sees the count reached
+// still, maybe after the endpoint was disabled already, or disabled and
+// turned back on by its tenant since d died: the endpoint is disabled only
+// while active and active since before d died.
+func (s *Service) countDead(ctx context.Context, d hookrun.Delivery) (disabled bool, err error) {
+	n, err := s.store.CountDeadInARow(ctx, d)
+	switch {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		// The endpoint, or the tenant's data, was deleted meanwhile:
+		// there is nothing to disable.
+		slog.InfoContext(ctx, "dead letter not counted: endpoint or delivery gone", "endpoint_id", d.EndpointID, "error", err.Error())
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("count dead letters in a row of endpoint %s: %w", d.EndpointID, err)
 	}
 	// The next success must see the count to reset it.
 	s.endpoints.Delete(d.TenantID)
-	if s.cfg.DisableAfterDead > 0 && n >= s.cfg.DisableAfterDead {
-		return s.disableEndpoint(ctx, d, hookrun.DisabledByDeadLetters, fmt.Sprintf("%d deliveries in a row became dead letters", n))
+	if s.cfg.DisableAfterDead <= 0 || n < s.cfg.DisableAfterDead {
+		return false, nil
 	}
-	return nil
+	ep, err := s.store.GetEndpoint(ctx, d.TenantID, d.EndpointID)
+	switch {
+	case hookrun.ErrorCode(err) == hookrun.CodeNotFound:
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("get endpoint %s to disable: %w", d.EndpointID, err)
+	case ep.Status != hookrun.EndpointActive || ep.ActiveSince.After(d.DeadAt):
+		return false, nil
+	}
+	return true, s.disableEndpoint(ctx, d, hookrun.DisabledByDeadLetters, fmt.Sprintf("%d deliveries in a row became dead letters", n))
 }
 
 // recordUndeliverable handles POST /pubsub/dead-letter: Pub/Sub's dead

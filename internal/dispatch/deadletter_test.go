@@ -2,8 +2,11 @@ package dispatch_test
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +139,140 @@ func TestPushDeadLetterIsRecorded(t *testing.T) {
 	rej := e.store.rejections()
 	if len(rej) != 1 || rej[0].MessageID != "dlq-1" || !strings.Contains(rej[0].Reason, "undeliverable") || rej[0].TenantID != "acme" {
 		t.Errorf("rejections = %+v, want the dead-lettered message recorded as undeliverable", rej)
+	}
+}
+
+// A dead letter whose count against its endpoint fails (storage down) is
+// not dropped: the step fails, for its retry (the message's redelivery,
+// the task's retry, the replay job's redelivery) to count it. However
+// often the follow-up runs, each dead letter counts once, the endpoint is
+// disabled when exactly DisableAfterDead died in a row, no attempt is made
+// twice, and each dead letter is announced once.
+func TestDeadLetterCountFailureIsRetriedAndCountsOnce(t *testing.T) {
+	down := errors.New("firestore is down")
+	// failingEndpointEnv is a dispatcher that disables an endpoint after
+	// disableAfter dead letters in a row, and one endpoint that fails
+	// every attempt of maxAttempts.
+	failingEndpointEnv := func(t *testing.T, disableAfter, maxAttempts int) (*env, *receiver, hookrun.Endpoint) {
+		cfg := localConfig
+		cfg.DisableAfterDead = disableAfter
+		e := newEnv(t, cfg)
+		e.addTenantWithPolicy("acme", hookrun.RetryPolicy{MaxAttempts: maxAttempts})
+		rc := newReceiver(t, alwaysStatus(http.StatusInternalServerError))
+		ep, _ := e.addEndpoint(t, "acme", rc.url(), []string{"*"})
+		return e, rc, ep
+	}
+	// healed runs the failed step again, the fault gone, and once more
+	// (a late retry): each succeeds, the first counts the dead letter, the
+	// second nothing, and n dead letters are announced in all.
+	healed := func(t *testing.T, e *env, ep hookrun.Endpoint, retry func() *httptest.ResponseRecorder, n int, status hookrun.EndpointStatus) {
+		t.Helper()
+		for range 2 {
+			if w := retry(); w.Code != http.StatusNoContent {
+				t.Fatalf("the step run again answered %d %s, want 204", w.Code, w.Body)
+			}
+			e.wantDeadInARow(t, ep.ID, n, status, n)
+		}
+	}
+	// wantRequests checks that no attempt was made twice.
+	wantRequests := func(t *testing.T, rc *receiver, want int) {
+		t.Helper()
+		if n := len(rc.requests()); n != want {
+			t.Errorf("the endpoint got %d requests, want %d", n, want)
+		}
+	}
+	t.Run("message redelivered", func(t *testing.T) {
+		e, rc, ep := failingEndpointEnv(t, 2, 1)
+		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))
+
+		e.store.setFault(&e.store.countDeadErr, down)
+		m := apiMessage("2", nowEvent("evt_2"))
+		wantNack(t, e.push(t, m))
+		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
+
+		// Counted this time, but the disabling fails: the next run must
+		// not count evt_2 again.
+		e.store.setFault(&e.store.countDeadErr, nil)
+		e.store.setFault(&e.store.disableErr, down)
+		wantNack(t, e.push(t, m))
+		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointActive, 1)
+
+		e.store.setFault(&e.store.disableErr, nil)
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, m) }, 2, hookrun.EndpointDisabled)
+		wantRequests(t, rc, 2) // one per event
+	})
+	t.Run("redelivered after the endpoint was turned back on", func(t *testing.T) {
+		e, rc, ep := failingEndpointEnv(t, 2, 1)
+		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))
+		// evt_2 counts and disables the endpoint, but its announcement
+		// fails; the tenant turns the endpoint back on before the retry.
+		e.deadLetters.setErr(down)
+		m := apiMessage("2", nowEvent("evt_2"))
+		wantNack(t, e.push(t, m))
+		e.wantDeadInARow(t, ep.ID, 2, hookrun.EndpointDisabled, 1)
+		enabled := e.store.endpoint("acme", ep.ID)
+		enabled.SetStatus(hookrun.EndpointActive, time.Now())
+		if err := e.store.UpdateEndpoint(t.Context(), enabled); err != nil {
+			t.Fatal(err)
+		}
+
+		e.deadLetters.setErr(nil)
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, m) }, 2, hookrun.EndpointActive)
+		wantRequests(t, rc, 2)
+	})
+	t.Run("task retried", func(t *testing.T) {
+		e, rc, ep := failingEndpointEnv(t, 2, 2)
+		wantAck(t, e.push(t, apiMessage("1", nowEvent("evt_1"))))
+		e.runAll(t)
+		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
+
+		wantAck(t, e.push(t, apiMessage("2", nowEvent("evt_2"))))
+		tasks := e.scheduler.scheduled()
+		last := tasks[len(tasks)-1]
+		e.store.setFault(&e.store.countDeadErr, down)
+		if w := e.runTask(t, last); w.Code < 500 {
+			t.Fatalf("task whose dead letter could not be counted answered %d, want 5xx for Cloud Tasks to retry it", w.Code)
+		}
+		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
+
+		e.store.setFault(&e.store.countDeadErr, nil)
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.runTask(t, last) }, 2, hookrun.EndpointDisabled)
+		wantRequests(t, rc, 4) // two attempts per event
+	})
+	t.Run("replay job redelivered", func(t *testing.T) {
+		e, rc, ep := failingEndpointEnv(t, 3, 1)
+		ev := nowEvent("evt_1")
+		e.store.putEvent(t, ev)
+		wantAck(t, e.push(t, apiMessage("1", ev)))
+		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
+
+		// The replayed dead letter dies again: a dead letter of its own.
+		f, _ := json.Marshal(hookrun.DeadLetterFilter{EndpointID: ep.ID})
+		job := message{id: "job-1", data: f, publishTime: time.Now(), attrs: map[string]string{
+			wire.AttrTenantID: "acme", wire.AttrJob: wire.JobReplayDeadLetters, wire.AttrChain: "rp_1"}}
+		e.store.setFault(&e.store.countDeadErr, down)
+		wantNack(t, e.push(t, job))
+		e.wantDeadInARow(t, ep.ID, 1, hookrun.EndpointActive, 1)
+
+		e.store.setFault(&e.store.countDeadErr, nil)
+		healed(t, e, ep, func() *httptest.ResponseRecorder { return e.push(t, job) }, 2, hookrun.EndpointActive)
+		wantRequests(t, rc, 2) // the attempt and its replay's
+	})
+}
+
+// wantDeadInARow checks the endpoint's dead letters in a row, its status
+// (disabled for exactly that many when disabled) and how many dead
+// letters were announced.
+func (e *env) wantDeadInARow(t *testing.T, endpointID string, n int, status hookrun.EndpointStatus, announced int) {
+	t.Helper()
+	ep := e.store.endpoint("acme", endpointID)
+	if ep.ConsecutiveDead != n || ep.Status != status {
+		t.Errorf("endpoint: %d dead letters in a row, %s; want %d, %s", ep.ConsecutiveDead, ep.Status, n, status)
+	}
+	if status == hookrun.EndpointDisabled && !strings.Contains(ep.DisabledReason, fmt.Sprintf("%d deliveries in a row", n)) {
+		t.Errorf("endpoint disabled for %q, want for %d in a row", ep.DisabledReason, n)
+	}
+	if got := len(e.deadLetters.published()); got != announced {
+		t.Errorf("%d dead letters announced, want %d", got, announced)
 	}
 }

@@ -207,21 +207,23 @@ func candidates(all []hookrun.Endpoint, e hookrun.Event, chain, only string) []c
 
 // resume completes the bookkeeping after an attempt whose recording
 // succeeded but whose follow-up may not have: the next retry scheduled, or
-// the dead letter announced. Both are idempotent.
+// the dead letter counted and announced (finishDead). Both are
+// idempotent.
 func (s *Service) resume(ctx context.Context, e hookrun.Event, d hookrun.Delivery) error {
 	switch {
 	case d.State == hookrun.DeliveryRetrying:
 		return s.scheduleRetry(ctx, e, d)
-	case d.State == hookrun.DeliveryDead && !d.Announced:
-		return s.announce(ctx, d)
+	case d.State == hookrun.DeliveryDead:
+		return s.finishDead(ctx, d)
 	}
 	return nil
 }
 
 // settle makes one attempt, records it with the delivery's new state, and
-// follows up: schedules the retry, or disables the endpoint and announces
-// the dead letter. A receiver's failure is an outcome, not an error; only
-// a failure to sign, record or follow up is.
+// follows up: schedules the retry, or counts the dead letter against the
+// endpoint (a 410 disables it) and announces it. A receiver's failure is
+// an outcome, not an error; only a failure to sign, record or follow up
+// is.
 func (s *Service) settle(ctx context.Context, at attempt) error {
 	if wait := s.rateWait(at.ep); wait > 0 {
 		return s.deferAttempt(ctx, at, wait)
@@ -248,6 +250,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 		d.State, d.NextAttemptAt = hookrun.DeliveryRetrying, now.Add(dec.Delay).UTC()
 	default:
 		d.State, d.DeadReason, d.DeadAt = hookrun.DeliveryDead, dec.Reason, now.UTC()
+		d.CountsInARow = dec.Verdict == hookrun.VerdictDead
 	}
 	endAttempt(span, a, d)
 	level := slog.LevelInfo
@@ -271,12 +274,6 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 	switch {
 	case dec.Verdict == hookrun.VerdictGone:
 		return s.disableEndpoint(ctx, d, hookrun.DisabledByGone, d.DeadReason)
-	case d.State == hookrun.DeliveryDead:
-		if err := s.resume(ctx, e, d); err != nil {
-			return err
-		}
-		d.Announced = true // an auto-disable must not announce it again
-		return s.countDead(ctx, d)
 	case d.State == hookrun.DeliverySucceeded && at.ep.ConsecutiveDead > 0:
 		if err := s.store.ResetDeadInARow(ctx, d.TenantID, d.EndpointID); err != nil {
 			slog.ErrorContext(ctx, "reset dead letters in a row", "endpoint_id", d.EndpointID, "error", err.Error())

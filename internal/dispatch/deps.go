@@ -42,9 +42,15 @@ type Store interface {
 	GetEvent(ctx context.Context, tenantID, eventID string) (hookrun.Event, error)
 	// SetDeliveryState stores a delivery's state without an attempt.
 	SetDeliveryState(ctx context.Context, d hookrun.Delivery) error
-	// CountDeadInARow adds one to an endpoint's dead letters since its
-	// last success and returns the count; ResetDeadInARow zeroes it.
-	CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error)
+	// CountDeadInARow adds dead letter d, the death of its delivery's
+	// chain d.Chain, to its endpoint's dead letters since its last success
+	// and returns the count after. It counts each chain's dead letter of a
+	// delivery once, so that a follow-up retried after an error or a
+	// crash can count again: the same chain adds nothing the second time,
+	// a later chain (a replay that died again) adds one. A missing
+	// endpoint or delivery is CodeNotFound. ResetDeadInARow zeroes the
+	// count.
+	CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, error)
 	ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error
 	// MarkAnnounced records that a dead letter was published.
 	MarkAnnounced(ctx context.Context, tenantID, eventID, endpointID string) error

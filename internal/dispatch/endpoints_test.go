@@ -76,9 +76,9 @@ func (s *countingStore) GetEndpoint(ctx context.Context, tenantID, endpointID st
 	return s.testStore.GetEndpoint(ctx, tenantID, endpointID)
 }
 
-func (s *countingStore) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
+func (s *countingStore) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, error) {
 	s.count("CountDeadInARow")
-	return s.testStore.CountDeadInARow(ctx, tenantID, endpointID)
+	return s.testStore.CountDeadInARow(ctx, d)
 }
 
 func (s *countingStore) ResetDeadInARow(ctx context.Context, tenantID, endpointID string) error {

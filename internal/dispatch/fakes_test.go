@@ -32,6 +32,8 @@ type testStore struct {
 	getTenantErr     error
 	recordAttemptErr error
 	recordRejectErr  error
+	countDeadErr     error
+	disableErr       error
 	// replays is every replay record UpdateReplay stored, in order.
 	replays []hookrun.Replay
 	// deliveryReads counts GetDeliveries calls.
@@ -90,6 +92,20 @@ func (s *testStore) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRe
 	return errs
 }
 
+func (s *testStore) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, error) {
+	if err := s.fault(&s.countDeadErr); err != nil {
+		return 0, err
+	}
+	return s.Store.CountDeadInARow(ctx, d)
+}
+
+func (s *testStore) DisableEndpoint(ctx context.Context, tenantID, endpointID, reason string) error {
+	if err := s.fault(&s.disableErr); err != nil {
+		return err
+	}
+	return s.Store.DisableEndpoint(ctx, tenantID, endpointID, reason)
+}
+
 func (s *testStore) RecordRejected(ctx context.Context, m hookrun.RejectedMessage) error {
 	if err := s.fault(&s.recordRejectErr); err != nil {
 		return err
@@ -122,6 +138,14 @@ func (s *testStore) setRecordAttemptErr(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.recordAttemptErr = err
+}
+
+// setFault makes the store's method that reads *fault fail with err (nil:
+// work again).
+func (s *testStore) setFault(fault *error, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*fault = err
 }
 
 // putTenant stores t, replacing the tenant with its ID.
@@ -257,6 +281,13 @@ func (f *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[stri
 	}
 	f.msgs = append(f.msgs, publishedMessage{data: data, attrs: attrs})
 	return "dl-1", nil
+}
+
+// setErr makes Publish fail with err (nil: work again).
+func (f *fakePublisher) setErr(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
 }
 
 func (f *fakePublisher) published() []publishedMessage {

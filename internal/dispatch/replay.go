@@ -86,6 +86,12 @@ func (s *Service) replayClaimed(ctx context.Context, tenantID, chain string) err
 		case d.Chain == chain && d.State == hookrun.DeliveryPending && d.ChainAttempts == 0:
 			// Started by an earlier run that stopped before recording
 			// the first attempt.
+		case d.Chain == chain && d.State == hookrun.DeliveryDead && !d.Announced:
+			// Died again at the first attempt of an earlier run, which
+			// stopped before counting and announcing the dead letter.
+			replayed.Add(1)
+			g.Go(func() error { return s.finishDead(ctx, d) })
+			return nil
 		default:
 			replayed.Add(1) // replayed by an earlier run of this job
 			return nil

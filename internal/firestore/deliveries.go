@@ -29,6 +29,7 @@ type deliveryDoc struct {
 	DeadReason      string       `firestore:"dead_reason"`
 	DeadTime        time.Time    `firestore:"dead_time"`
 	Announced       bool         `firestore:"announced"`
+	CountsInARow    bool         `firestore:"counts_in_a_row"`
 	ReplayChain     string       `firestore:"replay_chain"`
 	ReplayClaimTime time.Time    `firestore:"replay_claim_time"`
 	Attempts        []attemptDoc `firestore:"attempts"`
@@ -136,6 +137,7 @@ func decodeDelivery(tenantID string, snap *fs.DocumentSnapshot, withAttempts boo
 		DeadReason:      d.DeadReason,
 		DeadAt:          d.DeadTime,
 		Announced:       d.Announced,
+		CountsInARow:    d.CountsInARow,
 		ReplayChain:     d.ReplayChain,
 		ReplayClaimedAt: d.ReplayClaimTime,
 	}
@@ -269,6 +271,7 @@ func deliveryFields(d hookrun.Delivery, retention time.Duration) map[string]any 
 		"dead_reason":       d.DeadReason,
 		"dead_time":         d.DeadAt,
 		"announced":         d.Announced,
+		"counts_in_a_row":   d.CountsInARow,
 		"update_time":       d.UpdatedAt,
 		"expire_time":       d.UpdatedAt.Add(retention),
 		"shard":             shardOf(hookrun.DeliveryID(d.EventID, d.EndpointID)),

@@ -309,35 +309,62 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 	return cleared, coded(err, fmt.Sprintf("endpoint %q", endpointID))
 }
 
-// CountDeadInARow adds one to an endpoint's dead letters since its last
-// success and returns the count after it. The transaction only writes (a
-// server-side increment): an endpoint that fails for good makes many of
-// its deliveries dead at about the same time, and transactions that each
-// read and then write its one document queue behind each other's locks
-// until the emulator, or Firestore, gives up on them ("Transaction lock
-// timeout": the fault test lost counts, and an auto-disable, that way).
-// The count read back after the commit is at least this call's own, so
-// of concurrent callers the one whose increment reaches the threshold
-// sees it reached (others may see it too; disabling twice is harmless).
-func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
-	ref := s.endpoints(tenantID).Doc(endpointID)
+// CountDeadInARow adds dead letter d to its endpoint's dead letters since
+// its last success, once per chain of its delivery, and returns the count
+// after it. One transaction reads the delivery, and when its marker
+// (dead_counted_chain) does not name d's chain yet, sets it and increments
+// the endpoint's count: counting again the dead letter of a chain (the
+// dispatcher's follow-up retried) adds nothing, and a replayed chain that
+// dies again counts anew.
+//
+// The endpoint's document is only written (a server-side increment): an
+// endpoint that fails for good makes many of its deliveries dead at about
+// the same time, and transactions that each read and then write its one
+// document queue behind each other's locks until the emulator, or
+// Firestore, gives up on them ("Transaction lock timeout": the fault test
+// lost counts, and an auto-disable, that way). The delivery's document,
+// read in the transaction, is the dead letter's own. The count read back
+// after the commit is at least this call's own, so of concurrent callers
+// the one whose increment reaches the threshold sees it reached (others
+// may see it too; disabling twice is harmless).
+func (s *Store) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, error) {
+	ref := s.endpoints(d.TenantID).Doc(d.EndpointID)
+	dref := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID)
+	what := fmt.Sprintf("endpoint %q", d.EndpointID)
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
+		snap, err := tx.Get(dref)
+		if err != nil {
+			what = fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID))
+			return err
+		}
+		what = fmt.Sprintf("endpoint %q", d.EndpointID)
+		if counted, err := snap.DataAt(deadCountedChain); err == nil && counted == d.Chain {
+			return nil
+		}
 		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: fs.Increment(1)}}); err != nil {
 			return err
 		}
-		return s.endpointsChanged(tx, tenantID)
+		if err := tx.Update(dref, []fs.Update{{Path: deadCountedChain, Value: d.Chain}}); err != nil {
+			return err
+		}
+		return s.endpointsChanged(tx, d.TenantID)
 	})
 	if err != nil {
-		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+		return 0, coded(err, what)
 	}
 	snap, err := ref.Get(ctx)
 	if err != nil {
-		return 0, coded(err, fmt.Sprintf("endpoint %q", endpointID))
+		return 0, coded(err, fmt.Sprintf("endpoint %q", d.EndpointID))
 	}
 	v, _ := snap.DataAt("consecutive_dead")
 	n, _ := v.(int64)
 	return int(n), nil
 }
+
+// deadCountedChain is the field of a delivery that names the chain whose
+// dead letter CountDeadInARow counted last; a delivery without it has
+// counted none.
+const deadCountedChain = "dead_counted_chain"
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success
 // back to zero after a success. One that is zero already is left alone:

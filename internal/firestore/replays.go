@@ -175,6 +175,7 @@ func (s *Store) StartReplay(ctx context.Context, tenantID, eventID, endpointID, 
 			{Path: "dead_reason", Value: ""},
 			{Path: "dead_time", Value: time.Time{}},
 			{Path: "announced", Value: false},
+			{Path: "counts_in_a_row", Value: false},
 			{Path: "update_time", Value: now},
 		})
 	})

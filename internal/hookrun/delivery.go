@@ -49,8 +49,14 @@ type Delivery struct {
 	DeadReason string    `json:"dead_reason,omitempty"`
 	DeadAt     time.Time `json:"dead_time,omitzero"`
 	// Announced is set once the dead letter was published on the
-	// dead-letters topic.
+	// dead-letters topic, the last of what follows its death.
 	Announced bool `json:"-"`
+	// CountsInARow is set on a dead letter that counts against its
+	// endpoint's dead letters in a row (Endpoint.ConsecutiveDead), which
+	// disable the endpoint when too many: one whose attempts failed for
+	// good, not one made dead by a 410 or for want of an active endpoint
+	// or of the event's data.
+	CountsInARow bool `json:"-"`
 	// ReplayChain is the replay that last claimed this dead letter, and
 	// ReplayClaimedAt when: a claim makes every other replay leave the
 	// dead letter alone (ClaimableAt), so it is sent once. The replay

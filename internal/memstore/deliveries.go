@@ -17,6 +17,10 @@ type deliveryRecord struct {
 	latencySumMS float64
 	failed       int64
 	buckets      map[int]int64
+	// deadCounted is whether CountDeadInARow counted a dead letter of the
+	// delivery, the one of chain deadCountedChain last.
+	deadCounted      bool
+	deadCountedChain string
 }
 
 func deliveryNotFound(eventID, endpointID string) error {
@@ -43,7 +47,7 @@ func (r *deliveryRecord) setState(d hookrun.Delivery) {
 	o := &r.d
 	o.TenantID, o.EventID, o.EndpointID, o.EventType, o.WebhookID = d.TenantID, d.EventID, d.EndpointID, d.EventType, d.WebhookID
 	o.State, o.Chain, o.NextAttemptAt, o.DeadReason, o.DeadAt = d.State, d.Chain, stamp(d.NextAttemptAt), d.DeadReason, stamp(d.DeadAt)
-	o.Announced, o.UpdatedAt = d.Announced, stamp(d.UpdatedAt)
+	o.Announced, o.CountsInARow, o.UpdatedAt = d.Announced, d.CountsInARow, stamp(d.UpdatedAt)
 	if !d.EventAt.IsZero() { // state-only writes keep the stored one
 		o.EventAt = stamp(d.EventAt)
 	}

@@ -173,12 +173,29 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 	return cleared, err
 }
 
-// CountDeadInARow adds one to an endpoint's dead letters since its last
-// success and returns the new count.
-func (s *Store) CountDeadInARow(ctx context.Context, tenantID, endpointID string) (int, error) {
-	n := 0
-	err := s.update(tenantID, endpointID, func(e *hookrun.Endpoint) bool { e.ConsecutiveDead++; n = e.ConsecutiveDead; return true })
-	return n, err
+// CountDeadInARow adds dead letter d to its endpoint's dead letters since
+// its last success, once per chain of its delivery, and returns the count
+// after it.
+func (s *Store) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.deliveries[key(d.TenantID, hookrun.DeliveryID(d.EventID, d.EndpointID))]
+	if !ok {
+		return 0, deliveryNotFound(d.EventID, d.EndpointID)
+	}
+	k := key(d.TenantID, d.EndpointID)
+	e, ok := s.endpoints[k]
+	if !ok {
+		return 0, endpointNotFound(d.EndpointID)
+	}
+	if r.deadCounted && r.deadCountedChain == d.Chain {
+		return e.ConsecutiveDead, nil
+	}
+	e.ConsecutiveDead++
+	s.endpoints[k] = e
+	s.endpointsChanged(d.TenantID)
+	r.deadCounted, r.deadCountedChain = true, d.Chain
+	return e.ConsecutiveDead, nil
 }
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success

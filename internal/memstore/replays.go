@@ -97,7 +97,7 @@ func (s *Store) StartReplay(ctx context.Context, tenantID, eventID, endpointID, 
 		return false, nil
 	}
 	d.State, d.Chain, d.ChainAttempts, d.NextAttemptAt = hookrun.DeliveryPending, chain, 0, time.Time{}
-	d.DeadReason, d.DeadAt, d.Announced, d.UpdatedAt = "", time.Time{}, false, stamp(s.now())
+	d.DeadReason, d.DeadAt, d.Announced, d.CountsInARow, d.UpdatedAt = "", time.Time{}, false, false, stamp(s.now())
 	return true, nil
 }
 

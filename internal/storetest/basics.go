@@ -460,7 +460,10 @@ func testMissingRecords(t *testing.T, open Opener) {
 		{"DeleteEndpoint", func() error { return s.DeleteEndpoint(ctx, "acme", "ep_404") }},
 		{"DisableEndpoint", func() error { return s.DisableEndpoint(ctx, "acme", "ep_404", "gone") }},
 		{"ClearPreviousSecret", func() error { _, err := s.ClearPreviousSecret(ctx, "acme", "ep_404", "v1"); return err }},
-		{"CountDeadInARow", func() error { _, err := s.CountDeadInARow(ctx, "acme", "ep_404"); return err }},
+		{"CountDeadInARow", func() error {
+			_, err := s.CountDeadInARow(ctx, hookrun.Delivery{TenantID: "acme", EventID: "evt_404", EndpointID: "ep_404"})
+			return err
+		}},
 		{"ResetDeadInARow", func() error { return s.ResetDeadInARow(ctx, "acme", "ep_404") }},
 		{"GetEvent", func() error { _, err := s.GetEvent(ctx, "acme", "evt_404"); return err }},
 		{"GetDelivery", func() error { _, err := s.GetDelivery(ctx, "acme", "evt_404", "ep_404"); return err }},

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +48,28 @@ func testUpdateEndpointRoundTripsEveryField(t *testing.T, open Opener) {
 	}
 }
 
+// deadLetter records the death of endpointID's delivery of eventID in
+// chain at its first attempt: a dead letter that counts in a row.
+func deadLetter(t *testing.T, s Store, eventID, endpointID, chain string) hookrun.Delivery {
+	t.Helper()
+	d := hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: endpointID, EventType: "user.created",
+		WebhookID: hookrun.WebhookID("acme", eventID, endpointID), State: hookrun.DeliveryDead, Chain: chain,
+		ChainAttempts: 1, DeadReason: "gave up after 1 attempt", DeadAt: Now(), CountsInARow: true}
+	record(t, s, d, failedAttempt(1, chain, Now()))
+	return d
+}
+
+// wantDeadInARow counts dead letter d and checks the count after.
+func wantDeadInARow(t *testing.T, s Store, d hookrun.Delivery, want int, why string) {
+	t.Helper()
+	if n, err := s.CountDeadInARow(t.Context(), d); err != nil || n != want {
+		t.Fatalf("CountDeadInARow(%s, chain %q), %s = %d, %v; want %d", hookrun.DeliveryID(d.EventID, d.EndpointID), d.Chain, why, n, err, want)
+	}
+}
+
+// The dead letters in a row count each dead letter once, however often
+// the dispatcher asks (a follow-up retried after an error or a crash),
+// and a replayed one that dies again once more.
 func testDeadInARowCounter(t *testing.T, open Opener) {
 	s := open.store(t)
 	ctx := t.Context()
@@ -53,11 +77,30 @@ func testDeadInARowCounter(t *testing.T, open Opener) {
 	if err := s.CreateEndpoint(ctx, ep); err != nil {
 		t.Fatal(err)
 	}
-	for want := 1; want <= 3; want++ {
-		if n, err := s.CountDeadInARow(ctx, "acme", ep.ID); err != nil || n != want {
-			t.Fatalf("CountDeadInARow = %d, %v; want %d", n, err, want)
-		}
+	d1 := deadLetter(t, s, "evt_1", ep.ID, "")
+	if got := getDelivery(t, s, d1.EventID, ep.ID); !got.CountsInARow {
+		t.Errorf("stored dead letter %+v does not count in a row", got)
 	}
+	wantDeadInARow(t, s, d1, 1, "first")
+	wantDeadInARow(t, s, d1, 1, "the same dead letter again")
+	d2 := deadLetter(t, s, "evt_2", ep.ID, "")
+	wantDeadInARow(t, s, d2, 2, "another delivery's")
+	wantDeadInARow(t, s, d1, 2, "the first again")
+
+	// evt_1's dead letter replayed, dying again in its new chain.
+	if err := s.ClaimDeadLetter(ctx, "acme", d1.EventID, ep.ID, "rp_1"); err != nil {
+		t.Fatalf("ClaimDeadLetter: %v", err)
+	}
+	if ok, err := s.StartReplay(ctx, "acme", d1.EventID, ep.ID, "rp_1"); !ok || err != nil {
+		t.Fatalf("StartReplay = %v, %v", ok, err)
+	}
+	if got := getDelivery(t, s, d1.EventID, ep.ID); got.CountsInARow {
+		t.Errorf("replay started, the delivery still counts in a row: %+v", got)
+	}
+	d1 = deadLetter(t, s, "evt_1", ep.ID, "rp_1")
+	wantDeadInARow(t, s, d1, 3, "the replayed chain's")
+	wantDeadInARow(t, s, d1, 3, "the replayed chain's again")
+
 	if err := s.ResetDeadInARow(ctx, "acme", ep.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +108,63 @@ func testDeadInARowCounter(t *testing.T, open Opener) {
 	if got.ConsecutiveDead != 0 || got.RateLimit != 5 {
 		t.Errorf("after reset: %d in a row, rate limit %d; want 0 and 5", got.ConsecutiveDead, got.RateLimit)
 	}
-	if _, err := s.CountDeadInARow(ctx, "acme", "ep_missing"); hookrun.ErrorCode(err) != hookrun.CodeNotFound {
-		t.Errorf("missing endpoint: %v, want NOT_FOUND", err)
+	wantDeadInARow(t, s, d2, 0, "counted before the reset, again after it")
+
+	missingEndpoint := deadLetter(t, s, "evt_3", "ep_missing", "")
+	WantCode(t, "CountDeadInARow(missing endpoint)", second(s.CountDeadInARow(ctx, missingEndpoint)), hookrun.CodeNotFound)
+	missingDelivery := d2
+	missingDelivery.EventID = "evt_missing"
+	WantCode(t, "CountDeadInARow(missing delivery)", second(s.CountDeadInARow(ctx, missingDelivery)), hookrun.CodeNotFound)
+}
+
+// second returns the error of a call that returns a value and an error.
+func second[T any](_ T, err error) error { return err }
+
+// A burst: an endpoint that fails for good has many deliveries die at
+// about the same time. Each counts, none times out on the endpoint, and
+// each counted again at once (every follow-up retried) adds nothing.
+func testDeadInARowBurst(t *testing.T, open Opener) {
+	s := open.store(t)
+	ctx := t.Context()
+	ep := newEndpoint(t, "acme", "https://a.example/h", Now(), "*")
+	if err := s.CreateEndpoint(ctx, ep); err != nil {
+		t.Fatal(err)
+	}
+	const burst = 25
+	dead := make([]hookrun.Delivery, burst)
+	for i := range dead {
+		dead[i] = deadLetter(t, s, fmt.Sprintf("evt_%02d", i), ep.ID, "")
+	}
+	countAll := func(round string) []int {
+		counts := make([]int, burst)
+		var wg sync.WaitGroup
+		for i, d := range dead {
+			wg.Go(func() {
+				n, err := s.CountDeadInARow(ctx, d)
+				if err != nil {
+					t.Errorf("%s: CountDeadInARow(%s): %v", round, d.EventID, err)
+				}
+				counts[i] = n
+			})
+		}
+		wg.Wait()
+		return counts
+	}
+	first := countAll("first count")
+	if got, _ := s.GetEndpoint(ctx, "acme", ep.ID); got.ConsecutiveDead != burst {
+		t.Errorf("after %d dead letters counted at once: %d in a row", burst, got.ConsecutiveDead)
+	}
+	if !slices.Contains(first, burst) {
+		t.Errorf("counts returned %v: none saw the count reach %d, so none would disable the endpoint", first, burst)
+	}
+	again := countAll("counted again")
+	if got, _ := s.GetEndpoint(ctx, "acme", ep.ID); got.ConsecutiveDead != burst {
+		t.Errorf("after counting the same %d dead letters again: %d in a row", burst, got.ConsecutiveDead)
+	}
+	for i, n := range again {
+		if n != burst {
+			t.Errorf("dead letter %d counted again returned %d, want the count %d", i, n, burst)
+		}
 	}
 }
 
@@ -151,7 +249,7 @@ func testEveryEndpointChangeMovesTheVersion(t *testing.T, open Opener) {
 			return nil
 		}},
 		{"CountDeadInARow", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {
-			_, err := s.CountDeadInARow(ctx, "acme", ep.ID)
+			_, err := s.CountDeadInARow(ctx, deadLetter(t, s, "evt_1", ep.ID, ""))
 			return err
 		}},
 		{"ResetDeadInARow", func(ctx context.Context, s Store, ep hookrun.Endpoint) error {

@@ -80,6 +80,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReplaysDeletedWithTenant", testReplaysDeletedWithTenant},
 		{"UpdateEndpointRoundTripsEveryField", testUpdateEndpointRoundTripsEveryField},
 		{"DeadInARowCounter", testDeadInARowCounter},
+		{"DeadInARowBurst", testDeadInARowBurst},
 		{"EveryEndpointChangeMovesTheVersion", testEveryEndpointChangeMovesTheVersion},
 		{"StatusChangesAreStampedWhenTheyCommit", testStatusChangesAreStampedWhenTheyCommit},
 		{"Catalogue", testCatalogue},

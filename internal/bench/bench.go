@@ -216,6 +216,16 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		// well after it, which would slow every scenario after it.
 		{"ingest batch", b.runIngestBatch},
 	} {
+		// What the previous scenario published reaches the dispatcher
+		// first (the ingest scenario's events, for one, take several
+		// seconds to be pushed after it), so that it does not load this
+		// one.
+		qctx, cancel := context.WithTimeout(ctx, drainTimeout)
+		err := b.stack.WaitPushesQuiet(qctx, pushesQuiet)
+		cancel()
+		if err != nil {
+			return res, fmt.Errorf("before scenario %s: %w", s.name, err)
+		}
 		b.log.Info("scenario", "name", s.name)
 		sc, err := s.run(ctx)
 		if err != nil {

@@ -33,6 +33,9 @@ const (
 	targetRSS          = 64  // MiB per service at steady load
 	targetColdStart    = 100 // ms from process start to healthy
 	drainTimeout       = 90 * time.Second
+	// pushesQuiet is how long the events subscription pushes nothing
+	// before a scenario starts.
+	pushesQuiet = 500 * time.Millisecond
 )
 
 // ingestCPUTarget, batchCPUTarget and dispatcherCPUTarget are the CPU

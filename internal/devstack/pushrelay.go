@@ -51,6 +51,8 @@ type pushRelay struct {
 	order  list.List                // of *relayed, oldest first push first
 	// forgottenBefore is the first push of the newest message forgotten.
 	forgottenBefore time.Time
+	// lastPush is when the newest push arrived, for Stack.WaitPushesQuiet.
+	lastPush time.Time
 }
 
 // relayed is what the relay remembers of one message.
@@ -108,6 +110,7 @@ func (r *pushRelay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func (r *pushRelay) count(m wire.Message) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.lastPush = r.now()
 	if e, ok := r.pushes[m.MessageID]; ok {
 		p := e.Value.(*relayed)
 		p.pushes++
@@ -131,8 +134,16 @@ func (r *pushRelay) count(m wire.Message) int {
 
 // relayServer is a pushRelay listening on a loopback port of its own.
 type relayServer struct {
-	URL string
-	srv *http.Server
+	URL   string
+	srv   *http.Server
+	relay *pushRelay
+}
+
+// lastPush is when the relay last got a push of a message (zero: never).
+func (s *relayServer) lastPush() time.Time {
+	s.relay.mu.Lock()
+	defer s.relay.mu.Unlock()
+	return s.relay.lastPush
 }
 
 // startPushRelay serves a pushRelay to target on a free loopback port.
@@ -147,7 +158,7 @@ func startPushRelay(target string, timeout time.Duration, log io.Writer) (*relay
 	}
 	srv := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return &relayServer{URL: "http://" + ln.Addr().String(), srv: srv}, nil
+	return &relayServer{URL: "http://" + ln.Addr().String(), srv: srv, relay: r}, nil
 }
 
 // Close stops the relay; pushes it was relaying are cut, and the emulator

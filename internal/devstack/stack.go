@@ -411,6 +411,28 @@ func (s *Stack) run(ctx context.Context, name string, port int, out io.Writer, e
 	}
 }
 
+// WaitPushesQuiet waits until the events subscription has pushed nothing
+// for quiet: what was published before has reached the dispatcher (the
+// emulator pushes a backlog without pause). A benchmark calls it between
+// scenarios, so that one's backlog does not run into the next one's
+// figures.
+func (s *Stack) WaitPushesQuiet(ctx context.Context, quiet time.Duration) error {
+	if s.relay == nil {
+		return errors.New("the stack has no push relay")
+	}
+	for {
+		wait := quiet - time.Since(s.relay.lastPush())
+		if wait <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("pushes still arriving: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
 // BinDir is where the stack's binaries were built.
 func (s *Stack) BinDir() string { return s.binDir }
 

@@ -475,14 +475,15 @@ func testListRejectedPagesNewestFirst(t *testing.T, open Opener) {
 }
 
 // RecordAttempts stores several attempts at once, each as RecordAttempt
-// would, two of one delivery among them in their order.
+// would, two of one delivery among them in their order, and one of a
+// delivery stored before; the metrics count them as RecordAttempt's.
 func testRecordAttempts(t *testing.T, open Opener) {
 	s := open.store(t)
 	t0 := Now()
 	delivery := func(eventID, endpointID string, a hookrun.Attempt, state hookrun.DeliveryState) hookrun.AttemptRecord {
 		d := hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: endpointID, EventType: "order.created",
 			WebhookID: hookrun.WebhookID("acme", eventID, endpointID), State: state, ChainAttempts: a.Number,
-			LastStatusCode: a.StatusCode, LastError: a.Error, UpdatedAt: a.StartedAt.Add(a.Latency)}
+			LastStatusCode: a.StatusCode, LastError: a.Error, UpdatedAt: a.StartedAt.Add(a.Latency), EventAt: t0}
 		if state == hookrun.DeliveryRetrying {
 			d.NextAttemptAt = a.StartedAt.Add(time.Minute)
 		}
@@ -491,11 +492,16 @@ func testRecordAttempts(t *testing.T, open Opener) {
 	ok := func(n int, at time.Time) hookrun.Attempt {
 		return hookrun.Attempt{Number: n, StartedAt: at, StatusCode: 204, Latency: 3 * time.Millisecond}
 	}
+	before := delivery("evt_3", "ep_a", failedAttempt(1, "", t0), hookrun.DeliveryRetrying)
+	if err := s.RecordAttempt(t.Context(), before.Delivery, before.Attempt); err != nil {
+		t.Fatal(err)
+	}
 	recs := []hookrun.AttemptRecord{
 		delivery("evt_1", "ep_a", ok(1, t0), hookrun.DeliverySucceeded),
 		delivery("evt_2", "ep_b", failedAttempt(1, "", t0), hookrun.DeliveryRetrying),
 		delivery("evt_1", "ep_b", ok(1, t0), hookrun.DeliverySucceeded),
 		delivery("evt_2", "ep_b", ok(2, t0.Add(time.Second)), hookrun.DeliverySucceeded),
+		delivery("evt_3", "ep_a", ok(2, t0.Add(time.Second)), hookrun.DeliverySucceeded),
 	}
 	if errs := s.RecordAttempts(t.Context(), recs); errs != nil {
 		t.Fatalf("RecordAttempts = %v, want nil", errs)
@@ -507,6 +513,7 @@ func testRecordAttempts(t *testing.T, open Opener) {
 		{"evt_1", "ep_a", []hookrun.Attempt{recs[0].Attempt}},
 		{"evt_1", "ep_b", []hookrun.Attempt{recs[2].Attempt}},
 		{"evt_2", "ep_b", []hookrun.Attempt{recs[1].Attempt, recs[3].Attempt}},
+		{"evt_3", "ep_a", []hookrun.Attempt{before.Attempt, recs[4].Attempt}},
 	} {
 		got := getDelivery(t, s, w.eventID, w.endpointID)
 		last := w.attempts[len(w.attempts)-1]
@@ -525,6 +532,14 @@ func testRecordAttempts(t *testing.T, open Opener) {
 				t.Errorf("%s: attempt %d = %+v, want %+v", hookrun.DeliveryID(w.eventID, w.endpointID), i, a, w.attempts[i])
 			}
 		}
+	}
+	m, err := s.Metrics(t.Context(), "acme", "", t0.Add(-time.Minute), t0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Deliveries != 4 || m.Succeeded != 4 || m.Attempts != 6 || m.FailedAttempts != 2 || m.AvgResponseMS == nil {
+		t.Errorf("Metrics = %d deliveries, %d succeeded, %d attempts, %d failed, mean latency %v; want 4, 4, 6, 2 and a mean",
+			m.Deliveries, m.Succeeded, m.Attempts, m.FailedAttempts, m.AvgResponseMS)
 	}
 	if errs := s.RecordAttempts(t.Context(), nil); errs != nil {
 		t.Errorf("RecordAttempts(none) = %v, want nil", errs)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // ShutdownBudget is how long in-flight requests get after SIGTERM. Cloud Run
@@ -70,7 +71,12 @@ func NewServer(h http.Handler, t Timeouts) *http.Server {
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 	return &http.Server{
+		// Spans only: Cloud Run measures every request itself, and
+		// hookrun's own metrics (internal/metrics) say what a request did;
+		// OpenTelemetry's HTTP metrics would cost CPU on every request to
+		// repeat them.
 		Handler: otelhttp.NewHandler(deadline, "",
+			otelhttp.WithMeterProvider(noop.NewMeterProvider()),
 			otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }),
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })),
 		// ReadTimeout covers the headers too (ReadHeaderTimeout defaults

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // errForbiddenAddress is returned when a delivery would connect to an
@@ -49,6 +50,11 @@ func newHTTPClient(allowPrivate bool) *http.Client {
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
 		}, otelhttp.WithPropagators(optInPropagator{}),
+			// Spans only: hookrun's attempt metrics (internal/metrics)
+			// count every request, by outcome, without an attribute per
+			// endpoint host, which OpenTelemetry's HTTP client metrics
+			// would add to every time series.
+			otelhttp.WithMeterProvider(noop.NewMeterProvider()),
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host })),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}

@@ -199,3 +199,42 @@ func TestFirstPushThroughPubSubIsRecordedAfterTheAck(t *testing.T) {
 		t.Errorf("the endpoint got %d requests for %s, want 1", n, id)
 	}
 }
+
+// Ingest writes the records of accepted events after their 202, and
+// SIGTERM writes those it still holds: with a flush interval of 5 s, an
+// event sent without an id is not in Firestore when it is answered, and
+// restarting ingest right then writes it. The event is delivered once
+// either way.
+func TestSIGTERMFlushesEventRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the services")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := startAttemptLogRun(ctx, t, "HOOKRUN_EVENT_FLUSH_INTERVAL=5s")
+	c := &Client{BaseURL: r.stack.IngestURL}
+	id, err := c.SendEvent(ctx, r.key, "", "order.created", map[string]int{"n": 1})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	answered := time.Now()
+	if _, err := r.store.GetEvent(ctx, attemptLogTenant, id); hookrun.ErrorCode(err) != hookrun.CodeNotFound {
+		t.Fatalf("event record when its 202 came: %v; want NOT_FOUND, the record held for the flush", err)
+	}
+	if _, err := r.stack.Restart(ctx, "ingest"); err != nil { // SIGTERM, wait, start again
+		t.Fatalf("restart ingest: %v", err)
+	}
+	if took := time.Since(answered); took >= 5*time.Second {
+		t.Logf("the stop ended %v after the 202, past the flush interval: the timer may have written the record", took)
+	}
+	if e, err := r.store.GetEvent(ctx, attemptLogTenant, id); err != nil || e.Type != "order.created" {
+		t.Errorf("event record after SIGTERM = %+v, %v; want the event", e, err)
+	}
+	if err := r.rc.waitUntil(ctx, "the webhook", func(reqs map[string][]scriptedReq) bool { return len(reqs[id]) > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.rc.requests(id)); n != 1 {
+		t.Errorf("the endpoint got %d requests for %s, want 1", n, id)
+	}
+}

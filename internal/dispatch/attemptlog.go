@@ -36,36 +36,25 @@ type attemptLog = writebehind.Log[string, hookrun.AttemptRecord]
 
 func newAttemptLog(store Store, every time.Duration) *attemptLog {
 	return writebehind.New(writebehind.Options[string, hookrun.AttemptRecord]{
-		Every: every, Batch: attemptBatch, Max: maxQueuedAttempts,
+		Every: every, Batch: attemptBatch, Max: maxQueuedAttempts, Timeout: RecordTimeout,
 		Key: func(r hookrun.AttemptRecord) string {
 			return deliveryKey(r.Delivery.TenantID, r.Delivery.EventID, r.Delivery.EndpointID)
 		},
-		Write: func(recs []hookrun.AttemptRecord) { writeAttempts(store, recs) },
+		Write: store.RecordAttempts,
+		WriteOne: func(ctx context.Context, r hookrun.AttemptRecord) error {
+			return store.RecordAttempt(ctx, r.Delivery, r.Attempt)
+		},
+		// The attempt was made and acknowledged: only its record is missing.
+		Lost: func(ctx context.Context, r hookrun.AttemptRecord, err error) {
+			d := r.Delivery
+			slog.ErrorContext(ctx, "attempt record lost: the attempt succeeded, its record could not be written",
+				"tenant_id", d.TenantID, "event_id", d.EventID, "endpoint_id", d.EndpointID, "attempt", r.Attempt.Number, "error", err.Error())
+		},
 	})
 }
 
 func deliveryKey(tenantID, eventID, endpointID string) string {
 	return tenantID + "\x00" + eventID + "\x00" + endpointID
-}
-
-// writeAttempts stores recs; one the batch could not store is tried once
-// more on its own, then logged as lost: its attempt was made and
-// acknowledged, so only its record is missing.
-func writeAttempts(store Store, recs []hookrun.AttemptRecord) {
-	ctx, cancel := context.WithTimeout(context.Background(), RecordTimeout)
-	defer cancel()
-	errs := store.RecordAttempts(ctx, recs)
-	for i, err := range errs {
-		if err == nil {
-			continue
-		}
-		r := recs[i]
-		if err = store.RecordAttempt(ctx, r.Delivery, r.Attempt); err != nil {
-			d := r.Delivery
-			slog.ErrorContext(ctx, "attempt record lost: the attempt succeeded, its record could not be written",
-				"tenant_id", d.TenantID, "event_id", d.EventID, "endpoint_id", d.EndpointID, "attempt", r.Attempt.Number, "error", err.Error())
-		}
-	}
 }
 
 // addUnwritten adds to prev the deliveries of event eventID to the

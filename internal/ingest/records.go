@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -27,7 +28,8 @@ const (
 	// each one that failed in it.
 	eventRecordTimeout = 10 * time.Second
 	// madeIDWindow is how long after it made an ID an instance may still
-	// be writing its record: the interval, then a write and a retry.
+	// be writing its record: the interval, then the write (its retry
+	// included, within eventRecordTimeout), with as much again to spare.
 	// Within it, a producer that sends that ID back as its own is told
 	// to wait (claim), so that no other instance claims and publishes an
 	// ID whose first publish is not yet recorded.
@@ -38,38 +40,35 @@ type eventLog = writebehind.Log[string, hookrun.AcceptedEvent]
 
 func newEventLog(store Store, every time.Duration) *eventLog {
 	return writebehind.New(writebehind.Options[string, hookrun.AcceptedEvent]{
-		Every: every, Batch: eventBatch, Max: maxQueuedEvents,
+		Every: every, Batch: eventBatch, Max: maxQueuedEvents, Timeout: eventRecordTimeout,
 		Key:   func(ae hookrun.AcceptedEvent) string { return eventKey(ae.Event.TenantID, ae.Event.ID) },
-		Write: func(evs []hookrun.AcceptedEvent) { writeEvents(store, evs) },
+		Write: store.RecordEvents,
+		WriteOne: func(ctx context.Context, ae hookrun.AcceptedEvent) error {
+			return errors.Join(store.RecordEvents(ctx, []hookrun.AcceptedEvent{ae})...)
+		},
+		Lost: eventLost,
 	})
 }
 
 func eventKey(tenantID, eventID string) string { return tenantID + "\x00" + eventID }
 
-// writeEvents stores evs; one the batch could not store is tried once
-// more on its own, then logged as lost: Pub/Sub has the event, which is
-// delivered all the same, but the API does not show it, and a producer's
-// retry with its ID after the claim's lease publishes it again (the
-// dispatcher then skips endpoints that already have it).
-func writeEvents(store Store, evs []hookrun.AcceptedEvent) {
-	ctx, cancel := context.WithTimeout(context.Background(), eventRecordTimeout)
-	defer cancel()
-	for i, err := range store.RecordEvents(ctx, evs) {
-		if err != nil {
-			recordEvent(store, evs[i])
-		}
-	}
+// eventLost logs the record of ae as lost. Pub/Sub has the event, which
+// is delivered all the same, but the API does not show it, and a
+// producer's retry with its ID after the claim's lease publishes it again
+// (the dispatcher then skips endpoints that already have it).
+func eventLost(ctx context.Context, ae hookrun.AcceptedEvent, err error) {
+	e := ae.Event
+	slog.ErrorContext(ctx, "event record lost: Pub/Sub has the event, its record could not be written",
+		"tenant_id", e.TenantID, "event_id", e.ID, "error", err.Error())
 }
 
 // recordEvent stores ae before its answer, with a deadline of its own,
-// logging a failure (see writeEvents).
+// logging a failure (eventLost).
 func recordEvent(store Store, ae hookrun.AcceptedEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), eventRecordTimeout)
 	defer cancel()
 	if errs := store.RecordEvents(ctx, []hookrun.AcceptedEvent{ae}); errs != nil {
-		e := ae.Event
-		slog.ErrorContext(ctx, "event record lost: Pub/Sub has the event, its record could not be written",
-			"tenant_id", e.TenantID, "event_id", e.ID, "error", errs[0].Error())
+		eventLost(ctx, ae, errors.Join(errs...))
 	}
 }
 

@@ -37,9 +37,16 @@ type Options[K comparable, R any] struct {
 	// Key names a record, for Unwritten: records of one key are expected
 	// to be about one thing (an event, a delivery), the last one wins.
 	Key func(R) K
-	// Write stores recs, with a deadline of its own. It gets each record
-	// once; one it cannot store it tries again or reports itself.
-	Write func(recs []R)
+	// Write stores recs, in as few calls as the store can, and returns
+	// nil when all were stored, else one error per record (nil for those
+	// stored).
+	Write func(ctx context.Context, recs []R) []error
+	// WriteOne tries once more, on its own, a record Write could not
+	// store; Lost is told of one WriteOne could not store either.
+	WriteOne func(ctx context.Context, r R) error
+	Lost     func(ctx context.Context, r R, err error)
+	// Timeout bounds one write: the batch and its records' retries.
+	Timeout time.Duration
 }
 
 // Log is a queue of records written behind the requests that made them.
@@ -129,7 +136,17 @@ func (l *Log[K, R]) takeLocked() (recs []R, done chan struct{}) {
 }
 
 func (l *Log[K, R]) write(recs []R, done chan struct{}) {
-	l.o.Write(recs)
+	ctx, cancel := context.WithTimeout(context.Background(), l.o.Timeout)
+	defer cancel()
+	for i, err := range l.o.Write(ctx, recs) {
+		if err == nil {
+			continue
+		}
+		if err = l.o.WriteOne(ctx, recs[i]); err != nil {
+			l.o.Lost(ctx, recs[i], err)
+		}
+	}
+	cancel()
 	l.mu.Lock()
 	l.pending -= len(recs)
 	for _, r := range recs {

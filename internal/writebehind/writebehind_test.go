@@ -2,6 +2,7 @@ package writebehind_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -13,20 +14,52 @@ import (
 type rec struct{ key, val string }
 
 // store records the batches a Log writes; block, when set, holds each
-// write until it is closed.
+// write until it is closed. Records whose val is "fail" fail in a batch,
+// "lost" fail on their own too.
 type store struct {
 	mu      sync.Mutex
 	batches [][]rec
+	alone   []rec // written by writeOne
+	lost    []rec
 	block   chan struct{}
 }
 
-func (s *store) write(recs []rec) {
+func (s *store) write(_ context.Context, recs []rec) []error {
 	if s.block != nil {
 		<-s.block
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.batches = append(s.batches, slices.Clone(recs))
+	var errs []error
+	var stored []rec
+	for i, r := range recs {
+		if r.val == "fail" || r.val == "lost" {
+			if errs == nil {
+				errs = make([]error, len(recs))
+			}
+			errs[i] = errors.New("refused")
+			continue
+		}
+		stored = append(stored, r)
+	}
+	s.batches = append(s.batches, stored)
+	return errs
+}
+
+func (s *store) writeOne(_ context.Context, r rec) error {
+	if r.val == "lost" {
+		return errors.New("refused again")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.alone = append(s.alone, r)
+	return nil
+}
+
+func (s *store) lose(_ context.Context, r rec, _ error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lost = append(s.lost, r)
 }
 
 func (s *store) written() []rec {
@@ -43,7 +76,7 @@ func newLog(s *store, every time.Duration, batch, max int) *writebehind.Log[stri
 	return writebehind.New(writebehind.Options[string, rec]{
 		Every: every, Batch: batch, Max: max,
 		Key:   func(r rec) string { return r.key },
-		Write: s.write,
+		Write: s.write, WriteOne: s.writeOne, Lost: s.lose, Timeout: time.Minute,
 	})
 }
 
@@ -125,6 +158,28 @@ func TestWritesOnIntervalAndBatch(t *testing.T) {
 	}
 	if got := s.written(); len(got) != 4 {
 		t.Fatalf("after a full batch, with an hour's interval: written %v, want 4 records", got)
+	}
+}
+
+// A record its batch could not store is tried once more on its own, and
+// one that fails again is reported lost; the others are written once.
+func TestFailedRecordIsRetriedThenLost(t *testing.T) {
+	s := &store{}
+	l := newLog(s, time.Hour, 100, 10)
+	for _, r := range []rec{{"a", "ok"}, {"b", "fail"}, {"c", "lost"}} {
+		l.Add(r)
+	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.written(); !slices.Equal(got, []rec{{"a", "ok"}}) {
+		t.Errorf("written in the batch: %v, want a", got)
+	}
+	if !slices.Equal(s.alone, []rec{{"b", "fail"}}) || !slices.Equal(s.lost, []rec{{"c", "lost"}}) {
+		t.Errorf("written alone %v, lost %v; want b alone, c lost", s.alone, s.lost)
+	}
+	if _, ok := l.Unwritten("c"); ok {
+		t.Error("a lost record is still unwritten: the log would hold it forever")
 	}
 }
 

@@ -2,7 +2,6 @@ package dispatch
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -80,12 +79,4 @@ func addUnwritten(l *attemptLog, prev map[string]hookrun.Delivery, tenantID, eve
 // record queued before it is written, or ctx ends. run/dispatcher calls it
 // on shutdown, once the server has stopped taking requests; without the
 // attempt log (Config.AttemptFlushInterval 0) it has nothing to do.
-func (s *Service) Flush(ctx context.Context) error {
-	if s.attempts == nil {
-		return nil
-	}
-	if err := s.attempts.Flush(ctx); err != nil {
-		return fmt.Errorf("attempt log: %w", err)
-	}
-	return nil
-}
+func (s *Service) Flush(ctx context.Context) error { return s.attempts.Flush(ctx) }

@@ -149,10 +149,7 @@ func (s *Service) earlierDeliveries(ctx context.Context, e hookrun.Event, first 
 			return nil, fmt.Errorf("get deliveries: %w", err)
 		}
 	}
-	if s.attempts != nil {
-		prev = addUnwritten(s.attempts, prev, e.TenantID, e.ID, ids)
-	}
-	return prev, nil
+	return addUnwritten(s.attempts, prev, e.TenantID, e.ID, ids), nil
 }
 
 // firstMessage reports whether a message is known to be the first of its
@@ -295,7 +292,7 @@ func (s *Service) settle(ctx context.Context, at attempt) error {
 // is one and it has room; every other attempt is stored before.
 func (s *Service) record(ctx context.Context, at attempt, d hookrun.Delivery, a hookrun.Attempt) error {
 	if d.State == hookrun.DeliverySucceeded {
-		if at.firstMessage && s.attempts != nil && s.attempts.Add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
+		if at.firstMessage && s.attempts.Add(hookrun.AttemptRecord{Delivery: d, Attempt: a}) {
 			return nil
 		}
 	} else if err := s.keepEvent(ctx, at); err != nil {

@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -75,7 +74,7 @@ func recordEvent(store Store, ae hookrun.AcceptedEvent) {
 // record records ae, an event Pub/Sub has: in the event log, or at once
 // when there is none (Config.EventFlushInterval 0) or it is full.
 func (s *Service) record(ae hookrun.AcceptedEvent) {
-	if s.events != nil && s.events.Add(ae) {
+	if s.events.Add(ae) {
 		return
 	}
 	recordEvent(s.store, ae)
@@ -84,9 +83,6 @@ func (s *Service) record(ae hookrun.AcceptedEvent) {
 // unrecorded returns the event with this ID that this instance accepted
 // and has not yet recorded, if any.
 func (s *Service) unrecorded(tenantID, eventID string) (hookrun.Event, bool) {
-	if s.events == nil {
-		return hookrun.Event{}, false
-	}
 	ae, ok := s.events.Unwritten(eventKey(tenantID, eventID))
 	return ae.Event, ok
 }
@@ -108,12 +104,4 @@ func (s *Service) event(ctx context.Context, tenantID, eventID string) (hookrun.
 // record queued before it is written, or ctx ends. run/ingest calls it on
 // shutdown, once the server has stopped taking requests; without the
 // event log (Config.EventFlushInterval 0) it has nothing to do.
-func (s *Service) Flush(ctx context.Context) error {
-	if s.events == nil {
-		return nil
-	}
-	if err := s.events.Flush(ctx); err != nil {
-		return fmt.Errorf("event log: %w", err)
-	}
-	return nil
-}
+func (s *Service) Flush(ctx context.Context) error { return s.events.Flush(ctx) }

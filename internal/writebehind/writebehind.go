@@ -51,7 +51,8 @@ type Options[K comparable, R any] struct {
 
 // Log is a queue of records written behind the requests that made them.
 // Its writes run on timers, not on a goroutine of its own, so an idle
-// instance spends nothing on it.
+// instance spends nothing on it. A nil Log is off: it takes no record
+// (its callers write each before answering) and has none to flush.
 type Log[K comparable, R any] struct {
 	o Options[K, R]
 
@@ -82,6 +83,9 @@ func New[K comparable, R any](o Options[K, R]) *Log[K, R] {
 // Add queues r and reports true, or reports false, queueing nothing, when
 // the queue is full: the caller then writes r itself.
 func (l *Log[K, R]) Add(r R) bool {
+	if l == nil {
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.pending >= l.o.Max {
@@ -106,6 +110,10 @@ func (l *Log[K, R]) Add(r R) bool {
 // Unwritten returns the record of key k that is queued or being written,
 // if any.
 func (l *Log[K, R]) Unwritten(k K) (R, bool) {
+	if l == nil {
+		var none R
+		return none, false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	u, ok := l.unwritten[k]
@@ -167,6 +175,9 @@ func (l *Log[K, R]) write(recs []R, done chan struct{}) {
 // queued before it is written, or ctx ends. A service calls it on
 // shutdown, once its server has stopped taking requests.
 func (l *Log[K, R]) Flush(ctx context.Context) error {
+	if l == nil {
+		return nil
+	}
 	for {
 		l.flush()
 		l.mu.Lock()

@@ -197,3 +197,18 @@ func TestFlushHonoursContext(t *testing.T) {
 		t.Error("Flush with a write held past its deadline = nil, want an error")
 	}
 }
+
+// A nil Log is off: it takes nothing, so its callers write each record
+// themselves, and has nothing to flush.
+func TestNilLogIsOff(t *testing.T) {
+	var l *writebehind.Log[string, rec]
+	if l.Add(rec{key: "a"}) {
+		t.Error("nil Log took a record")
+	}
+	if _, ok := l.Unwritten("a"); ok {
+		t.Error("nil Log has a record unwritten")
+	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Errorf("nil Log's Flush = %v", err)
+	}
+}

@@ -166,8 +166,13 @@ func read(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}
-	// Read whole, within the limit, to check its encoding once decoded.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	// Read whole, within the limit, to check its encoding once decoded;
+	// into a buffer of the announced size, when there is one, rather
+	// than one grown (and copied) from 512 bytes. (ReadFrom keeps
+	// bytes.MinRead free to read into, even at the end.)
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

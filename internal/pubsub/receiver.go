@@ -33,11 +33,8 @@ const (
 
 // ReceiverConfig configures a Receiver.
 type ReceiverConfig struct {
-	// ProjectID is the Google Cloud project that owns the subscription.
-	ProjectID string
-	// Subscription is the ID of a pull subscription, not its resource
-	// name.
-	Subscription string
+	ProjectID    string // the Google Cloud project that owns the subscription
+	Subscription string // the ID of a pull subscription, not its resource name
 	// MaxOutstanding bounds the messages handled at once; 0 means
 	// DefaultMaxOutstanding, at most MaxMaxOutstanding.
 	MaxOutstanding int

@@ -312,6 +312,23 @@ variable "dispatcher_request_timeout" {
   default     = "4m"
 }
 
+variable "dispatcher_pull_subscription" {
+  description = "HOOKRUN_PULL_SUBSCRIPTION: a pull subscription of the events topic the dispatcher also takes events from by streaming pull (README: Streaming pull). Empty, the default, takes events only as pushes. The pull subscription needs the dead-letter policy of the push one."
+  type        = string
+  default     = ""
+}
+
+variable "dispatcher_pull_max_outstanding" {
+  description = "HOOKRUN_PULL_MAX_OUTSTANDING: pulled messages a dispatcher instance handles at once (1 to 1000), with HOOKRUN_PULL_SUBSCRIPTION."
+  type        = number
+  default     = 64
+
+  validation {
+    condition     = var.dispatcher_pull_max_outstanding >= 1 && var.dispatcher_pull_max_outstanding <= 1000
+    error_message = "dispatcher_pull_max_outstanding must be from 1 to 1000."
+  }
+}
+
 variable "endpoint_cache_ttl" {
   description = "HOOKRUN_ENDPOINT_CACHE_TTL: tenant cache of the dispatcher."
   type        = string

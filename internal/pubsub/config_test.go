@@ -49,6 +49,7 @@ func TestPushSubscriptionValidate(t *testing.T) {
 	}{
 		{"minimal", func(*PushSubscription) {}, ""},
 		{"https endpoint", func(s *PushSubscription) { s.Endpoint = "https://dispatcher.example/pubsub/push" }, ""},
+		{"pull subscription", func(s *PushSubscription) { s.Endpoint = "" }, ""},
 		{"dead letters with default attempts", func(s *PushSubscription) { s.DeadLetterTopic = "dead-letters" }, ""},
 		{"max ack deadline", func(s *PushSubscription) { s.AckDeadline = 600 * time.Second }, ""},
 		{"bad id", func(s *PushSubscription) { s.ID = "x" }, "subscription ID"},

@@ -238,3 +238,52 @@ func TestReceiverConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// A push subscription turned into a pull one keeps its dead-letter
+// policy, under which Pub/Sub counts each message's deliveries as it
+// does for pushes.
+func TestReceiverCountsDeliveryAttemptsUnderADeadLetterPolicy(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	for _, topic := range []string{"events", "dead-letters"} {
+		if err := a.EnsureTopic(ctx, topic); err != nil {
+			t.Fatalf("EnsureTopic(%s): %v", topic, err)
+		}
+	}
+	sub := PushSubscription{ID: "events-dispatcher", Topic: "events", Endpoint: "http://127.0.0.1:9/pubsub/push", DeadLetterTopic: "dead-letters"}
+	if err := a.EnsurePushSubscription(ctx, sub); err != nil {
+		t.Fatalf("EnsurePushSubscription: %v", err)
+	}
+	sub.Endpoint = ""
+	if err := a.EnsurePushSubscription(ctx, sub); err != nil {
+		t.Fatalf("EnsurePushSubscription without an endpoint: %v", err)
+	}
+	r, err := NewReceiver(ctx, ReceiverConfig{ProjectID: a.project, Subscription: sub.ID, HandlerTimeout: 20 * time.Second, DrainTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("NewReceiver: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if _, err := newTestPublisher(t, ctx, a, "events").Publish(ctx, []byte("x"), nil); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	attempts := make(chan int, 16)
+	stop := receive(t, ctx, r, func(_ context.Context, env *wire.PushEnvelope) error {
+		attempts <- env.DeliveryAttempt
+		if env.DeliveryAttempt < 2 {
+			return errors.New("nack the first delivery")
+		}
+		return nil
+	})
+	for want := 1; want <= 2; want++ {
+		select {
+		case got := <-attempts:
+			if got != want {
+				t.Errorf("delivery %d: deliveryAttempt = %d, want %d", want, got, want)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("no delivery %d within 30 s", want)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Errorf("Receive: %v", err)
+	}
+}

@@ -319,14 +319,9 @@ variable "dispatcher_pull_subscription" {
 }
 
 variable "dispatcher_pull_max_outstanding" {
-  description = "HOOKRUN_PULL_MAX_OUTSTANDING: pulled messages a dispatcher instance handles at once (1 to 1000), with HOOKRUN_PULL_SUBSCRIPTION."
+  description = "HOOKRUN_PULL_MAX_OUTSTANDING: pulled messages a dispatcher instance handles at once, with HOOKRUN_PULL_SUBSCRIPTION: 1 to 1000, or the dispatcher refuses to start."
   type        = number
   default     = 64
-
-  validation {
-    condition     = var.dispatcher_pull_max_outstanding >= 1 && var.dispatcher_pull_max_outstanding <= 1000
-    error_message = "dispatcher_pull_max_outstanding must be from 1 to 1000."
-  }
 }
 
 variable "endpoint_cache_ttl" {

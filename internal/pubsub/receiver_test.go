@@ -216,11 +216,7 @@ func TestReceiverMissingSubscription(t *testing.T) {
 
 func TestReceiverConfigValidate(t *testing.T) {
 	ok := ReceiverConfig{ProjectID: "p", Subscription: "events-pull", HandlerTimeout: time.Minute, DrainTimeout: time.Second}
-	tests := []struct {
-		name    string
-		edit    func(*ReceiverConfig)
-		wantErr string
-	}{
+	testValidate(t, ok, (*ReceiverConfig).Validate, []validateCase[ReceiverConfig]{
 		{"minimal", func(*ReceiverConfig) {}, ""},
 		{"max outstanding", func(c *ReceiverConfig) { c.MaxOutstanding = MaxMaxOutstanding }, ""},
 		{"no project", func(c *ReceiverConfig) { c.ProjectID = "" }, "ProjectID"},
@@ -229,14 +225,7 @@ func TestReceiverConfigValidate(t *testing.T) {
 		{"negative outstanding", func(c *ReceiverConfig) { c.MaxOutstanding = -1 }, "MaxOutstanding"},
 		{"no handler timeout", func(c *ReceiverConfig) { c.HandlerTimeout = 0 }, "HandlerTimeout"},
 		{"no drain timeout", func(c *ReceiverConfig) { c.DrainTimeout = 0 }, "DrainTimeout"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := ok
-			tt.edit(&c)
-			checkErr(t, c.Validate(), tt.wantErr)
-		})
-	}
+	})
 }
 
 // A push subscription turned into a pull one keeps its dead-letter

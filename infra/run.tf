@@ -312,6 +312,16 @@ resource "google_cloud_run_v2_service" "dispatcher" {
         name  = "HOOKRUN_ENDPOINT_CHANGE_DELAY"
         value = var.endpoint_change_delay
       }
+
+      # run/dispatcher: streaming pull, off by default
+      env {
+        name  = "HOOKRUN_PULL_SUBSCRIPTION"
+        value = var.dispatcher_pull_subscription
+      }
+      env {
+        name  = "HOOKRUN_PULL_MAX_OUTSTANDING"
+        value = tostring(var.dispatcher_pull_max_outstanding)
+      }
     }
   }
 

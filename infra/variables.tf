@@ -312,6 +312,18 @@ variable "dispatcher_request_timeout" {
   default     = "4m"
 }
 
+variable "dispatcher_pull_subscription" {
+  description = "HOOKRUN_PULL_SUBSCRIPTION: a pull subscription of the events topic the dispatcher also takes events from by streaming pull (README: Streaming pull). Empty, the default, takes events only as pushes. The pull subscription needs the dead-letter policy of the push one."
+  type        = string
+  default     = ""
+}
+
+variable "dispatcher_pull_max_outstanding" {
+  description = "HOOKRUN_PULL_MAX_OUTSTANDING: pulled messages a dispatcher instance handles at once, with HOOKRUN_PULL_SUBSCRIPTION: 1 to 1000, or the dispatcher refuses to start."
+  type        = number
+  default     = 64
+}
+
 variable "endpoint_cache_ttl" {
   description = "HOOKRUN_ENDPOINT_CACHE_TTL: tenant cache of the dispatcher."
   type        = string

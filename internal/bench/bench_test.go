@@ -53,7 +53,7 @@ func TestQuickRun(t *testing.T) {
 	for _, s := range res.Scenarios {
 		names = append(names, s.Name)
 	}
-	want := []string{"baseline", "ingest", "push ceiling", "end to end", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start", "ingest batch"}
+	want := []string{"baseline", "ingest", "push ceiling", "end to end", "end to end, pull", "dispatcher", "fan-out 10", "fan-out 100", "retry", "receiver", "cold start", "ingest batch"}
 	if !slices.Equal(names, want) {
 		t.Fatalf("scenarios = %q, want %q", names, want)
 	}
@@ -88,6 +88,8 @@ func TestQuickRun(t *testing.T) {
 		{"end to end", "deliveries/s"},
 		{"end to end", "dispatcher CPU per delivery"},
 		{"end to end", "dispatcher peak RSS"},
+		{"end to end, pull", "deliveries/s"},
+		{"end to end, pull", "dispatcher CPU per delivery"},
 		{"dispatcher", "deliveries/s"},
 		{"dispatcher", "dispatcher CPU per delivery"},
 		{"fan-out 100", "deliveries/s"},
@@ -109,6 +111,8 @@ func TestQuickRun(t *testing.T) {
 		{"push ceiling", "not pushed after drain"},
 		{"end to end", "failed requests"},
 		{"end to end", "undelivered after drain"},
+		{"end to end, pull", "failed requests"},
+		{"end to end, pull", "undelivered after drain"},
 		{"dispatcher", "failed requests"},
 		{"receiver", "failed requests"},
 	} {
@@ -118,7 +122,7 @@ func TestQuickRun(t *testing.T) {
 	}
 
 	// -profile: a CPU profile per profiled service and load scenario.
-	for _, name := range []string{"ingest-ingest", "batch-ingest", "e2e-ingest", "e2e-dispatcher", "push-dispatcher", "fan100-dispatcher"} {
+	for _, name := range []string{"ingest-ingest", "batch-ingest", "e2e-ingest", "e2e-dispatcher", "e2epull-dispatcher", "push-dispatcher", "fan100-dispatcher"} {
 		if fi, err := os.Stat(filepath.Join(profiles, name+".pprof")); err != nil || fi.Size() == 0 {
 			t.Errorf("profile %s.pprof: %v", name, err)
 		}

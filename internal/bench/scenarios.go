@@ -196,15 +196,32 @@ func (b *bench) runPushCeiling(ctx context.Context) (Scenario, error) {
 }
 
 // runEndToEnd sends the producers' load through ingest to one endpoint at
-// the sink: accepted → published → pushed → signed and delivered.
-func (b *bench) runEndToEnd(ctx context.Context) (Scenario, error) {
-	t, err := b.tenantWithEndpoint(ctx, "bench-e2e", "/e2e/0", "bench.e2e")
+// the sink: accepted → published → pushed → signed and delivered. With
+// pull, the dispatcher pulls the events subscription by streaming pull
+// instead (HOOKRUN_PULL_SUBSCRIPTION) for the scenario, under a tenant and
+// sink group of its own, and the stack is switched back to push after it.
+func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err error) {
+	name, group, how := "end to end", "e2e", "Pub/Sub push"
+	if pull {
+		name, group, how = "end to end, pull", "e2epull", "Pub/Sub streaming pull"
+		if err := b.stack.SetPull(ctx, true); err != nil {
+			return Scenario{}, fmt.Errorf("switch the dispatcher to pull: %w", err)
+		}
+		defer func() {
+			if serr := b.stack.SetPull(context.WithoutCancel(ctx), false); serr != nil {
+				err = errors.Join(err, fmt.Errorf("switch the dispatcher back to push: %w", serr))
+			}
+		}()
+	}
+	t, err := b.tenantWithEndpoint(ctx, "bench-"+group, "/"+group+"/0", "bench.e2e")
 	if err != nil {
 		return Scenario{}, err
 	}
-	b.e2e = t
+	if !pull {
+		b.e2e = t
+	}
 	l := b.producerLoad(t, "bench.e2e")
-	l.Gate = b.sink.gate("e2e", b.cfg.Producers)
+	l.Gate = b.sink.gate(group, b.cfg.Producers)
 	// The dispatcher's CPU is read once what was accepted has arrived, so
 	// it covers every delivery the sink counts in the same window.
 	var (
@@ -212,29 +229,29 @@ func (b *bench) runEndToEnd(ctx context.Context) (Scenario, error) {
 		missing int
 		drained time.Time
 	)
-	res, use, err := b.measure(ctx, "e2e", l, []string{"ingest", "dispatcher"}, nil, func(res loadResult) {
+	res, use, err := b.measure(ctx, group, l, []string{"ingest", "dispatcher"}, nil, func(res loadResult) {
 		dctx, cancel := context.WithTimeout(ctx, drainTimeout)
 		defer cancel()
 		ids = res.ids()
-		missing = b.sink.wait(dctx, "e2e", ids, 1)
+		missing = b.sink.wait(dctx, group, ids, 1)
 		drained = time.Now()
 	})
 	if err != nil {
 		return Scenario{}, err
 	}
 	window := res.to.Sub(res.from)
-	r := rate(b.sink.deliveredBetween("e2e", res.from, res.to), window)
-	lat := latencies(res.sent, b.sink.arrivals("e2e", ids))
+	r := rate(b.sink.deliveredBetween(group, res.from, res.to), window)
+	lat := latencies(res.sent, b.sink.arrivals(group, ids))
 	return Scenario{
-		Name:        "end to end",
-		Description: fmt.Sprintf("%d events in flight through ingest, Pub/Sub push and the dispatcher to one endpoint; a producer sends its next event once one arrived", b.cfg.Producers),
+		Name:        name,
+		Description: fmt.Sprintf("%d events in flight through ingest, %s and the dispatcher to one endpoint; a producer sends its next event once one arrived", b.cfg.Producers, how),
 		Figures: []Figure{
 			figure("events/s accepted", rate(res.ok, window), "/s"),
 			figure("deliveries/s", r, "/s"),
 			atLeast(figure("of push ceiling", percent(r, b.ceilingRate), "%"), targetCeilingRatio),
 			atMost(figure("send → delivered p50", millis(percentile(lat, 0.50)), "ms"), targetE2EP50),
 			figure("send → delivered p99", millis(percentile(lat, 0.99)), "ms"),
-			atMost(figure("dispatcher CPU per delivery", perOp(use["dispatcher"].CPU, b.sink.deliveredBetween("e2e", res.from, drained)), "µs"), b.dispatcherCPUTarget()),
+			atMost(figure("dispatcher CPU per delivery", perOp(use["dispatcher"].CPU, b.sink.deliveredBetween(group, res.from, drained)), "µs"), b.dispatcherCPUTarget()),
 			atMost(figure("ingest CPU per event", perOp(use["ingest"].CPU, res.ok), "µs"), b.ingestCPUTarget()),
 			atMost(figure("ingest peak RSS", mebibytes(use["ingest"].PeakRSS), "MiB"), targetRSS),
 			atMost(figure("dispatcher peak RSS", mebibytes(use["dispatcher"].PeakRSS), "MiB"), targetRSS),

@@ -22,21 +22,7 @@ func TestBatchEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	stack, _ := startTestStack(t)
-	c := &Client{BaseURL: stack.IngestURL}
-	key, err := c.CreateTenant(ctx, stack.AdminToken, "batch", "Batch")
-	if err != nil {
-		t.Fatalf("CreateTenant: %v", err)
-	}
-	rcv := &verifyingReceiver{byEvent: map[string]int{}, webhookIDs: map[string]string{}, changed: make(chan struct{})}
-	srv := httptest.NewServer(rcv)
-	defer srv.Close()
-	_, secret, err := c.CreateEndpoint(ctx, key, "batch", srv.URL+"/hooks", []string{"user.*"})
-	if err != nil {
-		t.Fatalf("CreateEndpoint: %v", err)
-	}
-	if rcv.wh, err = standardwebhooks.NewWebhook(secret); err != nil {
-		t.Fatalf("NewWebhook: %v", err)
-	}
+	c, key, rcv := verifiedTenant(ctx, t, stack, "batch")
 
 	bad := map[int]map[string]any{
 		7:   {"id": "b-7", "type": "User Created", "data": map[string]any{}},
@@ -96,4 +82,27 @@ func TestBatchEndToEnd(t *testing.T) {
 	if len(rcv.bad) > 0 {
 		t.Errorf("deliveries that failed verification: %v", rcv.bad[:min(len(rcv.bad), 3)])
 	}
+}
+
+// verifiedTenant creates tenant id with an endpoint for user.* events at a
+// verifyingReceiver, and returns a client of the stack, the tenant's key
+// and the receiver.
+func verifiedTenant(ctx context.Context, t *testing.T, stack *Stack, id string) (*Client, string, *verifyingReceiver) {
+	t.Helper()
+	c := &Client{BaseURL: stack.IngestURL}
+	key, err := c.CreateTenant(ctx, stack.AdminToken, id, id)
+	if err != nil {
+		t.Fatalf("CreateTenant: %v", err)
+	}
+	rcv := &verifyingReceiver{byEvent: map[string]int{}, webhookIDs: map[string]string{}, changed: make(chan struct{})}
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	_, secret, err := c.CreateEndpoint(ctx, key, id, srv.URL+"/hooks", []string{"user.*"})
+	if err != nil {
+		t.Fatalf("CreateEndpoint: %v", err)
+	}
+	if rcv.wh, err = standardwebhooks.NewWebhook(secret); err != nil {
+		t.Fatalf("NewWebhook: %v", err)
+	}
+	return c, key, rcv
 }

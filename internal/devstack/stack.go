@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -96,6 +97,10 @@ type StackConfig struct {
 	// Pprof serves the profiler of ingest and the dispatcher on a free
 	// loopback port each (PprofURL).
 	Pprof bool
+	// PullEvents makes the events subscription a pull subscription that
+	// the dispatcher pulls (HOOKRUN_PULL_SUBSCRIPTION) instead of one
+	// that pushes to it; SetPull switches a running stack.
+	PullEvents bool
 }
 
 // Stack is the running local stack: emulators, ingest and dispatcher. The
@@ -280,33 +285,35 @@ func (s *Stack) startServices(ctx context.Context) error {
 	if err := s.ensureQueue(ctx); err != nil {
 		return err
 	}
-	if err := s.startService(ctx, "dispatcher", dispatcherPort, dispatcherMetrics,
-		"HOOKRUN_PUSH_AUTH=none",              // the emulators' requests carry no OIDC token
-		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // the sample receiver is on loopback
-		"HOOKRUN_TASKS_LOCATION="+TasksLocation,
-		"HOOKRUN_TASKS_TARGET_URL="+s.DispatcherURL+"/tasks/deliver",
-	); err != nil {
-		return err
-	}
-	// The events subscription pushes through the relay, which numbers
-	// each message's pushes (deliveryAttempt) as production Pub/Sub does
-	// and the emulator does not. It answers a push in no less time than
-	// the emulator waits for one.
-	const ackDeadline = 60 * time.Second
-	s.relay, err = startPushRelay(s.DispatcherURL, ackDeadline+10*time.Second, PrefixWriter(s.cfg.Output, "relay      | "))
+	// A pushed events subscription pushes through the relay, which
+	// numbers each message's pushes (deliveryAttempt) as production
+	// Pub/Sub does and the emulator does not. It answers a push in no
+	// less time than the emulator waits for one.
+	s.relay, err = startPushRelay(s.DispatcherURL, eventsAckDeadline+10*time.Second, PrefixWriter(s.cfg.Output, "relay      | "))
 	if err != nil {
 		return err
 	}
-	// Subscribe only once the dispatcher is up, so the first push finds it.
-	if err := ps.EnsurePushSubscription(ctx, pubsub.PushSubscription{
-		ID:                  DispatchSubscription,
-		Topic:               EventsTopic,
-		Endpoint:            s.relay.URL + "/pubsub/push",
-		AckDeadline:         ackDeadline,
-		DeadLetterTopic:     PushDeadLetterTopic,
-		MaxDeliveryAttempts: 10,
-	}); err != nil {
+	env := []string{dispatcherMetrics,
+		"HOOKRUN_PUSH_AUTH=none",              // the emulators' requests carry no OIDC token
+		"HOOKRUN_ALLOW_PRIVATE_NETWORKS=true", // the sample receiver is on loopback
+		"HOOKRUN_TASKS_LOCATION=" + TasksLocation,
+		"HOOKRUN_TASKS_TARGET_URL=" + s.DispatcherURL + "/tasks/deliver",
+	}
+	// A dispatcher that pulls needs its subscription as it starts.
+	if s.cfg.PullEvents {
+		if err := s.ensureEventsSubscription(ctx, ps, true); err != nil {
+			return err
+		}
+		env = append(env, pullEnv)
+	}
+	if err := s.startService(ctx, "dispatcher", dispatcherPort, env...); err != nil {
 		return err
+	}
+	// Subscribe only once the dispatcher is up, so the first push finds it.
+	if !s.cfg.PullEvents {
+		if err := s.ensureEventsSubscription(ctx, ps, false); err != nil {
+			return err
+		}
 	}
 	// What the events subscription gives up on is recorded, not lost.
 	// Pushed directly: without a dead-letter policy of its own, this
@@ -326,6 +333,64 @@ func (s *Stack) startServices(ctx context.Context) error {
 		"HOOKRUN_TASKS_LOCATION="+TasksLocation,
 		"HOOKRUN_RETIRE_TARGET_URL="+s.DispatcherURL+"/tasks/retire-secret",
 	)
+}
+
+// eventsAckDeadline is the events subscription's ack deadline.
+const eventsAckDeadline = 60 * time.Second
+
+// pullEnv makes the dispatcher pull the events subscription.
+const pullEnv = "HOOKRUN_PULL_SUBSCRIPTION=" + DispatchSubscription
+
+// ensureEventsSubscription makes the events subscription push to the
+// dispatcher through the relay or, with pull, a pull subscription: with
+// the same dead-letter policy either way, as production would have it, so
+// that Pub/Sub counts a message's deliveries (deliveryAttempt) both ways.
+func (s *Stack) ensureEventsSubscription(ctx context.Context, ps *pubsub.Admin, pull bool) error {
+	sub := pubsub.PushSubscription{
+		ID:                  DispatchSubscription,
+		Topic:               EventsTopic,
+		Endpoint:            s.relay.URL + "/pubsub/push",
+		AckDeadline:         eventsAckDeadline,
+		DeadLetterTopic:     PushDeadLetterTopic,
+		MaxDeliveryAttempts: 10,
+	}
+	if pull {
+		sub.Endpoint = ""
+	}
+	return ps.EnsurePushSubscription(ctx, sub)
+}
+
+// SetPull switches the events subscription of a running stack to pull
+// (the dispatcher restarted pulling it) or back to push, and restarts the
+// dispatcher gracefully (as Restart) even when it is in that mode already.
+// The events not yet handled are handled in the new mode.
+func (s *Stack) SetPull(ctx context.Context, pull bool) error {
+	svc, ok := s.services["dispatcher"]
+	if !ok {
+		return errors.New("the stack has no dispatcher")
+	}
+	ps, err := pubsub.NewAdmin(ctx, s.cfg.ProjectID, emulatorOption(s.Env)...)
+	if err != nil {
+		return err
+	}
+	defer ps.Close()
+	svc.env = slices.DeleteFunc(slices.Clone(svc.env), func(kv string) bool { return kv == pullEnv })
+	if pull {
+		// Pushes stop before the dispatcher starts pulling.
+		if err := s.ensureEventsSubscription(ctx, ps, true); err != nil {
+			return err
+		}
+		svc.env = append(svc.env, pullEnv)
+	}
+	if _, err := s.Restart(ctx, "dispatcher"); err != nil {
+		return err
+	}
+	s.cfg.PullEvents = pull
+	if pull {
+		return nil
+	}
+	// Pushes start once the dispatcher no longer pulls.
+	return s.ensureEventsSubscription(ctx, ps, false)
 }
 
 // metricsPort picks the port of a service's Prometheus endpoint (port, or

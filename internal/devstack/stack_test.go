@@ -16,6 +16,7 @@ import (
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/hookrun/hookrun/internal/firestore"
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -208,6 +209,57 @@ func TestPipelineEndToEnd(t *testing.T) {
 		`hookrun_attempts_total{status_class="2xx"}`:    7,
 		`hookrun_delivery_latency_seconds_count`:        7,
 	})
+}
+
+// With the dispatcher pulling the events subscription instead of Pub/Sub
+// pushing it, events sent through ingest reach the endpoint each once; so
+// they do again once the stack is switched back to push.
+func TestPullEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test builds and runs the services")
+	}
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	stack, _ := startTestStackWith(t, func(cfg *StackConfig) { cfg.PullEvents = true })
+	c, key, rcv := verifiedTenant(ctx, t, stack, "pulled")
+
+	send := func(prefix string, n int) []string {
+		t.Helper()
+		ids := make([]string, n)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(8)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s-%d", prefix, i)
+			g.Go(func() error {
+				_, err := c.SendEvent(gctx, key, ids[i], "user.created", map[string]any{"i": i})
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			t.Fatalf("SendEvent: %v", err)
+		}
+		if err := rcv.waitFor(ctx, ids...); err != nil {
+			t.Fatalf("receiver: %v", err)
+		}
+		return ids
+	}
+	ids := send("pulled", 60)
+	if err := stack.SetPull(ctx, false); err != nil {
+		t.Fatalf("SetPull(false): %v", err)
+	}
+	ids = append(ids, send("pushed", 20)...)
+
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	for _, id := range ids {
+		if n := rcv.byEvent[id]; n != 1 {
+			t.Errorf("event %s delivered %d times, want once", id, n)
+		}
+	}
+	if len(rcv.bad) > 0 {
+		t.Errorf("deliveries that failed verification: %v", rcv.bad[:min(len(rcv.bad), 3)])
+	}
 }
 
 // waitRejected waits for the dispatcher to record message messageID of

@@ -18,6 +18,7 @@ import (
 	"github.com/hookrun/hookrun/internal/cache"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
+	"github.com/hookrun/hookrun/internal/logging"
 	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/sender"
 	"github.com/hookrun/hookrun/internal/wire"
@@ -116,17 +117,54 @@ func (s *Service) pushed(handle func(context.Context, *wire.PushEnvelope) error)
 			httpapi.WriteError(w, r, hookrun.Errorf(hookrun.CodeInvalidArgument, "message.messageId: required"))
 			return
 		}
-		httpapi.AddLogAttrs(r.Context(), slog.String("message_id", env.Message.MessageID))
-		ctx, span := startPush(r.Context(), env.Subscription, env.Message.MessageID, env.Message.Attributes)
-		defer span.End()
-		if err := handle(ctx, &env); err != nil {
-			span.SetStatus(codes.Error, "message not acknowledged")
-			span.RecordError(err)
+		if _, err := consume(r.Context(), &env, handle); err != nil {
 			httpapi.WriteError(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	}
+}
+
+// consume runs handle for a pushed or pulled message inside the span that
+// continues its publisher's trace (startPush), naming the message in the
+// log line of ctx. It returns the span's context, for what is logged of
+// the message afterwards, and handle's error.
+func consume(ctx context.Context, env *wire.PushEnvelope, handle func(context.Context, *wire.PushEnvelope) error) (context.Context, error) {
+	httpapi.AddLogAttrs(ctx, slog.String("message_id", env.Message.MessageID))
+	ctx, span := startPush(ctx, env.Subscription, env.Message.MessageID, env.Message.Attributes)
+	defer span.End()
+	if err := handle(ctx, env); err != nil {
+		span.SetStatus(codes.Error, "message not acknowledged")
+		span.RecordError(err)
+		return ctx, err
+	}
+	return ctx, nil
+}
+
+// HandlePulled handles a message the dispatcher pulled from the events
+// subscription (its streaming-pull mode) exactly as POST /pubsub/push
+// handles a pushed one, and returns nil when it may be acknowledged. ctx
+// carries the deadline a push request gets (HOOKRUN_REQUEST_TIMEOUT). It
+// logs one line, "message pulled", with what a push's request line has
+// (message, tenant, event, rejection, error) and the subscription, and
+// traces the message as a push, continuing its publisher's trace.
+func (s *Service) HandlePulled(ctx context.Context, env *wire.PushEnvelope) error {
+	start := time.Now()
+	ctx = logging.WithProject(ctx, s.cfg.ProjectID)
+	ctx, collected := httpapi.CollectLogAttrs(ctx)
+	lctx, err := consume(ctx, env, s.handleMessage)
+	attrs := []slog.Attr{
+		slog.String("subscription", env.Subscription),
+		slog.Bool("acknowledged", err == nil),
+		slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+	}
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", err.Error()), slog.String("error_status", string(hookrun.ErrorCode(err))))
+	}
+	slog.LogAttrs(lctx, level, "message pulled", append(attrs, collected()...)...)
+	return err
 }
 
 // authenticated checks the OIDC token of a push or task request and

@@ -57,13 +57,15 @@ func (a *Admin) EnsureTopic(ctx context.Context, topicID string) error {
 }
 
 // PushSubscription describes a subscription that Pub/Sub delivers by POSTing
-// the standard push envelope to Endpoint.
+// the standard push envelope to Endpoint, or, without Endpoint, a pull
+// subscription with the same settings (a Receiver's).
 type PushSubscription struct {
 	// ID is the subscription ID, e.g. "events-dispatcher".
 	ID string
 	// Topic is the ID of the topic it reads; the topic must exist.
 	Topic string
-	// Endpoint is the absolute http(s) URL Pub/Sub POSTs each message to.
+	// Endpoint is the absolute http(s) URL Pub/Sub POSTs each message to;
+	// empty makes it a pull subscription.
 	Endpoint string
 	// AckDeadline is how long the endpoint may take before Pub/Sub
 	// redelivers; 0 means 10 s, the allowed range is 10 s to 600 s.
@@ -92,8 +94,10 @@ func (s *PushSubscription) Validate() error {
 	if err := validateID("topic", d.Topic); err != nil {
 		return err
 	}
-	if u, err := url.Parse(d.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("subscription %s: push endpoint %q is not an absolute http(s) URL", d.ID, d.Endpoint)
+	if d.Endpoint != "" {
+		if u, err := url.Parse(d.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("subscription %s: push endpoint %q is not an absolute http(s) URL", d.ID, d.Endpoint)
+		}
 	}
 	if d.AckDeadline < minAckDeadline || d.AckDeadline > maxAckDeadline || d.AckDeadline%time.Second != 0 {
 		return fmt.Errorf("subscription %s: ack deadline %v: want whole seconds from %v to %v", d.ID, d.AckDeadline, minAckDeadline, maxAckDeadline)
@@ -138,8 +142,10 @@ func (s PushSubscription) proto(project string) *pb.Subscription {
 }
 
 // EnsurePushSubscription creates the subscription unless it exists. An
-// existing one gets s's push endpoint, ack deadline and dead-letter policy,
-// because a restarted local stack usually listens on a new port. It fails
+// existing one gets s's push endpoint (none turns it into a pull
+// subscription, one turns a pull subscription into a push one), ack
+// deadline and dead-letter policy, because a restarted local stack usually
+// listens on a new port. It fails
 // if the existing one reads another topic: Pub/Sub cannot change that.
 func (a *Admin) EnsurePushSubscription(ctx context.Context, s PushSubscription) error {
 	if err := s.Validate(); err != nil {

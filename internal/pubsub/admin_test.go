@@ -136,7 +136,7 @@ func TestEnsurePushSubscriptionErrors(t *testing.T) {
 	}{
 		{"other topic", func(s *PushSubscription) { s.Topic = "other-topic" }},
 		{"missing topic", func(s *PushSubscription) { s.ID, s.Topic = "orphan-push", "no-such-topic" }},
-		{"invalid", func(s *PushSubscription) { s.Endpoint = "" }},
+		{"invalid", func(s *PushSubscription) { s.Endpoint = "/pubsub/push" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package pubsub is hookrun's adapter for Google Cloud Pub/Sub: a Publisher
-// that returns only once Pub/Sub has a message, and an Admin that creates the
-// topics and push subscriptions the local stack and tests need.
+// that returns only once Pub/Sub has a message, a Receiver that hands the
+// messages of a pull subscription to a handler as push envelopes (the
+// dispatcher's streaming-pull mode), and an Admin that creates the topics
+// and subscriptions the local stack and tests need.
 //
 // It is the only package that imports the Pub/Sub SDK. The SDK itself honours
 // PUBSUB_EMULATOR_HOST, so the same code runs against the emulator.

@@ -8,11 +8,7 @@ import (
 
 func TestConfigValidate(t *testing.T) {
 	ok := Config{ProjectID: "proj", Topic: "events"}
-	tests := []struct {
-		name    string
-		edit    func(*Config)
-		wantErr string // substring; empty means valid
-	}{
+	testValidate(t, ok, (*Config).Validate, []validateCase[Config]{
 		{"minimal", func(*Config) {}, ""},
 		{"explicit settings", func(c *Config) { c.DelayThreshold, c.PublishTimeout = 5*time.Millisecond, time.Second }, ""},
 		{"no project", func(c *Config) { c.ProjectID = "" }, "ProjectID"},
@@ -23,14 +19,7 @@ func TestConfigValidate(t *testing.T) {
 		{"goog prefix", func(c *Config) { c.Topic = "google-events" }, "goog"},
 		{"negative delay", func(c *Config) { c.DelayThreshold = -time.Millisecond }, "DelayThreshold"},
 		{"negative timeout", func(c *Config) { c.PublishTimeout = -time.Second }, "PublishTimeout"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			c := ok
-			tt.edit(&c)
-			checkErr(t, c.Validate(), tt.wantErr)
-		})
-	}
+	})
 }
 
 func TestConfigDefaults(t *testing.T) {
@@ -42,13 +31,10 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestPushSubscriptionValidate(t *testing.T) {
 	ok := PushSubscription{ID: "events-push", Topic: "events", Endpoint: "http://127.0.0.1:8080/pubsub/push"}
-	tests := []struct {
-		name    string
-		edit    func(*PushSubscription)
-		wantErr string
-	}{
+	testValidate(t, ok, (*PushSubscription).Validate, []validateCase[PushSubscription]{
 		{"minimal", func(*PushSubscription) {}, ""},
 		{"https endpoint", func(s *PushSubscription) { s.Endpoint = "https://dispatcher.example/pubsub/push" }, ""},
+		{"pull subscription", func(s *PushSubscription) { s.Endpoint = "" }, ""},
 		{"dead letters with default attempts", func(s *PushSubscription) { s.DeadLetterTopic = "dead-letters" }, ""},
 		{"max ack deadline", func(s *PushSubscription) { s.AckDeadline = 600 * time.Second }, ""},
 		{"bad id", func(s *PushSubscription) { s.ID = "x" }, "subscription ID"},
@@ -61,12 +47,25 @@ func TestPushSubscriptionValidate(t *testing.T) {
 		{"bad dead-letter topic", func(s *PushSubscription) { s.DeadLetterTopic = "dl" }, "dead-letter topic"},
 		{"too few attempts", func(s *PushSubscription) { s.DeadLetterTopic, s.MaxDeliveryAttempts = "dead-letters", 4 }, "max delivery attempts"},
 		{"too many attempts", func(s *PushSubscription) { s.DeadLetterTopic, s.MaxDeliveryAttempts = "dead-letters", 101 }, "max delivery attempts"},
-	}
+	})
+}
+
+// validateCase is a case of a Validate test: edit changes a valid config,
+// after which Validate's error contains wantErr ("": is nil).
+type validateCase[C any] struct {
+	name    string
+	edit    func(*C)
+	wantErr string
+}
+
+// testValidate runs validate on ok as each case edits it.
+func testValidate[C any](t *testing.T, ok C, validate func(*C) error, tests []validateCase[C]) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := ok
-			tt.edit(&s)
-			checkErr(t, s.Validate(), tt.wantErr)
+			c := ok
+			tt.edit(&c)
+			checkErr(t, validate(&c), tt.wantErr)
 		})
 	}
 }

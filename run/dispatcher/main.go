@@ -1,7 +1,8 @@
 // Command dispatcher is hookrun's sender on Cloud Run: Pub/Sub pushes
-// events to it, Cloud Tasks calls it back for retries, and it delivers them,
-// signed, to the tenants' endpoints. It only wires configuration and
-// adapters; the logic lives in internal/dispatch.
+// events to it (or it pulls them, HOOKRUN_PULL_SUBSCRIPTION), Cloud Tasks
+// calls it back for retries, and it delivers them, signed, to the
+// tenants' endpoints. It only wires configuration and adapters; the logic
+// lives in internal/dispatch.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
 	"github.com/hookrun/hookrun/internal/writebehind"
+	"golang.org/x/sync/errgroup"
 )
 
 // config is everything the dispatcher reads from its environment. The
@@ -49,6 +51,28 @@ type config struct {
 	// so that attempts cut short are still recorded and answered for.
 	// Each dependency call has its own, short, deadline (HOOKRUN_CALL_TIMEOUT).
 	RequestTimeout time.Duration `env:"HOOKRUN_REQUEST_TIMEOUT" envDefault:"4m"`
+
+	// PullSubscription, when set, is a pull subscription of the events
+	// topic that the dispatcher also takes events from, by streaming
+	// pull, handling each as a push (dispatch.Service.HandlePulled) within
+	// RequestTimeout. Empty, the default, takes events only as pushes.
+	PullSubscription string `env:"HOOKRUN_PULL_SUBSCRIPTION"`
+	// PullMaxOutstanding bounds the pulled messages handled at once
+	// (pubsub.MaxMaxOutstanding at most).
+	PullMaxOutstanding int `env:"HOOKRUN_PULL_MAX_OUTSTANDING" envDefault:"64"`
+}
+
+// receiver is the configuration of the streaming pull of PullSubscription:
+// a message has a push request's budget, and the messages being handled at
+// SIGTERM the server's shutdown budget to finish.
+func (c config) receiver() pubsub.ReceiverConfig {
+	return pubsub.ReceiverConfig{
+		ProjectID:      c.ProjectID,
+		Subscription:   c.PullSubscription,
+		MaxOutstanding: c.PullMaxOutstanding,
+		HandlerTimeout: c.RequestTimeout,
+		DrainTimeout:   httpapi.ShutdownBudget,
+	}
 }
 
 // Validate reports what is wrong with c.
@@ -58,6 +82,12 @@ func (c config) Validate() error {
 	}
 	if c.Tasks.Location == "" {
 		return fmt.Errorf("HOOKRUN_TASKS_LOCATION is required: the region of the retry queue")
+	}
+	if c.PullSubscription != "" {
+		r := c.receiver()
+		if err := r.Validate(); err != nil {
+			return fmt.Errorf("HOOKRUN_PULL_SUBSCRIPTION, HOOKRUN_PULL_MAX_OUTSTANDING: %w", err)
+		}
 	}
 	return nil
 }
@@ -130,10 +160,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout}, m)
-	// SIGTERM: the server has stopped and its requests have ended; the
-	// records of their last successful attempts are written before the
-	// store closes.
+	err = serve(ctx, cfg, svc, m)
+	// SIGTERM: the server has stopped and its requests have ended, as
+	// have the pulled messages being handled; the records of their last
+	// successful attempts are written before the store closes.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writebehind.ShutdownTimeout)
 	defer cancel()
 	if ferr := svc.Flush(fctx); ferr != nil {
@@ -141,4 +171,24 @@ func run(ctx context.Context) error {
 		err = errors.Join(err, ferr)
 	}
 	return err
+}
+
+// serve serves the dispatcher's routes until ctx ends and, with
+// HOOKRUN_PULL_SUBSCRIPTION, pulls events meanwhile: if either stops with
+// an error (the subscription does not exist), the other stops too.
+func serve(ctx context.Context, cfg config, svc *dispatch.Service, m *metrics.Provider) error {
+	timeouts := httpapi.Timeouts{Request: cfg.RequestTimeout}
+	if cfg.PullSubscription == "" {
+		return app.Serve(ctx, cfg.Common, svc.Handler(), timeouts, m)
+	}
+	rcv, err := pubsub.NewReceiver(ctx, cfg.receiver())
+	if err != nil {
+		return fmt.Errorf("pull subscription: %w", err)
+	}
+	defer rcv.Close()
+	slog.Info("pulling events", "subscription", cfg.PullSubscription, "max_outstanding", cfg.PullMaxOutstanding)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return app.Serve(gctx, cfg.Common, svc.Handler(), timeouts, m) })
+	g.Go(func() error { return rcv.Receive(gctx, svc.HandlePulled) })
+	return g.Wait()
 }

@@ -17,8 +17,14 @@ func TestConfigFromEnvironment(t *testing.T) {
 		check func(t *testing.T, c config)
 	}{
 		{"defaults", nil, func(t *testing.T, c config) {
-			if c.Dispatch.DisableAfterDead != 50 || c.Dispatch.MaxFanOut != 32 || c.Dispatch.EndpointCacheTTL != 10*time.Second || c.Tasks.Queue != "deliveries" || c.RequestTimeout != 4*time.Minute {
+			if c.Dispatch.DisableAfterDead != 50 || c.Dispatch.MaxFanOut != 32 || c.Dispatch.EndpointCacheTTL != 10*time.Second || c.Tasks.Queue != "deliveries" || c.RequestTimeout != 4*time.Minute ||
+				c.PullSubscription != "" || c.PullMaxOutstanding != 64 {
 				t.Errorf("got %+v %+v, want the declared defaults", c.Dispatch, c.Tasks)
+			}
+		}},
+		{"pull mode", map[string]string{"HOOKRUN_PULL_SUBSCRIPTION": "events-pull", "HOOKRUN_PULL_MAX_OUTSTANDING": "200"}, func(t *testing.T, c config) {
+			if r := c.receiver(); r.Subscription != "events-pull" || r.MaxOutstanding != 200 || r.HandlerTimeout != c.RequestTimeout {
+				t.Errorf("receiver() = %+v, want events-pull, 200 at once, the request timeout per message", r)
 			}
 		}},
 		{"0 dead letters is never", map[string]string{"HOOKRUN_DISABLE_AFTER_DEAD_LETTERS": "0"}, func(t *testing.T, c config) {
@@ -47,13 +53,23 @@ func TestConfigFromEnvironment(t *testing.T) {
 			tt.check(t, c)
 		})
 	}
-	t.Run("no queue location", func(t *testing.T) {
-		t.Setenv("GOOGLE_CLOUD_PROJECT", "p")
-		t.Setenv("HOOKRUN_TASKS_TARGET_URL", "http://127.0.0.1:1/tasks/deliver")
-		t.Setenv("HOOKRUN_TASKS_LOCATION", "")
-		var c config
-		if err := app.LoadEnv(&c); err == nil {
-			t.Errorf("LoadEnv without HOOKRUN_TASKS_LOCATION succeeded")
-		}
-	})
+	for name, env := range map[string]map[string]string{
+		"no queue location":        {"HOOKRUN_TASKS_LOCATION": ""},
+		"bad pull subscription":    {"HOOKRUN_PULL_SUBSCRIPTION": "projects/p/subscriptions/events-pull"},
+		"pulling too much at once": {"HOOKRUN_PULL_SUBSCRIPTION": "events-pull", "HOOKRUN_PULL_MAX_OUTSTANDING": "5000"},
+		"pulling nothing at once":  {"HOOKRUN_PULL_SUBSCRIPTION": "events-pull", "HOOKRUN_PULL_MAX_OUTSTANDING": "-1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("GOOGLE_CLOUD_PROJECT", "p")
+			t.Setenv("HOOKRUN_TASKS_TARGET_URL", "http://127.0.0.1:1/tasks/deliver")
+			t.Setenv("HOOKRUN_TASKS_LOCATION", "local")
+			for k, v := range env {
+				t.Setenv(k, v)
+			}
+			var c config
+			if err := app.LoadEnv(&c); err == nil {
+				t.Errorf("LoadEnv with %v succeeded", env)
+			}
+		})
+	}
 }

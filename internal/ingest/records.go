@@ -18,11 +18,16 @@ const (
 	// eventBatch is how many records start a write without waiting for
 	// the interval.
 	eventBatch = 500
-	// maxQueuedEvents bounds the records an instance holds unwritten, at
-	// most hookrun.MaxEventDataBytes each but a few KiB typically; when
-	// it is reached, an event is recorded before its 202 (backpressure,
-	// never a dropped record).
+	// maxQueuedEvents bounds the records an instance holds unwritten;
+	// when it is reached, or maxQueuedEventBytes, an event is recorded
+	// before its 202 (backpressure, never a dropped record).
 	maxQueuedEvents = 5000
+	// maxQueuedEventBytes bounds the events' data an instance holds
+	// unwritten (HOOKRUN_MAX_BODY_BYTES each at most), well within the
+	// service's memory (infra: 512 MiB); eventBatchBytes queued start a
+	// write at once.
+	maxQueuedEventBytes = 64 << 20
+	eventBatchBytes     = 8 << 20
 	// eventRecordTimeout bounds one write of records, and the retry of
 	// each one that failed in it.
 	eventRecordTimeout = 10 * time.Second
@@ -40,6 +45,8 @@ type eventLog = writebehind.Log[string, hookrun.AcceptedEvent]
 func newEventLog(store Store, every time.Duration) *eventLog {
 	return writebehind.New(writebehind.Options[string, hookrun.AcceptedEvent]{
 		Every: every, Batch: eventBatch, Max: maxQueuedEvents, Timeout: eventRecordTimeout,
+		Size:     func(ae hookrun.AcceptedEvent) int { return len(ae.Event.Data) },
+		MaxBytes: maxQueuedEventBytes, BatchBytes: eventBatchBytes,
 		Key:   func(ae hookrun.AcceptedEvent) string { return eventKey(ae.Event.TenantID, ae.Event.ID) },
 		Write: store.RecordEvents,
 		WriteOne: func(ctx context.Context, ae hookrun.AcceptedEvent) error {

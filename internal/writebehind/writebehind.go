@@ -34,6 +34,12 @@ type Options[K comparable, R any] struct {
 	Batch int
 	// Max bounds the records queued and unwritten; Add refuses more.
 	Max int
+	// Size, when set, is a record's weight in bytes (what it holds in
+	// memory): then MaxBytes bounds the bytes unwritten as Max bounds the
+	// records (Add refuses a record past it, unless none is unwritten),
+	// and BatchBytes queued start a write as Batch records do.
+	Size                 func(R) int
+	MaxBytes, BatchBytes int
 	// Key names a record, for Unwritten: records of one key are expected
 	// to be about one thing (an event, a delivery), the last one wins.
 	Key func(R) K
@@ -63,8 +69,9 @@ type Log[K comparable, R any] struct {
 	// unwritten holds the last record of each key queued or being
 	// written, with how many of that key are.
 	unwritten map[K]unwritten[R]
-	// pending counts the records queued or being written.
-	pending int
+	// pending counts the records queued or being written, pendingBytes
+	// their Size; queuedBytes is the Size of those queued.
+	pending, pendingBytes, queuedBytes int
 	// writing holds a channel per write in flight, closed when it ends,
 	// for Flush to wait on.
 	writing map[chan struct{}]struct{}
@@ -88,15 +95,18 @@ func (l *Log[K, R]) Add(r R) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.pending >= l.o.Max {
+	size := l.size(r)
+	if l.pending >= l.o.Max || l.pending > 0 && l.o.Size != nil && l.pendingBytes+size > l.o.MaxBytes {
 		return false
 	}
 	l.pending++
+	l.pendingBytes += size
+	l.queuedBytes += size
 	l.queued = append(l.queued, r)
 	k := l.o.Key(r)
 	l.unwritten[k] = unwritten[R]{r: r, n: l.unwritten[k].n + 1}
 	switch {
-	case len(l.queued) >= l.o.Batch:
+	case len(l.queued) >= l.o.Batch || l.o.Size != nil && l.queuedBytes >= l.o.BatchBytes:
 		if recs, done := l.takeLocked(); recs != nil {
 			go l.write(recs, done) // the caller is on a request's path
 		}
@@ -105,6 +115,13 @@ func (l *Log[K, R]) Add(r R) bool {
 		time.AfterFunc(l.o.Every, l.flush)
 	}
 	return true
+}
+
+func (l *Log[K, R]) size(r R) int {
+	if l.o.Size == nil {
+		return 0
+	}
+	return l.o.Size(r)
 }
 
 // Unwritten returns the record of key k that is queued or being written,
@@ -134,7 +151,7 @@ func (l *Log[K, R]) flush() {
 // until done is closed; the caller holds l.mu and must write them.
 func (l *Log[K, R]) takeLocked() (recs []R, done chan struct{}) {
 	recs = l.queued
-	l.queued, l.scheduled = nil, false
+	l.queued, l.scheduled, l.queuedBytes = nil, false, 0
 	if len(recs) == 0 {
 		return nil, nil
 	}
@@ -158,6 +175,7 @@ func (l *Log[K, R]) write(recs []R, done chan struct{}) {
 	l.mu.Lock()
 	l.pending -= len(recs)
 	for _, r := range recs {
+		l.pendingBytes -= l.size(r)
 		k := l.o.Key(r)
 		if u := l.unwritten[k]; u.n > 1 {
 			u.n--

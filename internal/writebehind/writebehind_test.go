@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -210,5 +211,50 @@ func TestNilLogIsOff(t *testing.T) {
 	}
 	if err := l.Flush(context.Background()); err != nil {
 		t.Errorf("nil Log's Flush = %v", err)
+	}
+}
+
+// With Size set, the bytes unwritten are bounded as the records are (a
+// record larger than the bound alone is still taken, when nothing else
+// waits), and a batch's worth of bytes starts a write at once.
+func TestBytesBoundTheLog(t *testing.T) {
+	s := &store{block: make(chan struct{})}
+	l := writebehind.New(writebehind.Options[string, rec]{
+		Every: time.Hour, Batch: 100, Max: 100, Timeout: time.Minute,
+		Key:   func(r rec) string { return r.key },
+		Write: s.write, WriteOne: s.writeOne, Lost: s.lose,
+		Size: func(r rec) int { return len(r.val) }, MaxBytes: 10, BatchBytes: 100,
+	})
+	if !l.Add(rec{"big", strings.Repeat("x", 50)}) {
+		t.Fatal("a record over MaxBytes with nothing unwritten was refused")
+	}
+	if l.Add(rec{"a", "x"}) {
+		t.Error("a record past MaxBytes was taken")
+	}
+	close(s.block)
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, true, false} {
+		if got := l.Add(rec{string(rune('a' + i)), "xxxx"}); got != want {
+			t.Errorf("Add of 4 bytes with %d unwritten = %v, want %v", 4*i, got, want)
+		}
+	}
+
+	s2 := &store{}
+	l = writebehind.New(writebehind.Options[string, rec]{
+		Every: time.Hour, Batch: 100, Max: 100, Timeout: time.Minute,
+		Key:   func(r rec) string { return r.key },
+		Write: s2.write, WriteOne: s2.writeOne, Lost: s2.lose,
+		Size: func(r rec) int { return len(r.val) }, MaxBytes: 1000, BatchBytes: 8,
+	})
+	l.Add(rec{"a", "xxxx"})
+	l.Add(rec{"b", "xxxx"}) // 8 bytes queued: written without waiting the hour
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s2.written()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := s2.written(); len(got) != 2 {
+		t.Errorf("after BatchBytes queued: written %v, want both records", got)
 	}
 }

@@ -26,8 +26,8 @@ const (
 	// unwritten (HOOKRUN_MAX_BODY_BYTES each at most), well within the
 	// service's memory (infra: 512 MiB); eventBatchBytes queued start a
 	// write at once.
-	maxQueuedEventBytes = 64 << 20
-	eventBatchBytes     = 8 << 20
+	maxQueuedEventBytes = 16 << 20
+	eventBatchBytes     = 4 << 20
 	// eventRecordTimeout bounds one write of records, and the retry of
 	// each one that failed in it.
 	eventRecordTimeout = 10 * time.Second

@@ -278,6 +278,16 @@ resource "google_pubsub_topic_iam_member" "pubsub_agent_publishes_push_dead_lett
   member  = local.pubsub_agent
 }
 
+# With var.dispatcher_pull, the dispatcher pulls and acknowledges the events
+# itself.
+resource "google_pubsub_subscription_iam_member" "dispatcher_pulls_events" {
+  count        = var.dispatcher_pull ? 1 : 0
+  project      = var.project_id
+  subscription = google_pubsub_subscription.events_dispatcher.name
+  role         = "roles/pubsub.subscriber"
+  member       = local.members.dispatcher
+}
+
 resource "google_pubsub_subscription_iam_member" "pubsub_agent_acks_events" {
   project      = var.project_id
   subscription = google_pubsub_subscription.events_dispatcher.name

@@ -35,6 +35,11 @@ locals {
   }
   dispatcher_url = local.service_urls.dispatcher
 
+  # The events subscription's name, which the dispatcher reads when it
+  # pulls (var.dispatcher_pull): a literal here, as the subscription
+  # depends on the dispatcher (its push invoker's grant).
+  events_subscription = "events-dispatcher"
+
   push_endpoint        = "${local.dispatcher_url}/pubsub/push"
   dead_letter_endpoint = "${local.dispatcher_url}/pubsub/dead-letter"
   tasks_target_url     = "${local.dispatcher_url}/tasks/deliver"

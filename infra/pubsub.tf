@@ -27,17 +27,23 @@ resource "google_pubsub_topic" "events_dead_letter" {
 
 resource "google_pubsub_subscription" "events_dispatcher" {
   project = var.project_id
-  name    = "events-dispatcher"
+  name    = local.events_subscription
   topic   = google_pubsub_topic.events.id
 
   ack_deadline_seconds       = var.push_ack_deadline_seconds
   message_retention_duration = var.subscription_retention
 
-  push_config {
-    push_endpoint = local.push_endpoint
-    oidc_token {
-      service_account_email = google_service_account.push_invoker.email
-      audience              = local.push_audience
+  # Without push_config (var.dispatcher_pull) it is a pull subscription,
+  # which the dispatcher reads by streaming pull: switched, not added
+  # beside it, as every subscription gets every event.
+  dynamic "push_config" {
+    for_each = var.dispatcher_pull ? [] : [local.push_endpoint]
+    content {
+      push_endpoint = push_config.value
+      oidc_token {
+        service_account_email = google_service_account.push_invoker.email
+        audience              = local.push_audience
+      }
     }
   }
 

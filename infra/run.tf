@@ -201,7 +201,8 @@ resource "google_cloud_run_v2_service" "dispatcher" {
     max_instance_request_concurrency = var.request_concurrency
 
     scaling {
-      min_instance_count = 0
+      # Pulling needs an instance that runs all the time, with CPU.
+      min_instance_count = var.dispatcher_pull ? 1 : 0
       max_instance_count = var.dispatcher_max_instances
     }
 
@@ -217,7 +218,7 @@ resource "google_cloud_run_v2_service" "dispatcher" {
           cpu    = var.cpu
           memory = var.memory
         }
-        cpu_idle          = true
+        cpu_idle          = !var.dispatcher_pull
         startup_cpu_boost = true
       }
 
@@ -316,7 +317,7 @@ resource "google_cloud_run_v2_service" "dispatcher" {
       # run/dispatcher: streaming pull, off by default
       env {
         name  = "HOOKRUN_PULL_SUBSCRIPTION"
-        value = var.dispatcher_pull_subscription
+        value = var.dispatcher_pull ? local.events_subscription : ""
       }
       env {
         name  = "HOOKRUN_PULL_MAX_OUTSTANDING"

@@ -312,10 +312,10 @@ variable "dispatcher_request_timeout" {
   default     = "4m"
 }
 
-variable "dispatcher_pull_subscription" {
-  description = "HOOKRUN_PULL_SUBSCRIPTION: a pull subscription of the events topic the dispatcher also takes events from by streaming pull (README: Streaming pull). Empty, the default, takes events only as pushes. The pull subscription needs the dead-letter policy of the push one."
-  type        = string
-  default     = ""
+variable "dispatcher_pull" {
+  description = "Streaming pull (README: Streaming pull): the events-dispatcher subscription becomes a pull subscription (same retry and dead-letter policy) that the dispatcher reads as HOOKRUN_PULL_SUBSCRIPTION, with at least one instance always running with CPU. false, the default, has Pub/Sub push every event."
+  type        = bool
+  default     = false
 }
 
 variable "dispatcher_pull_max_outstanding" {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -152,7 +153,7 @@ func (s *Service) HandlePulled(ctx context.Context, env *wire.PushEnvelope) erro
 	start := time.Now()
 	ctx = logging.WithProject(ctx, s.cfg.ProjectID)
 	ctx, collected := httpapi.CollectLogAttrs(ctx)
-	lctx, err := consume(ctx, env, s.handleMessage)
+	lctx, err := consumeRecovering(ctx, env, s.handleMessage)
 	attrs := []slog.Attr{
 		slog.String("subscription", env.Subscription),
 		slog.Bool("acknowledged", err == nil),
@@ -165,6 +166,21 @@ func (s *Service) HandlePulled(ctx context.Context, env *wire.PushEnvelope) erro
 	}
 	slog.LogAttrs(lctx, level, "message pulled", append(attrs, collected()...)...)
 	return err
+}
+
+// consumeRecovering is consume for a pulled message, which no HTTP
+// middleware guards: a panic in its handling is logged with its stack
+// and becomes an error (the message is nacked and redelivered) instead
+// of ending the process and every other message in flight.
+func consumeRecovering(ctx context.Context, env *wire.PushEnvelope, handle func(context.Context, *wire.PushEnvelope) error) (lctx context.Context, err error) {
+	lctx = ctx
+	defer func() {
+		if p := recover(); p != nil {
+			slog.ErrorContext(ctx, "panic handling a pulled message", "message_id", env.Message.MessageID, "panic", p, "stack", string(debug.Stack()))
+			err = hookrun.Errorf(hookrun.CodeInternal, "internal error handling message %s", env.Message.MessageID)
+		}
+	}()
+	return consume(ctx, env, handle)
 }
 
 // authenticated checks the OIDC token of a push or task request and

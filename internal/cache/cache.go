@@ -6,7 +6,9 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -137,7 +139,16 @@ func (c *TTL[V]) cached(ctx context.Context, key string, notBefore, refreshBefor
 // wait on it), so ctx is none of theirs: its calls have deadlines of
 // their own.
 func (c *TTL[V]) loader(ctx context.Context, key string, check func(context.Context, V) (bool, error), load func(context.Context) (V, error)) func() (any, error) {
-	return func() (any, error) {
+	return func() (_ any, err error) {
+		// A load runs on a goroutine of its own, where singleflight
+		// re-raises a panic out of every caller's reach, ending the
+		// process: it becomes the waiting callers' error instead.
+		defer func() {
+			if p := recover(); p != nil {
+				slog.ErrorContext(ctx, "panic loading a cached value", "panic", p, "stack", string(debug.Stack()))
+				err = fmt.Errorf("load %q: panic: %v", key, p)
+			}
+		}()
 		c.mu.Lock()
 		c.loading[key] = true
 		c.mu.Unlock()

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -315,5 +316,20 @@ func TestGetCheckedAheadRefreshOutlivesItsCallerWithADeadline(t *testing.T) {
 	}
 	if until := time.Until(deadline); until > time.Minute {
 		t.Errorf("refresh's deadline is %v away, want at most the cache's ttl (1m)", until)
+	}
+}
+
+// A load that panics is an error for its callers, not the end of the
+// process (singleflight would re-raise it on a goroutine of its own), and
+// the next get loads again.
+func TestPanickingLoadIsAnError(t *testing.T) {
+	c := New[int](time.Minute, 10)
+	ctx := context.Background()
+	_, err := c.Get(ctx, "k", func(context.Context) (int, error) { panic("a bug") })
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("Get with a panicking load = %v, want an error saying panic", err)
+	}
+	if v, err := c.Get(ctx, "k", func(context.Context) (int, error) { return 7, nil }); err != nil || v != 7 {
+		t.Errorf("Get after = %d, %v; want 7 loaded", v, err)
 	}
 }

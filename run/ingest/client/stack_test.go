@@ -103,12 +103,19 @@ func TestClientAgainstTheLocalStack(t *testing.T) {
 	if got := rcv.deliveries(id); got != 1 {
 		t.Errorf("receiver got event %s %d times, want once", id, got)
 	}
+	// The event list reads the records ingest writes just after its
+	// answers (README: Records written after the answer).
 	listed := false
-	for e, err := range c.Events(ctx, tenantID, client.EventQuery{EventType: "order.paid", PageSize: 1}) {
-		if err != nil {
-			t.Fatalf("Events: %v", err)
+	for deadline := time.Now().Add(10 * time.Second); !listed && time.Now().Before(deadline); {
+		for e, err := range c.Events(ctx, tenantID, client.EventQuery{EventType: "order.paid", PageSize: 1}) {
+			if err != nil {
+				t.Fatalf("Events: %v", err)
+			}
+			listed = listed || e.ID == id
 		}
-		listed = listed || e.ID == id
+		if !listed {
+			pause(ctx, t, "event "+id+" in the list")
+		}
 	}
 	if !listed {
 		t.Errorf("Events does not list %s", id)

@@ -151,12 +151,10 @@ func TestCLIAgainstTheLocalStack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// events list and get, with the attempt.
+	// events list and get, with the attempt. Event and attempt records
+	// are written just after the answers (README: Records written after
+	// the answer), so a delivered event may be listed a moment later.
 	var evs []struct{ ID string }
-	decode(t, e.must(t, "", "events", "list", "--limit", "0", "-o", "json"), &evs)
-	if len(evs) != 19 {
-		t.Errorf("events list: %d events, want 19 (o-1 and the batch's 18)", len(evs))
-	}
 	var got struct {
 		Deliveries []struct {
 			State      string
@@ -165,7 +163,17 @@ func TestCLIAgainstTheLocalStack(t *testing.T) {
 			} `json:"attempt_log"`
 		}
 	}
-	decode(t, e.must(t, "", "events", "get", "o-1", "-o", "json"), &got)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		evs, got.Deliveries = nil, nil
+		decode(t, e.must(t, "", "events", "list", "--limit", "0", "-o", "json"), &evs)
+		decode(t, e.must(t, "", "events", "get", "o-1", "-o", "json"), &got)
+		if len(evs) == 19 && len(got.Deliveries) == 1 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(evs) != 19 {
+		t.Errorf("events list: %d events, want 19 (o-1 and the batch's 18)", len(evs))
+	}
 	if len(got.Deliveries) != 1 || got.Deliveries[0].State != "succeeded" || len(got.Deliveries[0].AttemptLog) != 1 || got.Deliveries[0].AttemptLog[0].StatusCode != 204 {
 		t.Errorf("events get o-1: %+v, want one succeeded delivery with one 204 attempt", got)
 	}

@@ -215,11 +215,14 @@ func checkSettled(p *problems, events []sentEvent, eps []*faultEndpoint, needs m
 // problems collects failed checks by kind, to report each kind once with
 // its count and the first examples.
 type problems struct {
+	mu    sync.Mutex // checks run concurrently (together)
 	kinds []string
 	items map[string][]string
 }
 
 func (p *problems) add(kind, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.items == nil {
 		p.items = map[string][]string{}
 	}

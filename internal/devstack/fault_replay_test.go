@@ -91,7 +91,20 @@ func replayAll(ctx context.Context, t *testing.T, p *problems, c *Client, key st
 		var r struct {
 			Count int64 `json:"count"`
 		}
-		if err := c.Do(ctx, http.MethodPost, "/v1/tenants/"+faultTenant+"/dead-letters:replay", key, nil, &r); err != nil {
+		// A 503 (storage unavailable, retry) is retried as a client does,
+		// for a while: a dispatcher killed while it counted a dead letter
+		// holds that delivery's lock until Firestore ends its transaction,
+		// and a replay's claim of it waits meanwhile. The refused replay's
+		// claims were released, so the retry claims them again.
+		var err error
+		for deadline := time.Now().Add(45 * time.Second); ; time.Sleep(time.Second) {
+			err = c.Do(ctx, http.MethodPost, "/v1/tenants/"+faultTenant+"/dead-letters:replay", key, nil, &r)
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || time.Now().After(deadline) {
+				break
+			}
+		}
+		if err != nil {
 			p.add("bulk replays refused", "bulk replay %d: %v", i+1, err)
 			return
 		}

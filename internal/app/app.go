@@ -27,6 +27,7 @@ import (
 	"github.com/hookrun/hookrun/internal/metrics"
 	"github.com/hookrun/hookrun/internal/secretmanager"
 	"github.com/hookrun/hookrun/internal/telemetry"
+	"github.com/hookrun/hookrun/internal/writebehind"
 )
 
 // Common holds the settings every hookrun service reads.
@@ -206,4 +207,19 @@ func Serve(ctx context.Context, c Common, h http.Handler, t httpapi.Timeouts, m 
 	}
 	g.Go(func() error { return httpapi.Serve(gctx, c.Addr(), h, t) })
 	return g.Wait()
+}
+
+// FlushAtShutdown runs a service's last Flush once Serve has returned
+// (SIGTERM: the server stopped taking requests and its requests ended),
+// within writebehind.ShutdownTimeout, so that the records it still holds
+// (what) are written before its store closes. It returns serveErr joined
+// with the flush's error, which is logged.
+func FlushAtShutdown(ctx context.Context, what string, flush func(context.Context) error, serveErr error) error {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writebehind.ShutdownTimeout)
+	defer cancel()
+	if err := flush(fctx); err != nil {
+		slog.Error(what+" not written at shutdown", "error", err.Error())
+		return errors.Join(serveErr, err)
+	}
+	return serveErr
 }

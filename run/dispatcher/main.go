@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
-	"github.com/hookrun/hookrun/internal/writebehind"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -160,17 +158,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = serve(ctx, cfg, svc, m)
-	// SIGTERM: the server has stopped and its requests have ended, as
-	// have the pulled messages being handled; the records of their last
-	// successful attempts are written before the store closes.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writebehind.ShutdownTimeout)
-	defer cancel()
-	if ferr := svc.Flush(fctx); ferr != nil {
-		slog.Error("attempt records not written at shutdown", "error", ferr.Error())
-		err = errors.Join(err, ferr)
-	}
-	return err
+	// After SIGTERM the pulled messages being handled have ended too.
+	return app.FlushAtShutdown(ctx, "attempt records", svc.Flush, serve(ctx, cfg, svc, m))
 }
 
 // serve serves the dispatcher's routes until ctx ends and, with

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/hookrun/hookrun/internal/oidc"
 	"github.com/hookrun/hookrun/internal/pubsub"
 	"github.com/hookrun/hookrun/internal/telemetry"
-	"github.com/hookrun/hookrun/internal/writebehind"
 )
 
 // config is everything the ingest service reads from its environment. The
@@ -114,14 +112,5 @@ func run(ctx context.Context) error {
 		return err
 	}
 	err = app.Serve(ctx, cfg.Common, svc.Handler(), httpapi.Timeouts{Request: cfg.RequestTimeout}, m)
-	// SIGTERM: the server has stopped and its requests have ended; the
-	// records of the events they accepted are written before the store
-	// closes.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writebehind.ShutdownTimeout)
-	defer cancel()
-	if ferr := svc.Flush(fctx); ferr != nil {
-		slog.Error("event records not written at shutdown", "error", ferr.Error())
-		err = errors.Join(err, ferr)
-	}
-	return err
+	return app.FlushAtShutdown(ctx, "event records", svc.Flush, err)
 }

@@ -299,7 +299,13 @@ func (s *Service) publishClaimed(r *http.Request, c claimed, attrs map[string]st
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), c.at.Add(s.cfg.ClaimLease-claimMargin))
 	defer cancel()
-	return s.publish(r.WithContext(ctx), c.e.Data, attrs, "could not hand the event to Pub/Sub; retry with the same id")
+	failMsg := "could not hand the event to Pub/Sub; retry with the same id"
+	if c.made {
+		// The producer never saw the id ingest made: a retry is a new
+		// event, so one that went through after all is sent twice.
+		failMsg = "could not hand the event to Pub/Sub; retry, with an id of your own to make the retry safe"
+	}
+	return s.publish(r.WithContext(ctx), c.e.Data, attrs, failMsg)
 }
 
 // settle records how the publish of claimed event c ended: accepted with

@@ -156,8 +156,8 @@ func TestFailedPublishOfMadeIDLeavesNothing(t *testing.T) {
 	in.flush(t)
 	cs.take()
 	e.pub.setErr(errors.New("pubsub down"))
-	if w := in.do(t, http.MethodPost, "/v1/events", key, `{"type":"user.created","data":{}}`); w.Code != http.StatusServiceUnavailable {
-		t.Fatalf("POST with Pub/Sub down = %d %s, want 503", w.Code, w.Body)
+	if w := in.do(t, http.MethodPost, "/v1/events", key, `{"type":"user.created","data":{}}`); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "an id of your own") {
+		t.Fatalf("POST with Pub/Sub down = %d %s, want 503 telling to retry with an id of one's own", w.Code, w.Body)
 	}
 	in.flush(t)
 	if calls := cs.take(); len(calls) != 0 {

@@ -155,6 +155,18 @@ resource "google_firestore_field" "tenant_deletions_expire_time" {
   index_config {}
 }
 
+# The markers of dead letters counted in a row (tenants/*/dead_counted/
+# {delivery}:{chain}) expire with their deliveries.
+resource "google_firestore_field" "dead_counted_expire_time" {
+  project    = var.project_id
+  database   = google_firestore_database.default.name
+  collection = "dead_counted"
+  field      = "expire_time"
+
+  ttl_config {}
+  index_config {}
+}
+
 # Portal links (portal_links/{sha256(token)}) expire within a day of their
 # creation (hookrun.MaxPortalLinkTTL), opened or not.
 resource "google_firestore_field" "portal_links_expire_time" {

@@ -311,46 +311,44 @@ func (s *Store) ClearPreviousSecret(ctx context.Context, tenantID, endpointID, v
 
 // CountDeadInARow adds dead letter d to its endpoint's dead letters since
 // its last success, once per chain of its delivery, and returns the count
-// after it. One transaction reads the delivery, and when its marker
-// (dead_counted_chain) does not name d's chain yet, sets it and increments
-// the endpoint's count: counting again the dead letter of a chain (the
-// dispatcher's follow-up retried) adds nothing, and a replayed chain that
-// dies again counts anew.
+// after it. One transaction that only writes creates the chain's marker
+// (deadCountedMark), marks the delivery, and increments the endpoint's
+// count: when the marker exists already the commit fails as a whole, so
+// counting again the dead letter of a chain (the dispatcher's follow-up
+// retried) adds nothing, and a replayed chain that dies again counts anew.
 //
-// The endpoint's document is only written (a server-side increment): an
-// endpoint that fails for good makes many of its deliveries dead at about
-// the same time, and transactions that each read and then write its one
-// document queue behind each other's locks until the emulator, or
-// Firestore, gives up on them ("Transaction lock timeout": the fault test
-// lost counts, and an auto-disable, that way). The delivery's document,
-// read in the transaction, is the dead letter's own. The count read back
-// after the commit is at least this call's own, so of concurrent callers
-// the one whose increment reaches the threshold sees it reached (others
-// may see it too; disabling twice is harmless).
+// Nothing is read in the transaction. A transaction's reads lock their
+// documents until it ends, and one whose dispatcher was killed mid-way
+// ends only when Firestore gives up on it: meanwhile, every write to the
+// delivery (a bulk replay's claim) waited. And an endpoint that fails for
+// good makes many of its deliveries dead at about the same time:
+// transactions that each read and then wrote its one document queued
+// behind each other's locks until the emulator, or Firestore, gave up on
+// them ("Transaction lock timeout": the fault test lost counts, and an
+// auto-disable, that way). The count read back after the commit is at
+// least this call's own, so of concurrent callers the one whose increment
+// reaches the threshold sees it reached (others may see it too; disabling
+// twice is harmless).
 func (s *Store) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, error) {
 	ref := s.endpoints(d.TenantID).Doc(d.EndpointID)
 	dref := s.deliveryRef(d.TenantID, d.EventID, d.EndpointID)
-	what := fmt.Sprintf("endpoint %q", d.EndpointID)
 	err := s.c.RunTransaction(ctx, func(ctx context.Context, tx *fs.Transaction) error {
-		snap, err := tx.Get(dref)
-		if err != nil {
-			what = fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID))
+		mark := map[string]any{"expire_time": s.now().Add(s.retention)}
+		if err := tx.Create(s.deadCountedMark(d), mark); err != nil {
 			return err
 		}
-		what = fmt.Sprintf("endpoint %q", d.EndpointID)
-		if counted, err := snap.DataAt(deadCountedChain); err == nil && counted == d.Chain {
-			return nil
+		// Update, not Set: a delivery that does not exist fails the
+		// commit (NotFound), as does an endpoint that does not.
+		if err := tx.Update(dref, []fs.Update{{Path: deadCountedChain, Value: d.Chain}}); err != nil {
+			return err
 		}
 		if err := tx.Update(ref, []fs.Update{{Path: "consecutive_dead", Value: fs.Increment(1)}}); err != nil {
 			return err
 		}
-		if err := tx.Update(dref, []fs.Update{{Path: deadCountedChain, Value: d.Chain}}); err != nil {
-			return err
-		}
 		return s.endpointsChanged(tx, d.TenantID)
 	})
-	if err != nil {
-		return 0, coded(err, what)
+	if err != nil && status.Code(err) != codes.AlreadyExists { // AlreadyExists: counted before
+		return 0, coded(err, fmt.Sprintf("delivery %q or its endpoint", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 	}
 	snap, err := ref.Get(ctx)
 	if err != nil {
@@ -362,9 +360,17 @@ func (s *Store) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, e
 }
 
 // deadCountedChain is the field of a delivery that names the chain whose
-// dead letter CountDeadInARow counted last; a delivery without it has
-// counted none.
+// dead letter CountDeadInARow counted last, for whoever reads the
+// document; deadCountedMark is what makes the count once per chain.
 const deadCountedChain = "dead_counted_chain"
+
+// deadCountedMark is the document whose existence says that the dead
+// letter of d's chain was counted: one per delivery and chain, under the
+// tenant, so that deleting the tenant's data deletes it, and with
+// expire_time, as the delivery has, for the TTL policy (infra).
+func (s *Store) deadCountedMark(d hookrun.Delivery) *fs.DocumentRef {
+	return s.tenantRef(d.TenantID).Collection("dead_counted").Doc(hookrun.DeliveryID(d.EventID, d.EndpointID) + ":" + d.Chain)
+}
 
 // ResetDeadInARow sets an endpoint's dead letters since its last success
 // back to zero after a success. One that is zero already is left alone:

@@ -106,6 +106,7 @@ var TTLPolicies = []TTLPolicy{
 	{Collection: "rejected_messages", Field: "expire_time"}, // rejectedDoc
 	{Collection: "tenant_deletions", Field: "expire_time"},  // deletionDoc
 	{Collection: "portal_links", Field: "expire_time"},      // portalLinkDoc
+	{Collection: "dead_counted", Field: "expire_time"},      // CountDeadInARow
 }
 
 // Field is a field of the documents of a collection (ID; the settings of a

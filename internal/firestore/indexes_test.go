@@ -885,6 +885,8 @@ var ttlWriters = map[string]string{
 	"rejectedDoc":    "rejected_messages",
 	"deletionDoc":    "tenant_deletions",
 	"portalLinkDoc":  "portal_links",
+	// CountDeadInARow's marker of a counted dead letter.
+	"CountDeadInARow": "dead_counted",
 }
 
 func TestTTLPoliciesMatchWriters(t *testing.T) {

@@ -17,10 +17,9 @@ type deliveryRecord struct {
 	latencySumMS float64
 	failed       int64
 	buckets      map[int]int64
-	// deadCounted is whether CountDeadInARow counted a dead letter of the
-	// delivery, the one of chain deadCountedChain last.
-	deadCounted      bool
-	deadCountedChain string
+	// deadCounted holds the chains whose dead letter CountDeadInARow
+	// counted.
+	deadCounted map[string]bool
 }
 
 func deliveryNotFound(eventID, endpointID string) error {

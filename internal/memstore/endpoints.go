@@ -188,13 +188,16 @@ func (s *Store) CountDeadInARow(ctx context.Context, d hookrun.Delivery) (int, e
 	if !ok {
 		return 0, endpointNotFound(d.EndpointID)
 	}
-	if r.deadCounted && r.deadCountedChain == d.Chain {
+	if r.deadCounted[d.Chain] {
 		return e.ConsecutiveDead, nil
 	}
 	e.ConsecutiveDead++
 	s.endpoints[k] = e
 	s.endpointsChanged(d.TenantID)
-	r.deadCounted, r.deadCountedChain = true, d.Chain
+	if r.deadCounted == nil {
+		r.deadCounted = map[string]bool{}
+	}
+	r.deadCounted[d.Chain] = true
 	return e.ConsecutiveDead, nil
 }
 

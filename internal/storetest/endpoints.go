@@ -100,6 +100,9 @@ func testDeadInARowCounter(t *testing.T, open Opener) {
 	d1 = deadLetter(t, s, "evt_1", ep.ID, "rp_1")
 	wantDeadInARow(t, s, d1, 3, "the replayed chain's")
 	wantDeadInARow(t, s, d1, 3, "the replayed chain's again")
+	first := d1
+	first.Chain = ""
+	wantDeadInARow(t, s, first, 3, "the first chain's again, after the replayed chain's")
 
 	if err := s.ResetDeadInARow(ctx, "acme", ep.ID); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type Config struct {
 	// ProfileDir, when set, receives CPU profiles of ingest and the
 	// dispatcher taken during the measured part of the load scenarios.
 	ProfileDir string
+	// Scenarios are the names (ScenarioNames) of the scenarios to run;
+	// the baseline runs too, and so does any scenario a named one compares
+	// its figures with. None means all.
+	Scenarios []string
 
 	// ProjectID isolates the run's data in the emulators.
 	ProjectID string
@@ -92,7 +97,8 @@ func (c Config) Validate() error {
 	case d.GOMAXPROCS < -1 || d.GOMAXPROCS > 256:
 		return fmt.Errorf("GOMAXPROCS %d: 1 to 256, or -1 for Go's own choice", d.GOMAXPROCS)
 	}
-	return nil
+	_, err := selectScenarios(d.Scenarios)
+	return err
 }
 
 // payloadBytes is the size of every event body the producers send.
@@ -146,13 +152,120 @@ type tenant struct {
 	ID, APIKey string
 }
 
-// Run starts the local stack, runs every scenario in order, stops the stack
-// and returns the figures. A scenario that fails ends the run.
+// The emulators' names, as Stack.Emulator and bench.startWatch know them.
+const pubsubEmulator, firestoreEmulator = "pubsub", "firestore"
+
+// scenario is one entry of the run list.
+type scenario struct {
+	// slug names it in Config.Scenarios (scripts/bench -scenarios), short
+	// to type; it is also the prefix of its CPU profiles, if it takes any.
+	slug string
+	// name is its Scenario.Name, in the table and the JSON.
+	name string
+	// needs are the slugs of earlier scenarios whose figures its own
+	// compare against, or whose tenant it uses.
+	needs []string
+	run   func(*bench, context.Context) (Scenario, error)
+}
+
+// scenarios is the run list, in the order the scenarios run.
+var scenarios = []scenario{
+	{slug: "baseline", name: "baseline", run: (*bench).runBaseline},
+	{slug: "ingest", name: "ingest", run: (*bench).runIngest},
+	{slug: "ceiling", name: "push ceiling", run: (*bench).runPushCeiling},
+	{slug: "e2e", name: "end to end", needs: []string{"ceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
+		return b.runEndToEnd(ctx, false)
+	}},
+	{slug: "e2epull", name: "end to end, pull", needs: []string{"ceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
+		return b.runEndToEnd(ctx, true)
+	}},
+	{slug: "push", name: "dispatcher", run: (*bench).runDirectPush},
+	{slug: "fan10", name: "fan-out 10", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
+	{slug: "fan100", name: "fan-out 100", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
+	{slug: "retry", name: "retry", run: (*bench).runRetry},
+	{slug: "receiver", name: "receiver", run: (*bench).runReceiver},
+	// It sends through the end-to-end scenario's tenant and sink group.
+	{slug: "cold", name: "cold start", needs: []string{"e2e"}, run: (*bench).runColdStart},
+	// Last: the events it accepts, many times those of the other
+	// scenarios, keep the dispatcher and the Pub/Sub emulator busy well
+	// after it, which would slow every scenario after it.
+	{slug: "batch", name: "ingest batch", needs: []string{"ingest"}, run: (*bench).runIngestBatch},
+}
+
+// ScenarioNames returns the names Config.Scenarios takes, in run order.
+func ScenarioNames() []string {
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.slug
+	}
+	return names
+}
+
+// ParseScenarios reads a comma-separated list of scenario names
+// (ScenarioNames), as scripts/bench -scenarios takes it, for
+// Config.Scenarios; an unknown name is an error that lists the known.
+func ParseScenarios(list string) ([]string, error) {
+	var names []string
+	for n := range strings.SplitSeq(list, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no scenario in %q; the scenarios are %s", list, strings.Join(ScenarioNames(), ", "))
+	}
+	if _, err := selectScenarios(names); err != nil {
+		return nil, err
+	}
+	return names, nil
+}
+
+// selectScenarios returns the scenarios named, in run order, with those
+// they need: the baseline always (the CPU targets are multiples of it),
+// and each one's needs (the push ceiling with an end-to-end scenario, for
+// its % of the ceiling; ingest with ingest batch, for the comparison with
+// single posts; end to end with cold start). No names selects them all.
+func selectScenarios(names []string) ([]scenario, error) {
+	if len(names) == 0 {
+		return scenarios, nil
+	}
+	want := map[string]bool{"baseline": true}
+	for _, n := range names {
+		if !slices.ContainsFunc(scenarios, func(s scenario) bool { return s.slug == n }) {
+			return nil, fmt.Errorf("no scenario %q; the scenarios are %s", n, strings.Join(ScenarioNames(), ", "))
+		}
+		want[n] = true
+	}
+	// Needs are earlier in the list, so one pass from its end also
+	// brings in what a need needs.
+	for i := len(scenarios) - 1; i >= 0; i-- {
+		if want[scenarios[i].slug] {
+			for _, n := range scenarios[i].needs {
+				want[n] = true
+			}
+		}
+	}
+	var out []scenario
+	for _, s := range scenarios {
+		if want[s.slug] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// Run starts the local stack, runs the scenarios cfg selects (all by
+// default) in order, stops the stack and returns the figures. A scenario
+// that fails ends the run.
 func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
+	run, err := selectScenarios(cfg.Scenarios)
+	if err != nil {
+		return nil, err
+	}
 	res := &Results{
 		Started: time.Now(),
 		Quick:   cfg.Quick,
@@ -197,26 +310,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 	}
 	defer stopBaseline()
 
-	for _, s := range []struct {
-		name string
-		run  func(context.Context) (Scenario, error)
-	}{
-		{"baseline", b.runBaseline},
-		{"ingest", b.runIngest},
-		{"push ceiling", b.runPushCeiling},
-		{"end to end", func(ctx context.Context) (Scenario, error) { return b.runEndToEnd(ctx, false) }},
-		{"end to end, pull", func(ctx context.Context) (Scenario, error) { return b.runEndToEnd(ctx, true) }},
-		{"dispatcher", b.runDirectPush},
-		{"fan-out 10", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
-		{"fan-out 100", func(ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
-		{"retry", b.runRetry},
-		{"receiver", b.runReceiver},
-		{"cold start", b.runColdStart},
-		// Last: the events it accepts, many times those of the other
-		// scenarios, keep the dispatcher and the Pub/Sub emulator busy
-		// well after it, which would slow every scenario after it.
-		{"ingest batch", b.runIngestBatch},
-	} {
+	for _, s := range run {
 		// What the previous scenario published reaches the dispatcher
 		// first (the ingest scenario's events, for one, take several
 		// seconds to be pushed after it), so that it does not load this
@@ -228,7 +322,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 			return res, fmt.Errorf("before scenario %s: %w", s.name, err)
 		}
 		b.log.Info("scenario", "name", s.name)
-		sc, err := s.run(ctx)
+		sc, err := s.run(b, ctx)
 		if err != nil {
 			return res, fmt.Errorf("scenario %s: %w", s.name, err)
 		}
@@ -325,8 +419,9 @@ func (b *bench) producerLoad(t tenant, eventType string) load {
 }
 
 // measure runs l for the warm-up (results dropped), then for the duration
-// while watching the named processes (and profiling those that are stack
-// services, with -profile). The baseline process is not a stack service:
+// while watching the named processes (stack services and emulators, see
+// startWatch; profiling the services that serve a profiler, with
+// -profile). The baseline process is not a stack service:
 // it is watched through pid. settle, when set, runs after the load and
 // before the watch ends (to wait for deliveries whose CPU belongs to the
 // window).
@@ -361,9 +456,19 @@ func (b *bench) tenantWithEndpoint(ctx context.Context, id, path, eventType stri
 }
 
 // startWatch watches the named stack services and the extra processes.
+// The names may include the emulators' (pubsubEmulator, firestoreEmulator):
+// each is watched as a process tree, its launcher and the JVM under it,
+// when the stack started it itself; a shared one (the tests') also serves
+// others, so it is left out and so are its figures.
 func (b *bench) startWatch(services []string, extra map[string]int) (*watch, error) {
-	pids := map[string]int{}
+	pids, trees := map[string]int{}, map[string]int{}
 	for _, n := range services {
+		if n == pubsubEmulator || n == firestoreEmulator {
+			if e := b.stack.Emulator(n); e != nil {
+				trees[n] = e.Pid()
+			}
+			continue
+		}
 		pid, err := b.stack.PID(n)
 		if err != nil {
 			return nil, err
@@ -373,5 +478,5 @@ func (b *bench) startWatch(services []string, extra map[string]int) (*watch, err
 	for n, pid := range extra {
 		pids[n] = pid
 	}
-	return startWatch(pids)
+	return startWatch(pids, trees)
 }

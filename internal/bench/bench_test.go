@@ -309,3 +309,64 @@ func TestTableMarksMissedTargets(t *testing.T) {
 		}
 	}
 }
+
+func TestScenarioSelection(t *testing.T) {
+	for _, c := range []struct {
+		list string
+		want []string
+	}{
+		{"ingest", []string{"baseline", "ingest"}},
+		{"baseline", []string{"baseline"}},
+		// The push ceiling is what end to end is a % of.
+		{"e2e", []string{"baseline", "push ceiling", "end to end"}},
+		{" batch , e2epull,", []string{"baseline", "ingest", "push ceiling", "end to end, pull", "ingest batch"}},
+		// Cold start sends through end to end's tenant, which needs the ceiling.
+		{"cold", []string{"baseline", "push ceiling", "end to end", "cold start"}},
+		{"receiver,fan10,push,ingest", []string{"baseline", "ingest", "dispatcher", "fan-out 10", "receiver"}},
+	} {
+		names, err := ParseScenarios(c.list)
+		if err != nil {
+			t.Errorf("ParseScenarios(%q): %v", c.list, err)
+			continue
+		}
+		sel, err := selectScenarios(names)
+		if err != nil {
+			t.Fatalf("selectScenarios(%q): %v", names, err)
+		}
+		var got []string
+		for _, s := range sel {
+			got = append(got, s.name)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("-scenarios %q runs %q, want %q", c.list, got, c.want)
+		}
+	}
+
+	all, err := selectScenarios(nil)
+	if err != nil || len(all) != len(ScenarioNames()) {
+		t.Errorf("no names selects %d scenarios (%v), want all %d", len(all), err, len(ScenarioNames()))
+	}
+
+	for _, list := range []string{"ingest,end to end", "", " , ", "INGEST"} {
+		_, err := ParseScenarios(list)
+		if err == nil || !strings.Contains(err.Error(), strings.Join(ScenarioNames(), ", ")) {
+			t.Errorf("ParseScenarios(%q) = %v, want an error listing the scenarios", list, err)
+		}
+	}
+	if err := (Config{Scenarios: []string{"fan-out 10"}}).Validate(); err == nil {
+		t.Error("Validate accepted an unknown scenario")
+	}
+}
+
+// TestScenarioNeedsRunFirst: a scenario's needs must come before it in the
+// run list, as it reads their figures or tenant.
+func TestScenarioNeedsRunFirst(t *testing.T) {
+	for i, s := range scenarios {
+		for _, n := range s.needs {
+			j := slices.IndexFunc(scenarios, func(s scenario) bool { return s.slug == n })
+			if j < 0 || j >= i {
+				t.Errorf("scenario %s needs %q, which is not before it in the run list", s.slug, n)
+			}
+		}
+	}
+}

@@ -75,7 +75,7 @@ func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
 	if err != nil {
 		return Scenario{}, err
 	}
-	res, use, err := b.measure(ctx, "ingest", b.producerLoad(t, "bench.ingest"), []string{"ingest"}, nil, nil)
+	res, use, err := b.measure(ctx, "ingest", b.producerLoad(t, "bench.ingest"), []string{"ingest", pubsubEmulator, firestoreEmulator}, nil, nil)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -84,10 +84,11 @@ func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
 	return Scenario{
 		Name:        "ingest",
 		Description: fmt.Sprintf("%d producers POST 1 KiB events to /v1/events without an id (API key, Pub/Sub publish before 202, Firestore record after)", b.cfg.Producers),
-		Figures: append([]Figure{
+		Figures: slices.Concat([]Figure{
 			figure("events/s accepted", r, "/s"),
 			figure("of baseline requests/s", percent(r, b.baselineRate), "%"),
-		}, serviceFigures(res, use["ingest"], "ingest CPU per event", "ingest peak RSS", limits{cpu: b.ingestCPUTarget(), p50: targetIngestP50, rss: targetRSS})...),
+		}, serviceFigures(res, use["ingest"], "ingest CPU per event", "ingest peak RSS", limits{cpu: b.ingestCPUTarget(), p50: targetIngestP50, rss: targetRSS}),
+			emulatorFigures(use, res.ok)),
 	}, nil
 }
 
@@ -104,7 +105,7 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 	l.Body = batchBody("bench.batch", batchEvents)
 	l.MaxBody = 64 << 10 // batchEvents results
 	l.Producers = min(l.Producers, batchProducers)
-	res, use, err := b.measure(ctx, "batch", l, []string{"ingest"}, nil, nil)
+	res, use, err := b.measure(ctx, "batch", l, []string{"ingest", pubsubEmulator, firestoreEmulator}, nil, nil)
 	if err != nil {
 		return Scenario{}, err
 	}
@@ -115,7 +116,7 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 	return Scenario{
 		Name:        "ingest batch",
 		Description: fmt.Sprintf("%d producers POST batches of %d 1 KiB events to /v1/events:batch, against the single posts of the ingest scenario", l.Producers, batchEvents),
-		Figures: []Figure{
+		Figures: append([]Figure{
 			figure("events/s accepted", r, "/s"),
 			figure("times single posts' events/s", ratio(r, b.ingestRate), "×"),
 			figure("requests/s", rate(res.ok, window), "/s"),
@@ -126,7 +127,7 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 			atMost(figure("ingest peak RSS", mebibytes(use["ingest"].PeakRSS), "MiB"), targetRSS),
 			figure("failed requests", float64(res.failed), ""),
 			figure("refused events", float64(res.refused), ""),
-		},
+		}, emulatorFigures(use, res.events)...),
 	}, nil
 }
 
@@ -229,7 +230,7 @@ func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err err
 		missing int
 		drained time.Time
 	)
-	res, use, err := b.measure(ctx, group, l, []string{"ingest", "dispatcher"}, nil, func(res loadResult) {
+	res, use, err := b.measure(ctx, group, l, []string{"ingest", "dispatcher", pubsubEmulator, firestoreEmulator}, nil, func(res loadResult) {
 		dctx, cancel := context.WithTimeout(ctx, drainTimeout)
 		defer cancel()
 		ids = res.ids()
@@ -245,7 +246,7 @@ func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err err
 	return Scenario{
 		Name:        name,
 		Description: fmt.Sprintf("%d events in flight through ingest, %s and the dispatcher to one endpoint; a producer sends its next event once one arrived", b.cfg.Producers, how),
-		Figures: []Figure{
+		Figures: append([]Figure{
 			figure("events/s accepted", rate(res.ok, window), "/s"),
 			figure("deliveries/s", r, "/s"),
 			atLeast(figure("of push ceiling", percent(r, b.ceilingRate), "%"), targetCeilingRatio),
@@ -257,7 +258,7 @@ func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err err
 			atMost(figure("dispatcher peak RSS", mebibytes(use["dispatcher"].PeakRSS), "MiB"), targetRSS),
 			figure("failed requests", float64(res.failed), ""),
 			figure("undelivered after drain", float64(missing), ""),
-		},
+		}, emulatorFigures(use, res.ok)...),
 	}, nil
 }
 
@@ -553,6 +554,24 @@ func serviceFigures(res loadResult, u usage, cpuName, rssName string, l limits) 
 		target(figure(rssName, mebibytes(u.PeakRSS), "MiB"), l.rss),
 		figure("failed requests", float64(res.failed), ""),
 	}
+}
+
+// emulatorFigures are the emulators' CPU per accepted event, of the n
+// events a window accepted, for the comparison of hookrun with its
+// stores and queue. Only the emulators the stack started itself are in use
+// (bench.startWatch): a shared one also serves others, and its figure would
+// be wrong, so it is left out.
+func emulatorFigures(use map[string]usage, n int) []Figure {
+	var out []Figure
+	for _, e := range []struct{ name, figure string }{
+		{pubsubEmulator, "Pub/Sub emulator CPU per event"},
+		{firestoreEmulator, "Firestore emulator CPU per event"},
+	} {
+		if u, ok := use[e.name]; ok {
+			out = append(out, figure(e.figure, perOp(u.CPU, n), "µs"))
+		}
+	}
+	return out
 }
 
 // limits are the targets serviceFigures holds figures to; 0 is none.

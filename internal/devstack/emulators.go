@@ -79,6 +79,10 @@ type Emulator struct {
 // e.g. []string{"PUBSUB_EMULATOR_HOST=127.0.0.1:8085"}.
 func (e *Emulator) Env() []string { return []string{e.HostEnv + "=" + e.Host} }
 
+// Pid returns the process ID of the emulator's launcher, which may be a
+// script whose child is the JVM: its CPU is that of the whole tree.
+func (e *Emulator) Pid() int { return e.proc.Pid() }
+
 // Done is closed if the emulator exits; use ExitReport to say why.
 func (e *Emulator) Done() <-chan struct{} { return e.proc.Done() }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hookrun/hookrun/internal/bench"
@@ -28,6 +29,12 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.ColdStarts, "cold-starts", 0, "cold starts of each service; the median is reported (default 10, 3 with -quick)")
 	fs.IntVar(&cfg.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the services (default 1, as Go sets it on Cloud Run with infra's 1-CPU limit; -1 for Go's own choice here)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of ingest and the dispatcher, taken during the load scenarios, to this directory")
+	fs.Func("scenarios", "run only these comma-separated scenario `names` (default all): "+strings.Join(bench.ScenarioNames(), ",")+
+		"; baseline always runs, and so does what a chosen one compares with (ceiling for e2e and e2epull, ingest for batch, e2e for cold)",
+		func(list string) (err error) {
+			cfg.Scenarios, err = bench.ParseScenarios(list)
+			return err
+		})
 	out := fs.String("o", filepath.Join("bench", "results.json"), "where to write the figures as JSON")
 	logs := fs.String("logs", filepath.Join(".bin", "logs", "bench.log"), "where the services' and emulators' logs go")
 	fs.Usage = func() {
@@ -37,7 +44,8 @@ Starts the local stack on free ports and measures, in order: a bare
 baseline service, ingest, the Pub/Sub emulator's push ceiling, end to end,
 direct pushes to the dispatcher, fan-out to 10 and 100 endpoints, the retry
 path, the sample receiver, cold starts and ingest with batches of 100
-events. Prints a table and writes the same figures as JSON.
+events (-scenarios runs some of them only). Prints a table and writes the
+same figures as JSON.
 
 `)
 		fs.PrintDefaults()

@@ -173,13 +173,14 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 	return coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 }
 
-// RecordAttempts stores each record as RecordAttempt does, all through
-// one BulkWriter, which sends them in batches of up to 20 writes. The
-// attempt log's records are nearly all the first of their delivery, so
-// each is written as a new document (a create of plain values, which
-// costs the client far less CPU than RecordAttempt's merge of transforms);
-// one whose delivery exists already, and a second record of one delivery
-// (a BulkWriter takes one write per document), is then written by
+// RecordAttempts stores each record as RecordAttempt does. The attempt
+// log's records are nearly all the first of their delivery, so each is
+// written as a new document: a create of plain values, which costs the
+// client far less CPU than RecordAttempt's merge of transforms. Those of
+// first attempts go in as few commits as they fit (commitAll), the others,
+// and those of a commit that failed, through one BulkWriter; one whose
+// delivery exists already, and a second record of one delivery (a
+// BulkWriter takes one write per document), is then written by
 // RecordAttempt, after the others, in order.
 func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error {
 	var errs []error
@@ -190,10 +191,35 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord
 		d := recs[i].Delivery
 		errs[i] = coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 	}
+	// The first attempts of deliveries go in as few commits as they fit;
+	// the records of a commit that failed, and the others, through a
+	// BulkWriter, each with its own outcome.
+	var first, rest []int
+	for i, r := range recs {
+		if r.Attempt.Number == 1 && r.Attempt.Chain == "" {
+			first = append(first, i)
+		} else {
+			rest = append(rest, i)
+		}
+	}
+	failed := s.commitAll(ctx, len(first),
+		func(int) int { return 4 << 10 }, // a response body is kept to sender.MaxResponseSnippet
+		func(tx *fs.Transaction, j int) error {
+			r := recs[first[j]]
+			return tx.Create(s.deliveryRef(r.Delivery.TenantID, r.Delivery.EventID, r.Delivery.EndpointID), s.newAttemptFields(r.Delivery, r.Attempt))
+		})
+	for _, j := range failed {
+		rest = append(rest, first[j])
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	slices.Sort(rest)
 	bw := s.c.BulkWriter(ctx)
 	jobs := make([]*fs.BulkWriterJob, len(recs))
 	var again []int
-	for i, r := range recs {
+	for _, i := range rest {
+		r := recs[i]
 		d := r.Delivery
 		job, err := bw.Create(s.deliveryRef(d.TenantID, d.EventID, d.EndpointID), s.newAttemptFields(d, r.Attempt))
 		if err != nil {

@@ -102,10 +102,12 @@ func (s *Store) ClaimEvent(ctx context.Context, e hookrun.Event, lease time.Dura
 	return stored, claim, nil
 }
 
-// RecordEvents implements ingest.Store, in one BulkWriter: a claimed
-// event's claim is marked accepted (or, if the claim is gone, the event
-// recorded as SaveEvent records one); an unclaimed one is created,
-// keeping a record the dispatcher made first (SaveEvent).
+// RecordEvents implements ingest.Store: a claimed event's claim is marked
+// accepted (or, if the claim is gone, the event recorded as SaveEvent
+// records one); an unclaimed one is created, keeping a record the
+// dispatcher made first (SaveEvent). All go in as few commits as they fit
+// (commitAll); the events of a commit that failed, for one of them, then
+// go through one BulkWriter, each with its own outcome.
 func (s *Store) RecordEvents(ctx context.Context, evs []hookrun.AcceptedEvent) []error {
 	var errs []error
 	fail := func(i int, err error) {
@@ -114,16 +116,29 @@ func (s *Store) RecordEvents(ctx context.Context, evs []hookrun.AcceptedEvent) [
 		}
 		errs[i] = coded(err, fmt.Sprintf("event %q", evs[i].Event.ID))
 	}
+	again := s.commitAll(ctx, len(evs),
+		func(i int) int { return len(evs[i].Event.Data) + 1024 },
+		func(tx *fs.Transaction, i int) error {
+			ae := evs[i]
+			ref := s.eventRef(ae.Event.TenantID, ae.Event.ID)
+			if ae.Claimed {
+				return tx.Update(ref, acceptedUpdates(ae.MessageID))
+			}
+			return tx.Create(ref, s.acceptedDoc(ae.Event, ae.MessageID))
+		})
+	if len(again) == 0 {
+		return nil
+	}
 	bw := s.c.BulkWriter(ctx)
 	jobs := make([]*fs.BulkWriterJob, len(evs))
-	for i, ae := range evs {
-		e := ae.Event
+	for _, i := range again {
+		e := evs[i].Event
 		ref := s.eventRef(e.TenantID, e.ID)
 		var err error
-		if ae.Claimed {
-			jobs[i], err = bw.Update(ref, acceptedUpdates(ae.MessageID))
+		if evs[i].Claimed {
+			jobs[i], err = bw.Update(ref, acceptedUpdates(evs[i].MessageID))
 		} else {
-			jobs[i], err = bw.Create(ref, s.acceptedDoc(e, ae.MessageID))
+			jobs[i], err = bw.Create(ref, s.acceptedDoc(e, evs[i].MessageID))
 		}
 		if err != nil {
 			fail(i, err)

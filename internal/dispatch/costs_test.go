@@ -120,7 +120,7 @@ var firestoreOps = map[string]struct{ reads, writes int }{
 	"SetDeliveryState": {0, 1},
 	"GetEvent":         {1, 0},
 	"GetEndpoint":      {1, 0},
-	"CountDeadInARow":  {2, 3},
+	"CountDeadInARow":  {1, 4}, // the mark, the delivery, the endpoint and the version; the count read back
 	"ResetDeadInARow":  {1, 2}, // when not zero already (no write then)
 	"MarkAnnounced":    {0, 1},
 	"SaveEvent":        {0, 1},

@@ -13,9 +13,11 @@ import (
 )
 
 // profile collects a CPU profile of each named service that serves a
-// profiler (ingest and the dispatcher) over the next d, in the background,
-// when Config.ProfileDir is set (otherwise it does nothing). wait blocks until they are written to
-// <ProfileDir>/<scenario>-<service>.pprof, for `go tool pprof`.
+// profiler (ingest and the dispatcher) over the next d, and a heap profile
+// at its end, in the background, when Config.ProfileDir is set (otherwise
+// it does nothing). wait blocks until they are written to
+// <ProfileDir>/<scenario>-<service>.pprof and …-<service>.heap.pprof, for
+// `go tool pprof`.
 func (b *bench) profile(ctx context.Context, scenario string, d time.Duration, services ...string) (wait func() error) {
 	if b.cfg.ProfileDir == "" {
 		return func() error { return nil }
@@ -35,7 +37,13 @@ func (b *bench) profile(ctx context.Context, scenario string, d time.Duration, s
 		go func() {
 			defer wg.Done()
 			path := filepath.Join(b.cfg.ProfileDir, scenario+"-"+name+".pprof")
-			if err := fetchProfile(ctx, base+"/debug/pprof/profile?seconds="+secs, path); err != nil {
+			err := fetchProfile(ctx, base+"/debug/pprof/profile?seconds="+secs, path)
+			if err == nil {
+				// At the window's end, under its load: what holds the
+				// memory its peak RSS figure reports.
+				err = fetchProfile(ctx, base+"/debug/pprof/heap", filepath.Join(b.cfg.ProfileDir, scenario+"-"+name+".heap.pprof"))
+			}
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, fmt.Errorf("profile %s: %w", name, err))
 				mu.Unlock()

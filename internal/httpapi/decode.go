@@ -184,7 +184,24 @@ func read(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 }
 
 // unmarshal decodes body, a single JSON value, into dst.
+//
+// A lenient decode is json.Unmarshal's: it reads body where it is, with
+// no Decoder to allocate and copy body into. Unmarshal checks that body is
+// one value before decoding it, so its errors other than syntax errors
+// are a Decoder's; a syntax error, though, may be trailing data that a
+// Decoder would have found only after decoding the value (and reported
+// its type errors first) or a body that ends early, which a Decoder
+// tells from an empty one: such a body, rare, is decoded again as a
+// Decoder does, for the same error and dst. A strict decode needs a
+// Decoder, the one way to refuse unknown fields.
 func unmarshal(body []byte, dst any, strict bool) error {
+	if !strict {
+		err := json.Unmarshal(body, dst)
+		var syntax *json.SyntaxError
+		if err == nil || !errors.As(err, &syntax) {
+			return decodeErrorOrNil(err)
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
 		dec.DisallowUnknownFields()
@@ -192,11 +209,16 @@ func unmarshal(body []byte, dst any, strict bool) error {
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	// What dec.Token would read after the value: io.EOF if all that is
+	// left is whitespace.
+	if len(bytes.TrimLeft(body[dec.InputOffset():], jsonSpace)) != 0 {
 		return hookrun.Errorf(hookrun.CodeInvalidArgument, "body must hold a single JSON object")
 	}
 	return nil
 }
+
+// jsonSpace is the whitespace JSON allows between tokens (RFC 8259).
+const jsonSpace = " \t\r\n"
 
 // checkUTF8 refuses body, valid JSON, unless it is valid UTF-8:
 // encoding/json replaces invalid UTF-8 in strings with U+FFFD, silently,
@@ -289,6 +311,14 @@ func invalidUTF8(body []byte) (field, what string) {
 }
 func tooLarge(limit int64) error {
 	return hookrun.Errorf(hookrun.CodePayloadTooLarge, "body is larger than %d bytes", limit)
+}
+
+// decodeErrorOrNil is decodeError, and nil for nil.
+func decodeErrorOrNil(err error) error {
+	if err == nil {
+		return nil
+	}
+	return decodeError(err)
 }
 
 func decodeError(err error) error {

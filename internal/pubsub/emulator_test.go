@@ -10,7 +10,7 @@ import (
 
 // newTestAdmin returns an Admin for a project no other test uses, on the
 // emulator scripts/test started.
-func newTestAdmin(t *testing.T) (context.Context, *Admin) {
+func newTestAdmin(t testing.TB) (context.Context, *Admin) {
 	t.Helper()
 	testenv.PubSubHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

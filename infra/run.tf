@@ -111,8 +111,8 @@ resource "google_cloud_run_v2_service" "ingest" {
         value = var.publish_timeout
       }
       env {
-        name  = "HOOKRUN_PUBLISH_CONCURRENCY"
-        value = var.publish_concurrency
+        name  = "HOOKRUN_PUBLISH_DELAY"
+        value = var.publish_delay
       }
       env {
         name  = "HOOKRUN_KEY_CACHE_TTL"

@@ -280,15 +280,10 @@ variable "publish_timeout" {
   default     = "10s"
 }
 
-variable "publish_concurrency" {
-  description = "HOOKRUN_PUBLISH_CONCURRENCY: Pub/Sub publish requests an ingest instance has out at once (1-100); events published meanwhile go together in the next request."
-  type        = number
-  default     = 4
-
-  validation {
-    condition     = var.publish_concurrency >= 1 && var.publish_concurrency <= 100
-    error_message = "publish_concurrency must be from 1 to 100."
-  }
+variable "publish_delay" {
+  description = "HOOKRUN_PUBLISH_DELAY: Pub/Sub client batching delay."
+  type        = string
+  default     = "1ms"
 }
 
 variable "key_cache_ttl" {

@@ -18,16 +18,10 @@ import (
 
 // Defaults for Config.
 const (
-	// DefaultConcurrency is how many publish requests a Publisher has
-	// outstanding at most. Ingest waits on every publish before it
-	// answers 202, so a message is never held back for a batch while a
-	// request is free; with four outstanding, a Pub/Sub answering in
-	// 10-20 ms takes 200-400 requests/s of single messages before any
-	// message waits, and past that each request carries what arrived
-	// while the others were out.
-	DefaultConcurrency = 4
-	// MaxConcurrency bounds Config.Concurrency.
-	MaxConcurrency = 100
+	// DefaultDelayThreshold is short because ingest waits on every publish
+	// before it answers 202: batching for longer would add latency to every
+	// request for throughput ingest does not need.
+	DefaultDelayThreshold = time.Millisecond
 	// DefaultPublishTimeout bounds the SDK's own retries of one publish.
 	DefaultPublishTimeout = 10 * time.Second
 )
@@ -38,13 +32,11 @@ type Config struct {
 	ProjectID string
 	// Topic is the topic ID, e.g. "events", not the full resource name.
 	Topic string
-	// Concurrency is how many publish requests may be outstanding at
-	// once; a message published while all are out waits and goes with
-	// the others that arrive meanwhile in the next. 0 means
-	// DefaultConcurrency.
-	Concurrency int
-	// PublishTimeout bounds one publish request including the client's
-	// retries; 0 means DefaultPublishTimeout.
+	// DelayThreshold is how long the SDK may hold a message to batch it
+	// with others; 0 means DefaultDelayThreshold.
+	DelayThreshold time.Duration
+	// PublishTimeout bounds one Publish including the SDK's retries;
+	// 0 means DefaultPublishTimeout.
 	PublishTimeout time.Duration
 }
 
@@ -57,8 +49,8 @@ func (c *Config) Validate() error {
 	if err := validateID("topic", d.Topic); err != nil {
 		return fmt.Errorf("pubsub config: %w", err)
 	}
-	if d.Concurrency < 1 || d.Concurrency > MaxConcurrency {
-		return fmt.Errorf("pubsub config: Concurrency %d: want 1 to %d", d.Concurrency, MaxConcurrency)
+	if d.DelayThreshold < 0 {
+		return fmt.Errorf("pubsub config: DelayThreshold %v is negative", d.DelayThreshold)
 	}
 	if d.PublishTimeout < 0 {
 		return fmt.Errorf("pubsub config: PublishTimeout %v is negative", d.PublishTimeout)
@@ -67,8 +59,8 @@ func (c *Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Concurrency == 0 {
-		c.Concurrency = DefaultConcurrency
+	if c.DelayThreshold == 0 {
+		c.DelayThreshold = DefaultDelayThreshold
 	}
 	if c.PublishTimeout == 0 {
 		c.PublishTimeout = DefaultPublishTimeout

@@ -10,24 +10,22 @@ func TestConfigValidate(t *testing.T) {
 	ok := Config{ProjectID: "proj", Topic: "events"}
 	testValidate(t, ok, (*Config).Validate, []validateCase[Config]{
 		{"minimal", func(*Config) {}, ""},
-		{"explicit settings", func(c *Config) { c.Concurrency, c.PublishTimeout = 8, time.Second }, ""},
+		{"explicit settings", func(c *Config) { c.DelayThreshold, c.PublishTimeout = 5*time.Millisecond, time.Second }, ""},
 		{"no project", func(c *Config) { c.ProjectID = "" }, "ProjectID"},
 		{"no topic", func(c *Config) { c.Topic = "" }, "topic ID is empty"},
 		{"resource name", func(c *Config) { c.Topic = "projects/p/topics/events" }, "not a resource name"},
 		{"too short", func(c *Config) { c.Topic = "ev" }, "3-255"},
 		{"starts with digit", func(c *Config) { c.Topic = "1events" }, "starting with a letter"},
 		{"goog prefix", func(c *Config) { c.Topic = "google-events" }, "goog"},
-		{"one request at a time", func(c *Config) { c.Concurrency = 1 }, ""},
-		{"negative concurrency", func(c *Config) { c.Concurrency = -1 }, "Concurrency"},
-		{"too many requests", func(c *Config) { c.Concurrency = MaxConcurrency + 1 }, "Concurrency"},
+		{"negative delay", func(c *Config) { c.DelayThreshold = -time.Millisecond }, "DelayThreshold"},
 		{"negative timeout", func(c *Config) { c.PublishTimeout = -time.Second }, "PublishTimeout"},
 	})
 }
 
 func TestConfigDefaults(t *testing.T) {
 	got := Config{ProjectID: "p", Topic: "events"}.withDefaults()
-	if got.Concurrency != DefaultConcurrency || got.PublishTimeout != DefaultPublishTimeout {
-		t.Errorf("withDefaults() = %+v, want Concurrency %v and PublishTimeout %v", got, DefaultConcurrency, DefaultPublishTimeout)
+	if got.DelayThreshold != DefaultDelayThreshold || got.PublishTimeout != DefaultPublishTimeout {
+		t.Errorf("withDefaults() = %+v, want DelayThreshold %v and PublishTimeout %v", got, DefaultDelayThreshold, DefaultPublishTimeout)
 	}
 }
 

@@ -32,9 +32,8 @@ type config struct {
 	// with Retry-After. The ownership challenge of a new endpoint gets
 	// what is left of it.
 	RequestTimeout time.Duration `env:"HOOKRUN_REQUEST_TIMEOUT" envDefault:"10s"`
-	// PublishConcurrency is how many publish requests may be out at once;
-	// events published meanwhile go together in the next (pubsub.Publisher).
-	PublishConcurrency int `env:"HOOKRUN_PUBLISH_CONCURRENCY" envDefault:"4"`
+	// PublishDelay is the Pub/Sub client's batching delay.
+	PublishDelay time.Duration `env:"HOOKRUN_PUBLISH_DELAY" envDefault:"1ms"`
 
 	// The end of a secret rotation's grace period is a Cloud Task calling
 	// the dispatcher's /tasks/retire-secret. Without a target URL, old
@@ -75,7 +74,7 @@ func run(ctx context.Context) error {
 	pub, err := pubsub.NewPublisher(ctx, pubsub.Config{
 		ProjectID:      cfg.ProjectID,
 		Topic:          cfg.EventsTopic,
-		Concurrency:    cfg.PublishConcurrency,
+		DelayThreshold: cfg.PublishDelay,
 		PublishTimeout: cfg.Ingest.PublishTimeout,
 	}, m.Recorder.ClientOptions(metrics.PubSub)...)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,6 +13,8 @@ import (
 	fs "cloud.google.com/go/firestore"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
 // Writes that share a window keep their own preconditions and outcomes, and
@@ -173,4 +176,62 @@ func TestReadBatcher(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A flush is split into commits Firestore takes: at most commitWrites
+// documents and about commitBytes each, in order, none empty.
+func TestCommitEnds(t *testing.T) {
+	const kib = 1 << 10
+	sizes := func(ns ...int) func(int) int { return func(i int) int { return ns[i] } }
+	same := func(n, size int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = size
+		}
+		return out
+	}
+	big := same(40, 250*kib) // the largest events: 12 fit in 3 MiB
+	for _, tt := range []struct {
+		name  string
+		sizes []int
+		want  []int
+	}{
+		{"none", nil, nil},
+		{"one", []int{kib}, []int{1}},
+		{"by count", same(1200, kib), []int{500, 1000, 1200}},
+		{"by bytes", big, []int{12, 24, 36, 40}},
+		{"one over the limit goes alone", []int{kib, commitBytes + 1, kib}, []int{1, 2, 3}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := commitEnds(len(tt.sizes), sizes(tt.sizes...)); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("commitEnds = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// RecordEvents stores a flush larger than one commit in full: more
+// documents than a commit takes, and events of the largest size.
+func TestRecordEventsBeyondOneCommit(t *testing.T) {
+	s := newTestStore(t)
+	ctx := t.Context()
+	large := []byte(`"` + strings.Repeat("x", 250<<10) + `"`)
+	var evs []hookrun.AcceptedEvent
+	for i := range commitWrites + 40 {
+		data := []byte(`{"n":1}`)
+		if i < 40 {
+			data = large
+		}
+		evs = append(evs, hookrun.AcceptedEvent{Event: hookrun.Event{ID: fmt.Sprintf("evt_%04d", i), TenantID: "t1", Type: "user.created",
+			Data: data, Source: hookrun.SourceAPI, ReceivedAt: time.Now().UTC()}, MessageID: fmt.Sprint(i)})
+	}
+	if errs := s.RecordEvents(ctx, evs); errs != nil {
+		t.Fatalf("RecordEvents = %v", errs)
+	}
+	for _, ae := range evs {
+		got, err := s.GetEvent(ctx, "t1", ae.Event.ID)
+		if err != nil || string(got.Data) != string(ae.Event.Data) {
+			t.Fatalf("GetEvent(%s) = %d bytes of data, %v; want its %d bytes", ae.Event.ID, len(got.Data), err, len(ae.Event.Data))
+		}
+	}
 }

@@ -89,7 +89,9 @@ func FuzzDecodeSameAsDecoder(f *testing.F) {
 				func() any { return &sameEvent{ID: "kept", Data: json.RawMessage(`{"kept":1}`)} },
 				func() any { return new(samePush) },
 				func() any { return new(sameKinds) },
-				func() any { return &sameKinds{Name: "kept", Tags: []string{"a", "b"}, Meta: map[string]string{"k": "kept"}, Any: map[string]any{"x": 1.0}} },
+				func() any {
+					return &sameKinds{Name: "kept", Tags: []string{"a", "b"}, Meta: map[string]string{"k": "kept"}, Any: map[string]any{"x": 1.0}}
+				},
 			} {
 				want, got := fresh(), fresh()
 				wantErr := decodeWithDecoder(body, want, strict)

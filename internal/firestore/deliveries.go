@@ -174,13 +174,13 @@ func (s *Store) RecordAttempt(ctx context.Context, d hookrun.Delivery, a hookrun
 }
 
 // RecordAttempts stores each record as RecordAttempt does. The attempt
-// log's records are nearly all the first of their delivery, so each is
-// written as a new document: a create of plain values, which costs the
-// client far less CPU than RecordAttempt's merge of transforms. Those of
-// first attempts go in as few commits as they fit (commitAll), the others,
-// and those of a commit that failed, through one BulkWriter; one whose
-// delivery exists already, and a second record of one delivery (a
-// BulkWriter takes one write per document), is then written by
+// log's records are nearly all the first of their delivery, so each of
+// those is written as a new document: a create of plain values, which
+// costs the client far less CPU than RecordAttempt's merge of transforms,
+// in as few commits as they fit (commitAll), and those of a commit that
+// failed through one BulkWriter. One whose delivery exists already, a
+// second record of one delivery (a BulkWriter takes one write per
+// document), and a later attempt's record are then written by
 // RecordAttempt, after the others, in order.
 func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord) []error {
 	var errs []error
@@ -191,15 +191,16 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord
 		d := recs[i].Delivery
 		errs[i] = coded(err, fmt.Sprintf("delivery %q", hookrun.DeliveryID(d.EventID, d.EndpointID)))
 	}
-	// The first attempts of deliveries go in as few commits as they fit;
-	// the records of a commit that failed, and the others, through a
-	// BulkWriter, each with its own outcome.
-	var first, rest []int
+	// The first attempts of deliveries go in as few commits as they fit,
+	// and those of a commit that failed through a BulkWriter, each with
+	// its own outcome; the others merge into their delivery's document
+	// (RecordAttempt), after them.
+	var first, again []int
 	for i, r := range recs {
 		if r.Attempt.Number == 1 && r.Attempt.Chain == "" {
 			first = append(first, i)
 		} else {
-			rest = append(rest, i)
+			again = append(again, i)
 		}
 	}
 	failed := s.commitAll(ctx, len(first),
@@ -208,36 +209,27 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord
 			r := recs[first[j]]
 			return tx.Create(s.deliveryRef(r.Delivery.TenantID, r.Delivery.EventID, r.Delivery.EndpointID), s.newAttemptFields(r.Delivery, r.Attempt))
 		})
-	for _, j := range failed {
-		rest = append(rest, first[j])
-	}
-	if len(rest) == 0 {
-		return nil
-	}
-	slices.Sort(rest)
-	bw := s.c.BulkWriter(ctx)
-	jobs := make([]*fs.BulkWriterJob, len(recs))
-	var again []int
-	for _, i := range rest {
-		r := recs[i]
-		d := r.Delivery
-		job, err := bw.Create(s.deliveryRef(d.TenantID, d.EventID, d.EndpointID), s.newAttemptFields(d, r.Attempt))
-		if err != nil {
-			again = append(again, i)
-			continue
+	if len(failed) > 0 {
+		bw := s.c.BulkWriter(ctx)
+		jobs := make(map[int]*fs.BulkWriterJob, len(failed))
+		for _, j := range failed {
+			i := first[j]
+			d := recs[i].Delivery
+			job, err := bw.Create(s.deliveryRef(d.TenantID, d.EventID, d.EndpointID), s.newAttemptFields(d, recs[i].Attempt))
+			if err != nil {
+				again = append(again, i)
+				continue
+			}
+			jobs[i] = job
 		}
-		jobs[i] = job
-	}
-	bw.End()
-	for i, job := range jobs {
-		if job == nil {
-			continue
-		}
-		switch _, err := job.Results(); {
-		case status.Code(err) == codes.AlreadyExists:
-			again = append(again, i)
-		case err != nil:
-			fail(i, err)
+		bw.End()
+		for i, job := range jobs {
+			switch _, err := job.Results(); {
+			case status.Code(err) == codes.AlreadyExists:
+				again = append(again, i)
+			case err != nil:
+				fail(i, err)
+			}
 		}
 	}
 	slices.Sort(again)

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,6 +55,11 @@ func TestStartEmulators(t *testing.T) {
 			if err := WaitHTTP(ctx, "http://"+e.Host+"/"); err != nil {
 				t.Errorf("GET / after start: %v", err)
 			}
+			// The JVM says which options it picked up from the
+			// environment: the emulators' own (EmulatorJVMOptions).
+			if want := "Picked up " + JVMOptionsEnv + ": " + EmulatorJVMOptions; !strings.Contains(log.String(), want) {
+				t.Errorf("emulator output lacks %q: its JVM did not get the emulators' options", want)
+			}
 			pid := e.proc.Pid()
 
 			if err := e.Stop(ctx); err != nil {
@@ -71,6 +77,19 @@ func TestStartEmulators(t *testing.T) {
 				t.Logf("emulator output:\n%s", log.String())
 			}
 		})
+	}
+}
+
+func TestEmulatorJVMOptionsKeepTheCallers(t *testing.T) {
+	t.Setenv(JVMOptionsEnv, "")
+	if got, want := emulatorEnv(), []string{JVMOptionsEnv + "=" + EmulatorJVMOptions}; !slices.Equal(got, want) {
+		t.Errorf("emulatorEnv() = %q, want %q", got, want)
+	}
+	// The caller's options come last, so the JVM lets them win (here: C2
+	// back on).
+	t.Setenv(JVMOptionsEnv, "-XX:TieredStopAtLevel=4")
+	if got, want := emulatorEnv(), []string{JVMOptionsEnv + "=" + EmulatorJVMOptions + " -XX:TieredStopAtLevel=4"}; !slices.Equal(got, want) {
+		t.Errorf("emulatorEnv() with the caller's options = %q, want %q", got, want)
 	}
 }
 

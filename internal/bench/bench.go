@@ -137,7 +137,7 @@ type bench struct {
 	log         *slog.Logger
 
 	// Figures later scenarios compare against.
-	baselineRate, ceilingRate float64
+	baselineRate, ceilingRate, pullCeilingRate float64
 	// baselineCPU is the bare handler's CPU-µs per request, which the CPU
 	// targets are multiples of.
 	baselineCPU float64
@@ -172,11 +172,12 @@ type scenario struct {
 var scenarios = []scenario{
 	{slug: "baseline", name: "baseline", run: (*bench).runBaseline},
 	{slug: "ingest", name: "ingest", run: (*bench).runIngest},
-	{slug: "ceiling", name: "push ceiling", run: (*bench).runPushCeiling},
-	{slug: "e2e", name: "end to end", needs: []string{"ceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
+	{slug: "ceiling", name: "push ceiling", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runCeiling(ctx, false) }},
+	{slug: "pullceiling", name: "pull ceiling", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runCeiling(ctx, true) }},
+	{slug: "e2e", name: "end to end", needs: []string{"ceiling", "pullceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
 		return b.runEndToEnd(ctx, false)
 	}},
-	{slug: "e2epull", name: "end to end, pull", needs: []string{"ceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
+	{slug: "e2epull", name: "end to end, pull", needs: []string{"ceiling", "pullceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
 		return b.runEndToEnd(ctx, true)
 	}},
 	{slug: "push", name: "dispatcher", run: (*bench).runDirectPush},

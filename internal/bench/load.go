@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -68,10 +70,14 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 	atk := vegeta.NewAttacker(
 		vegeta.Workers(workers),
 		vegeta.MaxWorkers(workers),
-		vegeta.KeepAlive(true),
-		vegeta.Connections(int(workers)),
 		vegeta.MaxBody(int64(cmp.Or(l.MaxBody, 4096))),
-		vegeta.Timeout(30*time.Second),
+		vegeta.Client(&http.Client{
+			Timeout: 30 * time.Second,
+			Transport: stampSent{&http.Transport{
+				DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+				MaxIdleConnsPerHost: int(workers),
+			}},
+		}),
 	)
 	target := vegeta.Target{Method: http.MethodPost, URL: l.URL, Header: l.Header, Body: l.Body}
 	targeter := vegeta.NewStaticTargeter(target)
@@ -125,7 +131,7 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 			res.events++
 			if err == nil && v.ID != "" {
 				res.accepted[v.ID] = r.End()
-				res.sent[v.ID] = r.Timestamp
+				res.sent[v.ID] = sentTime(r)
 			}
 		}
 	}
@@ -147,4 +153,32 @@ func (r loadResult) ids() []string {
 		out = append(out, id)
 	}
 	return out
+}
+
+// sentHeader is the answer header stampSent puts each request's send time
+// in, as Unix nanoseconds: the bench's own, never sent on the wire.
+const sentHeader = "X-Bench-Sent"
+
+// stampSent is the load's transport: it notes on each answer when its
+// request was handed to the connection. vegeta's own timestamp of a result
+// is taken before the targeter runs, so behind a Gate it would include the
+// wait for a token (the previous event's trip), not only this event's.
+type stampSent struct{ next http.RoundTripper }
+
+func (s stampSent) RoundTrip(r *http.Request) (*http.Response, error) {
+	at := time.Now()
+	resp, err := s.next.RoundTrip(r)
+	if resp != nil {
+		resp.Header.Set(sentHeader, strconv.FormatInt(at.UnixNano(), 10))
+	}
+	return resp, err
+}
+
+// sentTime is when r's request was sent, by stampSent; vegeta's timestamp
+// when the answer lacks it.
+func sentTime(r *vegeta.Result) time.Time {
+	if ns, err := strconv.ParseInt(r.Headers.Get(sentHeader), 10, 64); err == nil {
+		return time.Unix(0, ns)
+	}
+	return r.Timestamp
 }

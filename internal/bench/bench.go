@@ -185,8 +185,9 @@ var scenarios = []scenario{
 	{slug: "fan100", name: "fan-out 100", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
 	{slug: "retry", name: "retry", run: (*bench).runRetry},
 	{slug: "receiver", name: "receiver", run: (*bench).runReceiver},
-	// It sends through the end-to-end scenario's tenant and sink group.
-	{slug: "cold", name: "cold start", needs: []string{"e2e"}, run: (*bench).runColdStart},
+	// It sends through the end-to-end scenario's tenant and sink group, and
+	// restarts the receiver the receiver scenario started.
+	{slug: "cold", name: "cold start", needs: []string{"e2e", "receiver"}, run: (*bench).runColdStart},
 	// Last: the events it accepts, many times those of the other
 	// scenarios, keep the dispatcher and the Pub/Sub emulator busy well
 	// after it, which would slow every scenario after it.

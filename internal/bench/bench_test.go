@@ -326,8 +326,9 @@ func TestScenarioSelection(t *testing.T) {
 		{"e2e", []string{"baseline", "push ceiling", "pull ceiling", "end to end"}},
 		{" batch , e2epull,", []string{"baseline", "ingest", "push ceiling", "pull ceiling", "end to end, pull", "ingest batch"}},
 		{"pullceiling", []string{"baseline", "pull ceiling"}},
-		// Cold start sends through end to end's tenant, which needs the ceilings.
-		{"cold", []string{"baseline", "push ceiling", "pull ceiling", "end to end", "cold start"}},
+		// Cold start sends through end to end's tenant, which needs the
+		// ceilings, and restarts the receiver the receiver scenario starts.
+		{"cold", []string{"baseline", "push ceiling", "pull ceiling", "end to end", "receiver", "cold start"}},
 		{"receiver,fan10,push,ingest", []string{"baseline", "ingest", "dispatcher", "fan-out 10", "receiver"}},
 	} {
 		names, err := ParseScenarios(c.list)

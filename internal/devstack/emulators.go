@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -280,16 +281,47 @@ func isExecutable(path string) error {
 	return nil
 }
 
-// FreePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before whoever asked binds it; an emulator or service then
-// exits and the caller sees why.
+// FreePort asks the kernel for a free port on 127.0.0.1, never one it
+// handed out before in this process. The kernel can give a port it just
+// gave again once the asker closed it, and a stack picks its services'
+// ports before it starts them: twice the same port, and the second
+// service's health check would be answered by the first. Another process
+// could still take the port before whoever asked binds it; an emulator or
+// service then exits and the caller sees why.
 func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
+	return freePorts.take(func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
+}
+
+// freePorts is the record of the ports FreePort handed out.
+var freePorts = portRecord{given: map[int]bool{}}
+
+// maxPortTries bounds how many ports FreePort asks for before it gives up.
+const maxPortTries = 100
+
+type portRecord struct {
+	mu    sync.Mutex
+	given map[int]bool
+}
+
+// take returns a port of a listener listen opens that was not given
+// before. The listeners of ports given before stay open until it returns,
+// so that the kernel offers another.
+func (r *portRecord) take(listen func() (net.Listener, error)) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for range maxPortTries {
+		l, err := listen()
+		if err != nil {
+			return 0, fmt.Errorf("find free port: %w", err)
+		}
+		defer l.Close()
+		port := l.Addr().(*net.TCPAddr).Port
+		if !r.given[port] {
+			r.given[port] = true
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("find free port: the kernel offered only ports handed out before, %d times", maxPortTries)
 }
 
 // readyInterval is how often WaitTCP and WaitHTTP try again; every HTTP

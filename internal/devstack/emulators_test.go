@@ -178,3 +178,54 @@ func TestWaitTCPAndHTTP(t *testing.T) {
 		t.Errorf("WaitTCP(closed port) = nil, want an error")
 	}
 }
+
+// fakeListener is a listener on a given port, for portRecord.take.
+type fakeListener struct {
+	net.Listener
+	port   int
+	closed *int
+}
+
+func (l fakeListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: l.port} }
+func (l fakeListener) Close() error   { *l.closed++; return nil }
+
+func TestFreePortNeverGivesAPortTwice(t *testing.T) {
+	// The kernel offers a port again once its listener closed: the
+	// stack asks for its services' ports one after the other.
+	offers := []int{5000, 5000, 5000, 5001}
+	closed := 0
+	listen := func() (net.Listener, error) {
+		p := offers[0]
+		offers = offers[1:]
+		return fakeListener{port: p, closed: &closed}, nil
+	}
+	r := portRecord{given: map[int]bool{}}
+	var got []int
+	for range 2 {
+		p, err := r.take(listen)
+		if err != nil {
+			t.Fatalf("take: %v", err)
+		}
+		got = append(got, p)
+	}
+	if want := []int{5000, 5001}; !slices.Equal(got, want) {
+		t.Errorf("ports = %v, want %v", got, want)
+	}
+	if closed != 4 {
+		t.Errorf("%d listeners closed, want all 4", closed)
+	}
+
+	// Only ports given before: an error, not a loop without end.
+	r = portRecord{given: map[int]bool{5000: true}}
+	n := 0
+	_, err := r.take(func() (net.Listener, error) { n++; return fakeListener{port: 5000, closed: &closed}, nil })
+	if err == nil || n != maxPortTries {
+		t.Errorf("take with only old offers: error %v after %d offers, want an error after %d", err, n, maxPortTries)
+	}
+
+	a, errA := FreePort()
+	b, errB := FreePort()
+	if errA != nil || errB != nil || a == b {
+		t.Errorf("FreePort twice = %d (%v), %d (%v): want two ports", a, errA, b, errB)
+	}
+}

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -57,7 +59,7 @@ const JVMOptionsEnv = "JAVA_TOOL_OPTIONS"
 // `scripts/bench`'s end-to-end scenario, the Firestore emulator's C2
 // compiler thread took half a core for minutes after start, more than its
 // request threads. C1 alone compiles quickly and reaches steady code within
-// seconds; the serial collector spares two cores the parallel GC's
+// seconds; the serial collector spares two cores the default G1's
 // threads. Measured on 2 cores (`scripts/bench -scenarios ingest`): the
 // emulators' CPU per ingested event fell from about 1.2 ms (Pub/Sub) and
 // 0.9 ms (Firestore) to about 0.5 and 0.25 ms, and ingest's events/s
@@ -281,15 +283,46 @@ func isExecutable(path string) error {
 	return nil
 }
 
-// FreePort asks the kernel for a free port on 127.0.0.1, never one it
-// handed out before in this process. The kernel can give a port it just
-// gave again once the asker closed it, and a stack picks its services'
-// ports before it starts them: twice the same port, and the second
-// service's health check would be answered by the first. Another process
-// could still take the port before whoever asked binds it; an emulator or
-// service then exits and the caller sees why.
+// FreePort returns a free port on 127.0.0.1, never one it handed out
+// before in this process.
+//
+// It picks among ports below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range), at random, and checks each by
+// listening on it. A port from the ephemeral range, which is what the
+// kernel gives for port 0, can be taken before the caller binds it by any
+// outgoing connection's local end, and the tests make thousands; the
+// kernel also offers such a port again once its listener closed, and a
+// stack picks its services' ports one after the other before it starts
+// them. Another process can still take a port before whoever asked binds
+// it; an emulator or service then exits and the caller sees why.
 func FreePort() (int, error) {
-	return freePorts.take(func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") })
+	lo, hi := quietPorts()
+	return freePorts.take(func() (net.Listener, error) {
+		if lo >= hi {
+			return net.Listen("tcp", "127.0.0.1:0")
+		}
+		return net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(lo+rand.IntN(hi-lo)))
+	})
+}
+
+// quietPorts returns the range [lo, hi) FreePort picks from: from 20000 up
+// to the ephemeral range's start. An empty range (an unusual ephemeral
+// range, or none to read) leaves the choice to the kernel.
+func quietPorts() (lo, hi int) {
+	const from = 20000
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0
+	}
+	start, err := strconv.Atoi(f[0])
+	if err != nil || start-from < 1000 {
+		return 0, 0
+	}
+	return from, start
 }
 
 // freePorts is the record of the ports FreePort handed out.
@@ -309,10 +342,12 @@ type portRecord struct {
 func (r *portRecord) take(listen func() (net.Listener, error)) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var lastErr error
 	for range maxPortTries {
 		l, err := listen()
 		if err != nil {
-			return 0, fmt.Errorf("find free port: %w", err)
+			lastErr = err // taken: try another
+			continue
 		}
 		defer l.Close()
 		port := l.Addr().(*net.TCPAddr).Port
@@ -321,7 +356,10 @@ func (r *portRecord) take(listen func() (net.Listener, error)) (int, error) {
 			return port, nil
 		}
 	}
-	return 0, fmt.Errorf("find free port: the kernel offered only ports handed out before, %d times", maxPortTries)
+	if lastErr != nil {
+		return 0, fmt.Errorf("find free port: no free port in %d tries: %w", maxPortTries, lastErr)
+	}
+	return 0, fmt.Errorf("find free port: only ports handed out before, %d times", maxPortTries)
 }
 
 // readyInterval is how often WaitTCP and WaitHTTP try again; every HTTP

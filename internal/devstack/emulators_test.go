@@ -223,9 +223,35 @@ func TestFreePortNeverGivesAPortTwice(t *testing.T) {
 		t.Errorf("take with only old offers: error %v after %d offers, want an error after %d", err, n, maxPortTries)
 	}
 
-	a, errA := FreePort()
-	b, errB := FreePort()
-	if errA != nil || errB != nil || a == b {
-		t.Errorf("FreePort twice = %d (%v), %d (%v): want two ports", a, errA, b, errB)
+	// A port taken meanwhile: the next one.
+	r = portRecord{given: map[int]bool{}}
+	taken := true
+	p, err := r.take(func() (net.Listener, error) {
+		if taken {
+			taken = false
+			return nil, errors.New("bind: address already in use")
+		}
+		return fakeListener{port: 5002, closed: &closed}, nil
+	})
+	if err != nil || p != 5002 {
+		t.Errorf("take after a taken port = %d, %v; want 5002", p, err)
+	}
+
+	// The real ones: distinct, and below the ephemeral range, where no
+	// outgoing connection takes them.
+	lo, hi := quietPorts()
+	seen := map[int]bool{}
+	for range 50 {
+		p, err := FreePort()
+		if err != nil {
+			t.Fatalf("FreePort: %v", err)
+		}
+		if seen[p] {
+			t.Errorf("FreePort gave %d twice", p)
+		}
+		seen[p] = true
+		if hi > lo && (p < lo || p >= hi) {
+			t.Errorf("FreePort = %d, want it in [%d, %d), below the ephemeral range", p, lo, hi)
+		}
 	}
 }

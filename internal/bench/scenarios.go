@@ -309,21 +309,20 @@ func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err err
 	}
 	window := res.to.Sub(res.from)
 	r := rate(b.sink.deliveredBetween(group, res.from, res.to), window)
-	// The target is a share of the push ceiling either way; the
-	// ceiling of the way the events take says what the emulator allows it.
-	ceiling := b.ceilingRate
+	// The target is a share of the push ceiling either way; by
+	// pull, the pull ceiling says what the emulator allows.
+	shares := []Figure{atLeast(figure("of push ceiling", percent(r, b.ceilingRate), "%"), targetCeilingRatio)}
 	if pull {
-		ceiling = b.pullCeilingRate
+		shares = append(shares, figure("of pull ceiling", percent(r, b.pullCeilingRate), "%"))
 	}
 	lat := latencies(res.sent, b.sink.arrivals(group, ids))
 	return Scenario{
 		Name:        name,
 		Description: fmt.Sprintf("%d events in flight through ingest, %s and the dispatcher to one endpoint; a producer sends its next event once one arrived", b.cfg.Producers, how),
-		Figures: append([]Figure{
+		Figures: slices.Concat([]Figure{
 			figure("events/s accepted", rate(res.ok, window), "/s"),
 			figure("deliveries/s", r, "/s"),
-			atLeast(figure("of push ceiling", percent(r, b.ceilingRate), "%"), targetCeilingRatio),
-			figure("of this way's ceiling", percent(r, ceiling), "%"),
+		}, shares, []Figure{
 			atMost(figure("send → delivered p50", millis(percentile(lat, 0.50)), "ms"), targetE2EP50),
 			figure("send → delivered p99", millis(percentile(lat, 0.99)), "ms"),
 			atMost(figure("dispatcher CPU per delivery", perOp(use["dispatcher"].CPU, b.sink.deliveredBetween(group, res.from, drained)), "µs"), b.dispatcherCPUTarget()),
@@ -332,7 +331,7 @@ func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err err
 			atMost(figure("dispatcher peak RSS", mebibytes(use["dispatcher"].PeakRSS), "MiB"), targetRSS),
 			figure("failed requests", float64(res.failed), ""),
 			figure("undelivered after drain", float64(missing), ""),
-		}, emulatorFigures(use, res.ok)...),
+		}, emulatorFigures(use, res.ok)),
 	}, nil
 }
 

@@ -296,7 +296,7 @@ func isExecutable(path string) error {
 // them. Another process can still take a port before whoever asked binds
 // it; an emulator or service then exits and the caller sees why.
 func FreePort() (int, error) {
-	lo, hi := quietPorts()
+	lo, hi := quietRange()
 	return freePorts.take(func() (net.Listener, error) {
 		if lo >= hi {
 			return net.Listen("tcp", "127.0.0.1:0")
@@ -304,6 +304,9 @@ func FreePort() (int, error) {
 		return net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(lo+rand.IntN(hi-lo)))
 	})
 }
+
+// quietRange is quietPorts, read once.
+var quietRange = sync.OnceValues(quietPorts)
 
 // quietPorts returns the range [lo, hi) FreePort picks from: from 20000 up
 // to the ephemeral range's start. An empty range (an unusual ephemeral

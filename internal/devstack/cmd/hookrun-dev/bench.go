@@ -30,7 +30,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.GOMAXPROCS, "gomaxprocs", 0, "GOMAXPROCS of the services (default 1, as Go sets it on Cloud Run with infra's 1-CPU limit; -1 for Go's own choice here)")
 	fs.StringVar(&cfg.ProfileDir, "profile", "", "write CPU profiles of ingest and the dispatcher, taken during the load scenarios, and heap profiles at their ends, to this directory")
 	fs.Func("scenarios", "run only these comma-separated scenario `names` (default all): "+strings.Join(bench.ScenarioNames(), ",")+
-		"; baseline always runs, and so does what a chosen one compares with (ceiling and pullceiling for e2e and e2epull, ingest for batch, e2e and receiver for cold)",
+		"; baseline always runs, and so does what a chosen one compares with (ceiling for e2e, both ceilings for e2epull, ingest for batch, e2e and receiver for cold)",
 		func(list string) (err error) {
 			cfg.Scenarios, err = bench.ParseScenarios(list)
 			return err

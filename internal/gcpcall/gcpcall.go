@@ -19,6 +19,9 @@
 // Both are returned as a *hookrun.Error with CodeUnavailable, which the
 // API answers as 503 with Retry-After, in place of the gRPC status: the
 // libraries retry by status code, so they do not retry these.
+//
+// The same options bound the memory the calls hold: their messages are
+// encoded into buffers of BufferPool, sized to fit (codec.go).
 package gcpcall
 
 import (
@@ -33,6 +36,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/status"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
@@ -85,6 +89,8 @@ func DialOptions(timeout time.Duration) []grpc.DialOption {
 		timeout = DefaultTimeout
 	}
 	return []grpc.DialOption{
+		experimental.WithBufferPool(BufferPool),
+		grpc.WithDefaultCallOptions(grpc.ForceCodecV2(codec{})),
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			c := start(ctx, cc, method, timeout)
 			defer c.end()

@@ -179,3 +179,16 @@ func TestStreamWaitsAreBoundedOneByOne(t *testing.T) {
 		wantUnavailable(t, err, start, 3*timeout)
 	})
 }
+
+// A message gets a buffer at most twice its size, whatever its size up
+// to 4 MiB: a publish of a hundred events must not hold 1 MiB (gRPC's
+// default pool jumps from 32 KiB to 1 MiB).
+func TestBufferPoolFitsMessages(t *testing.T) {
+	for _, n := range []int{300, 5 << 10, 40 << 10, 110 << 10, 300 << 10, 700 << 10, 1100 << 10, 3 << 20} {
+		buf := gcpcall.BufferPool.Get(n)
+		if len(*buf) != n || cap(*buf) >= 2*n {
+			t.Errorf("Get(%d): len %d, cap %d; want len %d, cap under %d", n, len(*buf), cap(*buf), n, 2*n)
+		}
+		gcpcall.BufferPool.Put(buf)
+	}
+}

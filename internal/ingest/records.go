@@ -32,12 +32,13 @@ const (
 	// each one that failed in it.
 	eventRecordTimeout = 10 * time.Second
 	// madeIDWindow is how long after it made an ID an instance may still
-	// be writing its record: the interval, then the write (its retry
-	// included, within eventRecordTimeout), with as much again to spare.
-	// Within it, a producer that sends that ID back as its own is told
-	// to wait (claim), so that no other instance claims and publishes an
-	// ID whose first publish is not yet recorded.
-	madeIDWindow = maxEventFlushInterval + 2*eventRecordTimeout
+	// be writing its record: the interval, a write in flight that its
+	// own waits for (writebehind.DefaultWrites), then its own write (its
+	// retry included), each within eventRecordTimeout, with one more to
+	// spare. Within it, a producer that sends that ID back as its own is
+	// told to wait (claim), so that no other instance claims and
+	// publishes an ID whose first publish is not yet recorded.
+	madeIDWindow = maxEventFlushInterval + 3*eventRecordTimeout
 )
 
 type eventLog = writebehind.Log[string, hookrun.AcceptedEvent]

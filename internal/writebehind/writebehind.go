@@ -53,7 +53,20 @@ type Options[K comparable, R any] struct {
 	Lost     func(ctx context.Context, r R, err error)
 	// Timeout bounds one write: the batch and its records' retries.
 	Timeout time.Duration
+	// Writes bounds the writes in flight at once; 0 means DefaultWrites.
+	// Records queued meanwhile wait, and go together in the write that
+	// follows the first to end.
+	Writes int
 }
+
+// DefaultWrites is how many writes a Log runs at once unless told
+// otherwise. A store slower than the requests that fill the log would
+// otherwise get a new write for every Batch records, each holding its
+// records encoded for the store while it waits (ingest's batch scenario
+// had ten in flight, most of its memory); with two, one is sent while
+// the next fills, and the queue holds the rest as plain records, within
+// Max and MaxBytes, until the store catches up.
+const DefaultWrites = 2
 
 // Log is a queue of records written behind the requests that made them.
 // Its writes run on timers, not on a goroutine of its own, so an idle
@@ -75,6 +88,9 @@ type Log[K comparable, R any] struct {
 	// writing holds a channel per write in flight, closed when it ends,
 	// for Flush to wait on.
 	writing map[chan struct{}]struct{}
+	// due is whether queued records are owed a write that was held back
+	// because Writes were in flight: the one that ends first takes them.
+	due bool
 }
 
 type unwritten[R any] struct {
@@ -84,6 +100,9 @@ type unwritten[R any] struct {
 
 // New returns an empty Log.
 func New[K comparable, R any](o Options[K, R]) *Log[K, R] {
+	if o.Writes == 0 {
+		o.Writes = DefaultWrites
+	}
 	return &Log[K, R]{o: o, unwritten: map[K]unwritten[R]{}, writing: map[chan struct{}]struct{}{}}
 }
 
@@ -110,6 +129,7 @@ func (l *Log[K, R]) Add(r R) bool {
 		if recs, done := l.takeLocked(); recs != nil {
 			go l.write(recs, done) // the caller is on a request's path
 		}
+	case l.due: // a write in flight takes it when it ends
 	case !l.scheduled:
 		l.scheduled = true
 		time.AfterFunc(l.o.Every, l.flush)
@@ -148,19 +168,34 @@ func (l *Log[K, R]) flush() {
 }
 
 // takeLocked takes the queued records, counting their write as in flight
-// until done is closed; the caller holds l.mu and must write them.
+// until done is closed; the caller holds l.mu and must write them. With
+// Writes already in flight it takes none and marks them due, for the
+// first of those to take when it ends.
 func (l *Log[K, R]) takeLocked() (recs []R, done chan struct{}) {
-	recs = l.queued
-	l.queued, l.scheduled, l.queuedBytes = nil, false, 0
-	if len(recs) == 0 {
+	if len(l.queued) == 0 {
 		return nil, nil
 	}
+	if len(l.writing) >= l.o.Writes {
+		l.due = true
+		return nil, nil
+	}
+	recs = l.queued
+	l.queued, l.scheduled, l.queuedBytes, l.due = nil, false, 0, false
 	done = make(chan struct{})
 	l.writing[done] = struct{}{}
 	return recs, done
 }
 
+// write writes recs, then the records due meanwhile, if any.
 func (l *Log[K, R]) write(recs []R, done chan struct{}) {
+	for recs != nil {
+		recs, done = l.writeOnce(recs, done)
+	}
+}
+
+// writeOnce writes recs and returns the records that became due while
+// Writes were in flight, taken for the caller to write next.
+func (l *Log[K, R]) writeOnce(recs []R, done chan struct{}) (next []R, nextDone chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), l.o.Timeout)
 	defer cancel()
 	for i, err := range l.o.Write(ctx, recs) {
@@ -185,8 +220,12 @@ func (l *Log[K, R]) write(recs []R, done chan struct{}) {
 		}
 	}
 	delete(l.writing, done)
+	if l.due {
+		next, nextDone = l.takeLocked()
+	}
 	l.mu.Unlock()
 	close(done)
+	return next, nextDone
 }
 
 // Flush writes the records still queued and waits until every record

@@ -18,7 +18,9 @@ type rec struct{ key, val string }
 // write until it is closed. Records whose val is "fail" fail in a batch,
 // "lost" fail on their own too.
 type store struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// started counts the writes begun, held or not.
+	started int
 	batches [][]rec
 	alone   []rec // written by writeOne
 	lost    []rec
@@ -26,6 +28,9 @@ type store struct {
 }
 
 func (s *store) write(_ context.Context, recs []rec) []error {
+	s.mu.Lock()
+	s.started++
+	s.mu.Unlock()
 	if s.block != nil {
 		<-s.block
 	}
@@ -196,6 +201,47 @@ func TestFlushHonoursContext(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	if err := l.Flush(ctx); err == nil {
 		t.Error("Flush with a write held past its deadline = nil, want an error")
+	}
+}
+
+// A store slower than the records coming gets at most Writes writes at
+// once; the batches that fill meanwhile wait queued, and go in one write
+// when a write ends. Flush waits for those too.
+func TestWritesInFlightAreBounded(t *testing.T) {
+	s := &store{block: make(chan struct{})}
+	l := writebehind.New(writebehind.Options[string, rec]{
+		Every: time.Hour, Batch: 1, Max: 100, Timeout: time.Minute, Writes: 2,
+		Key:   func(r rec) string { return r.key },
+		Write: s.write, WriteOne: s.writeOne, Lost: s.lose,
+	})
+	for _, k := range []string{"a", "b", "c", "d", "e"} {
+		if !l.Add(rec{key: k}) {
+			t.Fatalf("Add(%s) refused", k)
+		}
+	}
+	time.Sleep(20 * time.Millisecond) // any write that would start has
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	if started != 2 {
+		t.Fatalf("writes started with five full batches and a held store = %d, want 2", started)
+	}
+	if _, ok := l.Unwritten("e"); !ok {
+		t.Error("a record waiting for a write is not found unwritten")
+	}
+	flushed := make(chan error)
+	go func() { flushed <- l.Flush(context.Background()) }()
+	close(s.block)
+	if err := <-flushed; err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if got := s.written(); len(got) != 5 {
+		t.Errorf("written %v, want all five records", got)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started != 3 {
+		t.Errorf("writes = %d, want 3: the two held, then the three waiting records together", s.started)
 	}
 }
 

@@ -19,8 +19,9 @@ const (
 	// the interval.
 	eventBatch = 500
 	// maxQueuedEvents bounds the records an instance holds unwritten;
-	// when it is reached, or maxQueuedEventBytes, an event is recorded
-	// before its 202 (backpressure, never a dropped record).
+	// when it is reached, or maxQueuedEventBytes, an event's 202 waits
+	// for room (eventRoomWait), then for its record (backpressure, never
+	// a dropped record).
 	maxQueuedEvents = 5000
 	// maxQueuedEventBytes bounds the events' data an instance holds
 	// unwritten (HOOKRUN_MAX_BODY_BYTES each at most), well within the
@@ -28,24 +29,30 @@ const (
 	// write at once.
 	maxQueuedEventBytes = 16 << 20
 	eventBatchBytes     = 4 << 20
+	// eventRoomWait is how long an accepted event waits for room in a
+	// full log before it is recorded on its own: a write of the log ends
+	// within it unless the store is failing, and a record written alone
+	// costs a store call, when the store is already behind.
+	eventRoomWait = time.Second
 	// eventRecordTimeout bounds one write of records, and the retry of
 	// each one that failed in it.
 	eventRecordTimeout = 10 * time.Second
 	// madeIDWindow is how long after it made an ID an instance may still
-	// be writing its record: the interval, a write in flight that its
-	// own waits for (writebehind.DefaultWrites), then its own write (its
-	// retry included), each within eventRecordTimeout, with one more to
+	// be writing its record: the wait for room in a full log, the
+	// interval, a write in flight that its own waits for
+	// (writebehind.DefaultWrites), then its own write (its retry
+	// included), each write within eventRecordTimeout, with one more to
 	// spare. Within it, a producer that sends that ID back as its own is
 	// told to wait (claim), so that no other instance claims and
 	// publishes an ID whose first publish is not yet recorded.
-	madeIDWindow = maxEventFlushInterval + 3*eventRecordTimeout
+	madeIDWindow = eventRoomWait + maxEventFlushInterval + 3*eventRecordTimeout
 )
 
 type eventLog = writebehind.Log[string, hookrun.AcceptedEvent]
 
 func newEventLog(store Store, every time.Duration) *eventLog {
 	return writebehind.New(writebehind.Options[string, hookrun.AcceptedEvent]{
-		Every: every, Batch: eventBatch, Max: maxQueuedEvents, Timeout: eventRecordTimeout,
+		Every: every, Batch: eventBatch, Max: maxQueuedEvents, Timeout: eventRecordTimeout, Wait: eventRoomWait,
 		Size:     func(ae hookrun.AcceptedEvent) int { return len(ae.Event.Data) },
 		MaxBytes: maxQueuedEventBytes, BatchBytes: eventBatchBytes,
 		Key:   func(ae hookrun.AcceptedEvent) string { return eventKey(ae.Event.TenantID, ae.Event.ID) },

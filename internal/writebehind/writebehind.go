@@ -4,7 +4,8 @@
 // ingest records accepted events this way, the dispatcher the attempts of
 // successful first deliveries.
 //
-// The queue is bounded: when it is full, Add refuses the record and its
+// The queue is bounded: when it is full, Add waits for a write to make
+// room, or, once it has waited long enough, refuses the record, and its
 // caller writes it before answering (backpressure, never a dropped
 // record). A record is lost only if its instance dies before the flush
 // (Flush on SIGTERM, which Cloud Run sends, writes what is queued) or if
@@ -53,6 +54,11 @@ type Options[K comparable, R any] struct {
 	Lost     func(ctx context.Context, r R, err error)
 	// Timeout bounds one write: the batch and its records' retries.
 	Timeout time.Duration
+	// Wait is how long Add waits for room in a full log before it
+	// refuses a record. Waiting paces the requests to the store while
+	// their records still go in batches; a caller that writes its record
+	// alone costs the store a call per record, when it is already behind.
+	Wait time.Duration
 	// Writes bounds the writes in flight at once; 0 means DefaultWrites.
 	// Records queued meanwhile wait, and go together in the write that
 	// follows the first to end.
@@ -91,6 +97,9 @@ type Log[K comparable, R any] struct {
 	// due is whether queued records are owed a write that was held back
 	// because Writes were in flight: the one that ends first takes them.
 	due bool
+	// room, when not nil, is closed when a write ends, for the Adds
+	// waiting for room (Options.Wait).
+	room chan struct{}
 }
 
 type unwritten[R any] struct {
@@ -107,15 +116,16 @@ func New[K comparable, R any](o Options[K, R]) *Log[K, R] {
 }
 
 // Add queues r and reports true, or reports false, queueing nothing, when
-// the queue is full: the caller then writes r itself.
+// the queue is full and stays full for Options.Wait: the caller then
+// writes r itself.
 func (l *Log[K, R]) Add(r R) bool {
 	if l == nil {
 		return false
 	}
+	size := l.size(r)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	size := l.size(r)
-	if l.pending >= l.o.Max || l.pending > 0 && l.o.Size != nil && l.pendingBytes+size > l.o.MaxBytes {
+	if !l.fitsLocked(size) && !l.waitLocked(size) {
 		return false
 	}
 	l.pending++
@@ -133,6 +143,37 @@ func (l *Log[K, R]) Add(r R) bool {
 	case !l.scheduled:
 		l.scheduled = true
 		time.AfterFunc(l.o.Every, l.flush)
+	}
+	return true
+}
+
+// fitsLocked is whether a record of size fits within Max and MaxBytes.
+func (l *Log[K, R]) fitsLocked(size int) bool {
+	return l.pending < l.o.Max && (l.pending == 0 || l.o.Size == nil || l.pendingBytes+size <= l.o.MaxBytes)
+}
+
+// waitLocked waits, for at most Options.Wait, until a record of size fits,
+// and reports whether it does. It lets go of l.mu while it waits: a full
+// log always has a write in flight, whose end makes room.
+func (l *Log[K, R]) waitLocked(size int) bool {
+	if l.o.Wait <= 0 {
+		return false
+	}
+	timer := time.NewTimer(l.o.Wait)
+	defer timer.Stop()
+	for !l.fitsLocked(size) {
+		if l.room == nil {
+			l.room = make(chan struct{})
+		}
+		room := l.room
+		l.mu.Unlock()
+		select {
+		case <-room:
+		case <-timer.C:
+			l.mu.Lock()
+			return l.fitsLocked(size)
+		}
+		l.mu.Lock()
 	}
 	return true
 }
@@ -220,6 +261,10 @@ func (l *Log[K, R]) writeOnce(recs []R, done chan struct{}) (next []R, nextDone 
 		}
 	}
 	delete(l.writing, done)
+	if l.room != nil {
+		close(l.room)
+		l.room = nil
+	}
 	if l.due {
 		next, nextDone = l.takeLocked()
 	}

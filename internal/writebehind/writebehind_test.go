@@ -245,6 +245,55 @@ func TestWritesInFlightAreBounded(t *testing.T) {
 	}
 }
 
+// A full log with Wait set holds Add until a write makes room, so that
+// the record still goes in a batch; past Wait, Add refuses it.
+func TestAddWaitsForRoom(t *testing.T) {
+	s := &store{block: make(chan struct{})}
+	l := writebehind.New(writebehind.Options[string, rec]{
+		Every: time.Hour, Batch: 2, Max: 2, Timeout: time.Minute, Wait: time.Minute,
+		Key:   func(r rec) string { return r.key },
+		Write: s.write, WriteOne: s.writeOne, Lost: s.lose,
+	})
+	l.Add(rec{key: "a"})
+	l.Add(rec{key: "b"}) // a full batch: its write starts, held
+	added := make(chan bool)
+	go func() { added <- l.Add(rec{key: "c"}) }()
+	select {
+	case ok := <-added:
+		t.Fatalf("Add to a full log returned %v before any write ended", ok)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(s.block)
+	if !<-added {
+		t.Fatal("Add after a write made room = false, want true")
+	}
+	if err := l.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.written(); len(got) != 3 {
+		t.Errorf("written %v, want all three records", got)
+	}
+	if len(s.alone) != 0 {
+		t.Errorf("records written alone: %v, want none", s.alone)
+	}
+
+	s2 := &store{block: make(chan struct{})}
+	defer close(s2.block)
+	l = writebehind.New(writebehind.Options[string, rec]{
+		Every: time.Hour, Batch: 1, Max: 1, Timeout: time.Minute, Wait: 30 * time.Millisecond,
+		Key:   func(r rec) string { return r.key },
+		Write: s2.write, WriteOne: s2.writeOne, Lost: s2.lose,
+	})
+	l.Add(rec{key: "a"})
+	start := time.Now()
+	if l.Add(rec{key: "b"}) {
+		t.Error("Add to a log full past Wait = true, want false")
+	}
+	if waited := time.Since(start); waited < 30*time.Millisecond {
+		t.Errorf("Add refused after %v, before Wait", waited)
+	}
+}
+
 // A nil Log is off: it takes nothing, so its callers write each record
 // themselves, and has nothing to flush.
 func TestNilLogIsOff(t *testing.T) {

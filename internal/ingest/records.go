@@ -21,8 +21,12 @@ const (
 	// maxQueuedEvents bounds the records an instance holds unwritten;
 	// when it is reached, or maxQueuedEventBytes, an event's 202 waits
 	// for room (eventRoomWait), then for its record (backpressure, never
-	// a dropped record).
-	maxQueuedEvents = 5000
+	// a dropped record). Four batches: the two writes in flight
+	// (writebehind.DefaultWrites) and as many filling behind them. More
+	// only holds more memory while the store is behind (5,000 held
+	// 78 MiB at the peak of `scripts/bench -scenarios batch`, 2,000
+	// 67 MiB, at the same rate).
+	maxQueuedEvents = 2000
 	// maxQueuedEventBytes bounds the events' data an instance holds
 	// unwritten (HOOKRUN_MAX_BODY_BYTES each at most), well within the
 	// service's memory (infra: 512 MiB); eventBatchBytes queued start a

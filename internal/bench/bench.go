@@ -165,24 +165,27 @@ type scenario struct {
 	// needs are the slugs of earlier scenarios whose figures its own
 	// compare against, or whose tenant it uses.
 	needs []string
-	run   func(*bench, context.Context) (Scenario, error)
+	// rebased: its CPU targets are multiples of the bare handler's CPU
+	// per request, measured again just before it (bench.rebase).
+	rebased bool
+	run     func(*bench, context.Context) (Scenario, error)
 }
 
 // scenarios is the run list, in the order the scenarios run.
 var scenarios = []scenario{
 	{slug: "baseline", name: "baseline", run: (*bench).runBaseline},
-	{slug: "ingest", name: "ingest", run: (*bench).runIngest},
+	{slug: "ingest", name: "ingest", rebased: true, run: (*bench).runIngest},
 	{slug: "ceiling", name: "push ceiling", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runCeiling(ctx, false) }},
 	{slug: "pullceiling", name: "pull ceiling", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runCeiling(ctx, true) }},
-	{slug: "e2e", name: "end to end", needs: []string{"ceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
+	{slug: "e2e", name: "end to end", needs: []string{"ceiling"}, rebased: true, run: func(b *bench, ctx context.Context) (Scenario, error) {
 		return b.runEndToEnd(ctx, false)
 	}},
-	{slug: "e2epull", name: "end to end, pull", needs: []string{"ceiling", "pullceiling"}, run: func(b *bench, ctx context.Context) (Scenario, error) {
+	{slug: "e2epull", name: "end to end, pull", needs: []string{"ceiling", "pullceiling"}, rebased: true, run: func(b *bench, ctx context.Context) (Scenario, error) {
 		return b.runEndToEnd(ctx, true)
 	}},
-	{slug: "push", name: "dispatcher", run: (*bench).runDirectPush},
-	{slug: "fan10", name: "fan-out 10", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
-	{slug: "fan100", name: "fan-out 100", run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
+	{slug: "push", name: "dispatcher", rebased: true, run: (*bench).runDirectPush},
+	{slug: "fan10", name: "fan-out 10", rebased: true, run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 10) }},
+	{slug: "fan100", name: "fan-out 100", rebased: true, run: func(b *bench, ctx context.Context) (Scenario, error) { return b.runFanOut(ctx, 100) }},
 	{slug: "retry", name: "retry", run: (*bench).runRetry},
 	{slug: "receiver", name: "receiver", run: (*bench).runReceiver},
 	// It sends through the end-to-end scenario's tenant and sink group, and
@@ -191,7 +194,7 @@ var scenarios = []scenario{
 	// Last: the events it accepts, many times those of the other
 	// scenarios, keep the dispatcher and the Pub/Sub emulator busy well
 	// after it, which would slow every scenario after it.
-	{slug: "batch", name: "ingest batch", needs: []string{"ingest"}, run: (*bench).runIngestBatch},
+	{slug: "batch", name: "ingest batch", needs: []string{"ingest"}, rebased: true, run: (*bench).runIngestBatch},
 }
 
 // ScenarioNames returns the names Config.Scenarios takes, in run order.
@@ -325,10 +328,19 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		if err != nil {
 			return res, fmt.Errorf("before scenario %s: %w", s.name, err)
 		}
+		var base Figure
+		if s.rebased {
+			if base, err = b.rebase(ctx); err != nil {
+				return res, fmt.Errorf("before scenario %s: %w", s.name, err)
+			}
+		}
 		b.log.Info("scenario", "name", s.name)
 		sc, err := s.run(b, ctx)
 		if err != nil {
 			return res, fmt.Errorf("scenario %s: %w", s.name, err)
+		}
+		if s.rebased {
+			sc.Figures = append(sc.Figures, base)
 		}
 		res.Scenarios = append(res.Scenarios, sc)
 	}

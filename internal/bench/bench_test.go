@@ -107,6 +107,35 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("%s / %s = %v, want > 0", c.scenario, c.name, v)
 		}
 	}
+	// The CPU targets are multiples of the bare handler measured just
+	// before each scenario that has them.
+	for _, c := range []struct {
+		scenario, name string
+		times          float64
+	}{
+		{"ingest", "ingest CPU per event", ingestCPUTimes},
+		{"end to end", "dispatcher CPU per delivery", dispatcherCPUTimes},
+		{"end to end, pull", "dispatcher CPU per delivery", dispatcherCPUTimes},
+		{"dispatcher", "dispatcher CPU per delivery", dispatcherCPUTimes},
+		{"fan-out 10", "dispatcher CPU per delivery", dispatcherCPUTimes},
+		{"fan-out 100", "dispatcher CPU per delivery", dispatcherCPUTimes},
+		{"ingest batch", "ingest CPU per event", batchCPUTimes},
+	} {
+		base := fig(c.scenario, rebasedFigure)
+		if base <= 0 {
+			t.Errorf("%s / %s = %v, want > 0", c.scenario, rebasedFigure, base)
+		}
+		for _, s := range res.Scenarios {
+			for _, f := range s.Figures {
+				if s.Name == c.scenario && f.Name == c.name {
+					if f.Target == nil || f.Target.AtMost == nil || math.Abs(*f.Target.AtMost-c.times*base) > 1e-6*base {
+						t.Errorf("%s / %s: target %+v, want at most %v × %v", c.scenario, c.name, f.Target, c.times, base)
+					}
+				}
+			}
+		}
+	}
+
 	// Nothing accepted may be lost, under load or not.
 	for _, c := range []struct{ scenario, name string }{
 		{"ingest", "failed requests"},

@@ -57,18 +57,19 @@ func TestQuickRun(t *testing.T) {
 	if !slices.Equal(names, want) {
 		t.Fatalf("scenarios = %q, want %q", names, want)
 	}
-	fig := func(scenario, name string) float64 {
+	find := func(scenario, name string) Figure {
 		t.Helper()
 		for _, s := range res.Scenarios {
 			for _, f := range s.Figures {
 				if s.Name == scenario && f.Name == name {
-					return f.Value
+					return f
 				}
 			}
 		}
 		t.Fatalf("no figure %q in scenario %q", name, scenario)
-		return 0
+		return Figure{}
 	}
+	fig := func(scenario, name string) float64 { t.Helper(); return find(scenario, name).Value }
 	for _, s := range res.Scenarios {
 		for _, f := range s.Figures {
 			if math.IsNaN(f.Value) || math.IsInf(f.Value, 0) || f.Value < 0 {
@@ -125,14 +126,8 @@ func TestQuickRun(t *testing.T) {
 		if base <= 0 {
 			t.Errorf("%s / %s = %v, want > 0", c.scenario, rebasedFigure, base)
 		}
-		for _, s := range res.Scenarios {
-			for _, f := range s.Figures {
-				if s.Name == c.scenario && f.Name == c.name {
-					if f.Target == nil || f.Target.AtMost == nil || math.Abs(*f.Target.AtMost-c.times*base) > 1e-6*base {
-						t.Errorf("%s / %s: target %+v, want at most %v × %v", c.scenario, c.name, f.Target, c.times, base)
-					}
-				}
-			}
+		if f := find(c.scenario, c.name); f.Target == nil || f.Target.AtMost == nil || math.Abs(*f.Target.AtMost-c.times*base) > 1e-6*base {
+			t.Errorf("%s / %s: target %+v, want at most %v × %v", c.scenario, c.name, f.Target, c.times, base)
 		}
 	}
 

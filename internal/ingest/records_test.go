@@ -1,10 +1,12 @@
 package ingest_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,5 +164,67 @@ func TestFailedPublishOfMadeIDLeavesNothing(t *testing.T) {
 	in.flush(t)
 	if calls := cs.take(); len(calls) != 0 {
 		t.Errorf("store calls after the failed publish: %v, want none", calls)
+	}
+}
+
+// slowRecords is a store whose record writes take a while, as Firestore's
+// do when it is behind, and that tells how many events each carried.
+type slowRecords struct {
+	*testStore
+	delay time.Duration
+	mu    sync.Mutex
+	sizes []int
+}
+
+func (s *slowRecords) RecordEvents(ctx context.Context, evs []hookrun.AcceptedEvent) []error {
+	time.Sleep(s.delay)
+	s.mu.Lock()
+	s.sizes = append(s.sizes, len(evs))
+	s.mu.Unlock()
+	return s.testStore.RecordEvents(ctx, evs)
+}
+
+// More events than the event log holds, faster than the store writes
+// them: every one is answered and recorded, and the log's backpressure
+// paces the producers rather than making each event write its own
+// record (README, "Records written after the answer").
+func TestFullEventLogPacesProducersInBatches(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.createTenant(t, "acme")
+	store := &slowRecords{testStore: e.store, delay: 50 * time.Millisecond}
+	svc, err := ingest.New(ingest.Config{AdminToken: adminToken, EventFlushInterval: 100 * time.Millisecond}, store, e.pub, e.secrets,
+		ingest.WithChallenger(e.challenger), ingest.WithRetirer(e.retirer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := instance{svc: svc, h: svc.Handler()}
+	event := `{"type":"user.created","data":{"n":1}}`
+	body := `{"events":[` + strings.Repeat(event+",", 499) + event + `]}`
+	const batches = 8 // 4,000 events: twice what an instance holds unwritten
+	var wg sync.WaitGroup
+	for range batches {
+		wg.Go(func() {
+			if w := in.do(t, http.MethodPost, "/v1/events:batch", key, body); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"accepted":500`) {
+				t.Errorf("POST batch = %d %.200s, want 200 with 500 accepted", w.Code, w.Body)
+			}
+		})
+	}
+	wg.Wait()
+	in.flush(t)
+
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	total := 0
+	for _, n := range store.sizes {
+		total += n
+	}
+	if total != batches*500 {
+		t.Errorf("events recorded = %d, want %d", total, batches*500)
+	}
+	// Written in batches, the 4,000 take about ten writes (a few more
+	// when the interval flushes small ones on a slow machine); written one
+	// by one once the log is full, they took hundreds.
+	if len(store.sizes) > batches*500/40 {
+		t.Errorf("%d writes for %d events (sizes %v): events were recorded on their own", len(store.sizes), total, store.sizes)
 	}
 }

@@ -22,15 +22,10 @@ const (
 	attemptBatch = 500
 	// maxQueuedAttempts bounds the records an instance holds unwritten
 	// (a few hundred bytes each). When it is reached, a push waits for
-	// room (attemptRoomWait), then its attempt is recorded before it is
+	// room (writebehind.DefaultWait), then its attempt is recorded before it is
 	// acknowledged, as when the log is off: backpressure, never a
 	// dropped record.
 	maxQueuedAttempts = 5000
-	// attemptRoomWait is how long a push waits for room in a full log
-	// before its attempt is recorded on its own: a write of the log ends
-	// within it unless the store is failing, and a record written alone
-	// costs a store call, when the store is already behind.
-	attemptRoomWait = time.Second
 )
 
 // attemptLog queues attempt records and writes them in batches
@@ -41,7 +36,7 @@ type attemptLog = writebehind.Log[string, hookrun.AttemptRecord]
 
 func newAttemptLog(store Store, every time.Duration) *attemptLog {
 	return writebehind.New(writebehind.Options[string, hookrun.AttemptRecord]{
-		Every: every, Batch: attemptBatch, Max: maxQueuedAttempts, Timeout: RecordTimeout, Wait: attemptRoomWait,
+		Every: every, Batch: attemptBatch, Max: maxQueuedAttempts, Timeout: RecordTimeout,
 		Key: func(r hookrun.AttemptRecord) string {
 			return deliveryKey(r.Delivery.TenantID, r.Delivery.EventID, r.Delivery.EndpointID)
 		},

@@ -20,7 +20,7 @@ const (
 	eventBatch = 500
 	// maxQueuedEvents bounds the records an instance holds unwritten;
 	// when it is reached, or maxQueuedEventBytes, an event's 202 waits
-	// for room (eventRoomWait), then for its record (backpressure, never
+	// for room (writebehind.DefaultWait), then for its record (backpressure, never
 	// a dropped record). Four batches: the two writes in flight
 	// (writebehind.DefaultWrites) and as many filling behind them. More
 	// only holds more memory while the store is behind (5,000 held
@@ -33,11 +33,6 @@ const (
 	// write at once.
 	maxQueuedEventBytes = 16 << 20
 	eventBatchBytes     = 4 << 20
-	// eventRoomWait is how long an accepted event waits for room in a
-	// full log before it is recorded on its own: a write of the log ends
-	// within it unless the store is failing, and a record written alone
-	// costs a store call, when the store is already behind.
-	eventRoomWait = time.Second
 	// eventRecordTimeout bounds one write of records, and the retry of
 	// each one that failed in it.
 	eventRecordTimeout = 10 * time.Second
@@ -49,14 +44,14 @@ const (
 	// spare. Within it, a producer that sends that ID back as its own is
 	// told to wait (claim), so that no other instance claims and
 	// publishes an ID whose first publish is not yet recorded.
-	madeIDWindow = eventRoomWait + maxEventFlushInterval + 3*eventRecordTimeout
+	madeIDWindow = writebehind.DefaultWait + maxEventFlushInterval + 3*eventRecordTimeout
 )
 
 type eventLog = writebehind.Log[string, hookrun.AcceptedEvent]
 
 func newEventLog(store Store, every time.Duration) *eventLog {
 	return writebehind.New(writebehind.Options[string, hookrun.AcceptedEvent]{
-		Every: every, Batch: eventBatch, Max: maxQueuedEvents, Timeout: eventRecordTimeout, Wait: eventRoomWait,
+		Every: every, Batch: eventBatch, Max: maxQueuedEvents, Timeout: eventRecordTimeout,
 		Size:     func(ae hookrun.AcceptedEvent) int { return len(ae.Event.Data) },
 		MaxBytes: maxQueuedEventBytes, BatchBytes: eventBatchBytes,
 		Key:   func(ae hookrun.AcceptedEvent) string { return eventKey(ae.Event.TenantID, ae.Event.ID) },

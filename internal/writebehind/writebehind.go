@@ -55,9 +55,10 @@ type Options[K comparable, R any] struct {
 	// Timeout bounds one write: the batch and its records' retries.
 	Timeout time.Duration
 	// Wait is how long Add waits for room in a full log before it
-	// refuses a record. Waiting paces the requests to the store while
-	// their records still go in batches; a caller that writes its record
-	// alone costs the store a call per record, when it is already behind.
+	// refuses a record; 0 means DefaultWait, and a negative Wait refuses
+	// at once. Waiting paces the requests to the store while their
+	// records still go in batches; a caller that writes its record alone
+	// costs the store a call per record, when it is already behind.
 	Wait time.Duration
 	// Writes bounds the writes in flight at once; 0 means DefaultWrites.
 	// Records queued meanwhile wait, and go together in the write that
@@ -73,6 +74,11 @@ type Options[K comparable, R any] struct {
 // the next fills, and the queue holds the rest as plain records, within
 // Max and MaxBytes, until the store catches up.
 const DefaultWrites = 2
+
+// DefaultWait is how long Add waits for room in a full log unless told
+// otherwise: a write ends well within it unless the store is failing,
+// and then the caller's own write, with its own deadline, says so.
+const DefaultWait = time.Second
 
 // Log is a queue of records written behind the requests that made them.
 // Its writes run on timers, not on a goroutine of its own, so an idle
@@ -111,6 +117,9 @@ type unwritten[R any] struct {
 func New[K comparable, R any](o Options[K, R]) *Log[K, R] {
 	if o.Writes == 0 {
 		o.Writes = DefaultWrites
+	}
+	if o.Wait == 0 {
+		o.Wait = DefaultWait
 	}
 	return &Log[K, R]{o: o, unwritten: map[K]unwritten[R]{}, writing: map[chan struct{}]struct{}{}}
 }

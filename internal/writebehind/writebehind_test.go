@@ -80,7 +80,7 @@ func (s *store) written() []rec {
 
 func newLog(s *store, every time.Duration, batch, max int) *writebehind.Log[string, rec] {
 	return writebehind.New(writebehind.Options[string, rec]{
-		Every: every, Batch: batch, Max: max,
+		Every: every, Batch: batch, Max: max, Wait: -1,
 		Key:   func(r rec) string { return r.key },
 		Write: s.write, WriteOne: s.writeOne, Lost: s.lose, Timeout: time.Minute,
 	})
@@ -315,7 +315,7 @@ func TestNilLogIsOff(t *testing.T) {
 func TestBytesBoundTheLog(t *testing.T) {
 	s := &store{block: make(chan struct{})}
 	l := writebehind.New(writebehind.Options[string, rec]{
-		Every: time.Hour, Batch: 100, Max: 100, Timeout: time.Minute,
+		Every: time.Hour, Batch: 100, Max: 100, Timeout: time.Minute, Wait: -1,
 		Key:   func(r rec) string { return r.key },
 		Write: s.write, WriteOne: s.writeOne, Lost: s.lose,
 		Size: func(r rec) int { return len(r.val) }, MaxBytes: 10, BatchBytes: 100,
@@ -359,7 +359,7 @@ func TestBytesBoundTheLog(t *testing.T) {
 // ingest's event log and the dispatcher's attempt log add per record.
 func BenchmarkAdd(b *testing.B) {
 	l := writebehind.New(writebehind.Options[string, rec]{
-		Every: 10 * time.Millisecond, Batch: 500, Max: 5000, Timeout: time.Minute, Wait: time.Second,
+		Every: 10 * time.Millisecond, Batch: 500, Max: 5000, Timeout: time.Minute,
 		Key:      func(r rec) string { return r.key },
 		Write:    func(context.Context, []rec) []error { return nil },
 		WriteOne: func(context.Context, rec) error { return nil },

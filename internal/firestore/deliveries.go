@@ -38,14 +38,18 @@ type deliveryDoc struct {
 	Attempts        []attemptDoc `firestore:"attempts"`
 }
 
+// attemptDoc is one attempt in a delivery's document. Its empty strings
+// are left out (read back as empty): most attempts have no chain, no
+// error and no response body, and each field costs encoding on every
+// write (see optionalFields).
 type attemptDoc struct {
 	Number       int       `firestore:"number"`
-	Chain        string    `firestore:"chain"`
+	Chain        string    `firestore:"chain,omitempty"`
 	StartTime    time.Time `firestore:"start_time"`
 	StatusCode   int       `firestore:"status_code"`
 	LatencyMS    float64   `firestore:"latency_ms"`
-	Error        string    `firestore:"error"`
-	ResponseBody string    `firestore:"response_body"`
+	Error        string    `firestore:"error,omitempty"`
+	ResponseBody string    `firestore:"response_body,omitempty"`
 }
 
 // GetDeliveries returns the existing deliveries of one event to the given
@@ -287,10 +291,36 @@ func (s *Store) attemptWrite(d hookrun.Delivery, a hookrun.Attempt, create bool)
 	fields["failed_attempts"] = inc(boolInt(!a.Succeeded()))
 	if create {
 		fields["attempts"] = []attemptDoc{record}
+		for _, k := range optionalFields {
+			if isZeroField(fields[k]) {
+				delete(fields, k)
+			}
+		}
 	} else {
 		fields["attempts"] = fs.ArrayUnion(record)
 	}
 	return fields
+}
+
+// optionalFields are the fields of a delivery's document that a document
+// created without them reads back the same (deliveryDoc's zero values)
+// and that no query filters or orders on while they are zero: a created
+// document leaves them out when they are. The attempt log creates a
+// document for every first success, and encoding a field (the client's
+// reflection, then protobuf's map entry) is most of what that write
+// costs the dispatcher; later writes merge every field in.
+var optionalFields = []string{"chain", "next_attempt_time", "dead_reason", "dead_time", "last_error", "announced", "counts_in_a_row"}
+
+func isZeroField(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return v == ""
+	case bool:
+		return !v
+	case time.Time:
+		return v.IsZero()
+	}
+	return false
 }
 
 // SetDeliveryState stores a delivery's state without an attempt: dead

@@ -442,8 +442,13 @@ func (b *bench) producerLoad(t tenant, eventType string) load {
 // before the watch ends (to wait for deliveries whose CPU belongs to the
 // window).
 func (b *bench) measure(ctx context.Context, scenario string, l load, services []string, pids map[string]int, settle func(loadResult)) (loadResult, map[string]usage, error) {
-	if b.cfg.Warmup > 0 {
-		if _, err := l.run(ctx, b.cfg.Warmup); err != nil {
+	return b.measureFor(ctx, b.cfg.Warmup, b.cfg.Duration, scenario, l, services, pids, settle)
+}
+
+// measureFor is measure with a warm-up and a duration of its own.
+func (b *bench) measureFor(ctx context.Context, warmup, d time.Duration, scenario string, l load, services []string, pids map[string]int, settle func(loadResult)) (loadResult, map[string]usage, error) {
+	if warmup > 0 {
+		if _, err := l.run(ctx, warmup); err != nil {
 			return loadResult{}, nil, fmt.Errorf("warm-up: %w", err)
 		}
 	}
@@ -451,8 +456,8 @@ func (b *bench) measure(ctx context.Context, scenario string, l load, services [
 	if err != nil {
 		return loadResult{}, nil, err
 	}
-	profiled := b.profile(ctx, scenario, b.cfg.Duration, services...)
-	res, err := l.run(ctx, b.cfg.Duration)
+	profiled := b.profile(ctx, scenario, d, services...)
+	res, err := l.run(ctx, d)
 	if err == nil && settle != nil {
 		settle(res)
 	}

@@ -85,20 +85,11 @@ const rebaseShare = 0.3
 // multiple of the baseline taken minutes before measured that drift as
 // much as hookrun.
 func (b *bench) rebase(ctx context.Context) (Figure, error) {
-	l := b.baselineLoad()
-	if warm := time.Duration(rebaseShare * float64(b.cfg.Warmup)); warm > 0 {
-		if _, err := l.run(ctx, warm); err != nil {
-			return Figure{}, fmt.Errorf("bare handler, warm-up: %w", err)
-		}
-	}
-	w, err := b.startWatch(nil, map[string]int{"baseline": b.baselinePID})
-	if err != nil {
-		return Figure{}, err
-	}
+	warmup := time.Duration(rebaseShare * float64(b.cfg.Warmup))
 	// At least Validate's floor for a window, for the kernel's ticks.
-	res, err := l.run(ctx, max(time.Duration(rebaseShare*float64(b.cfg.Duration)), 500*time.Millisecond))
-	use, werr := w.stop()
-	if err = errors.Join(err, werr); err != nil {
+	d := max(time.Duration(rebaseShare*float64(b.cfg.Duration)), 500*time.Millisecond)
+	res, use, err := b.measureFor(ctx, warmup, d, "rebase", b.baselineLoad(), nil, map[string]int{"baseline": b.baselinePID}, nil)
+	if err != nil {
 		return Figure{}, fmt.Errorf("bare handler: %w", err)
 	}
 	b.baselineCPU = perOp(use["baseline"].CPU, res.ok)

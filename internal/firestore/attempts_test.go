@@ -16,16 +16,7 @@ func TestCreatedDeliveryLeavesOutZeroFields(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
 	at := time.Now().UTC().Truncate(time.Millisecond)
-	record := func(eventID string) hookrun.AttemptRecord {
-		a := hookrun.Attempt{Number: 1, StartedAt: at, StatusCode: 204, Latency: 3 * time.Millisecond}
-		return hookrun.AttemptRecord{
-			Delivery: hookrun.Delivery{TenantID: "acme", EventID: eventID, EndpointID: "ep_1", EventType: "user.created",
-				WebhookID: hookrun.WebhookID("acme", eventID, "ep_1"), State: hookrun.DeliverySucceeded, ChainAttempts: 1,
-				LastStatusCode: 204, UpdatedAt: at.Add(a.Latency), EventAt: at},
-			Attempt: a,
-		}
-	}
-	created, merged := record("evt_created"), record("evt_merged")
+	created, merged := firstSuccess("evt_created", at), firstSuccess("evt_merged", at)
 	if errs := s.RecordAttempts(ctx, []hookrun.AttemptRecord{created}); errs != nil {
 		t.Fatalf("RecordAttempts: %v", errs)
 	}
@@ -33,7 +24,7 @@ func TestCreatedDeliveryLeavesOutZeroFields(t *testing.T) {
 		t.Fatalf("RecordAttempt: %v", err)
 	}
 
-	snap, err := s.deliveryRef("acme", "evt_created", "ep_1").Get(ctx)
+	snap, err := s.deliveryRef("t1", "evt_created", "ep_1").Get(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,16 +40,28 @@ func TestCreatedDeliveryLeavesOutZeroFields(t *testing.T) {
 		t.Errorf("created document's attempt = %v, want no empty strings", attempts[0])
 	}
 
-	got, err := s.GetDelivery(ctx, "acme", "evt_created", "ep_1")
+	got, err := s.GetDelivery(ctx, "t1", "evt_created", "ep_1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := s.GetDelivery(ctx, "acme", "evt_merged", "ep_1")
+	want, err := s.GetDelivery(ctx, "t1", "evt_merged", "ep_1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want.EventID, want.WebhookID = got.EventID, got.WebhookID
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("created delivery reads back as\n%+v\nwant, as recorded field by field,\n%+v", got, want)
+	}
+}
+
+// firstSuccess is the attempt log's usual record: the first attempt of
+// tenant t1's event eventID to endpoint ep_1, a 204 at at.
+func firstSuccess(eventID string, at time.Time) hookrun.AttemptRecord {
+	a := hookrun.Attempt{Number: 1, StartedAt: at, StatusCode: 204, Latency: 3 * time.Millisecond}
+	return hookrun.AttemptRecord{
+		Delivery: hookrun.Delivery{TenantID: "t1", EventID: eventID, EndpointID: "ep_1", EventType: "user.created",
+			WebhookID: "msg_" + eventID, State: hookrun.DeliverySucceeded, ChainAttempts: 1,
+			LastStatusCode: 204, UpdatedAt: at.Add(a.Latency), EventAt: at},
+		Attempt: a,
 	}
 }

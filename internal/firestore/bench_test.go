@@ -47,14 +47,7 @@ func BenchmarkRecordAttempt(b *testing.B) {
 func BenchmarkRecordAttempts(b *testing.B) {
 	s := newTestStore(b)
 	benchBatches(b, s.RecordAttempts, func(n int64) hookrun.AttemptRecord {
-		return hookrun.AttemptRecord{
-			Delivery: hookrun.Delivery{
-				TenantID: "t1", EventID: "evt_" + strconv.FormatInt(n, 10), EndpointID: "ep_1", EventType: "user.created",
-				WebhookID: "msg_x", State: hookrun.DeliverySucceeded, LastStatusCode: 204, ChainAttempts: 1,
-				UpdatedAt: now(), EventAt: now(),
-			},
-			Attempt: hookrun.Attempt{Number: 1, StartedAt: now(), StatusCode: 204, Latency: 3 * time.Millisecond},
-		}
+		return firstSuccess("evt_"+strconv.FormatInt(n, 10), now())
 	})
 }
 

@@ -20,8 +20,9 @@ const (
 	eventBatch = 500
 	// maxQueuedEvents bounds the records an instance holds unwritten;
 	// when it is reached, or maxQueuedEventBytes, an event's 202 waits
-	// for room (writebehind.DefaultWait), then for its record (backpressure, never
-	// a dropped record). Four batches: the two writes in flight
+	// for room (writebehind.DefaultWait), then for its record
+	// (backpressure, never a dropped record). Four batches: the two
+	// writes in flight
 	// (writebehind.DefaultWrites) and as many filling behind them. More
 	// only holds more memory while the store is behind (5,000 held
 	// 78 MiB at the peak of `scripts/bench -scenarios batch`, 2,000

@@ -191,9 +191,10 @@ var scenarios = []scenario{
 	// It sends through the end-to-end scenario's tenant and sink group, and
 	// restarts the receiver the receiver scenario started.
 	{slug: "cold", name: "cold start", needs: []string{"e2e", "receiver"}, run: (*bench).runColdStart},
-	// Last: the events it accepts, many times those of the other
-	// scenarios, keep the dispatcher and the Pub/Sub emulator busy well
-	// after it, which would slow every scenario after it.
+	// Last: the records of the events it accepts, many times those of the
+	// other scenarios, slow the Firestore emulator's queries (it scans
+	// every document it holds for each), the cold start's first delivery
+	// among them.
 	{slug: "batch", name: "ingest batch", needs: []string{"ingest"}, rebased: true, run: (*bench).runIngestBatch},
 }
 
@@ -319,9 +320,8 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 
 	for _, s := range run {
 		// What the previous scenario published reaches the dispatcher
-		// first (the ingest scenario's events, for one, take several
-		// seconds to be pushed after it), so that it does not load this
-		// one.
+		// first (a fan-out's events, for one, may take seconds to be
+		// pushed after it), so that it does not load this one.
 		qctx, cancel := context.WithTimeout(ctx, drainTimeout)
 		err := b.stack.WaitPushesQuiet(qctx, pushesQuiet)
 		cancel()

@@ -393,6 +393,34 @@ func (s *Stack) SetPull(ctx context.Context, pull bool) error {
 	return s.ensureEventsSubscription(ctx, ps, false)
 }
 
+// HoldEvents stops the events subscription's pushes to the dispatcher, so
+// that a load can be put on ingest alone: on this machine, the emulator's
+// pushes and the dispatcher's answers would take CPU from ingest, which in
+// production they never share. What is published meanwhile waits in the
+// subscription, as for a consumer that is down. release discards it (the
+// subscription is deleted and made again, empty) and pushes resume: for
+// events that are only a load, not for ones a test expects delivered.
+// A stack whose dispatcher pulls cannot hold its events.
+func (s *Stack) HoldEvents(ctx context.Context) (release func(context.Context) error, err error) {
+	if s.cfg.PullEvents {
+		return nil, errors.New("the dispatcher pulls the events subscription: there are no pushes to hold")
+	}
+	ps, err := pubsub.NewAdmin(ctx, s.cfg.ProjectID, emulatorOption(s.Env)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.ensureEventsSubscription(ctx, ps, true); err != nil {
+		return nil, errors.Join(err, ps.Close())
+	}
+	return func(ctx context.Context) error {
+		defer ps.Close()
+		if err := ps.DeleteSubscription(ctx, DispatchSubscription); err != nil {
+			return err
+		}
+		return s.ensureEventsSubscription(ctx, ps, false)
+	}, nil
+}
+
 // metricsPort picks the port of a service's Prometheus endpoint (port, or
 // a free one), sets *url to the endpoint, and returns the service's
 // setting for it.

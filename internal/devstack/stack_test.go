@@ -213,7 +213,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 // With the dispatcher pulling the events subscription instead of Pub/Sub
 // pushing it, events sent through ingest reach the endpoint each once; so
-// they do again once the stack is switched back to push.
+// they do again once the stack is switched back to push, and after it has
+// held its pushes (for a load on ingest alone) and released them.
 func TestPullEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test builds and runs the services")
@@ -250,11 +251,35 @@ func TestPullEndToEnd(t *testing.T) {
 	}
 	ids = append(ids, send("pushed", 20)...)
 
+	// Events sent while the stack holds its pushes are accepted and
+	// discarded on release; those sent after are delivered (and arrive
+	// after the discarded ones would have, which were published first).
+	release, err := stack.HoldEvents(ctx)
+	if err != nil {
+		t.Fatalf("HoldEvents: %v", err)
+	}
+	held := make([]string, 10)
+	for i := range held {
+		held[i] = fmt.Sprintf("held-%d", i)
+		if _, err := c.SendEvent(ctx, key, held[i], "user.created", map[string]any{"i": i}); err != nil {
+			t.Fatalf("SendEvent while held: %v", err)
+		}
+	}
+	if err := release(ctx); err != nil {
+		t.Fatalf("release: %v", err)
+	}
+	ids = append(ids, send("released", 10)...)
+
 	rcv.mu.Lock()
 	defer rcv.mu.Unlock()
 	for _, id := range ids {
 		if n := rcv.byEvent[id]; n != 1 {
 			t.Errorf("event %s delivered %d times, want once", id, n)
+		}
+	}
+	for _, id := range held {
+		if n := rcv.byEvent[id]; n != 0 {
+			t.Errorf("event %s, sent while held, delivered %d times, want never", id, n)
 		}
 	}
 	if len(rcv.bad) > 0 {

@@ -200,6 +200,22 @@ func (a *Admin) EnsurePullSubscription(ctx context.Context, id, topic string) er
 	return err
 }
 
+// DeleteSubscription deletes subscription id and the messages it holds;
+// one that does not exist is already deleted. The emulator does not
+// support Seek reliably, so deleting and ensuring a subscription again is
+// how the local stack empties one.
+func (a *Admin) DeleteSubscription(ctx context.Context, id string) error {
+	if err := validateID("subscription", id); err != nil {
+		return fmt.Errorf("delete subscription: %w", err)
+	}
+	name := subscriptionName(a.project, id)
+	err := a.client.SubscriptionAdminClient.DeleteSubscription(ctx, &pb.DeleteSubscriptionRequest{Subscription: name})
+	if err != nil && status.Code(err) != codes.NotFound {
+		return fmt.Errorf("delete subscription %s: %w", name, err)
+	}
+	return nil
+}
+
 // ensureSubscription creates want unless it exists, and returns the
 // existing one (nil when it created want). An existing one that reads
 // another topic is an error: Pub/Sub cannot change that.

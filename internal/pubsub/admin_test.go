@@ -119,6 +119,45 @@ func TestPushSubscriptionDelivers(t *testing.T) {
 	}
 }
 
+// A subscription deleted and ensured again is empty: what was published
+// while it held its pushes (a pull subscription without a consumer) is
+// not pushed once it pushes again.
+func TestDeleteSubscriptionDiscardsItsMessages(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	if err := a.EnsureTopic(ctx, "events"); err != nil {
+		t.Fatalf("EnsureTopic: %v", err)
+	}
+	srv, got := pushReceiver(t)
+	sub := PushSubscription{ID: "events-held", Topic: "events", Endpoint: srv.URL + "/pubsub/push"}
+	held := sub
+	held.Endpoint = ""
+	if err := a.EnsurePushSubscription(ctx, held); err != nil {
+		t.Fatalf("EnsurePushSubscription without endpoint: %v", err)
+	}
+	p := newTestPublisher(t, ctx, a, "events")
+	if _, err := p.Publish(ctx, []byte(`{"n":1}`), nil); err != nil {
+		t.Fatalf("Publish while held: %v", err)
+	}
+	for i := range 2 { // the second finds nothing to delete
+		if err := a.DeleteSubscription(ctx, sub.ID); err != nil {
+			t.Fatalf("DeleteSubscription call %d: %v", i+1, err)
+		}
+	}
+	if err := a.EnsurePushSubscription(ctx, sub); err != nil {
+		t.Fatalf("EnsurePushSubscription: %v", err)
+	}
+	id, err := p.Publish(ctx, []byte(`{"n":2}`), nil)
+	if err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if env := waitPush(t, got); env.Message.MessageID != id {
+		t.Errorf("first push carried %s (%s), want %s, published after the subscription was made again", env.Message.MessageID, env.Message.Data, id)
+	}
+	if err := a.DeleteSubscription(ctx, "e"); err == nil {
+		t.Error(`DeleteSubscription("e") = nil, want an invalid-ID error`)
+	}
+}
+
 func TestEnsurePushSubscriptionErrors(t *testing.T) {
 	ctx, a := newTestAdmin(t)
 	for _, topic := range []string{"events", "other-topic"} {

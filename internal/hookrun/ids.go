@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -56,18 +55,47 @@ func MadeEventTime(id string) (time.Time, bool) {
 	return time.UnixMilli(int64(binary.BigEndian.Uint64(ms[:]))), true
 }
 
-var (
-	tenantIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{1,38}[a-z0-9]$`)
-	// Event IDs are chosen by producers for idempotency. They become part of
-	// Firestore document IDs, so '/' is excluded and so are the reserved
-	// "__x__" names.
-	eventIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
-)
+// Tenant and event IDs are checked on every event, by ingest and again by
+// the dispatcher, so by hand rather than by regular expression (a tenth of
+// the time); FuzzIDs checks each against its syntax as one.
+
+// validTenantID reports whether id matches ^[a-z][a-z0-9-]{1,38}[a-z0-9]$.
+func validTenantID(id string) bool {
+	if len(id) < 3 || len(id) > 40 || !isLower(id[0]) || id[len(id)-1] == '-' {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; !isLower(c) && !isDigit(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// validEventID reports whether id matches ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$.
+// Event IDs are chosen by producers for idempotency. They become part of
+// Firestore document IDs, so '/' is excluded and so are the reserved
+// "__x__" names.
+func validEventID(id string) bool {
+	if len(id) < 1 || len(id) > 128 || !isAlnum(id[0]) {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; !isAlnum(c) && c != '.' && c != '_' && c != ':' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isAlnum(c byte) bool { return isLower(c|0x20) || isDigit(c) }
 
 // ValidateTenantID checks a tenant ID: 3 to 40 characters of lowercase
 // letters, digits and '-', starting with a letter, not ending with '-'.
 func ValidateTenantID(id string) error {
-	if !tenantIDPattern.MatchString(id) {
+	if !validTenantID(id) {
 		return Errorf(CodeInvalidArgument, "id: %q is not a valid tenant id: use 3-40 lowercase letters, digits or '-', starting with a letter", id)
 	}
 	return nil
@@ -76,7 +104,7 @@ func ValidateTenantID(id string) error {
 // ValidateEventID checks a producer-chosen event ID: 1 to 128 characters of
 // letters, digits, '.', '_', ':' or '-', starting with a letter or digit.
 func ValidateEventID(id string) error {
-	if !eventIDPattern.MatchString(id) {
+	if !validEventID(id) {
 		return Errorf(CodeInvalidArgument, "id: %q is not a valid event id: use 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", id)
 	}
 	return nil

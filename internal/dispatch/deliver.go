@@ -95,11 +95,7 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 	}
 
 	body := hookrun.WebhookBody(e)
-	// Not errgroup.WithContext: one endpoint's failure (its secret cannot
-	// be read) must not cancel the attempts in flight to the others, or a
-	// broken endpoint would starve every other endpoint of the tenant.
-	var g errgroup.Group
-	g.SetLimit(s.cfg.MaxFanOut)
+	var tasks []func() error
 	for _, c := range cands {
 		ep := c.ep
 		d, seen := prev[ep.ID]
@@ -109,7 +105,7 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 			// made; finish what may have been left undone, whatever
 			// became of the endpoint since (a retry that was not yet
 			// scheduled must be, for its task to settle it).
-			g.Go(func() error { return s.resume(ctx, e, d) })
+			tasks = append(tasks, func() error { return s.resume(ctx, e, d) })
 		case !c.owed:
 		case !seen, chain != "":
 			// First delivery, or a redelivery starting a fresh chain.
@@ -117,7 +113,7 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 			if ep.Status != hookrun.EndpointActive {
 				// Owed, but the endpoint went inactive after the event
 				// was accepted (or before a redelivery reached it).
-				g.Go(func() error {
+				tasks = append(tasks, func() error {
 					if err := s.keepEvent(ctx, at); err != nil {
 						return err
 					}
@@ -125,11 +121,29 @@ func (s *Service) fanOut(ctx context.Context, t hookrun.Tenant, e hookrun.Event,
 				})
 				continue
 			}
-			g.Go(func() error { return s.settle(ctx, at) })
+			tasks = append(tasks, func() error { return s.settle(ctx, at) })
 		default:
 			// The original message redelivered after a replay started a
 			// newer chain: the replay supersedes it.
 		}
+	}
+	return s.runAll(tasks)
+}
+
+// runAll runs tasks, at most MaxFanOut at once, and returns the first
+// error. One task, the common case, runs on the caller's goroutine, whose
+// stack has already grown for it. Not errgroup.WithContext: one endpoint's
+// failure (its secret cannot be read) must not cancel the attempts in
+// flight to the others, or a broken endpoint would starve every other
+// endpoint of the tenant.
+func (s *Service) runAll(tasks []func() error) error {
+	if len(tasks) == 1 {
+		return tasks[0]()
+	}
+	var g errgroup.Group
+	g.SetLimit(s.cfg.MaxFanOut)
+	for _, task := range tasks {
+		g.Go(task)
 	}
 	return g.Wait()
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -110,9 +111,23 @@ func New(mp metric.MeterProvider) (*Recorder, error) {
 	return &r, nil
 }
 
+// one is the option that labels a measurement key=value. Each label's
+// values are few (a source, a status class, an outcome, a reason), and
+// building an attribute set on every event cost more than the
+// measurement, so each option is built once and kept.
 func one(key, value string) metric.AddOption {
-	return metric.WithAttributeSet(attribute.NewSet(attribute.String(key, value)))
+	k := label{key, value}
+	if o, ok := labels.Load(k); ok {
+		return o.(metric.AddOption)
+	}
+	o, _ := labels.LoadOrStore(k, metric.WithAttributeSet(attribute.NewSet(attribute.String(key, value))))
+	return o.(metric.AddOption)
 }
+
+type label struct{ key, value string }
+
+// labels holds one's options, by label.
+var labels sync.Map
 
 // EventAccepted counts an event accepted from source.
 func (r *Recorder) EventAccepted(ctx context.Context, source Source) {

@@ -83,6 +83,18 @@ func LocalEndpoint(endpoint string) []option.ClientOption {
 	}
 }
 
+// Within returns ctx bounded to end within d from now: ctx itself, when
+// it ends as soon already (a caller's bound that nests another: a claim's
+// lease around its publish), else a child with that deadline, which the
+// caller must cancel. The calls on an event's path are bounded two or
+// three times over; each needless context is a timer to start and stop.
+func Within(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if end, ok := ctx.Deadline(); ok && time.Until(end) <= d {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // DialOptions are ClientOptions for a gRPC connection dialled directly.
 func DialOptions(timeout time.Duration) []grpc.DialOption {
 	if timeout == 0 {

@@ -192,3 +192,41 @@ func TestBufferPoolFitsMessages(t *testing.T) {
 		gcpcall.BufferPool.Put(buf)
 	}
 }
+
+// Within bounds a context to end within d, and leaves one that ends as
+// soon already as it is.
+func TestWithin(t *testing.T) {
+	const d = time.Minute
+	for _, tc := range []struct {
+		name   string
+		parent time.Duration // the parent's deadline from now; 0: none
+		same   bool          // Within returns the parent itself
+	}{
+		{"no deadline", 0, false},
+		{"a later deadline", time.Hour, false},
+		{"a sooner deadline", time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := time.Now()
+			parent := t.Context()
+			if tc.parent > 0 {
+				var cancel context.CancelFunc
+				parent, cancel = context.WithTimeout(parent, tc.parent)
+				defer cancel()
+			}
+			ctx, cancel := gcpcall.Within(parent, d)
+			defer cancel()
+			if got := ctx == parent; got != tc.same {
+				t.Fatalf("Within returned its parent: %v, want %v", got, tc.same)
+			}
+			end, ok := ctx.Deadline()
+			want := before.Add(d)
+			if tc.parent > 0 {
+				want = before.Add(min(d, tc.parent))
+			}
+			if !ok || end.Before(want) || end.After(want.Add(time.Second)) {
+				t.Errorf("deadline in %v (set: %v), want %v", end.Sub(before), ok, want.Sub(before))
+			}
+		})
+	}
+}

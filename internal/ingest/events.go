@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/hookrun/hookrun/internal/gcpcall"
 	"github.com/hookrun/hookrun/internal/hookrun"
 	"github.com/hookrun/hookrun/internal/httpapi"
 	"github.com/hookrun/hookrun/internal/metrics"
@@ -365,7 +366,7 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 // publish hands a message to Pub/Sub within the publish timeout; failing,
 // it is CodeUnavailable (503) with failMsg, for the caller to retry.
 func (s *Service) publish(r *http.Request, data []byte, attrs map[string]string, failMsg string) (string, error) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.PublishTimeout)
+	ctx, cancel := gcpcall.Within(r.Context(), s.cfg.PublishTimeout)
 	defer cancel()
 	id, err := s.pub.Publish(ctx, data, attrs)
 	if err != nil {

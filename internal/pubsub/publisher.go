@@ -55,7 +55,7 @@ func (p *Publisher) Publish(ctx context.Context, data []byte, attrs map[string]s
 	res := p.pub.Publish(ctx, &sdk.Message{Data: data, Attributes: attrs})
 	// The SDK applies PublishTimeout from when the batch is sent; this
 	// bound also covers the batching delay and a wedged SDK.
-	ctx, cancel := context.WithTimeout(ctx, p.cfg.PublishTimeout+p.cfg.DelayThreshold)
+	ctx, cancel := gcpcall.Within(ctx, p.cfg.PublishTimeout+p.cfg.DelayThreshold)
 	defer cancel()
 	id, err := res.Get(ctx)
 	if err != nil {

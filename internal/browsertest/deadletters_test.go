@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/devstack"
 	"github.com/hookrun/hookrun/internal/dispatch"
+	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/memstore"
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -102,7 +103,7 @@ func newPushPipeline(t *testing.T) (stack, *pushTopic) {
 	t.Cleanup(srv.Close)
 	topic := &pushTopic{t: t, url: srv.URL + "/pubsub/push"}
 	t.Cleanup(func() { topic.settle(t) }) // before the dispatcher closes
-	return newStackWith(t, store, topic, secrets), topic
+	return newStackWith(t, store, ingest.PublishFunc(topic.Publish), secrets), topic
 }
 
 // switchableReceiver answers the ownership challenge, and anything else with

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hookrun/hookrun/internal/dispatch"
+	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/memstore"
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -66,7 +67,7 @@ func newDeliveringStack(t *testing.T) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newStackWith(t, store, &pushing{dispatch: d.Handler()}, secrets)
+	return newStackWith(t, store, ingest.PublishFunc((&pushing{dispatch: d.Handler()}).Publish), secrets)
 }
 
 // A tenant opens an endpoint's page from the list, edits its description,

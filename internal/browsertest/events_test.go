@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookrun/hookrun/internal/devstack"
 	"github.com/hookrun/hookrun/internal/dispatch"
+	"github.com/hookrun/hookrun/internal/ingest"
 	"github.com/hookrun/hookrun/internal/memstore"
 	"github.com/hookrun/hookrun/internal/wire"
 )
@@ -45,7 +46,7 @@ func newPipeline(t *testing.T) *pipeline {
 		t.Fatal(err)
 	}
 	p.dispatch = d.Handler()
-	p.stack = newStackWith(t, store, p.events, secrets)
+	p.stack = newStackWith(t, store, ingest.PublishFunc(p.events.Publish), secrets)
 	return p
 }
 

@@ -42,7 +42,7 @@ type stack struct{ url string }
 
 func newStack(t *testing.T) stack {
 	t.Helper()
-	return newStackWith(t, memstore.New(), noEvents{}, newSecrets(t))
+	return newStackWith(t, memstore.New(), ingest.PublishFunc(noEvents{}.Publish), newSecrets(t))
 }
 
 // newSecrets is Secret Manager's emulator, for the services of one test.

@@ -219,10 +219,16 @@ func (s *Service) sendBatch(r *http.Request, items []batchItem, claims []int) {
 			fresh = append(fresh, i)
 		}
 	}
-	each(fresh, len(fresh), func(i int) {
-		it := &items[i]
-		it.msgID, it.err = s.publishClaimed(r, it.c, it.c.attributes())
-	})
+	// Every publish is started, then waited for: they share the
+	// publisher's batches as concurrent ones would, without a goroutine
+	// each (whose stack grew anew for every event).
+	published := make([]func() (string, error), len(fresh))
+	for k, i := range fresh {
+		published[k] = s.startClaimed(r, items[i].c, items[i].c.attributes())
+	}
+	for k, i := range fresh {
+		items[i].msgID, items[i].err = published[k]()
+	}
 	each(fresh, batchStoreCalls, func(i int) {
 		s.settle(ctx, items[i].c, items[i].msgID, items[i].err)
 	})

@@ -39,8 +39,8 @@ func (s benchStore) RecordEvents(_ context.Context, evs []hookrun.AcceptedEvent)
 
 type benchPublisher struct{}
 
-func (benchPublisher) Publish(context.Context, []byte, map[string]string) (string, error) {
-	return "1", nil
+func (benchPublisher) Start(context.Context, []byte, map[string]string) func() (string, error) {
+	return func() (string, error) { return "1", nil }
 }
 
 var (

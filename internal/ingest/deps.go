@@ -35,10 +35,23 @@ type PortalStore interface {
 	ClaimPortalLink(ctx context.Context, tokenHash string) (hookrun.PortalLink, error)
 }
 
-// Publisher publishes to the events topic. Publish returns only once
-// Pub/Sub has acknowledged the message. It must be safe for concurrent use.
+// Publisher publishes to the events topic. Start hands a message over and
+// returns at once; its wait returns only once Pub/Sub has acknowledged the
+// message, and must be called. Messages started together may share a
+// batch. It must be safe for concurrent use.
 type Publisher interface {
-	Publish(ctx context.Context, data []byte, attrs map[string]string) (messageID string, err error)
+	Start(ctx context.Context, data []byte, attrs map[string]string) (wait func() (messageID string, err error))
+}
+
+// PublishFunc is a Publisher that publishes at Start, by calling itself,
+// and whose wait returns the outcome: a fake's synchronous publish as a
+// Publisher, as http.HandlerFunc makes a function a Handler.
+type PublishFunc func(ctx context.Context, data []byte, attrs map[string]string) (messageID string, err error)
+
+// Start calls f.
+func (f PublishFunc) Start(ctx context.Context, data []byte, attrs map[string]string) func() (string, error) {
+	id, err := f(ctx, data, attrs)
+	return func() (string, error) { return id, err }
 }
 
 // Secrets stores endpoint secrets (Secret Manager in production).

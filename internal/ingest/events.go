@@ -295,18 +295,27 @@ func (s *Service) recentlyMade(ctx context.Context, tenantID, eventID string, le
 // ends before the lease does, which began no earlier than c.at: past it,
 // a retry may take the claim over and publish too.
 func (s *Service) publishClaimed(r *http.Request, c claimed, attrs map[string]string) (string, error) {
+	return s.startClaimed(r, c, attrs)()
+}
+
+// startClaimed is publishClaimed, started: wait returns what
+// publishClaimed would, and must be called.
+func (s *Service) startClaimed(r *http.Request, c claimed, attrs map[string]string) (wait func() (string, error)) {
 	if s.endpointsChangedHere(c.e.TenantID) {
 		attrs[wire.AttrEndpointsChanged] = "true"
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), c.at.Add(s.cfg.ClaimLease-claimMargin))
-	defer cancel()
 	failMsg := "could not hand the event to Pub/Sub; retry with the same id"
 	if c.made {
 		// The producer never saw the id ingest made: a retry is a new
 		// event, so one that went through after all is sent twice.
 		failMsg = "could not hand the event to Pub/Sub; retry, with an id of your own to make the retry safe"
 	}
-	return s.publish(r.WithContext(ctx), c.e.Data, attrs, failMsg)
+	published := s.startPublish(ctx, c.e.Data, attrs, failMsg)
+	return func() (string, error) {
+		defer cancel()
+		return published()
+	}
 }
 
 // settle records how the publish of claimed event c ended: accepted with
@@ -366,13 +375,22 @@ func (s *Service) newEvent(tenantID string, req publishEventRequest) (hookrun.Ev
 // publish hands a message to Pub/Sub within the publish timeout; failing,
 // it is CodeUnavailable (503) with failMsg, for the caller to retry.
 func (s *Service) publish(r *http.Request, data []byte, attrs map[string]string, failMsg string) (string, error) {
-	ctx, cancel := gcpcall.Within(r.Context(), s.cfg.PublishTimeout)
-	defer cancel()
-	id, err := s.pub.Publish(ctx, data, attrs)
-	if err != nil {
-		return "", hookrun.WrapError(hookrun.CodeUnavailable, err, failMsg)
+	return s.startPublish(r.Context(), data, attrs, failMsg)()
+}
+
+// startPublish is publish, started: wait returns what publish would, and
+// must be called.
+func (s *Service) startPublish(ctx context.Context, data []byte, attrs map[string]string, failMsg string) (wait func() (string, error)) {
+	ctx, cancel := gcpcall.Within(ctx, s.cfg.PublishTimeout)
+	published := s.pub.Start(ctx, data, attrs)
+	return func() (string, error) {
+		defer cancel()
+		id, err := published()
+		if err != nil {
+			return "", hookrun.WrapError(hookrun.CodeUnavailable, err, failMsg)
+		}
+		return id, nil
 	}
-	return id, nil
 }
 
 type eventsResponse struct {

@@ -253,6 +253,11 @@ func (p *fakePublisher) Publish(ctx context.Context, data []byte, attrs map[stri
 	return fmt.Sprintf("msg-%d", len(p.msgs)), nil
 }
 
+// Start publishes at once; its wait returns the outcome.
+func (p *fakePublisher) Start(ctx context.Context, data []byte, attrs map[string]string) func() (string, error) {
+	return ingest.PublishFunc(p.Publish).Start(ctx, data, attrs)
+}
+
 func (p *fakePublisher) setErr(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

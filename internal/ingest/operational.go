@@ -18,7 +18,7 @@ import (
 func (s *Service) notify(ctx context.Context, e hookrun.Event) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.PublishTimeout)
 	defer cancel()
-	if _, err := s.pub.Publish(ctx, e.Data, wire.Event(e).Attributes()); err != nil {
+	if _, err := s.pub.Start(ctx, e.Data, wire.Event(e).Attributes())(); err != nil {
 		slog.ErrorContext(ctx, "publish operational event; the tenant is not notified", "tenant_id", e.TenantID,
 			"event_id", e.ID, "event_type", e.Type, "error", err.Error())
 	}

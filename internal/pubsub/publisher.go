@@ -47,21 +47,32 @@ func NewPublisher(ctx context.Context, cfg Config, opts ...option.ClientOption) 
 
 // Publish sends one message and returns the server-assigned message ID once
 // Pub/Sub acknowledged it, or an error once the SDK gave up retrying
-// (PublishTimeout), ctx is done, or at once when Pub/Sub cannot be reached. An error is final for this message only;
-// later publishes are unaffected, since no ordering key pauses the topic.
-// After an error the message may still have been stored (the answer was
-// lost), so consumers must tolerate duplicates.
+// (PublishTimeout), ctx is done, or at once when Pub/Sub cannot be
+// reached. An error is final for this message only; later publishes are
+// unaffected, since no ordering key pauses the topic. After an error the
+// message may still have been stored (the answer was lost), so consumers
+// must tolerate duplicates.
 func (p *Publisher) Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error) {
-	res := p.pub.Publish(ctx, &sdk.Message{Data: data, Attributes: attrs})
+	return p.Start(ctx, data, attrs)()
+}
+
+// Start hands one message to the SDK's batching and returns at once; wait
+// blocks until Pub/Sub acknowledged it, and returns what Publish would.
+// Messages started together share batches as concurrent publishes do,
+// without a goroutine to wait for each. The caller must call wait.
+func (p *Publisher) Start(ctx context.Context, data []byte, attrs map[string]string) (wait func() (string, error)) {
 	// The SDK applies PublishTimeout from when the batch is sent; this
 	// bound also covers the batching delay and a wedged SDK.
 	ctx, cancel := gcpcall.Within(ctx, p.cfg.PublishTimeout+p.cfg.DelayThreshold)
-	defer cancel()
-	id, err := res.Get(ctx)
-	if err != nil {
-		return "", fmt.Errorf("publish to %s: %w", p.topic, err)
+	res := p.pub.Publish(ctx, &sdk.Message{Data: data, Attributes: attrs})
+	return func() (string, error) {
+		defer cancel()
+		id, err := res.Get(ctx)
+		if err != nil {
+			return "", fmt.Errorf("publish to %s: %w", p.topic, err)
+		}
+		return id, nil
 	}
-	return id, nil
 }
 
 // Close sends any buffered messages, waits for their results, and releases

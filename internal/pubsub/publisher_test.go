@@ -3,11 +3,15 @@ package pubsub
 import (
 	"context"
 	"maps"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	sdk "cloud.google.com/go/pubsub/v2"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -118,6 +122,44 @@ func TestPublishConcurrent(t *testing.T) {
 			t.Errorf("Publish %d: duplicate ID %q", i, ids[i])
 		}
 		seen[ids[i]] = true
+	}
+}
+
+// Messages started together from one goroutine share the publisher's
+// batches, as concurrent publishes do: a batch of ingest's events is
+// sent in one or two Publish calls, not one each.
+func TestStartedMessagesShareBatches(t *testing.T) {
+	ctx, a := newTestAdmin(t)
+	if err := a.EnsureTopic(ctx, "events"); err != nil {
+		t.Fatalf("EnsureTopic: %v", err)
+	}
+	var calls atomic.Int32
+	count := grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if strings.HasSuffix(method, "/Publish") {
+			calls.Add(1)
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	})
+	p, err := NewPublisher(ctx, Config{ProjectID: a.project, Topic: "events", PublishTimeout: 5 * time.Second}, option.WithGRPCDialOption(count))
+	if err != nil {
+		t.Fatalf("NewPublisher: %v", err)
+	}
+	defer p.Close()
+	const n = 50
+	waits := make([]func() (string, error), n)
+	for i := range waits {
+		waits[i] = p.Start(ctx, []byte{byte(i)}, nil)
+	}
+	seen := map[string]bool{}
+	for i, wait := range waits {
+		id, err := wait()
+		if err != nil || seen[id] {
+			t.Errorf("message %d: ID %q (seen before: %v), error %v", i, id, seen[id], err)
+		}
+		seen[id] = true
+	}
+	if got := calls.Load(); got < 1 || got > 2 {
+		t.Errorf("%d messages went in %d Publish calls, want 1 or 2", n, got)
 	}
 }
 

@@ -40,7 +40,7 @@ func ingestAPI(t *testing.T) *devstack.Client {
 	t.Helper()
 	secrets, _ := secretManager(t)
 	svc, err := ingest.New(ingest.Config{AdminToken: adminToken, AllowHTTPEndpoints: true, AllowPrivateNetworks: true},
-		memstore.New(), droppedEvents{}, secrets)
+		memstore.New(), ingest.PublishFunc(droppedEvents{}.Publish), secrets)
 	if err != nil {
 		t.Fatal(err)
 	}

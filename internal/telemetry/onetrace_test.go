@@ -215,6 +215,11 @@ func (q *queue) Publish(ctx context.Context, data []byte, attrs map[string]strin
 	return "msg-1", nil
 }
 
+func (q *queue) Start(ctx context.Context, data []byte, attrs map[string]string) func() (string, error) {
+	id, err := q.Publish(ctx, data, attrs)
+	return func() (string, error) { return id, err }
+}
+
 func (q *queue) Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error {
 	h := map[string]string{}
 	telemetry.InjectHeaders(ctx, h)

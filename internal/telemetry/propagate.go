@@ -50,9 +50,13 @@ func InjectHeaders(ctx context.Context, h map[string]string) {
 	otel.GetTextMapPropagator().Inject(ctx, propagation.MapCarrier(h))
 }
 
-// Publisher publishes a message (internal/pubsub in production).
+// Publisher publishes a message (internal/pubsub in production): Publish
+// returns once Pub/Sub acknowledged it; Start hands it over and returns at
+// once, and its wait returns what Publish would, so that one goroutine
+// can publish many messages together.
 type Publisher interface {
 	Publish(ctx context.Context, data []byte, attrs map[string]string) (messageID string, err error)
+	Start(ctx context.Context, data []byte, attrs map[string]string) (wait func() (messageID string, err error))
 }
 
 // TracedPublisher wraps p so that each publish is a producer span named
@@ -68,6 +72,11 @@ type tracedPublisher struct {
 }
 
 func (t *tracedPublisher) Publish(ctx context.Context, data []byte, attrs map[string]string) (string, error) {
+	return t.Start(ctx, data, attrs)()
+}
+
+// Start's span ends when the message is acknowledged, or fails, in wait.
+func (t *tracedPublisher) Start(ctx context.Context, data []byte, attrs map[string]string) func() (string, error) {
 	ctx, span := Tracer().Start(ctx, t.topic+" publish", trace.WithSpanKind(trace.SpanKindProducer),
 		trace.WithAttributes(
 			attribute.String("messaging.system", "gcp_pubsub"),
@@ -75,21 +84,24 @@ func (t *tracedPublisher) Publish(ctx context.Context, data []byte, attrs map[st
 			attribute.String("messaging.operation.type", "send"),
 			attribute.Int("messaging.message.body.size", len(data)),
 		))
-	defer span.End()
 	// A copy: the caller's map may be shared (a retried publish).
 	carried := maps.Clone(attrs)
 	if carried == nil {
 		carried = map[string]string{}
 	}
 	otel.GetTextMapPropagator().Inject(ctx, messageCarrier(carried))
-	id, err := t.p.Publish(ctx, data, carried)
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, "publish failed")
-		return "", err
+	wait := t.p.Start(ctx, data, carried)
+	return func() (string, error) {
+		defer span.End()
+		id, err := wait()
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, "publish failed")
+			return "", err
+		}
+		span.SetAttributes(attribute.String("messaging.message.id", id))
+		return id, nil
 	}
-	span.SetAttributes(attribute.String("messaging.message.id", id))
-	return id, nil
 }
 
 // StartConsume starts the consumer span of a pushed message: a child of

@@ -59,7 +59,7 @@ func newAPI(t *testing.T) string {
 	}
 	t.Cleanup(func() { _ = secrets.Close() })
 	svc, err := ingest.New(ingest.Config{AdminToken: testAdminToken, AllowHTTPEndpoints: true, AllowPrivateNetworks: true},
-		memstore.New(), &topic{}, secrets)
+		memstore.New(), ingest.PublishFunc((&topic{}).Publish), secrets)
 	if err != nil {
 		t.Fatal(err)
 	}

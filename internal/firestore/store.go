@@ -63,7 +63,11 @@ type Config struct {
 // Store implements the storage interfaces of ingest and dispatch. It is
 // safe for concurrent use.
 type Store struct {
-	c         *fs.Client
+	c *fs.Client
+	// tenants is the tenants collection, made once: every event's and
+	// delivery's reference starts from it, and the client splits and
+	// checks a collection's path anew each time it is asked for one.
+	tenants   *fs.CollectionRef
 	writes    *writeBatcher
 	reads     *readBatcher
 	retention time.Duration
@@ -98,6 +102,7 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Store, 
 	}
 	return &Store{
 		c:         c,
+		tenants:   c.Collection("tenants"),
 		writes:    newWriteBatcher(c, cfg.BatchWindow),
 		reads:     newReadBatcher(c, cfg.BatchWindow),
 		retention: cfg.EventRetention,
@@ -149,7 +154,7 @@ func (emulatorAdmin) GetRequestMetadata(context.Context, ...string) (map[string]
 
 func (emulatorAdmin) RequireTransportSecurity() bool { return false }
 
-func (s *Store) tenantRef(id string) *fs.DocumentRef { return s.c.Collection("tenants").Doc(id) }
+func (s *Store) tenantRef(id string) *fs.DocumentRef { return s.tenants.Doc(id) }
 
 func (s *Store) endpoints(tenantID string) *fs.CollectionRef {
 	return s.tenantRef(tenantID).Collection("endpoints")

@@ -131,14 +131,13 @@ func (s *Store) CountEndpoints(ctx context.Context, tenantID string) (int, error
 // ListTenants returns a page of tenants in ID order and the next page's
 // token ("" at the end). Ordering by document ID needs no index.
 func (s *Store) ListTenants(ctx context.Context, pageSize int, token string) ([]hookrun.Tenant, string, error) {
-	coll := s.c.Collection("tenants")
-	q := coll.OrderBy(fs.DocumentID, fs.Asc).Limit(pageSize + 1)
+	q := s.tenants.OrderBy(fs.DocumentID, fs.Asc).Limit(pageSize + 1)
 	if token != "" {
 		_, id, err := hookrun.ParsePageToken(token)
 		if err != nil {
 			return nil, "", err
 		}
-		q = q.StartAfter(coll.Doc(id))
+		q = q.StartAfter(s.tenants.Doc(id))
 	}
 	it := q.Documents(ctx)
 	defer it.Stop()

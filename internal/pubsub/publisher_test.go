@@ -140,7 +140,9 @@ func TestStartedMessagesShareBatches(t *testing.T) {
 		}
 		return invoker(ctx, method, req, reply, cc, opts...)
 	})
-	p, err := NewPublisher(ctx, Config{ProjectID: a.project, Topic: "events", PublishTimeout: 5 * time.Second}, option.WithGRPCDialOption(count))
+	// A batching delay long enough that the race detector on a loaded
+	// machine starts every message within it.
+	p, err := NewPublisher(ctx, Config{ProjectID: a.project, Topic: "events", PublishTimeout: 5 * time.Second, DelayThreshold: 200 * time.Millisecond}, option.WithGRPCDialOption(count))
 	if err != nil {
 		t.Fatalf("NewPublisher: %v", err)
 	}

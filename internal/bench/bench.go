@@ -160,7 +160,8 @@ type scenario struct {
 	// slug names it in Config.Scenarios (scripts/bench -scenarios), short
 	// to type; it is also the prefix of its CPU profiles, if it takes any.
 	slug string
-	// name is its Scenario.Name, in the table and the JSON.
+	// name is its Scenario.Name, in the table and the JSON: Run sets it
+	// on what the scenario returns.
 	name string
 	// needs are the slugs of earlier scenarios whose figures its own
 	// compare against, or whose tenant it uses.
@@ -339,6 +340,7 @@ func Run(ctx context.Context, cfg Config) (_ *Results, err error) {
 		if err != nil {
 			return res, fmt.Errorf("scenario %s: %w", s.name, err)
 		}
+		sc.Name = s.name
 		if s.rebased {
 			sc.Figures = append(sc.Figures, base)
 		}

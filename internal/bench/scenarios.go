@@ -66,7 +66,6 @@ func (b *bench) runBaseline(ctx context.Context) (Scenario, error) {
 	b.baselineRate = rate(res.ok, res.to.Sub(res.from))
 	b.baselineCPU = perOp(use["baseline"].CPU, res.ok)
 	return Scenario{
-		Name:        "baseline",
 		Description: fmt.Sprintf("%d producers POST 1 KiB to a bare net/http handler that reads the body and answers 202", b.cfg.Producers),
 		Figures: append([]Figure{figure("requests/s", b.baselineRate, "/s")},
 			serviceFigures(res, use["baseline"], "CPU per request", "peak RSS", limits{})...),
@@ -116,7 +115,6 @@ func (b *bench) runIngest(ctx context.Context) (Scenario, error) {
 	r := rate(res.ok, res.to.Sub(res.from))
 	b.ingestRate, b.ingestCPU = r, perOp(use["ingest"].CPU, res.ok)
 	return Scenario{
-		Name:        "ingest",
 		Description: fmt.Sprintf("%d producers POST 1 KiB events to /v1/events without an id (API key, Pub/Sub publish before 202, Firestore record after), with Pub/Sub's pushes held", b.cfg.Producers),
 		Figures: slices.Concat([]Figure{
 			figure("events/s accepted", r, "/s"),
@@ -166,7 +164,6 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 	cpu := perOp(use["ingest"].CPU, res.events)
 	m := res.metrics.Latencies
 	return Scenario{
-		Name:        "ingest batch",
 		Description: fmt.Sprintf("%d producers POST batches of %d 1 KiB events to /v1/events:batch, with Pub/Sub's pushes held, against the single posts of the ingest scenario", l.Producers, batchEvents),
 		Figures: append([]Figure{
 			figure("events/s accepted", r, "/s"),
@@ -195,9 +192,9 @@ func (b *bench) runIngestBatch(ctx context.Context) (Scenario, error) {
 // a streaming pull sends what it has, then sleeps 50 ms. Hence a latency
 // here that no consumer can beat.
 func (b *bench) runCeiling(ctx context.Context, pull bool) (_ Scenario, err error) {
-	name, group, how, unit := "push ceiling", "ceiling", "push to a bare receiver", "pushes/s"
+	group, how, unit := "ceiling", "push to a bare receiver", "pushes/s"
 	if pull {
-		name, group, how, unit = "pull ceiling", "pullceiling", "streaming pull by a bare subscriber", "messages/s"
+		group, how, unit = "pullceiling", "streaming pull by a bare subscriber", "messages/s"
 	}
 	topic, sub := "bench-"+group, "bench-"+group+"-sub"
 	admin, err := pubsub.NewAdmin(ctx, b.cfg.ProjectID, b.stack.PubSubOptions()...)
@@ -278,7 +275,6 @@ func (b *bench) runCeiling(ctx context.Context, pull bool) (_ Scenario, err erro
 	}
 	lat := latencies(sent, b.sink.arrivals(group, ids))
 	return Scenario{
-		Name:        name,
 		Description: fmt.Sprintf("the Pub/Sub emulator's %s, 1 KiB messages, %d in flight", how, b.cfg.Producers),
 		Figures: []Figure{
 			figure(unit, r, "/s"),
@@ -319,9 +315,9 @@ func (b *bench) pullToSink(ctx context.Context, sub, group string) (stop func() 
 // instead (HOOKRUN_PULL_SUBSCRIPTION) for the scenario, under a tenant and
 // sink group of its own, and the stack is switched back to push after it.
 func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err error) {
-	name, group, how := "end to end", "e2e", "Pub/Sub push"
+	group, how := "e2e", "Pub/Sub push"
 	if pull {
-		name, group, how = "end to end, pull", "e2epull", "Pub/Sub streaming pull"
+		group, how = "e2epull", "Pub/Sub streaming pull"
 		if err := b.stack.SetPull(ctx, true); err != nil {
 			return Scenario{}, fmt.Errorf("switch the dispatcher to pull: %w", err)
 		}
@@ -367,7 +363,6 @@ func (b *bench) runEndToEnd(ctx context.Context, pull bool) (_ Scenario, err err
 	}
 	lat := latencies(res.sent, b.sink.arrivals(group, ids))
 	return Scenario{
-		Name:        name,
 		Description: fmt.Sprintf("%d events in flight through ingest, %s and the dispatcher to one endpoint; a producer sends its next event once one arrived", b.cfg.Producers, how),
 		Figures: slices.Concat([]Figure{
 			figure("events/s accepted", rate(res.ok, window), "/s"),
@@ -417,7 +412,6 @@ func (b *bench) runDirectPush(ctx context.Context) (Scenario, error) {
 		return Scenario{}, err
 	}
 	return Scenario{
-		Name:        "dispatcher",
 		Description: fmt.Sprintf("%d concurrent Pub/Sub pushes straight to the dispatcher (no emulator), one endpoint at the sink", b.cfg.Producers),
 		Figures: append([]Figure{figure("deliveries/s", rate(res.ok, res.to.Sub(res.from)), "/s")},
 			serviceFigures(res, use["dispatcher"], "dispatcher CPU per delivery", "dispatcher peak RSS", limits{cpu: b.dispatcherCPUTarget(), rss: targetRSS})...),
@@ -496,7 +490,6 @@ func (b *bench) runFanOut(ctx context.Context, n int) (Scenario, error) {
 	}
 	deliveries := len(took) * n
 	return Scenario{
-		Name:        fmt.Sprintf("fan-out %d", n),
 		Description: fmt.Sprintf("one event at a time to %d endpoints, the next once all %d have it", n, n),
 		Figures: []Figure{
 			figure("events", float64(len(took)), ""),
@@ -564,7 +557,6 @@ func (b *bench) runRetry(ctx context.Context) (Scenario, error) {
 		return Scenario{}, err
 	}
 	return Scenario{
-		Name:        "retry",
 		Description: fmt.Sprintf("%d events/s for %v to an endpoint that accepts at once, then to one that fails every first attempt (retry after 1 s ± 20%%)", retryRate, b.cfg.Duration),
 		Figures: []Figure{
 			figure("dispatcher CPU per delivery, first attempt", micros(steady), "µs"),
@@ -610,7 +602,6 @@ func (b *bench) runReceiver(ctx context.Context) (Scenario, error) {
 		return Scenario{}, err
 	}
 	return Scenario{
-		Name:        "receiver",
 		Description: fmt.Sprintf("%d senders POST signed 1 KiB webhooks to the sample receiver (verified, deduplicated, handled inline)", b.cfg.Producers),
 		Figures: append([]Figure{figure("webhooks/s", rate(res.ok, res.to.Sub(res.from)), "/s")},
 			serviceFigures(res, use["receiver"], "receiver CPU per webhook", "receiver peak RSS", limits{rss: targetRSS})...),
@@ -647,7 +638,6 @@ func (b *bench) runColdStart(ctx context.Context) (Scenario, error) {
 		firstDelivery = append(firstDelivery, healthy["dispatcher"][len(healthy["dispatcher"])-1]+b.sink.arrivals("e2e", []string{id})[id].Sub(at))
 	}
 	return Scenario{
-		Name:        "cold start",
 		Description: fmt.Sprintf("median of %d starts: process start to first 200 on /healthz, and the dispatcher's start to the first event delivered through fresh ingest and dispatcher processes", b.cfg.ColdStarts),
 		Figures: []Figure{
 			atMost(figure("ingest start → healthy", millis(percentile(healthy["ingest"], 0.5)), "ms"), targetColdStart),

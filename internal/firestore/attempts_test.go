@@ -2,6 +2,7 @@ package firestore
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,9 +10,10 @@ import (
 )
 
 // A delivery document the attempt log creates leaves out the fields that
-// are still zero (optionalFields, and an attempt's empty strings) and
-// reads back exactly as the same success recorded field by field
-// (RecordAttempt, which merges every field).
+// are still zero (deliveryDoc's omitempty, and an attempt's empty
+// strings) and reads back exactly as the same success recorded field by
+// field (RecordAttempt, which merges every field), the fields Metrics
+// sums included.
 func TestCreatedDeliveryLeavesOutZeroFields(t *testing.T) {
 	s := newTestStore(t)
 	ctx := t.Context()
@@ -29,10 +31,31 @@ func TestCreatedDeliveryLeavesOutZeroFields(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := snap.Data()
-	for _, k := range optionalFields {
+	for _, k := range []string{"chain", "next_attempt_time", "dead_reason", "dead_time", "last_error", "announced", "counts_in_a_row", "replay_chain", "replay_claim_time"} {
 		if _, ok := data[k]; ok {
 			t.Errorf("created document has %s = %v; want it left out while zero", k, data[k])
 		}
+	}
+	// The fields Metrics sums are as a merge makes them: the attempt's
+	// one latency bucket and no other, and the shard.
+	mergedSnap, err := s.deliveryRef("t1", "evt_merged", "ep_1").Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mergedData := mergedSnap.Data()
+	bucket := latencyBucketField(hookrun.LatencyBucket(created.Attempt.Latency))
+	for _, k := range []string{"attempt_count", "latency_sum_ms", "failed_attempts", bucket} {
+		if !reflect.DeepEqual(data[k], mergedData[k]) {
+			t.Errorf("created document's %s = %v (%T), want %v (%T) as a merge writes it", k, data[k], data[k], mergedData[k], mergedData[k])
+		}
+	}
+	for k := range data {
+		if strings.HasPrefix(k, "latency_bucket_") && k != bucket {
+			t.Errorf("created document has %s = %v; want only %s", k, data[k], bucket)
+		}
+	}
+	if _, ok := data["shard"]; !ok {
+		t.Error("created document has no shard")
 	}
 	if attempts, _ := data["attempts"].([]any); len(attempts) != 1 {
 		t.Errorf("created document's attempts = %v, want one", data["attempts"])
@@ -51,6 +74,37 @@ func TestCreatedDeliveryLeavesOutZeroFields(t *testing.T) {
 	want.EventID, want.WebhookID = got.EventID, got.WebhookID
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("created delivery reads back as\n%+v\nwant, as recorded field by field,\n%+v", got, want)
+	}
+}
+
+// deliveryDoc has a field for each latency bucket, named as attemptFields
+// names it, and latencyBucket(i) is that field.
+func TestDeliveryDocHasEveryLatencyBucket(t *testing.T) {
+	typ := reflect.TypeFor[deliveryDoc]()
+	buckets := 0
+	for f := range typ.Fields() {
+		if strings.HasPrefix(f.Tag.Get("firestore"), "latency_bucket_") {
+			buckets++
+		}
+	}
+	if want := len(hookrun.LatencyBuckets) + 1; buckets != want {
+		t.Errorf("deliveryDoc has %d latency bucket fields, want %d (hookrun.LatencyBuckets and the overflow)", buckets, want)
+	}
+	for i := range len(hookrun.LatencyBuckets) + 1 {
+		var d deliveryDoc
+		*d.latencyBucket(i) = 1
+		v := reflect.ValueOf(d)
+		for j := range typ.NumField() {
+			tag, _, _ := strings.Cut(typ.Field(j).Tag.Get("firestore"), ",")
+			if want := int64(0); tag == latencyBucketField(i) {
+				want = 1
+				if got := v.Field(j).Int(); got != want {
+					t.Errorf("latencyBucket(%d) set %s to %d, want %d", i, tag, got, want)
+				}
+			} else if strings.HasPrefix(tag, "latency_bucket_") && v.Field(j).Int() != want {
+				t.Errorf("latencyBucket(%d) set %s", i, tag)
+			}
+		}
 	}
 }
 

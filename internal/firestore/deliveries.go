@@ -14,34 +14,70 @@ import (
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
 
+// deliveryDoc is a delivery's document, as read, and as the attempt log
+// creates it for a first attempt (newAttemptFields). Later writes merge
+// into it field by field (attemptFields, deliveryFields), with transforms.
+//
+// A created document leaves out the fields that are still zero and that
+// no query filters or orders on while they are zero (omitempty): read
+// back, they are the same zero values. Creating it from a struct rather
+// than a map costs the client a fraction of the work: it reflects over a
+// map's keys and values, copying each, on every pass it makes.
 type deliveryDoc struct {
 	EventID         string       `firestore:"event_id"`
 	EndpointID      string       `firestore:"endpoint_id"`
 	EventType       string       `firestore:"event_type"`
-	EventTime       time.Time    `firestore:"event_time"`
+	EventTime       time.Time    `firestore:"event_time,omitempty"`
 	WebhookID       string       `firestore:"webhook_id"`
 	State           string       `firestore:"state"`
 	AttemptCount    int          `firestore:"attempt_count"`
 	LastStatusCode  int          `firestore:"last_status_code"`
-	LastError       string       `firestore:"last_error"`
+	LastError       string       `firestore:"last_error,omitempty"`
 	UpdateTime      time.Time    `firestore:"update_time"`
 	ExpireTime      time.Time    `firestore:"expire_time"`
-	Chain           string       `firestore:"chain"`
+	Shard           int          `firestore:"shard"`
+	Chain           string       `firestore:"chain,omitempty"`
 	ChainAttempts   int          `firestore:"chain_attempts"`
-	NextAttemptTime time.Time    `firestore:"next_attempt_time"`
-	DeadReason      string       `firestore:"dead_reason"`
-	DeadTime        time.Time    `firestore:"dead_time"`
-	Announced       bool         `firestore:"announced"`
-	CountsInARow    bool         `firestore:"counts_in_a_row"`
-	ReplayChain     string       `firestore:"replay_chain"`
-	ReplayClaimTime time.Time    `firestore:"replay_claim_time"`
+	NextAttemptTime time.Time    `firestore:"next_attempt_time,omitempty"`
+	DeadReason      string       `firestore:"dead_reason,omitempty"`
+	DeadTime        time.Time    `firestore:"dead_time,omitempty"`
+	Announced       bool         `firestore:"announced,omitempty"`
+	CountsInARow    bool         `firestore:"counts_in_a_row,omitempty"`
+	ReplayChain     string       `firestore:"replay_chain,omitempty"`
+	ReplayClaimTime time.Time    `firestore:"replay_claim_time,omitempty"`
 	Attempts        []attemptDoc `firestore:"attempts"`
+
+	// Metrics (attemptFields says how they are summed). Of the latency
+	// histogram's buckets, a document has those its attempts hit: one
+	// field per bucket of hookrun.LatencyBuckets and the overflow
+	// (TestDeliveryDocHasEveryLatencyBucket).
+	LatencySumMS   float64 `firestore:"latency_sum_ms"`
+	FailedAttempts int     `firestore:"failed_attempts"`
+	Latency00      int     `firestore:"latency_bucket_00,omitempty"`
+	Latency01      int     `firestore:"latency_bucket_01,omitempty"`
+	Latency02      int     `firestore:"latency_bucket_02,omitempty"`
+	Latency03      int     `firestore:"latency_bucket_03,omitempty"`
+	Latency04      int     `firestore:"latency_bucket_04,omitempty"`
+	Latency05      int     `firestore:"latency_bucket_05,omitempty"`
+	Latency06      int     `firestore:"latency_bucket_06,omitempty"`
+	Latency07      int     `firestore:"latency_bucket_07,omitempty"`
+	Latency08      int     `firestore:"latency_bucket_08,omitempty"`
+	Latency09      int     `firestore:"latency_bucket_09,omitempty"`
+	Latency10      int     `firestore:"latency_bucket_10,omitempty"`
+	Latency11      int     `firestore:"latency_bucket_11,omitempty"`
+}
+
+// latencyBucket is the field of latency bucket i (hookrun.LatencyBucket),
+// named latencyBucketField(i).
+func (d *deliveryDoc) latencyBucket(i int) *int {
+	return [...]*int{&d.Latency00, &d.Latency01, &d.Latency02, &d.Latency03, &d.Latency04, &d.Latency05,
+		&d.Latency06, &d.Latency07, &d.Latency08, &d.Latency09, &d.Latency10, &d.Latency11}[i]
 }
 
 // attemptDoc is one attempt in a delivery's document. Its empty strings
 // are left out (read back as empty): most attempts have no chain, no
 // error and no response body, and each field costs encoding on every
-// write (see optionalFields).
+// write.
 type attemptDoc struct {
 	Number       int       `firestore:"number"`
 	Chain        string    `firestore:"chain,omitempty"`
@@ -248,34 +284,9 @@ func (s *Store) RecordAttempts(ctx context.Context, recs []hookrun.AttemptRecord
 // attemptFields are the fields RecordAttempt merges into a delivery's
 // document for attempt a, which left the delivery in state d.
 func (s *Store) attemptFields(d hookrun.Delivery, a hookrun.Attempt) map[string]any {
-	return s.attemptWrite(d, a, false)
-}
-
-// newAttemptFields are the fields of a delivery's document that attempt
-// a creates: what attemptFields merges into a document that has none,
-// each transform's result written as a value.
-func (s *Store) newAttemptFields(d hookrun.Delivery, a hookrun.Attempt) map[string]any {
-	return s.attemptWrite(d, a, true)
-}
-
-func (s *Store) attemptWrite(d hookrun.Delivery, a hookrun.Attempt, create bool) map[string]any {
-	inc := func(n any) any {
-		if create {
-			return n
-		}
-		return fs.Increment(n)
-	}
-	record := attemptDoc{
-		Number:       a.Number,
-		Chain:        a.Chain,
-		StartTime:    a.StartedAt,
-		StatusCode:   a.StatusCode,
-		LatencyMS:    float64(a.Latency.Microseconds()) / 1000,
-		Error:        a.Error,
-		ResponseBody: a.ResponseBody,
-	}
+	record := newAttemptDoc(a)
 	fields := deliveryFields(d, s.retention)
-	fields["attempt_count"] = inc(1)
+	fields["attempt_count"] = fs.Increment(1)
 	fields["last_status_code"] = d.LastStatusCode
 	fields["last_error"] = d.LastError
 	fields["chain_attempts"] = a.Number
@@ -286,41 +297,43 @@ func (s *Store) attemptWrite(d hookrun.Delivery, a hookrun.Attempt, create bool)
 	// gets only the bucket this attempt hit: each bucket is summed in a
 	// query of its own, where a missing field just adds nothing, which
 	// spares every attempt eleven more transforms on the hot path.
-	fields["latency_sum_ms"] = inc(record.LatencyMS)
-	fields[latencyBucketField(hookrun.LatencyBucket(a.Latency))] = inc(1)
-	fields["failed_attempts"] = inc(boolInt(!a.Succeeded()))
-	if create {
-		fields["attempts"] = []attemptDoc{record}
-		for _, k := range optionalFields {
-			if isZeroField(fields[k]) {
-				delete(fields, k)
-			}
-		}
-	} else {
-		fields["attempts"] = fs.ArrayUnion(record)
-	}
+	fields["latency_sum_ms"] = fs.Increment(record.LatencyMS)
+	fields[latencyBucketField(hookrun.LatencyBucket(a.Latency))] = fs.Increment(1)
+	fields["failed_attempts"] = fs.Increment(boolInt(!a.Succeeded()))
+	fields["attempts"] = fs.ArrayUnion(record)
 	return fields
 }
 
-// optionalFields are the fields of a delivery's document that a document
-// created without them reads back the same (deliveryDoc's zero values)
-// and that no query filters or orders on while they are zero: a created
-// document leaves them out when they are. The attempt log creates a
-// document for every first success, and encoding a field (the client's
-// reflection, then protobuf's map entry) is most of what that write
-// costs the dispatcher; later writes merge every field in.
-var optionalFields = []string{"chain", "next_attempt_time", "dead_reason", "dead_time", "last_error", "announced", "counts_in_a_row"}
-
-func isZeroField(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return v == ""
-	case bool:
-		return !v
-	case time.Time:
-		return v.IsZero()
+// newAttemptFields is the document of a delivery that attempt a creates:
+// what attemptFields merges into a document that has none, each
+// transform's result written as a value.
+func (s *Store) newAttemptFields(d hookrun.Delivery, a hookrun.Attempt) deliveryDoc {
+	record := newAttemptDoc(a)
+	doc := deliveryDoc{
+		EventID: d.EventID, EndpointID: d.EndpointID, EventType: d.EventType, EventTime: d.EventAt,
+		WebhookID: d.WebhookID, State: string(d.State),
+		AttemptCount: 1, LastStatusCode: d.LastStatusCode, LastError: d.LastError,
+		UpdateTime: d.UpdatedAt, ExpireTime: d.UpdatedAt.Add(s.retention),
+		Shard: shardOf(hookrun.DeliveryID(d.EventID, d.EndpointID)),
+		Chain: d.Chain, ChainAttempts: a.Number, NextAttemptTime: d.NextAttemptAt,
+		DeadReason: d.DeadReason, DeadTime: d.DeadAt, Announced: d.Announced, CountsInARow: d.CountsInARow,
+		Attempts:     []attemptDoc{record},
+		LatencySumMS: record.LatencyMS, FailedAttempts: boolInt(!a.Succeeded()),
 	}
-	return false
+	*doc.latencyBucket(hookrun.LatencyBucket(a.Latency)) = 1
+	return doc
+}
+
+func newAttemptDoc(a hookrun.Attempt) attemptDoc {
+	return attemptDoc{
+		Number:       a.Number,
+		Chain:        a.Chain,
+		StartTime:    a.StartedAt,
+		StatusCode:   a.StatusCode,
+		LatencyMS:    float64(a.Latency.Microseconds()) / 1000,
+		Error:        a.Error,
+		ResponseBody: a.ResponseBody,
+	}
 }
 
 // SetDeliveryState stores a delivery's state without an attempt: dead

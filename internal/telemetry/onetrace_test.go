@@ -216,8 +216,7 @@ func (q *queue) Publish(ctx context.Context, data []byte, attrs map[string]strin
 }
 
 func (q *queue) Start(ctx context.Context, data []byte, attrs map[string]string) func() (string, error) {
-	id, err := q.Publish(ctx, data, attrs)
-	return func() (string, error) { return id, err }
+	return ingest.PublishFunc(q.Publish).Start(ctx, data, attrs)
 }
 
 func (q *queue) Schedule(ctx context.Context, taskID string, at time.Time, body []byte) error {

@@ -7,9 +7,6 @@ import (
 	"net/netip"
 	"syscall"
 	"time"
-
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // errForbiddenAddress is returned when a delivery would connect to an
@@ -37,10 +34,14 @@ func newHTTPClient(allowPrivate bool) *http.Client {
 		}
 	}
 	return &http.Client{
-		// Each request is a client span of the global tracer provider;
-		// its context goes to the endpoint only when the request's context
-		// asks (WithTracePropagation), the endpoint's choice.
-		Transport: otelhttp.NewTransport(&http.Transport{
+		// Each request is a client span of the global tracer provider
+		// (startRequest); its context goes to the endpoint only when the
+		// request's context asks (WithTracePropagation), the endpoint's
+		// choice. No HTTP client metrics: hookrun's attempt metrics
+		// (internal/metrics) count every request, by outcome, without an
+		// attribute per endpoint host, which OpenTelemetry's would add to
+		// every time series.
+		Transport: &http.Transport{
 			Proxy:                 nil,
 			DialContext:           dialer.DialContext,
 			ForceAttemptHTTP2:     true,
@@ -49,13 +50,7 @@ func newHTTPClient(allowPrivate bool) *http.Client {
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
-		}, otelhttp.WithPropagators(optInPropagator{}),
-			// Spans only: hookrun's attempt metrics (internal/metrics)
-			// count every request, by outcome, without an attribute per
-			// endpoint host, which OpenTelemetry's HTTP client metrics
-			// would add to every time series.
-			otelhttp.WithMeterProvider(noop.NewMeterProvider()),
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Host })),
+		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }

@@ -113,11 +113,13 @@ func (s *Sender) Send(ctx context.Context, endpointURL string, timeout time.Dura
 	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(signature.HeaderSignature, sign(creds.Signers, webhookID, ts, body))
 
+	ctx, span := startRequest(ctx, req)
 	var p progress
 	req = req.WithContext(httptrace.WithClientTrace(ctx, p.trace()))
 
 	resp, err := s.client.Do(req)
 	a.Latency = time.Since(start)
+	defer func() { endRequest(span, a.StatusCode, a.Error) }()
 	if err != nil {
 		a.Error = describe(err, timeout, &p)
 		// The raw error names the address and port reached: for the

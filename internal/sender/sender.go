@@ -77,15 +77,25 @@ const UserAgent = "hookrun/1 (+https://www.standardwebhooks.com)"
 // Sender sends signed requests. It is safe for concurrent use.
 type Sender struct {
 	client    *http.Client
-	userAgent string
+	userAgent []string // the User-Agent header's value
 	now       func() time.Time
 }
+
+// contentTypeJSON is the Content-Type header's value.
+var contentTypeJSON = []string{"application/json"}
+
+// The Standard Webhooks headers' keys, canonical as Header.Set makes them.
+var (
+	headerID        = http.CanonicalHeaderKey(signature.HeaderID)
+	headerTimestamp = http.CanonicalHeaderKey(signature.HeaderTimestamp)
+	headerSignature = http.CanonicalHeaderKey(signature.HeaderSignature)
+)
 
 // New returns a Sender that sends userAgent (UserAgent but in tests).
 // allowPrivate lets it reach loopback and private
 // addresses (local stack only).
 func New(allowPrivate bool, userAgent string) *Sender {
-	return &Sender{client: newHTTPClient(allowPrivate), userAgent: userAgent, now: time.Now}
+	return &Sender{client: newHTTPClient(allowPrivate), userAgent: []string{userAgent}, now: time.Now}
 }
 
 // Send POSTs body to endpointURL once, signed for webhookID, within
@@ -107,11 +117,13 @@ func (s *Sender) Send(ctx context.Context, endpointURL string, timeout time.Dura
 		req.Header[k] = v
 	}
 	ts := start.Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", s.userAgent)
-	req.Header.Set(signature.HeaderID, webhookID)
-	req.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(signature.HeaderSignature, sign(creds.Signers, webhookID, ts, body))
+	// The keys are canonical already; the constant values are shared
+	// (net/http only reads a request's headers).
+	req.Header["Content-Type"] = contentTypeJSON
+	req.Header["User-Agent"] = s.userAgent
+	req.Header[headerID] = []string{webhookID}
+	req.Header[headerTimestamp] = []string{strconv.FormatInt(ts, 10)}
+	req.Header[headerSignature] = []string{sign(creds.Signers, webhookID, ts, body)}
 
 	ctx, span := startRequest(ctx, req)
 	var p progress
@@ -132,19 +144,22 @@ func (s *Sender) Send(ctx context.Context, endpointURL string, timeout time.Dura
 		slog.InfoContext(ctx, "endpoint request failed", "host", req.URL.Host, "error_category", a.Error, "error", err.Error())
 		return a
 	}
-	// Cancelling the request once maxSnippetWait is over ends a slow read
-	// and closes the connection rather than return it to the pool half-read.
-	snippetTimer := time.AfterFunc(maxSnippetWait, cancel)
-	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSnippet))
-	// Drain a little more so the connection can be reused, then give up.
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	snippetTimer.Stop()
+	if resp.Body != http.NoBody { // an answer without a body (204, or Content-Length: 0) has nothing to read
+		// Cancelling the request once maxSnippetWait is over ends a slow
+		// read and closes the connection rather than return it to the
+		// pool half-read.
+		snippetTimer := time.AfterFunc(maxSnippetWait, cancel)
+		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseSnippet))
+		// Drain a little more so the connection can be reused, then give up.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		snippetTimer.Stop()
+		if utf8.Valid(snippet) {
+			a.ResponseBody = string(snippet)
+		}
+	}
 	resp.Body.Close()
 	a.StatusCode = resp.StatusCode
 	a.RetryAfter = resp.Header.Get("Retry-After")
-	if utf8.Valid(snippet) {
-		a.ResponseBody = string(snippet)
-	}
 	if !a.Succeeded() {
 		a.Error = "endpoint answered " + strconv.Itoa(resp.StatusCode)
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {

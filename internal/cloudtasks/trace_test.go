@@ -13,7 +13,7 @@ import (
 
 // TestScheduleCarriesTraceContext: a task's request carries the trace
 // context of the Schedule call as its traceparent, for the dispatcher's
-// /tasks/deliver (otelhttp) to continue the trace; without one it carries
+// /tasks/deliver (httpapi's server spans) to continue the trace; without one it carries
 // none.
 func TestScheduleCarriesTraceContext(t *testing.T) {
 	otel.SetTextMapPropagator(propagation.TraceContext{})

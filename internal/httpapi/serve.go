@@ -8,9 +8,6 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // ShutdownBudget is how long in-flight requests get after SIGTERM. Cloud Run
@@ -56,8 +53,8 @@ type Timeouts struct {
 // NewServer returns the HTTP server of a hookrun service: h behind the
 // per-request deadline, with t's read, write and idle timeouts. t.Request
 // must be positive. Every request but a health check is a server span of
-// the global tracer provider (internal/telemetry), continuing the
-// caller's traceparent: a producer's, or a Cloud Task's.
+// the global tracer provider (traced), continuing the caller's
+// traceparent: a producer's, or a Cloud Task's.
 func NewServer(h http.Handler, t Timeouts) *http.Server {
 	if t.Read == 0 {
 		t.Read = DefaultReadTimeout
@@ -71,14 +68,7 @@ func NewServer(h http.Handler, t Timeouts) *http.Server {
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 	return &http.Server{
-		// Spans only: Cloud Run measures every request itself, and
-		// hookrun's own metrics (internal/metrics) say what a request did;
-		// OpenTelemetry's HTTP metrics would cost CPU on every request to
-		// repeat them.
-		Handler: otelhttp.NewHandler(deadline, "",
-			otelhttp.WithMeterProvider(noop.NewMeterProvider()),
-			otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" }),
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path })),
+		Handler: traced(deadline),
 		// ReadTimeout covers the headers too (ReadHeaderTimeout defaults
 		// to it) and, unlike a deadline on the handler's context, cuts off
 		// a body trickling in.

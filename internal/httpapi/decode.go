@@ -9,8 +9,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	jsonv1 "github.com/go-json-experiment/json/v1"
 
 	"github.com/hookrun/hookrun/internal/hookrun"
 )
@@ -183,7 +187,43 @@ func read(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	return body, nil
 }
 
+// Decoding options of encoding/json/v2's implementation
+// (github.com/go-json-experiment/json, where it is developed) that
+// decode as encoding/json does: v1's semantics, and for a strict decode
+// unknown fields refused, as Decoder.DisallowUnknownFields does.
+var (
+	lenientV1 = jsonv1.DefaultOptionsV1()
+	strictV1  = jsonv2.JoinOptions(jsonv1.DefaultOptionsV1(), jsonv2.RejectUnknownMembers(true))
+)
+
 // unmarshal decodes body, a single JSON value, into dst.
+//
+// A body into a fresh (zero) dst, as every handler passes, is decoded by
+// encoding/json/v2's implementation with v1's semantics, which reads it
+// once where encoding/json validates it whole first: a Pub/Sub push
+// envelope in 6 µs rather than 17, with 6 allocations rather than 32
+// (BenchmarkDecodeJSONLenientPushEnvelope). Only success is taken from
+// it: a body it refuses, rare, is decoded again, into a zeroed dst, by
+// the encoding/json path below, so that errors are word for word what
+// they were. A dst already holding data, which encoding/json merges
+// into, takes that path too. FuzzDecodeSameAsDecoder holds both to the
+// Decoder that came before them.
+func unmarshal(body []byte, dst any, strict bool) error {
+	if v := reflect.ValueOf(dst); v.Kind() == reflect.Pointer && !v.IsNil() && v.Elem().IsZero() {
+		opts := lenientV1
+		if strict {
+			opts = strictV1
+		}
+		if jsonv2.Unmarshal(body, dst, opts) == nil {
+			return nil
+		}
+		v.Elem().SetZero()
+	}
+	return unmarshalV1(body, dst, strict)
+}
+
+// unmarshalV1 decodes body, a single JSON value, into dst with
+// encoding/json, for its errors.
 //
 // A lenient decode is json.Unmarshal's: it reads body where it is, with
 // no Decoder to allocate and copy body into. Unmarshal checks that body is
@@ -194,7 +234,7 @@ func read(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 // tells from an empty one: such a body, rare, is decoded again as a
 // Decoder does, for the same error and dst. A strict decode needs a
 // Decoder, the one way to refuse unknown fields.
-func unmarshal(body []byte, dst any, strict bool) error {
+func unmarshalV1(body []byte, dst any, strict bool) error {
 	if !strict {
 		err := json.Unmarshal(body, dst)
 		var syntax *json.SyntaxError

@@ -84,4 +84,3 @@ func TestServerSpans(t *testing.T) {
 }
 
 func httpStatus(code int) string { return strconv.Itoa(code) }
-

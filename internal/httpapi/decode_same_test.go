@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 	"time"
@@ -115,4 +117,47 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// FuzzDecodeJSONListSame: DecodeJSONList answers every body as
+// encoding/json's path (decodeListV1) does: the same items, the same
+// error for each, and the same error for the whole.
+func FuzzDecodeJSONListSame(f *testing.F) {
+	for _, s := range []string{
+		`{"events":[{"type":"user.created","data":{"a":[1,2.5e3,{"b":null}]}},{"id":"x","type":"a.b","data":null}]}`,
+		`{"events":[]}`, `{"events":[] }`, ` {"events":[{}]} `, `{"events":null}`, `{}`, `{"events":[],"events":[]}`,
+		`{"events":[{"ID":"x","TYPE":"a.b","Data":{}}]}`, `{"events":[{"type":"a","type":"b"}]}`,
+		`{"events":[{"type":1}]}`, `{"events":[{"extra":1}]}`, `{"events":["x"]}`, `{"events":[null]}`, `{"events":[[]]}`,
+		"{\"events\":[{\"type\":\"\xff\"}]}", "{\"ev\xffents\":[]}", `{"events":[{"type":"\ud800"}]}`,
+		`{"events":[{"type":"` + string(bytes.Repeat([]byte("y"), 80)) + `"}]}`,
+		`{"events":[{"name":"a","count":2,"tags":["x",null],"meta":{"k":"v"},"any":[{"a":1}],"inner":{"id":"i"},"quoted":"7"}]}`,
+		`{"events":[{"quoted":7}]}`, `{"events":[{"count":1e400}]}`,
+		`{"events":[]} {}`, `{"events":[]} x`, `{"events":[{}],}`, `{"events":[{},]}`, `{"events":[{}]`, `{"events":{"a":1}}`,
+		`{"Events":[]}`, `{"x":1,"events":[]}`, `[]`, ``, `{`, "\ufeff{\"events\":[]}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sameList[sameEvent](t, body)
+		sameList[sameKinds](t, body)
+	})
+}
+
+func sameList[T any](t *testing.T, body []byte) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	got, gotErrs, gotErr := DecodeJSONList[T](httptest.NewRecorder(), r, 1<<20, 64, "events")
+	want, wantErrs, wantErr := decodeListV1[T](body, 64, "events")
+	if len(body) == 0 {
+		return // read refuses an empty body before either decodes
+	}
+	if errString(gotErr) != errString(wantErr) || !reflect.DeepEqual(got, want) || len(gotErrs) != len(wantErrs) {
+		t.Fatalf("%T: body %q: %+v, %v, %v; want %+v, %v, %v", *new(T), body, got, gotErrs, gotErr, want, wantErrs, wantErr)
+	}
+	for i := range gotErrs {
+		if errString(gotErrs[i]) != errString(wantErrs[i]) {
+			t.Fatalf("%T: body %q: item %d: %v, want %v", *new(T), body, i, gotErrs[i], wantErrs[i])
+		}
+	}
 }

@@ -19,14 +19,17 @@ import (
 // this span's trace. The returned sendCtx is for the request to the
 // endpoint: it carries the trace context there only if the endpoint asks.
 func startAttempt(ctx context.Context, at attempt) (spanCtx, sendCtx context.Context, span trace.Span) {
-	spanCtx, span = telemetry.Tracer().Start(ctx, "delivery attempt", trace.WithAttributes(
-		attribute.String("hookrun.tenant_id", at.event.TenantID),
-		attribute.String("hookrun.event_id", at.event.ID),
-		attribute.String("hookrun.event_type", at.event.Type),
-		attribute.String("hookrun.endpoint_id", at.ep.ID),
-		attribute.String("hookrun.chain", at.chain),
-		attribute.Int("hookrun.attempt", at.n),
-	))
+	spanCtx, span = telemetry.Tracer().Start(ctx, "delivery attempt")
+	if span.IsRecording() { // attributes only on a span that records (telemetry.Tracer)
+		span.SetAttributes(
+			attribute.String("hookrun.tenant_id", at.event.TenantID),
+			attribute.String("hookrun.event_id", at.event.ID),
+			attribute.String("hookrun.event_type", at.event.Type),
+			attribute.String("hookrun.endpoint_id", at.ep.ID),
+			attribute.String("hookrun.chain", at.chain),
+			attribute.Int("hookrun.attempt", at.n),
+		)
+	}
 	sendCtx = spanCtx
 	if at.ep.PropagateTrace {
 		sendCtx = sender.WithTracePropagation(spanCtx)
@@ -37,6 +40,9 @@ func startAttempt(ctx context.Context, at attempt) (spanCtx, sendCtx context.Con
 // endAttempt records an attempt's outcome on its span: the status, the
 // wait for it, and the delivery's state after it.
 func endAttempt(span trace.Span, a hookrun.Attempt, d hookrun.Delivery) {
+	if !span.IsRecording() {
+		return
+	}
 	span.SetAttributes(
 		attribute.Int("http.response.status_code", a.StatusCode),
 		attribute.Float64("hookrun.attempt.latency_ms", float64(a.Latency.Microseconds())/1000),

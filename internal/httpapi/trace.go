@@ -33,9 +33,13 @@ func traced(next http.Handler) http.Handler {
 			return
 		}
 		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := telemetry.Tracer().Start(ctx, r.Method+" "+r.URL.Path,
-			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(requestAttrs(r)...))
+		ctx, span := telemetry.Tracer().Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer))
 		defer span.End()
+		if !span.IsRecording() { // attributes only on a span that records (telemetry.Tracer)
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		span.SetAttributes(requestAttrs(r)...)
 		sw := &spanWriter{ResponseWriter: w, code: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 		span.SetAttributes(semconv.HTTPResponseStatusCode(sw.code))

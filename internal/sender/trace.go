@@ -38,15 +38,16 @@ func WithTracePropagation(ctx context.Context) context.Context {
 // the endpoint then read in two. BenchmarkPushFirstMessage/after, the
 // loopback receiver included: 208-231 against 294-313 CPU-µs per push.
 func startRequest(ctx context.Context, req *http.Request) (context.Context, trace.Span) {
-	host, port := req.URL.Hostname(), req.URL.Port()
-	attrs := make([]attribute.KeyValue, 0, 4)
-	attrs = append(attrs, semconv.HTTPRequestMethodKey.String(req.Method), semconv.URLFull(redactedURL(req.URL)),
-		semconv.ServerAddress(host))
-	if p, err := strconv.Atoi(port); err == nil {
-		attrs = append(attrs, semconv.ServerPort(p))
+	ctx, span := telemetry.Tracer().Start(ctx, req.Method+" "+req.URL.Host, trace.WithSpanKind(trace.SpanKindClient))
+	if span.IsRecording() { // attributes only on a span that records (telemetry.Tracer)
+		attrs := make([]attribute.KeyValue, 0, 4)
+		attrs = append(attrs, semconv.HTTPRequestMethodKey.String(req.Method), semconv.URLFull(redactedURL(req.URL)),
+			semconv.ServerAddress(req.URL.Hostname()))
+		if p, err := strconv.Atoi(req.URL.Port()); err == nil {
+			attrs = append(attrs, semconv.ServerPort(p))
+		}
+		span.SetAttributes(attrs...)
 	}
-	ctx, span := telemetry.Tracer().Start(ctx, req.Method+" "+req.URL.Host,
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	if on, _ := ctx.Value(propagateKey{}).(bool); on {
 		otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(req.Header))
 	}
@@ -57,6 +58,7 @@ func startRequest(ctx context.Context, req *http.Request) (context.Context, trac
 // category of the error that left it without one.
 func endRequest(span trace.Span, status int, errCategory string) {
 	switch {
+	case !span.IsRecording():
 	case status > 0:
 		span.SetAttributes(semconv.HTTPResponseStatusCode(status))
 		if status >= 400 {

@@ -19,6 +19,12 @@ const tracerName = "github.com/hookrun/hookrun"
 
 // Tracer returns hookrun's tracer from the global provider, looked up at
 // each call so that a provider set after start (tests) is the one used.
+//
+// hookrun's spans get their attributes after they start, and only when
+// they record. The samplers hookrun configures (OTEL_TRACES_SAMPLER: by
+// parent, by trace ID ratio) decide without attributes, and a span that
+// is not sampled (in production, most) should cost no attributes
+// computed and thrown away.
 func Tracer() trace.Tracer { return otel.Tracer(tracerName) }
 
 // messageCarrier is a Pub/Sub message's attributes as a carrier of trace
@@ -77,13 +83,15 @@ func (t *tracedPublisher) Publish(ctx context.Context, data []byte, attrs map[st
 
 // Start's span ends when the message is acknowledged, or fails, in wait.
 func (t *tracedPublisher) Start(ctx context.Context, data []byte, attrs map[string]string) func() (string, error) {
-	ctx, span := Tracer().Start(ctx, t.topic+" publish", trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
+	ctx, span := Tracer().Start(ctx, t.topic+" publish", trace.WithSpanKind(trace.SpanKindProducer))
+	if span.IsRecording() { // see Tracer
+		span.SetAttributes(
 			attribute.String("messaging.system", "gcp_pubsub"),
 			attribute.String("messaging.destination.name", t.topic),
 			attribute.String("messaging.operation.type", "send"),
 			attribute.Int("messaging.message.body.size", len(data)),
-		))
+		)
+	}
 	// A copy: the caller's map may be shared (a retried publish).
 	carried := maps.Clone(attrs)
 	if carried == nil {
@@ -99,7 +107,9 @@ func (t *tracedPublisher) Start(ctx context.Context, data []byte, attrs map[stri
 			span.SetStatus(codes.Error, "publish failed")
 			return "", err
 		}
-		span.SetAttributes(attribute.String("messaging.message.id", id))
+		if span.IsRecording() {
+			span.SetAttributes(attribute.String("messaging.message.id", id))
+		}
 		return id, nil
 	}
 }
@@ -110,22 +120,24 @@ func (t *tracedPublisher) Start(ctx context.Context, data []byte, attrs map[stri
 // the span already in ctx (the push request's own). A message without
 // trace context is a child of the request's span.
 func StartConsume(ctx context.Context, subscription, messageID string, attrs map[string]string) (context.Context, trace.Span) {
-	opts := []trace.SpanStartOption{
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
+	kind := trace.WithSpanKind(trace.SpanKindConsumer)
+	var span trace.Span
+	if remote := trace.SpanContextFromContext(ExtractMessage(context.Background(), attrs)); !remote.IsValid() {
+		ctx, span = Tracer().Start(ctx, subscription+" process", kind)
+	} else if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		// The request's values and deadline, the message's span as parent.
+		ctx, span = Tracer().Start(trace.ContextWithRemoteSpanContext(ctx, remote), subscription+" process", kind,
+			trace.WithLinks(trace.Link{SpanContext: sc}))
+	} else {
+		ctx, span = Tracer().Start(trace.ContextWithRemoteSpanContext(ctx, remote), subscription+" process", kind)
+	}
+	if span.IsRecording() { // see Tracer
+		span.SetAttributes(
 			attribute.String("messaging.system", "gcp_pubsub"),
 			attribute.String("messaging.destination.subscription.name", subscription),
 			attribute.String("messaging.operation.type", "process"),
 			attribute.String("messaging.message.id", messageID),
-		),
+		)
 	}
-	remote := trace.SpanContextFromContext(ExtractMessage(context.Background(), attrs))
-	if !remote.IsValid() {
-		return Tracer().Start(ctx, subscription+" process", opts...)
-	}
-	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
-	}
-	// The request's values and deadline, the message's span as parent.
-	return Tracer().Start(trace.ContextWithRemoteSpanContext(ctx, remote), subscription+" process", opts...)
+	return ctx, span
 }

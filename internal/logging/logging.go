@@ -36,15 +36,26 @@ func New(w io.Writer, level slog.Level) *slog.Logger {
 			case slog.MessageKey:
 				a.Key = "message"
 			case slog.LevelKey:
+				// Always a string: a slog.Level left as it is would be
+				// written through its MarshalJSON, by encoding/json, on
+				// every line.
 				a.Key = "severity"
-				if lvl, ok := a.Value.Any().(slog.Level); ok && lvl == slog.LevelWarn {
-					a.Value = slog.StringValue("WARNING")
+				if lvl, ok := a.Value.Any().(slog.Level); ok {
+					a.Value = slog.StringValue(severity(lvl))
 				}
 			}
 			return a
 		},
 	})
 	return slog.New(&traceHandler{Handler: h})
+}
+
+// severity is Cloud Logging's name of lvl: slog's, but WARNING for WARN.
+func severity(lvl slog.Level) string {
+	if lvl == slog.LevelWarn {
+		return "WARNING"
+	}
+	return lvl.String()
 }
 
 // Setup makes a logger from the LOG_LEVEL environment variable (debug, info,

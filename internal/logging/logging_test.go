@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"testing"
 
 	"go.opentelemetry.io/otel/trace"
@@ -77,5 +79,37 @@ func TestLogLineNamesTheCurrentSpan(t *testing.T) {
 				t.Errorf("spanId = %q, want %q", sp, tc.wantSpan)
 			}
 		})
+	}
+}
+
+// TestSeverityNames: each level is written under Cloud Logging's name for
+// it (WARNING, not slog's WARN).
+func TestSeverityNames(t *testing.T) {
+	for lvl, want := range map[slog.Level]string{
+		slog.LevelDebug: "DEBUG", slog.LevelInfo: "INFO", slog.LevelWarn: "WARNING", slog.LevelError: "ERROR", slog.LevelError + 4: "ERROR+4",
+	} {
+		var buf bytes.Buffer
+		New(&buf, slog.LevelDebug).Log(context.Background(), lvl, "m")
+		var got map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+			t.Fatalf("log line is not JSON: %v: %s", err, buf.String())
+		}
+		if got["severity"] != want {
+			t.Errorf("level %d: severity %v, want %s", lvl, got["severity"], want)
+		}
+	}
+}
+
+// BenchmarkLogLine is a delivery attempt's line, as the dispatcher writes
+// one for every attempt.
+func BenchmarkLogLine(b *testing.B) {
+	l := New(io.Discard, slog.LevelInfo)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		l.LogAttrs(ctx, slog.LevelInfo, "delivery attempt",
+			slog.String("tenant_id", "acme"), slog.String("event_id", "evt_2Yk4mQe8H1rX"), slog.String("event_type", "user.created"),
+			slog.String("endpoint_id", "ep_1"), slog.String("webhook_id", "msg_2Yk4mQe8H1rXabcdef"), slog.Int("attempt", 1),
+			slog.Int("status", 204), slog.Float64("latency_ms", 1.234), slog.String("state", "succeeded"))
 	}
 }

@@ -130,8 +130,7 @@ func (l load) run(ctx context.Context, d time.Duration) (loadResult, error) {
 		default:
 			res.events++
 			if err == nil && v.ID != "" {
-				res.accepted[v.ID] = r.End()
-				res.sent[v.ID] = sentTime(r)
+				res.sent[v.ID], res.accepted[v.ID] = stampedTimes(r)
 			}
 		}
 	}
@@ -155,14 +154,23 @@ func (r loadResult) ids() []string {
 	return out
 }
 
-// sentHeader is the answer header stampSent puts each request's send time
-// in, as Unix nanoseconds: the bench's own, never sent on the wire.
-const sentHeader = "X-Bench-Sent"
+// sentHeader and answeredHeader are the answer headers stampSent puts
+// each request's send time and its answer's arrival in, as Unix
+// nanoseconds: the bench's own, never sent on the wire.
+const (
+	sentHeader     = "X-Bench-Sent"
+	answeredHeader = "X-Bench-Answered"
+)
 
 // stampSent is the load's transport: it notes on each answer when its
-// request was handed to the connection. vegeta's own timestamp of a result
-// is taken before the targeter runs, so behind a Gate it would include the
-// wait for a token (the previous event's trip), not only this event's.
+// request was handed to the connection, and when the answer came.
+// vegeta's own timestamp of a result is taken before the targeter runs,
+// so behind a Gate it would include the wait for a token (the previous
+// event's trip), not only this event's. The answer's time is the send's
+// wall clock plus the round trip on the monotonic clock: a result's end
+// by vegeta's timestamp, against a send time on the wall clock, came out
+// before the send when this machine's wall clock was adjusted during the
+// wait (TestGatedLoadTimesTheSendNotTheWait saw -0.4 ms).
 type stampSent struct{ next http.RoundTripper }
 
 func (s stampSent) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -170,15 +178,19 @@ func (s stampSent) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := s.next.RoundTrip(r)
 	if resp != nil {
 		resp.Header.Set(sentHeader, strconv.FormatInt(at.UnixNano(), 10))
+		resp.Header.Set(answeredHeader, strconv.FormatInt(at.UnixNano()+int64(time.Since(at)), 10))
 	}
 	return resp, err
 }
 
-// sentTime is when r's request was sent, by stampSent; vegeta's timestamp
-// when the answer lacks it.
-func sentTime(r *vegeta.Result) time.Time {
-	if ns, err := strconv.ParseInt(r.Headers.Get(sentHeader), 10, 64); err == nil {
-		return time.Unix(0, ns)
+// stampedTimes is when r's request was sent and its answer came, by
+// stampSent; by vegeta's timestamp and latency when the answer lacks
+// them.
+func stampedTimes(r *vegeta.Result) (sent, answered time.Time) {
+	s, err1 := strconv.ParseInt(r.Headers.Get(sentHeader), 10, 64)
+	a, err2 := strconv.ParseInt(r.Headers.Get(answeredHeader), 10, 64)
+	if err1 != nil || err2 != nil {
+		return r.Timestamp, r.End()
 	}
-	return r.Timestamp
+	return time.Unix(0, s), time.Unix(0, a)
 }

@@ -230,10 +230,10 @@ func (l *Log[K, R]) takeLocked() (recs []R, done chan struct{}) {
 		return nil, nil
 	}
 	recs = l.queued
-	// The next batch starts at this one's size rather than grow (and be
-	// copied) from nothing again: records are large (a delivery and its
-	// attempt), and under steady load batches are alike.
-	l.queued = make([]R, 0, len(recs))
+	// The next batch starts at this one's size (at most Batch) rather
+	// than grow (and be copied) from nothing again: records are large (a
+	// delivery and its attempt), and under steady load batches are alike.
+	l.queued = make([]R, 0, min(len(recs), max(l.o.Batch, 1)))
 	l.scheduled, l.queuedBytes, l.due = false, 0, false
 	done = make(chan struct{})
 	l.writing[done] = struct{}{}

@@ -40,10 +40,11 @@ func traced(next http.Handler) http.Handler {
 			return
 		}
 		span.SetAttributes(requestAttrs(r)...)
-		sw := &spanWriter{ResponseWriter: w, code: http.StatusOK}
+		sw := &statusWriter{ResponseWriter: w, ctx: ctx}
 		next.ServeHTTP(sw, r.WithContext(ctx))
-		span.SetAttributes(semconv.HTTPResponseStatusCode(sw.code))
-		if sw.code >= 500 {
+		code := sw.status()
+		span.SetAttributes(semconv.HTTPResponseStatusCode(code))
+		if code >= 500 {
 			span.SetStatus(codes.Error, "")
 		}
 	})
@@ -75,25 +76,3 @@ func requestAttrs(r *http.Request) []attribute.KeyValue {
 	}
 	return attrs
 }
-
-// spanWriter keeps the status of the answer for its span.
-type spanWriter struct {
-	http.ResponseWriter
-	code  int
-	wrote bool
-}
-
-func (w *spanWriter) WriteHeader(code int) {
-	if !w.wrote && code >= 200 {
-		w.code, w.wrote = code, true
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *spanWriter) Write(b []byte) (int, error) {
-	w.wrote = true
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *spanWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
